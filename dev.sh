@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# One entry point for developers and CI. Every command first makes sure the
+# environment exists (venv, pip packages, the C core), so a fresh clone needs
+# nothing installed by hand.
+#
+#   ./dev.sh mission   set up, then fly the emulated mission (the main job)
+#   ./dev.sh test      set up, then lint and run the whole test suite
+#   ./dev.sh bench     set up, then run the benchmarks (ours vs peer), JSON in .bench/
+#   ./dev.sh setup     set up only
+#   ./dev.sh fuzz [N]  set up, then run the atheris fuzz target for N runs
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+VENV=$ROOT/.venv
+PY=$VENV/bin/python
+
+log() { printf '[dev] %s\n' "$*" >&2; }
+
+pick_python() {
+    for cand in python3.12 python3.11 python3.10 python3; do
+        if command -v "$cand" >/dev/null 2>&1 &&
+            "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+            echo "$cand"
+            return
+        fi
+    done
+    log "no Python >= 3.10 found; installing Debian's python3"
+    apt_install python3 python3-venv python3-dev
+    echo python3
+}
+
+apt_install() {
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    else
+        log "please install: $*"
+        exit 1
+    fi
+}
+
+# A stamp of everything that changes what `pip install` produces; re-install only when it moves.
+setup_stamp() {
+    cat pyproject.toml setup.py protocols/_native/*.c protocols/_native/*.h protocols/_native/build.py \
+        2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+setup() {
+    if [ ! -x "$PY" ]; then
+        local base
+        base=$(pick_python)
+        log "creating virtualenv with $base"
+        "$base" -m venv "$VENV" || { apt_install python3-venv && "$base" -m venv "$VENV"; }
+    fi
+    command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+    local want have=""
+    want=$(setup_stamp)
+    [ -f "$VENV/.stamp" ] && have=$(cat "$VENV/.stamp")
+    if [ "$want" != "$have" ]; then
+        log "installing the project and its dev dependencies (builds the C core)"
+        "$PY" -m pip install -q --upgrade pip setuptools wheel
+        "$PY" -m pip install -q -e '.[dev]'
+        echo "$want" >"$VENV/.stamp"
+    fi
+}
+
+run_tests() {
+    log "ruff"
+    "$VENV/bin/ruff" check .
+    log "pytest"
+    set +e
+    "$PY" -m pytest -q -p no:cacheprovider "$@"
+    local rc=$?
+    set -e
+    if [ "$rc" = 5 ]; then
+        log "pytest collected no tests: that is a failure"
+        exit 1
+    fi
+    exit "$rc"
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+setup) setup ;;
+test) setup && run_tests "$@" ;;
+mission) setup && exec "$VENV/bin/cubesat" mission "$@" ;;
+bench)
+    setup
+    mkdir -p .bench
+    exec "$PY" -m pytest -q -p no:cacheprovider tests/bench --benchmark-only \
+        --benchmark-json=.bench/results.json "$@"
+    ;;
+fuzz)
+    setup
+    "$PY" -m pip install -q atheris
+    exec "$PY" fuzz/atheris_decoders.py -atheris_runs="${1:-100000}"
+    ;;
+*)
+    sed -n '2,11p' "$0"
+    exit 2
+    ;;
+esac

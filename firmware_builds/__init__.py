@@ -1,0 +1,1 @@
+"""Board bundles: compiles flight, hal and protocols to .mpy with mpy-cross."""

@@ -1,0 +1,1 @@
+"""The onboard application: executive, services, modes, FDIR, storage, subsystems."""

@@ -1,0 +1,1 @@
+"""Ground segment (CPython only): operator CLI, link transports, archive, twin."""

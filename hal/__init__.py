@@ -1,0 +1,1 @@
+"""Hardware abstraction: buses mirroring MicroPython machine, chip drivers, simulated chips."""

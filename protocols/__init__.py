@@ -1,0 +1,1 @@
+"""Wire formats of the space link: CCSDS, PUS-C, RS, CRC, KISS, CBOR (MicroPython + CPython)."""

@@ -1,0 +1,1 @@
+"""C core for the hot paths of `protocols` (CPython only, built with cffi)."""

@@ -1,0 +1,96 @@
+"""One exception hierarchy for every codec in `protocols`.
+
+Decoders raise a specific subclass of `DecodeError` that names the field and
+byte offset where the input went wrong, so a ground operator (or a flight FDIR
+counter) can tell a truncated frame from a bad CRC without parsing messages.
+Encoders raise `EncodeError` for arguments that do not fit the wire format.
+"""
+
+
+class ProtocolError(Exception):
+    """Base of every error raised by `protocols`."""
+
+    def __init__(self, message, field=None, offset=None):
+        super().__init__(message)
+        self.field = field
+        self.offset = offset
+
+
+class EncodeError(ProtocolError):
+    """An argument cannot be represented on the wire (out of range, too long)."""
+
+    def __init__(self, field, detail):
+        super().__init__("%s: %s" % (field, detail), field)
+
+
+class DecodeError(ProtocolError):
+    """Input bytes are not a valid encoding."""
+
+    def __init__(self, field, offset, detail):
+        super().__init__("%s at offset %d: %s" % (field, offset, detail), field, offset)
+
+
+class TruncatedError(DecodeError):
+    """Fewer bytes than the field needs."""
+
+    def __init__(self, field, offset, needed, got):
+        super().__init__(field, offset, "truncated, need %d bytes, got %d" % (needed, got))
+        self.needed = needed
+        self.got = got
+
+
+class OversizedError(DecodeError):
+    """More bytes than the format allows."""
+
+    def __init__(self, field, offset, limit, got):
+        super().__init__(field, offset, "oversized, limit %d bytes, got %d" % (limit, got))
+        self.limit = limit
+        self.got = got
+
+
+class VersionError(DecodeError):
+    """A version number field holds a value this codec does not speak."""
+
+    def __init__(self, field, offset, expected, got):
+        super().__init__(field, offset, "wrong version, expected %d, got %d" % (expected, got))
+        self.expected = expected
+        self.got = got
+
+
+class LengthError(DecodeError):
+    """A length field disagrees with the bytes present or with the format."""
+
+    def __init__(self, field, offset, expected, got):
+        super().__init__(field, offset, "bad length, expected %d, got %d" % (expected, got))
+        self.expected = expected
+        self.got = got
+
+
+class FieldValueError(DecodeError):
+    """A field holds a value that is not allowed (reserved, out of range)."""
+
+    def __init__(self, field, offset, detail):
+        super().__init__(field, offset, detail)
+
+
+class CrcError(DecodeError):
+    """Checksum mismatch; `expected` is the value computed over the bytes."""
+
+    def __init__(self, field, offset, expected, got):
+        super().__init__(field, offset, "bad CRC, computed 0x%04X, received 0x%04X" % (expected, got))
+        self.expected = expected
+        self.got = got
+
+
+class UncorrectableError(DecodeError):
+    """Forward error correction found more errors than it can correct."""
+
+    def __init__(self, field, offset, detail="uncorrectable"):
+        super().__init__(field, offset, detail)
+
+
+class SyncError(DecodeError):
+    """A sync marker or delimiter is missing where the format requires one."""
+
+    def __init__(self, field, offset, detail):
+        super().__init__(field, offset, detail)
