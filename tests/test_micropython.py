@@ -40,7 +40,9 @@ def _run(cmd: list[str]) -> tuple[int, list[str]]:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("PASS ", "FAIL "))]
     if proc.returncode not in (0, 1) or not proc.stdout.rstrip().endswith("failed"):
-        pytest.fail("runner crashed (rc=%d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
+        pytest.fail(
+            "runner crashed (rc=%d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+        )
     return proc.returncode, lines
 
 

@@ -1,0 +1,56 @@
+"""CCSDS 131.0-B pseudo-randomizer for the TM synchronization and channel coding layer.
+
+The sequence comes from the LFSR h(x) = x^8 + x^7 + x^5 + x^3 + 1 seeded with all
+ones. Its period is 255 bits; a codeblock is XORed with the bit sequence from
+its first bit, which as bytes repeats every 255 bytes (0xFF 0x48 0x0E 0xC0 ...).
+XOR with the sequence is its own inverse.
+"""
+from protocols._accel import native
+
+
+def _make_sequence():
+    # h(x) = x^8 + x^7 + x^5 + x^3 + 1 gives the recurrence
+    # a[n+8] = a[n+7] ^ a[n+5] ^ a[n+3] ^ a[n], first 8 bits all ones.
+    bits = bytearray(255 * 8)
+    for n in range(8):
+        bits[n] = 1
+    for n in range(255 * 8 - 8):
+        bits[n + 8] = bits[n + 7] ^ bits[n + 5] ^ bits[n + 3] ^ bits[n]
+    out = bytearray(255)
+    for i in range(255):
+        byte = 0
+        for k in range(8):
+            byte = (byte << 1) | bits[i * 8 + k]
+        out[i] = byte
+    return bytes(out)
+
+
+SEQUENCE = _make_sequence()
+
+
+def randomize_into_py(buf, start=0, end=None):
+    """XOR buf[start:end] in place with the sequence (aligned to `start`)."""
+    if end is None:
+        end = len(buf)
+    seq = SEQUENCE
+    j = 0
+    for i in range(start, end):
+        buf[i] ^= seq[j]
+        j += 1
+        if j == 255:
+            j = 0
+
+
+def randomize_py(data):
+    """Randomized (or de-randomized) copy of `data`."""
+    buf = bytearray(data)
+    randomize_into_py(buf)
+    return bytes(buf)
+
+
+if native is not None:
+    randomize = native.randomize
+    randomize_into = native.randomize_into
+else:
+    randomize = randomize_py
+    randomize_into = randomize_into_py
