@@ -3,6 +3,7 @@
 Subcommands are added as the ground segment grows (twin, send, watch, archive,
 dict, build, flash, bench, emulate); each has --help.
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,13 @@ def main() -> None:
 @main.command()
 @click.option("--seconds", default=600, show_default=True, help="Simulated pass duration.")
 @click.option("--ber", default=2e-4, show_default=True, help="Channel bit error rate (downlink and uplink).")
-@click.option("--interleave", default=5, type=click.Choice(["1", "2", "3", "4", "5", "8"]), show_default=True,
-              help="RS interleaving depth of the downlink.")
+@click.option(
+    "--interleave",
+    default=5,
+    type=click.Choice(["1", "2", "3", "4", "5", "8"]),
+    show_default=True,
+    help="RS interleaving depth of the downlink.",
+)
 @click.option("--seed", default=1, show_default=True, help="Random seed of the channel noise.")
 def mission(seconds: int, ber: float, interleave: str, seed: int) -> None:
     """Fly an emulated pass through the full space link and print telemetry and link statistics."""

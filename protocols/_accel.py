@@ -4,6 +4,7 @@
 exceptions as the pure code) or None: on MicroPython, when the C core was not
 built (no compiler), or when the environment sets PROTOCOLS_PURE=1.
 """
+
 import sys
 
 native = None

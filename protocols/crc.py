@@ -4,6 +4,7 @@ Used for the TM/TC frame error control field (CCSDS 132.0-B / 232.0-B) and the
 PUS packet error control field (ECSS-E-ST-70-41C). Also known as
 CRC-16/CCITT-FALSE; its check value over b"123456789" is 0x29B1.
 """
+
 from protocols._accel import native
 
 

@@ -5,6 +5,7 @@ ones. Its period is 255 bits; a codeblock is XORed with the bit sequence from
 its first bit, which as bytes repeats every 255 bytes (0xFF 0x48 0x0E 0xC0 ...).
 XOR with the sequence is its own inverse.
 """
+
 from protocols._accel import native
 
 

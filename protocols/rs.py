@@ -14,6 +14,7 @@ first, then the 32*I check symbols interleaved the same way. Shortened
 codeblocks (virtual fill) leave out leading zero symbols of every codeword:
 a codeblock carries I*k' data bytes with 1 <= k' <= 223.
 """
+
 from protocols._accel import native
 from protocols.errors import EncodeError, LengthError, UncorrectableError
 

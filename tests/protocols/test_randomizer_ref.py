@@ -1,4 +1,5 @@
 """Randomizer sequence from an independent bit-serial LFSR written from the polynomial."""
+
 from __future__ import annotations
 
 from hypothesis import given

@@ -1,4 +1,5 @@
 """RS(255,223) against reedsolo (conventional basis) and the CCSDS dual-basis definition."""
+
 from __future__ import annotations
 
 import tracemalloc

@@ -1,0 +1,246 @@
+"""ECSS-E-ST-70-41C (PUS-C) telecommand and telemetry packets over CCSDS space packets.
+
+TC data field header (5 bytes): PUS version (4 bits, 2) | acknowledgement flags (4)
+  | service type (8) | message subtype (8) | source ID (16).
+TM data field header (7 bytes + time): PUS version (4, 2) | spacecraft time reference
+  status (4) | service type | message subtype | message type counter (16)
+  | destination ID (16) | time (mission-fixed length; here a CUC field, see cuc.py).
+Both end with the optional packet error control: CRC-16-CCITT over the whole packet.
+"""
+
+import struct
+
+from protocols import spacepacket as sp
+from protocols.crc import crc16
+from protocols.errors import CrcError, EncodeError, TruncatedError, VersionError
+
+PUS_VERSION_C = 2
+TC_HEADER_LEN = 5
+TM_HEADER_LEN = 7
+ACK_ACCEPTANCE = 0b0001
+ACK_START = 0b0010
+ACK_PROGRESS = 0b0100
+ACK_COMPLETION = 0b1000
+ACK_ALL = 0b1111
+
+
+def _byte(field, value):
+    if not 0 <= value <= 0xFF:
+        raise EncodeError(field, "out of range 0..255: %r" % (value,))
+
+
+def _u16(field, value):
+    if not 0 <= value <= 0xFFFF:
+        raise EncodeError(field, "out of range 0..65535: %r" % (value,))
+
+
+def _split(data, has_crc, kind):
+    """(space packet fields, data field without CRC) with the CRC verified."""
+    ptype, sec, apid, flags, count, dlen = sp.unpack_header(data)
+    end = sp.HEADER_LEN + dlen
+    if len(data) < end:
+        raise TruncatedError(kind + ".data", sp.HEADER_LEN, dlen, len(data) - sp.HEADER_LEN)
+    if has_crc:
+        if dlen < 2:
+            raise TruncatedError(kind + ".crc", sp.HEADER_LEN, 2, dlen)
+        got = (data[end - 2] << 8) | data[end - 1]
+        want = crc16(memoryview(data)[: end - 2])
+        if got != want:
+            raise CrcError(kind + ".crc", end - 2, want, got)
+        end -= 2
+    return ptype, sec, apid, flags, count, memoryview(data)[sp.HEADER_LEN : end], sp.HEADER_LEN + dlen
+
+
+class PusTc:
+    """A PUS-C telecommand."""
+
+    def __init__(
+        self,
+        service,
+        subtype,
+        app_data=b"",
+        apid=0,
+        seq_count=0,
+        source_id=0,
+        ack_flags=ACK_ALL,
+        has_crc=True,
+        seq_flags=sp.SEQ_UNSEGMENTED,
+    ):
+        _byte("pus.tc.service", service)
+        _byte("pus.tc.subtype", subtype)
+        _u16("pus.tc.source_id", source_id)
+        if not 0 <= ack_flags <= 0xF:
+            raise EncodeError("pus.tc.ack_flags", "out of range 0..15: %r" % (ack_flags,))
+        self.service = service
+        self.subtype = subtype
+        self.app_data = bytes(app_data)
+        self.apid = apid
+        self.seq_count = seq_count
+        self.source_id = source_id
+        self.ack_flags = ack_flags
+        self.has_crc = has_crc
+        self.seq_flags = seq_flags
+
+    def __eq__(self, other):
+        return isinstance(other, PusTc) and self.pack() == other.pack()
+
+    def __repr__(self):
+        return "PusTc(%d,%d apid=0x%03X seq=%d src=%d %d bytes)" % (
+            self.service,
+            self.subtype,
+            self.apid,
+            self.seq_count,
+            self.source_id,
+            len(self.app_data),
+        )
+
+    def packet_len(self):
+        return sp.HEADER_LEN + TC_HEADER_LEN + len(self.app_data) + (2 if self.has_crc else 0)
+
+    def pack(self):
+        n = self.packet_len()
+        buf = bytearray(n)
+        sp.pack_header_into(buf, 0, sp.TC, True, self.apid, self.seq_flags, self.seq_count, n - sp.HEADER_LEN)
+        struct.pack_into(
+            ">BBBH", buf, 6, (PUS_VERSION_C << 4) | self.ack_flags, self.service, self.subtype, self.source_id
+        )
+        buf[11 : 11 + len(self.app_data)] = self.app_data
+        if self.has_crc:
+            c = crc16(memoryview(buf)[: n - 2])
+            buf[n - 2] = c >> 8
+            buf[n - 1] = c & 0xFF
+        return bytes(buf)
+
+    def request_id(self):
+        """(packet id, sequence control) words that PUS-1 reports quote back."""
+        return (0x1800 | self.apid, (self.seq_flags << 14) | self.seq_count)
+
+    @classmethod
+    def unpack(cls, data, has_crc=True):
+        ptype, _sec, apid, flags, count, body, _ = _split(data, has_crc, "pus.tc")
+        if ptype != sp.TC:
+            raise VersionError("pus.tc.packet_type", 0, sp.TC, ptype)
+        if len(body) < TC_HEADER_LEN:
+            raise TruncatedError("pus.tc.header", sp.HEADER_LEN, TC_HEADER_LEN, len(body))
+        version = body[0] >> 4
+        if version != PUS_VERSION_C:
+            raise VersionError("pus.tc.version", sp.HEADER_LEN, PUS_VERSION_C, version)
+        source_id = (body[3] << 8) | body[4]
+        return cls(
+            body[1],
+            body[2],
+            bytes(body[TC_HEADER_LEN:]),
+            apid,
+            count,
+            source_id,
+            body[0] & 0xF,
+            has_crc,
+            flags,
+        )
+
+
+class PusTm:
+    """A PUS-C telemetry packet; `timestamp` is the packed time field (bytes) of fixed length."""
+
+    def __init__(
+        self,
+        service,
+        subtype,
+        source_data=b"",
+        apid=0,
+        seq_count=0,
+        msg_counter=0,
+        dest_id=0,
+        timestamp=b"",
+        time_ref=0,
+        has_crc=True,
+        seq_flags=sp.SEQ_UNSEGMENTED,
+    ):
+        _byte("pus.tm.service", service)
+        _byte("pus.tm.subtype", subtype)
+        _u16("pus.tm.msg_counter", msg_counter)
+        _u16("pus.tm.dest_id", dest_id)
+        if not 0 <= time_ref <= 0xF:
+            raise EncodeError("pus.tm.time_ref", "out of range 0..15: %r" % (time_ref,))
+        self.service = service
+        self.subtype = subtype
+        self.source_data = bytes(source_data)
+        self.apid = apid
+        self.seq_count = seq_count
+        self.msg_counter = msg_counter
+        self.dest_id = dest_id
+        self.timestamp = bytes(timestamp)
+        self.time_ref = time_ref
+        self.has_crc = has_crc
+        self.seq_flags = seq_flags
+
+    def __eq__(self, other):
+        return isinstance(other, PusTm) and self.pack() == other.pack()
+
+    def __repr__(self):
+        return "PusTm(%d,%d apid=0x%03X seq=%d %d bytes)" % (
+            self.service,
+            self.subtype,
+            self.apid,
+            self.seq_count,
+            len(self.source_data),
+        )
+
+    def packet_len(self):
+        return (
+            sp.HEADER_LEN
+            + TM_HEADER_LEN
+            + len(self.timestamp)
+            + len(self.source_data)
+            + (2 if self.has_crc else 0)
+        )
+
+    def pack(self):
+        n = self.packet_len()
+        buf = bytearray(n)
+        sp.pack_header_into(buf, 0, sp.TM, True, self.apid, self.seq_flags, self.seq_count, n - sp.HEADER_LEN)
+        struct.pack_into(
+            ">BBBHH",
+            buf,
+            6,
+            (PUS_VERSION_C << 4) | self.time_ref,
+            self.service,
+            self.subtype,
+            self.msg_counter,
+            self.dest_id,
+        )
+        pos = 6 + TM_HEADER_LEN
+        buf[pos : pos + len(self.timestamp)] = self.timestamp
+        pos += len(self.timestamp)
+        buf[pos : pos + len(self.source_data)] = self.source_data
+        if self.has_crc:
+            c = crc16(memoryview(buf)[: n - 2])
+            buf[n - 2] = c >> 8
+            buf[n - 1] = c & 0xFF
+        return bytes(buf)
+
+    @classmethod
+    def unpack(cls, data, timestamp_len=6, has_crc=True):
+        ptype, _sec, apid, flags, count, body, _ = _split(data, has_crc, "pus.tm")
+        if ptype != sp.TM:
+            raise VersionError("pus.tm.packet_type", 0, sp.TM, ptype)
+        need = TM_HEADER_LEN + timestamp_len
+        if len(body) < need:
+            raise TruncatedError("pus.tm.header", sp.HEADER_LEN, need, len(body))
+        version = body[0] >> 4
+        if version != PUS_VERSION_C:
+            raise VersionError("pus.tm.version", sp.HEADER_LEN, PUS_VERSION_C, version)
+        msg_counter, dest_id = struct.unpack_from(">HH", body, 3)
+        return cls(
+            body[1],
+            body[2],
+            bytes(body[need:]),
+            apid,
+            count,
+            msg_counter,
+            dest_id,
+            bytes(body[TM_HEADER_LEN:need]),
+            body[0] & 0xF,
+            has_crc,
+            flags,
+        )
