@@ -1,4 +1,5 @@
 """Build hook: compiles the cffi C core; without a compiler the package installs pure Python."""
+
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 

@@ -134,8 +134,10 @@ def scan_packets_py(buf, start=0, end=None):
     with version 0; a header with other version bits makes the scan skip one byte and retry.
     It stops at the first incomplete packet or header; resume at next_offset.
     """
-    if end is None:
+    if end is None or end > len(buf):
         end = len(buf)
+    if start > end:
+        start = end
     packets = []
     skipped = 0
     pos = start

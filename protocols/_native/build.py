@@ -6,6 +6,7 @@ Used three ways:
 - `python protocols/_native/build.py --outdir DIR --sanitize` builds an ASan/UBSan variant into
   DIR for tests/native/test_sanitizers.py (loaded through PROTOCOLS_NATIVE_DIR).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,13 @@ long pf_find_asm(const uint8_t *buf, size_t len, size_t start, size_t end);
 long pf_scan_packets(const uint8_t *buf, size_t len, size_t start, size_t end, uint32_t *offsets,
                      uint32_t *lengths, size_t max_packets, size_t *next_offset, size_t *skipped);
 """
-SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all", "-O1", "-g"]
+SANITIZE_FLAGS = [
+    "-fsanitize=address,undefined",
+    "-fno-omit-frame-pointer",
+    "-fno-sanitize-recover=all",
+    "-O1",
+    "-g",
+]
 
 
 def make_builder(sanitize: bool = False, rel_sources: bool = True) -> FFI:

@@ -18,7 +18,7 @@ typedef uint8_t v16 __attribute__((vector_size(16)));
 
 /* EXP is padded with zeros and LOG[0] points into the padding, so gmul needs no branch */
 #define LOG_ZERO 512
-static uint8_t EXP[1024];
+static uint8_t EXP[2 * LOG_ZERO + 1]; /* LOG[0] + LOG[0] = 1024 is the largest index */
 static uint16_t LOG[256];
 static uint8_t TO_DUAL[256], FROM_DUAL[256];
 static uint8_t GEN[NROOTS + 1];          /* g(x), GEN[0] = x^32 coefficient */
@@ -50,7 +50,7 @@ static void init_tables(void) {
         if (x & 0x100) x ^= 0x187;
     }
     for (int i = 255; i < 510; i++) EXP[i] = EXP[i - 255];
-    for (int i = 510; i < 1024; i++) EXP[i] = 0;
+    for (int i = 510; i <= 2 * LOG_ZERO; i++) EXP[i] = 0;
     LOG[0] = LOG_ZERO;
     static const uint8_t rows[8] = {0x8D, 0xEF, 0xEC, 0x86, 0xFA, 0x99, 0xAF, 0x7B};
     for (int v = 0; v < 256; v++) {
