@@ -4,8 +4,9 @@ CADU = ASM 0x1ACFFC1D | randomized RS codeblock (the ASM itself is not randomize
 The synchronizer searches the byte stream for the ASM, locks, and then expects the
 next ASM exactly one CADU later. A corrupted or missing ASM at the expected place is
 bridged by the flywheel (the CADU is taken anyway) up to `flywheel` times in a row;
-one more miss drops lock and the search starts again. A re-acquired ASM at an offset
-that is not a whole number of CADUs from the last lock counts as a slip.
+one more miss drops lock and the search starts again. Before flywheeling, an exact ASM
+within `slip_window` bytes after the expected place re-aligns at once (inserted bytes);
+that, like a re-acquired ASM off the CADU grid after a lock loss, counts as a slip.
 """
 
 from protocols import randomizer, rs
@@ -57,11 +58,12 @@ def build_cadu(frame, interleave=5, dual_basis=True, randomize=True):
 class FrameSync:
     """Streaming synchronizer: feed chunks, get codeblocks (ASM stripped, still randomized)."""
 
-    def __init__(self, codeblock_len, flywheel=3, max_asm_bit_errors=2):
+    def __init__(self, codeblock_len, flywheel=3, max_asm_bit_errors=2, slip_window=32):
         self.codeblock_len = codeblock_len
         self.cadu_len = codeblock_len + ASM_LEN
         self.flywheel = flywheel
         self.max_asm_bit_errors = max_asm_bit_errors
+        self.slip_window = slip_window
         self.state = SEARCH
         self._buf = bytearray()
         self._misses = 0
@@ -101,6 +103,17 @@ class FrameSync:
                 self._misses = 0
                 self.asm_bit_errors += errs
             else:
+                # decide only with the whole slip window buffered, so any chunking gives the same result
+                if len(buf) - pos < cadu + self.slip_window:
+                    break
+                if self.slip_window:
+                    # inserted bytes: an exact ASM a little further on re-aligns without losing lock
+                    idx = find_asm(buf, pos + 1, pos + self.slip_window + ASM_LEN)
+                    if idx >= 0:
+                        self.slips += 1
+                        self.bytes_skipped += idx - pos
+                        pos = idx
+                        continue
                 self._misses += 1
                 self.asm_misses += 1
                 if self._misses > self.flywheel:

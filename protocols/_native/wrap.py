@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from operator import add as _add
 from pathlib import Path
 
 from protocols.errors import LengthError, UncorrectableError
@@ -163,7 +164,7 @@ _next = ffi.new("size_t *")
 _skipped = ffi.new("size_t *")
 
 
-def scan_packets(buf, start=0, end=None):
+def _scan(buf, start, end):
     n = len(buf)
     if end is None or end > n:
         end = n
@@ -175,5 +176,49 @@ def scan_packets(buf, start=0, end=None):
     offsets = ffi.new("uint32_t[]", cap)
     lengths = ffi.new("uint32_t[]", cap)
     count = lib.pf_scan_packets(_from(buf), n, start, end, offsets, lengths, cap, _next, _skipped)
-    packets = list(zip(ffi.unpack(offsets, count), ffi.unpack(lengths, count)))
-    return packets, _next[0], _skipped[0]
+    return ffi.unpack(offsets, count), ffi.unpack(lengths, count), _next[0], _skipped[0]
+
+
+def scan_packets(buf, start=0, end=None):
+    offs, lens, nxt, skipped = _scan(buf, start, end)
+    return list(zip(offs, lens)), nxt, skipped
+
+
+def split_packets(buf, start=0, max_len=65542):
+    """scan_packets, then the packets as bytes objects; see protocols.spacepacket.split_packets_py."""
+    data = buf if isinstance(buf, bytes) else bytes(buf)
+    offs, lens, nxt, skipped = _scan(data, start, None)
+    oversized = False
+    if lens and max(lens) > max_len:
+        cut = next(i for i, n in enumerate(lens) if n > max_len)
+        offs, lens, nxt, oversized = offs[:cut], lens[:cut], offs[cut], True
+    elif len(data) - nxt >= 6 and ((data[nxt + 4] << 8) | data[nxt + 5]) + 7 > max_len:
+        oversized = True
+    packets = list(map(data.__getitem__, map(slice, offs, map(_add, offs, lens))))
+    return packets, nxt, skipped, oversized
+
+
+def scan_arrays(buf, start=0, max_len=65542):
+    """Zero-copy scan: (offsets, lengths, next_offset, skipped, oversized) as uint32 memoryviews.
+
+    Stops before a packet longer than max_len (oversized=True, next_offset at its header).
+    """
+    n = len(buf)
+    if n > 0xFFFFFFFF:
+        raise LengthError("spacepacket.stream", 0, 0xFFFFFFFF, n)
+    if start < 0:
+        start = 0
+    cap = max((n - start) // 7 + 1, 1)
+    offsets = ffi.new("uint32_t[]", cap)
+    lengths = ffi.new("uint32_t[]", cap)
+    count = lib.pf_scan_packets(_from(buf), n, start, n, offsets, lengths, cap, _next, _skipped)
+    nxt, skipped = _next[0], _skipped[0]
+    offs = memoryview(ffi.buffer(offsets, 4 * count)).cast("I")
+    lens = memoryview(ffi.buffer(lengths, 4 * count)).cast("I")
+    oversized = False
+    if count and max(lens) > max_len:
+        cut = next(i for i in range(count) if lens[i] > max_len)
+        nxt, offs, lens, oversized = offs[cut], offs[:cut], lens[:cut], True
+    elif n - nxt >= 6 and ((buf[nxt + 4] << 8) | buf[nxt + 5]) + 7 > max_len:
+        oversized = True
+    return offs, lens, nxt, skipped, oversized

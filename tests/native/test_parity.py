@@ -86,3 +86,15 @@ def test_find_asm(noise, start, end):
 @given(st.binary(max_size=800), st.integers(0, 100))
 def test_scan_packets(blob, start):
     assert spacepacket.scan_packets_py(blob, start) == wrap.scan_packets(blob, start)
+
+
+@given(st.binary(max_size=800), st.integers(0, 100), st.integers(7, 300))
+def test_split_packets(blob, start, max_len):
+    assert spacepacket.split_packets_py(blob, start, max_len) == wrap.split_packets(blob, start, max_len)
+
+
+@given(st.binary(max_size=800), st.integers(0, 100), st.integers(7, 300))
+def test_scan_arrays(blob, start, max_len):
+    a = spacepacket.scan_arrays_py(blob, start, max_len)
+    b = wrap.scan_arrays(blob, start, max_len)
+    assert (list(a[0]), list(a[1]), *a[2:]) == (list(b[0]), list(b[1]), *b[2:])

@@ -73,3 +73,15 @@ def test_stream_rejects_oversized_length():
     # the 6 header bytes are skipped one at a time; shifted views of them may also read as
     # oversized headers, so at least one (not exactly one) oversize is counted
     assert parser.skipped == 6 and parser.oversized >= 1
+
+
+def test_feed_batch_gives_zero_copy_views():
+    pkts = [sp.SpacePacket(sp.TM, 0x10 + i, bytes([i]) * 9, seq_count=i).pack() for i in range(5)]
+    parser = sp.PacketStream()
+    stream = b"".join(pkts)
+    batch = parser.feed_batch(stream[:40])
+    assert len(batch) == 2 and batch[1] == pkts[1] and batch.apid(0) == 0x10
+    rest = parser.feed_batch(stream[40:])
+    assert list(rest) == pkts[2:]
+    assert bytes(rest.packet_view(0)) == pkts[2]
+    assert parser.packets == 5 and parser.pending == 0
