@@ -20,7 +20,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--seconds", default=600, show_default=True, help="Simulated pass duration.")
+@click.option("--seconds", default=5400, show_default=True, help="Simulated duration (one orbit by default).")
 @click.option("--ber", default=2e-4, show_default=True, help="Channel bit error rate (downlink and uplink).")
 @click.option(
     "--interleave",

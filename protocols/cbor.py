@@ -182,7 +182,7 @@ def _decode(r, depth):
         for _ in range(n):
             key_pos = r.pos
             key = _decode(r, depth + 1)
-            if isinstance(key, (list, dict)):
+            if isinstance(key, (list, dict, Tag)):
                 raise FieldValueError("cbor.map_key", key_pos, "unhashable map key")
             out[key] = _decode(r, depth + 1)
         return out

@@ -120,3 +120,13 @@ class TcFrame:
         return cls(
             w0 & 0x3FF, w1 >> 10, bytes(raw[pos:end]), seq, bypass, control, map_id, seq_flags, has_fecf
         )
+
+
+def unpack_with_fill(data, has_segment_header=False, has_fecf=True):
+    """A TC frame from CLTU data, which ends with 0x55 fill: the frame length field says where."""
+    if len(data) < HEADER_LEN:
+        raise TruncatedError("tcframe.header", 0, HEADER_LEN, len(data))
+    length = (((data[2] & 3) << 8) | data[3]) + 1
+    if length > len(data):
+        raise TruncatedError("tcframe", 0, length, len(data))
+    return TcFrame.unpack(data[:length], has_segment_header, has_fecf)

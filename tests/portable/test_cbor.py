@@ -62,5 +62,10 @@ def test_errors():
     raises(errors.OversizedError, cbor.loads, unhex("0000"))
     raises(errors.FieldValueError, cbor.loads, unhex("5f"))  # indefinite length
     raises(errors.FieldValueError, cbor.loads, unhex("81" * 40 + "00"))  # too deep
+    exc = raises(
+        errors.FieldValueError, cbor.loads, unhex("a1 c1 00 00")
+    )  # tagged map key (found by atheris)
+    assert exc.field == "cbor.map_key"
+    raises(errors.FieldValueError, cbor.loads, unhex("a1 80 00"))  # array as map key
     raises(errors.EncodeError, cbor.dumps, 1 << 64)
     raises(errors.EncodeError, cbor.dumps, object())

@@ -36,3 +36,9 @@ def test_errors():
     raises(errors.EncodeError, tcframe.TcFrame(42, 1, bytes(1020)).pack)
     bad = tcframe.TcFrame(42, 1, b"x", has_fecf=False).pack()
     raises(errors.VersionError, tcframe.TcFrame.unpack, bytes([bad[0] | 0x80]) + bad[1:], False, False)
+
+
+def test_unpack_with_cltu_fill():
+    raw = tcframe.TcFrame(42, 1, b"abc").pack()
+    assert tcframe.unpack_with_fill(raw + b"\x55" * 5).data == b"abc"
+    raises(errors.TruncatedError, tcframe.unpack_with_fill, raw[:-1])

@@ -1,0 +1,45 @@
+"""The `cubesat` CLI: help, version and the mission main job, with exit codes."""
+
+from __future__ import annotations
+
+import random
+
+from click.testing import CliRunner
+
+from ground import cli, mission
+
+
+def test_help_lists_mission() -> None:
+    result = CliRunner().invoke(cli.main, ["--help"])
+    assert result.exit_code == 0
+    assert "mission" in result.output
+
+
+def test_mission_runs_and_reports_everything_verified() -> None:
+    result = CliRunner().invoke(
+        cli.main, ["mission", "--seconds", "900", "--ber", "2e-4", "--interleave", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "PASS" in result.output
+    assert "15 / 15 / 15" in result.output  # pings sent / pongs / verified
+
+
+def test_mission_fails_when_the_channel_is_hopeless() -> None:
+    result = CliRunner().invoke(cli.main, ["mission", "--seconds", "120", "--ber", "0.05"])
+    assert result.exit_code == 1
+    assert "FAIL" in result.output
+
+
+def test_mission_rejects_bad_interleave() -> None:
+    result = CliRunner().invoke(cli.main, ["mission", "--interleave", "6"])
+    assert result.exit_code == 2
+    assert "6" in result.output
+
+
+def test_channel_flips_the_requested_fraction_of_bits() -> None:
+    rnd = random.Random(3)
+    data = bytes(100_000)
+    flipped = mission.flip_bits(data, 1e-3, rnd)
+    ones = sum(bin(b).count("1") for b in flipped)
+    assert 700 < ones < 900  # 800 expected for 800,000 bits
+    assert mission.flip_bits(data, 0.0, rnd) == data
