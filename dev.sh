@@ -56,9 +56,14 @@ setup() {
     want=$(setup_stamp)
     [ -f "$VENV/.stamp" ] && have=$(cat "$VENV/.stamp")
     if [ "$want" != "$have" ]; then
-        log "installing the project and its dev dependencies (builds the C core)"
-        "$PY" -m pip install -q --upgrade pip setuptools wheel
-        "$PY" -m pip install -q -e '.[dev]'
+        log "installing the project and its dev dependencies (builds the C core; log in .venv/pip.log)"
+        if ! { "$PY" -m pip install --upgrade pip setuptools wheel &&
+            "$PY" -m pip install -e '.[dev]'; } >"$VENV/pip.log" 2>&1; then
+            tail -40 "$VENV/pip.log" >&2
+            log "pip install failed (full log: .venv/pip.log)"
+            exit 1
+        fi
+        grep -h "protocols C core not built" "$VENV/pip.log" >&2 || true
         echo "$want" >"$VENV/.stamp"
     fi
 }

@@ -7,6 +7,7 @@ interpreter so one module's heap use cannot hide another's.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,10 @@ def _modules() -> list[Path]:
     return found
 
 
-def _run(cmd: list[str]) -> tuple[int, list[str]]:
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=dict(os.environ, **(env or {}))
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("PASS ", "FAIL "))]
     if proc.returncode not in (0, 1) or not proc.stdout.rstrip().endswith("failed"):
         pytest.fail(
@@ -55,9 +58,10 @@ def test_portable_modules_exist() -> None:
 def test_same_results_on_micropython_and_cpython(module: Path) -> None:
     rel = str(module.relative_to(ROOT))
     upy_rc, upy = _run([_micropython(), "-X", "heapsize=" + HEAP, str(RUNNER), rel])
-    cpy_rc, cpy = _run([sys.executable, str(RUNNER), rel])
-    failures = [ln for ln in upy + cpy if ln.startswith("FAIL ")]
+    cpy_rc, cpy = _run([sys.executable, str(RUNNER), rel])  # C core where it exists
+    pure_rc, pure = _run([sys.executable, str(RUNNER), rel], {"PROTOCOLS_PURE": "1"})
+    failures = [ln for ln in upy + cpy + pure if ln.startswith("FAIL ")]
     assert not failures, "\n".join(failures)
     assert upy, "no tests ran on MicroPython"
-    assert upy == cpy
-    assert upy_rc == cpy_rc == 0
+    assert upy == cpy == pure
+    assert upy_rc == cpy_rc == pure_rc == 0
