@@ -32,7 +32,7 @@ def run(paths):
     failed = 0
     for path in paths:
         root = _root_of(path)
-        for extra in (root, path.rsplit("/", 1)[0] if "/" in path else "."):
+        for extra in (root, root + "/tests/portable", path.rsplit("/", 1)[0] if "/" in path else "."):
             if extra not in sys.path:
                 sys.path.insert(0, extra)
         mod_name = _module_name(path)

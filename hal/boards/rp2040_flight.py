@@ -1,0 +1,19 @@
+"""RP2040 flight computer (PROVES-Kit-like): sensors on I2C0/I2C1, LoRa radio on SPI0."""
+
+BOARD = {
+    "name": "rp2040-flight",
+    "mcu": "rp2040",
+    "mpy_arch": "armv6m",
+    "i2c": {
+        0: {"scl": 5, "sda": 4, "freq": 400000, "devices": {"lis3mdl": 0x1C, "lsm6dsox": 0x6A}},
+        1: {"scl": 3, "sda": 2, "freq": 400000, "devices": {"ina219": 0x40, "tmp117": 0x48}},
+    },
+    "spi": {
+        0: {"sck": 18, "mosi": 19, "miso": 16, "devices": {"sx1276": {"cs": 17, "reset": 20, "dio0": 21}}}
+    },
+    "uart": {1: {"tx": 8, "rx": 9, "baud": 115200, "role": "propulsion-rs485", "de": 10}},
+    "sun_adc": (26, 27, 28, 29, None, None),
+    "magnetorquers": ({"pwm": 11, "dir": 12}, {"pwm": 13, "dir": 14}, {"pwm": 15, "dir": 22}),
+    "max_dipole": 0.2,
+    "burn_wire": {"enable": 23, "fire": 24, "switch": 25},
+}

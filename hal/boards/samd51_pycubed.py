@@ -1,0 +1,32 @@
+"""SAMD51 board in the PyCubed layout: one I2C bus, RFM98 (SX1276) on SPI, sun sensors on ADC."""
+
+BOARD = {
+    "name": "samd51-pycubed",
+    "mcu": "samd51",
+    "mpy_arch": "armv7emsp",
+    "i2c": {
+        0: {
+            "scl": "PA13",
+            "sda": "PA12",
+            "freq": 400000,
+            "devices": {"lis3mdl": 0x1E, "lsm6dsox": 0x6B, "ina219": 0x41, "tmp117": 0x49},
+        }
+    },
+    "spi": {
+        0: {
+            "sck": "PA17",
+            "mosi": "PB23",
+            "miso": "PB22",
+            "devices": {"sx1276": {"cs": "PB30", "reset": "PB31", "dio0": "PA27"}},
+        }
+    },
+    "uart": {1: {"tx": "PB16", "rx": "PB17", "baud": 115200, "role": "propulsion-rs485", "de": "PB13"}},
+    "sun_adc": ("PA02", "PA03", "PB08", "PB09", "PA04", "PA05"),
+    "magnetorquers": (
+        {"pwm": "PA18", "dir": "PA19"},
+        {"pwm": "PA20", "dir": "PA21"},
+        {"pwm": "PA22", "dir": "PA23"},
+    ),
+    "max_dipole": 0.15,
+    "burn_wire": {"enable": "PB14", "fire": "PB15", "switch": "PA16"},
+}

@@ -1,0 +1,1 @@
+"""Register-level chip drivers (MicroPython style: const register maps, preallocated buffers, SI units)."""

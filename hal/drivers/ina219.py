@@ -1,0 +1,78 @@
+"""TI INA219 bus voltage / shunt current / power monitor on I2C (datasheet SBOS448, section 8.6).
+
+pm = INA219(i2c, shunt_ohms=0.1, max_current_a=2.0)
+pm.bus_voltage(), pm.current(), pm.power()      # V, A, W
+"""
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+from hal.errors import ConfigError, DeviceNotFoundError
+
+_CONFIG = const(0x00)
+_SHUNT = const(0x01)
+_BUS = const(0x02)
+_POWER = const(0x03)
+_CURRENT = const(0x04)
+_CALIBRATION = const(0x05)
+_RESET = const(0x8000)
+_POR_CONFIG = const(0x399F)
+_OVF = const(0x01)
+
+
+class INA219:
+    def __init__(self, i2c, address=0x40, shunt_ohms=0.1, max_current_a=2.0):
+        if shunt_ohms <= 0 or max_current_a <= 0:
+            raise ConfigError("INA219 needs a positive shunt and maximum current")
+        self.i2c = i2c
+        self.address = address
+        self._buf = bytearray(2)
+        # current LSB rounded up to a round number of uA, calibration per datasheet equation 1
+        lsb = max_current_a / 32768
+        self.current_lsb = (int(lsb * 1e6) + 1) / 1e6
+        self.calibration = int(0.04096 / (self.current_lsb * shunt_ohms))
+        if self.calibration > 0xFFFE:
+            raise ConfigError("INA219 calibration %d does not fit 16 bits" % self.calibration)
+        self.power_lsb = 20 * self.current_lsb
+        self.configure()
+
+    def _read(self, reg):
+        self.i2c.readfrom_mem_into(self.address, reg, self._buf)
+        return (self._buf[0] << 8) | self._buf[1]
+
+    def _write(self, reg, value):
+        self._buf[0] = value >> 8
+        self._buf[1] = value & 0xFF
+        self.i2c.writeto_mem(self.address, reg, self._buf)
+
+    def configure(self):
+        try:
+            self._write(_CONFIG, _RESET)
+            config = self._read(_CONFIG)
+        except OSError as exc:
+            raise DeviceNotFoundError("INA219@0x%02X" % self.address, "no answer (%s)" % exc) from None
+        if config != _POR_CONFIG:  # the reset value identifies the part
+            raise DeviceNotFoundError("INA219@0x%02X" % self.address, "config 0x%04X after reset" % config)
+        self._write(_CALIBRATION, self.calibration & 0xFFFE)  # bit 0 is read-only
+
+    def shunt_voltage(self):
+        raw = self._read(_SHUNT)
+        return (raw - 65536 if raw & 0x8000 else raw) * 10e-6
+
+    def bus_voltage(self):
+        raw = self._read(_BUS)
+        if raw & _OVF:
+            raise OverflowError("INA219 math overflow: current beyond the calibrated range")
+        return (raw >> 3) * 4e-3
+
+    def current(self):
+        raw = self._read(_CURRENT)
+        return (raw - 65536 if raw & 0x8000 else raw) * self.current_lsb
+
+    def power(self):
+        return self._read(_POWER) * self.power_lsb

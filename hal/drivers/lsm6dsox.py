@@ -1,0 +1,95 @@
+"""ST LSM6DSOX accelerometer + gyroscope on I2C (datasheet DS12814, section 9).
+
+imu = LSM6DSOX(i2c, accel_g=4, gyro_dps=500, odr_hz=104)
+imu.acceleration()   # m/s^2
+imu.gyro()           # rad/s
+imu.burst_into(buf)  # both sensors in one 12-byte read (gyro XYZ, accel XYZ)
+"""
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+from hal.errors import ConfigError, DeviceNotFoundError
+
+_WHO_AM_I = const(0x0F)
+_CTRL1_XL = const(0x10)
+_CTRL2_G = const(0x11)
+_CTRL3_C = const(0x12)
+_STATUS = const(0x1E)
+_OUTX_L_G = const(0x22)
+_ID = const(0x6C)
+_G = 9.80665
+_RAD = 0.017453292519943295
+
+_ACCEL = {2: (0b00, 0.061e-3), 4: (0b10, 0.122e-3), 8: (0b11, 0.244e-3), 16: (0b01, 0.488e-3)}  # g/LSB
+_GYRO = {250: (0b000, 8.75e-3), 500: (0b010, 17.5e-3), 1000: (0b100, 35e-3), 2000: (0b110, 70e-3)}  # dps/LSB
+_ODR = {12: 1, 26: 2, 52: 3, 104: 4, 208: 5, 416: 6, 833: 7}
+
+
+class LSM6DSOX:
+    def __init__(self, i2c, address=0x6A, accel_g=4, gyro_dps=500, odr_hz=104):
+        if accel_g not in _ACCEL or gyro_dps not in _GYRO or odr_hz not in _ODR:
+            raise ConfigError(
+                "LSM6DSOX: unsupported range/rate %r g, %r dps, %r Hz" % (accel_g, gyro_dps, odr_hz)
+            )
+        self.i2c = i2c
+        self.address = address
+        self._b1 = bytearray(1)
+        self._b12 = bytearray(12)
+        self._mv12 = memoryview(self._b12)
+        self._accel = _ACCEL[accel_g]
+        self._gyro = _GYRO[gyro_dps]
+        self._odr = _ODR[odr_hz]
+        self.configure()
+
+    def _read(self, reg):
+        self.i2c.readfrom_mem_into(self.address, reg, self._b1)
+        return self._b1[0]
+
+    def _write(self, reg, value):
+        self._b1[0] = value
+        self.i2c.writeto_mem(self.address, reg, self._b1)
+
+    def configure(self):
+        try:
+            who = self._read(_WHO_AM_I)
+        except OSError as exc:
+            raise DeviceNotFoundError("LSM6DSOX@0x%02X" % self.address, "no answer (%s)" % exc) from None
+        if who != _ID:
+            raise DeviceNotFoundError(
+                "LSM6DSOX@0x%02X" % self.address, "WHO_AM_I 0x%02X, expected 0x6C" % who
+            )
+        self._write(_CTRL3_C, 0x44)  # BDU + IF_INC: coherent multi-byte reads
+        self._write(_CTRL1_XL, self._odr << 4 | self._accel[0] << 2)
+        self._write(_CTRL2_G, self._odr << 4 | self._gyro[0] << 1)
+
+    def data_ready(self):
+        """(accel ready, gyro ready)."""
+        s = self._read(_STATUS)
+        return bool(s & 1), bool(s & 2)
+
+    def burst_into(self, buf):
+        """12 raw bytes, gyro X..Z then accel X..Z, little-endian; allocates nothing."""
+        self.i2c.readfrom_mem_into(self.address, _OUTX_L_G, buf)
+
+    @staticmethod
+    def _s16(b, i):
+        v = b[i] | b[i + 1] << 8
+        return v - 65536 if v & 0x8000 else v
+
+    def gyro(self):
+        self.burst_into(self._b12)
+        k = self._gyro[1] * _RAD
+        b = self._b12
+        return (self._s16(b, 0) * k, self._s16(b, 2) * k, self._s16(b, 4) * k)
+
+    def acceleration(self):
+        self.burst_into(self._b12)
+        k = self._accel[1] * _G
+        b = self._b12
+        return (self._s16(b, 6) * k, self._s16(b, 8) * k, self._s16(b, 10) * k)

@@ -1,0 +1,1 @@
+"""Simulated buses, chips and environment: drivers run unchanged against them (CPython and MicroPython)."""

@@ -1,0 +1,65 @@
+"""A board definition populated with simulated chips that read the simulated environment."""
+
+from hal.sim import vec
+from hal.sim.bus import FaultSet, SimADC, SimI2C, SimPin, SimPWM
+from hal.sim.chips.coil import SimCoil
+from hal.sim.chips.ina219 import SimINA219
+from hal.sim.chips.lis3mdl import SimLIS3MDL
+from hal.sim.chips.lsm6dsox import SimLSM6DSOX
+from hal.sim.chips.tmp117 import SimTMP117
+from hal.sim.environment import Environment
+
+_FACES = ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))
+
+
+class SimBoard:
+    def __init__(self, defn, env=None):
+        self.defn = defn
+        self.env = env if env is not None else Environment()
+        self.faults = FaultSet()
+        self.chips = {}
+        self._i2c = {}
+        self._pins = {}
+        self._pwms = {}
+        env = self.env
+        makers = {
+            "lis3mdl": lambda: SimLIS3MDL(lambda: env.b_body, lambda: env.structure.celsius()),
+            "lsm6dsox": lambda: SimLSM6DSOX(lambda: env.body.omega),
+            "ina219": lambda: SimINA219(lambda: env.battery.voltage(), lambda: env.battery.current),
+            "tmp117": lambda: SimTMP117(lambda: env.payload.celsius()),
+        }
+        for bus_id, bus in defn["i2c"].items():
+            i2c = SimI2C({}, self.faults)
+            for chip, addr in bus["devices"].items():
+                if chip in makers:
+                    self.chips[chip] = makers[chip]()
+                    i2c.attach(addr, self.chips[chip])
+            self._i2c[bus_id] = i2c
+        coils = []
+        for mt in defn["magnetorquers"]:
+            coils.append(SimCoil(self.pwm(mt["pwm"]), self.pin(mt["dir"]), defn["max_dipole"]))
+        env.coils = coils
+        self.coils = coils
+
+    def i2c(self, bus_id):
+        return self._i2c[bus_id]
+
+    def pin(self, pin_id, mode=None):
+        if pin_id not in self._pins:
+            self._pins[pin_id] = SimPin(pin_id)
+        return self._pins[pin_id]
+
+    def pwm(self, pin_id):
+        if pin_id not in self._pwms:
+            self._pwms[pin_id] = SimPWM(self.pin(pin_id))
+        return self._pwms[pin_id]
+
+    def adc(self, pin_id):
+        face = self.defn["sun_adc"].index(pin_id)
+        n = _FACES[face]
+        env = self.env
+
+        def source():
+            return 0.0 if env.eclipse else max(0.0, vec.dot(n, env.sun_body))
+
+        return SimADC(source, self.faults, ("adc", pin_id))

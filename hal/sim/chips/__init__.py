@@ -1,0 +1,1 @@
+"""Register-level models of the chips our drivers talk to."""
