@@ -6,7 +6,7 @@
     mb.write_multiple_registers(1, 20, [1, 2, 3])
 
 Frames: unit | function | data | CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF, low byte
-first). An exception response (function | 0x80, code) raises ModbusException with the code;
+first). An exception response (function | 0x80, code) raises ModbusExceptionError with the code;
 a silent or garbled peer raises DeviceTimeoutError / ModbusFrameError after the retries.
 """
 
@@ -28,7 +28,7 @@ EXCEPTION_NAMES = {
 }
 
 
-class ModbusException(HalError):
+class ModbusExceptionError(HalError):
     def __init__(self, unit, function, code):
         super().__init__(
             "modbus unit %d function 0x%02X: exception %d (%s)"
@@ -120,7 +120,7 @@ class ModbusRtuClient:
             raise ModbusFrameError("modbus: response from unit %d, expected %d" % (resp[0], unit))
         if resp[1] == function | 0x80:
             self.exceptions += 1
-            raise ModbusException(unit, function, resp[2])
+            raise ModbusExceptionError(unit, function, resp[2])
         if resp[1] != function:
             raise ModbusFrameError(
                 "modbus unit %d: function 0x%02X in reply to 0x%02X" % (unit, resp[1], function)

@@ -16,7 +16,7 @@ from pymodbus import FramerType
 from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
 from pymodbus.server import ModbusSerialServer
 
-from hal.drivers.modbus_rtu import ModbusException, ModbusFrameError, ModbusRtuClient, crc16_modbus
+from hal.drivers.modbus_rtu import ModbusExceptionError, ModbusFrameError, ModbusRtuClient, crc16_modbus
 from hal.errors import DeviceTimeoutError
 
 
@@ -100,7 +100,7 @@ def test_read_write_against_pymodbus(propulsion) -> None:
 
 def test_exception_response_from_pymodbus(propulsion) -> None:
     client, _ = propulsion
-    with pytest.raises(ModbusException) as info:
+    with pytest.raises(ModbusExceptionError) as info:
         client.read_holding_registers(1, 98, 10)  # beyond the 100 registers
     assert info.value.code == 2 and "illegal data address" in str(info.value)
     assert client.exceptions == 1
@@ -109,7 +109,7 @@ def test_exception_response_from_pymodbus(propulsion) -> None:
 
 def test_missing_unit_is_reported_by_pymodbus_as_device_failure(propulsion) -> None:
     client, _ = propulsion
-    with pytest.raises(ModbusException) as info:
+    with pytest.raises(ModbusExceptionError) as info:
         client.read_holding_registers(7, 0, 1)
     assert info.value.code == 4
 
