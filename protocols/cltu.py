@@ -1,202 +1,375 @@
-"""CCSDS 231.0-B Communications Link Transmission Units with BCH(63,56) codeblocks.
+"""CCSDS 231.0-B TC Synchronization and Channel Coding: CLTUs with BCH(63,56) codeblocks.
 
 CLTU = start sequence 0xEB90 | codeblocks | tail sequence C5C5C5C5C5C5C579.
 A codeblock is 7 information bytes and 1 parity byte: the 7 parity bits of the
-BCH(63,56) code (generator g(x) = x^7 + x^6 + x^2 + 1), complemented, followed by
-a filler bit 0. The last codeblock is padded with 0x55 fill bytes. The decoder
-corrects one bit error per codeblock; the tail sequence is built to be an
-uncorrectable codeblock, which is how the receiver sees the CLTU end.
+modified BCH(63,56) code with generator g(x) = x^7 + x^6 + x^2 + 1 (remainder of
+info(x) * x^7 mod g(x)), complemented, followed by a filler bit 0. The last codeblock is
+completed with 0x55 fill bytes.
+
+g(x) = (x + 1)(x^6 + x + 1), so the code has minimum distance 4: the decoder corrects one
+bit error per codeblock (error-correcting mode) and detects every double error; with
+correct=False it only detects (error-detecting mode). The tail sequence lies at distance 3
+or more from every codeword, so a tail with one bit error still cannot be mistaken for data:
+a block within one bit of the tail ends the CLTU.
+
+Optional TC randomizer: the frame is XORed with the sequence of
+h(x) = x^8 + x^6 + x^4 + x^3 + x^2 + x + 1 from an all-ones register, restarted for
+every CLTU. Here the fill bytes are randomized too (the standard allows either), so
+decode(encode(x, randomize=True), randomize=True) gives x and its 0x55 fill back.
 """
 
-from protocols.errors import EncodeError, SyncError, TruncatedError, UncorrectableError
+from protocols.errors import EncodeError, LengthError, SyncError, TruncatedError, UncorrectableError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
 
 START = b"\xeb\x90"
 TAIL = b"\xc5\xc5\xc5\xc5\xc5\xc5\xc5\x79"
-FILL = 0x55
-INFO_LEN = 7
-BLOCK_LEN = 8
+FILL = const(0x55)
+INFO_LEN = const(7)
+BLOCK_LEN = const(8)
+START_LEN = const(2)
+TAIL_LEN = const(8)
 
 
-def _parity56(info, offset=0):
-    """7-bit remainder of info(x) * x^7 mod g(x), not yet complemented."""
-    reg = 0
-    for i in range(INFO_LEN):
-        byte = info[offset + i]
-        for k in range(7, -1, -1):
-            fb = ((reg >> 6) & 1) ^ ((byte >> k) & 1)
-            reg = (reg << 1) & 0x7F
-            if fb:
-                reg ^= 0x45  # g(x) = x^7 + x^6 + x^2 + 1: taps x^6, x^2, 1
-    return reg
-
-
-def _build_syndrome_table():
-    # syndrome of a single bit error at each of the 63 codeword positions (0 = first info bit)
-    table = {}
-    for pos in range(63):
-        word = bytearray(BLOCK_LEN)
-        word[pos >> 3] |= 0x80 >> (pos & 7)
-        # the code is linear: an error pattern's syndrome is its parity XOR its parity bits
-        table[_parity56(word) ^ (word[7] >> 1)] = pos
+def _build_bch_table():
+    # byte-wise division by g(x): the 7-bit remainder is kept in the top 7 bits of a byte,
+    # so one table step folds in 8 information bits (like a left-aligned CRC-7)
+    table = bytearray(256)
+    for v in range(256):
+        c = v
+        for _ in range(8):
+            c = ((c << 1) ^ 0x8A) & 0xFF if c & 0x80 else (c << 1) & 0xFF  # 0x8A = g(x) - x^7, shifted
+        table[v] = c
     return table
 
 
-_SYNDROME_POS = None
+_BCH = _build_bch_table()
 
 
-def _table():
-    global _SYNDROME_POS
-    if _SYNDROME_POS is None:
-        _SYNDROME_POS = _build_syndrome_table()
-    return _SYNDROME_POS
+def parity_bits(buf, offset=0):
+    """The 7 BCH parity bits (not complemented) of the information bytes at buf[offset:offset+7]."""
+    r = 0
+    t = _BCH
+    for i in range(offset, offset + INFO_LEN):
+        r = t[r ^ buf[i]]
+    return r >> 1
 
 
-def encode(frame, randomize=False):
-    """CLTU carrying `frame` (bytes)."""
-    if not frame:
-        raise EncodeError("cltu.data", "empty frame")
-    data = bytes(frame)
-    if randomize:
-        data = tc_randomize(data)
-    nblocks = (len(data) + INFO_LEN - 1) // INFO_LEN
-    out = bytearray(2 + nblocks * BLOCK_LEN + len(TAIL))
-    out[0:2] = START
-    pos = 2
-    for b in range(nblocks):
-        chunk = data[b * INFO_LEN : (b + 1) * INFO_LEN]
-        out[pos : pos + len(chunk)] = chunk
-        for i in range(len(chunk), INFO_LEN):
-            out[pos + i] = FILL
-        out[pos + 7] = ((~_parity56(out, pos)) & 0x7F) << 1
-        pos += BLOCK_LEN
-    out[pos:] = TAIL
-    return bytes(out)
+def parity_byte(buf, offset=0):
+    """The codeblock's last byte: complemented parity bits, then the filler bit 0."""
+    return (parity_bits(buf, offset) ^ 0x7F) << 1
 
 
-def decode_block(block, offset=0):
-    """(7 corrected info bytes, corrected bit count 0/1) or UncorrectableError."""
-    word = bytearray(block[offset : offset + BLOCK_LEN])
-    if len(word) < BLOCK_LEN:
-        raise TruncatedError("cltu.codeblock", offset, BLOCK_LEN, len(word))
-    syn = _parity56(word) ^ ((~word[7] >> 1) & 0x7F)
+def _build_syndrome_table():
+    # _SYNDROME[s] = 1 + position of the single bit error with syndrome s (0: not a single error);
+    # positions 0..55 are information bits (MSB first), 56..62 the parity bits
+    table = bytearray(128)
+    word = bytearray(INFO_LEN)
+    for pos in range(56):
+        word[pos >> 3] = 0x80 >> (pos & 7)
+        table[parity_bits(word)] = pos + 1
+        word[pos >> 3] = 0
+    for q in range(7):
+        table[0x40 >> q] = 57 + q
+    return table
+
+
+_SYNDROME = _build_syndrome_table()
+
+
+def _tail_like(buf, offset):
+    """True when buf[offset:offset+8] is the tail sequence with at most one bit error."""
+    errors = 0
+    for i in range(TAIL_LEN):
+        x = buf[offset + i] ^ TAIL[i]
+        while x:
+            x &= x - 1
+            errors += 1
+        if errors > 1:
+            return False
+    return True
+
+
+def _decode_into(src, offset, dst, doffset, correct=True):
+    """Check (and fix) the codeblock at src[offset:], write its 7 info bytes to dst[doffset:].
+
+    Returns the number of corrected bits (0 or 1), or -1 when the block is uncorrectable.
+    """
+    syn = parity_bits(src, offset) ^ (src[offset + 7] >> 1) ^ 0x7F
+    for i in range(INFO_LEN):
+        dst[doffset + i] = src[offset + i]
     if syn == 0:
-        return bytes(word[:INFO_LEN]), 0
-    pos = _table().get(syn)
-    if pos is None:
-        raise UncorrectableError(
-            "cltu.codeblock", offset, "BCH syndrome 0x%02X: more than one bit error" % syn
-        )
+        return 0
+    pos = _SYNDROME[syn]
+    if not correct or pos == 0:
+        return -1
+    pos -= 1
     if pos < 56:
-        word[pos >> 3] ^= 0x80 >> (pos & 7)
-    return bytes(word[:INFO_LEN]), 1
+        dst[doffset + (pos >> 3)] ^= 0x80 >> (pos & 7)
+    return 1
 
 
-def decode(cltu, randomize=False):
-    """(data incl. fill, corrected bits) of a whole CLTU; errors name the failing codeblock offset."""
-    if len(cltu) < 2 + BLOCK_LEN + len(TAIL):
-        raise TruncatedError("cltu", 0, 2 + BLOCK_LEN + len(TAIL), len(cltu))
-    if bytes(cltu[0:2]) != START:
-        raise SyncError("cltu.start", 0, "start sequence 0xEB90 missing")
-    out = bytearray()
-    fixed = 0
-    pos = 2
-    while True:
-        if len(cltu) - pos < BLOCK_LEN:
-            raise TruncatedError("cltu.tail", pos, BLOCK_LEN, len(cltu) - pos)
-        if bytes(cltu[pos : pos + BLOCK_LEN]) == TAIL:
-            break
-        info, n = decode_block(cltu, pos)
-        out += info
-        fixed += n
-        pos += BLOCK_LEN
-    if not out:
-        raise TruncatedError("cltu.codeblocks", 2, BLOCK_LEN, 0)
-    data = bytes(out)
-    return (tc_randomize(data) if randomize else data), fixed
+def decode_block(block, offset=0, correct=True):
+    """(7 corrected info bytes, corrected bit count 0/1) or UncorrectableError."""
+    if len(block) - offset < BLOCK_LEN:
+        raise TruncatedError("cltu.codeblock", offset, BLOCK_LEN, max(0, len(block) - offset))
+    info = bytearray(INFO_LEN)
+    fixed = _decode_into(block, offset, info, 0, correct)
+    if fixed < 0:
+        raise UncorrectableError(
+            "cltu.codeblock",
+            offset,
+            "BCH syndrome 0x%02X: %s"
+            % (
+                parity_bits(block, offset) ^ (block[offset + 7] >> 1) ^ 0x7F,
+                "bit error (detecting mode)" if not correct else "more than one bit error",
+            ),
+        )
+    return bytes(info), fixed
 
 
-# CCSDS 231.0-B TC randomizer: h(x) = x^8 + x^6 + x^4 + x^3 + x^2 + x + 1, all-ones seed
-def _tc_sequence(n):
+# --- TC randomizer ---------------------------------------------------------------------------------
+
+
+def _tc_sequence():
+    # Fibonacci form of h(x): the output bit is the register's low end; the new bit is the XOR
+    # of the taps x^0, x^1, x^2, x^3, x^4, x^6 (h(x) without its x^8 term)
     reg = 0xFF
-    out = bytearray(n)
-    for i in range(n):
+    out = bytearray(255)
+    for i in range(255):
         byte = 0
         for _ in range(8):
-            bit = reg & 1
-            byte = (byte << 1) | bit
+            byte = (byte << 1) | (reg & 1)
             fb = (reg ^ reg >> 1 ^ reg >> 2 ^ reg >> 3 ^ reg >> 4 ^ reg >> 6) & 1
             reg = (reg >> 1) | (fb << 7)
         out[i] = byte
     return bytes(out)
 
 
-_TC_SEQ = None
+TC_SEQUENCE = _tc_sequence()
+
+
+def tc_randomize_into(buf, start=0, end=None):
+    """XOR buf[start:end] in place with the TC randomizer sequence (aligned to start)."""
+    if end is None:
+        end = len(buf)
+    seq = TC_SEQUENCE
+    j = 0
+    for i in range(start, end):
+        buf[i] ^= seq[j]
+        j += 1
+        if j == 255:
+            j = 0
 
 
 def tc_randomize(data):
-    global _TC_SEQ
-    if _TC_SEQ is None:
-        _TC_SEQ = _tc_sequence(255)
-    seq = _TC_SEQ
+    """Randomized (or de-randomized) copy of data."""
     out = bytearray(data)
-    for i in range(len(out)):
-        out[i] ^= seq[i % 255]
+    tc_randomize_into(out)
     return bytes(out)
 
 
-class CltuReceiver:
-    """Streaming CLTU receiver: finds start sequences, decodes codeblocks, yields frame bytes.
+# --- encoder -------------------------------------------------------------------------------------
 
-    An uncorrectable codeblock that is not the tail abandons the CLTU (counted in
-    `aborted`); the receiver then searches for the next start sequence.
+
+def encoded_len(n):
+    """Bytes of the CLTU carrying n frame bytes."""
+    return START_LEN + (n + INFO_LEN - 1) // INFO_LEN * BLOCK_LEN + TAIL_LEN
+
+
+def encode_into(frame, out, randomize=False):
+    """Write the CLTU carrying frame into out; returns its length (allocates nothing)."""
+    n = len(frame)
+    if not n:
+        raise EncodeError("cltu.data", "empty frame")
+    total = encoded_len(n)
+    if len(out) < total:
+        raise EncodeError("cltu.buffer", "needs %d bytes, has %d" % (total, len(out)))
+    out[0] = 0xEB
+    out[1] = 0x90
+    seq = TC_SEQUENCE
+    pos = START_LEN
+    j = 0
+    s = 0
+    while j < n:
+        for i in range(INFO_LEN):
+            b = frame[j] if j < n else FILL
+            if randomize:
+                b ^= seq[s]
+                s += 1
+                if s == 255:
+                    s = 0
+            out[pos + i] = b
+            j += 1
+        out[pos + INFO_LEN] = parity_byte(out, pos)
+        pos += BLOCK_LEN
+    out[pos : pos + TAIL_LEN] = TAIL
+    return total
+
+
+def encode(frame, randomize=False):
+    """CLTU carrying frame (bytes)."""
+    out = bytearray(encoded_len(len(frame)))
+    encode_into(frame, out, randomize)
+    return bytes(out)
+
+
+# --- decoders ------------------------------------------------------------------------------------
+
+
+def decode(cltu, randomize=False, correct=True):
+    """(data incl. fill, corrected bits) of exactly one whole CLTU.
+
+    SyncError without the start sequence, UncorrectableError (offset = the failing
+    codeblock), TruncatedError without a tail, LengthError for bytes after the tail.
+    """
+    n = len(cltu)
+    if n < START_LEN + BLOCK_LEN + TAIL_LEN:
+        raise TruncatedError("cltu", 0, START_LEN + BLOCK_LEN + TAIL_LEN, n)
+    if cltu[0] != 0xEB or cltu[1] != 0x90:
+        raise SyncError("cltu.start", 0, "start sequence 0xEB90 missing")
+    out = bytearray((n - START_LEN) // BLOCK_LEN * INFO_LEN)
+    olen = 0
+    fixed = 0
+    pos = START_LEN
+    while True:
+        if n - pos < BLOCK_LEN:
+            raise TruncatedError("cltu.tail", pos, TAIL_LEN, n - pos)
+        if _tail_like(cltu, pos):
+            break
+        c = _decode_into(cltu, pos, out, olen, correct)
+        if c < 0:
+            decode_block(cltu, pos, correct)  # raises with the syndrome in the message
+        fixed += c
+        olen += INFO_LEN
+        pos += BLOCK_LEN
+    if not olen:
+        raise TruncatedError("cltu.codeblocks", START_LEN, BLOCK_LEN, 0)
+    if pos + TAIL_LEN != n:
+        raise LengthError("cltu", pos + TAIL_LEN, pos + TAIL_LEN, n)
+    if randomize:
+        tc_randomize_into(out, 0, olen)
+    return bytes(memoryview(out)[:olen]), fixed
+
+
+_SEARCH = const(0)
+_DECODE = const(1)
+
+
+class CltuReceiver:
+    """Streaming CLTU decoder over a byte stream in arbitrary chunks.
+
+    Searches the start sequence, decodes codeblocks until the tail and returns each CLTU's
+    data (frame bytes plus fill, de-randomized when asked). An uncorrectable codeblock that
+    is not the tail abandons the CLTU (counted in `aborted`) and the search restarts inside
+    that block, so a start sequence right after a cut-off CLTU is still found. Buffers are
+    allocated once; max_blocks bounds a CLTU (147 blocks carry a 1024-byte frame).
     """
 
-    def __init__(self, max_blocks=160, randomize=False):
+    def __init__(self, max_blocks=160, randomize=False, correct=True):
         self.max_blocks = max_blocks
         self.randomize = randomize
-        self._buf = bytearray()
-        self._data = None
+        self.correct = correct
+        self._out = bytearray(max_blocks * INFO_LEN)
+        self._olen = 0
+        self._blk = bytearray(BLOCK_LEN)
+        self._blen = 0
+        self._state = _SEARCH
+        self._eb = False  # the last byte searched was 0xEB
         self.cltus = 0
         self.aborted = 0
         self.corrected_bits = 0
         self.skipped = 0
 
+    def _begin(self):
+        self._state = _DECODE
+        self._olen = 0
+        self._blen = 0
+
+    def _abort(self):
+        """Drop the CLTU; look for a start sequence in the failed block itself."""
+        self.aborted += 1
+        self._state = _SEARCH
+        blk = self._blk
+        for k in range(BLOCK_LEN - 1):
+            if blk[k] == 0xEB and blk[k + 1] == 0x90:
+                self.skipped += k
+                rest = BLOCK_LEN - k - 2
+                self._begin()
+                blk[0:rest] = blk[k + 2 : BLOCK_LEN]
+                self._blen = rest
+                return
+        self.skipped += BLOCK_LEN
+        self._eb = blk[BLOCK_LEN - 1] == 0xEB
+        if self._eb:
+            self.skipped -= 1  # counted when the byte after it shows whether it starts a CLTU
+
+    def _block(self, out):
+        blk = self._blk
+        self._blen = 0
+        if _tail_like(blk, 0):
+            self._state = _SEARCH
+            self._eb = False
+            if not self._olen:
+                self.aborted += 1  # a start sequence straight followed by the tail
+                return
+            data = bytearray(self._out[: self._olen])
+            if self.randomize:
+                tc_randomize_into(data)
+            out.append(bytes(data))
+            self.cltus += 1
+            return
+        if self._olen + INFO_LEN > len(self._out):
+            self._abort()
+            return
+        c = _decode_into(blk, 0, self._out, self._olen, self.correct)
+        if c < 0:
+            self._abort()
+            return
+        self.corrected_bits += c
+        self._olen += INFO_LEN
+
     def feed(self, chunk):
-        self._buf += chunk
+        """Take the next bytes of the stream; return the list of completed CLTUs' data."""
+        if not isinstance(chunk, (bytes, bytearray)):
+            chunk = bytes(chunk)
         out = []
-        buf = self._buf
+        n = len(chunk)
         pos = 0
         while True:
-            if self._data is None:
-                idx = buf.find(START, pos)
-                if idx < 0:
-                    keep = max(pos, len(buf) - 1)
-                    self.skipped += keep - pos
-                    pos = keep
-                    break
-                self.skipped += idx - pos
-                pos = idx + 2
-                self._data = bytearray()
+            if self._state == _DECODE and self._blen == BLOCK_LEN:
+                self._block(out)  # may leave a partial block behind after an abort
                 continue
-            if len(buf) - pos < BLOCK_LEN:
+            if pos >= n:
                 break
-            block = buf[pos : pos + BLOCK_LEN]
-            pos += BLOCK_LEN
-            try:
-                info, n = decode_block(block)
-            except UncorrectableError:
-                if bytes(block) == TAIL and self._data:
-                    data = bytes(self._data)
-                    out.append(tc_randomize(data) if self.randomize else data)
-                    self.cltus += 1
-                else:
-                    self.aborted += 1
-                self._data = None
+            if self._state == _SEARCH:
+                if self._eb:
+                    self._eb = False
+                    if chunk[pos] == 0x90:
+                        pos += 1
+                        self._begin()
+                        continue
+                    self.skipped += 1  # the 0xEB held back did not start a CLTU
+                idx = chunk.find(START, pos)
+                if idx < 0:
+                    self._eb = chunk[n - 1] == 0xEB
+                    self.skipped += n - pos - (1 if self._eb else 0)
+                    pos = n
+                    continue
+                self.skipped += idx - pos
+                pos = idx + START_LEN
+                self._begin()
                 continue
-            self.corrected_bits += n
-            self._data += info
-            if len(self._data) > self.max_blocks * INFO_LEN:
-                self.aborted += 1
-                self._data = None
-        self._buf = buf[pos:]
+            take = BLOCK_LEN - self._blen
+            if take > n - pos:
+                take = n - pos
+            self._blk[self._blen : self._blen + take] = chunk[pos : pos + take]
+            self._blen += take
+            pos += take
         return out

@@ -1,22 +1,51 @@
-"""CCSDS 232.0-B TC transfer frames.
+"""CCSDS 232.0-B TC Space Data Link Protocol: transfer frames and COP-1 control commands.
 
-Primary header (5 bytes):
-  version (2, 00) | bypass flag (1) | control command flag (1) | spare (2) | SCID (10)
-  | VCID (6) | frame length (10) = total octets - 1 | frame sequence number N(S) (8)
-Optional segment header (1 byte): sequence flags (2) | MAP ID (6). FECF: CRC-16.
-Type-AD frames (bypass 0) go through FARM-1 sequence checks, type-BD (bypass 1) skip
-them, type-BC (bypass 1, control 1) carry COP-1 control commands (Unlock, Set V(R)).
+Primary header (5 bytes, 232.0-B section 4.1.2):
+  version (2, 00) | bypass flag (1) | control command flag (1) | spare (2, 00) | SCID (10)
+  | VCID (6) | frame length (10) = total octets - 1 (a frame holds at most 1024 octets)
+  | frame sequence number N(S) (8)
+Optional segment header (1 byte, MAP service): sequence flags (2) | MAP ID (6).
+Frame error control field: CRC-16-CCITT over everything before it.
+
+Type-AD frames (bypass 0, control 0) go through the FARM-1 sequence check, type-BD (bypass 1)
+skip it, type-BC (bypass 1, control 1) carry COP-1 control commands (CCSDS
+232.1-B): Unlock = 0x00, Set V(R) = 0x82 0x00 V(R). Type BC frames have no segment header.
 """
 
 import struct
 
 from protocols.crc import crc16
-from protocols.errors import CrcError, EncodeError, FieldValueError, LengthError, TruncatedError, VersionError
+from protocols.errors import (
+    CrcError,
+    EncodeError,
+    FieldValueError,
+    LengthError,
+    OversizedError,
+    TruncatedError,
+    VersionError,
+)
 
-HEADER_LEN = 5
-MAX_FRAME_LEN = 1024
-SEG_UNSEGMENTED = 3
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+HEADER_LEN = const(5)
+FECF_LEN = const(2)
+MAX_FRAME_LEN = const(1024)
+SEG_CONTINUATION = const(0)
+SEG_FIRST = const(1)
+SEG_LAST = const(2)
+SEG_UNSEGMENTED = const(3)
+
+# COP-1 control commands carried by type-BC frames
+CC_UNLOCK = const(0)
+CC_SET_VR = const(1)
 UNLOCK = b"\x00"
+SET_VR_PREFIX = b"\x82\x00"
 
 
 def set_vr(value):
@@ -26,7 +55,28 @@ def set_vr(value):
     return bytes((0x82, 0x00, value))
 
 
+def parse_control(data, offset=0):
+    """(CC_UNLOCK, None) or (CC_SET_VR, V(R)) from a type-BC frame's data field."""
+    n = len(data)
+    if n == 1 and data[0] == 0x00:
+        return CC_UNLOCK, None
+    if n == 3 and data[0] == 0x82 and data[1] == 0x00:
+        return CC_SET_VR, data[2]
+    if n == 0:
+        raise TruncatedError("tcframe.control", offset, 1, 0)
+    raise FieldValueError(
+        "tcframe.control", offset, "not a COP-1 control command (Unlock 00, Set V(R) 82 00 xx)"
+    )
+
+
+def frame_len(data_len, has_segment_header=False, has_fecf=True):
+    """Total octets of a frame carrying data_len data bytes."""
+    return HEADER_LEN + (1 if has_segment_header else 0) + data_len + (FECF_LEN if has_fecf else 0)
+
+
 class TcFrame:
+    """One TC transfer frame; map_id None means no segment header."""
+
     def __init__(
         self,
         scid,
@@ -45,7 +95,7 @@ class TcFrame:
         self.seq = seq
         self.bypass = bypass
         self.control = control
-        self.map_id = map_id  # None: no segment header
+        self.map_id = map_id
         self.seq_flags = seq_flags
         self.has_fecf = has_fecf
 
@@ -53,46 +103,74 @@ class TcFrame:
         return isinstance(other, TcFrame) and self.pack() == other.pack()
 
     def __repr__(self):
-        kind = "BC" if self.control else ("BD" if self.bypass else "AD")
         return "TcFrame(%s scid=%d vc=%d N(S)=%d %d bytes)" % (
-            kind,
+            self.kind(),
             self.scid,
             self.vcid,
             self.seq,
             len(self.data),
         )
 
-    def pack(self):
+    def kind(self):
+        """Frame type: AD, BD or BC."""
+        return "BC" if self.control else ("BD" if self.bypass else "AD")
+
+    def __len__(self):
+        return frame_len(len(self.data), self.map_id is not None, self.has_fecf)
+
+    def pack_into(self, buf, offset=0):
+        """Write the frame at buf[offset:]; returns its length."""
         if not 0 <= self.scid <= 0x3FF or not 0 <= self.vcid <= 63 or not 0 <= self.seq <= 255:
             raise EncodeError("tcframe.header", "scid/vcid/seq out of range: %r" % (self,))
+        if self.control and not self.bypass:
+            raise EncodeError("tcframe.flags", "control command frames are type BC (bypass set)")
+        if self.control and self.map_id is not None:
+            raise EncodeError("tcframe.map_id", "type BC frames carry no segment header")
+        if not self.data:
+            raise EncodeError("tcframe.data", "empty data field")
         seg = 0 if self.map_id is None else 1
-        n = HEADER_LEN + seg + len(self.data) + (2 if self.has_fecf else 0)
+        n = frame_len(len(self.data), seg, self.has_fecf)
         if n > MAX_FRAME_LEN:
             raise EncodeError("tcframe.length", "frame of %d bytes exceeds %d" % (n, MAX_FRAME_LEN))
-        buf = bytearray(n)
+        if len(buf) - offset < n:
+            raise EncodeError("tcframe.buffer", "needs %d bytes, has %d" % (n, len(buf) - offset))
         w0 = (1 if self.bypass else 0) << 13 | (1 if self.control else 0) << 12 | self.scid
-        struct.pack_into(">HHB", buf, 0, w0, self.vcid << 10 | (n - 1), self.seq)
-        pos = HEADER_LEN
+        struct.pack_into(">HHB", buf, offset, w0, self.vcid << 10 | (n - 1), self.seq)
+        pos = offset + HEADER_LEN
         if seg:
-            if not 0 <= self.map_id <= 63:
-                raise EncodeError("tcframe.map_id", "out of range 0..63: %r" % (self.map_id,))
-            buf[pos] = (self.seq_flags & 3) << 6 | self.map_id
+            if not 0 <= self.map_id <= 63 or not 0 <= self.seq_flags <= 3:
+                raise EncodeError(
+                    "tcframe.segment_header", "MAP ID / flags out of range: %r" % (self.map_id,)
+                )
+            buf[pos] = self.seq_flags << 6 | self.map_id
             pos += 1
         buf[pos : pos + len(self.data)] = self.data
         if self.has_fecf:
-            c = crc16(memoryview(buf)[: n - 2])
-            buf[n - 2] = c >> 8
-            buf[n - 1] = c & 0xFF
+            end = offset + n
+            c = crc16(memoryview(buf)[offset : end - 2])
+            buf[end - 2] = c >> 8
+            buf[end - 1] = c & 0xFF
+        return n
+
+    def pack(self):
+        buf = bytearray(len(self))
+        self.pack_into(buf)
         return bytes(buf)
 
     @classmethod
     def unpack(cls, raw, has_segment_header=False, has_fecf=True):
+        """Parse and check one whole frame (raw is exactly the frame).
+
+        Errors: TruncatedError (shorter than a header), OversizedError (over 1024 octets),
+        VersionError, FieldValueError (spare bits, BC without bypass), LengthError (frame
+        length field disagrees with the bytes), CrcError.
+        """
         n = len(raw)
-        minimum = HEADER_LEN + (1 if has_segment_header else 0) + (2 if has_fecf else 0)
+        minimum = HEADER_LEN + (FECF_LEN if has_fecf else 0)
         if n < minimum:
             raise TruncatedError("tcframe.header", 0, minimum, n)
         if n > MAX_FRAME_LEN:
-            raise LengthError("tcframe", 0, MAX_FRAME_LEN, n)
+            raise OversizedError("tcframe", 0, MAX_FRAME_LEN, n)
         w0, w1, seq = struct.unpack_from(">HHB", raw, 0)
         if w0 >> 14:
             raise VersionError("tcframe.version", 0, 0, w0 >> 14)
@@ -105,7 +183,9 @@ class TcFrame:
             want = crc16(memoryview(raw)[: n - 2])
             if got != want:
                 raise CrcError("tcframe.fecf", n - 2, want, got)
-            end -= 2
+            end -= FECF_LEN
+        if (w0 >> 10) & 3:
+            raise FieldValueError("tcframe.spare", 0, "spare bits must be 00")
         bypass = bool(w0 >> 13 & 1)
         control = bool(w0 >> 12 & 1)
         if control and not bypass:
@@ -114,19 +194,44 @@ class TcFrame:
         map_id = None
         seq_flags = SEG_UNSEGMENTED
         if has_segment_header and not control:
+            if end - pos < 1:
+                raise TruncatedError("tcframe.segment_header", pos, 1, 0)
             seq_flags = raw[pos] >> 6
             map_id = raw[pos] & 0x3F
             pos += 1
+        if end - pos < 1:
+            raise TruncatedError("tcframe.data", pos, 1, 0)
         return cls(
             w0 & 0x3FF, w1 >> 10, bytes(raw[pos:end]), seq, bypass, control, map_id, seq_flags, has_fecf
         )
 
+    def control_command(self):
+        """(CC_UNLOCK, None) or (CC_SET_VR, value) of a type-BC frame."""
+        if not self.control:
+            raise FieldValueError("tcframe.flags", 0, "not a control command frame")
+        return parse_control(self.data, HEADER_LEN)
+
+
+def unlock_frame(scid, vcid, has_fecf=True):
+    """Type-BC frame carrying the COP-1 Unlock directive."""
+    return TcFrame(scid, vcid, UNLOCK, 0, True, True, None, SEG_UNSEGMENTED, has_fecf)
+
+
+def set_vr_frame(scid, vcid, value, has_fecf=True):
+    """Type-BC frame carrying Set V(R) = value."""
+    return TcFrame(scid, vcid, set_vr(value), 0, True, True, None, SEG_UNSEGMENTED, has_fecf)
+
+
+def peek_length(data, offset=0):
+    """Frame length from the header at data[offset:] (to cut a frame out of CLTU data)."""
+    if len(data) - offset < HEADER_LEN:
+        raise TruncatedError("tcframe.header", offset, HEADER_LEN, max(0, len(data) - offset))
+    return (((data[offset + 2] & 3) << 8) | data[offset + 3]) + 1
+
 
 def unpack_with_fill(data, has_segment_header=False, has_fecf=True):
     """A TC frame from CLTU data, which ends with 0x55 fill: the frame length field says where."""
-    if len(data) < HEADER_LEN:
-        raise TruncatedError("tcframe.header", 0, HEADER_LEN, len(data))
-    length = (((data[2] & 3) << 8) | data[3]) + 1
+    length = peek_length(data)
     if length > len(data):
         raise TruncatedError("tcframe", 0, length, len(data))
     return TcFrame.unpack(data[:length], has_segment_header, has_fecf)

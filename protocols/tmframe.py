@@ -1,27 +1,64 @@
-"""CCSDS 132.0-B TM transfer frames: header, OCF with CLCW, FECF, packet (de)multiplexing.
+"""CCSDS 132.0-B TM Space Data Link Protocol: transfer frames, CLCW in the OCF, VC packet service.
 
-Primary header (6 bytes):
+Primary header (6 bytes, CCSDS 132.0-B section 4.1.2):
   version (2, 00) | SCID (10) | VCID (3) | OCF flag (1)
   | master channel frame count (8) | virtual channel frame count (8)
-  | secondary header flag (1) | sync flag (1) | packet order flag (1) | segment length id (2, 11)
-  | first header pointer (11): offset of the first packet header in the data field,
-    0x7FF when no packet starts in this frame, 0x7FE when the frame carries only idle data.
-Trailer: optional 4-byte operational control field (a CLCW here), optional 2-byte FECF (CRC-16).
+  | data field status (16): secondary header flag (1) | synchronization flag (1)
+    | packet order flag (1) | segment length identifier (2, 11 when sync flag is 0)
+    | first header pointer (11): offset in the data field of the first packet header that
+      starts in this frame; 0x7FF when no packet starts here, 0x7FE when the frame holds
+      only idle data (an "OID" frame).
+Optional secondary header (4.1.3): version (2, 00) | length (6) = total octets - 1 | data.
+Trailer: optional 4-byte operational control field (here a CLCW, CCSDS 232.0-B section 4.2),
+optional 2-byte frame error control field (CRC-16-CCITT over everything before it).
+
+A mission fixes the frame length (e.g. 223*I bytes to fill an RS codeblock), so frames are
+built into caller buffers of exactly that length: `build_into` writes the header and trailer
+around a data field already in place, `TmFramer.build_into` fills the data field from its
+packet queue (no allocation per frame).
 """
 
 import struct
 
 from protocols import spacepacket as sp
 from protocols.crc import crc16
-from protocols.errors import CrcError, EncodeError, FieldValueError, LengthError, TruncatedError, VersionError
+from protocols.errors import (
+    CrcError,
+    EncodeError,
+    FieldValueError,
+    LengthError,
+    TruncatedError,
+    VersionError,
+)
 
-HEADER_LEN = 6
-FHP_NO_PACKET_START = 0x7FF
-FHP_IDLE = 0x7FE
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+HEADER_LEN = const(6)
+OCF_LEN = const(4)
+FECF_LEN = const(2)
+MAX_FRAME_LEN = const(2048)
+MAX_SEC_HDR_DATA = const(63)  # the 6-bit length field counts the ID octet too
+FHP_NO_PACKET_START = const(0x7FF)
+FHP_IDLE = const(0x7FE)
+SEG_LEN_ID = const(3)  # "11": no segmentation (required when the sync flag is 0)
+
+# CLCW status fields (CCSDS 232.0-B 4.2.1)
+COP_1 = const(1)
 
 
 class Clcw:
-    """Communications Link Control Word (CCSDS 232.0-B), reported by FARM-1 in the TM OCF."""
+    """Communications Link Control Word, reported by FARM-1 in the TM OCF.
+
+    32 bits: control word type (1, 0) | version (2, 00) | status (3) | COP in effect (2, 01)
+    | VCID (6) | spare (2) | no RF available | no bit lock | lockout | wait | retransmit
+    | FARM-B counter (2) | spare (1) | report value N(R) (8).
+    """
 
     def __init__(
         self,
@@ -34,7 +71,7 @@ class Clcw:
         no_rf=False,
         no_bitlock=False,
         status=0,
-        cop_in_effect=1,
+        cop_in_effect=COP_1,
     ):
         self.vcid = vcid
         self.report_value = report_value
@@ -48,24 +85,33 @@ class Clcw:
         self.cop_in_effect = cop_in_effect
 
     def __eq__(self, other):
-        return isinstance(other, Clcw) and self.pack() == other.pack()
+        return isinstance(other, Clcw) and self.word() == other.word()
 
     def __repr__(self):
-        return "Clcw(vc=%d, N(R)=%d, lockout=%d, wait=%d, retransmit=%d, b=%d)" % (
+        return "Clcw(vc=%d, N(R)=%d, lockout=%d, wait=%d, retransmit=%d, b=%d, no_rf=%d, no_lock=%d)" % (
             self.vcid,
             self.report_value,
             self.lockout,
             self.wait,
             self.retransmit,
             self.farm_b_counter,
+            self.no_rf,
+            self.no_bitlock,
         )
 
-    def pack(self):
-        if not 0 <= self.vcid <= 63 or not 0 <= self.report_value <= 255 or not 0 <= self.farm_b_counter <= 3:
+    def word(self):
+        """The CLCW as a 32-bit integer."""
+        if (
+            not 0 <= self.vcid <= 63
+            or not 0 <= self.report_value <= 255
+            or not 0 <= self.farm_b_counter <= 3
+            or not 0 <= self.status <= 7
+            or not 0 <= self.cop_in_effect <= 3
+        ):
             raise EncodeError("clcw", "field out of range: %r" % (self,))
-        word = (
-            (self.status & 7) << 26
-            | (self.cop_in_effect & 3) << 24
+        return (
+            self.status << 26
+            | self.cop_in_effect << 24
             | self.vcid << 18
             | (1 if self.no_rf else 0) << 15
             | (1 if self.no_bitlock else 0) << 14
@@ -75,12 +121,17 @@ class Clcw:
             | self.farm_b_counter << 9
             | self.report_value
         )
-        return struct.pack(">I", word)
+
+    def pack_into(self, buf, offset=0):
+        struct.pack_into(">I", buf, offset, self.word())
+
+    def pack(self):
+        return struct.pack(">I", self.word())
 
     @classmethod
     def unpack(cls, data, offset=0):
-        if len(data) - offset < 4:
-            raise TruncatedError("clcw", offset, 4, len(data) - offset)
+        if len(data) - offset < OCF_LEN:
+            raise TruncatedError("clcw", offset, OCF_LEN, max(0, len(data) - offset))
         word = struct.unpack_from(">I", data, offset)[0]
         if word >> 31:
             raise FieldValueError("clcw.type", offset, "control word type 1 is not a CLCW")
@@ -101,9 +152,27 @@ class Clcw:
 
 
 class TmFrame:
-    """A decoded TM transfer frame."""
+    """A decoded TM transfer frame.
 
-    def __init__(self, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, sync_flag=0, sec_hdr=0):
+    `sec_hdr` is the secondary header flag, `sec_header` the secondary header's data
+    (without its ID octet) or None; `ocf` the 4 raw OCF bytes or None.
+    """
+
+    def __init__(
+        self,
+        scid,
+        vcid,
+        mc_count,
+        vc_count,
+        fhp,
+        data,
+        ocf=None,
+        sync_flag=0,
+        sec_hdr=0,
+        packet_order=0,
+        seg_len_id=SEG_LEN_ID,
+        sec_header=None,
+    ):
         self.scid = scid
         self.vcid = vcid
         self.mc_count = mc_count
@@ -113,36 +182,93 @@ class TmFrame:
         self.ocf = ocf
         self.sync_flag = sync_flag
         self.sec_hdr = sec_hdr
+        self.packet_order = packet_order
+        self.seg_len_id = seg_len_id
+        self.sec_header = sec_header
 
     def __repr__(self):
-        return "TmFrame(scid=%d vc=%d mc=%d vcc=%d fhp=0x%03X %d bytes)" % (
+        return "TmFrame(scid=%d vc=%d mc=%d vcc=%d fhp=0x%03X %d bytes%s)" % (
             self.scid,
             self.vcid,
             self.mc_count,
             self.vc_count,
             self.fhp,
             len(self.data),
+            " +OCF" if self.ocf is not None else "",
         )
 
     def clcw(self):
+        """The CLCW carried in the OCF, or None when the frame has no OCF."""
         return None if self.ocf is None else Clcw.unpack(self.ocf)
 
+    def pack(self, has_fecf=True):
+        """The frame's bytes again (length follows from the fields present)."""
+        n = HEADER_LEN + len(self.data) + (OCF_LEN if self.ocf is not None else 0)
+        n += (FECF_LEN if has_fecf else 0) + (0 if self.sec_header is None else 1 + len(self.sec_header))
+        buf = bytearray(n)
+        pack_into(
+            buf,
+            self.scid,
+            self.vcid,
+            self.mc_count,
+            self.vc_count,
+            self.fhp,
+            self.data,
+            self.ocf,
+            has_fecf,
+            self.sec_header,
+            self.sync_flag,
+            self.packet_order,
+        )
+        return bytes(buf)
 
-def data_field_len(frame_len, has_ocf=True, has_fecf=True):
-    n = frame_len - HEADER_LEN - (4 if has_ocf else 0) - (2 if has_fecf else 0)
-    if n < 1 or frame_len > 2048:
+
+def data_field_len(frame_len, has_ocf=True, has_fecf=True, sec_hdr_len=0):
+    """Bytes of the data field in a frame of frame_len bytes.
+
+    sec_hdr_len is the secondary header's data length (its ID octet is added here), 0 for none.
+    """
+    n = frame_len - HEADER_LEN - (OCF_LEN if has_ocf else 0) - (FECF_LEN if has_fecf else 0)
+    if sec_hdr_len:
+        n -= 1 + sec_hdr_len
+    if n < 1 or frame_len > MAX_FRAME_LEN:
         raise EncodeError("tmframe.length", "frame length %d leaves no data field" % frame_len)
     return n
 
 
-def pack_into(buf, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, has_fecf=True):
-    """Write a frame of len(buf) bytes; data must fill the data field exactly."""
+def data_offset(sec_hdr=None):
+    """Offset of the data field: after the primary header and the secondary header, if any."""
+    return HEADER_LEN if sec_hdr is None else HEADER_LEN + 1 + len(sec_hdr)
+
+
+def build_into(
+    buf,
+    scid,
+    vcid,
+    mc_count,
+    vc_count,
+    fhp,
+    ocf=None,
+    has_fecf=True,
+    sec_hdr=None,
+    sync_flag=0,
+    packet_order=0,
+):
+    """Write header, secondary header, OCF and FECF of a frame of len(buf) bytes.
+
+    The data field must already be in buf[data_offset(sec_hdr):][:data_field_len(...)]:
+    this only writes around it, so a caller can fill the data field in place.
+    `ocf` is None, a Clcw or 4 bytes. Returns the frame length.
+    """
     if not 0 <= scid <= 0x3FF or not 0 <= vcid <= 7 or not 0 <= fhp <= 0x7FF:
         raise EncodeError("tmframe.header", "scid/vcid/fhp out of range: %r/%r/%r" % (scid, vcid, fhp))
     n = len(buf)
-    dlen = data_field_len(n, ocf is not None, has_fecf)
-    if len(data) != dlen:
-        raise EncodeError("tmframe.data", "data field holds %d bytes, got %d" % (dlen, len(data)))
+    sec_len = 0
+    if sec_hdr is not None:
+        sec_len = len(sec_hdr)
+        if not 1 <= sec_len <= MAX_SEC_HDR_DATA:
+            raise EncodeError("tmframe.secondary_header", "holds 1..63 bytes, got %d" % sec_len)
+    dlen = data_field_len(n, ocf is not None, has_fecf, sec_len)
     struct.pack_into(
         ">HBBH",
         buf,
@@ -150,235 +276,545 @@ def pack_into(buf, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, has_fecf
         scid << 4 | vcid << 1 | (1 if ocf is not None else 0),
         mc_count & 0xFF,
         vc_count & 0xFF,
-        0x1800 | fhp,
+        (1 if sec_hdr is not None else 0) << 15
+        | (1 if sync_flag else 0) << 14
+        | (1 if packet_order else 0) << 13
+        | SEG_LEN_ID << 11
+        | fhp,
     )
-    buf[HEADER_LEN : HEADER_LEN + dlen] = data
-    pos = HEADER_LEN + dlen
+    pos = HEADER_LEN
+    if sec_hdr is not None:
+        buf[pos] = sec_len  # version 00, length = total octets (ID + data) - 1
+        buf[pos + 1 : pos + 1 + sec_len] = sec_hdr
+        pos += 1 + sec_len
+    pos += dlen
     if ocf is not None:
-        buf[pos : pos + 4] = ocf
-        pos += 4
+        if isinstance(ocf, Clcw):
+            ocf.pack_into(buf, pos)
+        else:
+            if len(ocf) != OCF_LEN:
+                raise EncodeError("tmframe.ocf", "the OCF holds 4 bytes, got %d" % len(ocf))
+            buf[pos : pos + OCF_LEN] = ocf
+        pos += OCF_LEN
     if has_fecf:
         c = crc16(memoryview(buf)[:pos])
         buf[pos] = c >> 8
         buf[pos + 1] = c & 0xFF
+    return n
 
 
-def pack(frame_len, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, has_fecf=True):
+def pack_into(
+    buf,
+    scid,
+    vcid,
+    mc_count,
+    vc_count,
+    fhp,
+    data,
+    ocf=None,
+    has_fecf=True,
+    sec_hdr=None,
+    sync_flag=0,
+    packet_order=0,
+):
+    """Write a frame of len(buf) bytes; data must fill the data field exactly."""
+    sec_len = 0 if sec_hdr is None else len(sec_hdr)
+    dlen = data_field_len(len(buf), ocf is not None, has_fecf, sec_len)
+    if len(data) != dlen:
+        raise EncodeError("tmframe.data", "data field holds %d bytes, got %d" % (dlen, len(data)))
+    start = data_offset(sec_hdr)
+    buf[start : start + dlen] = data
+    return build_into(
+        buf, scid, vcid, mc_count, vc_count, fhp, ocf, has_fecf, sec_hdr, sync_flag, packet_order
+    )
+
+
+def pack(frame_len, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, has_fecf=True, sec_hdr=None):
     buf = bytearray(frame_len)
-    pack_into(buf, scid, vcid, mc_count, vc_count, fhp, data, ocf, has_fecf)
+    pack_into(buf, scid, vcid, mc_count, vc_count, fhp, data, ocf, has_fecf, sec_hdr)
     return bytes(buf)
 
 
-def unpack(raw, has_fecf=True, frame_len=None):
-    """Parse and check a frame (length, version, FECF); returns a TmFrame."""
+def unpack(raw, has_fecf=True, frame_len=None, copy=True):
+    """Parse and check a frame (length, FECF, version, field layout); returns a TmFrame.
+
+    The FECF is checked first: any corruption, header included, is a CrcError. With
+    copy=False the data field is a memoryview into raw.
+    """
     n = len(raw)
     if frame_len is not None and n != frame_len:
         raise LengthError("tmframe", 0, frame_len, n)
-    if n < HEADER_LEN + (2 if has_fecf else 0) + 1:
-        raise TruncatedError("tmframe.header", 0, HEADER_LEN + 3, n)
+    minimum = HEADER_LEN + (FECF_LEN if has_fecf else 0) + 1
+    if n < minimum:
+        raise TruncatedError("tmframe.header", 0, minimum, n)
+    if n > MAX_FRAME_LEN:
+        raise LengthError("tmframe", 0, MAX_FRAME_LEN, n)
     end = n
-    if has_fecf:  # checked first: any corruption, header included, is a CRC error
+    if has_fecf:
         got = (raw[n - 2] << 8) | raw[n - 1]
         want = crc16(memoryview(raw)[: n - 2])
         if got != want:
             raise CrcError("tmframe.fecf", n - 2, want, got)
-        end -= 2
+        end -= FECF_LEN
     w0, mc, vc, status = struct.unpack_from(">HBBH", raw, 0)
     if w0 >> 14:
         raise VersionError("tmframe.version", 0, 0, w0 >> 14)
     ocf = None
     if w0 & 1:
-        if end - HEADER_LEN < 5:
-            raise TruncatedError("tmframe.ocf", HEADER_LEN, 5, end - HEADER_LEN)
-        ocf = bytes(raw[end - 4 : end])
-        end -= 4
-    if (status >> 11) & 3 != 3 and not status & 0x4000:
-        raise FieldValueError("tmframe.segment_length_id", 4, "must be 11 when sync flag is 0")
+        if end - HEADER_LEN < OCF_LEN + 1:
+            raise TruncatedError("tmframe.ocf", HEADER_LEN, OCF_LEN + 1, end - HEADER_LEN)
+        ocf = bytes(raw[end - OCF_LEN : end])
+        end -= OCF_LEN
+    sync_flag = (status >> 14) & 1
+    seg_len_id = (status >> 11) & 3
+    if not sync_flag and seg_len_id != SEG_LEN_ID:
+        raise FieldValueError("tmframe.segment_length_id", 4, "must be 11 when the sync flag is 0")
+    start = HEADER_LEN
+    sec_header = None
+    if status >> 15:
+        ident = raw[HEADER_LEN]
+        if ident >> 6:
+            raise VersionError("tmframe.secondary_header.version", HEADER_LEN, 0, ident >> 6)
+        sec_len = ident & 0x3F
+        # the secondary header must leave at least one data field byte
+        if HEADER_LEN + 1 + sec_len >= end:
+            raise LengthError("tmframe.secondary_header", HEADER_LEN, end - HEADER_LEN - 2, sec_len)
+        sec_header = bytes(raw[HEADER_LEN + 1 : HEADER_LEN + 1 + sec_len])
+        start = HEADER_LEN + 1 + sec_len
+    data = bytes(raw[start:end]) if copy else memoryview(raw)[start:end]
     return TmFrame(
         (w0 >> 4) & 0x3FF,
         (w0 >> 1) & 7,
         mc,
         vc,
         status & 0x7FF,
-        bytes(raw[HEADER_LEN:end]),
+        data,
         ocf,
-        (status >> 14) & 1,
+        sync_flag,
         status >> 15,
+        (status >> 13) & 1,
+        seg_len_id,
+        sec_header,
     )
 
 
-class TmFramer:
-    """Packs space packets of one virtual channel into fixed-length frames.
+class MasterChannel:
+    """The master channel frame counter, shared by the framers of all VCs on one link."""
 
-    Packets may span frames; the first header pointer marks where the first packet
-    header of each frame begins. `flush()` completes a partial frame with an idle
-    packet; with nothing pending it makes an idle-only frame (FHP 0x7FE) so the
-    downlink keeps its rhythm (and carries a fresh CLCW).
+    def __init__(self, mc_count=0):
+        self.mc_count = mc_count
+
+    def take(self):
+        value = self.mc_count
+        self.mc_count = (value + 1) & 0xFF
+        return value
+
+
+class TmFramer:
+    """Virtual channel packet multiplexer: packs space packets into fixed-length frames.
+
+    Packets go into a preallocated ring and are cut into data fields as frames are built,
+    spanning frames as needed; the first header pointer (FHP) of each frame names the first
+    packet header that starts in it (0x7FF if none does). Flushing completes a partial
+    frame with an idle packet (APID 0x7FF); with nothing queued it builds an OID frame
+    (FHP 0x7FE) so the downlink keeps its rhythm and carries a fresh CLCW.
+
+    Two ways to use it:
+      - `push(packet)` then `build_into(buf, flush)` per frame into a caller buffer of
+        frame_len bytes: no allocation per frame;
+      - `add_packet(packet)` / `flush()`: the completed frames as a list of bytes.
     """
 
-    def __init__(self, frame_len, scid, vcid=0, has_ocf=True, has_fecf=True):
+    def __init__(
+        self,
+        frame_len,
+        scid,
+        vcid=0,
+        has_ocf=True,
+        has_fecf=True,
+        master=None,
+        capacity=None,
+        idle_byte=0x00,
+        sec_hdr=None,
+    ):
+        if not 0 <= scid <= 0x3FF or not 0 <= vcid <= 7:
+            raise EncodeError("tmframe.header", "scid/vcid out of range: %r/%r" % (scid, vcid))
         self.frame_len = frame_len
         self.scid = scid
         self.vcid = vcid
         self.has_ocf = has_ocf
         self.has_fecf = has_fecf
-        self.dlen = data_field_len(frame_len, has_ocf, has_fecf)
-        self.mc_count = 0
+        self.sec_hdr = sec_hdr
+        self.dlen = data_field_len(frame_len, has_ocf, has_fecf, 0 if sec_hdr is None else len(sec_hdr))
+        self._ds = data_offset(sec_hdr)
+        self.master = master if master is not None else MasterChannel()
         self.vc_count = 0
-        self.clcw = Clcw(vcid=0) if has_ocf else None
-        self._pending = bytearray()
-        self._starts = []  # offsets in _pending where packets begin
-        self._out = []
+        self.clcw = Clcw() if has_ocf else None  # what the OCF carries: a Clcw or 4 bytes
+        self.idle_byte = idle_byte
+        # an idle packet may have to reach into the next frame (it needs 7 bytes), so the ring
+        # holds two data fields plus a header's worth of slack for packets pushed in pieces
+        cap = 2 * self.dlen + 8
+        if capacity is not None and capacity > cap:
+            cap = capacity
+        self._ring = bytearray(cap)
+        self._cap = cap
+        self._head = 0  # ring index of the first queued byte
+        self._count = 0  # queued bytes
+        self._boundary = 0  # distance from the head to the next packet start
+        self._hdr = bytearray(sp.HEADER_LEN)
+        self._scratch = None
         self._idle_seq = 0
-
-    def add_packet(self, packet):
-        """Queue one space packet (bytes); returns the frames completed so far."""
-        self._starts.append(len(self._pending))
-        self._pending += packet
-        while len(self._pending) >= self.dlen:
-            self._emit()
-        return self._take()
-
-    def flush(self):
-        """Complete the current frame (idle packet fill) or emit an idle frame."""
-        if not self._pending:
-            self._frame(bytes(self.dlen), FHP_IDLE)
-            return self._take()
-        room = self.dlen - len(self._pending)
-        if room < sp.HEADER_LEN + 1:  # an idle packet needs 7 bytes: let it run into the next frame
-            room += self.dlen
-        self._starts.append(len(self._pending))
-        self._pending += sp.idle_packet(room - sp.HEADER_LEN, self._idle_seq).pack()
-        self._idle_seq = (self._idle_seq + 1) & 0x3FFF
-        while self._pending:
-            self._emit()
-        return self._take()
-
-    def _take(self):
-        out = self._out
-        self._out = []
-        return out
-
-    def _emit(self):
-        dlen = self.dlen
-        fhp = FHP_NO_PACKET_START
-        for s in self._starts:
-            if s < dlen:
-                fhp = s
-                break
-        self._frame(bytes(self._pending[:dlen]), fhp)
-        self._pending = self._pending[dlen:]
-        self._starts = [s - dlen for s in self._starts if s >= dlen]
-
-    def _frame(self, data, fhp):
-        ocf = self.clcw.pack() if self.has_ocf else None
-        self._out.append(
-            pack(
-                self.frame_len,
-                self.scid,
-                self.vcid,
-                self.mc_count,
-                self.vc_count,
-                fhp,
-                data,
-                ocf,
-                self.has_fecf,
-            )
-        )
-        self.mc_count = (self.mc_count + 1) & 0xFF
-        self.vc_count = (self.vc_count + 1) & 0xFF
-
-
-class PacketExtractor:
-    """Rebuilds space packets from the frames of one virtual channel.
-
-    A gap in the VC frame count means frames were lost: the partial packet is
-    dropped (counted in `dropped_partials`) and extraction resumes at the next
-    frame's first header pointer. Idle packets (APID 0x7FF) are discarded.
-    """
-
-    def __init__(self, max_packet_len=4096 + sp.HEADER_LEN):
-        self.max_packet_len = max_packet_len
-        self._buf = bytearray()
-        self._synced = False
-        self._next_vc = None
         self.frames = 0
-        self.lost_frames = 0
-        self.dropped_partials = 0
-        self.fhp_mismatches = 0
+        self.idle_frames = 0
         self.idle_packets = 0
         self.packets = 0
 
-    def feed(self, frame):
-        """Take one TmFrame; return the list of complete packets (bytes) it finished."""
+    @property
+    def mc_count(self):
+        return self.master.mc_count
+
+    @property
+    def pending(self):
+        """Queued bytes not yet in a frame."""
+        return self._count
+
+    @property
+    def free(self):
+        """Bytes `push` can take now."""
+        return self._cap - self._count
+
+    def ready(self):
+        """Number of full frames `build_into` can build without flushing."""
+        return self._count // self.dlen
+
+    # --- queue ------------------------------------------------------------------------------------
+
+    def _check_packet(self, packet):
+        n = len(packet)
+        if n < sp.HEADER_LEN + 1 or packet[0] & 0xE0 or ((packet[4] << 8) | packet[5]) + 7 != n:
+            raise EncodeError("tmframe.packet", "not a version-0 space packet whose length field fits")
+        return n
+
+    def _write(self, src, start, end):
+        """Copy src[start:end] (memoryview) to the ring's tail."""
+        n = end - start
+        tail = (self._head + self._count) % self._cap
+        first = self._cap - tail
+        if first > n:
+            first = n
+        self._ring[tail : tail + first] = src[start : start + first]
+        if first < n:
+            self._ring[0 : n - first] = src[start + first : end]
+        self._count += n
+
+    def _write_fill(self, n):
+        ring = self._ring
+        cap = self._cap
+        tail = (self._head + self._count) % cap
+        b = self.idle_byte
+        for _ in range(n):
+            ring[tail] = b
+            tail += 1
+            if tail == cap:
+                tail = 0
+        self._count += n
+
+    def push(self, packet):
+        """Queue one whole space packet (copied); EncodeError when it does not fit in `free`."""
+        n = self._check_packet(packet)
+        if n > self._cap - self._count:
+            raise EncodeError("tmframe.queue", "needs %d bytes, %d free" % (n, self._cap - self._count))
+        self._write(memoryview(packet), 0, n)
+        self.packets += 1
+
+    def _packet_len_at(self, offset):
+        cap = self._cap
+        p = self._head + offset
+        return ((self._ring[(p + 4) % cap] << 8) | self._ring[(p + 5) % cap]) + 7
+
+    def _push_idle(self):
+        room = self.dlen - self._count
+        while room < sp.HEADER_LEN + 1:  # an idle packet needs 7 bytes: let it run into the next frame
+            room += self.dlen
+        sp.pack_header_into(
+            self._hdr, 0, sp.TM, False, sp.APID_IDLE, sp.SEQ_UNSEGMENTED, self._idle_seq, room - sp.HEADER_LEN
+        )
+        self._idle_seq = (self._idle_seq + 1) & 0x3FFF
+        self._write(memoryview(self._hdr), 0, sp.HEADER_LEN)
+        self._write_fill(room - sp.HEADER_LEN)
+        self.idle_packets += 1
+
+    # --- frames -----------------------------------------------------------------------------------
+
+    def _finish(self, buf, fhp):
+        build_into(
+            buf,
+            self.scid,
+            self.vcid,
+            self.master.take(),
+            self.vc_count,
+            fhp,
+            self.clcw if self.has_ocf else None,
+            self.has_fecf,
+            self.sec_hdr,
+        )
+        self.vc_count = (self.vc_count + 1) & 0xFF
         self.frames += 1
-        if self._next_vc is not None and frame.vc_count != self._next_vc:
-            self.lost_frames += (frame.vc_count - self._next_vc) & 0xFF
-            if self._buf:
-                self.dropped_partials += 1
-            self._buf = bytearray()
-            self._synced = False
-        self._next_vc = (frame.vc_count + 1) & 0xFF
-        fhp = frame.fhp
-        data = frame.data
-        if fhp == FHP_IDLE:
-            return []
-        if not self._synced:
-            if fhp == FHP_NO_PACKET_START or fhp >= len(data):
-                return []
-            self._synced = True
-            self._buf = bytearray(data[fhp:])
-        else:
-            boundary = self._expected_boundary()
-            if fhp != FHP_NO_PACKET_START and 0 <= boundary != fhp:
-                # the running packet does not end where the frame says the next one starts
-                self.fhp_mismatches += 1
-                if self._buf:
-                    self.dropped_partials += 1
-                self._buf = bytearray(data[fhp:]) if fhp < len(data) else bytearray()
-            else:
-                self._buf += data
-        return self._drain()
 
-    def _expected_boundary(self):
-        """Offset in the next data field where the buffered partial packet ends (0 if none)."""
-        buf = self._buf
-        pos = 0
-        while len(buf) - pos >= sp.HEADER_LEN:
-            total = ((buf[pos + 4] << 8) | buf[pos + 5]) + 1 + sp.HEADER_LEN
-            if len(buf) - pos < total:
-                return total - (len(buf) - pos)
-            pos += total
-        if len(buf) - pos == 0:
-            return 0
-        return -1  # header itself split: position unknown until more bytes arrive; accept any FHP
+    def _data_frame_into(self, buf):
+        dlen = self.dlen
+        b = self._boundary
+        fhp = b if b < dlen else FHP_NO_PACKET_START
+        while b < dlen:
+            b += self._packet_len_at(b)
+        self._boundary = b - dlen
+        ds = self._ds
+        head = self._head
+        first = self._cap - head
+        if first > dlen:
+            first = dlen
+        ring = memoryview(self._ring)
+        buf[ds : ds + first] = ring[head : head + first]
+        if first < dlen:
+            buf[ds + first : ds + dlen] = ring[0 : dlen - first]
+        self._head = (head + dlen) % self._cap
+        self._count -= dlen
+        self._finish(buf, fhp)
 
-    def _drain(self):
+    def idle_frame_into(self, buf):
+        """Build an OID frame (FHP 0x7FE, idle data) into buf; only between packets."""
+        if self._count:
+            raise EncodeError("tmframe.idle", "%d packet bytes are queued: flush them first" % self._count)
+        if len(buf) != self.frame_len:
+            raise EncodeError("tmframe.buffer", "needs %d bytes, got %d" % (self.frame_len, len(buf)))
+        b = self.idle_byte
+        for i in range(self._ds, self._ds + self.dlen):
+            buf[i] = b
+        self._finish(buf, FHP_IDLE)
+        self.idle_frames += 1
+
+    def build_into(self, buf, flush=False):
+        """Build the next frame into buf (frame_len bytes). Returns False when nothing was built.
+
+        Without flush only full data fields are framed. With flush a partial data field is
+        completed with an idle packet, and an empty queue gives an OID frame.
+        """
+        if len(buf) != self.frame_len:
+            raise EncodeError("tmframe.buffer", "needs %d bytes, got %d" % (self.frame_len, len(buf)))
+        if self._count >= self.dlen:
+            self._data_frame_into(buf)
+            return True
+        if not flush:
+            return False
+        if not self._count:
+            self.idle_frame_into(buf)
+            return True
+        self._push_idle()
+        self._data_frame_into(buf)
+        return True
+
+    def _frame_bytes(self, flush=False):
+        if self._scratch is None:
+            self._scratch = bytearray(self.frame_len)
+        self.build_into(self._scratch, flush)
+        return bytes(self._scratch)
+
+    def add_packet(self, packet):
+        """Queue one space packet (any length); returns the frames it completed (bytes)."""
+        n = self._check_packet(packet)
+        src = memoryview(packet)
         out = []
-        buf = self._buf
         pos = 0
-        while len(buf) - pos >= sp.HEADER_LEN:
-            if buf[pos] & 0xE0:
-                self.fhp_mismatches += 1
-                self._synced = False
-                buf = bytearray()
-                pos = 0
-                break
-            total = ((buf[pos + 4] << 8) | buf[pos + 5]) + 1 + sp.HEADER_LEN
-            if total > self.max_packet_len:
-                self._synced = False
-                buf = bytearray()
-                pos = 0
-                self.dropped_partials += 1
-                break
-            if len(buf) - pos < total:
-                break
-            apid = ((buf[pos] << 8) | buf[pos + 1]) & 0x7FF
-            if apid == sp.APID_IDLE:
+        dlen = self.dlen
+        while pos < n:
+            room = self._cap - self._count
+            # the header goes in whole, so the FHP walk can read its length field
+            if room < (sp.HEADER_LEN if pos == 0 else 1):
+                out.append(self._frame_bytes())
+                continue
+            take = n - pos if n - pos < room else room
+            self._write(src, pos, pos + take)
+            pos += take
+            while self._count >= dlen:
+                out.append(self._frame_bytes())
+        self.packets += 1
+        return out
+
+    def flush(self):
+        """Frame everything queued (idle packet fill), or one OID frame when nothing is."""
+        if not self._count:
+            return [self._frame_bytes(True)]
+        out = []
+        while self._count:
+            out.append(self._frame_bytes(True))
+        return out
+
+
+class PacketExtractor:
+    """Rebuilds space packets from the frames of one virtual channel (CCSDS 132.0-B packet service).
+
+    The first header pointer of every frame is checked against where the running packet
+    ends; a mismatch drops the partial packet and restarts at the FHP. A gap in the VC frame
+    count means frames were lost: they are counted (`lost_frames`), the partial packet is
+    dropped (`dropped_partials`) and extraction resumes at the next frame's FHP. Gaps in
+    the master channel count (all VCs) are counted in `mc_lost`. Idle packets (APID 0x7FF)
+    and OID frames are skipped. Packets longer than max_packet_len count as `oversized`
+    and force a resync, so the buffer is allocated once.
+    """
+
+    def __init__(self, max_packet_len=4096 + sp.HEADER_LEN, vcid=None):
+        if max_packet_len < sp.HEADER_LEN + 1:
+            max_packet_len = sp.HEADER_LEN + 1
+        self.max_packet_len = max_packet_len
+        self.vcid = vcid  # None: take every frame fed
+        self._buf = bytearray(max_packet_len)
+        self._len = 0  # bytes of the running packet held
+        self._total = 0  # its total length once its header is complete (0 before)
+        self._synced = False
+        self._next_vc = None
+        self._next_mc = None
+        self.frames = 0
+        self.packets = 0
+        self.idle_packets = 0
+        self.idle_frames = 0
+        self.lost_frames = 0
+        self.mc_lost = 0
+        self.dropped_partials = 0
+        self.fhp_mismatches = 0
+        self.bad_headers = 0
+        self.oversized = 0
+        self.other_vc = 0
+        self.skipped_frames = 0
+
+    def reset(self):
+        """Forget the running packet and the frame counters (e.g. after a link outage)."""
+        self._desync()
+        self._next_vc = None
+        self._next_mc = None
+
+    def _desync(self):
+        if self._len:
+            self.dropped_partials += 1
+        self._len = 0
+        self._total = 0
+        self._synced = False
+
+    def _header(self, data, pos, n):
+        """Copy header bytes of the running packet from data[pos:]; returns the new pos.
+
+        Sets _total when the header is complete; a bad header desyncs (returns -1).
+        """
+        take = sp.HEADER_LEN - self._len
+        if take > n - pos:
+            take = n - pos
+        if take > 0:
+            self._buf[self._len : self._len + take] = data[pos : pos + take]
+            self._len += take
+            pos += take
+        if self._len < sp.HEADER_LEN:
+            return pos
+        buf = self._buf
+        if buf[0] & 0xE0:
+            self.bad_headers += 1
+            self._len = 0  # counted here, not as a dropped partial packet
+            self._desync()
+            return -1
+        total = ((buf[4] << 8) | buf[5]) + 7
+        if total > self.max_packet_len:
+            self.oversized += 1
+            self._len = 0
+            self._desync()
+            return -1
+        self._total = total
+        return pos
+
+    def _body(self, data, pos, n, out):
+        """Copy the rest of the running packet; returns the new pos."""
+        take = self._total - self._len
+        if take > n - pos:
+            take = n - pos
+        self._buf[self._len : self._len + take] = data[pos : pos + take]
+        self._len += take
+        pos += take
+        if self._len == self._total:
+            buf = self._buf
+            if ((buf[0] << 8) | buf[1]) & 0x7FF == sp.APID_IDLE:
                 self.idle_packets += 1
             else:
-                out.append(bytes(buf[pos : pos + total]))
+                out.append(bytes(buf[: self._total]))
                 self.packets += 1
-            pos += total
-        self._buf = buf[pos:]
+            self._len = 0
+            self._total = 0
+        return pos
+
+    def _mismatch(self, fhp):
+        """The FHP disagrees with the running packet: drop it, restart at the FHP."""
+        self.fhp_mismatches += 1
+        self._desync()
+        if fhp == FHP_NO_PACKET_START:
+            return -1
+        self._synced = True
+        return fhp
+
+    def feed(self, frame):
+        """Take one TmFrame; return the list of complete packets (bytes) it finished."""
+        mc = frame.mc_count
+        if self._next_mc is not None and mc != self._next_mc:
+            self.mc_lost += (mc - self._next_mc) & 0xFF
+        self._next_mc = (mc + 1) & 0xFF
+        if self.vcid is not None and frame.vcid != self.vcid:
+            self.other_vc += 1
+            return []
+        self.frames += 1
+        vc = frame.vc_count
+        if self._next_vc is not None and vc != self._next_vc:
+            self.lost_frames += (vc - self._next_vc) & 0xFF
+            self._desync()
+        self._next_vc = (vc + 1) & 0xFF
+        if frame.sync_flag:  # VCA data, not packets
+            self.skipped_frames += 1
+            return []
+        fhp = frame.fhp
+        if fhp == FHP_IDLE:
+            self.idle_frames += 1
+            return []
+        data = memoryview(frame.data)
+        n = len(data)
+        out = []
+        if fhp != FHP_NO_PACKET_START and fhp >= n:
+            self.fhp_mismatches += 1
+            self._desync()
+            return out
+        pos = 0
+        if not self._synced:
+            if fhp == FHP_NO_PACKET_START:
+                self.skipped_frames += 1
+                return out
+            self._synced = True
+            pos = fhp
+        elif self._len:
+            # finish the running packet; it must end exactly where the FHP says the next begins
+            pos = self._header(data, 0, n)
+            if pos < 0:
+                pos = -1 if fhp == FHP_NO_PACKET_START else fhp
+                if pos >= 0:
+                    self._synced = True
+            elif not self._total:  # the header itself goes on into the next frame
+                if fhp != FHP_NO_PACKET_START:
+                    pos = self._mismatch(fhp)
+                else:
+                    return out
+            else:
+                end = pos + self._total - self._len
+                if fhp != (end if end < n else FHP_NO_PACKET_START):
+                    pos = self._mismatch(fhp)
+                else:
+                    pos = self._body(data, pos, n, out)
+        elif fhp != 0:  # the previous frame ended on a packet boundary: one must start at 0
+            pos = self._mismatch(fhp)
+        while 0 <= pos < n:
+            pos = self._header(data, pos, n)
+            if pos < 0 or not self._total:
+                break
+            pos = self._body(data, pos, n, out)
         return out
