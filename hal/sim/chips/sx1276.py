@@ -1,0 +1,413 @@
+"""Simulated Semtech SX1276 (LoRa mode) behind SPI, and the medium that carries its packets.
+
+The model follows the SX1276/77/78/79 datasheet (rev. 7, section 4.1 LoRa modem, 6.4 register
+map): an SPI transaction is an address byte (bit 7 = write) then data bytes with address
+auto-increment, except RegFifo (0x00), which reads/writes the 256-byte FIFO at RegFifoAddrPtr.
+LongRangeMode only changes in Sleep; the FIFO is cleared in Sleep; TX sends RegPayloadLength
+bytes from RegFifoTxBaseAddr and returns to Standby with TxDone after the time on air; RX
+continuous writes each packet at the RX pointer, sets RxDone (+ PayloadCrcError on a bad CRC)
+and stays in RX; RxSingle gives RxTimeout after RegSymbTimeout symbols. IRQ flags clear by
+writing 1; DIO0 follows RegDioMapping1 (00 RxDone, 01 TxDone, 10 CadDone).
+
+Time comes from the injected clock (VirtualClock in the twin) and is evaluated lazily: every
+SPI transaction first brings the radios up to date; a twin calls `medium.update()` each step
+so DIO0 interrupts fire on time.
+
+Faults: `hang()` freezes the modem state machine (TX never finishes, nothing is received;
+SPI still answers), `upset()` silently reloads power-on register values (a brown-out or SEU),
+a low RESET pin holds the chip in reset; after RESET rises the chip ignores SPI for 5 ms.
+"""
+from hal.clock import ticks_add, ticks_diff
+from hal.sim.live_pin import LivePin
+from hal.sim.prng import Prng
+
+REG_FIFO = 0x00
+REG_OP_MODE = 0x01
+REG_FRF_MSB = 0x06
+REG_FIFO_ADDR_PTR = 0x0D
+REG_FIFO_TX_BASE = 0x0E
+REG_FIFO_RX_BASE = 0x0F
+REG_FIFO_RX_CURRENT = 0x10
+REG_IRQ_FLAGS_MASK = 0x11
+REG_IRQ_FLAGS = 0x12
+REG_RX_NB_BYTES = 0x13
+REG_RX_PACKET_CNT_MSB = 0x16
+REG_RX_PACKET_CNT_LSB = 0x17
+REG_PKT_SNR = 0x19
+REG_PKT_RSSI = 0x1A
+REG_RSSI = 0x1B
+REG_HOP_CHANNEL = 0x1C
+REG_MODEM_CONFIG1 = 0x1D
+REG_MODEM_CONFIG2 = 0x1E
+REG_SYMB_TIMEOUT_LSB = 0x1F
+REG_PREAMBLE_MSB = 0x20
+REG_PREAMBLE_LSB = 0x21
+REG_PAYLOAD_LENGTH = 0x22
+REG_MODEM_CONFIG3 = 0x26
+REG_FIFO_RX_BYTE_ADDR = 0x25
+REG_SYNC_WORD = 0x39
+REG_DIO_MAPPING1 = 0x40
+REG_VERSION = 0x42
+
+MODE_SLEEP = 0
+MODE_STDBY = 1
+MODE_TX = 3
+MODE_RX_CONTINUOUS = 5
+MODE_RX_SINGLE = 6
+MODE_CAD = 7
+
+IRQ_RX_TIMEOUT = 0x80
+IRQ_RX_DONE = 0x40
+IRQ_PAYLOAD_CRC_ERROR = 0x20
+IRQ_VALID_HEADER = 0x10
+IRQ_TX_DONE = 0x08
+IRQ_CAD_DONE = 0x04
+
+# power-on values of the registers the model uses (datasheet table 41, LoRa column)
+_POR = {
+    0x01: 0x09, 0x06: 0x6C, 0x07: 0x80, 0x08: 0x00, 0x09: 0x4F, 0x0A: 0x09, 0x0B: 0x2B,
+    0x0C: 0x20, 0x0E: 0x80, 0x0F: 0x00, 0x1D: 0x72, 0x1E: 0x70, 0x1F: 0x64, 0x20: 0x00,
+    0x21: 0x08, 0x22: 0x01, 0x23: 0xFF, 0x24: 0x00, 0x26: 0x04, 0x39: 0x12, 0x42: 0x12,
+    0x4D: 0x84,
+}
+_READ_ONLY = (REG_FIFO_RX_CURRENT, REG_RX_NB_BYTES, REG_PKT_SNR, REG_PKT_RSSI, REG_RSSI,
+              REG_HOP_CHANNEL, REG_FIFO_RX_BYTE_ADDR, REG_VERSION, 0x14, 0x15, 0x16, 0x17, 0x18)
+_BW_HZ = (7800, 10400, 15600, 20800, 31250, 41700, 62500, 125000, 250000, 500000)
+_RESET_READY_US = 5000
+
+
+class SimSX1276:
+    """One radio. `medium` (RadioMedium) connects it to others. Without a `dio0_pin` the chip makes
+    its own LivePin (`self.dio0`, id `name + "_dio0"`), which brings the radios up to date when read;
+    a plain SimPin passed in only moves when something updates the medium (the twin's step)."""
+
+    def __init__(self, clock, medium=None, reset_pin=None, dio0_pin=None, name="sx1276"):
+        self.clock = clock
+        self.name = name
+        self.medium = medium
+        self.dio0 = dio0_pin if dio0_pin is not None else LivePin(name + "_dio0", self._catch_up)
+        self.regs = bytearray(128)
+        self.fifo = bytearray(256)
+        self.hung = False
+        self.in_reset = False
+        self.sent = 0
+        self.received = 0
+        self._reset_at = None
+        self._addr = None
+        self._write_op = False
+        self._tx_end = None
+        self._rx_single_end = None
+        self._rx_ptr = 0
+        self.noise_rssi_dbm = -120
+        self._por()
+        if medium is not None:
+            medium.attach(self)
+        if reset_pin is not None:
+            reset_pin.listeners.append(self._on_reset_pin)
+
+    # --- power and faults -------------------------------------------------------------------
+    def _por(self):
+        for i in range(128):
+            self.regs[i] = _POR.get(i, 0)
+        for i in range(256):
+            self.fifo[i] = 0
+        self._tx_end = None
+        self._rx_single_end = None
+        self._update_dio0()
+
+    def _on_reset_pin(self, pin, level):
+        if level:
+            self.in_reset = False
+            self.hung = False
+            self._por()
+            self._reset_at = self.clock.ticks_us()
+        else:
+            self.in_reset = True
+
+    def hang(self):
+        """Freeze the modem: TX never completes and nothing is received until a reset."""
+        self.hung = True
+
+    def upset(self):
+        """Silently reload power-on values (the driver does not know)."""
+        self._por()
+
+    # --- SPI ------------------------------------------------------------------------------------
+    def _responsive(self):
+        if self.in_reset:
+            return False
+        if self._reset_at is not None:
+            if 0 <= ticks_diff(self.clock.ticks_us(), self._reset_at) < _RESET_READY_US:
+                return False
+            self._reset_at = None
+        return True
+
+    def _catch_up(self):
+        if self.medium is not None:
+            self.medium.update()
+        else:
+            self.tick()
+
+    def select(self):
+        self._addr = None
+
+    def deselect(self):
+        self._addr = None
+
+    def exchange(self, byte):
+        if not self._responsive():
+            return 0x00
+        if self._addr is None:
+            self._catch_up()
+            self._write_op = bool(byte & 0x80)
+            self._addr = byte & 0x7F
+            return 0x00
+        addr = self._addr
+        if addr != REG_FIFO:
+            self._addr = (addr + 1) & 0x7F
+        if self._write_op:
+            self._write(addr, byte)
+            return 0x00
+        return self._read(addr)
+
+    def _fifo_accessible(self):
+        return self.mode() != MODE_SLEEP or not self.lora()
+
+    def _read(self, addr):
+        if addr == REG_FIFO:
+            if not self._fifo_accessible():
+                return 0x00
+            ptr = self.regs[REG_FIFO_ADDR_PTR]
+            self.regs[REG_FIFO_ADDR_PTR] = (ptr + 1) & 0xFF
+            return self.fifo[ptr]
+        if addr == REG_RSSI:
+            return max(0, min(255, self.noise_rssi_dbm - self.rssi_offset()))
+        return self.regs[addr]
+
+    def _write(self, addr, value):
+        if addr == REG_FIFO:
+            if self._fifo_accessible():
+                ptr = self.regs[REG_FIFO_ADDR_PTR]
+                self.fifo[ptr] = value
+                self.regs[REG_FIFO_ADDR_PTR] = (ptr + 1) & 0xFF
+            return
+        if addr == REG_OP_MODE:
+            self._set_op_mode(value)
+            return
+        if addr == REG_IRQ_FLAGS:
+            self.regs[REG_IRQ_FLAGS] &= ~value & 0xFF
+            self._update_dio0()
+            return
+        if addr in _READ_ONLY:
+            return
+        self.regs[addr] = value
+        if addr == REG_DIO_MAPPING1:
+            self._update_dio0()
+
+    # --- modem state machine -------------------------------------------------------------------
+    def mode(self):
+        return self.regs[REG_OP_MODE] & 0x07
+
+    def lora(self):
+        return bool(self.regs[REG_OP_MODE] & 0x80)
+
+    def _set_op_mode(self, value):
+        old = self.regs[REG_OP_MODE]
+        if old & 0x07 != MODE_SLEEP:
+            value = (value & 0x7F) | (old & 0x80)  # LongRangeMode changes only in Sleep
+        self.regs[REG_OP_MODE] = value
+        mode = value & 0x07
+        if old & 0x07 == mode:
+            return
+        self._tx_end = None
+        self._rx_single_end = None
+        if mode == MODE_SLEEP and self.lora():
+            for i in range(256):
+                self.fifo[i] = 0
+        if not self.lora():
+            return
+        now = self.clock.ticks_us()
+        if mode == MODE_TX:
+            n = self.regs[REG_PAYLOAD_LENGTH]
+            base = self.regs[REG_FIFO_TX_BASE]
+            payload = bytes(self.fifo[(base + i) & 0xFF] for i in range(n))
+            self._tx_end = ticks_add(now, self.time_on_air_us(n))
+            if self.medium is not None and not self.hung:
+                self.medium.transmit(self, payload, self.crc_on(), self._tx_end)
+        elif mode in (MODE_RX_CONTINUOUS, MODE_RX_SINGLE):
+            self.regs[REG_RX_PACKET_CNT_MSB] = 0  # counts valid packets since entering RX
+            self.regs[REG_RX_PACKET_CNT_LSB] = 0
+            self._rx_ptr = self.regs[REG_FIFO_RX_BASE]
+            self.regs[REG_FIFO_RX_BYTE_ADDR] = self._rx_ptr
+            if mode == MODE_RX_SINGLE:
+                symbols = ((self.regs[REG_MODEM_CONFIG2] & 0x03) << 8) | self.regs[REG_SYMB_TIMEOUT_LSB]
+                self._rx_single_end = ticks_add(now, int(symbols * self.symbol_us()))
+        elif mode == MODE_CAD:
+            self._raise_irq(IRQ_CAD_DONE)
+            self.regs[REG_OP_MODE] = (value & 0xF8) | MODE_STDBY
+
+    def tick(self):
+        """Finish a transmission or an RxSingle window whose time has come."""
+        if self.hung or self.in_reset:
+            return
+        now = self.clock.ticks_us()
+        if self._tx_end is not None and ticks_diff(now, self._tx_end) >= 0:
+            self._tx_end = None
+            self.sent += 1
+            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
+            self._raise_irq(IRQ_TX_DONE)
+        if self._rx_single_end is not None and ticks_diff(now, self._rx_single_end) >= 0:
+            self._rx_single_end = None
+            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
+            self._raise_irq(IRQ_RX_TIMEOUT)
+
+    def _raise_irq(self, bit):
+        if not self.regs[REG_IRQ_FLAGS_MASK] & bit:
+            self.regs[REG_IRQ_FLAGS] |= bit
+        self._update_dio0()
+
+    def _update_dio0(self):
+        mapping = self.regs[REG_DIO_MAPPING1] >> 6
+        flags = self.regs[REG_IRQ_FLAGS]
+        source = (IRQ_RX_DONE, IRQ_TX_DONE, IRQ_CAD_DONE, 0)[mapping]
+        self.dio0.drive(1 if flags & source else 0)
+
+    # --- what the medium needs -----------------------------------------------------------------
+    def listening(self):
+        return (
+            not self.hung and not self.in_reset and self.lora()
+            and self.mode() in (MODE_RX_CONTINUOUS, MODE_RX_SINGLE)
+        )
+
+    def channel(self):
+        """(Frf, SF, BW code, sync word): radios hear each other only when all four match."""
+        frf = (self.regs[0x06] << 16) | (self.regs[0x07] << 8) | self.regs[0x08]
+        return (frf, self.regs[REG_MODEM_CONFIG2] >> 4, self.regs[REG_MODEM_CONFIG1] >> 4,
+                self.regs[REG_SYNC_WORD])
+
+    def crc_on(self):
+        return bool(self.regs[REG_MODEM_CONFIG2] & 0x04)
+
+    def frequency_hz(self):
+        frf = (self.regs[0x06] << 16) | (self.regs[0x07] << 8) | self.regs[0x08]
+        return frf * 32e6 / 524288
+
+    def rssi_offset(self):
+        """Section 5.5.5: RSSI (dBm) = offset + register, -157 on the HF port, -164 below 525 MHz."""
+        return -164 if self.frequency_hz() < 525e6 else -157
+
+    def symbol_us(self):
+        sf = self.regs[REG_MODEM_CONFIG2] >> 4
+        code = self.regs[REG_MODEM_CONFIG1] >> 4
+        bw = _BW_HZ[code] if code < len(_BW_HZ) else 125000
+        return (1 << sf) * 1e6 / bw
+
+    def time_on_air_us(self, n):
+        """Datasheet section 4.1.1.7, from the registers as programmed."""
+        sf = self.regs[REG_MODEM_CONFIG2] >> 4
+        cr = (self.regs[REG_MODEM_CONFIG1] >> 1) & 0x07
+        implicit = self.regs[REG_MODEM_CONFIG1] & 0x01
+        crc = 1 if self.crc_on() else 0
+        de = 1 if self.regs[REG_MODEM_CONFIG3] & 0x08 else 0
+        preamble = (self.regs[REG_PREAMBLE_MSB] << 8) | self.regs[REG_PREAMBLE_LSB]
+        num = 8 * n - 4 * sf + 28 + 16 * crc - 20 * implicit
+        den = 4 * (sf - 2 * de)
+        extra = max(-(-num // den) * (cr + 4), 0)
+        symbols = preamble + 4.25 + 8 + extra
+        return int(symbols * self.symbol_us() + 0.5)
+
+    def deliver(self, payload, crc_ok, has_crc, rssi_dbm, snr_db):
+        """A packet ends while we listen: write it to the FIFO and raise the flags."""
+        start = self._rx_ptr
+        for i in range(len(payload)):
+            self.fifo[(start + i) & 0xFF] = payload[i]
+        self._rx_ptr = (start + len(payload)) & 0xFF
+        self.regs[REG_FIFO_RX_CURRENT] = start
+        self.regs[REG_FIFO_RX_BYTE_ADDR] = self._rx_ptr
+        self.regs[REG_RX_NB_BYTES] = len(payload)
+        self.regs[REG_HOP_CHANNEL] = 0x40 if has_crc else 0x00
+        snr_q = int(snr_db * 4)
+        self.regs[REG_PKT_SNR] = snr_q & 0xFF
+        self.regs[REG_PKT_RSSI] = max(0, min(255, int(rssi_dbm - self.rssi_offset())))
+        if crc_ok or not has_crc:
+            count = ((self.regs[REG_RX_PACKET_CNT_MSB] << 8) | self.regs[REG_RX_PACKET_CNT_LSB]) + 1
+            self.regs[REG_RX_PACKET_CNT_MSB] = (count >> 8) & 0xFF
+            self.regs[REG_RX_PACKET_CNT_LSB] = count & 0xFF
+        self.received += 1
+        self._raise_irq(IRQ_VALID_HEADER)
+        if has_crc and not crc_ok:
+            self._raise_irq(IRQ_PAYLOAD_CRC_ERROR)
+        self._raise_irq(IRQ_RX_DONE)
+        if self.mode() == MODE_RX_SINGLE:
+            self._rx_single_end = None
+            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
+
+
+class RadioMedium:
+    """The space between radios: delivers each transmission to every radio listening on the same
+    channel when it ends, losing it with probability `loss` and flipping one bit with probability
+    `corrupt` (a receiver with CRC on then reports PayloadCrcError). Overlapping transmissions on
+    one channel collide and are lost. RSSI/SNR are what receivers report: fixed values, or from
+    `link(sender, receiver) -> (rssi_dbm, snr_db) or None` (None: not heard), e.g. a
+    hal.sim.link_budget.LoraLinkBudget."""
+
+    def __init__(self, clock, loss=0.0, corrupt=0.0, rssi_dbm=-105.0, snr_db=7.5, seed=1, link=None):
+        self.clock = clock
+        self.link = link
+        self.loss = loss
+        self.corrupt = corrupt
+        self.rssi_dbm = rssi_dbm
+        self.snr_db = snr_db
+        self.rng = Prng(seed)
+        self.radios = []
+        self._pending = []  # [end_us, start_us, sender, payload, has_crc, channel, collided]
+        self.delivered = 0
+        self.lost = 0
+        self.corrupted = 0
+        self.collisions = 0
+
+    def attach(self, radio):
+        self.radios.append(radio)
+
+    def transmit(self, sender, payload, has_crc, end_us):
+        start = self.clock.ticks_us()
+        channel = sender.channel()
+        collided = False
+        for other in self._pending:
+            if other[5] == channel and ticks_diff(other[0], start) > 0:
+                other[6] = True  # both are lost
+                collided = True
+        if collided:
+            self.collisions += 1
+        self._pending.append([end_us, start, sender, payload, has_crc, channel, collided])
+
+    def update(self):
+        """Bring every radio up to the clock: finish TX, deliver packets that ended."""
+        now = self.clock.ticks_us()
+        i = 0
+        while i < len(self._pending):
+            end_us, _start, sender, payload, has_crc, channel, collided = self._pending[i]
+            if ticks_diff(now, end_us) < 0:
+                i += 1
+                continue
+            del self._pending[i]
+            for radio in self.radios:
+                if radio is sender or not radio.listening() or radio.channel() != channel:
+                    continue
+                heard = (self.rssi_dbm, self.snr_db) if self.link is None else self.link(sender, radio)
+                if heard is None or collided or self.rng.random() < self.loss:
+                    self.lost += 1
+                    continue
+                data = payload
+                ok = True
+                if self.rng.random() < self.corrupt:
+                    bad = bytearray(payload)
+                    bit = self.rng.randrange(len(bad) * 8)
+                    bad[bit >> 3] ^= 1 << (bit & 7)
+                    data = bytes(bad)
+                    ok = False
+                    self.corrupted += 1
+                radio.deliver(data, ok, has_crc, heard[0], heard[1])
+                self.delivered += 1
+        for radio in self.radios:
+            radio.tick()
