@@ -16,6 +16,20 @@ class MachineBoard:
             )
         return self._i2c[bus_id]
 
+    def spi(self, bus_id):
+        d = self.defn["spi"][bus_id]
+        return machine.SPI(
+            bus_id,
+            baudrate=d.get("baud", 5000000),
+            sck=machine.Pin(d["sck"]),
+            mosi=machine.Pin(d["mosi"]),
+            miso=machine.Pin(d["miso"]),
+        )
+
+    def uart(self, uart_id):
+        d = self.defn["uart"][uart_id]
+        return machine.UART(uart_id, baudrate=d["baud"], tx=machine.Pin(d["tx"]), rx=machine.Pin(d["rx"]))
+
     def pin(self, pin_id, mode=None):
         return machine.Pin(pin_id, machine.Pin.OUT if mode is None else mode)
 

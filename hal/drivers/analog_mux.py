@@ -12,6 +12,7 @@ high-impedance source (a photodiode with a large load resistor) cannot swamp in 
 A stuck or broken select line is invisible in normal readings, so wire a reference voltage to
 a spare channel and call `check()` from the health monitor.
 """
+
 from hal.errors import ConfigError
 
 

@@ -12,6 +12,7 @@ fire-first. Without a sense switch the outcome is DONE (unknown); with one, a bu
 without the switch moving is FAILED, so the mission can retry (`attempts` counts them) or
 escalate. A start when the switch already reads deployed does nothing and returns False.
 """
+
 from hal.clock import ticks_diff
 from hal.errors import ConfigError, InterlockError
 
@@ -25,8 +26,17 @@ STATE_NAMES = ("IDLE", "SETTLING", "BURNING", "DONE", "DEPLOYED", "FAILED")
 
 
 class BurnWire:
-    def __init__(self, enable_pin, fire_pin, clock, sense_pin=None, deployed_level=1, max_burn_ms=8000,
-                 settle_ms=100, name="burnwire"):
+    def __init__(
+        self,
+        enable_pin,
+        fire_pin,
+        clock,
+        sense_pin=None,
+        deployed_level=1,
+        max_burn_ms=8000,
+        settle_ms=100,
+        name="burnwire",
+    ):
         if not isinstance(max_burn_ms, int) or max_burn_ms <= 0:
             raise ConfigError("%s: max_burn_ms must be a positive int, got %r" % (name, max_burn_ms))
         if not isinstance(settle_ms, int) or settle_ms < 0:
@@ -62,8 +72,9 @@ class BurnWire:
 
     def start(self, duration_ms):
         if not isinstance(duration_ms, int) or not 0 < duration_ms <= self.max_burn_ms:
-            raise ConfigError("%s: burn must be 1..%d ms, got %r" % (self.name, self.max_burn_ms,
-                                                                      duration_ms))
+            raise ConfigError(
+                "%s: burn must be 1..%d ms, got %r" % (self.name, self.max_burn_ms, duration_ms)
+            )
         if self.active():
             raise InterlockError("%s: burn already in progress" % self.name)
         if self.deployed():

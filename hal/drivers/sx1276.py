@@ -14,6 +14,7 @@ as a hung modem, is reported as TX_TIMEOUT and the chip is reset and reconfigure
 `health_check()` catches the silent failure where the chip lost its configuration (brown-out,
 upset) or left RX, which otherwise looks like a quiet channel.
 """
+
 try:
     from micropython import const
 except ImportError:
@@ -78,8 +79,18 @@ _RESET_READY_MS = const(10)  # then 5 ms before the chip is ready
 _TX_MARGIN_MS = const(50)
 
 # bandwidth in Hz -> RegModemConfig1 Bw code (register map, RegModemConfig1 bits 7-4)
-_BW_CODES = {7800: 0, 10400: 1, 15600: 2, 20800: 3, 31250: 4, 41700: 5, 62500: 6, 125000: 7, 250000: 8,
-             500000: 9}
+_BW_CODES = {
+    7800: 0,
+    10400: 1,
+    15600: 2,
+    20800: 3,
+    31250: 4,
+    41700: 5,
+    62500: 6,
+    125000: 7,
+    250000: 8,
+    500000: 9,
+}
 
 
 def time_on_air_us(payload_len, sf, bw_hz, cr=5, preamble=8, crc=True, explicit_header=True):
@@ -119,9 +130,23 @@ class SX1276:
     RX_CRC_ERROR = 3
     TX_TIMEOUT = 4
 
-    def __init__(self, spi, cs, reset=None, clock=None, dio0=None, frequency_hz=437000000, sf=9,
-                 bw_hz=125000, cr=5, tx_power_dbm=14, preamble=8, crc=True, sync_word=0x12,
-                 rx_silence_ms=None):
+    def __init__(
+        self,
+        spi,
+        cs,
+        reset=None,
+        clock=None,
+        dio0=None,
+        frequency_hz=437000000,
+        sf=9,
+        bw_hz=125000,
+        cr=5,
+        tx_power_dbm=14,
+        preamble=8,
+        crc=True,
+        sync_word=0x12,
+        rx_silence_ms=None,
+    ):
         if not 137000000 <= frequency_hz <= 1020000000:
             raise ConfigError("SX1276 frequency must be 137-1020 MHz, got %d Hz" % frequency_hz)
         if not 7 <= sf <= 12:

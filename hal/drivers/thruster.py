@@ -16,6 +16,7 @@ The FIRE pin is dropped before ARM, so the valve never sees power removed while 
 `poll()` is what closes the valve: call it from the fastest rate group. A late poll still closes
 the valve and is counted in `overruns` (the on-time it allowed is in `total_on_ms`).
 """
+
 from hal.clock import ticks_add, ticks_diff
 from hal.errors import ConfigError, InterlockError
 
@@ -27,10 +28,22 @@ STATE_NAMES = ("SAFE", "ARM_PENDING", "ARMED", "FIRING")
 
 
 class ThrusterValve:
-    def __init__(self, arm_pin, fire_pin, clock, max_on_ms=200, arm_window_ms=10000, auto_disarm_ms=60000,
-                 budget_ms=None, name="thruster"):
-        for label, value in (("max_on_ms", max_on_ms), ("arm_window_ms", arm_window_ms),
-                             ("auto_disarm_ms", auto_disarm_ms)):
+    def __init__(
+        self,
+        arm_pin,
+        fire_pin,
+        clock,
+        max_on_ms=200,
+        arm_window_ms=10000,
+        auto_disarm_ms=60000,
+        budget_ms=None,
+        name="thruster",
+    ):
+        for label, value in (
+            ("max_on_ms", max_on_ms),
+            ("arm_window_ms", arm_window_ms),
+            ("auto_disarm_ms", auto_disarm_ms),
+        ):
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError("%s: %s must be a positive int of ms, got %r" % (name, label, value))
         if budget_ms is not None and budget_ms < 0:

@@ -44,6 +44,13 @@ class SimBoard:
     def i2c(self, bus_id):
         return self._i2c[bus_id]
 
+    def spi(self, bus_id):
+        """The simulated SPI bus; chips are put on it by hal.sim.board_extras.add_radio."""
+        spis = getattr(self, "sim_spi", None)
+        if spis is None or bus_id not in spis:
+            raise KeyError("no simulated SPI bus %r: call hal.sim.board_extras.add_radio first" % (bus_id,))
+        return spis[bus_id]
+
     def pin(self, pin_id, mode=None):
         if pin_id not in self._pins:
             self._pins[pin_id] = SimPin(pin_id)

@@ -10,6 +10,7 @@ from its definition, so flight code reaches them through the same pins and buses
 
 The twin advances `clock` together with the environment and calls `medium.update()` each step.
 """
+
 from hal.sim.chips.burnwire import SimBurnWire
 from hal.sim.chips.sx1276 import SimSX1276
 from hal.sim.chips.valve import SimValve, ThrusterCluster
@@ -52,8 +53,9 @@ def add_radio(board, clock, medium=None, bus_id=0, name="sx1276"):
 
 def add_burn_wire(board, clock, melt_ms=2500):
     dev = board.defn["burn_wire"]
-    wire = SimBurnWire(board.pin(dev["enable"]), board.pin(dev["fire"]), clock, melt_ms,
-                       sense_id=dev["switch"])
+    wire = SimBurnWire(
+        board.pin(dev["enable"]), board.pin(dev["fire"]), clock, melt_ms, sense_id=dev["switch"]
+    )
     _register_pin(board, wire.sense_pin)
     board.chips["burn_wire"] = wire
     return wire
@@ -62,7 +64,15 @@ def add_burn_wire(board, clock, melt_ms=2500):
 def add_thrusters(board, clock, layout=EXAMPLE_THRUSTERS):
     valves = []
     for t in layout:
-        valves.append(SimValve(board.pin(t["arm"]), board.pin(t["fire"]), clock, t["thrust_n"],
-                               t["position_m"], t["direction"]))
+        valves.append(
+            SimValve(
+                board.pin(t["arm"]),
+                board.pin(t["fire"]),
+                clock,
+                t["thrust_n"],
+                t["position_m"],
+                t["direction"],
+            )
+        )
     board.thrusters = ThrusterCluster(valves, board.env)
     return valves

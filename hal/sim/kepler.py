@@ -5,6 +5,7 @@ eccentricity. Two-body only: no J2, no drag.
 Kepler's equation M = E - e sin E is solved by Newton's method from E0 = M (E0 = pi when
 e > 0.8, which converges for every M), at most 50 iterations to |dE| < 1e-12.
 """
+
 import math
 
 from hal.sim.orbit import MU_EARTH
@@ -23,8 +24,15 @@ def solve_kepler(mean_anomaly, e):
 
 
 class KeplerOrbit:
-    def __init__(self, semi_major_axis_km, eccentricity=0.0, inclination_deg=97.4, raan_deg=0.0,
-                 arg_perigee_deg=0.0, mean_anomaly0_deg=0.0):
+    def __init__(
+        self,
+        semi_major_axis_km,
+        eccentricity=0.0,
+        inclination_deg=97.4,
+        raan_deg=0.0,
+        arg_perigee_deg=0.0,
+        mean_anomaly0_deg=0.0,
+    ):
         if not 0.0 <= eccentricity < 1.0:
             raise ValueError("KeplerOrbit needs an ellipse: eccentricity in [0, 1), got %r" % (eccentricity,))
         self.a = semi_major_axis_km * 1e3

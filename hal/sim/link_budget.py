@@ -11,6 +11,7 @@ Formulas: FSPL(dB) = 20 log10(d / m) + 20 log10(f / Hz) - 147.55; noise floor (d
 -174 + 10 log10(BW / Hz) + NF; SNR limits per SF from the SX1276 datasheet (table 13):
 SF6 -5 dB ... SF12 -20 dB in 2.5 dB steps. Spherical Earth, like the rest of the simulation.
 """
+
 import math
 
 from hal.sim.orbit import R_EARTH, ecef_to_eci

@@ -4,6 +4,7 @@ Simulated chips are evaluated lazily: nothing happens between bus transactions u
 steps them. A driver that only watches a pin (DIO0 of a radio, a deployment switch) would then
 wait forever; a LivePin brings its owner up to date first, so polling the pin sees the truth.
 """
+
 from hal.sim.bus import SimPin
 
 

@@ -6,6 +6,7 @@ that cooled must heat again).
 Faults: `open_circuit` (broken wire: never melts), `switch_stuck` (the switch never moves,
 so the driver sees FAILED although the antenna is out: operators must see both).
 """
+
 from hal.sim.live_pin import LivePin
 
 

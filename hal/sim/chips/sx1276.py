@@ -17,6 +17,7 @@ Faults: `hang()` freezes the modem state machine (TX never finishes, nothing is 
 SPI still answers), `upset()` silently reloads power-on register values (a brown-out or SEU),
 a low RESET pin holds the chip in reset; after RESET rises the chip ignores SPI for 5 ms.
 """
+
 from hal.clock import ticks_add, ticks_diff
 from hal.sim.live_pin import LivePin
 from hal.sim.prng import Prng
@@ -65,13 +66,44 @@ IRQ_CAD_DONE = 0x04
 
 # power-on values of the registers the model uses (datasheet table 41, LoRa column)
 _POR = {
-    0x01: 0x09, 0x06: 0x6C, 0x07: 0x80, 0x08: 0x00, 0x09: 0x4F, 0x0A: 0x09, 0x0B: 0x2B,
-    0x0C: 0x20, 0x0E: 0x80, 0x0F: 0x00, 0x1D: 0x72, 0x1E: 0x70, 0x1F: 0x64, 0x20: 0x00,
-    0x21: 0x08, 0x22: 0x01, 0x23: 0xFF, 0x24: 0x00, 0x26: 0x04, 0x39: 0x12, 0x42: 0x12,
+    0x01: 0x09,
+    0x06: 0x6C,
+    0x07: 0x80,
+    0x08: 0x00,
+    0x09: 0x4F,
+    0x0A: 0x09,
+    0x0B: 0x2B,
+    0x0C: 0x20,
+    0x0E: 0x80,
+    0x0F: 0x00,
+    0x1D: 0x72,
+    0x1E: 0x70,
+    0x1F: 0x64,
+    0x20: 0x00,
+    0x21: 0x08,
+    0x22: 0x01,
+    0x23: 0xFF,
+    0x24: 0x00,
+    0x26: 0x04,
+    0x39: 0x12,
+    0x42: 0x12,
     0x4D: 0x84,
 }
-_READ_ONLY = (REG_FIFO_RX_CURRENT, REG_RX_NB_BYTES, REG_PKT_SNR, REG_PKT_RSSI, REG_RSSI,
-              REG_HOP_CHANNEL, REG_FIFO_RX_BYTE_ADDR, REG_VERSION, 0x14, 0x15, 0x16, 0x17, 0x18)
+_READ_ONLY = (
+    REG_FIFO_RX_CURRENT,
+    REG_RX_NB_BYTES,
+    REG_PKT_SNR,
+    REG_PKT_RSSI,
+    REG_RSSI,
+    REG_HOP_CHANNEL,
+    REG_FIFO_RX_BYTE_ADDR,
+    REG_VERSION,
+    0x14,
+    0x15,
+    0x16,
+    0x17,
+    0x18,
+)
 _BW_HZ = (7800, 10400, 15600, 20800, 31250, 41700, 62500, 125000, 250000, 500000)
 _RESET_READY_US = 5000
 
@@ -275,15 +307,21 @@ class SimSX1276:
     # --- what the medium needs -----------------------------------------------------------------
     def listening(self):
         return (
-            not self.hung and not self.in_reset and self.lora()
+            not self.hung
+            and not self.in_reset
+            and self.lora()
             and self.mode() in (MODE_RX_CONTINUOUS, MODE_RX_SINGLE)
         )
 
     def channel(self):
         """(Frf, SF, BW code, sync word): radios hear each other only when all four match."""
         frf = (self.regs[0x06] << 16) | (self.regs[0x07] << 8) | self.regs[0x08]
-        return (frf, self.regs[REG_MODEM_CONFIG2] >> 4, self.regs[REG_MODEM_CONFIG1] >> 4,
-                self.regs[REG_SYNC_WORD])
+        return (
+            frf,
+            self.regs[REG_MODEM_CONFIG2] >> 4,
+            self.regs[REG_MODEM_CONFIG1] >> 4,
+            self.regs[REG_SYNC_WORD],
+        )
 
     def crc_on(self):
         return bool(self.regs[REG_MODEM_CONFIG2] & 0x04)

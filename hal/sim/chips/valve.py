@@ -11,8 +11,9 @@ closes again, whatever the pins do: only the on-time budget and FDIR can see it)
 
 
 class SimValve:
-    def __init__(self, arm_pin, fire_pin, clock, thrust_n=0.01, position_m=(0.0, 0.0, 0.0),
-                 direction=(1.0, 0.0, 0.0)):
+    def __init__(
+        self, arm_pin, fire_pin, clock, thrust_n=0.01, position_m=(0.0, 0.0, 0.0), direction=(1.0, 0.0, 0.0)
+    ):
         self.arm_pin = arm_pin
         self.fire_pin = fire_pin
         self.clock = clock
