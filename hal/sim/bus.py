@@ -19,6 +19,8 @@ class Fault:
     TIMEOUT = "timeout"
     STUCK = "stuck"
     BITFLIP = "bitflip"
+    NOISE = "noise"  # I2C/UART: random low-bit errors; ADC: gaussian noise, `value` = sigma in LSB
+    DROP = "drop"  # UART: bytes lost on the wire
 
     def __init__(self, kind, count=None, value=0xFF, probability=1.0):
         self.kind = kind
@@ -75,6 +77,8 @@ class FaultSet:
                 buf[i] = fault.value
             elif fault.kind == Fault.BITFLIP and self.rng.random() < fault.probability:
                 buf[i] ^= 1 << self.rng.randrange(8)
+            elif fault.kind == Fault.NOISE and self.rng.random() < fault.probability:
+                buf[i] ^= self.rng.randrange(4)  # the two least significant bits jitter
 
 
 class SimI2C:
@@ -236,11 +240,14 @@ class SimADC:
         self.key = key
 
     def read_u16(self):
+        noise = 0.0
         if self.faults is not None:
             fault = self.faults.active(self.key)
             if fault is not None and fault.kind == Fault.STUCK:
                 return fault.value
-        x = self.source()
+            if fault is not None and fault.kind == Fault.NOISE:
+                noise = self.faults.rng.gauss(fault.value) / 65535
+        x = self.source() + noise
         if x <= 0:
             return 0
         if x >= 1:
@@ -251,15 +258,18 @@ class SimADC:
 class SimUART:
     """machine.UART look-alike; `pair()` makes two connected ends."""
 
-    def __init__(self, rx=None, tx=None):
+    def __init__(self, rx=None, tx=None, faults=None, key=None):
         self._rx = rx if rx is not None else bytearray()
         self._tx = tx if tx is not None else bytearray()
+        self.faults = faults
+        self.key = key
 
     @classmethod
-    def pair(cls):
+    def pair(cls, faults=None):
+        """Two connected ends; faults keyed "a" act on what end a writes, "b" on end b."""
         a2b = bytearray()
         b2a = bytearray()
-        return cls(b2a, a2b), cls(a2b, b2a)
+        return cls(b2a, a2b, faults, "a"), cls(a2b, b2a, faults, "b")
 
     def any(self):
         return len(self._rx)
@@ -284,5 +294,12 @@ class SimUART:
         return n
 
     def write(self, buf):
-        self._tx += buf
+        """Bytes go on the wire; a DROP fault loses them, BITFLIP/NOISE/STUCK corrupt them."""
+        fault = self.faults.active(self.key) if self.faults is not None else None
+        if fault is not None and fault.kind == Fault.DROP:
+            return len(buf)
+        data = bytearray(buf)
+        if fault is not None:
+            self.faults.corrupt(fault, data)
+        self._tx += data
         return len(buf)

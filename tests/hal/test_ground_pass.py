@@ -29,8 +29,15 @@ def test_beacons_are_heard_only_during_the_pass() -> None:
     medium = RadioMedium(clock, link=link)
     dev = board.defn["spi"][0]["devices"]["sx1276"]
     spi = add_radio(board, clock, medium)
-    sat = SX1276(spi, board.pin(dev["cs"]), reset=board.pin(dev["reset"]), clock=clock,
-                 dio0=board.pin(dev["dio0"]), sf=9, tx_power_dbm=20)
+    sat = SX1276(
+        spi,
+        board.pin(dev["cs"]),
+        reset=board.pin(dev["reset"]),
+        clock=clock,
+        dio0=board.pin(dev["dio0"]),
+        sf=9,
+        tx_power_dbm=20,
+    )
     gspi = SimSPI()
     gcs, grst = SimPin("gs_cs", SimPin.OUT, 1), SimPin("gs_rst", SimPin.OUT, 1)
     gspi.attach(gcs, SimSX1276(clock, medium, grst, None, "ground"))

@@ -12,8 +12,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HAL = ROOT / "hal"
-ALLOWED = {"struct", "binascii", "hashlib", "json", "os", "sys", "gc", "array", "collections", "micropython",
-           "math", "hal", "protocols"}
+ALLOWED = {
+    "struct",
+    "binascii",
+    "hashlib",
+    "json",
+    "os",
+    "sys",
+    "gc",
+    "array",
+    "collections",
+    "micropython",
+    "math",
+    "hal",
+    "protocols",
+}
 ONLY_IN = {"time": {"hal/clock.py"}, "machine": {"hal/boards/machine_board.py"}}
 FORBIDDEN_IN_DRIVERS = ("hal.sim", "hal.boards")
 
@@ -55,4 +68,3 @@ def test_imports_follow_the_micropython_rules(path: Path) -> None:
 def test_drivers_do_not_import_the_simulation_or_boards(path: Path) -> None:
     for name in _imports(path):
         assert not name.startswith(FORBIDDEN_IN_DRIVERS), "%s imports %s" % (_rel(path), name)
-

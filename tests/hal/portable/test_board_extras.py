@@ -36,8 +36,14 @@ def test_flight_radio_on_the_board_pins_talks_to_the_ground():
     spi = add_radio(board, clock, medium)
     dev = board.defn["spi"][0]["devices"]["sx1276"]
     assert board.pin(dev["dio0"]) is board.chips["sx1276"].dio0
-    radio = SX1276(spi, board.pin(dev["cs"]), reset=board.pin(dev["reset"]), clock=clock,
-                   dio0=board.pin(dev["dio0"]), sf=7)
+    radio = SX1276(
+        spi,
+        board.pin(dev["cs"]),
+        reset=board.pin(dev["reset"]),
+        clock=clock,
+        dio0=board.pin(dev["dio0"]),
+        sf=7,
+    )
     ground = _ground_station(clock, medium)
     radio.start_receive()
     ground.send(b"TC: deploy antenna")

@@ -37,8 +37,9 @@ def test_molniya_period_and_apsides():
 
 
 def test_vis_viva_angular_momentum_and_energy_are_conserved():
-    o = KeplerOrbit(9000.0, 0.2, inclination_deg=51.6, raan_deg=40.0, arg_perigee_deg=30.0,
-                    mean_anomaly0_deg=10.0)
+    o = KeplerOrbit(
+        9000.0, 0.2, inclination_deg=51.6, raan_deg=40.0, arg_perigee_deg=30.0, mean_anomaly0_deg=10.0
+    )
     h_expected = math.sqrt(MU_EARTH * o.a * (1 - 0.04))
     for i in range(17):
         t = i * o.period / 16.3

@@ -64,8 +64,15 @@ def test_bad_settings_are_rejected_before_touching_the_bus():
     rig = Rig()
     rig.chip("a")
     for kwargs in (
-        {"sf": 6}, {"sf": 13}, {"bw_hz": 100000}, {"cr": 9}, {"cr": 4},
-        {"tx_power_dbm": 21}, {"tx_power_dbm": 1}, {"frequency_hz": 100000000}, {"preamble": 5},
+        {"sf": 6},
+        {"sf": 13},
+        {"bw_hz": 100000},
+        {"cr": 9},
+        {"cr": 4},
+        {"tx_power_dbm": 21},
+        {"tx_power_dbm": 1},
+        {"frequency_hz": 100000000},
+        {"preamble": 5},
     ):
         raises(ConfigError, rig.radio, "a", **kwargs)
     assert rig.spi.bytes_transferred == 0
