@@ -1,0 +1,222 @@
+"""COP-1 (CCSDS 232.1-B): FARM-1 on the spacecraft, FOP-1 on the ground.
+
+FARM-1 checks the sequence number N(S) of every type-AD frame against its V(R):
+accepted only when equal; a frame ahead of V(R) (within the positive window) asks the
+ground to retransmit; a frame just behind (negative window) is a duplicate; anything
+else means the two ends lost each other and FARM enters Lockout until an Unlock.
+Type-BD frames bypass the check; type-BC frames carry Unlock and Set V(R). The state
+goes to the ground in every CLCW.
+
+FOP-1 keeps the sent-but-unacknowledged frames and retransmits them all (go-back-N)
+when the CLCW asks for it or when timer T1 runs out, up to a transmission limit, after
+which it alerts (suspends) instead of flooding the link.
+"""
+
+from protocols import tcframe
+from protocols.tmframe import Clcw
+
+OPEN = 1
+WAIT = 2
+LOCKOUT = 3
+
+ACCEPT = "accept"
+DUPLICATE = "duplicate"
+AHEAD = "ahead"
+LOCKED = "locked"
+NO_BUFFER = "no-buffer"
+BYPASS = "bypass"
+CONTROL = "control"
+
+
+class Farm1:
+    """Frame acceptance and reporting; `deliver(data)` gets the data of every accepted frame."""
+
+    def __init__(self, vcid=0, window=10, deliver=None):
+        if not 2 <= window <= 254 or window % 2:
+            raise ValueError("FARM-1 window width must be even, 2..254")
+        self.vcid = vcid
+        self.pw = window // 2
+        self.nw = window // 2
+        self.vr = 0
+        self.state = OPEN
+        self.retransmit = False
+        self.farm_b = 0
+        self.deliver = deliver
+        self.buffer_full = False  # set by the application when it cannot take more frames
+        self.counts = {ACCEPT: 0, DUPLICATE: 0, AHEAD: 0, LOCKED: 0, NO_BUFFER: 0, BYPASS: 0, CONTROL: 0}
+
+    def clcw(self):
+        return Clcw(
+            vcid=self.vcid,
+            report_value=self.vr,
+            lockout=self.state == LOCKOUT,
+            wait=self.state == WAIT,
+            retransmit=self.retransmit,
+            farm_b_counter=self.farm_b & 3,
+        )
+
+    def _count(self, what):
+        self.counts[what] += 1
+        return what
+
+    def receive(self, frame):
+        """Run one valid (CRC-checked) TcFrame through FARM-1; returns what happened."""
+        if frame.bypass:
+            if frame.control:
+                return self._control(frame.data)
+            self.farm_b = (self.farm_b + 1) & 0xFF
+            if self.deliver is not None:
+                self.deliver(frame.data)
+            return self._count(BYPASS)
+        if self.state == LOCKOUT:
+            return self._count(LOCKED)
+        ns = frame.seq
+        ahead = (ns - self.vr) & 0xFF
+        if ahead == 0:
+            if self.state == WAIT or self.buffer_full:
+                self.state = WAIT
+                self.retransmit = True
+                return self._count(NO_BUFFER)
+            self.vr = (self.vr + 1) & 0xFF
+            self.retransmit = False
+            if self.deliver is not None:
+                self.deliver(frame.data)
+            return self._count(ACCEPT)
+        if ahead < self.pw:
+            self.retransmit = True
+            return self._count(AHEAD)
+        if 256 - ahead <= self.nw:
+            return self._count(DUPLICATE)
+        self.state = LOCKOUT
+        return self._count(LOCKED)
+
+    def _control(self, data):
+        kind, value = tcframe.parse_control(data)
+        self.farm_b = (self.farm_b + 1) & 0xFF
+        if kind == tcframe.CC_UNLOCK:
+            self.state = OPEN
+            self.retransmit = False
+        elif self.state != LOCKOUT:  # Set V(R) is ignored in Lockout
+            self.vr = value
+            self.state = OPEN
+            self.retransmit = False
+        return self._count(CONTROL)
+
+    def buffer_released(self):
+        """The application took its frames: leave Wait."""
+        self.buffer_full = False
+        if self.state == WAIT:
+            self.state = OPEN
+
+
+class Fop1:
+    """Sequence-controlled sending with go-back-N retransmission, one virtual channel.
+
+    `send(data)` queues a command; `poll(now_ms)` returns the frames (bytes) to put on the
+    link now; `on_clcw(clcw, now_ms)` takes the spacecraft's report.
+    """
+
+    def __init__(
+        self, scid, vcid=0, window=10, t1_ms=2000, transmission_limit=5, auto_unlock=True, map_id=None
+    ):
+        self.scid = scid
+        self.vcid = vcid
+        self.window = window
+        self.t1_ms = t1_ms
+        self.limit = transmission_limit
+        self.auto_unlock = auto_unlock
+        self.map_id = map_id
+        self.vs = 0
+        self.nn_r = 0  # N(R) last seen: everything before it is acknowledged
+        self.waiting = []  # data not sent yet
+        self.sent = []  # [seq, frame bytes] not yet acknowledged, in order
+        self.tx_count = 0
+        self.timer_start = None
+        self.suspended = False
+        self.alerts = []
+        self.retransmissions = 0
+        self.acknowledged = 0
+        self._due = []
+        self._initialized = False
+        self._rt_nr = None  # N(R) at which the CLCW retransmit flag was last answered
+
+    def send(self, data):
+        self.waiting.append(bytes(data))
+
+    def pending(self):
+        return len(self.waiting) + len(self.sent)
+
+    def _frame(self, seq, data):
+        return tcframe.TcFrame(self.scid, self.vcid, data, seq=seq, map_id=self.map_id).pack()
+
+    def _control_frame(self, body):
+        return tcframe.TcFrame(self.scid, self.vcid, body, seq=0, bypass=True, control=True).pack()
+
+    def initialize(self, now_ms):
+        """Set V(R) on board to our V(S) (the 'initiate AD service with Set V(R)' directive)."""
+        self._due.append(self._control_frame(tcframe.set_vr(self.vs)))
+        self._initialized = True
+        self.timer_start = now_ms
+
+    def poll(self, now_ms):
+        out = self._due
+        self._due = []
+        if self.suspended:
+            return out
+        if self.sent and self.timer_start is not None and now_ms - self.timer_start >= self.t1_ms:
+            out += self._retransmit(now_ms, "T1 expired")
+        while self.waiting and len(self.sent) < self.window:
+            data = self.waiting.pop(0)
+            raw = self._frame(self.vs, data)
+            self.sent.append([self.vs, raw])
+            self.vs = (self.vs + 1) & 0xFF
+            out.append(raw)
+            if self.timer_start is None or len(self.sent) == 1:
+                self.timer_start = now_ms
+                self.tx_count = 1
+        return out
+
+    def _retransmit(self, now_ms, why):
+        if self.tx_count >= self.limit:
+            self.suspended = True
+            self.alerts.append("transmission limit reached (%s)" % why)
+            return []
+        self.tx_count += 1
+        self.retransmissions += len(self.sent)
+        self.timer_start = now_ms
+        return [raw for _, raw in self.sent]
+
+    def on_clcw(self, clcw, now_ms):
+        if clcw.vcid != self.vcid:
+            return
+        if clcw.lockout:
+            if self.auto_unlock:
+                self._due.append(self._control_frame(tcframe.UNLOCK))
+                # after an unlock FARM keeps its V(R): resend from there
+            else:
+                self.suspended = True
+                self.alerts.append("FARM lockout")
+            return
+        nr = clcw.report_value
+        # acknowledge every sent frame before N(R)
+        acked = 0
+        while self.sent and 0 < ((nr - self.sent[0][0]) & 0xFF) <= len(self.sent):
+            self.sent.pop(0)
+            acked += 1
+        if acked:
+            self.acknowledged += acked
+            self.tx_count = 1
+            self.timer_start = now_ms if self.sent else None
+        self.nn_r = nr
+        if not clcw.retransmit:
+            self._rt_nr = None
+        elif self.sent and not clcw.wait and self._rt_nr != nr:
+            # answer each retransmit request once per N(R): every TM frame repeats the CLCW
+            self._rt_nr = nr
+            self._due += self._retransmit(now_ms, "CLCW retransmit flag")
+
+    def resume(self, now_ms):
+        """Operator directive after an alert: try again from the unacknowledged frames."""
+        self.suspended = False
+        self.tx_count = 0
+        self._due += self._retransmit(now_ms, "resume")
