@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from protocols import cbor, cltu, errors, sync, tcframe, tmframe
+from protocols import cbor, cltu, cop1, errors, sync, tcframe, tmframe
 from protocols.cuc import CucTime
 from protocols.pus import PusTc, PusTm
 
@@ -55,7 +55,8 @@ class StandInSpacecraft:
     def __post_init__(self) -> None:
         self.rx = cltu.CltuReceiver()
         self.framer = tmframe.TmFramer(223 * self.interleave, SCID, vcid=0)
-        self.vr = 0
+        self._accepted: list[bytes] = []
+        self.farm = cop1.Farm1(vcid=0, window=10, deliver=self._accepted.append)
 
     def state(self) -> dict:
         phase = (self.t % ORBIT_S) / ORBIT_S
@@ -94,13 +95,17 @@ class StandInSpacecraft:
         out = []
         for frame_bytes in self.rx.feed(chunk):
             try:
-                frame = tcframe.unpack_with_fill(frame_bytes)
-                tc = PusTc.unpack(frame.data)
+                self.farm.receive(tcframe.unpack_with_fill(frame_bytes))
+            except errors.ProtocolError:
+                self.rejected += 1
+        self.framer.clcw = self.farm.clcw()  # FARM-1 reports in every TM frame's OCF
+        accepted, self._accepted[:] = list(self._accepted), []
+        for data in accepted:
+            try:
+                tc = PusTc.unpack(data)
             except errors.ProtocolError:
                 self.rejected += 1
                 continue
-            self.vr = (frame.seq + 1) & 0xFF
-            self.framer.clcw.report_value = self.vr
             self.received.append(tc)
             pid, psc = tc.request_id()
             req = bytes((pid >> 8, pid & 0xFF, psc >> 8, psc & 0xFF))
@@ -136,33 +141,20 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
     pings_sent = 0
     pongs = 0
     crc_failures = 0
-    tc_seq = 0
     last_clcw = None
     dt = 1.0
-    pending: dict[int, tuple[bytes, int, int]] = {}  # ping seq -> (TC packet, tick sent, tries)
-    retransmissions = 0
-
-    def send(tc_packet: bytes) -> list[bytes]:
-        nonlocal tc_seq
-        frame = tcframe.TcFrame(SCID, 0, tc_packet, seq=tc_seq)
-        tc_seq = (tc_seq + 1) & 0xFF
-        return sc.uplink(flip_bits(cltu.encode(frame.pack()), ber, rnd))
+    fop = cop1.Fop1(SCID, vcid=0, window=8, t1_ms=4000, transmission_limit=10)
+    fop.initialize(0)
 
     for tick in range(int(seconds / dt)):
         sc.step(dt)
-        replies: list[bytes] = []
-        if tick % 60 == 5:  # a ping every minute: PUS-C TC -> TC frame -> CLTU -> noisy uplink
-            tc = PusTc(17, 1, apid=APID, seq_count=pings_sent).pack()
-            pending[pings_sent] = (tc, tick, 1)
+        now_ms = tick * 1000
+        if tick % 60 == 5:  # a ping every minute: PUS-C TC -> COP-1 AD frame -> CLTU -> noisy uplink
+            fop.send(PusTc(17, 1, apid=APID, seq_count=pings_sent).pack())
             pings_sent += 1
-            replies = send(tc)
-        for seq, (tc, sent, tries) in list(pending.items()):
-            if seq in verification:
-                del pending[seq]
-            elif tick - sent >= 5 and tries < 4:  # no acceptance report: the CLTU was lost, send again
-                pending[seq] = (tc, tick, tries + 1)
-                retransmissions += 1
-                replies += send(tc)
+        replies: list[bytes] = []
+        for frame in fop.poll(now_ms):
+            replies += sc.uplink(flip_bits(cltu.encode(frame), ber, rnd))
         if tick % 10 == 0:
             replies.append(sc.housekeeping())
         stream = flip_bits(sc.downlink(replies, flush=bool(replies)), ber, rnd)
@@ -173,6 +165,7 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
                 crc_failures += 1
                 continue
             last_clcw = frame.clcw()
+            fop.on_clcw(last_clcw, now_ms)
             for pkt in ext.feed(frame):
                 tm = PusTm.unpack(pkt, timestamp_len=6)
                 if (tm.service, tm.subtype) == (3, 25):
@@ -196,7 +189,7 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
         last_clcw,
         ber,
         interleave,
-        retransmissions,
+        fop,
     )
     complete = sum(1 for s in range(pings_sent) if verification.get(s) == [1, 7])
     ok = complete == pings_sent and pongs == pings_sent and ext.lost_frames == 0 and len(hk) == seconds // 10
@@ -220,7 +213,7 @@ def _print_summary(
     clcw,
     ber,
     interleave,
-    retransmissions,
+    fop,
 ) -> None:
     t = Table(title="Housekeeping (PUS 3,25) decoded on the ground (a sample of %d reports)" % len(hk))
     for col in ("t [s]", "sunlit", "solar [W]", "SoC", "battery [V]", "temp [C]"):
@@ -257,7 +250,20 @@ def _print_summary(
             "pings sent / pongs / verified (1.1 + 1.7)",
             "%d / %d / %d" % (pings, pongs, sum(1 for v in verification.values() if v == [1, 7])),
         ),
-        ("ping retransmissions (no acceptance within 5 s)", str(retransmissions)),
+        (
+            "COP-1: frames acknowledged / retransmitted / FOP alerts",
+            "%d / %d / %d" % (fop.acknowledged, fop.retransmissions, len(fop.alerts)),
+        ),
+        (
+            "FARM-1: accepted / duplicate / ahead / lockouts",
+            "%d / %d / %d / %d"
+            % (
+                sc.farm.counts["accept"],
+                sc.farm.counts["duplicate"],
+                sc.farm.counts["ahead"],
+                sc.farm.counts["locked"],
+            ),
+        ),
         ("last CLCW", repr(clcw)),
     ]
     for name, value in rows:
