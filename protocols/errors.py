@@ -94,3 +94,19 @@ class SyncError(DecodeError):
 
     def __init__(self, field, offset, detail):
         super().__init__(field, offset, detail)
+
+
+class AuthenticationError(DecodeError):
+    """A frame's MAC does not verify, or its security association is unknown or not allowed."""
+
+    def __init__(self, field, offset, detail):
+        super().__init__(field, offset, detail)
+
+
+class ReplayError(DecodeError):
+    """A frame's anti-replay sequence number is outside the accepted window (replayed or stale)."""
+
+    def __init__(self, field, offset, last, got):
+        super().__init__(field, offset, "sequence number %d not after %d (replay?)" % (got, last))
+        self.last = last
+        self.got = got
