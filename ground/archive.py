@@ -1,0 +1,196 @@
+"""Telemetry archive on SQLite (embedded, zero set-up): raw frames, packets, parameter samples,
+events and command history, partitioned by spacecraft (SCID).
+
+Writes are batched in one transaction per call (`ingest_packets`, `ingest_samples`), the
+database runs in WAL mode so `watch` can read while the link writes, and parameter samples
+are stored the way Yamcs' parameter archive does it: in segments (one row holds up to
+SEGMENT samples of one parameter as two float64 arrays), clustered on (scid, param, t_start).
+A one-parameter, one-day query then reads ~90 rows and hands back numpy arrays instead of
+86,400 Python tuples. Re-received samples (same parameter, same time) are dropped at query
+time, so a retransmitted frame never duplicates telemetry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+SEGMENT = 1000  # samples per stored segment
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS frames (
+    id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t REAL NOT NULL, vcid INTEGER, raw BLOB NOT NULL,
+    corrected INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS packets (
+    id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t REAL NOT NULL, apid INTEGER NOT NULL,
+    service INTEGER, subtype INTEGER, seq INTEGER, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS params (
+    id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS segments (
+    scid INTEGER NOT NULL, param INTEGER NOT NULL, t_start REAL NOT NULL, t_end REAL NOT NULL,
+    n INTEGER NOT NULL, times BLOB NOT NULL, vals BLOB NOT NULL,
+    PRIMARY KEY (scid, param, t_start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t REAL NOT NULL, severity INTEGER, name TEXT, data TEXT);
+CREATE TABLE IF NOT EXISTS commands (
+    id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t REAL NOT NULL, name TEXT NOT NULL, args TEXT,
+    apid INTEGER, seq INTEGER, status TEXT NOT NULL DEFAULT 'sent', failure_code INTEGER, updated REAL);
+CREATE INDEX IF NOT EXISTS packets_by_time ON packets (scid, t);
+CREATE INDEX IF NOT EXISTS commands_by_seq ON commands (scid, apid, seq);
+"""
+
+
+class Archive:
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        if self.path != ":memory:":
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._param_ids: dict[str, int] = {}
+        for pid, name in self.db.execute("SELECT id, name FROM params"):
+            self._param_ids[name] = pid
+
+    def close(self) -> None:
+        self.db.close()
+
+    def param_id(self, name: str) -> int:
+        pid = self._param_ids.get(name)
+        if pid is None:
+            cur = self.db.execute("INSERT OR IGNORE INTO params (name) VALUES (?)", (name,))
+            pid = (
+                cur.lastrowid or self.db.execute("SELECT id FROM params WHERE name=?", (name,)).fetchone()[0]
+            )
+            self._param_ids[name] = pid
+        return pid
+
+    # --- ingest -------------------------------------------------------------------------------
+    def ingest_frames(self, scid: int, rows: Iterable[tuple[float, int, bytes, int]]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO frames (scid, t, vcid, raw, corrected) VALUES (?, ?, ?, ?, ?)",
+                ((scid, t, vc, raw, fixed) for t, vc, raw, fixed in rows),
+            )
+
+    def ingest_packets(self, scid: int, rows: Iterable[tuple[float, int, int, int, int, bytes]]) -> None:
+        """rows: (t, apid, service, subtype, seq, raw)."""
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO packets (scid, t, apid, service, subtype, seq, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((scid, *row) for row in rows),
+            )
+
+    def ingest_samples(self, scid: int, rows: Iterable[tuple[str, float, float]]) -> None:
+        """rows: (parameter name, t, value); stored as one or more segments per parameter."""
+        by_param: dict[int, list[tuple[float, float]]] = {}
+        for name, t, value in rows:
+            by_param.setdefault(self.param_id(name), []).append((t, value))
+        with self.db:
+            for pid, pairs in by_param.items():
+                pairs.sort()
+                for i in range(0, len(pairs), SEGMENT):
+                    chunk = np.asarray(pairs[i : i + SEGMENT], dtype=np.float64)
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO segments (scid, param, t_start, t_end, n, times, vals) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            scid,
+                            pid,
+                            float(chunk[0, 0]),
+                            float(chunk[-1, 0]),
+                            len(chunk),
+                            chunk[:, 0].tobytes(),
+                            chunk[:, 1].tobytes(),
+                        ),
+                    )
+
+    def log_event(self, scid: int, t: float, severity: int, name: str, data: dict | None = None) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO events (scid, t, severity, name, data) VALUES (?, ?, ?, ?, ?)",
+                (scid, t, severity, name, json.dumps(data or {})),
+            )
+
+    def log_command(
+        self, scid: int, name: str, args: dict, apid: int, seq: int, t: float | None = None
+    ) -> int:
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO commands (scid, t, name, args, apid, seq, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (scid, t if t is not None else time.time(), name, json.dumps(args), apid, seq, time.time()),
+            )
+        return int(cur.lastrowid or 0)
+
+    def update_command(
+        self, scid: int, apid: int, seq: int, status: str, failure_code: int | None = None
+    ) -> int:
+        """Record a verification stage for the newest command with this request id."""
+        with self.db:
+            cur = self.db.execute(
+                "UPDATE commands SET status=?, failure_code=?, updated=? WHERE id = (SELECT MAX(id) FROM commands "
+                "WHERE scid=? AND apid=? AND seq=?)",
+                (status, failure_code, time.time(), scid, apid, seq),
+            )
+        return cur.rowcount
+
+    # --- queries -------------------------------------------------------------------------------
+    def samples(self, scid: int, name: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """(times, values) of one parameter with t0 <= t < t1, in time order, duplicates removed."""
+        pid = self._param_ids.get(name)
+        empty = (np.empty(0), np.empty(0))
+        if pid is None:
+            return empty
+        rows = self.db.execute(
+            "SELECT times, vals FROM segments WHERE scid=? AND param=? AND t_start<? AND t_end>=? ORDER BY t_start",
+            (scid, pid, t1, t0),
+        ).fetchall()
+        if not rows:
+            return empty
+        times = np.concatenate([np.frombuffer(r[0]) for r in rows])
+        vals = np.concatenate([np.frombuffer(r[1]) for r in rows])
+        keep = (times >= t0) & (times < t1)
+        times, vals = times[keep], vals[keep]
+        if len(rows) > 1 and len(times) and not np.all(np.diff(times) > 0):
+            times, idx = np.unique(times, return_index=True)  # overlapping segments: sort, dedupe
+            vals = vals[idx]
+        return times, vals
+
+    def parameters(self) -> list[str]:
+        return sorted(self._param_ids)
+
+    def packet_count(self, scid: int | None = None) -> int:
+        if scid is None:
+            return int(self.db.execute("SELECT COUNT(*) FROM packets").fetchone()[0])
+        return int(self.db.execute("SELECT COUNT(*) FROM packets WHERE scid=?", (scid,)).fetchone()[0])
+
+    def commands(self, scid: int) -> list[tuple]:
+        return self.db.execute(
+            "SELECT name, args, apid, seq, status, failure_code FROM commands WHERE scid=? ORDER BY id",
+            (scid,),
+        ).fetchall()
+
+    def events(self, scid: int) -> list[tuple]:
+        return self.db.execute(
+            "SELECT t, severity, name, data FROM events WHERE scid=? ORDER BY t", (scid,)
+        ).fetchall()
+
+
+def export_csv(times: Sequence[float], values: Sequence[float], name: str) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["t", name])
+    w.writerows(zip(map(float, times), map(float, values)))
+    return out.getvalue()
+
+
+def export_json(times: Sequence[float], values: Sequence[float], name: str) -> str:
+    samples = [{"t": float(t), "value": float(v)} for t, v in zip(times, values)]
+    return json.dumps({"parameter": name, "samples": samples})
