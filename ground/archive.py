@@ -84,7 +84,8 @@ class Archive:
         """rows: (t, apid, service, subtype, seq, raw)."""
         with self.db:
             self.db.executemany(
-                "INSERT INTO packets (scid, t, apid, service, subtype, seq, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO packets (scid, t, apid, service, subtype, seq, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 ((scid, *row) for row in rows),
             )
 
@@ -135,8 +136,8 @@ class Archive:
         """Record a verification stage for the newest command with this request id."""
         with self.db:
             cur = self.db.execute(
-                "UPDATE commands SET status=?, failure_code=?, updated=? WHERE id = (SELECT MAX(id) FROM commands "
-                "WHERE scid=? AND apid=? AND seq=?)",
+                "UPDATE commands SET status=?, failure_code=?, updated=? "
+                "WHERE id = (SELECT MAX(id) FROM commands WHERE scid=? AND apid=? AND seq=?)",
                 (status, failure_code, time.time(), scid, apid, seq),
             )
         return cur.rowcount
@@ -149,7 +150,8 @@ class Archive:
         if pid is None:
             return empty
         rows = self.db.execute(
-            "SELECT times, vals FROM segments WHERE scid=? AND param=? AND t_start<? AND t_end>=? ORDER BY t_start",
+            "SELECT times, vals FROM segments "
+            "WHERE scid=? AND param=? AND t_start<? AND t_end>=? ORDER BY t_start",
             (scid, pid, t1, t0),
         ).fetchall()
         if not rows:
