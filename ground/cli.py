@@ -30,11 +30,14 @@ def main() -> None:
     help="RS interleaving depth of the downlink.",
 )
 @click.option("--seed", default=1, show_default=True, help="Random seed of the channel noise.")
-def mission(seconds: int, ber: float, interleave: str, seed: int) -> None:
+@click.option(
+    "--out", default="out", show_default=True, help="Folder for the archive (SQLite) and the PNG plot."
+)
+def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> None:
     """Fly an emulated pass through the full space link and print telemetry and link statistics."""
     from ground.mission import run_mission
 
-    ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed)
+    ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out)
     sys.exit(0 if ok else 1)
 
 

@@ -1,7 +1,9 @@
 """The emulated pass behind `cubesat mission`: both ends of the space link, end to end.
 
-Until the flight twin lands (issue 4/5), the spacecraft end is a small stand-in that
-uses the very same protocols code the flight software will: it decodes CLTUs into TC
+Until the flight twin lands (issue 4/5), the spacecraft end is a small stand-in flying in
+the hal.sim environment (500 km sun-synchronous orbit, tilted-dipole field, eclipse, a slow
+tumble, solar panels, battery, thermal node) and using the very same protocols code the
+flight software will: it decodes CLTUs into TC
 frames and PUS-C telecommands, answers PUS-17 pings with PUS-1 verification reports,
 and downlinks PUS-3 housekeeping (CBOR) through TM frames with a CLCW, randomized
 RS(255,223) codeblocks and ASMs. The channel flips bits at the requested rate in both
@@ -13,18 +15,21 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from ground.archive import Archive
+from hal.sim.attitude import RigidBody
+from hal.sim.environment import Environment
+from hal.sim.orbit import CircularOrbit
 from protocols import cbor, cltu, cop1, errors, sync, tcframe, tmframe
 from protocols.cuc import CucTime
 from protocols.pus import PusTc, PusTm
 
 SCID = 0x2A
 APID = 0x10
-ORBIT_S = 5400.0
-ECLIPSE_FRACTION = 0.36
 
 
 def flip_bits(data: bytes, ber: float, rnd: random.Random) -> bytes:
@@ -46,7 +51,6 @@ class StandInSpacecraft:
 
     interleave: int
     t: float = 0.0
-    soc: float = 0.8
     seq: int = 0
     msg_counter: int = 0
     received: list[PusTc] = field(default_factory=list)
@@ -54,26 +58,29 @@ class StandInSpacecraft:
 
     def __post_init__(self) -> None:
         self.rx = cltu.CltuReceiver()
+        # the simulated world of hal.sim: orbit, field, sun and eclipse, slow tumble, power, thermal
+        rate = math.radians(2.0)
+        # RAAN near the Sun's right ascension on the epoch (Jan 1): a noon-midnight orbit with eclipses
+        orbit = CircularOrbit(altitude_km=500, inclination_deg=97.4, raan_deg=281.0)
+        self.env = Environment(orbit=orbit, body=RigidBody(omega=(rate, rate * 0.5, -rate * 0.3)))
         self.framer = tmframe.TmFramer(223 * self.interleave, SCID, vcid=0)
         self._accepted: list[bytes] = []
         self.farm = cop1.Farm1(vcid=0, window=10, deliver=self._accepted.append)
 
     def state(self) -> dict:
-        phase = (self.t % ORBIT_S) / ORBIT_S
-        sunlit = phase < 1 - ECLIPSE_FRACTION
-        solar_w = 7.5 * max(0.0, math.sin(math.pi * phase / (1 - ECLIPSE_FRACTION))) if sunlit else 0.0
+        env = self.env
         return {
             "t": round(self.t, 1),
-            "sunlit": sunlit,
-            "solar_w": round(solar_w, 2),
-            "soc": round(self.soc, 4),
-            "batt_v": round(6.4 + 2.0 * self.soc, 3),
-            "temp_c": round(5 + 20 * math.sin(2 * math.pi * phase), 2),
+            "sunlit": not env.eclipse,
+            "solar_w": round(env.solar_w, 2),
+            "soc": round(env.battery.soc, 4),
+            "batt_v": round(env.battery.voltage(), 3),
+            "temp_c": round(env.structure.celsius(), 2),
+            "rate_dps": round(math.degrees(env.body_rate()), 3),
         }
 
     def step(self, dt: float) -> None:
-        s = self.state()
-        self.soc = min(1.0, max(0.0, self.soc + (s["solar_w"] - 3.2) * dt / (3600 * 20)))
+        self.env.step(dt)
         self.t += dt
 
     def _tm(self, service: int, subtype: int, data: bytes) -> bytes:
@@ -129,7 +136,9 @@ class StandInSpacecraft:
         return b"".join(sync.build_cadu(f, self.interleave) for f in frames)
 
 
-def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, seed: int = 1) -> bool:
+def run_mission(
+    seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, seed: int = 1, out_dir: str | None = "out"
+) -> bool:
     console = Console()
     console.rule("cubesat mission: %d s of orbit through the full space link (stand-in spacecraft)" % seconds)
     rnd = random.Random(seed)
@@ -144,6 +153,7 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
     last_clcw = None
     dt = 1.0
     fop = cop1.Fop1(SCID, vcid=0, window=8, t1_ms=4000, transmission_limit=10)
+    archive_rows: list[tuple[str, float, float]] = []
     fop.initialize(0)
 
     for tick in range(int(seconds / dt)):
@@ -170,6 +180,7 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
                 tm = PusTm.unpack(pkt, timestamp_len=6)
                 if (tm.service, tm.subtype) == (3, 25):
                     hk.append(cbor.loads(tm.source_data))
+                    archive_rows.extend((k, hk[-1]["t"], float(v)) for k, v in hk[-1].items() if k != "t")
                 elif tm.service == 1:
                     seq = ((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF
                     verification.setdefault(seq, []).append(tm.subtype)
@@ -191,6 +202,8 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
         interleave,
         fop,
     )
+    if out_dir is not None:
+        _archive_and_plot(console, Path(out_dir), archive_rows)
     complete = sum(1 for s in range(pings_sent) if verification.get(s) == [1, 7])
     ok = complete == pings_sent and pongs == pings_sent and ext.lost_frames == 0 and len(hk) == seconds // 10
     console.print(
@@ -198,6 +211,55 @@ def run_mission(seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, see
         "every ping verified, no telemetry lost" if ok else "commands or telemetry were lost",
     )
     return ok
+
+
+def _archive_and_plot(console: Console, out: Path, rows: list[tuple[str, float, float]]) -> None:
+    """Store the pass in the SQLite archive, then plot from the archive (what an operator would do)."""
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "mission.sqlite"
+    if db.exists():
+        db.unlink()
+    arc = Archive(db)
+    arc.ingest_samples(SCID, rows)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 1, figsize=(9, 7), sharex=True)
+    for ax, (name, label) in zip(
+        axes,
+        (
+            ("soc", "battery state of charge"),
+            ("solar_w", "solar power [W]"),
+            ("temp_c", "structure temperature [C]"),
+        ),
+    ):
+        t, v = arc.samples(SCID, name, 0.0, 1e12)
+        ax.plot(t / 60.0, v)
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(True, alpha=0.3)
+    t, sunlit = arc.samples(SCID, "sunlit", 0.0, 1e12)
+    for ax in axes:
+        ax.fill_between(
+            t / 60.0,
+            0,
+            1,
+            where=sunlit < 0.5,
+            transform=ax.get_xaxis_transform(),
+            alpha=0.15,
+            color="grey",
+            label="eclipse",
+        )
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("mission time [min]")
+    fig.suptitle("cubesat mission: housekeeping from the ground archive (SCID %d)" % SCID)
+    fig.tight_layout()
+    png = out / "mission.png"
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+    arc.close()
+    console.print("archive: %s (%d samples), plot: %s" % (db, len(rows), png))
 
 
 def _print_summary(

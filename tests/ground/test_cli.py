@@ -24,8 +24,10 @@ def test_mission_runs_and_reports_everything_verified() -> None:
     assert "15 / 15 / 15" in result.output  # pings sent / pongs / verified
 
 
-def test_mission_fails_when_the_channel_is_hopeless() -> None:
-    result = CliRunner().invoke(cli.main, ["mission", "--seconds", "120", "--ber", "0.05"])
+def test_mission_fails_when_the_channel_is_hopeless(tmp_path) -> None:
+    result = CliRunner().invoke(
+        cli.main, ["mission", "--seconds", "120", "--ber", "0.05", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 1
     assert "FAIL" in result.output
 
