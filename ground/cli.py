@@ -43,3 +43,82 @@ def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> N
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def archive() -> None:
+    """Query, export and plot the telemetry archive (SQLite)."""
+
+
+def _open_archive(db: str):
+    from pathlib import Path
+
+    from ground.archive import Archive
+
+    if not Path(db).exists():
+        raise click.ClickException("no archive at %s (run `cubesat mission` or point --db at one)" % db)
+    return Archive(db)
+
+
+@archive.command("params")
+@click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
+def archive_params(db: str) -> None:
+    """List the parameters stored in the archive."""
+    for name in _open_archive(db).parameters():
+        click.echo(name)
+
+
+@archive.command("query")
+@click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
+@click.option("--scid", default=42, show_default=True, help="Spacecraft ID.")
+@click.option("--param", "param", required=True, help="Parameter name (see `cubesat archive params`).")
+@click.option("--from", "t0", default=0.0, show_default=True, help="Start time [s], inclusive.")
+@click.option("--to", "t1", default=1e12, show_default=True, help="End time [s], exclusive.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+def archive_query(db: str, scid: int, param: str, t0: float, t1: float, fmt: str, output: str | None) -> None:
+    """Export one parameter over a time range as CSV or JSON."""
+    from ground.archive import export_csv, export_json
+
+    arc = _open_archive(db)
+    if param not in arc.parameters():
+        raise click.ClickException("unknown parameter %r; known: %s" % (param, ", ".join(arc.parameters())))
+    if t1 <= t0:
+        raise click.BadParameter("--to must be after --from", param_hint="--to")
+    times, values = arc.samples(scid, param, t0, t1)
+    text = export_csv(times, values, param) if fmt == "csv" else export_json(times, values, param)
+    if output:
+        with open(output, "w") as fh:
+            fh.write(text)
+        click.echo("%d samples of %s written to %s" % (len(times), param, output), err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@archive.command("plot")
+@click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
+@click.option("--scid", default=42, show_default=True, help="Spacecraft ID.")
+@click.option("--param", "params", multiple=True, required=True, help="Parameter (repeat for several).")
+@click.option("--png", required=True, type=click.Path(dir_okay=False), help="Output PNG file.")
+def archive_plot(db: str, scid: int, params: tuple[str, ...], png: str) -> None:
+    """Plot parameters against time to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arc = _open_archive(db)
+    unknown = [p for p in params if p not in arc.parameters()]
+    if unknown:
+        raise click.ClickException("unknown parameter(s): %s" % ", ".join(unknown))
+    fig, axes = plt.subplots(len(params), 1, figsize=(9, 2.5 * len(params)), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], params):
+        t, v = arc.samples(scid, name, 0.0, 1e12)
+        ax.plot(t / 60.0, v)
+        ax.set_ylabel(name)
+        ax.grid(True, alpha=0.3)
+    axes[-1, 0].set_xlabel("mission time [min]")
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+    click.echo("plotted %s to %s" % (", ".join(params), png))
