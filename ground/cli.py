@@ -122,3 +122,40 @@ def archive_plot(db: str, scid: int, params: tuple[str, ...], png: str) -> None:
     fig.savefig(png, dpi=90)
     plt.close(fig)
     click.echo("plotted %s to %s" % (", ".join(params), png))
+
+
+@main.command()
+@click.option(
+    "--board",
+    required=True,
+    help="Target board (rp2040, stm32f4, stm32f7, samd51, esp32, esp32c3, emulated).",
+)
+@click.option("--out", default="dist", show_default=True, help="Output folder; the bundle goes to OUT/BOARD.")
+def build(board: str, out: str) -> None:
+    """Compile flight, hal and protocols to .mpy for a board and write the bundle manifest."""
+    from pathlib import Path
+
+    from firmware_builds.boards import TARGETS
+    from firmware_builds.build import BuildError
+    from firmware_builds.build import build as do_build
+
+    if board not in TARGETS:
+        raise click.BadParameter(
+            "unknown board %r; known: %s" % (board, ", ".join(sorted(TARGETS))), param_hint="--board"
+        )
+    try:
+        manifest = do_build(board, Path(out))
+    except BuildError as exc:
+        raise click.ClickException("build failed: %s" % exc) from None
+    total = sum(f["size"] for f in manifest["files"].values())
+    click.echo(
+        "%s: %d modules, %d bytes, .mpy v%d, revision %s -> %s"
+        % (
+            board,
+            len(manifest["files"]),
+            total,
+            manifest["target"]["mpy_version"],
+            manifest["git_revision"],
+            Path(out) / board,
+        )
+    )

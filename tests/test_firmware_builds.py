@@ -1,0 +1,79 @@
+"""Board bundles: every target builds, builds are reproducible, errors name file and line, and
+the bundle's .mpy files run on real MicroPython."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cbor2
+import pytest
+from click.testing import CliRunner
+
+from firmware_builds.boards import TARGETS
+from firmware_builds.build import ROOT, BuildError, build
+from ground import cli
+
+
+@pytest.mark.parametrize("board", sorted(TARGETS))
+def test_every_board_builds(board: str, tmp_path: Path) -> None:
+    manifest = build(board, tmp_path)
+    bundle = tmp_path / board
+    assert json.loads((bundle / "manifest.json").read_text()) == manifest
+    assert cbor2.loads((bundle / "manifest.cbor").read_bytes()) == manifest
+    assert "protocols/rs.mpy" in manifest["files"] and "protocols/_native/wrap.mpy" not in manifest["files"]
+    assert ("hal/sim/bus.mpy" in manifest["files"]) == TARGETS[board]["with_sim"]
+    for rel, info in manifest["files"].items():
+        data = (bundle / rel).read_bytes()
+        assert data[:2] == b"M\x06" and len(data) == info["size"]
+    assert 'module("protocols/crc.py"' in (bundle / "manifest.py").read_text()
+
+
+def test_builds_are_reproducible(tmp_path: Path) -> None:
+    a = build("rp2040", tmp_path / "a")
+    b = build("rp2040", tmp_path / "b")
+    assert a == b
+    for rel in a["files"]:
+        assert (tmp_path / "a/rp2040" / rel).read_bytes() == (tmp_path / "b/rp2040" / rel).read_bytes()
+
+
+def test_compile_error_names_file_and_line(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    for pkg in ("protocols", "hal", "flight"):
+        (root / pkg).mkdir(parents=True)
+        (root / pkg / "__init__.py").write_text("")
+    (root / "flight" / "broken.py").write_text("x = 1\n\ndef f(:\n    pass\n")
+    with pytest.raises(BuildError) as info:
+        build("rp2040", tmp_path / "out", root=root)
+    assert info.value.path == "flight/broken.py" and info.value.line == 3
+    assert "flight/broken.py:3" in str(info.value)
+
+
+def test_bundle_runs_on_micropython(tmp_path: Path) -> None:
+    build("emulated", tmp_path)
+    bundle = tmp_path / "emulated"
+    (bundle / "protocols" / "crc.py").unlink(missing_ok=True)  # only .mpy files are there anyway
+    upy = Path(sys.executable).with_name("micropython")
+    code = (
+        "import sys; sys.path.insert(0, '%s'); import protocols.crc as c; import protocols.rs as rs; "
+        "print(c.__file__, hex(c.crc16(b'123456789')), rs.decode(rs.encode(b'abc'))[0])" % bundle
+    )
+    out = subprocess.run(
+        [str(upy), "-X", "heapsize=192K", "-c", code], capture_output=True, text=True, cwd="/"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(bundle / "protocols/crc.mpy"), "0x29b1", "b'abc'"]
+
+
+def test_cli_build(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli.main, ["build", "--board", "samd51", "--out", str(tmp_path)])
+    assert r.exit_code == 0 and "samd51:" in r.output and ".mpy v6" in r.output
+    r = CliRunner().invoke(cli.main, ["build", "--board", "nrf52", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "unknown board" in r.output
+
+
+def test_repository_root_is_the_source() -> None:
+    assert (ROOT / "protocols" / "rs.py").exists() and shutil.which("git")
