@@ -1,0 +1,1 @@
+"""Flashing: MicroPython firmware images (UF2, DFU, esptool) and application bundles (mpremote)."""
