@@ -19,6 +19,7 @@ decode(encode(x, randomize=True), randomize=True) gives x and its 0x55 fill back
 """
 
 from protocols.errors import EncodeError, LengthError, SyncError, TruncatedError, UncorrectableError
+from protocols.randomizer import xor_sequence_into
 
 try:
     from micropython import const
@@ -157,15 +158,7 @@ TC_SEQUENCE = _tc_sequence()
 
 def tc_randomize_into(buf, start=0, end=None):
     """XOR buf[start:end] in place with the TC randomizer sequence (aligned to start)."""
-    if end is None:
-        end = len(buf)
-    seq = TC_SEQUENCE
-    j = 0
-    for i in range(start, end):
-        buf[i] ^= seq[j]
-        j += 1
-        if j == 255:
-            j = 0
+    xor_sequence_into(buf, TC_SEQUENCE, start, end)
 
 
 def tc_randomize(data):

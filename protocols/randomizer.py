@@ -29,17 +29,23 @@ def _make_sequence():
 SEQUENCE = _make_sequence()
 
 
-def randomize_into_py(buf, start=0, end=None):
-    """XOR buf[start:end] in place with the sequence (aligned to `start`)."""
+def xor_sequence_into(buf, seq, start=0, end=None):
+    """XOR buf[start:end] in place with a 255-byte periodic sequence aligned to `start`.
+
+    Shared by this randomizer and the TC randomizer in cltu (both have period 255)."""
     if end is None:
         end = len(buf)
-    seq = SEQUENCE
     j = 0
     for i in range(start, end):
         buf[i] ^= seq[j]
         j += 1
         if j == 255:
             j = 0
+
+
+def randomize_into_py(buf, start=0, end=None):
+    """XOR buf[start:end] in place with the sequence (aligned to `start`)."""
+    xor_sequence_into(buf, SEQUENCE, start, end)
 
 
 def randomize_py(data):

@@ -5,29 +5,14 @@ recurrence; streaming receiver independent of chunking; decoder fuzzing."""
 from __future__ import annotations
 
 import random
-import signal
-from contextlib import contextmanager
 
+from hangguard import no_hang
 from hypothesis import given
 from hypothesis import strategies as st
 
 from protocols import cltu, errors, tcframe
 
 G_BITS = [1, 1, 0, 0, 0, 1, 0, 1]  # x^7 + x^6 + x^2 + 1, highest power first
-
-
-@contextmanager
-def no_hang(seconds=5):
-    def boom(*_):
-        raise TimeoutError("decoder did not finish")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _parity_by_long_division(info: bytes) -> int:

@@ -6,28 +6,13 @@ of every decoder (only ProtocolError subclasses, no hang)."""
 from __future__ import annotations
 
 import random
-import signal
-from contextlib import contextmanager
 
+from hangguard import no_hang
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocols import errors, rs, sync, tmframe
 from protocols import spacepacket as sp
-
-
-@contextmanager
-def no_hang(seconds=10):
-    def boom(*_):
-        raise TimeoutError("decoder did not finish")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _garbage(rnd, n):

@@ -8,30 +8,15 @@ checked field by field against a bit string built here.
 from __future__ import annotations
 
 import random
-import signal
-from contextlib import contextmanager
 
 import crcmod.predefined
+from hangguard import no_hang
 from hypothesis import given
 from hypothesis import strategies as st
 
 from protocols import errors, tcframe
 
 CRC = crcmod.predefined.mkCrcFun("crc-ccitt-false")
-
-
-@contextmanager
-def no_hang(seconds=5):
-    def boom(*_):
-        raise TimeoutError("decoder did not finish")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 frames = st.builds(

@@ -4,10 +4,9 @@ framer/extractor properties under random packets, frame loss and corruption, dec
 from __future__ import annotations
 
 import random
-import signal
-from contextlib import contextmanager
 
 import crcmod.predefined
+from hangguard import no_hang
 from hypothesis import given
 from hypothesis import strategies as st
 from spacepackets.ccsds.tm_frame import (
@@ -22,22 +21,6 @@ from protocols import errors, tmframe
 from protocols import spacepacket as sp
 
 CRC = crcmod.predefined.mkCrcFun("crc-ccitt-false")
-
-
-@contextmanager
-def no_hang(seconds=5):
-    """Fail instead of hanging: a decoder must finish on any input."""
-
-    def boom(*_):
-        raise TimeoutError("decoder did not finish")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @given(
