@@ -1,0 +1,57 @@
+"""Attitude control: B-dot detumbling from magnetometer readings through magnetorquers.
+
+    bdot = Bdot(gain=4e4, max_dipole=0.2)
+    m = bdot.update(b_body_tesla, dt_s)     # dipole command (A m^2) per axis, saturated
+    bdot.detumbled                            # rate estimate below threshold for `hold` cycles
+
+The body rate is estimated from the field's rotation, |dB/dt| / |B| (a lower bound of the
+true rate, good enough to decide when detumbling is done), low-pass filtered so sensor
+noise does not end detumbling early. Plain floats and tuples: runs on MicroPython.
+"""
+
+import math
+
+
+class Bdot:
+    def __init__(self, gain, max_dipole, done_rate_dps=1.0, hold=30, alpha=0.2):
+        self.gain = gain
+        self.max_dipole = max_dipole
+        self.done_rate = math.radians(done_rate_dps)
+        self.hold = hold
+        self.alpha = alpha
+        self._prev = None
+        self.rate_estimate = None  # rad/s, filtered
+        self._below = 0
+        self.cycles = 0
+
+    def reset(self):
+        self._prev = None
+        self.rate_estimate = None
+        self._below = 0
+
+    @property
+    def detumbled(self):
+        return self._below >= self.hold
+
+    def update(self, b, dt):
+        """Dipole command for this control cycle (zero on the first call: no derivative yet)."""
+        self.cycles += 1
+        prev = self._prev
+        self._prev = b
+        if prev is None or dt <= 0:
+            return (0.0, 0.0, 0.0)
+        bdot = ((b[0] - prev[0]) / dt, (b[1] - prev[1]) / dt, (b[2] - prev[2]) / dt)
+        bn = math.sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2])
+        if bn > 0:
+            rate = math.sqrt(bdot[0] ** 2 + bdot[1] ** 2 + bdot[2] ** 2) / bn
+            if self.rate_estimate is None:
+                self.rate_estimate = rate
+            else:
+                self.rate_estimate += self.alpha * (rate - self.rate_estimate)
+            self._below = self._below + 1 if self.rate_estimate < self.done_rate else 0
+        m = self.max_dipole
+        out = []
+        for axis in range(3):
+            v = -self.gain * bdot[axis]
+            out.append(m if v > m else (-m if v < -m else v))
+        return (out[0], out[1], out[2])
