@@ -159,3 +159,58 @@ def build(board: str, out: str) -> None:
             Path(out) / board,
         )
     )
+
+
+@main.group("dict")
+def dictionary() -> None:
+    """The command and telemetry dictionary (from flight/dictionary.py)."""
+
+
+@dictionary.command("commands")
+def dict_commands() -> None:
+    """List commands with their arguments, ranges and hazard flags."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from flight.dictionary import COMMANDS
+    from ground.dictionary import command
+
+    table = Table(title="Commands")
+    for col in ("name", "PUS", "arguments", "hazardous", "description"):
+        table.add_column(col)
+    for name in sorted(COMMANDS):
+        c = command(name)
+        args = ", ".join(
+            "%s:%s[%s]" % (a[0], a[1], "|".join(a[3]) if a[1] == "enum" else "%s..%s" % (a[2], a[3]))
+            if a[2] is not None or a[1] == "enum"
+            else "%s:%s" % (a[0], a[1])
+            for a in c.args
+        )
+        pus = "%d,%d" % (c.service, c.subtype) + (" f%d" % c.function_id if c.function_id is not None else "")
+        table.add_row(name, pus, args or "-", "[red]yes[/]" if c.hazardous else "no", c.description)
+    Console().print(table)
+
+
+@dictionary.command("telemetry")
+def dict_telemetry() -> None:
+    """List telemetry parameters with units and limits."""
+    from flight.dictionary import TELEMETRY
+
+    for name in sorted(TELEMETRY):
+        unit, ylo, yhi, rlo, rhi, desc = TELEMETRY[name]
+        click.echo("%-10s %-6s yellow %s..%s red %s..%s  %s" % (name, unit or "-", ylo, yhi, rlo, rhi, desc))
+
+
+@dictionary.command("xtce")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+def dict_xtce(output: str | None) -> None:
+    """Export the dictionary as XTCE 1.2 XML."""
+    from ground.dictionary import to_xtce
+
+    xml = to_xtce()
+    if output:
+        with open(output, "w") as fh:
+            fh.write(xml)
+        click.echo("XTCE written to %s" % output, err=True)
+    else:
+        click.echo(xml)

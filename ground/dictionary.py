@@ -1,0 +1,180 @@
+"""Ground view of flight/dictionary.py: typed, range-checked command encoding, limits, roles, XTCE."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from flight.dictionary import COMMANDS, HAZARD_ROLES, TELEMETRY
+from protocols.pus import PusTc
+
+ROLES = ("viewer", "operator", "admin")
+_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "f32": ">f", "enum": ">B"}
+
+
+class CommandError(ValueError):
+    """A command the dictionary does not allow: unknown name, bad or out-of-range argument."""
+
+
+class PermissionDenied(PermissionError):  # noqa: N818 - the operator-facing name
+    """The operator's role may not send this command, or a hazardous one was not confirmed."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    service: int
+    subtype: int
+    function_id: int | None
+    args: tuple
+    hazardous: bool
+    description: str
+
+
+def command(name: str) -> Command:
+    if name not in COMMANDS:
+        raise CommandError("unknown command %r; known: %s" % (name, ", ".join(sorted(COMMANDS))))
+    return Command(name, *COMMANDS[name])
+
+
+def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
+    """Application data for the command: function id (PUS-8) then each argument, big-endian."""
+    extra = set(values) - {a[0] for a in cmd.args}
+    if extra:
+        raise CommandError("%s: unexpected argument(s) %s" % (cmd.name, ", ".join(sorted(extra))))
+    out = bytearray()
+    if cmd.function_id is not None:
+        out += struct.pack(">H", cmd.function_id)
+    for name, kind, lo, hi, unit in cmd.args:
+        if name not in values:
+            raise CommandError("%s: missing argument %r" % (cmd.name, name))
+        raw = values[name]
+        if kind == "enum":
+            if raw not in hi:
+                raise CommandError("%s: %s must be one of %s, got %r" % (cmd.name, name, ", ".join(hi), raw))
+            out += struct.pack(">B", hi[raw])
+            continue
+        if kind.startswith("bytes"):
+            size = int(kind[5:])
+            data = bytes.fromhex(raw) if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
+            if len(data) != size:
+                raise CommandError("%s: %s must be %d bytes, got %d" % (cmd.name, name, size, len(data)))
+            out += data
+            continue
+        try:
+            num = float(raw) if kind == "f32" else int(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise CommandError("%s: %s must be a number, got %r" % (cmd.name, name, raw)) from None
+        if not lo <= num <= hi:
+            raise CommandError("%s: %s=%s out of range %s..%s %s" % (cmd.name, name, raw, lo, hi, unit))
+        out += struct.pack(_FORMATS[kind], num)
+    return bytes(out)
+
+
+def check_permission(cmd: Command, role: str, confirmed: bool) -> None:
+    if role not in ROLES:
+        raise PermissionDenied("unknown role %r; roles: %s" % (role, ", ".join(ROLES)))
+    if role == "viewer":
+        raise PermissionDenied("role 'viewer' cannot send commands")
+    if cmd.hazardous:
+        allowed = HAZARD_ROLES.get(cmd.name, ("admin",))
+        if role not in allowed:
+            raise PermissionDenied(
+                "%s is hazardous and needs role %s (you are %s)" % (cmd.name, " or ".join(allowed), role)
+            )
+        if not confirmed:
+            raise PermissionDenied("%s is hazardous: repeat with --confirm to send it" % cmd.name)
+
+
+def build_tc(
+    name: str, values: dict[str, object], apid: int, seq: int, role: str, confirmed: bool = False
+) -> PusTc:
+    cmd = command(name)
+    check_permission(cmd, role, confirmed)
+    return PusTc(cmd.service, cmd.subtype, encode_args(cmd, values), apid=apid, seq_count=seq)
+
+
+def limit_state(name: str, value: float) -> str:
+    """'ok', 'yellow' or 'red' for a telemetry value against the dictionary limits."""
+    _, ylo, yhi, rlo, rhi, _ = TELEMETRY[name]
+    if (rlo is not None and value < rlo) or (rhi is not None and value > rhi):
+        return "red"
+    if (ylo is not None and value < ylo) or (yhi is not None and value > yhi):
+        return "yellow"
+    return "ok"
+
+
+_XTCE = "http://www.omg.org/spec/XTCE/20180204"
+
+
+def to_xtce(name: str = "cubesat") -> str:
+    """XTCE 1.2 SpaceSystem with the telemetry parameters (with limits) and the meta-commands."""
+    ET.register_namespace("xtce", _XTCE)
+
+    def q(tag: str) -> str:
+        return "{%s}%s" % (_XTCE, tag)
+
+    root = ET.Element(q("SpaceSystem"), {"name": name})
+    tm = ET.SubElement(root, q("TelemetryMetaData"))
+    types = ET.SubElement(tm, q("ParameterTypeSet"))
+    params = ET.SubElement(tm, q("ParameterSet"))
+    for pname, (unit, ylo, yhi, rlo, rhi, desc) in sorted(TELEMETRY.items()):
+        ptype = ET.SubElement(types, q("FloatParameterType"), {"name": pname + "_type", "sizeInBits": "32"})
+        if unit:
+            units = ET.SubElement(ptype, q("UnitSet"))
+            ET.SubElement(units, q("Unit")).text = unit
+        if any(v is not None for v in (ylo, yhi, rlo, rhi)):
+            alarm = ET.SubElement(ET.SubElement(ptype, q("DefaultAlarm")), q("StaticAlarmRanges"))
+            for level, lo, hi in (("WarningRange", ylo, yhi), ("CriticalRange", rlo, rhi)):
+                attrs = {}
+                if lo is not None:
+                    attrs["minInclusive"] = repr(lo)
+                if hi is not None:
+                    attrs["maxInclusive"] = repr(hi)
+                ET.SubElement(alarm, q(level), attrs)
+        ET.SubElement(
+            params,
+            q("Parameter"),
+            {"name": pname, "parameterTypeRef": pname + "_type", "shortDescription": desc},
+        )
+    cm = ET.SubElement(root, q("CommandMetaData"))
+    atypes = ET.SubElement(cm, q("ArgumentTypeSet"))
+    cmds = ET.SubElement(cm, q("MetaCommandSet"))
+    for cname in sorted(COMMANDS):
+        c = command(cname)
+        mc = ET.SubElement(cmds, q("MetaCommand"), {"name": cname, "shortDescription": c.description})
+        if c.args:
+            alist = ET.SubElement(mc, q("ArgumentList"))
+            for aname, kind, lo, hi, _unit in c.args:
+                tname = "%s_%s_type" % (cname, aname)
+                if kind == "enum":
+                    et = ET.SubElement(atypes, q("EnumeratedArgumentType"), {"name": tname})
+                    el = ET.SubElement(et, q("EnumerationList"))
+                    for label, value in hi.items():
+                        ET.SubElement(el, q("Enumeration"), {"label": label, "value": str(value)})
+                elif kind.startswith("bytes"):
+                    ET.SubElement(atypes, q("BinaryArgumentType"), {"name": tname})
+                elif kind == "f32":
+                    ft = ET.SubElement(atypes, q("FloatArgumentType"), {"name": tname, "sizeInBits": "32"})
+                    ET.SubElement(ft, q("ValidRange"), {"minInclusive": repr(lo), "maxInclusive": repr(hi)})
+                else:
+                    it = ET.SubElement(
+                        atypes,
+                        q("IntegerArgumentType"),
+                        {
+                            "name": tname,
+                            "signed": "true" if kind.startswith("i") else "false",
+                            "sizeInBits": kind[1:],
+                        },
+                    )
+                    ET.SubElement(it, q("ValidRange"), {"minInclusive": str(lo), "maxInclusive": str(hi)})
+                ET.SubElement(alist, q("Argument"), {"name": aname, "argumentTypeRef": tname})
+        if c.hazardous:
+            ET.SubElement(
+                mc,
+                q("DefaultSignificance"),
+                {"consequenceLevel": "critical", "reasonForWarning": "hazardous"},
+            )
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
