@@ -214,3 +214,75 @@ def dict_xtce(output: str | None) -> None:
         click.echo("XTCE written to %s" % output, err=True)
     else:
         click.echo(xml)
+
+
+@main.command()
+@click.option("--port", default=5555, show_default=True, help="TCP port on 127.0.0.1 (0: any free port).")
+@click.option("--pty", "use_pty", is_flag=True, help="Expose the link as a pseudo-terminal instead of TCP.")
+@click.option("--speed", default=1.0, show_default=True, help="Mission time per wall-clock second.")
+@click.option("--seconds", type=float, default=None, help="Stop after this much mission time.")
+def twin(port: int, use_pty: bool, speed: float, seconds: float | None) -> None:
+    """Run the spacecraft twin with its space link on TCP or a pty."""
+    from ground.twin import TwinServer
+
+    server = TwinServer(port=port, use_pty=use_pty, speed=speed)
+    where = server.pty_path if use_pty else "tcp://127.0.0.1:%d" % server.port
+    click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
+    try:
+        server.serve(seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+@main.command()
+@click.argument("name")
+@click.argument("args", nargs=-1)
+@click.option(
+    "--link",
+    "url",
+    default="tcp://127.0.0.1:5555",
+    show_default=True,
+    help="Link URL (tcp://, socket://, a pty path).",
+)
+@click.option(
+    "--role", type=click.Choice(["viewer", "operator", "admin"]), default="operator", show_default=True
+)
+@click.option("--confirm", is_flag=True, help="Required to send a hazardous command.")
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for verification.")
+@click.option("--apid", default=0x10, show_default=True)
+def send(
+    name: str, args: tuple[str, ...], url: str, role: str, confirm: bool, timeout: float, apid: int
+) -> None:
+    """Send a command by NAME with ARGS as key=value, and wait for its PUS-1 verification.
+
+    Exit codes: 0 completed, 1 link down, 2 refused (usage, range, role), 3 failed onboard, 4 no answer.
+    """
+    import time
+
+    from ground.commanding import send_and_verify
+    from ground.dictionary import CommandError, PermissionDenied, build_tc
+    from ground.transport import LinkError
+
+    values: dict[str, object] = {}
+    for item in args:
+        if "=" not in item:
+            raise click.BadParameter("arguments are key=value, got %r" % item, param_hint="ARGS")
+        key, value = item.split("=", 1)
+        values[key] = value
+    try:
+        tc = build_tc(name, values, apid, int(time.time() * 1000) & 0x3FFF, role, confirm)
+    except (CommandError, PermissionDenied) as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        verdict = send_and_verify(url, tc, timeout_s=timeout)
+    except LinkError as exc:
+        raise click.ClickException("link: %s" % exc) from None
+    line = "%s: %s" % (name, verdict.describe())
+    if verdict.round_trip_ms is not None:
+        line += " in %.0f ms" % verdict.round_trip_ms
+    click.echo(line)
+    if verdict.ok:
+        sys.exit(0)
+    sys.exit(3 if verdict.failed else 4)

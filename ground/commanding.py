@@ -1,0 +1,97 @@
+"""Send one command through the full uplink and wait for its PUS-1 verification reports.
+
+COP-1: each `send` starts the AD service with Set V(R) (so a fresh ground process and a
+running spacecraft agree on sequence numbers), then sends the command as a type-AD frame
+and retransmits on CLCW request or T1 expiry. The verdict comes from PUS-1: 1.1 acceptance,
+1.7 completion (success) or 1.2/1.8 failure with its failure code.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from dataclasses import dataclass, field
+
+from ground.transport import LinkError, open_link
+from protocols import cltu, cop1, errors, sync, tmframe
+from protocols.pus import PusTc, PusTm
+
+FAILURE_CODES = {
+    1: "not implemented",
+    2: "unknown service or subtype",
+    3: "bad application data length",
+    4: "argument out of range",
+    5: "not allowed in the current mode",
+    6: "interlock not satisfied",
+}
+
+
+@dataclass
+class Verdict:
+    stages: list[int] = field(default_factory=list)
+    failure_code: int | None = None
+    round_trip_ms: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 7 in self.stages
+
+    @property
+    def failed(self) -> bool:
+        return any(s in (2, 4, 6, 8) for s in self.stages)
+
+    def describe(self) -> str:
+        names = {1: "accepted", 2: "rejected", 3: "started", 4: "start failed", 7: "completed", 8: "failed"}
+        text = ", ".join(names.get(s, "stage %d" % s) for s in self.stages) or "no verification report"
+        if self.failure_code is not None:
+            text += " (failure code %d: %s)" % (
+                self.failure_code,
+                FAILURE_CODES.get(self.failure_code, "unknown"),
+            )
+        return text
+
+
+def send_and_verify(
+    url: str, tc: PusTc, scid: int = 0x2A, interleave: int = 5, timeout_s: float = 10.0
+) -> Verdict:
+    link = open_link(url)
+    try:
+        fop = cop1.Fop1(scid, vcid=0, window=4, t1_ms=2000, transmission_limit=5)
+        fop.initialize(0)
+        fop.send(tc.pack())
+        dec = sync.CaduDecoder(223 * interleave, interleave)
+        ext = tmframe.PacketExtractor()
+        verdict = Verdict()
+        start = time.monotonic()
+        pid, psc = tc.request_id()
+        while time.monotonic() - start < timeout_s and not (verdict.ok or verdict.failed):
+            now_ms = int((time.monotonic() - start) * 1000)
+            for frame in fop.poll(now_ms):
+                link.write(cltu.encode(frame))
+            for raw in dec.feed(link.read(0.05)):
+                try:
+                    frame = tmframe.unpack(raw)
+                except errors.ProtocolError:
+                    continue
+                fop.on_clcw(frame.clcw(), now_ms)
+                for pkt in ext.feed(frame):
+                    try:
+                        tm = PusTm.unpack(pkt, timestamp_len=6)
+                    except errors.ProtocolError:
+                        continue
+                    if tm.service != 1 or len(tm.source_data) < 4:
+                        continue
+                    rpid, rpsc = struct.unpack_from(">HH", tm.source_data)
+                    if (rpid & 0x7FF, rpsc & 0x3FFF) != (pid & 0x7FF, psc & 0x3FFF):
+                        continue
+                    verdict.stages.append(tm.subtype)
+                    if tm.subtype in (2, 4, 6, 8) and len(tm.source_data) >= 6:
+                        verdict.failure_code = struct.unpack_from(">H", tm.source_data, 4)[0]
+                    if tm.subtype in (7, 8):
+                        verdict.round_trip_ms = (time.monotonic() - start) * 1000
+        return verdict
+    finally:
+        link.close()
+
+
+__all__ = ["FAILURE_CODES", "LinkError", "Verdict", "send_and_verify"]
