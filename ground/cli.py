@@ -216,16 +216,35 @@ def dict_xtce(output: str | None) -> None:
         click.echo(xml)
 
 
+def _read_key(path: str | None) -> bytes | None:
+    """A key from a file of hex digits; its bytes are never echoed."""
+    if path is None:
+        return None
+    try:
+        with open(path) as fh:
+            key = bytes.fromhex(fh.read().strip())
+    except ValueError:
+        raise click.BadParameter("key file must hold hex digits", param_hint="--key-file") from None
+    if len(key) < 16:
+        raise click.BadParameter("key must be at least 16 bytes", param_hint="--key-file")
+    return key
+
+
 @main.command()
 @click.option("--port", default=5555, show_default=True, help="TCP port on 127.0.0.1 (0: any free port).")
 @click.option("--pty", "use_pty", is_flag=True, help="Expose the link as a pseudo-terminal instead of TCP.")
 @click.option("--speed", default=1.0, show_default=True, help="Mission time per wall-clock second.")
 @click.option("--seconds", type=float, default=None, help="Stop after this much mission time.")
-def twin(port: int, use_pty: bool, speed: float, seconds: float | None) -> None:
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Authenticate TC frames (SDLS HMAC-SHA256, SPI 1) with the key in this file (hex).",
+)
+def twin(port: int, use_pty: bool, speed: float, seconds: float | None, key_file: str | None) -> None:
     """Run the spacecraft twin with its space link on TCP or a pty."""
     from ground.twin import TwinServer
 
-    server = TwinServer(port=port, use_pty=use_pty, speed=speed)
+    server = TwinServer(port=port, use_pty=use_pty, speed=speed, key=_read_key(key_file))
     where = server.pty_path if use_pty else "tcp://127.0.0.1:%d" % server.port
     click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
     try:
@@ -252,8 +271,20 @@ def twin(port: int, use_pty: bool, speed: float, seconds: float | None) -> None:
 @click.option("--confirm", is_flag=True, help="Required to send a hazardous command.")
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for verification.")
 @click.option("--apid", default=0x10, show_default=True)
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Authenticate the command (SDLS HMAC-SHA256, SPI 1) with the key in this file (hex).",
+)
 def send(
-    name: str, args: tuple[str, ...], url: str, role: str, confirm: bool, timeout: float, apid: int
+    name: str,
+    args: tuple[str, ...],
+    url: str,
+    role: str,
+    confirm: bool,
+    timeout: float,
+    apid: int,
+    key_file: str | None,
 ) -> None:
     """Send a command by NAME with ARGS as key=value, and wait for its PUS-1 verification.
 
@@ -276,7 +307,16 @@ def send(
     except (CommandError, PermissionDenied) as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        verdict = send_and_verify(url, tc, timeout_s=timeout)
+        key = _read_key(key_file)
+        sa = None
+        if key is not None:
+            from protocols.sdls import SecurityAssociation
+
+            sa = SecurityAssociation(1, key)
+            # the 32-bit anti-replay counter starts each session from a clock (0.1 s since 2026-01-01,
+            # good for 13 years) so it only grows across ground sessions
+            sa.last_sn = int((time.time() - 1767225600) * 10)
+        verdict = send_and_verify(url, tc, timeout_s=timeout, sa=sa)
     except LinkError as exc:
         raise click.ClickException("link: %s" % exc) from None
     line = "%s: %s" % (name, verdict.describe())

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ground.transport import LinkError, open_link
-from protocols import cltu, cop1, errors, sync, tmframe
+from protocols import cltu, cop1, errors, sdls, sync, tmframe
 from protocols.pus import PusTc, PusTm
 
 FAILURE_CODES = {
@@ -52,11 +52,22 @@ class Verdict:
 
 
 def send_and_verify(
-    url: str, tc: PusTc, scid: int = 0x2A, interleave: int = 5, timeout_s: float = 10.0
+    url: str,
+    tc: PusTc,
+    scid: int = 0x2A,
+    interleave: int = 5,
+    timeout_s: float = 10.0,
+    sa: sdls.SecurityAssociation | None = None,
 ) -> Verdict:
     link = open_link(url)
     try:
-        fop = cop1.Fop1(scid, vcid=0, window=4, t1_ms=2000, transmission_limit=5)
+        secure = None
+        if sa is not None:
+
+            def secure(seq: int, data: bytes) -> bytes:
+                return sdls.secure_frame(sa, scid, 0, seq, data)
+
+        fop = cop1.Fop1(scid, vcid=0, window=4, t1_ms=2000, transmission_limit=5, secure=secure)
         fop.initialize(0)
         fop.send(tc.pack())
         dec = sync.CaduDecoder(223 * interleave, interleave)

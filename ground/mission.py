@@ -27,6 +27,7 @@ from hal.sim.orbit import CircularOrbit
 from protocols import cbor, cltu, cop1, errors, sync, tcframe, tmframe
 from protocols.cuc import CucTime
 from protocols.pus import PusTc, PusTm
+from protocols.sdls import SecurityEndpoint
 
 SCID = 0x2A
 APID = 0x10
@@ -55,6 +56,7 @@ class StandInSpacecraft:
     msg_counter: int = 0
     received: list[PusTc] = field(default_factory=list)
     rejected: int = 0
+    security: SecurityEndpoint | None = None  # SDLS authentication of TC frames, when keyed
 
     def __post_init__(self) -> None:
         self.rx = cltu.CltuReceiver()
@@ -102,7 +104,15 @@ class StandInSpacecraft:
         out = []
         for frame_bytes in self.rx.feed(chunk):
             try:
-                self.farm.receive(tcframe.unpack_with_fill(frame_bytes))
+                frame = tcframe.unpack_with_fill(frame_bytes)
+                if self.security is not None and not frame.control:
+                    # SDLS before FARM-1: forged, replayed or wrong-key frames never reach the sequence check
+                    frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
+                self.farm.receive(frame)
+            except (errors.AuthenticationError, errors.ReplayError) as exc:
+                self.rejected += 1
+                # PUS-5 high-severity event: names the check that failed, never key material
+                out.append(self._tm(5, 4, ("AUTH_REJECT %s" % exc.field).encode()))
             except errors.ProtocolError:
                 self.rejected += 1
         self.framer.clcw = self.farm.clcw()  # FARM-1 reports in every TM frame's OCF

@@ -16,6 +16,7 @@ import time
 import tty
 
 from ground.mission import StandInSpacecraft
+from protocols.sdls import SecurityAssociation, SecurityEndpoint
 
 
 class TwinServer:
@@ -26,8 +27,12 @@ class TwinServer:
         speed: float = 1.0,
         interleave: int = 5,
         hk_period_s: float = 10.0,
+        key: bytes | None = None,
     ) -> None:
         self.sc = StandInSpacecraft(interleave)
+        if key is not None:
+            # ground sessions number frames from a millisecond clock: accept any number above the last
+            self.sc.security = SecurityEndpoint([SecurityAssociation(1, key, window=None)])
         self.speed = speed
         self.hk_period = hk_period_s
         self._stop = threading.Event()

@@ -117,7 +117,15 @@ class Fop1:
     """
 
     def __init__(
-        self, scid, vcid=0, window=10, t1_ms=2000, transmission_limit=5, auto_unlock=True, map_id=None
+        self,
+        scid,
+        vcid=0,
+        window=10,
+        t1_ms=2000,
+        transmission_limit=5,
+        auto_unlock=True,
+        map_id=None,
+        secure=None,
     ):
         self.scid = scid
         self.vcid = vcid
@@ -126,10 +134,11 @@ class Fop1:
         self.limit = transmission_limit
         self.auto_unlock = auto_unlock
         self.map_id = map_id
+        self.secure = secure  # optional (seq, data) -> frame bytes, e.g. sdls.secure_frame
         self.vs = 0
         self.nn_r = 0  # N(R) last seen: everything before it is acknowledged
         self.waiting = []  # data not sent yet
-        self.sent = []  # [seq, frame bytes] not yet acknowledged, in order
+        self.sent = []  # [seq, data] not yet acknowledged, in order
         self.tx_count = 0
         self.timer_start = None
         self.suspended = False
@@ -147,6 +156,8 @@ class Fop1:
         return len(self.waiting) + len(self.sent)
 
     def _frame(self, seq, data):
+        if self.secure is not None:
+            return self.secure(seq, data)
         return tcframe.TcFrame(self.scid, self.vcid, data, seq=seq, map_id=self.map_id).pack()
 
     def _control_frame(self, body):
@@ -168,7 +179,7 @@ class Fop1:
         while self.waiting and len(self.sent) < self.window:
             data = self.waiting.pop(0)
             raw = self._frame(self.vs, data)
-            self.sent.append([self.vs, raw])
+            self.sent.append([self.vs, data])
             self.vs = (self.vs + 1) & 0xFF
             out.append(raw)
             if self.timer_start is None or len(self.sent) == 1:
@@ -184,7 +195,9 @@ class Fop1:
         self.tx_count += 1
         self.retransmissions += len(self.sent)
         self.timer_start = now_ms
-        return [raw for _, raw in self.sent]
+        # frames are rebuilt, not replayed: a security layer (`secure`) gives each transmission a
+        # fresh anti-replay sequence number, as SDLS requires under COP-1 retransmission
+        return [self._frame(seq, data) for seq, data in self.sent]
 
     def on_clcw(self, clcw, now_ms):
         if clcw.vcid != self.vcid:

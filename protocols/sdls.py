@@ -6,7 +6,8 @@ Frame data field layout:  security header | payload | security trailer
 The MAC covers the TC primary header (so SCID/VCID/flags cannot be changed), the security
 header and the payload. A frame is accepted only if its SPI is known and allowed on its
 virtual channel, its MAC verifies (constant-time compare) and its sequence number is
-above the last one accepted and at most `window` ahead (anti-replay). Keys stay inside
+above the last one accepted and at most `window` ahead (anti-replay; window=None accepts any
+number above the last, for senders whose counter is a clock). Keys stay inside
 `SecurityAssociation` objects: their repr and every error message omit them.
 
 Runs on MicroPython: only hashlib.sha256 is needed (HMAC is built here, RFC 2104).
@@ -141,9 +142,19 @@ class SecurityEndpoint:
             self.bad_mac += 1
             raise AuthenticationError("sdls.mac", end, "MAC does not verify")
         # the sequence number is trusted only after the MAC: a forger cannot burn the window
-        if not sa.last_sn < sn <= sa.last_sn + sa.window:
+        if sn <= sa.last_sn or (sa.window is not None and sn > sa.last_sn + sa.window):
             self.replayed += 1
             raise ReplayError("sdls.sequence_number", 2, sa.last_sn, sn)
         sa.last_sn = sn
         self.accepted += 1
         return bytes(payload)
+
+
+def secure_frame(sa, scid, vcid, seq, payload, bypass=False):
+    """A complete TC frame (bytes) whose data field is protected under `sa`."""
+    from protocols.tcframe import HEADER_LEN as TC_HEADER_LEN
+    from protocols.tcframe import TcFrame
+
+    n = protected_len(sa, len(payload))
+    header = TcFrame(scid, vcid, bytes(n), seq=seq, bypass=bypass).pack()[:TC_HEADER_LEN]
+    return TcFrame(scid, vcid, protect(sa, header, payload), seq=seq, bypass=bypass).pack()

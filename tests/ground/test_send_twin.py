@@ -59,3 +59,55 @@ def test_link_down_and_no_answer() -> None:
         assert r.exit_code == 4 and "no verification report" in r.output
     finally:
         silent.close()
+
+
+def test_authenticated_commanding(tmp_path) -> None:
+    key = tmp_path / "key.hex"
+    key.write_text("00112233445566778899aabbccddeeff" * 2)
+    wrong = tmp_path / "wrong.hex"
+    wrong.write_text("ff" * 32)
+    server = TwinServer(port=0, speed=50.0, key=bytes.fromhex(key.read_text()))
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    url = "tcp://127.0.0.1:%d" % server.port
+    try:
+        r = CliRunner().invoke(cli.main, ["send", "ping", "--link", url, "--key-file", str(key)])
+        assert r.exit_code == 0, r.output
+        r = CliRunner().invoke(
+            cli.main, ["send", "ping", "--link", url, "--key-file", str(wrong), "--timeout", "1"]
+        )
+        assert r.exit_code == 4
+        r = CliRunner().invoke(cli.main, ["send", "ping", "--link", url, "--timeout", "1"])  # no key at all
+        assert r.exit_code == 4
+        sec = server.sc.security
+        assert sec.accepted == 1 and sec.bad_mac >= 1 and sec.unknown_spi + sec.truncated + sec.bad_mac >= 2
+        assert "00112233" not in repr(sec.sas) and "redacted" in repr(sec.sas)
+    finally:
+        server.stop()
+        thread.join(5)
+        server.close()
+
+
+def test_replayed_and_forged_frames_are_rejected_onboard() -> None:
+    from ground.mission import StandInSpacecraft
+    from protocols import cltu, sdls
+    from protocols.pus import PusTc
+
+    key = bytes(range(32))
+    sc = StandInSpacecraft(1)
+    sc.security = sdls.SecurityEndpoint([sdls.SecurityAssociation(1, key)])
+    ground = sdls.SecurityAssociation(1, key)
+    frame = sdls.secure_frame(ground, 0x2A, 0, 0, PusTc(17, 1, apid=0x10).pack())
+    first = sc.uplink(cltu.encode(frame))
+    assert len(first) == 3 and sc.farm.counts["accept"] == 1  # 1.1, 17.2, 1.7
+    replay = sc.uplink(cltu.encode(frame))
+    assert sc.security.replayed == 1 and sc.farm.counts["accept"] == 1
+    assert b"AUTH_REJECT sdls.sequence_number" in replay[0]  # reported as a PUS-5 event
+    forged = bytearray(sdls.secure_frame(ground, 0x2A, 0, 1, PusTc(17, 1, apid=0x10).pack()))
+    forged[12] ^= 1
+    from protocols.crc import crc16
+
+    body = bytes(forged[:-2])
+    c = crc16(body)
+    sc.uplink(cltu.encode(body + bytes((c >> 8, c & 0xFF))))
+    assert sc.security.bad_mac == 1 and sc.farm.counts["accept"] == 1
