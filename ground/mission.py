@@ -57,6 +57,8 @@ class StandInSpacecraft:
     received: list[PusTc] = field(default_factory=list)
     rejected: int = 0
     security: SecurityEndpoint | None = None  # SDLS authentication of TC frames, when keyed
+    scid: int = SCID
+    foreign: int = 0
 
     def __post_init__(self) -> None:
         self.rx = cltu.CltuReceiver()
@@ -65,7 +67,7 @@ class StandInSpacecraft:
         # RAAN near the Sun's right ascension on the epoch (Jan 1): a noon-midnight orbit with eclipses
         orbit = CircularOrbit(altitude_km=500, inclination_deg=97.4, raan_deg=281.0)
         self.env = Environment(orbit=orbit, body=RigidBody(omega=(rate, rate * 0.5, -rate * 0.3)))
-        self.framer = tmframe.TmFramer(223 * self.interleave, SCID, vcid=0)
+        self.framer = tmframe.TmFramer(223 * self.interleave, self.scid, vcid=0)
         self._accepted: list[bytes] = []
         self.farm = cop1.Farm1(vcid=0, window=10, deliver=self._accepted.append)
 
@@ -105,6 +107,9 @@ class StandInSpacecraft:
         for frame_bytes in self.rx.feed(chunk):
             try:
                 frame = tcframe.unpack_with_fill(frame_bytes)
+                if frame.scid != self.scid:
+                    self.foreign += 1  # another spacecraft's command on a shared uplink: not ours
+                    continue
                 if self.security is not None and not frame.control:
                     # SDLS before FARM-1: forged, replayed or wrong-key frames never reach the sequence check
                     frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)

@@ -28,8 +28,9 @@ class TwinServer:
         interleave: int = 5,
         hk_period_s: float = 10.0,
         key: bytes | None = None,
+        scid: int = 0x2A,
     ) -> None:
-        self.sc = StandInSpacecraft(interleave)
+        self.sc = StandInSpacecraft(interleave, scid=scid)
         if key is not None:
             # ground sessions number frames from a millisecond clock: accept any number above the last
             self.sc.security = SecurityEndpoint([SecurityAssociation(1, key, window=None)])

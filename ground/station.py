@@ -1,0 +1,82 @@
+"""One ground process serving several spacecraft at once, each on its own link.
+
+Every spacecraft has its own session: link, CADU decoder, packet extractor, COP-1 FOP and
+(optionally) security association; telemetry lands in one archive partitioned by SCID. A
+frame whose SCID is not the session's is counted and dropped, so two spacecraft can never
+mix in the archive even if links are crossed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ground.archive import Archive
+from ground.transport import open_link
+from protocols import cbor, cltu, cop1, errors, sync, tmframe
+from protocols.pus import PusTc, PusTm
+
+
+@dataclass
+class Session:
+    scid: int
+    url: str
+    interleave: int = 5
+    frames: int = 0
+    foreign_frames: int = 0
+    hk_reports: int = 0
+    verified: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.link = open_link(self.url)
+        self.dec = sync.CaduDecoder(223 * self.interleave, self.interleave)
+        self.ext = tmframe.PacketExtractor()
+        self.fop = cop1.Fop1(self.scid, vcid=0, window=4, t1_ms=2000)
+        self.fop.initialize(0)
+
+
+class GroundStation:
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.sessions: dict[int, Session] = {}
+
+    def add(self, scid: int, url: str, interleave: int = 5) -> Session:
+        if scid in self.sessions:
+            raise ValueError("spacecraft %d already has a session" % scid)
+        self.sessions[scid] = Session(scid, url, interleave)
+        return self.sessions[scid]
+
+    def send(self, scid: int, tc: PusTc) -> None:
+        self.sessions[scid].fop.send(tc.pack())
+
+    def poll(self, now_ms: int, timeout: float = 0.0) -> None:
+        for s in self.sessions.values():
+            for frame in s.fop.poll(now_ms):
+                s.link.write(cltu.encode(frame))
+            samples = []
+            for raw in s.dec.feed(s.link.read(timeout)):
+                try:
+                    frame = tmframe.unpack(raw)
+                except errors.ProtocolError:
+                    continue
+                if frame.scid != s.scid:
+                    s.foreign_frames += 1
+                    continue
+                s.frames += 1
+                s.fop.on_clcw(frame.clcw(), now_ms)
+                for pkt in s.ext.feed(frame):
+                    try:
+                        tm = PusTm.unpack(pkt, timestamp_len=6)
+                    except errors.ProtocolError:
+                        continue
+                    if (tm.service, tm.subtype) == (3, 25):
+                        hk = cbor.loads(tm.source_data)
+                        s.hk_reports += 1
+                        samples.extend((k, float(hk["t"]), float(v)) for k, v in hk.items() if k != "t")
+                    elif tm.service == 1 and tm.subtype == 7:
+                        s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
+            if samples:
+                self.archive.ingest_samples(s.scid, samples)
+
+    def close(self) -> None:
+        for s in self.sessions.values():
+            s.link.close()
