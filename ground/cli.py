@@ -326,3 +326,25 @@ def send(
     if verdict.ok:
         sys.exit(0)
     sys.exit(3 if verdict.failed else 4)
+
+
+@main.command()
+@click.option("--link", "url", default="tcp://127.0.0.1:5555", show_default=True, help="Link URL.")
+@click.option("--seconds", default=60.0, show_default=True, help="How long to watch.")
+@click.option("--archive", "db", type=click.Path(dir_okay=False), help="Also archive what arrives (SQLite).")
+def watch(url: str, seconds: float, db: str | None) -> None:
+    """Live telemetry: latest values with limit colours, events and link statistics."""
+    from ground.archive import Archive
+    from ground.transport import LinkError
+    from ground.watch import Watcher
+
+    try:
+        watcher = Watcher(url, archive=Archive(db) if db else None)
+    except LinkError as exc:
+        raise click.ClickException("link: %s" % exc) from None
+    try:
+        watcher.run(seconds)
+    finally:
+        watcher.close()
+    if not watcher.values:
+        raise click.ClickException("no telemetry received in %g s" % seconds)
