@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ground.archive import Archive
+from ground.downlink import Downlink
 from ground.transport import open_link
-from protocols import cbor, cltu, cop1, errors, sync, tmframe
-from protocols.pus import PusTc, PusTm
+from protocols import cbor, cltu, cop1
+from protocols.pus import PusTc
 
 
 @dataclass
@@ -21,15 +22,12 @@ class Session:
     scid: int
     url: str
     interleave: int = 5
-    frames: int = 0
-    foreign_frames: int = 0
     hk_reports: int = 0
     verified: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.link = open_link(self.url)
-        self.dec = sync.CaduDecoder(223 * self.interleave, self.interleave)
-        self.ext = tmframe.PacketExtractor()
+        self.downlink = Downlink(self.scid, self.interleave)
         self.fop = cop1.Fop1(self.scid, vcid=0, window=4, t1_ms=2000)
         self.fop.initialize(0)
 
@@ -53,27 +51,15 @@ class GroundStation:
             for frame in s.fop.poll(now_ms):
                 s.link.write(cltu.encode(frame))
             samples = []
-            for raw in s.dec.feed(s.link.read(timeout)):
-                try:
-                    frame = tmframe.unpack(raw)
-                except errors.ProtocolError:
-                    continue
-                if frame.scid != s.scid:
-                    s.foreign_frames += 1
-                    continue
-                s.frames += 1
-                s.fop.on_clcw(frame.clcw(), now_ms)
-                for pkt in s.ext.feed(frame):
-                    try:
-                        tm = PusTm.unpack(pkt, timestamp_len=6)
-                    except errors.ProtocolError:
-                        continue
-                    if (tm.service, tm.subtype) == (3, 25):
-                        hk = cbor.loads(tm.source_data)
-                        s.hk_reports += 1
-                        samples.extend((k, float(hk["t"]), float(v)) for k, v in hk.items() if k != "t")
-                    elif tm.service == 1 and tm.subtype == 7:
-                        s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
+            for frame, tm in s.downlink.feed(s.link.read(timeout)):
+                if tm is None:
+                    s.fop.on_clcw(frame.clcw(), now_ms)
+                elif (tm.service, tm.subtype) == (3, 25):
+                    hk = cbor.loads(tm.source_data)
+                    s.hk_reports += 1
+                    samples.extend((k, float(hk["t"]), float(v)) for k, v in hk.items() if k != "t")
+                elif tm.service == 1 and tm.subtype == 7:
+                    s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
             if samples:
                 self.archive.ingest_samples(s.scid, samples)
 

@@ -11,9 +11,9 @@ from rich.table import Table
 from flight.dictionary import TELEMETRY
 from ground.archive import Archive
 from ground.dictionary import limit_state
+from ground.downlink import Downlink
 from ground.transport import open_link
-from protocols import cbor, errors, sync, tmframe
-from protocols.pus import PusTm
+from protocols import cbor
 
 COLOURS = {"ok": "green", "yellow": "yellow", "red": "bold red"}
 
@@ -23,44 +23,28 @@ class Watcher:
         self, url: str, interleave: int = 5, archive: Archive | None = None, scid: int = 0x2A
     ) -> None:
         self.link = open_link(url)
-        self.dec = sync.CaduDecoder(223 * interleave, interleave)
-        self.ext = tmframe.PacketExtractor()
+        self.downlink = Downlink(None, interleave)
         self.archive = archive
         self.scid = scid
         self.values: dict[str, float] = {}
         self.t = None
         self.events: list[str] = []
-        self.crc_failures = 0
-        self.clcw = None
 
     def poll(self, timeout: float = 0.05) -> int:
         """Read and decode what arrived; returns the number of housekeeping reports."""
         reports = 0
-        for raw in self.dec.feed(self.link.read(timeout)):
-            try:
-                frame = tmframe.unpack(raw)
-            except errors.CrcError:
-                self.crc_failures += 1
+        for _frame, tm in self.downlink.feed(self.link.read(timeout)):
+            if tm is None:
                 continue
-            self.clcw = frame.clcw()
-            for pkt in self.ext.feed(frame):
-                try:
-                    tm = PusTm.unpack(pkt, timestamp_len=6)
-                except errors.ProtocolError:
-                    continue
-                if (tm.service, tm.subtype) == (3, 25):
-                    hk = cbor.loads(tm.source_data)
-                    self.t = hk.pop("t", None)
-                    self.values.update({k: float(v) for k, v in hk.items()})
-                    reports += 1
-                    if self.archive is not None and self.t is not None:
-                        self.archive.ingest_samples(
-                            self.scid, [(k, self.t, v) for k, v in self.values.items()]
-                        )
-                elif tm.service == 5:
-                    self.events.append(
-                        "%s (severity %d)" % (tm.source_data.decode(errors="replace"), tm.subtype)
-                    )
+            if (tm.service, tm.subtype) == (3, 25):
+                hk = cbor.loads(tm.source_data)
+                self.t = hk.pop("t", None)
+                self.values.update({k: float(v) for k, v in hk.items()})
+                reports += 1
+                if self.archive is not None and self.t is not None:
+                    self.archive.ingest_samples(self.scid, [(k, self.t, v) for k, v in self.values.items()])
+            elif tm.service == 5:
+                self.events.append("%s (severity %d)" % (tm.source_data.decode(errors="replace"), tm.subtype))
         return reports
 
     def render(self) -> Group:
@@ -74,15 +58,14 @@ class Watcher:
         link = Table(title="Link")
         link.add_column("counter")
         link.add_column("value", justify="right")
-        s = self.dec.sync
+        dl = self.downlink
+        s = dl.dec.sync
         link.add_row("CADUs / ASM misses / slips", "%d / %d / %d" % (s.frames, s.asm_misses, s.slips))
         link.add_row(
-            "RS corrected / uncorrectable", "%d / %d" % (self.dec.corrected_symbols, self.dec.uncorrectable)
+            "RS corrected / uncorrectable", "%d / %d" % (dl.dec.corrected_symbols, dl.dec.uncorrectable)
         )
-        link.add_row(
-            "frame CRC failures / lost frames", "%d / %d" % (self.crc_failures, self.ext.lost_frames)
-        )
-        link.add_row("COP-1 (CLCW)", repr(self.clcw) if self.clcw else "-")
+        link.add_row("frame CRC failures / lost frames", "%d / %d" % (dl.crc_failures, dl.ext.lost_frames))
+        link.add_row("COP-1 (CLCW)", repr(dl.clcw) if dl.clcw else "-")
         parts = [table, link]
         if self.events:
             ev = Table(title="Events")

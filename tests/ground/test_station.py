@@ -32,7 +32,7 @@ def test_ten_spacecraft_through_one_ground() -> None:
         t.close()
     for scid, s in gs.sessions.items():
         assert s.verified == [scid], scid  # its own ping, verified, once
-        assert s.foreign_frames == 0 and s.hk_reports >= 20
+        assert s.downlink.foreign_frames == 0 and s.hk_reports >= 20
         times, soc = arc.samples(scid, "soc", 0, 1e9)
         assert len(times) == s.hk_reports and 0 < soc.min() <= soc.max() <= 1
     assert not arc.samples(99, "soc", 0, 1e9)[0].size
@@ -51,4 +51,6 @@ def test_crossed_link_is_detected() -> None:
     th.join(5)
     gs.close()
     twin.close()
-    assert s.foreign_frames > 0 and s.frames == 0 and not arc.samples(8, "soc", 0, 1e9)[0].size
+    assert (
+        s.downlink.foreign_frames > 0 and s.downlink.frames == 0 and not arc.samples(8, "soc", 0, 1e9)[0].size
+    )

@@ -1,0 +1,48 @@
+"""The ground's downlink chain in one place: bytes -> CADUs -> TM frames -> PUS TM packets.
+
+    dl = Downlink(scid=42)
+    for frame, tm in dl.feed(chunk): ...     # tm is None for frames that completed no packet
+
+Counts what it drops: frame CRC failures, frames of another spacecraft, undecodable packets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from protocols import errors, sync, tmframe
+from protocols.pus import PusTm
+
+
+class Downlink:
+    def __init__(self, scid: int | None = None, interleave: int = 5, timestamp_len: int = 6) -> None:
+        self.scid = scid
+        self.dec = sync.CaduDecoder(223 * interleave, interleave)
+        self.ext = tmframe.PacketExtractor()
+        self.timestamp_len = timestamp_len
+        self.frames = 0
+        self.crc_failures = 0
+        self.foreign_frames = 0
+        self.bad_packets = 0
+        self.clcw = None
+
+    def feed(self, chunk: bytes) -> Iterator[tuple[tmframe.TmFrame, PusTm | None]]:
+        for raw in self.dec.feed(chunk):
+            try:
+                frame = tmframe.unpack(raw)
+            except errors.CrcError:
+                self.crc_failures += 1
+                continue
+            except errors.ProtocolError:
+                continue
+            if self.scid is not None and frame.scid != self.scid:
+                self.foreign_frames += 1
+                continue
+            self.frames += 1
+            self.clcw = frame.clcw()
+            yield frame, None
+            for pkt in self.ext.feed(frame):
+                try:
+                    yield frame, PusTm.unpack(pkt, timestamp_len=self.timestamp_len)
+                except errors.ProtocolError:
+                    self.bad_packets += 1
