@@ -1,7 +1,33 @@
 """Shared machinery of simulated I2C chips: a register file with per-register hooks."""
 
 
-class RegisterChip:
+class PoweredChip:
+    """Power behaviour every simulated chip shares: brown-out makes it vanish from the bus, power-up
+    brings it back with its power-on register values (what drivers must recover from)."""
+
+    powered = True
+
+    def reset(self):
+        raise NotImplementedError
+
+    def power_on_values(self):
+        pass
+
+    def brown_out(self):
+        self.powered = False
+
+    def power_up(self):
+        self.powered = True
+        self.reset()
+
+    def refresh(self, reg):
+        """Called before a register is read (update data from the environment)."""
+
+    def on_write(self, reg, value):
+        """Called after a register was written."""
+
+
+class RegisterChip(PoweredChip):
     """256 8-bit registers; subclasses refresh data registers on read and react to writes.
 
     `powered = False` makes the chip vanish from the bus (brown-out); `reset()` restores the
@@ -22,22 +48,6 @@ class RegisterChip:
             self.regs[i] = 0
         self.power_on_values()
 
-    def power_on_values(self):
-        pass
-
-    def brown_out(self):
-        self.powered = False
-
-    def power_up(self):
-        self.powered = True
-        self.reset()
-
-    def refresh(self, reg):
-        """Called before a register is read (update data from the environment)."""
-
-    def on_write(self, reg, value):
-        """Called after a register was written."""
-
     def read(self, reg, n):
         out = bytearray(n)
         for i in range(n):
@@ -54,7 +64,7 @@ class RegisterChip:
             self.on_write(r, data[i])
 
 
-class Register16Chip:
+class Register16Chip(PoweredChip):
     """TI-style chips: 8-bit pointer, 16-bit big-endian registers, no auto-increment."""
 
     def __init__(self):
@@ -65,22 +75,6 @@ class Register16Chip:
     def reset(self):
         self.words = [0] * 256
         self.power_on_values()
-
-    def power_on_values(self):
-        pass
-
-    def brown_out(self):
-        self.powered = False
-
-    def power_up(self):
-        self.powered = True
-        self.reset()
-
-    def refresh(self, reg):
-        pass
-
-    def on_write(self, reg, value):
-        pass
 
     def read(self, reg, n):
         self.refresh(reg)
