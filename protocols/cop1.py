@@ -147,6 +147,9 @@ class Fop1:
         self.acknowledged = 0
         self._due = []
         self._initialized = False
+        self._init_frame = None
+        self._init_sent = 0
+        self._init_tries = 0
         self._rt_nr = None  # N(R) at which the CLCW retransmit flag was last answered
 
     def send(self, data):
@@ -164,15 +167,31 @@ class Fop1:
         return tcframe.TcFrame(self.scid, self.vcid, body, seq=0, bypass=True, control=True).pack()
 
     def initialize(self, now_ms):
-        """Set V(R) on board to our V(S) (the 'initiate AD service with Set V(R)' directive)."""
-        self._due.append(self._control_frame(tcframe.set_vr(self.vs)))
-        self._initialized = True
-        self.timer_start = now_ms
+        """Set V(R) on board to our V(S) (the 'initiate AD service with Set V(R)' directive).
 
+        Until a CLCW reports N(R) == V(S) the FOP stays initializing: it sends no AD frames and
+        repeats the BC frame every T1 (a lost Set V(R) would otherwise leave both ends disagreeing
+        and every AD frame would be discarded as a duplicate).
+        """
+        self._init_frame = self._control_frame(tcframe.set_vr(self.vs))
+        self._due.append(self._init_frame)
+        self._init_sent = now_ms
+        self._init_tries = 1
+        self._initialized = False
     def poll(self, now_ms):
         out = self._due
         self._due = []
         if self.suspended:
+            return out
+        if self._init_frame is not None:
+            if now_ms - self._init_sent >= self.t1_ms:
+                if self._init_tries >= self.limit:
+                    self.suspended = True
+                    self.alerts.append("Set V(R) not confirmed (transmission limit)")
+                    return out
+                self._init_tries += 1
+                self._init_sent = now_ms
+                out.append(self._init_frame)
             return out
         if self.sent and self.timer_start is not None and now_ms - self.timer_start >= self.t1_ms:
             out += self._retransmit(now_ms, "T1 expired")
@@ -201,6 +220,12 @@ class Fop1:
 
     def on_clcw(self, clcw, now_ms):
         if clcw.vcid != self.vcid:
+            return
+        if self._init_frame is not None:
+            if not clcw.lockout and clcw.report_value == self.vs:
+                self._init_frame = None  # the spacecraft confirmed V(R): start the AD service
+                self._initialized = True
+                self.nn_r = self.vs
             return
         if clcw.lockout:
             if self.auto_unlock:
