@@ -1,0 +1,184 @@
+"""A/B slot boot selector: runs on the board (MicroPython) and under CPython for tests.
+
+The board's main.py is two lines (deploy installs it):
+
+    import boot_select
+    boot_select.boot()
+
+Layout on the board filesystem, relative to the boot directory (os.getcwd() at boot: "/" on a board,
+the flash folder on the unix port): slot_a/ and slot_b/ hold bundles, boot_state.json points at them:
+
+    {"active": "a", "pending": "b", "attempts": 1, "max_attempts": 3,
+     "slots": {"a": {"entry": "flight.main", "version": "0.1.0"}, "b": {...}}}
+
+`active` is the last slot that proved itself; `pending` is a freshly deployed slot on trial. Every trial
+boot increments `attempts` *before* the app is imported, so a crash, a hang (watchdog) or a power cut
+during import still counts. Once `attempts` reaches `max_attempts` without the app calling
+`mark_good()`, the next boot drops the pending slot and boots `active` again (rollback).
+
+The state file is replaced atomically: write boot_state.json.tmp, then rename it over the old one.
+A reader that finds no valid boot_state.json (FAT's rename removes the target first) uses a complete
+.tmp; a torn .tmp is ignored. Only os, json and sys are used, so this file runs unchanged on both sides.
+"""
+
+import json
+import os
+import sys
+
+STATE = "boot_state.json"
+TMP = STATE + ".tmp"
+MAX_ATTEMPTS = 3
+DEFAULT_ENTRY = "flight.main"
+SLOTS = ("a", "b")
+
+# Lines the ground deploy tool waits for on the console (keep in sync with ground/flash/deploy.py).
+GOOD_LINE = "boot_select: slot %s good"
+ROLLBACK_LINE = "boot_select: slot %s failed %d boots, rolled back to %s"
+
+root = None  # boot directory, fixed at boot() so a later os.chdir in the app cannot move the state file
+running = None  # slot the app was imported from
+
+
+def _root():
+    global root
+    if root is None:
+        cwd = os.getcwd()
+        root = "" if cwd == "/" else cwd.rstrip("/")
+    return root
+
+
+def path(name):
+    return _root() + "/" + name
+
+
+def slot_dir(slot):
+    return path("slot_" + slot)
+
+
+def _is_dir(p):
+    try:
+        return os.stat(p)[0] & 0x4000 != 0
+    except OSError:
+        return False
+
+
+def _valid(st):
+    if not isinstance(st, dict) or st.get("active") not in SLOTS:
+        return False
+    pending = st.get("pending")
+    if pending is not None and (pending not in SLOTS or pending == st["active"]):
+        return False
+    return isinstance(st.get("attempts", 0), int) and isinstance(st.get("max_attempts", 1), int)
+
+
+def default_state():
+    # No usable pointer at all (fresh board or both files lost): take the first slot that exists.
+    active = "a"
+    for s in SLOTS:
+        if _is_dir(slot_dir(s)):
+            active = s
+            break
+    return {"active": active, "pending": None, "attempts": 0, "max_attempts": MAX_ATTEMPTS, "slots": {}}
+
+
+def read_state():
+    for name in (STATE, TMP):
+        try:
+            with open(path(name)) as f:
+                st = json.load(f)
+        except (OSError, ValueError):  # missing, or torn by a power cut mid-write
+            continue
+        if _valid(st):
+            st.setdefault("pending", None)
+            st.setdefault("attempts", 0)
+            st.setdefault("max_attempts", MAX_ATTEMPTS)
+            st.setdefault("slots", {})
+            return st
+    return default_state()
+
+
+def write_state(st):
+    tmp = path(TMP)
+    with open(tmp, "w") as f:
+        json.dump(st, f)
+    # rename() is the commit point: the old pointer stays valid until it returns.
+    os.rename(tmp, path(STATE))
+
+
+def select():
+    """Decide which slot this boot runs and persist the trial counter; returns (slot, state)."""
+    st = read_state()
+    pending = st["pending"]
+    if pending is None:
+        return st["active"], st
+    if st["attempts"] >= st["max_attempts"]:
+        st["pending"] = None
+        st["attempts"] = 0
+        st["rolled_back"] = pending
+        write_state(st)
+        print(ROLLBACK_LINE % (pending, st["max_attempts"], st["active"]))
+        return st["active"], st
+    st["attempts"] += 1
+    write_state(st)
+    return pending, st
+
+
+def _print_exception(exc):
+    pe = getattr(sys, "print_exception", None)
+    if pe:
+        pe(exc)
+    else:
+        import traceback
+
+        traceback.print_exception(exc)
+
+
+def _reset():
+    # A failed trial boot restarts so the next attempt is counted. A soft reset keeps a native-USB
+    # console attached (a hard reset re-enumerates it); hangs are the watchdog's job.
+    try:
+        import machine
+
+        machine.soft_reset()
+    except (ImportError, AttributeError):
+        pass
+    raise SystemExit()  # what soft_reset raises on most ports: main.py ends, the board soft-reboots
+
+
+def boot(reset=_reset):
+    global running
+    _root()
+    slot, st = select()
+    info = st["slots"].get(slot) or {}
+    entry = info.get("entry") or DEFAULT_ENTRY
+    if st["pending"] == slot:
+        print("boot_select: trying slot %s (attempt %d/%d)" % (slot, st["attempts"], st["max_attempts"]))
+    else:
+        print("boot_select: booting slot %s" % slot)
+    sys.path.insert(0, slot_dir(slot))
+    running = slot
+    try:
+        __import__(entry)
+        main = getattr(sys.modules[entry], "main", None)
+        if main:
+            main()
+    except KeyboardInterrupt:  # an operator's Ctrl-C is not a failed boot
+        raise
+    except Exception as exc:
+        print("boot_select: slot %s failed: %r" % (slot, exc))
+        _print_exception(exc)
+        if st["pending"] == slot:
+            reset()
+        # The known-good slot failing has nowhere to fall back to: stay at the REPL for recovery.
+
+
+def mark_good():
+    """Called by the app once its health checks pass: the running slot becomes the active one."""
+    st = read_state()
+    if running is not None and st["pending"] == running:
+        st["active"] = running
+        st["pending"] = None
+        st["attempts"] = 0
+        st.pop("rolled_back", None)
+        write_state(st)
+    print(GOOD_LINE % running)
