@@ -377,8 +377,10 @@ class _Board:
     def write_file(self, rel: str, data: bytes, what: str) -> None:
         try:
             self.t.fs_writefile(self.path(rel), data, chunk_size=self.chunk_size)
-        except (TransportError, serial.SerialException, OSError) as exc:
+        except (TransportError, serial.SerialException) as exc:
             raise BoardError("board stopped answering while %s: %s" % (what, exc)) from None
+        except OSError as exc:  # mpremote turns the board's OSError (ENOSPC, EROFS...) into this
+            raise BoardError("board could not write %s while %s: %s" % (rel, what, exc)) from None
 
     def read_state(self) -> dict:
         # boot_select on the board decides what the pointer means (tmp fallback, defaults): ask it.
@@ -591,6 +593,13 @@ def deploy(
     bundle = load_bundle(bundle_dir)
     if max_attempts < 1:
         raise DeployError("max_attempts must be >= 1, got %d" % max_attempts)
+    base = entry.replace(".", "/")
+    candidates = (base + ".mpy", base + ".py", base + "/__init__.mpy", base + "/__init__.py")
+    if not any(c in bundle.files for c in candidates):
+        # Caught here rather than after max_attempts failed boots on the board.
+        raise BundleError(
+            "%s: entry module %s is not in the bundle (no %s)" % (bundle.path, entry, candidates[0])
+        )
     with _session(port_or_transport, chunk_size) as board:
         info = board.enter()
         say("board: %s" % info.describe())

@@ -203,6 +203,10 @@ def test_bundle_and_native_arch_checks(bundles: dict[str, Path], tmp_path: Path)
         load_bundle(bad)
     with pytest.raises(BundleError, match=r"no manifest\.json"):
         load_bundle(tmp_path)
+    with pytest.raises(
+        BundleError, match=r"entry module flight\.app is not in the bundle \(no flight/app\.mpy\)"
+    ):
+        deploy("/nonexistent/tty", bundles["v1"], entry="flight.app")  # refused before opening the port
     # native code compiled for the RP2040 cannot load on an x64 firmware even though both are .mpy v6
     src = _source(tmp_path / "native_src", "n")
     (src / "flight" / "fast.py").write_text(
