@@ -32,8 +32,10 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -60,7 +62,9 @@ def _board_run(name):
     except OSError:
         return True
     try:
-        exec(open(name).read(), {"__name__": "__main__"})
+        with open(name) as f:
+            code = f.read()
+        exec(code, {"__name__": "__main__"})
     except SystemExit:
         return False
     except BaseException as e:
@@ -91,8 +95,7 @@ class UpyPtyBoard:
         self.boots = 0  # processes started: power-ons and soft resets
         self.console = bytearray()  # everything the board printed (sentinels removed)
         self._cond = threading.Condition()
-        self._init_dir = Path(os.environ.get("TMPDIR", "/tmp")) / ("upyb-%d-%d" % (os.getpid(), id(self)))
-        self._init_dir.mkdir(exist_ok=True)
+        self._init_dir = Path(tempfile.mkdtemp(prefix="upyb-"))  # init scripts stay off the board's flash
         self._cm, self._cs = pty.openpty()
         tty.setraw(self._cs)  # the host side is a raw serial line; the slave stays open (no EIO)
         os.set_blocking(self._cm, False)
@@ -153,9 +156,7 @@ class UpyPtyBoard:
         self._thread.join(5)
         for fd in (self._cm, self._cs, self._wake_r, self._wake_w):
             os.close(fd)
-        for p in self._init_dir.iterdir():
-            p.unlink()
-        self._init_dir.rmdir()
+        shutil.rmtree(self._init_dir, ignore_errors=True)
 
     def __enter__(self) -> UpyPtyBoard:
         self.power_on()
