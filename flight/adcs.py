@@ -55,3 +55,47 @@ class Bdot:
             v = -self.gain * bdot[axis]
             out.append(m if v > m else (-m if v < -m else v))
         return (out[0], out[1], out[2])
+
+
+class SunPointing:
+    """Magnetic-only sun pointing: a PD torque that turns `axis` (body) toward the sun, made by
+    the coils as m = B x tau / |B|^2 (only the part of tau normal to B is achievable; the field's
+    rotation along the orbit makes every axis controllable on average). Needs the gyro (damping)
+    and the sun sensors; in eclipse it only damps the rate.
+    """
+
+    def __init__(self, kp, kd, max_dipole, axis=(1.0, 0.0, 0.0)):
+        self.kp = kp
+        self.kd = kd
+        self.max_dipole = max_dipole
+        self.axis = axis
+        self.error_deg = None
+
+    def update(self, b, omega, sun):
+        a = self.axis
+        if sun is not None:
+            self.error_deg = math.degrees(
+                math.acos(max(-1.0, min(1.0, a[0] * sun[0] + a[1] * sun[1] + a[2] * sun[2])))
+            )
+            err = (
+                a[1] * sun[2] - a[2] * sun[1],
+                a[2] * sun[0] - a[0] * sun[2],
+                a[0] * sun[1] - a[1] * sun[0],
+            )
+        else:
+            self.error_deg = None
+            err = (0.0, 0.0, 0.0)
+        tau = [self.kp * err[i] - self.kd * omega[i] for i in range(3)]
+        bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2]
+        if bb <= 0:
+            return (0.0, 0.0, 0.0)
+        m = (
+            (b[1] * tau[2] - b[2] * tau[1]) / bb,
+            (b[2] * tau[0] - b[0] * tau[2]) / bb,
+            (b[0] * tau[1] - b[1] * tau[0]) / bb,
+        )
+        big = max(abs(m[0]), abs(m[1]), abs(m[2]))
+        if big > self.max_dipole:  # scale, not clip: keeps the torque direction
+            k = self.max_dipole / big
+            m = (m[0] * k, m[1] * k, m[2] * k)
+        return m

@@ -4,40 +4,21 @@ Flight code dispatches on these tables; the ground derives its command encoder, 
 telemetry decoder, its limit checks and its XTCE export from them (never a copied list).
 Plain tuples and dicts: cheap on MicroPython (frozen into the firmware as bytecode).
 
-Argument types: "u8", "u16", "u32", "i16", "f32", "enum" (u8 with names), "bytes<N>".
+Argument types: "u8", "u16", "u32", "i16", "i32", "f32", "enum" (u8 with names), "bytes<N>",
+"tc" (the rest of the data field: a complete PUS telecommand, for the time-tagged schedule).
 """
+
+MODES = {"BOOT": 0, "SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}
+MODE_NAMES = ("BOOT", "SAFE", "DETUMBLE", "NOMINAL")
+_MODE_ARG = (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""),)
 
 # name: (service, subtype, function id or None, args, hazardous, description)
 # args: tuple of (name, type, minimum, maximum or enum mapping, unit)
 COMMANDS = {
     "ping": (17, 1, None, (), False, "Connection test; answered by TM(17,2)"),
-    "mode_set": (
-        8,
-        1,
-        1,
-        (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""),),
-        False,
-        "Request a mode transition (checked against the allowed transitions)",
-    ),
-    "mode_override": (
-        8,
-        1,
-        2,
-        (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""),),
-        True,
-        "Force a mode, bypassing FDIR inhibits",
-    ),
-    "param_set": (
-        20,
-        1,
-        None,
-        (("param_id", "u16", 0, 65535, ""), ("value", "f32", -3.4e38, 3.4e38, "")),
-        False,
-        "Set an onboard parameter (bounds checked onboard, persisted)",
-    ),
-    "param_get": (20, 3, None, (("param_id", "u16", 0, 65535, ""),), False, "Report a parameter value"),
     "hk_enable": (3, 5, None, (("sid", "u8", 0, 255, ""),), False, "Enable periodic housekeeping set"),
     "hk_disable": (3, 6, None, (("sid", "u8", 0, 255, ""),), False, "Disable periodic housekeeping set"),
+    "hk_oneshot": (3, 27, None, (("sid", "u8", 0, 255, ""),), False, "Report a housekeeping set now"),
     "hk_interval": (
         3,
         31,
@@ -46,7 +27,21 @@ COMMANDS = {
         False,
         "Change a housekeeping set's period",
     ),
-    "thruster_arm": (8, 1, 10, (), True, "First step of the two-step thruster arming"),
+    "event_enable": (5, 5, None, (("event_id", "u16", 0, 65535, ""),), False, "Enable an event report"),
+    "event_disable": (5, 6, None, (("event_id", "u16", 0, 65535, ""),), False, "Disable an event report"),
+    "mode_set": (8, 1, 1, _MODE_ARG, False, "Request a mode transition (checked against the allowed ones)"),
+    "mode_override": (8, 1, 2, _MODE_ARG, True, "Force a mode, bypassing FDIR inhibits"),
+    "radio_reset": (8, 1, 3, (), False, "Reset and reconfigure the radio"),
+    "fdir_reset": (8, 1, 4, (), False, "Clear FDIR isolations and inhibits (sensors back in use)"),
+    "thruster_arm": (8, 1, 10, (), True, "Two-step thruster arming: request, then confirm with the token"),
+    "thruster_arm_confirm": (
+        8,
+        1,
+        13,
+        (("token", "u16", 1, 65535, ""),),
+        True,
+        "Second arming step: quote the token of the ARM_PENDING event",
+    ),
     "thruster_fire": (
         8,
         1,
@@ -56,6 +51,15 @@ COMMANDS = {
         "Open one thruster valve for a bounded pulse (requires arming)",
     ),
     "thruster_disarm": (8, 1, 12, (), False, "Close all valves and disarm"),
+    "payload_start": (
+        8,
+        1,
+        30,
+        (("experiment", "u8", 1, 3, ""), ("period_s", "u16", 1, 3600, "s"), ("samples", "u16", 1, 1000, "")),
+        False,
+        "Start a payload experiment: hold its temperature setpoint, sample into a file",
+    ),
+    "payload_stop": (8, 1, 31, (), False, "Stop the running payload experiment and queue its file"),
     "rekey": (
         8,
         1,
@@ -64,22 +68,217 @@ COMMANDS = {
         True,
         "Install a new authentication key (wrapped under the current one)",
     ),
-}
-
-# telemetry parameter: (unit, yellow low, yellow high, red low, red high, description)
-TELEMETRY = {
-    "batt_v": ("V", 6.6, 8.45, 6.2, 8.6, "Battery voltage"),
-    "soc": ("", 0.3, 1.0, 0.15, 1.01, "Battery state of charge"),
-    "solar_w": ("W", None, 20.0, None, 30.0, "Solar array power"),
-    "temp_c": ("degC", -10.0, 45.0, -25.0, 60.0, "Structure temperature"),
-    "rate_dps": ("deg/s", None, 2.0, None, 10.0, "Body rate magnitude"),
-    "sunlit": ("", None, None, None, None, "1 in sunlight, 0 in eclipse"),
+    "time_report": (9, 1, None, (("rate_exp", "u8", 0, 8, ""),), False, "Time report every 2^n HK cycles"),
+    "time_set": (9, 128, None, (("seconds", "u32", 0, 4294967295, "s"),), True, "Set onboard time"),
+    "schedule_enable": (11, 1, None, (), False, "Enable release of time-tagged commands"),
+    "schedule_disable": (11, 2, None, (), False, "Disable release of time-tagged commands"),
+    "schedule_reset": (11, 3, None, (), False, "Delete every time-tagged command"),
+    "schedule_insert": (
+        11,
+        4,
+        None,
+        (("release_s", "u32", 0, 4294967295, "s"), ("command", "tc", None, None, "")),
+        False,
+        "Insert a time-tagged command (released at onboard time release_s)",
+    ),
+    "schedule_delete": (
+        11,
+        5,
+        None,
+        (("apid", "u16", 0, 2047, ""), ("seq", "u16", 0, 16383, "")),
+        False,
+        "Delete the time-tagged command with this request id",
+    ),
+    "schedule_list": (11, 17, None, (), False, "Summary report of the schedule: TM(11,13)"),
+    "param_get": (20, 1, None, (("param_id", "u16", 0, 65535, ""),), False, "Report a parameter value"),
+    "param_set": (
+        20,
+        3,
+        None,
+        (("param_id", "u16", 0, 65535, ""), ("value", "f32", -3.4e38, 3.4e38, "")),
+        False,
+        "Set an onboard parameter (bounds checked onboard, persisted)",
+    ),
 }
 
 # roles allowed to send hazardous commands (every command needs at least "operator")
 HAZARD_ROLES = {
     "mode_override": ("operator", "admin"),
     "thruster_arm": ("operator", "admin"),
+    "thruster_arm_confirm": ("operator", "admin"),
     "thruster_fire": ("operator", "admin"),
     "rekey": ("admin",),
+    "time_set": ("admin",),
 }
+
+# PUS-1 failure codes (u16 after the request id in TM 1.2/1.4/1.8)
+FAILURES = {
+    1: ("UNKNOWN_SERVICE", "unknown service, subtype or function"),
+    2: ("BAD_LENGTH", "bad application data length"),
+    3: ("ARG_RANGE", "argument out of range"),
+    4: ("WRONG_MODE", "not allowed in the current mode"),
+    5: ("INTERLOCK", "interlock not satisfied"),
+    6: ("EXEC_FAILED", "execution failed"),
+    7: ("UNKNOWN_ID", "unknown parameter, set, event or schedule entry"),
+    8: ("TABLE_FULL", "onboard table full"),
+    9: ("TIME_PASSED", "release time already passed"),
+    10: ("BAD_PACKET", "packet malformed or CRC mismatch"),
+}
+FAIL = {name: code for code, (name, _d) in FAILURES.items()}
+
+# telemetry parameter: (unit, yellow low, yellow high, red low, red high, description)
+TELEMETRY = {
+    "mode": ("", None, None, None, None, "Mode: 0 BOOT, 1 SAFE, 2 DETUMBLE, 3 NOMINAL"),
+    "batt_v": ("V", 6.6, 8.45, 6.2, 8.6, "Battery voltage"),
+    "soc": ("", 0.3, 1.0, 0.15, 1.01, "Battery state of charge"),
+    "solar_w": ("W", None, 20.0, None, 30.0, "Solar array power"),
+    "temp_c": ("degC", -10.0, 45.0, -25.0, 60.0, "Structure temperature"),
+    "payload_c": ("degC", -5.0, 40.0, -20.0, 50.0, "Payload temperature"),
+    "rate_dps": ("deg/s", None, 2.0, None, 10.0, "Body rate magnitude"),
+    "sunlit": ("", None, None, None, None, "1 in sunlight, 0 in eclipse"),
+    "sun_angle": ("deg", None, None, None, None, "Angle from the +Z panel normal to the sun"),
+    "heater": ("", None, None, None, None, "Payload heater on"),
+    "loads_shed": ("", None, 1.5, None, 2.5, "Lowest shed load priority (0: nothing shed)"),
+    "boot_count": ("", None, None, None, None, "Boots since first power-up"),
+    "reset_cause": ("", None, None, None, None, "0 power-on, 1 watchdog, 2 soft, 3 brown-out"),
+    "uptime_s": ("s", None, None, None, None, "Seconds since this boot"),
+    "obt_s": ("s", None, None, None, None, "Onboard time"),
+    "cmd_ok": ("", None, None, None, None, "Commands completed since boot"),
+    "cmd_fail": ("", None, None, None, None, "Commands rejected or failed since boot"),
+    "tc_rejected": ("", None, None, None, None, "TC frames rejected (sync, CRC, FARM, authentication)"),
+    "auth_rejects": ("", None, 0.5, None, None, "TC frames failing authentication or anti-replay"),
+    "task_errors": ("", None, 0.5, None, None, "Executive task exceptions since boot"),
+    "overruns": ("", None, 0.5, None, None, "Rate-group overruns since boot"),
+    "fdir_trips": ("", None, None, None, None, "FDIR rule trips since boot"),
+    "isolated": ("", None, 0.5, None, None, "Bit mask of sensors isolated by FDIR (1 mag, 2 gyro, 4 temp)"),
+    "rate_src": ("", None, None, None, None, "Body-rate source: 0 gyro, 1 magnetometer estimate"),
+    "audit_seq": ("", None, None, None, None, "Records in the hash-chained audit log"),
+    "audit_head": ("", None, None, None, None, "First 32 bits of the audit chain head"),
+    "sched_len": ("", None, None, None, None, "Time-tagged commands waiting"),
+    "heap_free": ("B", None, None, None, None, "Free heap after the last collection"),
+    "payload_files": ("", None, None, None, None, "Payload files waiting for downlink"),
+}
+# encoding in housekeeping reports (struct format); absent: f32
+TM_TYPES = {
+    "mode": "B",
+    "sunlit": "B",
+    "heater": "B",
+    "loads_shed": "B",
+    "boot_count": "H",
+    "reset_cause": "B",
+    "uptime_s": "I",
+    "obt_s": "I",
+    "cmd_ok": "H",
+    "cmd_fail": "H",
+    "tc_rejected": "H",
+    "auth_rejects": "H",
+    "task_errors": "H",
+    "overruns": "H",
+    "fdir_trips": "H",
+    "isolated": "B",
+    "rate_src": "B",
+    "audit_seq": "I",
+    "audit_head": "I",
+    "sched_len": "B",
+    "heap_free": "I",
+    "payload_files": "B",
+}
+
+# PUS-3 housekeeping sets: sid: (name, default period s, enabled at boot, parameters)
+HK_SETS = {
+    1: (
+        "core",
+        10,
+        True,
+        ("obt_s", "mode", "batt_v", "soc", "solar_w", "sunlit", "temp_c", "payload_c", "heater", "rate_dps"),
+    ),
+    2: ("adcs", 30, False, ("rate_dps", "rate_src", "sun_angle", "isolated")),
+    3: (
+        "health",
+        60,
+        True,
+        (
+            "boot_count",
+            "reset_cause",
+            "uptime_s",
+            "cmd_ok",
+            "cmd_fail",
+            "tc_rejected",
+            "auth_rejects",
+            "task_errors",
+            "overruns",
+            "fdir_trips",
+            "isolated",
+            "loads_shed",
+            "audit_seq",
+            "audit_head",
+            "sched_len",
+            "heap_free",
+            "payload_files",
+        ),
+    ),
+}
+
+# PUS-5 events: name: (id, severity 1 info .. 4 high, aux struct format, aux names, description)
+EVENTS = {
+    "BOOT": (1, 1, ">HB", ("boot_count", "reset_cause"), "Flight software started"),
+    "MODE_CHANGE": (
+        2,
+        1,
+        ">BBB",
+        ("from", "to", "reason"),
+        "Mode transition (reason 0 command, 1 auto, 2 FDIR)",
+    ),
+    "TASK_FAILED": (3, 3, ">B", ("task",), "A task raised; the others ran on"),
+    "TASK_DISABLED": (4, 4, ">B", ("task",), "A task failed repeatedly and was stopped"),
+    "OVERRUN": (5, 2, ">BH", ("group", "ms"), "A rate group ran past its period"),
+    "AUTH_REJECT": (
+        6,
+        4,
+        ">B",
+        ("check",),
+        "TC frame failed authentication (1 MAC, 2 replay, 3 SA, 4 length)",
+    ),
+    "BATTERY_LOW": (10, 4, ">H", ("soc_permille",), "State of charge below the SAFE threshold"),
+    "RATE_HIGH": (11, 3, ">H", ("rate_cdps",), "Body rate above the NOMINAL limit"),
+    "LINK_SILENCE_RESET": (12, 3, ">I", ("silent_s",), "No telecommand for too long: radio reset"),
+    "LINK_SILENCE_SAFE": (13, 4, ">I", ("silent_s",), "Still no telecommand after the radio reset: SAFE"),
+    "SENSOR_FAULT": (14, 3, ">BB", ("sensor", "fallback"), "Sensor isolated (1 mag, 2 gyro, 4 temp)"),
+    "THRUSTER_ANOMALY": (15, 4, ">BB", ("thruster", "kind"), "Thruster anomaly: disarmed and inhibited"),
+    "LOAD_SHED": (16, 3, ">B", ("cutoff",), "Loads of this priority and above switched off"),
+    "LOAD_RESTORED": (17, 1, ">B", ("cutoff",), "Load shedding relaxed (0: all loads on)"),
+    "DETUMBLED": (18, 1, ">H", ("rate_cdps",), "Body rate below the detumble threshold"),
+    "PARAM_CHANGED": (19, 1, ">Hf", ("param_id", "value"), "Parameter set and persisted"),
+    "SCHEDULED_RELEASE": (20, 1, ">HH", ("apid", "seq"), "Time-tagged command released"),
+    "STORAGE_REPAIRED": (
+        21,
+        2,
+        ">BH",
+        ("store", "bytes"),
+        "Torn or corrupt records found and skipped at boot",
+    ),
+    "PAYLOAD_FILE": (22, 1, ">BH", ("experiment", "samples"), "Payload file closed and queued for downlink"),
+    "THRUSTER_FIRED": (23, 1, ">BH", ("thruster", "ms"), "Thruster pulse done (ms: total on-time)"),
+    "ARM_PENDING": (24, 2, ">H", ("token",), "Thruster arming requested: confirm with this token"),
+}
+
+# PUS-20 parameters: id: (name, default, minimum, maximum, unit, description)
+PARAMS = {
+    1: ("fdir.soc_safe", 0.25, 0.05, 0.6, "", "SAFE below this state of charge"),
+    2: ("fdir.soc_recover", 0.45, 0.1, 0.95, "", "Autonomous recovery from SAFE above this charge"),
+    3: ("fdir.rate_high_dps", 5.0, 1.0, 30.0, "deg/s", "NOMINAL -> DETUMBLE above this rate"),
+    4: ("fdir.link_silence_s", 86400.0, 60.0, 604800.0, "s", "Radio reset after this long without a TC"),
+    5: ("fdir.auto_recover", 1.0, 0.0, 1.0, "", "1: climb SAFE -> DETUMBLE -> NOMINAL autonomously"),
+    6: ("adcs.bdot_gain", 4e4, 1e3, 1e6, "", "B-dot gain (A m^2 s / T)"),
+    7: ("adcs.done_rate_dps", 1.0, 0.1, 5.0, "deg/s", "Detumbled below this rate"),
+    8: ("adcs.sun_gain", 2e-4, 0.0, 1e-2, "", "Sun-pointing proportional gain (N m / rad)"),
+    9: ("thermal.heater_on_c", 15.0, -20.0, 40.0, "degC", "Payload heater on below"),
+    10: ("thermal.heater_off_c", 20.0, -15.0, 45.0, "degC", "Payload heater off above (> on)"),
+    11: ("comms.beacon_s", 60.0, 10.0, 3600.0, "s", "Beacon period when no contact"),
+    12: ("prop.max_pulse_ms", 200.0, 1.0, 500.0, "ms", "Longest thruster pulse"),
+    13: ("safe.dwell_s", 300.0, 0.0, 86400.0, "s", "Minimum time in SAFE before autonomous recovery"),
+}
+PARAM_IDS = {v[0]: k for k, v in PARAMS.items()}
+
+# executive rate groups: (name, period ms)
+RATE_GROUPS = (("fast", 100), ("control", 1000), ("slow", 10000))

@@ -6,11 +6,11 @@ import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from flight.dictionary import COMMANDS, HAZARD_ROLES, TELEMETRY
+from flight.dictionary import COMMANDS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
 from protocols.pus import PusTc
 
 ROLES = ("viewer", "operator", "admin")
-_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "f32": ">f", "enum": ">B"}
+_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
 
 
 class CommandError(ValueError):
@@ -54,6 +54,14 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
             if raw not in hi:
                 raise CommandError("%s: %s must be one of %s, got %r" % (cmd.name, name, ", ".join(hi), raw))
             out += struct.pack(">B", hi[raw])
+            continue
+        if kind == "tc":  # an embedded telecommand (time-tagged schedule): a PusTc or its bytes
+            packed = raw.pack() if isinstance(raw, PusTc) else bytes(raw)  # type: ignore[arg-type]
+            try:
+                PusTc.unpack(packed)
+            except Exception as exc:
+                raise CommandError("%s: %s is not a valid telecommand: %s" % (cmd.name, name, exc)) from None
+            out += packed
             continue
         if kind.startswith("bytes"):
             size = int(kind[5:])
@@ -153,7 +161,7 @@ def to_xtce(name: str = "cubesat") -> str:
                     el = ET.SubElement(et, q("EnumerationList"))
                     for label, value in hi.items():
                         ET.SubElement(el, q("Enumeration"), {"label": label, "value": str(value)})
-                elif kind.startswith("bytes"):
+                elif kind.startswith("bytes") or kind == "tc":
                     ET.SubElement(atypes, q("BinaryArgumentType"), {"name": tname})
                 elif kind == "f32":
                     ft = ET.SubElement(atypes, q("FloatArgumentType"), {"name": tname, "sizeInBits": "32"})
@@ -178,3 +186,23 @@ def to_xtce(name: str = "cubesat") -> str:
             )
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def decode_hk(data: bytes) -> tuple[int, dict[str, float]]:
+    """(sid, {parameter: value}) of a TM(3,25) report, laid out by the dictionary's HK_SETS."""
+    if not data:
+        raise CommandError("empty housekeeping report")
+    sid = data[0]
+    if sid not in HK_SETS:
+        raise CommandError("housekeeping set %d is not in the dictionary" % sid)
+    names = HK_SETS[sid][3]
+    fmt = ">" + "".join(TM_TYPES.get(n, "f") for n in names)
+    if len(data) - 1 != struct.calcsize(fmt):
+        raise CommandError(
+            "housekeeping set %d: %d bytes, expected %d" % (sid, len(data) - 1, struct.calcsize(fmt))
+        )
+    return sid, dict(zip(names, struct.unpack_from(fmt, data, 1)))
+
+
+def failure_text(code: int) -> str:
+    return FAILURES[code][1] if code in FAILURES else "unknown failure code"

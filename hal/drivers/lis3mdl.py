@@ -23,6 +23,7 @@ _CTRL_REG3 = const(0x22)
 _CTRL_REG4 = const(0x23)
 _STATUS = const(0x27)
 _OUT_X_L = const(0x28)
+_TEMP_OUT_L = const(0x2E)
 _AUTO_INC = const(0x80)
 _ID = const(0x3D)
 _ZYXDA = const(0x08)
@@ -106,3 +107,10 @@ class LIS3MDL:
         x, y, z = self.magnetic_raw()
         k = 1e-4 / self._lsb_per_gauss
         return (x * k, y * k, z * k)
+
+    def temperature(self):
+        """Die temperature in degC (8 LSB/degC, 0 at 25 degC): a coarse second thermometer."""
+        buf = self._b6
+        self.i2c.readfrom_mem_into(self.address, _TEMP_OUT_L | _AUTO_INC, memoryview(buf)[:2])
+        raw = buf[0] | buf[1] << 8
+        return (raw - 65536 if raw & 0x8000 else raw) / 8 + 25.0

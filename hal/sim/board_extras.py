@@ -76,3 +76,17 @@ def add_thrusters(board, clock, layout=EXAMPLE_THRUSTERS):
         )
     board.thrusters = ThrusterCluster(valves, board.env)
     return valves
+
+
+def add_loads(board, loads=None):
+    """Switched loads from defn["loads"] ({name: pin}) drawing defn["load_watts"][name] when on;
+    the "heater" warms the payload node. Returns {name: pin}."""
+    defn = board.defn
+    loads = loads if loads is not None else defn.get("loads", {})
+    watts = defn.get("load_watts", {})
+    pins = {}
+    for name, pin_id in loads.items():
+        pin = board.pin(pin_id)
+        pins[name] = pin
+        board.env.switched.append((pin, watts.get(name, 0.0), name == "heater"))
+    return pins

@@ -30,6 +30,9 @@ class Environment:
         self.magnetorquer_dipole = (0.0, 0.0, 0.0)
         self.thruster_torque = (0.0, 0.0, 0.0)
         self.coils = None  # (x, y, z) SimCoil: when set, the dipole comes from the coils' PWM
+        # switched loads: [(pin, watts, heats payload)], added by hal.sim.board_extras.add_loads
+        self.switched = []
+        self.heater_w = 0.0
         self._update()
 
     def _update(self):
@@ -50,11 +53,19 @@ class Environment:
             )
         torque = vec.add(vec.cross(self.magnetorquer_dipole, self.b_body), self.thruster_torque)
         self.body.step(dt, torque)
-        self.battery.step(dt, self.solar_w, self.load_w)
+        load_w = self.load_w
+        heater_w = 0.0
+        for pin, watts, heats_payload in self.switched:
+            if pin.value():
+                load_w += watts
+                if heats_payload:
+                    heater_w += watts
+        self.heater_w = heater_w
+        self.battery.step(dt, self.solar_w, load_w)
         sun_w = 0.0 if self.eclipse else 1361.0 * 0.03
         link = conduct(self.structure, self.payload, 0.2)
-        self.structure.step(dt, sun_w, self.load_w * 0.8, -link)
-        self.payload.step(dt, 0.0, self.load_w * 0.2, link)
+        self.structure.step(dt, sun_w, self.load_w * 0.8 + (load_w - self.load_w - heater_w), -link)
+        self.payload.step(dt, 0.0, self.load_w * 0.2 + heater_w, link)
         self.t += dt
         self._update()
 

@@ -1,0 +1,673 @@
+"""The flight application: wires drivers, services, modes and FDIR onto the executive.
+
+    app = FlightApp(board, clock, fs, link, scid=0x2A, reset_cause=boot.cause_from_machine())
+    app.step()            # one 100 ms tick (the twin calls this as fast as it likes)
+    app.run()             # on the board: pace ticks with the real clock forever
+
+`board` gives buses and pins (hal.boards.open_board: machine.* on hardware, simulated chips in
+the twin); `fs` is the board filesystem (flight.storage.HostFs); `link` is the byte stream that
+carries CLTUs in and CADUs out (UART, pty, TCP). Everything persistent (parameters, schedule,
+boot record, keys, event and audit logs, payload queue) lives in `fs` and is loaded at boot,
+so a reset (watchdog, brown-out) resumes where it was.
+"""
+
+import gc
+import struct
+
+from flight import modes
+from flight.adcs import Bdot, SunPointing
+from flight.audit import KIND_BOOT, KIND_COMMAND, KIND_FDIR, KIND_MODE, AuditLog
+from flight.boot import BootRecord
+from flight.commands import CommandError, Dispatcher
+from flight.comms import Comms
+from flight.dictionary import EVENTS, FAIL, HK_SETS, MODE_NAMES, RATE_GROUPS, TM_TYPES
+from flight.events import EventReporter
+from flight.executive import Executive
+from flight.fdir import Fdir
+from flight.params import ParamError, ParamTable
+from flight.payload import EXPERIMENTS, Payload
+from flight.power import LoadShedder
+from flight.power_monitor import PowerMonitor
+from flight.propulsion import Propulsion
+from flight.schedule import Schedule
+from flight.sensors import MAG, Sensors
+from flight.storage import RecordLog
+from flight.thermal import HeaterController
+from hal.clock import ticks_diff
+from protocols.cuc import CucTime
+from protocols.pus import PusTm
+
+LOAD_PRIORITY = {"payload": 2, "heater": 2, "radio_pa": 1, "adcs": 1}
+TM_QUEUE_MAX = 96
+
+
+def _try(make):
+    """A driver, or None when its chip does not answer at boot (FDIR sees it as a fault)."""
+    try:
+        return make()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class FlightApp:
+    def __init__(
+        self,
+        board,
+        clock,
+        fs,
+        link,
+        scid=0x2A,
+        apid=0x10,
+        key=None,
+        reset_cause=0,
+        cpu_us=None,
+        rtc_s=None,
+        tick_ms=100,
+        watchdog=None,
+    ):
+        self.board = board
+        self.clock = clock
+        self.fs = fs
+        self.apid = apid
+        self.rtc_s = rtc_s  # onboard time source (s); None: uptime (+ time_set offset)
+        self.time_offset = 0.0
+        self._t0_ms = clock.ticks_ms()
+        self._uptime_ms = 0
+        self._last_ms = self._t0_ms
+        self.tm_queue = []
+        self.tm_dropped = 0
+        self.tm_seq = 0
+        self.msg_counter = 0
+        self.thruster_anomalies = []
+        self.rate_rad_s = None
+        self.rate_src = 0
+        self._calm = 0
+        self.heap_free = 0
+
+        # persistence first: everything after this may report events and audit records
+        self.boot = BootRecord(fs, reset_cause)
+        self.boot_s = 0.0
+        self.audit = AuditLog(fs)
+        self.events = EventReporter(self._emit, RecordLog(fs, "events"), self.obt)
+        self.params = ParamTable(fs)
+        self.schedule = Schedule(fs)
+        self.payload = Payload(fs, self.events.report)
+        self.modes = modes.ModeManager(self.uptime, self._mode_changed)
+        self.dispatcher = Dispatcher(self._emit, self._audit_command)
+        self.comms = Comms(
+            link,
+            scid,
+            self.dispatcher.handle,
+            self.events.report,
+            key=key,
+            fs=fs if key is not None else None,
+        )
+
+        # hardware
+        d = board.defn
+        self.sensors = Sensors(limit=5)
+        self._make_drivers(board, d)
+        self.coils = self._make_coils(board, d)
+        self.loads = {}
+        for name, pin in d.get("loads", {}).items():
+            self.loads[name] = board.pin(pin)
+        self.shedder = LoadShedder({n: LOAD_PRIORITY.get(n, 2) for n in self.loads} or {"obc": 0})
+        self.power = PowerMonitor()
+        self.bdot = Bdot(
+            self.params["adcs.bdot_gain"], d["max_dipole"], self.params["adcs.done_rate_dps"], hold=30
+        )
+        self.sun_pointing = SunPointing(self.params["adcs.sun_gain"], 4e-3, d["max_dipole"])
+        self.heater = HeaterController(
+            self.params["thermal.heater_on_c"], self.params["thermal.heater_off_c"]
+        )
+        self.propulsion = Propulsion(self._make_valves(board, d, clock), self.events.report)
+        self.radio = None
+        if d.get("spi"):
+            dev = d["spi"][0]["devices"].get("sx1276")
+            if dev is not None:
+                self.radio = _try(lambda: _sx1276(board, dev, clock))
+        self.fdir = Fdir(self)
+        self._hk = {sid: [s[1], s[2], 0] for sid, s in HK_SETS.items()}  # [period, enabled, countdown]
+        self._beacon_s = 0
+        self._time_rate_exp = None
+        self._hk_cycles = 0
+        self._register_commands()
+
+        self.executive = Executive(tick_ms, cpu_us, self.events.report, watchdog.feed if watchdog else None)
+        periods = dict(RATE_GROUPS)
+        self.executive.add("fast", periods["fast"], "link_rx", self._task_link_rx)
+        self.executive.add("fast", periods["fast"], "thrusters", self._task_thrusters)
+        self.executive.add("fast", periods["fast"], "link_tx", self._task_link_tx)
+        for name, fn in (
+            ("sensors", self._task_sensors),
+            ("adcs", self._task_adcs),
+            ("power", self._task_power),
+            ("thermal", self._task_thermal),
+            ("fdir", self._task_fdir),
+            ("modes", self._task_modes),
+            ("schedule", self._task_schedule),
+            ("payload", self._task_payload),
+            ("housekeeping", self._task_hk),
+        ):
+            self.executive.add("control", periods["control"], name, fn)
+        self.executive.add("slow", periods["slow"], "radio", self._task_radio)
+        self.executive.add("slow", periods["slow"], "downlink_files", self._task_files)
+        self.executive.add("slow", periods["slow"], "memory", self._task_memory)
+
+        self.audit.append(self.obt(), KIND_BOOT, "boot %d cause %d" % (self.boot.count, reset_cause))
+        self.events.report("BOOT", self.boot.count & 0xFFFF, reset_cause)
+        if self.audit.repaired:
+            self.events.report("STORAGE_REPAIRED", 1, min(self.audit.repaired, 65535))
+
+    # --- construction helpers ------------------------------------------------------------------
+    def _make_drivers(self, board, d):
+        from hal.drivers.ina219 import INA219
+        from hal.drivers.lis3mdl import LIS3MDL
+        from hal.drivers.lsm6dsox import LSM6DSOX
+        from hal.drivers.sun_sensor import CoarseSunSensor
+        from hal.drivers.tmp117 import TMP117
+
+        kinds = {"lis3mdl": LIS3MDL, "lsm6dsox": LSM6DSOX, "ina219": INA219, "tmp117": TMP117}
+        found = {}
+        for bus_id, bus in d["i2c"].items():
+            for chip, addr in bus["devices"].items():
+                if chip in kinds:
+                    found[chip] = _try(lambda c=chip, b=bus_id, a=addr: kinds[c](board.i2c(b), a))
+        s = self.sensors
+        s.mag_drv = found.get("lis3mdl")
+        s.gyro_drv = found.get("lsm6dsox")
+        s.power_drv = found.get("ina219")
+        s.thermo_drv = found.get("tmp117")
+        adc_pins = d.get("sun_adc", ())
+        if len(adc_pins) == 6 and None not in adc_pins:
+            self.sensors.sun_drv = _try(lambda: CoarseSunSensor([board.adc(p) for p in adc_pins]))
+
+    @staticmethod
+    def _make_coils(board, d):
+        from hal.drivers.magnetorquer import Magnetorquer, MagnetorquerSet
+
+        return MagnetorquerSet(
+            [
+                Magnetorquer(board.pwm(m["pwm"]), board.pin(m["dir"]), d["max_dipole"])
+                for m in d["magnetorquers"]
+            ]
+        )
+
+    def _make_valves(self, board, d, clock):
+        from hal.drivers.thruster import ThrusterValve
+
+        valves = []
+        for i, t in enumerate(d.get("thrusters", ())):
+            valves.append(
+                ThrusterValve(
+                    board.pin(t["arm"]),
+                    board.pin(t["fire"]),
+                    clock,
+                    max_on_ms=500,
+                    auto_disarm_ms=120000,
+                    budget_ms=60000,
+                    name="thruster%d" % i,
+                )
+            )
+        return valves
+
+    # --- time -----------------------------------------------------------------------------------
+    def uptime(self):
+        return self._uptime_ms / 1000.0
+
+    def obt(self):
+        if self.rtc_s is not None:
+            return self.rtc_s() + self.time_offset
+        return self.uptime() + self.time_offset
+
+    # --- telemetry out --------------------------------------------------------------------------
+    def _emit(self, service, subtype, data):
+        if len(self.tm_queue) >= TM_QUEUE_MAX:
+            self.tm_queue.pop(0)  # oldest first: fresh state beats stale state
+            self.tm_dropped += 1
+        pkt = PusTm(
+            service,
+            subtype,
+            data,
+            self.apid,
+            self.tm_seq,
+            self.msg_counter,
+            timestamp=CucTime.from_seconds(max(0.0, self.obt())).pack(),
+        ).pack()
+        self.tm_seq = (self.tm_seq + 1) & 0x3FFF
+        self.msg_counter = (self.msg_counter + 1) & 0xFFFF
+        self.tm_queue.append(pkt)
+
+    def tm_value(self, name):
+        s = self.sensors
+        if name == "obt_s":
+            return int(self.obt())
+        if name == "mode":
+            return self.modes.mode
+        if name == "batt_v":
+            return s.batt_v if s.batt_v is not None else 0.0
+        if name == "soc":
+            return self.power.soc if self.power.soc is not None else 0.0
+        if name == "solar_w":
+            return self._solar_w()
+        if name == "sunlit":
+            return 1 if s.sun is not None else 0
+        if name == "temp_c":
+            return s.structure_c if s.structure_c is not None else float("nan")
+        if name == "payload_c":
+            return s.payload_c if s.payload_c is not None else float("nan")
+        if name == "heater":
+            return 1 if self.heater.on else 0
+        if name == "rate_dps":
+            return self.rate_rad_s * 57.29578 if self.rate_rad_s is not None else float("nan")
+        if name == "rate_src":
+            return self.rate_src
+        if name == "sun_angle":
+            e = self.sun_pointing.error_deg
+            return e if e is not None else float("nan")
+        if name == "boot_count":
+            return self.boot.count & 0xFFFF
+        if name == "reset_cause":
+            return self.boot.cause
+        if name == "uptime_s":
+            return int(self.uptime())
+        if name == "cmd_ok":
+            return self.dispatcher.ok & 0xFFFF
+        if name == "cmd_fail":
+            return self.dispatcher.failed & 0xFFFF
+        if name == "tc_rejected":
+            return self.comms.rejected & 0xFFFF
+        if name == "auth_rejects":
+            return self.comms.auth_rejects & 0xFFFF
+        if name == "task_errors":
+            return self.executive.errors() & 0xFFFF
+        if name == "overruns":
+            return self.executive.overruns() & 0xFFFF
+        if name == "fdir_trips":
+            return self.fdir.trips & 0xFFFF
+        if name == "isolated":
+            return s.health.isolated
+        if name == "loads_shed":
+            return self.shedder.cutoff or 0
+        if name == "audit_seq":
+            return self.audit.seq
+        if name == "audit_head":
+            return self.audit.head_u32()
+        if name == "sched_len":
+            return len(self.schedule.entries)
+        if name == "heap_free":
+            return self.heap_free
+        if name == "payload_files":
+            return len(self.payload.queue)
+        raise KeyError(name)
+
+    def _solar_w(self):
+        # charge power = battery power + load power; the INA219 sits on the battery (discharge > 0)
+        s = self.sensors
+        if s.batt_v is None or s.batt_a is None:
+            return 0.0
+        return max(0.0, -s.batt_v * s.batt_a)
+
+    def hk_report(self, sid):
+        _name, _period, _on, names = HK_SETS[sid]
+        out = bytearray((sid,))
+        for n in names:
+            out += struct.pack(">" + TM_TYPES.get(n, "f"), self.tm_value(n))
+        self._emit(3, 25, bytes(out))
+
+    # --- audit ----------------------------------------------------------------------------------
+    def _audit_command(self, text):
+        self.audit.append(self.obt(), KIND_COMMAND, text)
+
+    def audit_fdir(self, text):
+        self.audit.append(self.obt(), KIND_FDIR, text)
+
+    # --- modes ----------------------------------------------------------------------------------
+    def _mode_changed(self, old, new, reason):
+        self.events.report("MODE_CHANGE", old, new, reason)
+        self.audit.append(
+            self.obt(), KIND_MODE, "%s -> %s reason %d" % (MODE_NAMES[old], MODE_NAMES[new], reason)
+        )
+        if new == modes.SAFE:
+            self.coils.off()
+            self.payload.stop()
+            self.propulsion.safe()
+        if new == modes.DETUMBLE:
+            self.bdot.reset()
+
+    def set_mode(self, new, reason):
+        return self.modes.set(new, reason)
+
+    def reset_radio(self):
+        if self.radio is not None:
+            try:
+                self.radio.recover()
+            except OSError:
+                pass  # still dead: the next silence stage takes the spacecraft to SAFE
+
+    # --- tasks ----------------------------------------------------------------------------------
+    def _task_link_rx(self):
+        self.comms.poll(self.uptime())
+
+    def _task_thrusters(self):
+        self.thruster_anomalies.extend(self.propulsion.poll())
+
+    def _task_link_tx(self):
+        if self.tm_queue:
+            queue, self.tm_queue = self.tm_queue, []
+            self.comms.send(queue)
+        elif self.comms.frames_ok != getattr(self, "_frames_seen", 0):
+            self.comms.send([])  # an idle frame: the CLCW answers a control frame promptly
+        self._frames_seen = self.comms.frames_ok
+
+    def _task_sensors(self):
+        self.sensors.read()
+
+    def _task_adcs(self):
+        s = self.sensors
+        mode = self.modes.mode
+        dipole = (0.0, 0.0, 0.0)
+        if s.b is not None:
+            # B-dot runs in every mode as the rate estimator; it drives the coils only in DETUMBLE
+            m = self.bdot.update(s.b, 1.0)
+            if mode == modes.DETUMBLE:
+                dipole = m
+            elif mode == modes.NOMINAL and s.omega is not None:
+                dipole = self.sun_pointing.update(s.b, s.omega, s.sun)
+        self.rate_rad_s, self.rate_src = s.rate(self.bdot.rate_estimate)
+        # detumbled: the best rate available (gyro, else the field-rotation estimate) stays low
+        if self.rate_rad_s is not None and self.rate_rad_s < self.bdot.done_rate:
+            self._calm += 1
+        else:
+            self._calm = 0
+        if (
+            mode in (modes.DETUMBLE, modes.NOMINAL)
+            and self.sensors.health.usable(MAG)
+            and self._load_on("adcs")
+        ):
+            self.coils.set_dipole(dipole)
+        else:
+            self.coils.off()
+        if mode == modes.DETUMBLE and self.detumbled() and not getattr(self, "_detumble_reported", False):
+            self._detumble_reported = True
+            self.events.report("DETUMBLED", min(int((self.rate_rad_s or 0) * 5729.578), 65535))
+        if mode != modes.DETUMBLE:
+            self._detumble_reported = False
+
+    def detumbled(self):
+        return self._calm >= self.bdot.hold
+
+    def _load_on(self, name):
+        return name not in self.loads or self.loads[name].value()
+
+    def _task_power(self):
+        soc = self.power.update(self.sensors.batt_v, self.sensors.batt_a)
+        if soc is None:
+            return
+        safe = self.params["fdir.soc_safe"]
+        self.shedder.levels = ((safe, 2), (safe - 0.10, 1))  # FDIR SAFE and the first shed level coincide
+        before = self.shedder.cutoff
+        states = self.shedder.update(soc)
+        after = self.shedder.cutoff
+        if after != before:
+            if after is not None and (before is None or after < before):
+                self.events.report("LOAD_SHED", after)
+                self.audit_fdir("load shed from priority %d at soc %.3f" % (after, soc))
+            else:
+                self.events.report("LOAD_RESTORED", after or 0)
+        mode = self.modes.mode
+        for name, pin in self.loads.items():
+            on = states.get(name, True)
+            if name == "payload":
+                on = on and self.payload.active is not None and mode == modes.NOMINAL
+            elif name == "adcs":
+                on = on and mode in (modes.DETUMBLE, modes.NOMINAL)
+            elif name == "heater":
+                on = on and self.heater.on
+            pin.value(1 if on else 0)
+
+    def _task_thermal(self):
+        sp = self.payload.setpoint()
+        if sp is not None:
+            self.heater.on_below, self.heater.off_above = sp - 1.0, sp + 1.0
+        else:
+            self.heater.on_below = self.params["thermal.heater_on_c"]
+            self.heater.off_above = self.params["thermal.heater_off_c"]
+        self.heater.update(self.sensors.payload_c, 1.0)
+
+    def _task_fdir(self):
+        self.fdir.evaluate(self.uptime())
+        inhibit = self.fdir.prop_inhibited or self.modes.mode in (modes.BOOT, modes.SAFE)
+        if inhibit != self.propulsion.inhibited:
+            self.propulsion.inhibit(inhibit)
+
+    def _task_modes(self):
+        m = self.modes
+        p = self.params
+        if m.mode == modes.BOOT:
+            self.set_mode(modes.SAFE, modes.REASON_AUTO)
+        elif m.mode == modes.SAFE:
+            soc = self.power.soc
+            if (
+                p["fdir.auto_recover"] >= 0.5
+                and soc is not None
+                and soc > p["fdir.soc_recover"]
+                and m.time_in_mode() >= p["safe.dwell_s"]
+                and self.fdir.silence_stage < 2
+            ):
+                self.set_mode(modes.DETUMBLE, modes.REASON_AUTO)
+        elif m.mode == modes.DETUMBLE:
+            if self.detumbled():
+                self.set_mode(modes.NOMINAL, modes.REASON_AUTO)
+
+    def _task_schedule(self):
+        for tc in self.schedule.due(int(self.obt())):
+            req = struct.unpack(">HH", tc[:4])
+            self.events.report("SCHEDULED_RELEASE", req[0] & 0x7FF, req[1] & 0x3FFF)
+            self.dispatcher.handle(tc, source="schedule")
+
+    def _task_payload(self):
+        if self.payload.active is None:
+            return
+        if self.modes.mode != modes.NOMINAL:
+            self.payload.stop()
+            return
+        s = self.sensors
+        b = s.b or (0.0, 0.0, 0.0)
+        pc = s.payload_c if s.payload_c is not None else float("nan")
+        self.payload.sample(self.obt(), (pc, b[0] * 1e6, b[1] * 1e6, b[2] * 1e6))
+
+    def _task_hk(self):
+        self._hk_cycles += 1
+        for sid, st in self._hk.items():
+            if not st[1]:
+                continue
+            st[2] -= 1
+            if st[2] <= 0:
+                st[2] = st[0]
+                self.hk_report(sid)
+        if self._time_rate_exp is not None and self._hk_cycles % (1 << self._time_rate_exp) == 0:
+            self._emit(9, 2, CucTime.from_seconds(max(0.0, self.obt())).pack())
+
+    def _task_radio(self):
+        if self.radio is None:
+            return
+        if not self.radio.busy():
+            self.radio.health_check()
+        # beacon when nobody has talked to us for a while: the core HK values over LoRa
+        last = self.comms.last_tc_s
+        now = self.uptime()
+        quiet = last is None or now - last > 600
+        if quiet and now - self._beacon_s >= self.params["comms.beacon_s"] and not self.radio.busy():
+            self._beacon_s = now
+            self.radio.start_send(self.beacon())
+
+    def beacon(self):
+        return b"CS" + struct.pack(
+            ">BIBHf",
+            self.comms.scid & 0xFF,
+            int(self.obt()) & 0xFFFFFFFF,
+            self.modes.mode,
+            self.boot.count & 0xFFFF,
+            self.power.soc or 0.0,
+        )
+
+    def _task_files(self):
+        part = self.payload.next_part()
+        if part is not None:
+            self._emit(13, part[0], part[1])
+
+    def _task_memory(self):
+        gc.collect()
+        try:
+            self.heap_free = gc.mem_free()
+        except AttributeError:  # CPython has no heap limit to report
+            self.heap_free = 0
+
+    # --- the tick -------------------------------------------------------------------------------
+    def step(self):
+        now = self.clock.ticks_ms()
+        self._uptime_ms += ticks_diff(now, self._last_ms)
+        self._last_ms = now
+        self.executive.step()
+
+    def run(self, ticks=None):
+        self.executive.run(self.clock, ticks)
+
+    # --- commands -------------------------------------------------------------------------------
+    def _register_commands(self):
+        d = self.dispatcher
+        d.register("ping", lambda v: self._emit(17, 2, b""))
+        d.register("hk_enable", lambda v: self._hk_set(v[0], 1), self._check_sid)
+        d.register("hk_disable", lambda v: self._hk_set(v[0], 0), self._check_sid)
+        d.register("hk_oneshot", lambda v: self.hk_report(v[0]), self._check_sid)
+        d.register("hk_interval", self._hk_interval, self._check_sid)
+        d.register("event_enable", lambda v: self.events.set_enabled(v[0], True), self._check_event)
+        d.register("event_disable", lambda v: self.events.set_enabled(v[0], False), self._check_event)
+        d.register("mode_set", self._mode_set, self._check_mode_set)
+        d.register("mode_override", lambda v: self.set_mode(v[0], modes.REASON_COMMAND))
+        d.register("radio_reset", self._radio_reset)
+        d.register("fdir_reset", lambda v: self.fdir.reset())
+        d.register("thruster_arm", self._arm, self._check_prop)
+        d.register("thruster_arm_confirm", lambda v: self.propulsion.confirm_arm(v[0]), self._check_prop)
+        d.register("thruster_fire", lambda v: self.propulsion.fire(v[0], v[1]), self._check_fire)
+        d.register("thruster_disarm", lambda v: self.propulsion.safe())
+        d.register("payload_start", self._payload_start, self._check_payload)
+        d.register("payload_stop", self._payload_stop)
+        d.register("rekey", self._rekey)
+        d.register("time_report", self._time_report)
+        d.register("time_set", self._time_set)
+        d.register("schedule_enable", lambda v: self.schedule.set_enabled(True))
+        d.register("schedule_disable", lambda v: self.schedule.set_enabled(False))
+        d.register("schedule_reset", lambda v: self.schedule.reset())
+        d.register("schedule_insert", lambda v: self.schedule.insert(v[0], v[1].pack(), int(self.obt())))
+        d.register("schedule_delete", lambda v: self.schedule.delete(v[0], v[1]))
+        d.register("schedule_list", lambda v: self._emit(11, 13, self.schedule.summary()))
+        d.register("param_get", self._param_get)
+        d.register("param_set", self._param_set)
+
+    def _check_sid(self, v):
+        if v[0] not in HK_SETS:
+            raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0])
+
+    def _hk_set(self, sid, on):
+        st = self._hk[sid]
+        st[1] = on
+        st[2] = 1  # report at the next cycle
+
+    def _hk_interval(self, v):
+        self._hk[v[0]][0] = v[1]
+        self._hk[v[0]][2] = min(self._hk[v[0]][2], v[1])
+
+    def _check_event(self, v):
+        if v[0] not in [e[0] for e in EVENTS.values()]:
+            raise CommandError(FAIL["UNKNOWN_ID"], "no event %d" % v[0])
+
+    def _check_mode_set(self, v):
+        if not self.modes.allowed(v[0]):
+            raise CommandError(
+                FAIL["WRONG_MODE"], "%s -> %s not allowed" % (MODE_NAMES[self.modes.mode], MODE_NAMES[v[0]])
+            )
+        if v[0] == modes.NOMINAL and self.modes.mode != modes.NOMINAL and not self.detumbled():
+            raise CommandError(FAIL["INTERLOCK"], "still tumbling: NOMINAL needs a completed detumble")
+
+    def _mode_set(self, v):
+        self.set_mode(v[0], modes.REASON_COMMAND)
+
+    def _radio_reset(self, v):
+        if self.radio is None:
+            raise CommandError(FAIL["EXEC_FAILED"], "no radio on this board")
+        try:
+            self.radio.recover()
+        except OSError as exc:
+            raise CommandError(FAIL["EXEC_FAILED"], "radio: %s" % exc) from None
+
+    def _check_prop(self, v):
+        if self.modes.mode not in (modes.NOMINAL, modes.DETUMBLE):
+            raise CommandError(FAIL["WRONG_MODE"], "propulsion only in DETUMBLE or NOMINAL")
+        if self.fdir.prop_inhibited:
+            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited by FDIR")
+
+    def _arm(self, v):
+        token = self.propulsion.request_arm()
+        self.events.report("ARM_PENDING", token)
+
+    def _check_fire(self, v):
+        self._check_prop(v)
+        self.propulsion.check_fire(v[0], v[1], int(self.params["prop.max_pulse_ms"]))
+
+    def _check_payload(self, v):
+        if self.modes.mode != modes.NOMINAL:
+            raise CommandError(FAIL["WRONG_MODE"], "payload runs in NOMINAL only")
+        if v[0] not in EXPERIMENTS:
+            raise CommandError(FAIL["UNKNOWN_ID"], "no experiment %d" % v[0])
+        if self.payload.active is not None:
+            raise CommandError(FAIL["INTERLOCK"], "experiment %d already running" % self.payload.active[0])
+
+    def _payload_start(self, v):
+        self.payload.start(v[0], v[1], v[2], self.obt())
+
+    def _payload_stop(self, v):
+        if not self.payload.stop():
+            raise CommandError(FAIL["EXEC_FAILED"], "no experiment running")
+
+    def _rekey(self, v):
+        if self.comms.security is None:
+            raise CommandError(FAIL["EXEC_FAILED"], "link not secured: nothing to rekey")
+        if not self.comms.rekey(v[0], v[1]):
+            raise CommandError(FAIL["UNKNOWN_ID"], "no security association %d" % v[0])
+
+    def _time_report(self, v):
+        self._time_rate_exp = v[0]
+        self._emit(9, 2, CucTime.from_seconds(max(0.0, self.obt())).pack())
+
+    def _time_set(self, v):
+        self.time_offset += v[0] - self.obt()
+
+    def _param_get(self, v):
+        try:
+            value = self.params.get(v[0])
+        except ParamError as exc:
+            raise CommandError(exc.code, str(exc)) from None
+        self._emit(20, 2, struct.pack(">BHf", 1, v[0], value))
+
+    def _param_set(self, v):
+        try:
+            value = self.params.set(v[0], v[1])
+        except ParamError as exc:
+            raise CommandError(exc.code, str(exc)) from None
+        self._apply_params()
+        self.events.report("PARAM_CHANGED", v[0], value)
+        self._emit(20, 2, struct.pack(">BHf", 1, v[0], value))
+
+    def _apply_params(self):
+        p = self.params
+        self.bdot.gain = p["adcs.bdot_gain"]
+        self.bdot.done_rate = p["adcs.done_rate_dps"] / 57.29578
+        self.sun_pointing.kp = p["adcs.sun_gain"]
+
+
+def _sx1276(board, dev, clock):
+    from hal.drivers.sx1276 import SX1276
+
+    return SX1276(board.spi(0), board.pin(dev["cs"]), board.pin(dev["reset"]), clock, board.pin(dev["dio0"]))

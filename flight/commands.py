@@ -1,0 +1,186 @@
+"""Telecommand intake: decode arguments from the dictionary, route, verify (PUS-1).
+
+    d = Dispatcher(emit, mode=lambda: app.mode, audit=audit.append)
+    d.register("ping", execute=lambda v: emit(17, 2, b""))
+    d.handle(tc_bytes)        # emits 1.1/1.2, 1.3/1.4, 1.7/1.8 with failure codes
+
+Stages (ECSS-E-ST-70-41C service 1): acceptance checks the packet, the service/subtype/
+function and every argument (length, range); start runs the command's preconditions (mode,
+interlocks); completion runs it. Successful stages are reported when the TC's acknowledgement
+flags ask for them; failures always are, with the request id, a failure code from
+dictionary.FAILURES and a short reason (never key material).
+"""
+
+import struct
+
+from flight.dictionary import COMMANDS, FAIL
+from protocols import errors
+from protocols.pus import PusTc
+
+_FMT = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
+_SIZE = {"u8": 1, "u16": 2, "u32": 4, "i16": 2, "i32": 4, "f32": 4, "enum": 1}
+ACK_ACCEPT = 1
+ACK_START = 2
+ACK_COMPLETE = 8
+
+
+class CommandError(Exception):
+    """A command refused or failed: `code` from dictionary.FAILURES, message for the operator."""
+
+    def __init__(self, code, message=""):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+
+
+def decode_args(name, spec, data):
+    """Argument values (in dictionary order) from application data, or CommandError."""
+    values = []
+    i = 0
+    n = len(data)
+    for aname, kind, lo, hi, _unit in spec:
+        if kind == "tc":
+            if i >= n:
+                raise CommandError(FAIL["BAD_LENGTH"], "%s: %s missing" % (name, aname))
+            try:
+                values.append(PusTc.unpack(bytes(data[i:])))
+            except errors.ProtocolError as exc:
+                raise CommandError(FAIL["ARG_RANGE"], "%s: %s: %s" % (name, aname, exc)) from None
+            i = n
+            continue
+        if kind.startswith("bytes"):
+            size = int(kind[5:])
+        else:
+            size = _SIZE[kind]
+        if i + size > n:
+            raise CommandError(
+                FAIL["BAD_LENGTH"], "%s: %d bytes, %s needs %d more" % (name, n, aname, i + size - n)
+            )
+        if kind.startswith("bytes"):
+            values.append(bytes(data[i : i + size]))
+        else:
+            v = struct.unpack_from(_FMT[kind], data, i)[0]
+            if kind == "enum":
+                if v not in hi.values():
+                    raise CommandError(
+                        FAIL["ARG_RANGE"], "%s: %s=%d not one of %s" % (name, aname, v, sorted(hi.values()))
+                    )
+            elif v != v or not lo <= v <= hi:
+                raise CommandError(FAIL["ARG_RANGE"], "%s: %s=%r outside %r..%r" % (name, aname, v, lo, hi))
+            values.append(v)
+        i += size
+    if i != n:
+        raise CommandError(FAIL["BAD_LENGTH"], "%s: %d bytes, expected %d" % (name, n, i))
+    return values
+
+
+def _routes():
+    routes = {}
+    for name, (svc, sub, fid, args, _haz, _desc) in COMMANDS.items():
+        routes[(svc, sub, fid)] = (name, args)
+    return routes
+
+
+class Dispatcher:
+    def __init__(self, emit, audit=None, now=None):
+        self.emit = emit  # emit(service, subtype, data) queues a TM packet
+        self.audit = audit  # audit(text) records every command that reached execution
+        self.now = now
+        self.routes = _routes()
+        self.handlers = {}  # name: (check, execute)
+        self.ok = 0
+        self.failed = 0
+        self.by_code = {}
+
+    def register(self, name, execute, check=None):
+        if name not in COMMANDS:
+            raise KeyError("no command %r in the dictionary" % name)
+        self.handlers[name] = (check, execute)
+
+    def _report(self, subtype, req, code=None, message=""):
+        data = req
+        if code is not None:
+            data = req + struct.pack(">H", code) + message.encode()[:48]
+            self.failed += 1
+            self.by_code[code] = self.by_code.get(code, 0) + 1
+        self.emit(1, subtype, data)
+
+    def handle(self, raw, source="link"):
+        """Verify and run one telecommand packet; returns True when it completed."""
+        try:
+            tc = PusTc.unpack(raw)
+        except errors.ProtocolError as exc:
+            # a packet we cannot trust: report against its header when there is one
+            if len(raw) >= 4:
+                req = bytes(raw[0:4])
+                self._report(2, req, FAIL["BAD_PACKET"], str(exc))
+            else:
+                self.failed += 1
+            return False
+        return self.execute(tc, source)
+
+    def execute(self, tc, source="link"):
+        pid, psc = tc.request_id()
+        req = struct.pack(">HH", pid, psc)
+        ack = tc.ack_flags
+        fid = None
+        data = tc.app_data
+        route = self.routes.get((tc.service, tc.subtype, None))
+        if route is None and len(data) >= 2:
+            fid = (data[0] << 8) | data[1]
+            route = self.routes.get((tc.service, tc.subtype, fid))
+            data = data[2:]
+        if route is None or route[0] not in self.handlers:
+            self._report(
+                2, req, FAIL["UNKNOWN_SERVICE"], "no TC(%d,%d) fid %s" % (tc.service, tc.subtype, fid)
+            )
+            return False
+        name, spec = route
+        try:
+            values = decode_args(name, spec, data)
+        except CommandError as exc:
+            self._report(2, req, exc.code, exc.message)
+            return False
+        if ack & ACK_ACCEPT:
+            self._report(1, req)
+        check, execute = self.handlers[name]
+        try:
+            if check is not None:
+                check(values)
+        except CommandError as exc:
+            self._report(4, req, exc.code, exc.message)
+            self._audit("%s %s REFUSED %d %s" % (source, name, exc.code, exc.message))
+            return False
+        if ack & ACK_START:
+            self._report(3, req)
+        try:
+            execute(values)
+        except CommandError as exc:
+            self._report(8, req, exc.code, exc.message)
+            self._audit("%s %s FAILED %d %s" % (source, name, exc.code, exc.message))
+            return False
+        except Exception as exc:  # a handler bug: the command failed, the software runs on
+            self._report(8, req, FAIL["EXEC_FAILED"], "%s: %s" % (type(exc).__name__, exc))
+            self._audit("%s %s FAILED %s" % (source, name, type(exc).__name__))
+            return False
+        self.ok += 1
+        if ack & ACK_COMPLETE:
+            self._report(7, req)
+        self._audit("%s %s OK %s" % (source, name, _short(values)))
+        return True
+
+    def _audit(self, text):
+        if self.audit is not None:
+            self.audit(text)
+
+
+def _short(values):
+    out = []
+    for v in values:
+        if isinstance(v, (bytes, bytearray)):
+            out.append("<%d bytes>" % len(v))  # e.g. a wrapped key: never in the log
+        elif isinstance(v, PusTc):
+            out.append("TC(%d,%d)" % (v.service, v.subtype))
+        else:
+            out.append(repr(v))
+    return ",".join(out)

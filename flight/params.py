@@ -1,0 +1,73 @@
+"""PUS-20 onboard parameters: bounds-checked, persisted in a power-loss-safe slot store.
+
+Only the values are stored (id u16, value f32 each); definitions (name, default, bounds) come
+from the dictionary, so a new software version with new defaults still loads old storage.
+"""
+
+import struct
+
+from flight.dictionary import FAIL, PARAM_IDS, PARAMS
+from flight.storage import SlotStore
+
+
+class ParamError(Exception):
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+
+
+class ParamTable:
+    def __init__(self, fs, defs=PARAMS, name="params"):
+        self.defs = defs
+        self.store = SlotStore(fs, name)
+        self.values = {pid: float(d[1]) for pid, d in defs.items()}
+        self.loaded = 0
+        raw = self.store.load()
+        if raw:
+            for i in range(0, len(raw) - len(raw) % 6, 6):
+                pid, value = struct.unpack_from(">Hf", raw, i)
+                if pid in defs and defs[pid][2] <= value <= defs[pid][3]:
+                    self.values[pid] = value
+                    self.loaded += 1
+
+    def __getitem__(self, name):
+        return self.values[PARAM_IDS[name]]
+
+    def get(self, pid):
+        if pid not in self.values:
+            raise ParamError(FAIL["UNKNOWN_ID"], "no parameter %d" % pid)
+        return self.values[pid]
+
+    def check(self, pid, value):
+        if pid not in self.defs:
+            raise ParamError(FAIL["UNKNOWN_ID"], "no parameter %d" % pid)
+        name, _default, lo, hi = self.defs[pid][:4]
+        if value != value or not lo <= value <= hi:  # NaN fails too
+            raise ParamError(FAIL["ARG_RANGE"], "%s=%r outside %r..%r" % (name, value, lo, hi))
+        if name == "thermal.heater_off_c" and value <= self["thermal.heater_on_c"]:
+            raise ParamError(FAIL["ARG_RANGE"], "heater off point must be above the on point")
+        if name == "thermal.heater_on_c" and value >= self["thermal.heater_off_c"]:
+            raise ParamError(FAIL["ARG_RANGE"], "heater on point must be below the off point")
+        if name == "fdir.soc_recover" and value <= self["fdir.soc_safe"]:
+            raise ParamError(FAIL["ARG_RANGE"], "recovery charge must be above the SAFE threshold")
+        if name == "fdir.soc_safe" and value >= self["fdir.soc_recover"]:
+            raise ParamError(FAIL["ARG_RANGE"], "SAFE threshold must be below the recovery charge")
+
+    def set(self, pid, value):
+        """Check, apply and persist; the value read back is the f32 actually stored."""
+        self.check(pid, value)
+        value = struct.unpack(">f", struct.pack(">f", value))[0]
+        old = self.values[pid]
+        self.values[pid] = value
+        try:
+            self.store.save(self.pack())
+        except Exception:
+            self.values[pid] = old  # not persisted: not applied
+            raise
+        return value
+
+    def pack(self):
+        out = bytearray()
+        for pid in sorted(self.values):
+            out += struct.pack(">Hf", pid, self.values[pid])
+        return bytes(out)

@@ -1,0 +1,90 @@
+"""Propulsion: the thruster valves behind one shared ARM switch, with FDIR hooks.
+
+Arming is two commands: `thruster_arm` asks valve 0 (which carries the operator's two-step
+token check) for a token, reported in the ARM_PENDING event; `thruster_arm_confirm` quotes it.
+The other valves share the physical ARM switch, so they follow valve 0 into ARMED; when any
+valve falls back to SAFE (auto-disarm, inhibit), all do. An anomaly (a valve closed late, a
+refusal storm) disarms everything and inhibits propulsion until the inhibit is lifted.
+"""
+
+from flight.commands import CommandError
+from flight.dictionary import FAIL
+from hal.drivers.thruster import ARMED, FIRING, SAFE
+from hal.errors import ConfigError, InterlockError
+
+
+class Propulsion:
+    def __init__(self, valves, on_event=None):
+        self.valves = valves
+        self.on_event = on_event
+        self.inhibited = False
+        self._overruns = [v.overruns for v in valves]
+        self._pulses = [v.pulses for v in valves]
+        self.anomalies = 0
+
+    def _fail(self, exc):
+        code = FAIL["INTERLOCK"] if isinstance(exc, InterlockError) else FAIL["ARG_RANGE"]
+        raise CommandError(code, str(exc)) from None
+
+    def request_arm(self):
+        if not self.valves:
+            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board")
+        try:
+            return self.valves[0].request_arm()
+        except InterlockError as exc:
+            self._fail(exc)
+
+    def confirm_arm(self, token):
+        try:
+            self.valves[0].confirm_arm(token)
+            for v in self.valves[1:]:
+                v.confirm_arm(v.request_arm())  # same physical switch, already closed by valve 0
+        except InterlockError as exc:
+            self.safe()
+            self._fail(exc)
+
+    def check_fire(self, index, duration_ms, max_pulse_ms):
+        if index >= len(self.valves):
+            raise CommandError(FAIL["ARG_RANGE"], "no thruster %d" % index)
+        if duration_ms > max_pulse_ms:
+            raise CommandError(FAIL["ARG_RANGE"], "pulse %d ms > max %d ms" % (duration_ms, max_pulse_ms))
+        v = self.valves[index]
+        if self.inhibited or v.inhibited:
+            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited")
+        if v.state != ARMED:
+            raise CommandError(FAIL["INTERLOCK"], "thruster %d not armed" % index)
+
+    def fire(self, index, duration_ms):
+        try:
+            self.valves[index].fire(duration_ms)
+        except (InterlockError, ConfigError) as exc:
+            self._fail(exc)
+
+    def safe(self):
+        for v in self.valves:
+            v.safe()
+
+    def inhibit(self, on=True):
+        self.inhibited = bool(on)
+        for v in self.valves:
+            v.inhibit(on)
+
+    def poll(self):
+        """Fast rate group: close valves on time, keep the shared ARM switch consistent,
+        and return [(thruster, kind)] anomalies (kind 1: valve closed late)."""
+        anomalies = []
+        states = [v.poll() for v in self.valves]
+        if SAFE in states and any(s in (ARMED, FIRING) for s in states):
+            self.safe()  # one valve dropped the shared ARM switch: every valve is unpowered now
+        for i, v in enumerate(self.valves):
+            if v.overruns != self._overruns[i]:
+                self._overruns[i] = v.overruns
+                anomalies.append((i, 1))
+            if v.pulses != self._pulses[i]:
+                self._pulses[i] = v.pulses
+                if self.on_event is not None:
+                    self.on_event("THRUSTER_FIRED", i, min(v.total_on_ms, 65535))
+        return anomalies
+
+    def armed(self):
+        return any(v.state in (ARMED, FIRING) for v in self.valves)

@@ -1,0 +1,126 @@
+"""Sensor readout with health tracking, isolation and fallback sources.
+
+Each sensor is read once per control cycle. A read that raises (bus NACK, timeout) or returns
+an implausible value counts a fault; `limit` consecutive faults isolate the sensor (FDIR
+reports it) and its consumers switch to the fallback:
+- gyro isolated -> body rate from the magnetometer (B-dot's field-rotation estimate);
+- magnetometer isolated -> no magnetic control (coils off), rate from the gyro;
+- payload thermometer (TMP117) isolated -> the magnetometer's die temperature.
+An isolated sensor stays out until `fdir_reset` (a command) returns it to service.
+"""
+
+import math
+
+MAG = 1
+GYRO = 2
+TEMP = 4
+NAMES = {MAG: "magnetometer", GYRO: "gyro", TEMP: "thermometer"}
+
+_MAX_FIELD_T = 1e-3  # 10 gauss: no orbit field comes close; a stuck-at-FF register does
+_MAX_RATE = 10.0  # rad/s
+_TEMP_RANGE = (-60.0, 125.0)
+
+
+class SensorHealth:
+    def __init__(self, limit=5):
+        self.limit = limit
+        self.consecutive = {MAG: 0, GYRO: 0, TEMP: 0}
+        self.faults = {MAG: 0, GYRO: 0, TEMP: 0}
+        self.isolated = 0  # bit mask
+        self.newly_isolated = []  # sensors isolated since FDIR last looked
+
+    def ok(self, sensor):
+        self.consecutive[sensor] = 0
+
+    def fault(self, sensor):
+        self.faults[sensor] += 1
+        self.consecutive[sensor] += 1
+        if self.consecutive[sensor] >= self.limit and not self.isolated & sensor:
+            self.isolated |= sensor
+            self.newly_isolated.append(sensor)
+
+    def usable(self, sensor):
+        return not self.isolated & sensor
+
+    def reset(self):
+        self.isolated = 0
+        for k in self.consecutive:
+            self.consecutive[k] = 0
+
+
+class Sensors:
+    """Latest readings (None when unavailable) from the board's drivers."""
+
+    def __init__(self, mag=None, gyro=None, thermo=None, power=None, sun=None, limit=5):
+        self.mag_drv = mag
+        self.gyro_drv = gyro
+        self.thermo_drv = thermo
+        self.power_drv = power
+        self.sun_drv = sun
+        self.health = SensorHealth(limit)
+        self.b = None  # tesla, body frame
+        self.omega = None  # rad/s from the gyro
+        self.payload_c = None
+        self.structure_c = None
+        self.batt_v = None
+        self.batt_a = None
+        self.sun = None  # unit vector or None (eclipse or no sensor)
+        self.power_faults = 0
+
+    def _read(self, sensor, drv, fn, plausible):
+        if drv is None or not self.health.usable(sensor):
+            return None
+        try:
+            v = fn()
+        except (OSError, ValueError, OverflowError):
+            v = None
+        if v is None or not plausible(v):
+            self.health.fault(sensor)
+            return None
+        self.health.ok(sensor)
+        return v
+
+    def read(self):
+        self.b = self._read(
+            MAG,
+            self.mag_drv,
+            lambda: self.mag_drv.magnetic(),
+            lambda b: max(abs(x) for x in b) < _MAX_FIELD_T,
+        )
+        self.omega = self._read(
+            GYRO, self.gyro_drv, lambda: self.gyro_drv.gyro(), lambda w: max(abs(x) for x in w) < _MAX_RATE
+        )
+        lo, hi = _TEMP_RANGE
+        self.payload_c = self._read(TEMP, self.thermo_drv, self._thermo, lambda t: lo < t < hi)
+        self.structure_c = None
+        if self.mag_drv is not None and self.health.usable(MAG):
+            try:
+                self.structure_c = self.mag_drv.temperature()
+            except OSError:
+                pass
+        if self.payload_c is None and self.structure_c is not None:
+            self.payload_c = self.structure_c  # degraded: the magnetometer die sits on the same tray
+        self.batt_v = self.batt_a = None
+        if self.power_drv is not None:
+            try:
+                self.batt_v = self.power_drv.bus_voltage()
+                self.batt_a = self.power_drv.current()
+            except (OSError, OverflowError):
+                self.power_faults += 1
+        self.sun = None
+        if self.sun_drv is not None:
+            try:
+                self.sun = self.sun_drv.sun_vector()
+            except OSError:
+                pass
+
+    def _thermo(self):
+        self.thermo_drv.data_ready()  # reading the status starts the next conversion's flag
+        return self.thermo_drv.temperature()
+
+    def rate(self, mag_estimate):
+        """(|omega| rad/s or None, source 0 gyro / 1 magnetometer)."""
+        if self.omega is not None:
+            w = self.omega
+            return math.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]), 0
+        return mag_estimate, 1

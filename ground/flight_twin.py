@@ -1,0 +1,104 @@
+"""The twin: the real flight application (flight.app) on simulated hardware, faster than real time.
+
+    twin = FlightTwin(flash_dir)           # hal.sim world + FlightApp with its files in flash_dir
+    twin.run_ms(1000)                      # ten 100 ms ticks: flight code, then physics
+    twin.link.ground_write(cltu_bytes)     # uplink; twin.link.ground_read() -> CADU bytes
+
+A watchdog bite (the executive stopped feeding it) or `power_cycle()` resets the board: the
+flight application is built again from its persisted files, exactly as after a reset on
+hardware, while the environment (orbit, attitude, battery) flies on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from flight.app import FlightApp
+from flight.boot import BROWN_OUT, POWER_ON, WATCHDOG
+from flight.storage import HostFs
+from hal.sim.attitude import RigidBody
+from hal.sim.environment import Environment
+from hal.sim.orbit import CircularOrbit
+from hal.sim.world import SimWorld
+
+SCID = 0x2A
+APID = 0x10
+
+
+def default_environment(tumble_dps: float = 8.0, soc: float = 0.8) -> Environment:
+    """500 km noon-midnight sun-synchronous orbit (eclipses every orbit), a tumbling 3U."""
+    rate = math.radians(tumble_dps) / math.sqrt(3.0)
+    orbit = CircularOrbit(altitude_km=500, inclination_deg=97.4, raan_deg=281.0)
+    env = Environment(orbit=orbit, body=RigidBody(inertia=(0.03, 0.03, 0.01), omega=(rate, rate, -rate)))
+    env.battery.soc = soc
+    return env
+
+
+class FlightTwin:
+    def __init__(
+        self,
+        flash_dir: str | Path,
+        env: Environment | None = None,
+        scid: int = SCID,
+        key: bytes | None = None,
+        tick_ms: int = 100,
+    ) -> None:
+        self.flash_dir = str(flash_dir)
+        self.world = SimWorld(env if env is not None else default_environment())
+        self.env = self.world.env
+        self.link = self.world.link
+        self.scid = scid
+        self.key = key
+        self.tick_ms = tick_ms
+        self.boots = 0
+        self.hang_ms = 0  # fault injection: the next tick takes this long (starves the watchdog)
+        self.app = self._boot(POWER_ON)
+
+    def _boot(self, cause: int) -> FlightApp:
+        self.boots += 1
+        return FlightApp(
+            self.world.board,
+            self.world.clock,
+            HostFs(self.flash_dir),
+            self.link,
+            scid=self.scid,
+            apid=APID,
+            key=self.key,
+            reset_cause=cause,
+            cpu_us=_cpu_us,
+            rtc_s=self.world.rtc_s,
+            tick_ms=self.tick_ms,
+            watchdog=self.world.watchdog,
+        )
+
+    @property
+    def t(self) -> float:
+        return self.env.t
+
+    def step(self) -> None:
+        """One executive tick of flight code, then the world advances by one tick."""
+        self.app.step()
+        if self.hang_ms:
+            # a task stuck in a loop: simulated time passes, the watchdog is not fed
+            self.world.advance(self.hang_ms)
+            self.hang_ms = 0
+        self.world.advance(self.tick_ms)
+        if self.world.watchdog.expired():
+            self.reset(WATCHDOG)
+
+    def run_ms(self, ms: int) -> None:
+        for _ in range(max(1, ms // self.tick_ms)):
+            self.step()
+
+    def reset(self, cause: int) -> None:
+        self.world.reset(cause)
+        self.app = self._boot(cause)
+
+    def power_cycle(self, brown_out: bool = False) -> None:
+        self.reset(BROWN_OUT if brown_out else POWER_ON)
+
+
+def _cpu_us() -> int:
+    return time.perf_counter_ns() // 1000

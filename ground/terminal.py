@@ -1,0 +1,119 @@
+"""An operator's terminal on one spacecraft, in-process: dictionary commands through COP-1 and
+CLTUs up, CADUs down into verification reports, housekeeping and events.
+
+    term = Terminal(scid=0x2A)
+    term.start(now_ms)                           # COP-1: Set V(R), wait for the CLCW
+    req = term.command("param_set", {"param_id": 11, "value": 120.0})
+    link.write(term.uplink(now_ms)); term.downlink(link.read(), now_ms)
+    term.verdict(req)                            # e.g. [1, 3, 7] or [1, 8] with term.failures[req]
+
+Transport-agnostic (bytes in, bytes out), so the same terminal drives the in-process twin, a
+pty, a TCP link or a lossy channel model.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from flight import events as flight_events
+from ground.dictionary import build_tc, decode_hk, failure_text
+from ground.downlink import Downlink
+from protocols import cltu, cop1, sdls
+from protocols.cuc import CucTime
+from protocols.pus import PusTc, PusTm
+
+
+class Terminal:
+    def __init__(
+        self,
+        scid: int = 0x2A,
+        apid: int = 0x10,
+        key: bytes | None = None,
+        interleave: int = 5,
+        role: str = "admin",
+        t1_ms: int = 4000,
+    ) -> None:
+        self.scid = scid
+        self.apid = apid
+        self.role = role
+        self.sa = sdls.SecurityAssociation(1, key, window=None) if key is not None else None
+        secure = None
+        if self.sa is not None:
+            sa = self.sa
+
+            def secure(seq: int, data: bytes) -> bytes:
+                return sdls.secure_frame(sa, scid, 0, seq, data)
+
+        self.fop = cop1.Fop1(scid, vcid=0, window=8, t1_ms=t1_ms, transmission_limit=20, secure=secure)
+        self.dl = Downlink(scid, interleave)
+        self.seq = 0
+        self.sent: dict[tuple[int, int], str] = {}  # request -> command name
+        self.reports: dict[tuple[int, int], list[int]] = {}
+        self.failures: dict[tuple[int, int], tuple[int, str]] = {}
+        self.hk: list[tuple[float, int, dict]] = []
+        self.events: list[tuple[float, str, dict]] = []
+        self.tm: list[PusTm] = []  # everything else (17,2 / 20,2 / 11,13 / 13,x / 9,2)
+
+    def start(self, now_ms: int) -> None:
+        self.fop.initialize(now_ms)
+
+    def build(self, name: str, values: dict | None = None, confirmed: bool = True) -> PusTc:
+        tc = build_tc(name, values or {}, self.apid, self.seq, self.role, confirmed)
+        self.seq = (self.seq + 1) & 0x3FFF
+        return tc
+
+    def send_tc(self, tc: PusTc, name: str = "") -> tuple[int, int]:
+        self.fop.send(tc.pack())
+        req = (tc.apid, tc.seq_count)
+        self.sent[req] = name or "TC(%d,%d)" % (tc.service, tc.subtype)
+        return req
+
+    def command(self, name: str, values: dict | None = None, confirmed: bool = True) -> tuple[int, int]:
+        return self.send_tc(self.build(name, values, confirmed), name)
+
+    def expect(self, tc: PusTc, name: str = "") -> tuple[int, int]:
+        """Track verification of a TC that reaches the spacecraft another way (time-tagged)."""
+        req = (tc.apid, tc.seq_count)
+        self.sent[req] = name or "TC(%d,%d)" % (tc.service, tc.subtype)
+        return req
+
+    def uplink(self, now_ms: int) -> bytes:
+        return b"".join(cltu.encode(f) for f in self.fop.poll(now_ms))
+
+    def downlink(self, data: bytes, now_ms: int) -> None:
+        for frame, tm in self.dl.feed(data):
+            if tm is None:
+                self.fop.on_clcw(frame.clcw(), now_ms)
+                continue
+            t = CucTime.unpack(tm.timestamp).seconds() if tm.timestamp else 0.0
+            if tm.service == 1 and len(tm.source_data) >= 4:
+                pid, psc = struct.unpack_from(">HH", tm.source_data)
+                req = (pid & 0x7FF, psc & 0x3FFF)
+                self.reports.setdefault(req, []).append(tm.subtype)
+                if tm.subtype % 2 == 0 and len(tm.source_data) >= 6:
+                    code = struct.unpack_from(">H", tm.source_data, 4)[0]
+                    self.failures[req] = (code, tm.source_data[6:].decode(errors="replace"))
+            elif (tm.service, tm.subtype) == (3, 25):
+                sid, values = decode_hk(tm.source_data)
+                self.hk.append((t, sid, values))
+            elif tm.service == 5:
+                name, aux = flight_events.decode(tm.source_data)
+                self.events.append((t, name, aux))
+            else:
+                self.tm.append(tm)
+
+    def verdict(self, req: tuple[int, int]) -> list[int]:
+        return self.reports.get(req, [])
+
+    def done(self, req: tuple[int, int]) -> bool:
+        return any(s in (2, 4, 7, 8) for s in self.verdict(req))
+
+    def describe_failure(self, req: tuple[int, int]) -> str:
+        code, text = self.failures.get(req, (0, ""))
+        return "failure code %d (%s): %s" % (code, failure_text(code), text)
+
+    def latest(self, sid: int = 1) -> dict:
+        for _t, s, values in reversed(self.hk):
+            if s == sid:
+                return values
+        return {}
