@@ -1,0 +1,321 @@
+# Runs (MicroPython, not CPython) in every fresh board instance before boot.py; see board.mjs.
+# It turns the WebAssembly port into something flight code sees as a dev board: the flash is the VFS
+# root, `machine` (UART, Pin, WDT, reset...) and `time` behave like a port's, and `emuboard` offers the
+# host-driven main loop and heap probes. Everything is defined inside _emuboard_setup so that only the
+# names boot.py/main.py define end up in __main__.
+
+
+def _emuboard_setup(main_globals):
+    import asyncio
+    import gc
+    import os
+    import sys
+
+    import _emuboard as _js  # the JS side (board.mjs `api`)
+    import uctypes
+    import vfs
+
+    # The port mounts the whole Emscripten FS at "/": remount only /flash there, so os.listdir("/")
+    # shows user files, as on a board's littlefs/FAT flash.
+    vfs.umount("/")
+    vfs.mount(vfs.VfsPosix("/flash"), "/")
+    os.chdir("/")
+    sys.path[:] = ["", ".frozen", "/lib"]
+
+    # VfsPosix's ilistdir has no size field, so `mpremote fs ls` would print 0 for every file.
+    real_ilistdir = os.ilistdir
+
+    def ilistdir(path="."):
+        sep = b"/" if isinstance(path, bytes) else "/"
+        base = path if path.endswith(sep) else path + sep
+        for ent in real_ilistdir(path):
+            if len(ent) >= 4 or ent[1] != 0x8000:
+                yield ent
+                continue
+            try:
+                size = os.stat(base + ent[0])[6]
+            except OSError:
+                size = 0
+            yield (ent[0], ent[1], ent[2], size)
+
+    os.ilistdir = ilistdir
+
+    peak = [0]
+    split_max = 128 * 1024 * 1024  # the port's "max new split": mem_free() includes it
+
+    def sample():
+        a = gc.mem_alloc()
+        if a > peak[0]:
+            peak[0] = a
+        return a
+
+    class time_mod:  # noqa: N801 - stands in for the module
+        pass
+
+    import time as real_time
+
+    for k in dir(real_time):
+        if not k.startswith("__"):
+            setattr(time_mod, k, getattr(real_time, k))
+
+    def sleep_ms(ms):
+        # The port's own sleeps busy-wait on a clock that is frozen in virtual-clock mode; the JS side
+        # waits without burning CPU, reads Ctrl-C from the console and checks the watchdog.
+        if _js.sleep_ms(ms):
+            raise SystemExit  # a machine reset (watchdog) is pending: unwind to the host
+
+    def sleep(s):
+        sleep_ms(s * 1000)
+
+    def sleep_us(us):
+        sleep_ms(us / 1000)
+
+    time_mod.sleep_ms = sleep_ms
+    time_mod.sleep = sleep
+    time_mod.sleep_us = sleep_us
+    sys.modules["time"] = time_mod
+    sys.modules["utime"] = time_mod
+
+    flight_uart = _js.uart_id()
+
+    class machine:  # noqa: N801 - stands in for the module
+        PWRON_RESET = 1
+        HARD_RESET = 2
+        WDT_RESET = 3
+        DEEPSLEEP_RESET = 4
+        SOFT_RESET = 5
+
+        class Pin:
+            IN = 0
+            OUT = 1
+            OPEN_DRAIN = 2
+            ALT = 3
+            PULL_UP = 1
+            PULL_DOWN = 2
+            IRQ_FALLING = 4
+            IRQ_RISING = 8
+
+            def __init__(self, pin_id, mode=-1, pull=-1, *, value=None, **kw):
+                self._id = pin_id
+                self._v = 0
+                self.init(mode, pull, value=value)
+
+            def init(self, mode=-1, pull=-1, *, value=None, **kw):
+                if value is not None:
+                    self._v = 1 if value else 0
+
+            def value(self, v=None):
+                if v is None:
+                    return self._v
+                self._v = 1 if v else 0
+
+            __call__ = value
+
+            def on(self):
+                self._v = 1
+
+            def off(self):
+                self._v = 0
+
+            high = on
+            low = off
+
+            def toggle(self):
+                self._v ^= 1
+
+            def irq(self, handler=None, trigger=12, **kw):
+                return None
+
+            def __repr__(self):
+                return "Pin(%r)" % (self._id,)
+
+        class UART:
+            # Only UART(flight id) is wired to the host channel; the others are unconnected pins.
+            def __init__(self, uart_id, baudrate=115200, *args, **kw):
+                self._id = uart_id
+                self._wired = uart_id == flight_uart
+                self.init(baudrate, *args, **kw)
+
+            def init(self, baudrate=115200, bits=8, parity=None, stop=1, *, timeout=0, **kw):
+                self.baudrate = baudrate
+                self._timeout = timeout
+
+            def deinit(self):
+                pass
+
+            def any(self):
+                return _js.uart_any() if self._wired else 0
+
+            def _wait(self):
+                # Honour the `timeout` (ms) given to init, as ports do for the first byte.
+                t = self._timeout
+                while t > 0 and not self.any():
+                    sleep_ms(1)
+                    t -= 1
+
+            def readinto(self, buf, nbytes=-1):
+                n = len(buf) if nbytes < 0 or nbytes > len(buf) else nbytes
+                self._wait()
+                if not self._wired or n == 0:
+                    return None
+                k = _js.uart_readinto(uctypes.addressof(buf), n)
+                return k or None
+
+            def read(self, nbytes=-1):
+                self._wait()
+                n = self.any()
+                if nbytes >= 0 and nbytes < n:
+                    n = nbytes
+                if not n:
+                    return None
+                buf = bytearray(n)
+                k = _js.uart_readinto(uctypes.addressof(buf), n)
+                return bytes(buf[:k])
+
+            def readline(self):
+                out = bytearray()
+                one = bytearray(1)
+                while self.readinto(one):
+                    out += one
+                    if one[0] == 10:
+                        break
+                return bytes(out) if out else None
+
+            def write(self, buf):
+                if isinstance(buf, str):
+                    buf = buf.encode()
+                n = len(buf)
+                if self._wired and n:
+                    _js.uart_write(uctypes.addressof(buf), n)
+                return n
+
+            def flush(self):
+                pass
+
+            def txdone(self):
+                return True
+
+            def __repr__(self):
+                return "UART(%d, baudrate=%d)" % (self._id, self.baudrate)
+
+        class WDT:
+            def __init__(self, wdt_id=0, timeout=5000):
+                _js.wdt_start(timeout)
+
+            def feed(self):
+                _js.wdt_feed()
+
+        def reset():
+            _js.request_reset(2)
+            raise SystemExit
+
+        def soft_reset():
+            raise SystemExit
+
+        @staticmethod
+        def deepsleep(ms=0):
+            _js.request_reset(4)
+            raise SystemExit
+
+        @staticmethod
+        def lightsleep(ms=0):
+            sleep_ms(ms)
+
+        def idle():
+            pass
+
+        def reset_cause():
+            return _js.reset_cause()
+
+        def unique_id():
+            return bytes(_js.unique_id())
+
+        @staticmethod
+        def freq(hz=None):
+            return 125_000_000 if hz is None else None
+
+        def disable_irq():
+            return 0
+
+        @staticmethod
+        def enable_irq(state=0):
+            pass
+
+    sys.modules["machine"] = machine
+
+    def tick_wrapper(step):
+        # One control cycle as a single top-level call: the heap sample right after step() still sees
+        # the tick's garbage (the port only collects once control is back in JS), so `peak` is an upper
+        # bound of what the tick needed.
+        def tick():
+            try:
+                step()
+            except SystemExit:
+                return 2
+            except BaseException as e:  # printed like an uncaught error on a board
+                sys.print_exception(e)
+                return 1
+            sample()
+            return 0
+
+        return tick
+
+    class emuboard:  # noqa: N801 - stands in for the module
+        virtual_clock = bool(_js.virtual_clock())
+
+        @staticmethod
+        def run_main(step, period_ms=10):
+            """Call step() every period_ms from the host until Ctrl-C; returns at once (main.py ends)."""
+            _js.run_main(tick_wrapper(step), period_ms)
+
+        def stop_main():
+            _js.stop_main()
+
+        def heap_report():
+            """Heap now, peak seen so far and heap area size, in bytes."""
+            a = sample()
+            return {"alloc": a, "peak": peak[0], "heap": a + gc.mem_free() - split_max}
+
+        def peak_reset():
+            peak[0] = gc.mem_alloc()
+
+    sys.modules["emuboard"] = emuboard
+
+    async def program(coro):
+        try:
+            await coro
+        except BaseException as e:  # printed like an uncaught error on a board
+            sys.print_exception(e)
+        finally:
+            _js.program_done()
+
+    def asyncio_run(coro):
+        # The port has no asyncio.run: the event loop is the JS one. The task runs on JS timers and the
+        # REPL starts when it ends (or on Ctrl-C), as after main.py's asyncio.run() on a board.
+        _js.program_started()
+        return asyncio.create_task(program(coro))
+
+    asyncio.run = asyncio_run
+
+    def run_file(name):
+        # boot.py/main.py run in __main__ like pyexec_file_if_exists: 0 ok/absent, 1 SystemExit.
+        try:
+            os.stat(name)
+        except OSError:
+            return 0
+        try:
+            with open(name) as f:
+                src = f.read()
+            exec(compile(src, name, "exec"), main_globals)
+        except SystemExit:
+            return 1
+        except BaseException as e:  # printed like an uncaught error on a board
+            sys.print_exception(e)
+        sample()
+        return 0
+
+    return run_file
+
+
+_emuboard_run_file = _emuboard_setup(globals())
+del _emuboard_setup
