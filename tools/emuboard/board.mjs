@@ -325,6 +325,7 @@ function pollConsoleSync() {
       if (e.code === 'EAGAIN') return;
       return; // EOF/closed: the 'end' handler shuts down once the event loop runs again
     }
+    if (n === 0) shutdown(0); // launcher closed the console: write the flash back and exit from here
     if (n <= 0) return;
     acceptInput(pollBuf.subarray(0, n), true);
   }
@@ -371,6 +372,14 @@ async function boot(mode) {
   }
   S.runFile = mp.globals.get('_emuboard_run_file');
   mp.globals.delete('_emuboard_run_file');
+  // Ready before boot.py/main.py: a main.py that never returns must still be reachable (Ctrl-C).
+  if (S.boots === 1) {
+    status({ event: 'ready', version: 'MicroPython v1.27.0 (webassembly-pyscript)', mpy: 774, pid: process.pid });
+    process.stdin.on('data', (d) => { acceptInput(d, false); kick(); });
+    process.stdin.on('end', () => shutdown(0));
+    process.stdin.on('error', () => shutdown(0));
+    process.stdin.resume();
+  }
   if (runBootFile('boot.py')) return;
   if (mode === 'friendly' && runBootFile('main.py')) return;
   if (S.loop) scheduleTick(0);
@@ -597,9 +606,4 @@ const stdinIsTTY = Boolean(process.stdin.isTTY);
 if (stdinIsTTY) process.stdin.setRawMode(true);
 process.stdin.pause();
 await boot('friendly');
-process.stdin.on('data', (d) => { acceptInput(d, false); kick(); });
-process.stdin.on('end', () => shutdown(0));
-process.stdin.on('error', () => shutdown(0));
-process.stdin.resume();
-status({ event: 'ready', version: 'MicroPython v1.27.0 (webassembly-pyscript)', mpy: 774, pid: process.pid });
 kick();
