@@ -57,12 +57,13 @@ def board(flash: Path) -> Iterator[EmulatedBoard]:
     assert not b.alive
 
 
-def read_until(ser: serial.Serial, marker: bytes, timeout: float = 5.0) -> bytes:
+def read_until(ser: serial.Serial, marker: bytes, ending: bytes = b"", timeout: float = 5.0) -> bytes:
+    """Console bytes up to `marker` and then up to a chunk ending in `ending` (e.g. the prompt)."""
     data = b""
     deadline = time.monotonic() + timeout
-    while marker not in data and time.monotonic() < deadline:
+    while not (marker in data and data.endswith(ending)) and time.monotonic() < deadline:
         data += ser.read(ser.in_waiting or 1)
-    assert marker in data, "no %r in %r" % (marker, data)
+    assert marker in data and data.endswith(ending), "no %r...%r in %r" % (marker, ending, data)
     return data
 
 
@@ -137,10 +138,10 @@ def test_soft_reset_reruns_boot_and_main(board: EmulatedBoard, flash: Path) -> N
     assert read() == "b5"
     # Ctrl-D at the friendly prompt: both run, with the soft-reset cause, and the prompt comes back.
     with serial.Serial(board.port, timeout=0.2) as ser:
-        ser.write(b"\r\x03\x02")
-        read_until(ser, b">>> ")
+        ser.write(b"\r\x03\x02")  # Ctrl-B ends with the banner: the REPL is in friendly mode
+        read_until(ser, b'Type "help()" for more information.\r\n>>> ')
         ser.write(b"\x04")
-        out = read_until(ser, b">>> ")
+        out = read_until(ser, b"main ran", ending=b">>> ")
     assert out.index(b"MPY: soft reboot") < out.index(b"boot ran") < out.index(b"main ran")
     assert read() == "b5 b5 m"
     # mpremote reset = its usual soft reset, then machine.reset(): a hard reset (cause HARD_RESET) that
