@@ -52,7 +52,9 @@ class Terminal:
         self.failures: dict[tuple[int, int], tuple[int, str]] = {}
         self.hk: list[tuple[float, int, dict]] = []
         self.events: list[tuple[float, str, dict]] = []
+        self.unconfirmed: list[bytes] = []  # commands in flight when the spacecraft rebooted
         self.tm: list[PusTm] = []  # everything else (17,2 / 20,2 / 11,13 / 13,x / 9,2)
+        self.verification_tm: list[PusTm] = []  # the PUS-1 reports themselves
 
     def start(self, now_ms: int) -> None:
         self.fop.initialize(now_ms)
@@ -89,6 +91,7 @@ class Terminal:
             if tm.service == 1 and len(tm.source_data) >= 4:
                 pid, psc = struct.unpack_from(">HH", tm.source_data)
                 req = (pid & 0x7FF, psc & 0x3FFF)
+                self.verification_tm.append(tm)
                 self.reports.setdefault(req, []).append(tm.subtype)
                 if tm.subtype % 2 == 0 and len(tm.source_data) >= 6:
                     code = struct.unpack_from(">H", tm.source_data, 4)[0]
@@ -99,6 +102,9 @@ class Terminal:
             elif tm.service == 5:
                 name, aux = flight_events.decode(tm.source_data)
                 self.events.append((t, name, aux))
+                if name == "BOOT" and self.fop._init_frame is None:
+                    # the spacecraft restarted: its FARM is back at V(R) = 0, resynchronise COP-1
+                    self.unconfirmed += self.fop.restart(now_ms)
             else:
                 self.tm.append(tm)
 

@@ -178,6 +178,19 @@ class Fop1:
         self._init_sent = now_ms
         self._init_tries = 1
         self._initialized = False
+    def restart(self, now_ms):
+        """The spacecraft rebooted (its FARM starts again at V(R) = 0): drop the unacknowledged
+        frames and initialize again. Returns the dropped data: those commands may or may not have
+        executed before the reset, so they are the operator's to resend, never resent blindly."""
+        dropped = [data for _seq, data in self.sent]
+        self.sent = []
+        self.timer_start = None
+        self.tx_count = 0
+        self.suspended = False
+        self._rt_nr = None
+        self.initialize(now_ms)
+        return dropped
+
     def poll(self, now_ms):
         out = self._due
         self._due = []

@@ -116,3 +116,28 @@ def test_dead_link_suspends_instead_of_flooding():
     delivered, fop, _ = fly(4, 5, drop=1.0, limit_ms=60000)
     assert delivered == [] and fop.suspended
     assert fop.alerts and "transmission limit" in fop.alerts[0]
+
+
+def test_fop_restart_after_a_spacecraft_reset_resynchronises_and_drops_unconfirmed():
+    got = []
+    farm = cop1.Farm1(window=10, deliver=got.append)
+    fop = cop1.Fop1(1, window=4, t1_ms=100)
+    fop.initialize(0)
+    for f in fop.poll(0):
+        farm.receive(tcframe.TcFrame.unpack(f))
+    fop.on_clcw(farm.clcw(), 0)
+    fop.send(b"one")
+    fop.send(b"two")
+    for f in fop.poll(10):
+        farm.receive(tcframe.TcFrame.unpack(f))
+    fop.on_clcw(farm.clcw(), 10)
+    fop.send(b"lost in the reset")
+    fop.poll(20)  # sent, never acknowledged: the spacecraft resets now
+    farm = cop1.Farm1(window=10, deliver=got.append)  # a fresh FARM at V(R) = 0
+    assert fop.restart(30) == [b"lost in the reset"]
+    fop.send(b"three")
+    for t in (40, 200):
+        for f in fop.poll(t):
+            farm.receive(tcframe.TcFrame.unpack(f))
+        fop.on_clcw(farm.clcw(), t)
+    assert farm.vr == 4 and got == [b"one", b"two", b"three"]  # Set V(R)=3, then "three" as frame 3
