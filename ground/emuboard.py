@@ -270,6 +270,8 @@ class EmulatedBoard:
     uart_tcp: also serve it on 127.0.0.1 at this port (0 = any free port; see `uart_tcp`).
     uart_id: the `machine.UART` id wired to the host (1 on this project's boards).
     virtual_clock: time.ticks_ms() only moves by sleeps and main-loop ticks (fast, deterministic).
+    heap_kb: the first GC heap area; the port grows the heap beyond it (no hard RAM limit, see heap_report).
+    flash_kb: flash size reported by os.statvfs (`mpremote df`); not enforced.
     link / uart_link: optional symlinks to the pty paths (stable names for scripts).
     """
 
@@ -282,6 +284,7 @@ class EmulatedBoard:
         uart_id: int = 1,
         virtual_clock: bool = False,
         heap_kb: int = 192,
+        flash_kb: int = 2048,
         link: str | os.PathLike[str] | None = None,
         uart_link: str | os.PathLike[str] | None = None,
         start_timeout: float = 20.0,
@@ -292,6 +295,7 @@ class EmulatedBoard:
         self.uart_id = uart_id
         self.virtual_clock = virtual_clock
         self.heap_kb = heap_kb
+        self.flash_kb = flash_kb
         self.start_timeout = start_timeout
         self._want_uart_pty = uart_pty
         self._want_uart_tcp = uart_tcp
@@ -395,7 +399,10 @@ class EmulatedBoard:
             raise EmulatorError("node not found on PATH: run ./dev.sh setup (installs nodejs)")
         if not (EMUBOARD_DIR / "node_modules" / PACKAGE / "micropython.mjs").exists():
             raise EmulatorError("%s is not installed: run tools/emuboard/setup.sh" % PACKAGE)
-        return [node, str(BOARD_JS), "--flash", str(self.flash_dir), "--heap-kb", str(self.heap_kb)]
+        return [
+            node, str(BOARD_JS), "--flash", str(self.flash_dir),
+            "--heap-kb", str(self.heap_kb), "--flash-kb", str(self.flash_kb),
+        ]  # fmt: skip
 
     def _power_on(self) -> None:
         cmd = self._node_cmd()
@@ -566,9 +573,14 @@ def run_emulator(
     uart_pty: bool = True,
     virtual_clock: bool = False,
     heap_kb: int = 192,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
 ) -> int:
     """Run a board until SIGINT/SIGTERM (the body of `cubesat emulate`); restarts node if it crashes."""
+    if echo is None:
+
+        def echo(line: str) -> None:
+            print(line, flush=True)  # the ports must reach a script reading our stdout through a pipe
+
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

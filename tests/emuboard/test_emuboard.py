@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -98,6 +99,8 @@ def test_fs_cp_ls_sha256_and_host_mirror(board: EmulatedBoard, flash: Path, tmp_
             (flash / "data" / "blob.bin").is_file() and (flash / "data" / "blob.bin").read_bytes() == payload
         )
     )
+    df = mpremote(board.port, "df").splitlines()[-1].split()  # <VfsPosix> size used avail use% /
+    assert int(df[1]) == 2048 * 1024 and int(df[2]) >= len(payload)
     back = tmp_path / "back.bin"
     mpremote(board.port, "fs", "cp", ":data/blob.bin", str(back))
     assert back.read_bytes() == payload
@@ -277,3 +280,28 @@ def test_missing_node_is_an_error_not_a_skip(flash: Path, tmp_path: Path) -> Non
     fake.chmod(0o755)
     with pytest.raises(EmulatorError, match="did not start"):
         EmulatedBoard(flash, node=str(fake), start_timeout=5).start()
+
+
+def test_command_line_runs_until_sigint(flash: Path) -> None:
+    # What `cubesat emulate` runs: prints the ports, serves them, writes the flash back on Ctrl-C.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ground.emuboard", "--flash", str(flash), "--uart-tcp", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith("console  /dev/pts/") and lines[2].startswith(
+            "uart tcp socket://127.0.0.1:"
+        )
+        port = lines[0].split()[1]
+        mpremote(port, "exec", "open('cli.txt','w').write('via cli')")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (flash / "cli.txt").read_text() == "via cli"

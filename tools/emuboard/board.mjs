@@ -3,7 +3,7 @@
 // @micropython/micropython-webassembly-pyscript) behind a serial-like REPL.
 //
 //   node board.mjs --flash DIR [--uart-rx-fd N --uart-tx-fd N] [--uart-id 1] [--status-fd N]
-//                  [--virtual-clock] [--heap-kb 192] [--wasm-mem-mb 64] [--uid HEX]
+//                  [--virtual-clock] [--heap-kb 192] [--wasm-mem-mb 64] [--uid HEX] [--flash-kb 2048]
 //
 // Console: bytes on stdin/stdout (ground/emuboard.py puts a pty in front). What the port lacks and is
 // added here, as measured in shared/EMULATED_BOARD.md: soft reset (fresh instance + boot.py/main.py),
@@ -25,7 +25,7 @@ function die(msg, code = 2) {
 // ---------------------------------------------------------------------------------------------- options
 function parseArgs(argv) {
   const o = { flash: null, uartRx: -1, uartTx: -1, uartId: 1, status: -1, virtual: false, heapKb: 192,
-    wasmMemMb: 64, uid: 'e0b0a4d0c0de0001' };
+    wasmMemMb: 64, uid: 'e0b0a4d0c0de0001', flashKb: 2048 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) die(`${a} needs a value`); return argv[++i]; };
@@ -38,6 +38,7 @@ function parseArgs(argv) {
     else if (a === '--heap-kb') o.heapKb = parseInt(next(), 10);
     else if (a === '--wasm-mem-mb') o.wasmMemMb = parseInt(next(), 10);
     else if (a === '--uid') o.uid = next();
+    else if (a === '--flash-kb') o.flashKb = parseInt(next(), 10);
     else die(`unknown option ${a}`);
   }
   if (!o.flash) die('--flash DIR is required');
@@ -299,6 +300,13 @@ const api = {
   reset_cause: () => S.resetCause,
   unique_id: () => [...Buffer.from(opt.uid, 'hex')],
   virtual_clock: () => (clock.virtual ? 1 : 0),
+  // os.statvfs: MEMFS reports 4 GB; report the configured flash with 4 KiB blocks (one per directory,
+  // files rounded up), roughly what littlefs shows. Not enforced: writes never fail with ENOSPC.
+  flash_blocks: () => {
+    let used = 1;
+    for (const data of flash.scan(S.mp.FS).values()) used += data === null ? 1 : Math.ceil(data.length / 4096);
+    return [Math.floor(opt.flashKb / 4), used];
+  },
   run_main: (fn, period) => {
     stopLoop();
     S.loop = { fn, period: Math.max(0, Number(period)), next: ticksMs(), timer: null };

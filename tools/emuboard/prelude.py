@@ -40,6 +40,13 @@ def _emuboard_setup(main_globals):
 
     os.ilistdir = ilistdir
 
+    def statvfs(path):
+        total, used = _js.flash_blocks()
+        free = max(0, total - used)
+        return (4096, 4096, total, free, free, 0, 0, 0, 0, 255)
+
+    os.statvfs = statvfs
+
     peak = [0]
     split_max = 128 * 1024 * 1024  # the port's "max new split": mem_free() includes it
 
