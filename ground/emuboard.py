@@ -573,6 +573,7 @@ def run_emulator(
     uart_pty: bool = True,
     virtual_clock: bool = False,
     heap_kb: int = 192,
+    flash_kb: int = 2048,
     echo: Callable[[str], None] | None = None,
 ) -> int:
     """Run a board until SIGINT/SIGTERM (the body of `cubesat emulate`); restarts node if it crashes."""
@@ -592,6 +593,7 @@ def run_emulator(
             uart_pty=uart_pty,
             virtual_clock=virtual_clock,
             heap_kb=heap_kb,
+            flash_kb=flash_kb,
         ) as board:
             echo("console  %s%s" % (board.port, "  (-> %s)" % link if link else ""))
             if board.uart_port:
@@ -625,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--uart-tcp", type=int, help="also serve the UART on 127.0.0.1:PORT (0 = any)")
     ap.add_argument("--virtual-clock", action="store_true", help="ticks_ms moves only by sleeps and ticks")
     ap.add_argument("--heap-kb", type=int, default=192, help="first GC heap area (the heap still grows)")
+    ap.add_argument("--flash-kb", type=int, default=2048, help="flash size shown by os.statvfs")
     a = ap.parse_args(argv)
     return run_emulator(
         a.flash,
@@ -633,6 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         uart_tcp=a.uart_tcp,
         virtual_clock=a.virtual_clock,
         heap_kb=a.heap_kb,
+        flash_kb=a.flash_kb,
     )
 
 
