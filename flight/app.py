@@ -64,6 +64,7 @@ class FlightApp:
         rtc_s=None,
         tick_ms=100,
         watchdog=None,
+        interleave=5,
     ):
         self.board = board
         self.clock = clock
@@ -99,6 +100,7 @@ class FlightApp:
             scid,
             self.dispatcher.handle,
             self.events.report,
+            interleave=interleave,
             key=key,
             fs=fs if key is not None else None,
         )

@@ -12,18 +12,13 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from flight.dictionary import FAILURES
 from ground.transport import LinkError, open_link
 from protocols import cltu, cop1, errors, sdls, sync, tmframe
 from protocols.pus import PusTc, PusTm
 
-FAILURE_CODES = {
-    1: "not implemented",
-    2: "unknown service or subtype",
-    3: "bad application data length",
-    4: "argument out of range",
-    5: "not allowed in the current mode",
-    6: "interlock not satisfied",
-}
+# from the flight dictionary: the code the spacecraft reports, the words the operator reads
+FAILURE_CODES = {code: text for code, (_name, text) in FAILURES.items()}
 
 
 @dataclass

@@ -44,6 +44,7 @@ class FlightTwin:
         scid: int = SCID,
         key: bytes | None = None,
         tick_ms: int = 100,
+        interleave: int = 5,
     ) -> None:
         self.flash_dir = str(flash_dir)
         self.world = SimWorld(env if env is not None else default_environment())
@@ -52,6 +53,7 @@ class FlightTwin:
         self.scid = scid
         self.key = key
         self.tick_ms = tick_ms
+        self.interleave = interleave
         self.boots = 0
         self.hang_ms = 0  # fault injection: the next tick takes this long (starves the watchdog)
         self.app = self._boot(POWER_ON)
@@ -71,6 +73,7 @@ class FlightTwin:
             rtc_s=self.world.rtc_s,
             tick_ms=self.tick_ms,
             watchdog=self.world.watchdog,
+            interleave=self.interleave,
         )
 
     @property

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ground.archive import Archive
+from ground.dictionary import decode_hk
 from ground.downlink import Downlink
 from ground.transport import open_link
-from protocols import cbor, cltu, cop1
+from protocols import cltu, cop1
+from protocols.cuc import CucTime
 from protocols.pus import PusTc
 
 
@@ -55,9 +57,10 @@ class GroundStation:
                 if tm is None:
                     s.fop.on_clcw(frame.clcw(), now_ms)
                 elif (tm.service, tm.subtype) == (3, 25):
-                    hk = cbor.loads(tm.source_data)
+                    _sid, hk = decode_hk(tm.source_data)
+                    t = CucTime.unpack(tm.timestamp).seconds()
                     s.hk_reports += 1
-                    samples.extend((k, float(hk["t"]), float(v)) for k, v in hk.items() if k != "t")
+                    samples.extend((k, t, float(v)) for k, v in hk.items())
                 elif tm.service == 1 and tm.subtype == 7:
                     s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
             if samples:

@@ -1,9 +1,10 @@
-"""`cubesat twin`: the stand-in spacecraft of `ground.mission` served on a TCP port or a pty.
+"""`cubesat twin`: the flight application on simulated hardware, served on a TCP port or a pty.
 
-It speaks the real link: CLTUs (COP-1 TC frames) in, CADUs (RS I=5, randomized, CLCW in
-every TM frame) out, housekeeping every 10 s of mission time, `--speed` x real time. Until
-the flight application lands (issue 4) the spacecraft answers PUS-17 pings and reports
-every other command as accepted, then failed with code 1 ("not implemented in the stand-in").
+It speaks the real link: CLTUs (COP-1 TC frames, optionally SDLS-authenticated) in, CADUs
+(RS x I, randomized, CLCW in every TM frame) out. Behind it runs flight.app.FlightApp on the
+hal.sim world (ground.flight_twin): executive, PUS services, modes, FDIR, persisted storage in
+a flash folder (a temporary one unless --flash is given). `--speed` x real time; one tick of
+flight code per 100 ms of mission time, the uplink is read continuously between ticks.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import os
 import select
 import socket
+import tempfile
 import threading
 import time
 import tty
 
-from ground.mission import StandInSpacecraft
-from protocols.sdls import SecurityAssociation, SecurityEndpoint
+from ground.flight_twin import FlightTwin, default_environment
 
 
 class TwinServer:
@@ -26,16 +27,20 @@ class TwinServer:
         use_pty: bool = False,
         speed: float = 1.0,
         interleave: int = 5,
-        hk_period_s: float = 10.0,
         key: bytes | None = None,
         scid: int = 0x2A,
+        flash_dir: str | None = None,
+        tumble_dps: float = 2.0,
+        soc: float = 0.8,
     ) -> None:
-        self.sc = StandInSpacecraft(interleave, scid=scid)
-        if key is not None:
-            # ground sessions number frames from a millisecond clock: accept any number above the last
-            self.sc.security = SecurityEndpoint([SecurityAssociation(1, key, window=None)])
+        self._tmp = None
+        if flash_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="twin-flash-")
+            flash_dir = self._tmp.name
+        self.twin = FlightTwin(
+            flash_dir, default_environment(tumble_dps, soc), scid=scid, key=key, interleave=interleave
+        )
         self.speed = speed
-        self.hk_period = hk_period_s
         self._stop = threading.Event()
         self.clients: list = []
         self.pty_master = None
@@ -54,6 +59,11 @@ class TwinServer:
             self.sock.listen(4)
             self.sock.setblocking(False)
         self.port = self.sock.getsockname()[1] if self.sock else None
+
+    @property
+    def app(self):
+        """The flight application now running (a new one after every simulated reset)."""
+        return self.twin.app
 
     def _send(self, data: bytes) -> None:
         if not data:
@@ -99,28 +109,22 @@ class TwinServer:
 
     def serve(self, seconds: float | None = None) -> None:
         """Run until stop() (or for `seconds` of mission time)."""
-        tick = 1.0
-        next_hk = 0.0
+        twin = self.twin
+        tick_wall = twin.tick_ms / 1000.0 / self.speed
         wall_next = time.monotonic()
-        while not self._stop.is_set() and (seconds is None or self.sc.t < seconds):
-            replies: list[bytes] = []
-            # serve the uplink continuously within the tick so command round trips stay short
-            wall_next += tick / self.speed
-            while True:
+        while not self._stop.is_set() and (seconds is None or twin.t < seconds):
+            wall_next += tick_wall
+            while True:  # read the uplink until this tick is due
                 left = wall_next - time.monotonic()
                 data = self._receive(max(0.0, min(left, 0.02)))
                 if data:
-                    out = self.sc.uplink(data)
-                    if out:
-                        self._send(self.sc.downlink(out, flush=True))
+                    twin.link.ground_write(data)
                 if left <= 0 or self._stop.is_set():
                     break
-            self.sc.step(tick)
-            if self.sc.t >= next_hk:
-                replies.append(self.sc.housekeeping())
-                next_hk += self.hk_period
-            if replies:
-                self._send(self.sc.downlink(replies, flush=True))
+            twin.step()
+            self._send(twin.link.ground_read())
+            if time.monotonic() - wall_next > 1.0:
+                wall_next = time.monotonic()  # the host fell behind: go on from now, no burst
 
     def stop(self) -> None:
         self._stop.set()
@@ -133,3 +137,5 @@ class TwinServer:
         if self.pty_master is not None:
             os.close(self.pty_master)
             os.close(self._slave)
+        if self._tmp is not None:
+            self._tmp.cleanup()

@@ -8,12 +8,13 @@ from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
+from flight import events as flight_events
 from flight.dictionary import TELEMETRY
 from ground.archive import Archive
-from ground.dictionary import limit_state
+from ground.dictionary import decode_hk, limit_state
 from ground.downlink import Downlink
 from ground.transport import open_link
-from protocols import cbor
+from protocols.cuc import CucTime
 
 COLOURS = {"ok": "green", "yellow": "yellow", "red": "bold red"}
 
@@ -36,19 +37,26 @@ class Watcher:
         for _frame, tm in self.downlink.feed(self.link.read(timeout)):
             if tm is None:
                 continue
+            t = CucTime.unpack(tm.timestamp).seconds()
             if (tm.service, tm.subtype) == (3, 25):
-                hk = cbor.loads(tm.source_data)
-                self.t = hk.pop("t", None)
+                _sid, hk = decode_hk(tm.source_data)
+                self.t = t
                 self.values.update({k: float(v) for k, v in hk.items()})
                 reports += 1
-                if self.archive is not None and self.t is not None:
-                    self.archive.ingest_samples(self.scid, [(k, self.t, v) for k, v in self.values.items()])
+                if self.archive is not None:
+                    self.archive.ingest_samples(self.scid, [(k, t, float(v)) for k, v in hk.items()])
             elif tm.service == 5:
-                self.events.append("%s (severity %d)" % (tm.source_data.decode(errors="replace"), tm.subtype))
+                name, aux = flight_events.decode(tm.source_data)
+                args = " ".join("%s=%s" % kv for kv in aux.items())
+                self.events.append("%.0f %s %s (severity %d)" % (t, name, args, tm.subtype))
+                if self.archive is not None:
+                    self.archive.log_event(self.scid, t, tm.subtype, name, aux)
         return reports
 
     def render(self) -> Group:
-        table = Table(title="Telemetry (mission time %s s)" % (self.t if self.t is not None else "-"))
+        table = Table(
+            title="Telemetry (onboard time %s s)" % ("%.0f" % self.t if self.t is not None else "-")
+        )
         for col in ("parameter", "value", "unit", "limits"):
             table.add_column(col)
         for name in sorted(self.values):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections.abc import Iterator
 
@@ -26,15 +27,17 @@ def twin_url(request) -> Iterator[str]:
 def test_ping_is_verified(twin_url: str) -> None:
     r = CliRunner().invoke(cli.main, ["send", "ping", "--link", twin_url, "--timeout", "10"])
     assert r.exit_code == 0, r.output
-    assert "accepted, completed" in r.output
+    assert "accepted, started, completed" in r.output
     r = CliRunner().invoke(cli.main, ["send", "ping", "--link", twin_url])  # a second ground session
     assert r.exit_code == 0, r.output
 
 
 def test_failure_code_is_reported(twin_url: str) -> None:
-    r = CliRunner().invoke(cli.main, ["send", "hk_enable", "sid=1", "--link", twin_url])
+    r = CliRunner().invoke(cli.main, ["send", "param_get", "param_id=999", "--link", twin_url])
     assert r.exit_code == 3, r.output
-    assert "failure code 1: not implemented" in r.output
+    assert "failure code 7: unknown parameter" in r.output
+    r = CliRunner().invoke(cli.main, ["send", "mode_set", "mode=NOMINAL", "--link", twin_url])
+    assert r.exit_code == 3 and "failure code 4: not allowed in the current mode" in r.output, r.output
 
 
 def test_hazardous_needs_confirmation_and_role(twin_url: str) -> None:
@@ -79,7 +82,7 @@ def test_authenticated_commanding(tmp_path) -> None:
         assert r.exit_code == 4
         r = CliRunner().invoke(cli.main, ["send", "ping", "--link", url, "--timeout", "1"])  # no key at all
         assert r.exit_code == 4
-        sec = server.sc.security
+        sec = server.app.comms.security
         assert sec.accepted == 1 and sec.bad_mac >= 1 and sec.unknown_spi + sec.truncated + sec.bad_mac >= 2
         assert "00112233" not in repr(sec.sas) and "redacted" in repr(sec.sas)
     finally:
@@ -88,26 +91,38 @@ def test_authenticated_commanding(tmp_path) -> None:
         server.close()
 
 
-def test_replayed_and_forged_frames_are_rejected_onboard() -> None:
-    from ground.mission import StandInSpacecraft
+def test_replayed_and_forged_frames_are_rejected_onboard(tmp_path) -> None:
+    from flight.events import decode
+    from ground.flight_twin import FlightTwin
     from protocols import cltu, sdls
+    from protocols.crc import crc16
     from protocols.pus import PusTc
 
     key = bytes(range(32))
-    sc = StandInSpacecraft(1)
-    sc.security = sdls.SecurityEndpoint([sdls.SecurityAssociation(1, key)])
+    twin = FlightTwin(tmp_path / "flash", key=key)
+    app = twin.app
     ground = sdls.SecurityAssociation(1, key)
+
+    def uplink(frame: bytes) -> None:
+        twin.link.ground_write(cltu.encode(frame))
+        twin.run_ms(300)
+
     frame = sdls.secure_frame(ground, 0x2A, 0, 0, PusTc(17, 1, apid=0x10).pack())
-    first = sc.uplink(cltu.encode(frame))
-    assert len(first) == 3 and sc.farm.counts["accept"] == 1  # 1.1, 17.2, 1.7
-    replay = sc.uplink(cltu.encode(frame))
-    assert sc.security.replayed == 1 and sc.farm.counts["accept"] == 1
-    assert b"AUTH_REJECT sdls.sequence_number" in replay[0]  # reported as a PUS-5 event
+    uplink(frame)
+    assert app.comms.farm.counts["accept"] == 1 and app.dispatcher.ok == 1
+    uplink(frame)  # the same frame again: a replay
+    sec = app.comms.security
+    assert sec.replayed == 1 and app.comms.farm.counts["accept"] == 1 and app.dispatcher.ok == 1
+    assert decode(struct.pack(">H", 6) + bytes((2,))) == ("AUTH_REJECT", {"check": 2})
+    assert app.events.last == ("AUTH_REJECT", (2,))  # reported as a PUS-5 event: the replay check
     forged = bytearray(sdls.secure_frame(ground, 0x2A, 0, 1, PusTc(17, 1, apid=0x10).pack()))
     forged[12] ^= 1
-    from protocols.crc import crc16
-
     body = bytes(forged[:-2])
     c = crc16(body)
-    sc.uplink(cltu.encode(body + bytes((c >> 8, c & 0xFF))))
-    assert sc.security.bad_mac == 1 and sc.farm.counts["accept"] == 1
+    uplink(body + bytes((c >> 8, c & 0xFF)))
+    assert sec.bad_mac == 1 and app.comms.farm.counts["accept"] == 1
+    assert app.events.last == ("AUTH_REJECT", (1,)) and app.comms.auth_rejects == 2
+    # the anti-replay counter survives a reboot: the old frame is still refused afterwards
+    twin.power_cycle()
+    uplink(frame)
+    assert twin.app.comms.security.replayed == 1 and twin.app.dispatcher.ok == 0

@@ -12,19 +12,26 @@ from protocols.pus import PusTc
 
 
 def test_ten_spacecraft_through_one_ground() -> None:
-    twins = [TwinServer(port=0, speed=200.0, scid=100 + i, hk_period_s=10.0) for i in range(10)]
-    threads = [threading.Thread(target=t.serve, kwargs={"seconds": 400.0}, daemon=True) for t in twins]
+    twins = [TwinServer(port=0, speed=200.0, scid=100 + i) for i in range(10)]
+    threads = [threading.Thread(target=t.serve, daemon=True) for t in twins]
     for th in threads:
         th.start()
     arc = Archive()
     gs = GroundStation(arc)
     for t in twins:
-        gs.add(t.sc.scid, "tcp://127.0.0.1:%d" % t.port)
+        gs.add(t.twin.scid, "tcp://127.0.0.1:%d" % t.port)
     for scid in gs.sessions:
         gs.send(scid, PusTc(17, 1, apid=0x10, seq_count=scid))
     start = time.monotonic()
-    while time.monotonic() - start < 2.5:
+
+    def done() -> bool:
+        return all(s.verified and s.hk_reports >= 20 for s in gs.sessions.values())
+
+    while time.monotonic() - start < 30.0 and not done():
         gs.poll(int((time.monotonic() - start) * 1000), timeout=0.005)
+    print("ten spacecraft verified and 20 reports each after %.1f s" % (time.monotonic() - start))
+    for t in twins:
+        t.stop()
     for th in threads:
         th.join(5)
     gs.close()
@@ -34,7 +41,7 @@ def test_ten_spacecraft_through_one_ground() -> None:
         assert s.verified == [scid], scid  # its own ping, verified, once
         assert s.downlink.foreign_frames == 0 and s.hk_reports >= 20
         times, soc = arc.samples(scid, "soc", 0, 1e9)
-        assert len(times) == s.hk_reports and 0 < soc.min() <= soc.max() <= 1
+        assert 10 <= len(times) < s.hk_reports and 0 < soc.min() <= soc.max() <= 1  # soc: core set only
     assert not arc.samples(99, "soc", 0, 1e9)[0].size
 
 
