@@ -15,13 +15,23 @@ def test_help_lists_mission() -> None:
     assert "mission" in result.output
 
 
-def test_mission_runs_and_reports_everything_verified() -> None:
+def test_mission_runs_and_reports_everything_verified(tmp_path) -> None:
     result = CliRunner().invoke(
-        cli.main, ["mission", "--seconds", "900", "--ber", "2e-4", "--interleave", "2"]
+        cli.main,
+        ["mission", "--seconds", "900", "--ber", "2e-4", "--interleave", "2", "--out", str(tmp_path)],
+        env={"COLUMNS": "160"},
     )
     assert result.exit_code == 0, result.output
-    assert "PASS" in result.output
-    assert "15 / 15 / 15" in result.output  # pings sent / pongs / verified
+    assert "PASS every command verified, 9" in result.output
+    assert "released from the schedule" in result.output and "1 3 7" in result.output
+    assert "MODE_CHANGE from=1 to=2 reason=0" in result.output  # the commanded mode change
+    from ground.archive import Archive
+
+    arc = Archive(tmp_path / "mission.sqlite")
+    t, rate = arc.samples(0x2A, "rate_dps", 0, 1e9)
+    assert len(t) >= 89 and rate[0] > 4.5 and rate[-1] < rate[0]  # detumbling
+    assert [c[4] for c in arc.commands(0x2A)] == ["completed"] * 6
+    assert (tmp_path / "mission.png").stat().st_size > 20000
 
 
 def test_mission_fails_when_the_channel_is_hopeless(tmp_path) -> None:
