@@ -66,6 +66,8 @@ setup() {
         grep -h "protocols C core not built" "$VENV/pip.log" >&2 || true
         echo "$want" >"$VENV/.stamp"
     fi
+    # the emulated MicroPython board: the WebAssembly port from npm, run by node
+    bash tools/emuboard/setup.sh
 }
 
 run_tests() {

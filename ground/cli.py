@@ -348,3 +348,138 @@ def watch(url: str, seconds: float, db: str | None) -> None:
         watcher.close()
     if not watcher.values:
         raise click.ClickException("no telemetry received in %g s" % seconds)
+
+
+@main.command()
+@click.option(
+    "--flash",
+    default="out/emuboard-flash",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Host directory holding the board's flash.",
+)
+@click.option("--link", type=click.Path(dir_okay=False), help="Also create this symlink to the console pty.")
+@click.option(
+    "--uart-link", type=click.Path(dir_okay=False), help="Symlink to create for the flight-UART pty."
+)
+@click.option(
+    "--uart-tcp", type=int, default=None, help="Also serve the flight UART on 127.0.0.1:PORT (0 = any)."
+)
+@click.option("--virtual-clock", is_flag=True, help="ticks_ms moves only by sleeps and main-loop ticks.")
+@click.option(
+    "--heap-kb", default=192, show_default=True, help="First GC heap area in KiB (the heap still grows)."
+)
+@click.option(
+    "--flash-kb", default=2048, show_default=True, help="Flash size reported by os.statvfs (mpremote df)."
+)
+def emulate(
+    flash: str,
+    link: str | None,
+    uart_link: str | None,
+    uart_tcp: int | None,
+    virtual_clock: bool,
+    heap_kb: int,
+    flash_kb: int,
+) -> None:
+    """Run the emulated MicroPython dev board (real MicroPython, WebAssembly) until Ctrl-C."""
+    from ground.emuboard import run_emulator
+
+    sys.exit(
+        run_emulator(
+            flash,
+            link=link,
+            uart_link=uart_link,
+            uart_tcp=uart_tcp,
+            virtual_clock=virtual_clock,
+            heap_kb=heap_kb,
+            flash_kb=flash_kb,
+            echo=click.echo,
+        )
+    )
+
+
+@main.group()
+def flash() -> None:
+    """Flash firmware and deploy application bundles to boards."""
+
+
+@flash.command("deploy")
+@click.option("--port", "-p", required=True, help="Serial port of the board, e.g. /dev/ttyACM0.")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Bundle folder from `cubesat build` (the one holding manifest.json).",
+)
+@click.option(
+    "--entry", default="flight.main", show_default=True, help="Module boot_select runs from the slot."
+)
+@click.option("--attempts", default=3, show_default=True, help="Failed boots before rolling back.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the app's mark_good().")
+def flash_deploy(port: str, bundle_dir: str, entry: str, attempts: int, timeout: float) -> None:
+    """Install a bundle in the inactive A/B slot, verify it, switch and wait for its heartbeat.
+
+    Exit status: 0 deployed, 1 failed (the previous slot still boots), 3 the new slot failed its
+    boots and the board rolled back.
+    """
+    from ground.flash.deploy import DeployError, RolledBackError, deploy
+
+    try:
+        r = deploy(port, bundle_dir, entry=entry, max_attempts=attempts, boot_timeout=timeout, log=click.echo)
+    except RolledBackError as exc:
+        click.echo("Error: %s" % exc, err=True)
+        sys.exit(3)
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        "deployed %s to slot %s (slot %s kept for rollback): %d uploaded (%d B), %d copied on board, "
+        "%d unchanged, %d removed, %.1f s"
+        % (
+            r.bundle,
+            r.slot,
+            r.previous,
+            len(r.uploaded),
+            r.bytes_uploaded,
+            len(r.cloned),
+            len(r.skipped),
+            len(r.removed),
+            r.seconds,
+        )
+    )
+
+
+@flash.command("status")
+@click.option("--port", "-p", required=True, help="Serial port of the board.")
+def flash_status(port: str) -> None:
+    """Show the firmware's .mpy ABI, the boot pointer and what each slot holds (restarts the app)."""
+    from ground.flash.deploy import DeployError, status
+
+    try:
+        s = status(port)
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("firmware: %s" % s.board.describe())
+    if s.state is None:
+        click.echo("boot_select: not installed (run `cubesat flash deploy`)")
+    else:
+        st = s.state
+        pending = st["pending"] or "-"
+        click.echo(
+            "boot pointer: active %s, pending %s, attempts %d/%d%s"
+            % (
+                st["active"],
+                pending,
+                st["attempts"],
+                st["max_attempts"],
+                ", rolled back from %s" % st["rolled_back"] if st.get("rolled_back") else "",
+            )
+        )
+    for slot, info in sorted(s.slots.items()):
+        if info is None:
+            click.echo("slot %s: empty" % slot)
+        else:
+            click.echo(
+                "slot %s: %s %s rev %s, %d files"
+                % (slot, info["board"], info["version"], str(info["git_revision"])[:12], info["files"])
+            )

@@ -28,3 +28,30 @@ def open_board(name, env=None):
     from hal.boards.machine_board import MachineBoard
 
     return MachineBoard(defn)
+
+
+def open_system(name, link=None):
+    """Everything the flight application is given: board, clock, link, watchdog, RTC, reset cause.
+
+    Hardware: machine.* buses, the real clock, the ground-link UART, machine.WDT. Simulated
+    boards: the hal.sim world (environment, simulated chips, virtual clock); `link` replaces its
+    in-memory byte pipe (e.g. the emulated board's flight UART).
+    """
+    defn = definition(name)
+    if defn.get("simulated"):
+        from hal.sim.world import SimWorld
+
+        world = SimWorld(board=name)
+        if link is not None:
+            world.link = link
+        return world
+    from hal.boards.machine_board import MachineSystem
+
+    return MachineSystem(defn, link)
+
+
+def detect():
+    """The board this interpreter runs on, from sys.platform (the twin and emulators: sim-twin)."""
+    import sys
+
+    return {"rp2": "rp2040-flight", "samd": "samd51-pycubed"}.get(sys.platform, "sim-twin")

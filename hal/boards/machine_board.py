@@ -38,3 +38,30 @@ class MachineBoard:
 
     def adc(self, pin_id):
         return machine.ADC(machine.Pin(pin_id))
+
+
+# machine.reset_cause() values differ by port: map them to 0 power-on, 1 watchdog, 2 soft, 3 brown-out
+def reset_cause():
+    cause = machine.reset_cause()
+    for attr, code in (("WDT_RESET", 1), ("SOFT_RESET", 2), ("BROWNOUT_RESET", 3)):
+        if cause == getattr(machine, attr, -1):
+            return code
+    return 0
+
+
+class MachineSystem:
+    """The flight computer itself: time passes on its own, so `advance` does nothing."""
+
+    def __init__(self, defn, link=None, watchdog_ms=5000):
+        from hal.clock import RealClock
+
+        self.board = MachineBoard(defn)
+        self.clock = RealClock()
+        uart_id = defn.get("link_uart", 0)
+        self.link = link if link is not None else self.board.uart(uart_id)
+        self.watchdog = machine.WDT(timeout=watchdog_ms)
+        self.rtc_s = None  # uptime until the ground sets the time (TC 9,128)
+        self.reset_cause = reset_cause()
+
+    def advance(self, ms):
+        pass

@@ -11,7 +11,11 @@ BOARD = {
     "spi": {
         0: {"sck": 18, "mosi": 19, "miso": 16, "devices": {"sx1276": {"cs": 17, "reset": 20, "dio0": 21}}}
     },
-    "uart": {1: {"tx": 8, "rx": 9, "baud": 115200, "role": "propulsion-rs485", "de": 10}},
+    "uart": {
+        0: {"tx": 0, "rx": 1, "baud": 115200, "role": "ground-link"},
+        1: {"tx": 8, "rx": 9, "baud": 115200, "role": "propulsion-rs485", "de": 10},
+    },
+    "link_uart": 0,
     "sun_adc": (26, 27, 28, 29, None, None),
     "magnetorquers": ({"pwm": 11, "dir": 12}, {"pwm": 13, "dir": 14}, {"pwm": 15, "dir": 22}),
     "max_dipole": 0.2,

@@ -20,7 +20,11 @@ BOARD = {
             "devices": {"sx1276": {"cs": "PB30", "reset": "PB31", "dio0": "PA27"}},
         }
     },
-    "uart": {1: {"tx": "PB16", "rx": "PB17", "baud": 115200, "role": "propulsion-rs485", "de": "PB13"}},
+    "uart": {
+        0: {"tx": "PA22", "rx": "PA23", "baud": 115200, "role": "ground-link"},
+        1: {"tx": "PB16", "rx": "PB17", "baud": 115200, "role": "propulsion-rs485", "de": "PB13"},
+    },
+    "link_uart": 0,
     "sun_adc": ("PA02", "PA03", "PB08", "PB09", "PA04", "PA05"),
     "magnetorquers": (
         {"pwm": "PA18", "dir": "PA19"},

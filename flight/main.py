@@ -1,0 +1,84 @@
+"""Entry point on a board (and on the emulated board): boot the flight application and run it.
+
+    import flight.main; flight.main.main()      # what boot_select runs from the active slot
+
+The board configuration (hal.boards.open_system) decides real or simulated hardware; this
+module only composes. After a short health check (a few ticks with no task failure) it tells
+the A/B boot selector the slot is good, then runs forever: paced by the real clock on
+hardware, by the simulated world's clock otherwise (then `realtime` paces it to the wall).
+"""
+
+import sys
+
+from flight.app import FlightApp
+from flight.storage import HostFs
+
+HEALTH_TICKS = 20
+
+
+def _link_for(name):
+    # the emulated board wires its flight UART to the host: the ground link of the twin inside it
+    if name == "sim-twin" and sys.implementation.name == "micropython":
+        try:
+            import machine
+
+            return machine.UART(1)
+        except (ImportError, AttributeError, ValueError, OSError):
+            return None
+    return None
+
+
+def _mark_good():
+    try:
+        import boot_select
+    except ImportError:
+        return False  # started by hand, not by the A/B boot selector
+    boot_select.mark_good()
+    return True
+
+
+def boot(board=None, flash="flash"):
+    from hal.boards import detect, open_system
+
+    name = board or detect()
+    system = open_system(name, _link_for(name))
+    app = FlightApp(
+        system.board,
+        system.clock,
+        HostFs(flash),
+        system.link,
+        watchdog=system.watchdog,
+        rtc_s=system.rtc_s,
+        reset_cause=system.reset_cause,
+    )
+    return system, app
+
+
+def main(board=None, flash="flash", ticks=None, realtime=True):
+    system, app = boot(board, flash)
+    tick = app.executive.tick_ms
+    simulated = hasattr(system, "env")
+    for _ in range(HEALTH_TICKS):
+        app.step()
+        system.advance(tick)
+    if app.executive.errors() == 0:
+        _mark_good()
+    print("flight: boot %d, mode %d, running" % (app.boot.count, app.modes.mode))
+    if not simulated:
+        app.run(ticks)
+        return app
+    from hal.clock import RealClock, ticks_add, ticks_diff
+
+    wall = RealClock()
+    deadline = wall.ticks_ms()
+    n = 0
+    while ticks is None or n < ticks:
+        app.step()
+        system.advance(tick)
+        n += 1
+        if realtime:
+            deadline = ticks_add(deadline, tick)
+            late = ticks_diff(deadline, wall.ticks_ms())
+            if late > 0:
+                wall.sleep_ms(late)
+    return app
