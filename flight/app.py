@@ -540,6 +540,7 @@ class FlightApp:
     def _register_commands(self):
         d = self.dispatcher
         d.register("ping", lambda v: self._emit(17, 2, b""))
+        d.register("verification_query", self._verification_query)
         d.register("hk_enable", lambda v: self._hk_set(v[0], 1), self._check_sid)
         d.register("hk_disable", lambda v: self._hk_set(v[0], 0), self._check_sid)
         d.register("hk_oneshot", lambda v: self.hk_report(v[0]), self._check_sid)
@@ -567,6 +568,10 @@ class FlightApp:
         d.register("schedule_list", lambda v: self._emit(11, 13, self.schedule.summary()))
         d.register("param_get", self._param_get)
         d.register("param_set", self._param_set)
+
+    def _verification_query(self, v):
+        if not self.dispatcher.repeat(v[0], v[1]):
+            raise CommandError(FAIL["UNKNOWN_ID"], "no recent request %d/%d" % (v[0], v[1]))
 
     def _check_sid(self, v):
         if v[0] not in HK_SETS:

@@ -22,6 +22,7 @@ _SIZE = {"u8": 1, "u16": 2, "u32": 4, "i16": 2, "i32": 4, "f32": 4, "enum": 1}
 ACK_ACCEPT = 1
 ACK_START = 2
 ACK_COMPLETE = 8
+RECENT = 32
 
 
 class CommandError(Exception):
@@ -91,6 +92,9 @@ class Dispatcher:
         self.ok = 0
         self.failed = 0
         self.by_code = {}
+        # the reports of the last RECENT requests, to repeat on request when the downlink lost them
+        self.recent = {}
+        self._recent_order = []
 
     def register(self, name, execute, check=None):
         if name not in COMMANDS:
@@ -104,6 +108,22 @@ class Dispatcher:
             self.failed += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
         self.emit(1, subtype, data)
+        key = bytes(req)
+        if key not in self.recent:
+            self._recent_order.append(key)
+            if len(self._recent_order) > RECENT:
+                del self.recent[self._recent_order.pop(0)]
+            self.recent[key] = []
+        self.recent[key].append((subtype, data))
+
+    def repeat(self, apid, seq):
+        """Emit again every report of request (apid, seq); False when it is no longer known."""
+        for key in self._recent_order:
+            if (key[0] << 8 | key[1]) & 0x7FF == apid and (key[2] << 8 | key[3]) & 0x3FFF == seq:
+                for subtype, data in self.recent[key]:
+                    self.emit(1, subtype, data)
+                return True
+        return False
 
     def handle(self, raw, source="link"):
         """Verify and run one telecommand packet; returns True when it completed."""

@@ -98,7 +98,9 @@ class Comms:
                 if frame.scid != self.scid:
                     self.foreign += 1  # another spacecraft's command on a shared uplink
                     continue
-                if self.security is not None and not frame.control:
+                if self.security is not None:
+                    # every frame, BC control frames included: a forged Unlock or Set V(R) would
+                    # otherwise let anyone desynchronise COP-1 and block the real operator
                     frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
                     self._persist_key(self.security.sas[struct.unpack_from(">H", frame_bytes, 5)[0]])
                 self.farm.receive(frame)

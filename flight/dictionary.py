@@ -16,6 +16,14 @@ _MODE_ARG = (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""
 # args: tuple of (name, type, minimum, maximum or enum mapping, unit)
 COMMANDS = {
     "ping": (17, 1, None, (), False, "Connection test; answered by TM(17,2)"),
+    "verification_query": (
+        1,
+        128,
+        None,
+        (("apid", "u16", 0, 2047, ""), ("seq", "u16", 0, 16383, "")),
+        False,
+        "Repeat the PUS-1 reports of a recent command (its reports were lost on the downlink)",
+    ),
     "hk_enable": (3, 5, None, (("sid", "u8", 0, 255, ""),), False, "Enable periodic housekeeping set"),
     "hk_disable": (3, 6, None, (("sid", "u8", 0, 255, ""),), False, "Disable periodic housekeeping set"),
     "hk_oneshot": (3, 27, None, (("sid", "u8", 0, 255, ""),), False, "Report a housekeeping set now"),

@@ -26,6 +26,7 @@ class Verdict:
     stages: list[int] = field(default_factory=list)
     failure_code: int | None = None
     round_trip_ms: float | None = None
+    queries: int = 0  # verification queries needed because reports were lost on the downlink
 
     @property
     def ok(self) -> bool:
@@ -43,6 +44,8 @@ class Verdict:
                 self.failure_code,
                 FAILURE_CODES.get(self.failure_code, "unknown"),
             )
+        if self.queries:
+            text += " (reports lost on the downlink, recovered with %d verification queries)" % self.queries
         return text
 
 
@@ -53,14 +56,18 @@ def send_and_verify(
     interleave: int = 5,
     timeout_s: float = 10.0,
     sa: sdls.SecurityAssociation | None = None,
+    recover_after_s: float = 1.0,
 ) -> Verdict:
+    """Send `tc` and collect its PUS-1 reports. When COP-1 says the spacecraft has the frame but
+    the completion report has not arrived after `recover_after_s` (a TM frame lost beyond what
+    RS corrects), ask the spacecraft to repeat the reports (TC 1,128) instead of giving up."""
     link = open_link(url)
     try:
         secure = None
         if sa is not None:
 
-            def secure(seq: int, data: bytes) -> bytes:
-                return sdls.secure_frame(sa, scid, 0, seq, data)
+            def secure(seq: int, data: bytes, control: bool = False) -> bytes:
+                return sdls.secure_frame(sa, scid, 0, seq, data, control=control)
 
         fop = cop1.Fop1(scid, vcid=0, window=4, t1_ms=2000, transmission_limit=5, secure=secure)
         fop.initialize(0)
@@ -70,8 +77,26 @@ def send_and_verify(
         verdict = Verdict()
         start = time.monotonic()
         pid, psc = tc.request_id()
+        next_query = None
+        queries = 0
         while time.monotonic() - start < timeout_s and not (verdict.ok or verdict.failed):
             now_ms = int((time.monotonic() - start) * 1000)
+            if fop.acknowledged and not fop.pending():
+                # the FARM has the command: only its reports can still be missing
+                if next_query is None:
+                    next_query = now_ms + int(recover_after_s * 1000)
+                elif now_ms >= next_query:
+                    queries += 1
+                    query = PusTc(
+                        1,
+                        128,
+                        struct.pack(">HH", pid & 0x7FF, psc & 0x3FFF),
+                        apid=tc.apid,
+                        seq_count=(tc.seq_count + queries) & 0x3FFF,
+                    )
+                    fop.send(query.pack())
+                    verdict.queries = queries
+                    next_query = None
             for frame in fop.poll(now_ms):
                 link.write(cltu.encode(frame))
             for raw in dec.feed(link.read(0.05)):
@@ -90,6 +115,8 @@ def send_and_verify(
                     rpid, rpsc = struct.unpack_from(">HH", tm.source_data)
                     if (rpid & 0x7FF, rpsc & 0x3FFF) != (pid & 0x7FF, psc & 0x3FFF):
                         continue
+                    if tm.subtype in verdict.stages:
+                        continue  # a repeated report (after a query) counts once
                     verdict.stages.append(tm.subtype)
                     if tm.subtype in (2, 4, 6, 8) and len(tm.source_data) >= 6:
                         verdict.failure_code = struct.unpack_from(">H", tm.source_data, 4)[0]

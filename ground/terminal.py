@@ -41,8 +41,8 @@ class Terminal:
         if self.sa is not None:
             sa = self.sa
 
-            def secure(seq: int, data: bytes) -> bytes:
-                return sdls.secure_frame(sa, scid, 0, seq, data)
+            def secure(seq: int, data: bytes, control: bool = False) -> bytes:
+                return sdls.secure_frame(sa, scid, 0, seq, data, control=control)
 
         self.fop = cop1.Fop1(scid, vcid=0, window=8, t1_ms=t1_ms, transmission_limit=20, secure=secure)
         self.dl = Downlink(scid, interleave)

@@ -134,7 +134,9 @@ class Fop1:
         self.limit = transmission_limit
         self.auto_unlock = auto_unlock
         self.map_id = map_id
-        self.secure = secure  # optional (seq, data) -> frame bytes, e.g. sdls.secure_frame
+        # optional (seq, data, control) -> frame bytes, e.g. around sdls.secure_frame; it secures the
+        # BC control frames (Set V(R), Unlock) too, so only the key holder can reset the FARM
+        self.secure = secure
         self.vs = 0
         self.nn_r = 0  # N(R) last seen: everything before it is acknowledged
         self.waiting = []  # data not sent yet
@@ -160,10 +162,12 @@ class Fop1:
 
     def _frame(self, seq, data):
         if self.secure is not None:
-            return self.secure(seq, data)
+            return self.secure(seq, data, False)
         return tcframe.TcFrame(self.scid, self.vcid, data, seq=seq, map_id=self.map_id).pack()
 
     def _control_frame(self, body):
+        if self.secure is not None:
+            return self.secure(0, body, True)
         return tcframe.TcFrame(self.scid, self.vcid, body, seq=0, bypass=True, control=True).pack()
 
     def initialize(self, now_ms):
@@ -178,6 +182,7 @@ class Fop1:
         self._init_sent = now_ms
         self._init_tries = 1
         self._initialized = False
+
     def restart(self, now_ms):
         """The spacecraft rebooted (its FARM starts again at V(R) = 0): drop the unacknowledged
         frames and initialize again. Returns the dropped data: those commands may or may not have

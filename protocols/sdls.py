@@ -150,11 +150,13 @@ class SecurityEndpoint:
         return bytes(payload)
 
 
-def secure_frame(sa, scid, vcid, seq, payload, bypass=False):
-    """A complete TC frame (bytes) whose data field is protected under `sa`."""
+def secure_frame(sa, scid, vcid, seq, payload, bypass=False, control=False):
+    """A complete TC frame (bytes) whose data field is protected under `sa` (control: a BC frame,
+    e.g. Unlock or Set V(R), authenticated like any other so nobody else can reset COP-1)."""
+    bypass = bypass or control
     from protocols.tcframe import HEADER_LEN as TC_HEADER_LEN
     from protocols.tcframe import TcFrame
 
     n = protected_len(sa, len(payload))
-    header = TcFrame(scid, vcid, bytes(n), seq=seq, bypass=bypass).pack()[:TC_HEADER_LEN]
-    return TcFrame(scid, vcid, protect(sa, header, payload), seq=seq, bypass=bypass).pack()
+    header = TcFrame(scid, vcid, bytes(n), seq=seq, bypass=bypass, control=control).pack()[:TC_HEADER_LEN]
+    return TcFrame(scid, vcid, protect(sa, header, payload), seq=seq, bypass=bypass, control=control).pack()

@@ -218,3 +218,15 @@ def test_audit_log_records_every_executed_command(rig, tmp_path):
     assert ok, why
     hk = rig.send("hk_oneshot", {"sid": 3}) and rig.term.latest(3)
     assert hk["audit_seq"] == rig.app.audit.seq or hk["audit_seq"] == rig.app.audit.seq - 1
+
+
+def test_verification_query_repeats_reports_of_a_recent_request(rig):
+    req = rig.term.command("ping")
+    assert rig.until(lambda: rig.term.done(req))
+    n = len(rig.term.verification_tm)
+    assert rig.send("verification_query", {"apid": req[0], "seq": req[1]}) == [1, 3, 7]
+    repeated = [
+        tm.subtype for tm in rig.term.verification_tm[n:] if tm.source_data[2:4] == bytes((0xC0, req[1]))
+    ]
+    assert repeated == [1, 3, 7]  # the ping's three reports, sent again
+    assert rig.code("verification_query", {"apid": 0x10, "seq": 9999}) == FAIL["UNKNOWN_ID"]

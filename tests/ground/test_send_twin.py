@@ -83,7 +83,7 @@ def test_authenticated_commanding(tmp_path) -> None:
         r = CliRunner().invoke(cli.main, ["send", "ping", "--link", url, "--timeout", "1"])  # no key at all
         assert r.exit_code == 4
         sec = server.app.comms.security
-        assert sec.accepted == 1 and sec.bad_mac >= 1 and sec.unknown_spi + sec.truncated + sec.bad_mac >= 2
+        assert sec.accepted == 2 and sec.bad_mac >= 1  # the authenticated Set V(R) and the ping and sec.unknown_spi + sec.truncated + sec.bad_mac >= 2
         assert "00112233" not in repr(sec.sas) and "redacted" in repr(sec.sas)
     finally:
         server.stop()
@@ -122,6 +122,15 @@ def test_replayed_and_forged_frames_are_rejected_onboard(tmp_path) -> None:
     uplink(body + bytes((c >> 8, c & 0xFF)))
     assert sec.bad_mac == 1 and app.comms.farm.counts["accept"] == 1
     assert app.events.last == ("AUTH_REJECT", (1,)) and app.comms.auth_rejects == 2
+    # BC frames are authenticated too: a plain Set V(R) or Unlock from anyone is refused
+    from protocols import tcframe
+
+    vr = app.comms.farm.vr
+    uplink(tcframe.TcFrame(0x2A, 0, tcframe.set_vr(77), bypass=True, control=True).pack())
+    uplink(tcframe.TcFrame(0x2A, 0, tcframe.UNLOCK, bypass=True, control=True).pack())
+    assert app.comms.farm.vr == vr and app.comms.auth_rejects == 4
+    uplink(sdls.secure_frame(ground, 0x2A, 0, 0, tcframe.set_vr(77), control=True))
+    assert app.comms.farm.vr == 77  # the key holder can
     # the anti-replay counter survives a reboot: the old frame is still refused afterwards
     twin.power_cycle()
     uplink(frame)
