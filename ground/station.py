@@ -22,13 +22,13 @@ from protocols.pus import PusTc
 @dataclass
 class Session:
     scid: int
-    url: str
+    url: str | None
     interleave: int = 5
     hk_reports: int = 0
     verified: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.link = open_link(self.url)
+        self.link = open_link(self.url) if self.url else None  # None: bytes are fed by ingest()
         self.downlink = Downlink(self.scid, self.interleave)
         self.fop = cop1.Fop1(self.scid, vcid=0, window=4, t1_ms=2000)
         self.fop.initialize(0)
@@ -38,8 +38,12 @@ class GroundStation:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.sessions: dict[int, Session] = {}
+        # samples wait here and go to SQLite in one transaction per spacecraft per flush: a commit
+        # per link read would cost more than decoding the CADUs
+        self._pending: dict[int, list[tuple[str, float, float]]] = {}
+        self.flush_rows = 20000
 
-    def add(self, scid: int, url: str, interleave: int = 5) -> Session:
+    def add(self, scid: int, url: str | None, interleave: int = 5) -> Session:
         if scid in self.sessions:
             raise ValueError("spacecraft %d already has a session" % scid)
         self.sessions[scid] = Session(scid, url, interleave)
@@ -52,20 +56,39 @@ class GroundStation:
         for s in self.sessions.values():
             for frame in s.fop.poll(now_ms):
                 s.link.write(cltu.encode(frame))
-            samples = []
-            for frame, tm in s.downlink.feed(s.link.read(timeout)):
-                if tm is None:
-                    s.fop.on_clcw(frame.clcw(), now_ms)
-                elif (tm.service, tm.subtype) == (3, 25):
-                    _sid, hk = decode_hk(tm.source_data)
-                    t = CucTime.unpack(tm.timestamp).seconds()
-                    s.hk_reports += 1
-                    samples.extend((k, t, float(v)) for k, v in hk.items())
-                elif tm.service == 1 and tm.subtype == 7:
-                    s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
-            if samples:
-                self.archive.ingest_samples(s.scid, samples)
+            self.ingest(s, s.link.read(timeout), now_ms)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write every pending sample to the archive."""
+        for scid, rows in self._pending.items():
+            if rows:
+                self.archive.ingest_samples(scid, rows)
+        self._pending = {}
+
+    def ingest(self, s: Session, data: bytes, now_ms: int = 0) -> None:
+        """Decode one spacecraft's downlink bytes into its archive partition."""
+        if not data:
+            return
+        samples = []
+        for frame, tm in s.downlink.feed(data):
+            if tm is None:
+                s.fop.on_clcw(frame.clcw(), now_ms)
+            elif (tm.service, tm.subtype) == (3, 25):
+                _sid, hk = decode_hk(tm.source_data)
+                t = CucTime.unpack(tm.timestamp).seconds()
+                s.hk_reports += 1
+                samples.extend((k, t, float(v)) for k, v in hk.items())
+            elif tm.service == 1 and tm.subtype == 7:
+                s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
+        if samples:
+            pending = self._pending.setdefault(s.scid, [])
+            pending += samples
+            if len(pending) >= self.flush_rows:
+                self.flush()
 
     def close(self) -> None:
+        self.flush()
         for s in self.sessions.values():
-            s.link.close()
+            if s.link is not None:
+                s.link.close()
