@@ -230,3 +230,11 @@ def test_verification_query_repeats_reports_of_a_recent_request(rig):
     ]
     assert repeated == [1, 3, 7]  # the ping's three reports, sent again
     assert rig.code("verification_query", {"apid": 0x10, "seq": 9999}) == FAIL["UNKNOWN_ID"]
+
+
+def test_radio_reset_command(rig):
+    before = rig.app.radio.recoveries
+    assert rig.send("radio_reset") == [1, 3, 7]
+    assert rig.app.radio.recoveries == before + 1
+    rig.app.radio.recover = lambda: (_ for _ in ()).throw(OSError(19, "no SX1276"))
+    assert rig.code("radio_reset") == FAIL["EXEC_FAILED"]
