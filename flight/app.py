@@ -494,6 +494,7 @@ class FlightApp:
     def _task_radio(self):
         if self.radio is None:
             return
+        self.radio.poll()  # completes a finished transmission (TX_DONE) so the next one can start
         if not self.radio.busy():
             self.radio.health_check()
         # beacon when nobody has talked to us for a while: the core HK values over LoRa

@@ -142,3 +142,30 @@ def test_a_failing_task_is_isolated_and_reported(rig):
     task = next(t for t in rig.app.executive.tasks if t.name == "payload")
     assert task.errors >= 5 and not task.enabled and "sensor fusion bug" in task.last_error
     assert _events(rig, "TASK_DISABLED")
+
+
+def test_beacon_over_lora_when_nobody_talks(tmp_path):
+    import struct
+
+    from hal.drivers.sx1276 import SX1276
+    from hal.sim.bus import SimPin
+    from hal.sim.chips.sx1276 import SimSX1276
+    from hal.sim.spi import SimSPI
+
+    rig = Rig(tmp_path / "flash")
+    world = rig.twin.world
+    spi = SimSPI()
+    cs = SimPin("gs_cs", SimPin.OUT, 1)
+    rst = SimPin("gs_rst", SimPin.OUT, 1)
+    spi.attach(cs, SimSX1276(world.clock, world.medium, rst, None, "ground"))
+    ground = SX1276(spi, cs, reset=rst, clock=world.clock)  # same LoRa settings as the flight radio
+    ground.start_receive()
+    beacons = []
+    for _ in range(900 * 10):  # 15 minutes without a telecommand
+        rig.twin.step()
+        if ground.poll() == SX1276.RX_DONE:
+            beacons.append(bytes(ground.packet()))
+    assert len(beacons) >= 4  # every comms.beacon_s (60 s) once 600 s passed without contact
+    magic, scid, obt, mode, boots, soc = struct.unpack(">2sBIBHf", beacons[-1])
+    assert magic == b"CS" and scid == 0x2A and boots == 1 and mode in (1, 2, 3) and 0.5 < soc <= 1.0
+    assert obt > 600
