@@ -1,0 +1,51 @@
+"""`cubesat flash deploy/status` with the project's own bundle on real MicroPython (the unix port
+behind a pty): the flight application boots from the new slot, passes its health check and marks
+the slot good; bad input gets a clear error and a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from upy_pty_board import UpyPtyBoard
+
+from firmware_builds.build import build
+from ground import cli
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    build("emulated", out)
+    return out / "emulated"
+
+
+def test_deploy_the_flight_bundle_and_show_status(bundle: Path, tmp_path: Path) -> None:
+    with UpyPtyBoard(tmp_path / "flash", heapsize="4M") as board:
+        r = CliRunner().invoke(
+            cli.main, ["flash", "deploy", "--port", board.port, "--bundle", str(bundle), "--timeout", "60"]
+        )
+        assert r.exit_code == 0, r.output
+        assert "deployed" in r.output and "to slot b" in r.output
+        board.wait_output(rb"flight: boot 1, mode \d, running", timeout=30)
+        r = CliRunner().invoke(cli.main, ["flash", "status", "--port", board.port])
+        assert r.exit_code == 0, r.output
+        assert "active b" in r.output and "slot b: emulated" in r.output and "slot a: empty" in r.output
+    # the flight application wrote its persistent state in the board's flash
+    files = {p.name for p in (tmp_path / "flash").rglob("*")}
+    assert {"boot.a", "audit.0"} <= files
+
+
+def test_deploy_refuses_a_folder_without_a_manifest(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with UpyPtyBoard(tmp_path / "flash") as board:
+        r = CliRunner().invoke(
+            cli.main, ["flash", "deploy", "--port", board.port, "--bundle", str(tmp_path / "empty")]
+        )
+    assert r.exit_code == 1 and "manifest" in r.output
+
+
+def test_status_on_a_dead_port_fails_cleanly() -> None:
+    r = CliRunner().invoke(cli.main, ["flash", "status", "--port", "/dev/nonexistent-tty"])
+    assert r.exit_code == 1 and "Error" in r.output
