@@ -527,6 +527,17 @@ class FlightApp:
             gc.collect()
             self.heap_free = gc.mem_free()
 
+    def service_link(self):
+        """Uplink bytes arrived (a UART RX interrupt on a board, via micropython.schedule; the twin
+        calls it directly): handle the telecommands and send the reports now, not at the next tick."""
+        try:
+            self._task_link_rx()
+            self._task_link_tx()
+        except Exception as exc:  # same isolation as in the executive: counted, never fatal
+            task = self.executive.tasks[0]
+            task.errors += 1
+            task.last_error = "%s: %s" % (type(exc).__name__, exc)
+
     # --- the tick -------------------------------------------------------------------------------
     def step(self):
         now = self.clock.ticks_ms()

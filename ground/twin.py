@@ -119,6 +119,8 @@ class TwinServer:
                 data = self._receive(max(0.0, min(left, 0.02)))
                 if data:
                     twin.link.ground_write(data)
+                    twin.app.service_link()  # the UART RX interrupt: commands are not held to the tick
+                    self._send(twin.link.ground_read())
                 if left <= 0 or self._stop.is_set():
                     break
             twin.step()
