@@ -46,3 +46,62 @@ def test_flight_heap_on_micropython_within_budget(tmp_path):
     assert upy_r["peak"] < BUDGET + 32 * 1024, upy_r
     # the retained state is small: steady equals boot plus bounded queues, no growth per tick
     assert upy_r["steady"] - upy_r["boot"] < 16 * 1024, upy_r
+
+
+def test_flight_heap_on_the_emulated_board_within_budget(tmp_path):
+    """The same measurement inside the WebAssembly board. Its GC runs only between REPL commands
+    (the C stack is not scannable inside a call), so every step is its own command."""
+    from mpremote.transport_serial import SerialTransport
+
+    from ground.emuboard import EmulatedBoard
+
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    for pkg in ("protocols", "hal", "flight"):
+        shutil.copytree(
+            ROOT / pkg, flash / pkg, ignore=shutil.ignore_patterns("_native", "__pycache__", "*.so")
+        )
+
+    with EmulatedBoard(flash, uart_pty=False) as board:
+        t = SerialTransport(board.port, baudrate=115200)
+        try:
+            t.enter_raw_repl(soft_reset=False)
+
+            def run(code: str, timeout: int = 120) -> str:
+                out, err = t.exec_raw(code, timeout=timeout)
+                assert not err, err.decode()[-2000:]
+                return out.decode()
+
+            def live() -> int:
+                run("import gc\ngc.collect()")
+                return int(run("print(gc.mem_alloc())"))
+
+            run(
+                "import sys\nsys.path.insert(0, '/')\nfrom hal.sim.world import SimWorld\n"
+                "from flight.storage import HostFs\nw = SimWorld()"
+            )
+            base = live()
+            run("from flight.app import FlightApp")
+            code = live() - base
+            run(
+                "app = FlightApp(w.board, w.clock, HostFs('/data'), w.link,"
+                " watchdog=w.watchdog, rtc_s=w.rtc_s)"
+            )
+            boot = live() - base - code
+            peak = 0
+            for _ in range(12):  # 12 x 500 ticks: ten simulated minutes
+                run("for i in range(500):\n app.step()\n w.advance(100)\n w.link.ground_read()", timeout=300)
+                peak = max(peak, live() - base - code)
+            steady = live() - base - code
+            mode = int(run("print(app.modes.mode)"))
+            errors = int(run("print(app.executive.errors())"))
+            t.exit_raw_repl()
+        finally:
+            t.close()
+    report = {"code": code, "boot": boot, "steady": steady, "peak": peak, "mode": mode, "errors": errors}
+    out = ROOT / ".bench"
+    out.mkdir(exist_ok=True)
+    (out / "heap_emulated.json").write_text(json.dumps(report, indent=1))
+    print("flight heap on the emulated board (bytes):", json.dumps(report))
+    assert errors == 0 and mode == 3
+    assert steady < BUDGET and peak < BUDGET, report
