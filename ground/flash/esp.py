@@ -10,21 +10,25 @@ own safety checks, but never the board check: the board must be an ESP32-family 
 
 esptool talks to the ROM loader only (no RAM stub): FLASH_BEGIN erases whole 4 KiB sectors,
 so the address must be sector aligned. Data go deflate-compressed by default (the ESP32 ROM
-inflates); esptool's write_flash always MD5-checks the padded range it wrote, and
-`verify=True` adds an MD5 of exactly [address, address + len(image)).
+inflates); esptool's write_flash always MD5-checks the padded range it wrote (verify=False
+cannot turn that off), and `verify=True` adds an MD5 of exactly [address, address + len(image)).
 
 before: "default-reset" pulses DTR/RTS (auto-reset circuit of dev boards) to enter the
 loader; "no-reset" expects a board already held in download mode (BOOT low at reset), and
-is the only mode a pty-backed simulator can use. after: "hard-reset" pulses RTS (a port
-without modem lines only gets a warning), "soft-reset" asks the ROM to run the flashed code
-(FLASH_END), "no-reset" stays in the loader.
+is the only mode a pty-backed simulator can use. after: "hard-reset" pulses RTS (on a port
+without modem lines, e.g. a pty, it is skipped with a warning and FlashResult.reset is
+False), "soft-reset" asks the ROM to run the flashed code (FLASH_END), "no-reset" stays in
+the loader.
 
 esptool logs through a process-wide logger; while a flash runs it is pointed at `log`, so
-two flashes must not run in parallel threads of one process.
+two flashes must not run in parallel threads of one process. One esptool warning escapes
+it: "Chip was NOT reset" when before="default-reset" meets a port without DTR/RTS goes to
+esptool's own console, once per process.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import struct
@@ -95,6 +99,7 @@ class FlashResult:
     size: int
     md5: str
     seconds: float
+    reset: bool  # the board was told to start the new firmware (False: reset it by hand)
     log: list[str] = field(default_factory=list)
 
 
@@ -147,14 +152,18 @@ class _Relay(EspLogBase):
     def print(self, *args: Any, **kwargs: Any) -> None:
         self._emit(kwargs.get("sep", " ").join(str(a) for a in args) + kwargs.get("end", "\n"))
 
+    def _tagged(self, tag: str, args: tuple[Any, ...]) -> None:
+        self.finish()  # "Connecting..." is printed without a newline; a note gets its own line
+        self._emit(tag + " ".join(str(a) for a in args) + "\n")
+
     def note(self, *args: Any) -> None:
-        self._emit("Note: " + " ".join(str(a) for a in args) + "\n")
+        self._tagged("Note: ", args)
 
     def warn(self, *args: Any, suggestion: str | None = None) -> None:
-        self._emit("Warning: " + " ".join(str(a) for a in args) + "\n")
+        self._tagged("Warning: ", args)
 
     def err(self, *args: Any, suggestion: str | None = None) -> None:
-        self._emit("Error: " + " ".join(str(a) for a in args) + "\n")
+        self._tagged("Error: ", args)
 
     def hint(self, *args: Any) -> None:
         self.print(*args)
@@ -176,6 +185,21 @@ class _Relay(EspLogBase):
     def finish(self) -> None:
         if self._partial:
             self._emit("\n")
+
+
+def _has_modem_lines(port: serial.Serial) -> bool:
+    """Whether RTS can reach the board. esptool only warns (once per process, on its own
+    console) when it cannot, so a pty or bare UART would report a reset that never happened."""
+    try:
+        import fcntl
+        import termios
+
+        fcntl.ioctl(port.fileno(), termios.TIOCMGET, struct.pack("I", 0))  # reads, changes nothing
+    except (ImportError, AttributeError, ValueError):
+        return True  # not a POSIX tty we can ask: let esptool try
+    except OSError as exc:
+        return exc.errno not in (errno.ENOTTY, errno.EINVAL)
+    return True
 
 
 def _load(image_path_or_bytes: str | os.PathLike[str] | bytes) -> bytes:
@@ -324,11 +348,17 @@ def _flash(
                 "verify failed: flash 0x%08X-0x%08X has MD5 %s, the image %s" % (address, end - 1, got, want)
             )
         relay.print("Verified MD5 %s of 0x%08X-0x%08X" % (want, address, end - 1))
-    try:
-        reset_chip(esp, after)
-    except (FatalError, serial.SerialException, OSError) as exc:
-        # The image is written and checked; only the restart did not happen.
-        relay.warn("flash written, but %s failed: %s" % (after, _first_line(exc)))
+    reset = after != "no-reset"
+    if after == "hard-reset" and not _has_modem_lines(esp._port):
+        relay.warn("%s has no RTS line: the board was NOT reset; press EN/RESET to start it" % esp._port.port)
+        reset = False
+    elif reset:
+        try:
+            reset_chip(esp, after)
+        except (FatalError, serial.SerialException, OSError) as exc:
+            # The image is written and checked; only the restart did not happen.
+            relay.warn("flash written, but %s failed: %s" % (after, _first_line(exc)))
+            reset = False
     return FlashResult(
         chip=esp.CHIP_NAME,
         description=description,
@@ -337,6 +367,7 @@ def _flash(
         size=len(image),
         md5=want,
         seconds=time.monotonic() - t0,
+        reset=reset,
         log=relay.lines,
     )
 

@@ -77,7 +77,7 @@ def test_image_written_byte_exact_and_verified(tmp_path: Path) -> None:
     assert FLASH_DEFL_DATA in rom.commands and FLASH_DATA not in rom.commands  # deflated by default
     assert rom.baud == 460800 and CHANGE_BAUDRATE in rom.commands
     assert {op for op, _ in rom.errors} == {GET_SECURITY_INFO}  # only esptool's chip-id probe
-    assert rom.left == "run"  # soft reset: the ROM was told to run the new code
+    assert rom.left == "run" and result.reset  # soft reset: the ROM was told to run the new code
     assert rom.crash is None
     assert (result.chip, result.mac) == ("ESP32", "24:0a:c4:12:34:56")
     assert (result.address, result.size) == (0x1000, len(image))
@@ -88,14 +88,17 @@ def test_image_written_byte_exact_and_verified(tmp_path: Path) -> None:
 
 def test_uncompressed_write_survives_one_corrupted_block() -> None:
     image = micropython_like(64 * 1024)
+    lines: list[str] = []
     with SimEspRom(initial=OLD) as rom:
         rom.noise_on_block = 3
         rom.noise_repeats = 1  # one bit flip on the wire; esptool resends the block
-        _flash(rom, image, compress=False, baud=115200)
+        result = _flash(rom, image, lines, compress=False, baud=115200)
     assert bytes(rom.flash[0x1000 : 0x1000 + len(image)]) == image
     assert (FLASH_DATA, 0x07) in rom.errors
     assert CHANGE_BAUDRATE not in rom.commands
-    assert rom.left is None  # hard reset is an RTS pulse the pty cannot carry
+    # The default hard reset is an RTS pulse a pty cannot carry: said, not pretended.
+    assert rom.left is None and not result.reset
+    assert any("was NOT reset" in line for line in lines)
 
 
 @pytest.mark.parametrize("compress", [True, False])
