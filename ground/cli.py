@@ -483,3 +483,71 @@ def flash_status(port: str) -> None:
                 "slot %s: %s %s rev %s, %d files"
                 % (slot, info["board"], info["version"], str(info["git_revision"])[:12], info["files"])
             )
+
+
+@flash.command("esp32")
+@click.option("--port", "-p", required=True, help="Serial port of the board, e.g. /dev/ttyUSB0.")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--address",
+    default="0x1000",
+    show_default=True,
+    help="Flash offset (ESP32: 0x1000; ESP32-S3/C3 images: 0x0).",
+)
+@click.option("--baud", default=460800, show_default=True, help="Baud rate after connecting at 115200.")
+@click.option(
+    "--before",
+    type=click.Choice(["default-reset", "no-reset"]),
+    default="default-reset",
+    show_default=True,
+    help="default-reset: enter the ROM loader via DTR/RTS; no-reset: board already in download mode.",
+)
+@click.option(
+    "--after",
+    type=click.Choice(["hard-reset", "soft-reset", "no-reset"]),
+    default="hard-reset",
+    show_default=True,
+    help="How to start the new firmware.",
+)
+@click.option("--no-compress", is_flag=True, help="Send the image uncompressed.")
+@click.option("--force", is_flag=True, help="Write data that is not an ESP image; skip the image chip check.")
+def flash_esp32_cmd(
+    port: str, image: str, address: str, baud: int, before: str, after: str, no_compress: bool, force: bool
+) -> None:
+    """Write a MicroPython .bin to an ESP32-family board through its ROM loader and MD5-verify it.
+
+    Exit status: 0 written and verified, 1 refused or failed (the message says which).
+    """
+    from ground.flash.esp import EspFlashError, flash_esp32
+
+    try:
+        addr = int(address, 0)
+    except ValueError:
+        raise click.BadParameter("not a number: %r" % address, param_hint="--address") from None
+    try:
+        r = flash_esp32(
+            port,
+            image,
+            address=addr,
+            baud=baud,
+            log=click.echo,
+            force=force,
+            compress=not no_compress,
+            before=before,
+            after=after,
+        )
+    except EspFlashError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        "flashed %d B to %s (%s, MAC %s) at 0x%X, MD5 %s verified, %.1f s%s"
+        % (
+            r.size,
+            r.chip,
+            r.description,
+            r.mac,
+            r.address,
+            r.md5,
+            r.seconds,
+            "" if r.reset else "; board not reset, press EN/RESET",
+        )
+    )

@@ -49,3 +49,25 @@ def test_deploy_refuses_a_folder_without_a_manifest(tmp_path: Path) -> None:
 def test_status_on_a_dead_port_fails_cleanly() -> None:
     r = CliRunner().invoke(cli.main, ["flash", "status", "--port", "/dev/nonexistent-tty"])
     assert r.exit_code == 1 and "Error" in r.output
+
+
+def test_flash_esp32_cli_writes_and_refuses(tmp_path: Path) -> None:
+    from test_flash_esp import micropython_like
+
+    from ground.flash.sim_esp_rom import SimEspRom
+
+    image = micropython_like(64 * 1024)
+    path = tmp_path / "ESP32_GENERIC.bin"
+    path.write_bytes(image)
+    args = ["flash", "esp32", "--before", "no-reset", "--after", "soft-reset"]
+    with SimEspRom() as rom:
+        r = CliRunner().invoke(cli.main, [*args, "--port", rom.port, str(path)])
+    assert r.exit_code == 0, r.output
+    assert "flashed %d B to ESP32" % len(image) in r.output and "verified" in r.output
+    assert bytes(rom.flash[0x1000 : 0x1000 + len(image)]) == image
+    bad = tmp_path / "not-an-image.bin"
+    bad.write_bytes(b"\x00" * 4096)
+    r = CliRunner().invoke(cli.main, [*args, "--port", "/dev/null", str(bad)])
+    assert r.exit_code == 1 and "magic" in r.output.lower()
+    r = CliRunner().invoke(cli.main, [*args, "--port", "/dev/null", "--address", "zero", str(path)])
+    assert r.exit_code == 2 and "not a number" in r.output
