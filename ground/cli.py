@@ -551,3 +551,61 @@ def flash_esp32_cmd(
             "" if r.reset else "; board not reset, press EN/RESET",
         )
     )
+
+
+@flash.command("uf2")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--drive",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Mounted bootloader drive (RPI-RP2, ...).",
+)
+@click.option(
+    "--family", default="RP2040", show_default=True, help="UF2 family of the board (RP2040, SAMD51...)."
+)
+def flash_uf2(image: str, drive: str, family: str) -> None:
+    """Copy a MicroPython image to a UF2 bootloader drive: a .uf2 is checked (family, blocks),
+    a raw .bin is wrapped for the family's flash base. A wrong-family image is refused."""
+    from pathlib import Path
+
+    from ground.flash import uf2
+
+    data = Path(image).read_bytes()
+    try:
+        if not image.lower().endswith(".uf2"):
+            data = uf2.encode(data, family)
+        target = uf2.flash_to_drive(data, Path(drive), family)
+    except uf2.Uf2Error as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        "wrote %s (%d B, family %s); the board reboots into the new firmware" % (target, len(data), family)
+    )
+
+
+@flash.command("dfu")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False))
+@click.option("--address", default="0x08000000", show_default=True, help="Flash address of the image.")
+@click.option("--vid", default="0x0483", show_default=True, help="USB vendor id of the DFU bootloader.")
+@click.option("--pid", default="0xDF11", show_default=True, help="USB product id of the DFU bootloader.")
+def flash_dfu(image: str, address: str, vid: str, pid: str) -> None:
+    """Write a raw STM32 image over USB DFU/DfuSe (erase, download, read-back verify, leave)."""
+    from pathlib import Path
+
+    import usb.core
+
+    from ground.flash.dfu import DfuError, DfuSeDevice
+
+    try:
+        addr, v, p = int(address, 0), int(vid, 0), int(pid, 0)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    dev = usb.core.find(idVendor=v, idProduct=p)
+    if dev is None:
+        raise click.ClickException("no DFU device %04x:%04x (board in bootloader mode? BOOT0 high)" % (v, p))
+    data = Path(image).read_bytes()
+    try:
+        DfuSeDevice(dev).flash(addr, data)
+    except DfuError as exc:
+        raise click.ClickException("DFU: %s" % exc) from None
+    click.echo("flashed %d B at 0x%08X over DFU, verified, left DFU mode" % (len(data), addr))

@@ -111,7 +111,10 @@ def flash_to_drive(uf2: bytes, drive: Path, board_family: str) -> Path:
     """Copy a checked image to a mounted bootloader drive (RPI-RP2 / PYCUBEDBOOT ...)."""
     decode(uf2, expect_family=board_family)
     info = drive / "INFO_UF2.TXT"
-    if info.exists() and board_family.split("-")[0] not in info.read_text(errors="replace"):
+    # what each bootloader writes there: the RP2040 boot ROM says "Board-ID: RPI-RP2", the SAMD51
+    # and STM32 UF2 bootloaders name their chip in Board-ID
+    token = {"RP2040": "RPI-RP2", "RP2350-ARM-S": "RP2350"}.get(board_family, board_family.split("-")[0])
+    if info.exists() and token not in info.read_text(errors="replace"):
         raise Uf2Error("%s does not look like a %s bootloader (INFO_UF2.TXT)" % (drive, board_family))
     target = drive / "firmware.uf2"
     target.write_bytes(uf2)

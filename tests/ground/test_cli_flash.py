@@ -71,3 +71,38 @@ def test_flash_esp32_cli_writes_and_refuses(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "magic" in r.output.lower()
     r = CliRunner().invoke(cli.main, [*args, "--port", "/dev/null", "--address", "zero", str(path)])
     assert r.exit_code == 2 and "not a number" in r.output
+
+
+def test_flash_uf2_cli(tmp_path: Path) -> None:
+    from ground.flash import uf2
+
+    drive = tmp_path / "RPI-RP2"
+    drive.mkdir()
+    (drive / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n")
+    raw = tmp_path / "firmware.bin"
+    raw.write_bytes(bytes(range(256)) * 40)
+    r = CliRunner().invoke(cli.main, ["flash", "uf2", str(raw), "--drive", str(drive)])
+    assert r.exit_code == 0, r.output
+    base, image, family = uf2.decode((drive / "firmware.uf2").read_bytes())
+    assert (base, image, family) == (0x10000000, raw.read_bytes(), "RP2040")
+    samd = tmp_path / "samd.uf2"
+    samd.write_bytes(uf2.encode(raw.read_bytes(), "SAMD51"))
+    r = CliRunner().invoke(cli.main, ["flash", "uf2", str(samd), "--drive", str(drive)])
+    assert r.exit_code == 1 and "SAMD51" in r.output
+
+
+def test_flash_dfu_cli(tmp_path: Path, monkeypatch) -> None:
+    import usb.core
+
+    from ground.flash.sim_dfu import SimDfuBackend, SimDfuDevice
+
+    sim = SimDfuDevice()
+    real_find = usb.core.find
+    monkeypatch.setattr(usb.core, "find", lambda **kw: real_find(backend=SimDfuBackend(sim), **kw))
+    image = tmp_path / "stm32.bin"
+    image.write_bytes(bytes((i * 7) & 0xFF for i in range(6000)))
+    r = CliRunner().invoke(cli.main, ["flash", "dfu", str(image)])
+    assert r.exit_code == 0, r.output
+    assert bytes(sim.flash[:6000]) == image.read_bytes() and sim.left
+    r = CliRunner().invoke(cli.main, ["flash", "dfu", str(image), "--pid", "0x1234"])
+    assert r.exit_code == 1 and "no DFU device" in r.output

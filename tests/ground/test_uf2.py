@@ -41,7 +41,8 @@ def test_wrong_family_is_refused(tmp_path: Path) -> None:
         uf2.flash_to_drive(uf2.encode(b"\x00" * 300, "SAMD51"), drive, "SAMD51")
     rp = tmp_path / "RPI-RP2"
     rp.mkdir()
-    (rp / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nModel: Raspberry Pi RP2040\n")
+    # what the RP2040 boot ROM writes (verbatim)
+    (rp / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n")
     assert uf2.flash_to_drive(data, rp, "RP2040").read_bytes() == data
 
 
