@@ -255,7 +255,8 @@ class ModbusInstrument:
                 # a late answer must not be taken for the next request's: start a fresh connection
                 self.client.close()
                 raise InstrumentTimeoutError(self.name, "%s: no response (%s)" % (what, exc)) from None
-            except ConnectionException as exc:
+            except (ConnectionException, OSError) as exc:
+                # OSError: pymodbus lets e.g. ECONNRESET from recv() through unwrapped
                 self.client.close()
                 if attempt > self.retries:
                     raise InstrumentUnreachableError(

@@ -681,15 +681,18 @@ def run_plan_file(
     from ground.bench.sim_instruments import SimBench
 
     plan = load_plan(path)
-    sim = SimBench() if psu_url is None else None
-    if sim is None and load_url is None and plan.uses_load():
+    if psu_url is not None and load_url is None and plan.uses_load():
         raise PlanError("%s uses the electronic load: give its URL too" % plan.name)
+    sim = SimBench() if psu_url is None else None
     with tempfile.TemporaryDirectory(prefix="bench-flash-") as tmp:
         if sim is not None:
             sim.start()
         try:
-            psu = sim.connect_psu() if sim else PowerSupply(psu_url or "")
-            load = sim.connect_load() if sim else ElectronicLoad(load_url) if load_url else None
+            if sim is not None:
+                psu, load = sim.connect_psu(), sim.connect_load()
+            else:
+                psu = PowerSupply(psu_url or "")
+                load = ElectronicLoad(load_url) if load_url else None
             try:
                 psu.identify()
                 if load is not None:

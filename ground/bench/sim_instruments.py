@@ -27,6 +27,7 @@ import pty
 import select
 import threading
 import tty
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -140,7 +141,7 @@ def _raw(value: float, scale: float) -> int:
     return max(0, min(0xFFFF, int(round(value / scale))))
 
 
-class SimInstrument:
+class SimInstrument(ABC):
     """One Modbus TCP server (unit id `unit`) backed by `circuit`; start() / stop() or `with`."""
 
     regmap: RegisterMap
@@ -170,11 +171,13 @@ class SimInstrument:
         self._error: BaseException | None = None
 
     # -- the instrument's behaviour --------------------------------------------------------
+    @abstractmethod
     def settings(self) -> dict[str, int]:
-        raise NotImplementedError
+        """The writable registers' values: this instrument's part of the circuit state."""
 
+    @abstractmethod
     def measured(self, op: OperatingPoint) -> dict[str, int]:
-        raise NotImplementedError
+        """The read-only measurement registers at operating point `op`."""
 
     def _refresh(self, registers: list[int], start: int) -> None:
         with self.circuit.lock:

@@ -24,7 +24,7 @@ from ground.bench.instruments import (
     PowerSupply,
     SetpointError,
 )
-from ground.bench.plan import PlanError, TwinPowerTarget, load_plan, parse_plan, run_plan
+from ground.bench.plan import PlanError, TwinPowerTarget, load_plan, parse_plan, run_plan, run_plan_file
 from ground.bench.sim_instruments import SimBench
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_hung_instrument_times_out_then_recovers(sim: SimBench, psu: PowerSupply
     with pytest.raises(InstrumentTimeoutError, match="no response"):
         fast.read_all()
     elapsed = time.perf_counter() - t0
-    assert 0.35 < elapsed < 1.5  # (retries + 1) attempts of 0.2 s, not the 3 s pymodbus default
+    assert 0.35 < elapsed < 2.0  # (retries + 1) attempts of 0.2 s, not the 3 s pymodbus default
     sim.psu.stalled = False
     assert fast.read_all().v_set == 0.0  # a fresh connection: no stale answer taken for this one
     fast.close()
@@ -320,3 +320,17 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     bad.write_text('[[case]]\nname = "c"\nsteps = ["wait(one)"]\n')
     result = CliRunner().invoke(bench, ["run", str(bad)])
     assert result.exit_code == 2 and "arguments must be literals" in result.output
+
+
+def test_plan_file_on_instruments_given_by_url_leaves_the_bench_safe(tmp_path: Path, sim: SimBench) -> None:
+    result = run_plan_file(EXAMPLE, psu_url=sim.psu.url, load_url=sim.load.url, flash_dir=tmp_path / "f")
+    assert result.ok and result.instruments == {"psu": sim.psu.url, "load": sim.load.url}
+    assert sim.circuit.psu["OUTPUT"] == 0 and sim.circuit.load["INPUT"] == 0  # switched off afterwards
+    assert (tmp_path / "f" / "boot.a").exists()  # the twin flew on the flash we gave it
+    with pytest.raises(PlanError, match="give its URL"):
+        run_plan_file(EXAMPLE, psu_url=sim.psu.url)
+    sim.psu.stop()
+    result_cli = CliRunner().invoke(
+        bench, ["run", str(EXAMPLE), "--psu", sim.psu.url, "--load", sim.load.url]
+    )
+    assert result_cli.exit_code == 2 and "cannot reach" in result_cli.output
