@@ -11,6 +11,7 @@ import sys
 import click
 
 from ground import __version__
+from ground.bench import bench
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,9 +41,6 @@ def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> N
     ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out)
     sys.exit(0 if ok else 1)
 
-
-if __name__ == "__main__":
-    main()
 
 
 @main.group()
@@ -609,3 +607,10 @@ def flash_dfu(image: str, address: str, vid: str, pid: str) -> None:
     except DfuError as exc:
         raise click.ClickException("DFU: %s" % exc) from None
     click.echo("flashed %d B at 0x%08X over DFU, verified, left DFU mode" % (len(data), addr))
+
+
+main.add_command(bench)
+
+
+if __name__ == "__main__":
+    main()
