@@ -42,7 +42,6 @@ def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> N
     sys.exit(0 if ok else 1)
 
 
-
 @main.group()
 def archive() -> None:
     """Query, export and plot the telemetry archive (SQLite)."""
