@@ -100,6 +100,20 @@ def build_tc(
 ) -> PusTc:
     cmd = command(name)
     check_permission(cmd, role, confirmed)
+    values = dict(values)
+    for aname, kind, *_rest in cmd.args:
+        if kind == "tc" and isinstance(values.get(aname), str):
+            # an embedded command written as on the command line: "param_set param_id=11 value=120"
+            words = values[aname].split()
+            if not words:
+                raise CommandError("%s: %s is empty" % (name, aname))
+            inner_args = {}
+            for w in words[1:]:
+                if "=" not in w:
+                    raise CommandError("%s: %s arguments are key=value, got %r" % (name, aname, w))
+                k, v = w.split("=", 1)
+                inner_args[k] = v
+            values[aname] = build_tc(words[0], inner_args, apid, (seq + 1) & 0x3FFF, role, confirmed)
     return PusTc(cmd.service, cmd.subtype, encode_args(cmd, values), apid=apid, seq_count=seq)
 
 

@@ -93,3 +93,21 @@ def test_cli_dict(tmp_path) -> None:
     out = tmp_path / "d.xml"
     r = CliRunner().invoke(cli.main, ["dict", "xtce", "-o", str(out)])
     assert r.exit_code == 0 and ET.parse(out).getroot().get("name") == "cubesat"
+
+
+def test_time_tagged_command_written_as_on_the_command_line() -> None:
+    tc = build_tc(
+        "schedule_insert",
+        {"release_s": "5000", "command": "param_set param_id=11 value=120"},
+        0x10,
+        7,
+        "operator",
+    )
+    inner = PusTc.unpack(tc.app_data[4:])
+    assert struct.unpack(">I", tc.app_data[:4])[0] == 5000
+    assert (inner.service, inner.subtype, inner.seq_count) == (20, 3, 8)
+    assert inner.app_data == struct.pack(">Hf", 11, 120.0)
+    with pytest.raises(PermissionDenied):  # a hazardous inner command needs --confirm like any other
+        build_tc("schedule_insert", {"release_s": 1, "command": "thruster_arm"}, 0x10, 1, "operator")
+    with pytest.raises(CommandError, match="key=value"):
+        build_tc("schedule_insert", {"release_s": 1, "command": "param_set 11"}, 0x10, 1, "operator")

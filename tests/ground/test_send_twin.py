@@ -136,3 +136,15 @@ def test_replayed_and_forged_frames_are_rejected_onboard(tmp_path) -> None:
     twin.power_cycle()
     uplink(frame)
     assert twin.app.comms.security.replayed == 1 and twin.app.dispatcher.ok == 0
+
+
+def test_time_tagged_command_from_the_cli(twin_url: str) -> None:
+    r = CliRunner().invoke(
+        cli.main,
+        ["send", "schedule_insert", "release_s=900000", "command=hk_oneshot sid=3", "--link", twin_url],
+    )
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        cli.main, ["send", "schedule_insert", "release_s=0", "command=ping", "--link", twin_url]
+    )
+    assert r.exit_code == 3 and "failure code 9: release time already passed" in r.output
