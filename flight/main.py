@@ -67,6 +67,18 @@ def main(board=None, flash="flash", ticks=None, realtime=True):
     if not simulated:
         app.run(ticks)
         return app
+    try:
+        import emuboard  # the emulated board: its host calls us every tick, the REPL stays usable
+    except ImportError:
+        emuboard = None
+    if emuboard is not None and ticks is None:
+
+        def step():
+            app.step()
+            system.advance(tick)
+
+        emuboard.run_main(step, tick)
+        return app
     from hal.clock import RealClock, ticks_add, ticks_diff
 
     wall = RealClock()

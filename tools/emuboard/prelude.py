@@ -47,6 +47,25 @@ def _emuboard_setup(main_globals):
 
     os.statvfs = statvfs
 
+    # VfsPosix with a root (1.27) builds both rename paths in one buffer, so rename("/a.tmp", "/a")
+    # becomes rename("/flash/a", "/flash/a") -> ENOENT. Relative paths from "/" do not hit it.
+    real_rename = os.rename
+
+    def rename(old, new):
+        cwd = os.getcwd()
+
+        def from_root(p):
+            p = p if p.startswith("/") else cwd.rstrip("/") + "/" + p
+            return p.lstrip("/") or "."
+
+        os.chdir("/")
+        try:
+            real_rename(from_root(old), from_root(new))
+        finally:
+            os.chdir(cwd)
+
+    os.rename = rename
+
     peak = [0]
     split_max = 128 * 1024 * 1024  # the port's "max new split": mem_free() includes it
 
