@@ -246,10 +246,10 @@ class FlightApp:
             return int(self.obt())
         if name == "mode":
             return self.modes.mode
-        if name == "batt_v":
-            return s.batt_v if s.batt_v is not None else 0.0
+        if name == "batt_v":  # NaN: not measured yet (a report before the first control tick)
+            return s.batt_v if s.batt_v is not None else float("nan")
         if name == "soc":
-            return self.power.soc if self.power.soc is not None else 0.0
+            return self.power.soc if self.power.soc is not None else float("nan")
         if name == "solar_w":
             return self._solar_w()
         if name == "sunlit":
@@ -336,6 +336,7 @@ class FlightApp:
             self.propulsion.safe()
         if new == modes.DETUMBLE:
             self.bdot.reset()
+        self._propulsion_inhibit()  # at once: a command right after the mode change sees it
 
     def set_mode(self, new, reason):
         return self.modes.set(new, reason)
@@ -439,6 +440,9 @@ class FlightApp:
 
     def _task_fdir(self):
         self.fdir.evaluate(self.uptime())
+        self._propulsion_inhibit()
+
+    def _propulsion_inhibit(self):
         inhibit = self.fdir.prop_inhibited or self.modes.mode in (modes.BOOT, modes.SAFE)
         if inhibit != self.propulsion.inhibited:
             self.propulsion.inhibit(inhibit)
@@ -562,7 +566,7 @@ class FlightApp:
         d.register("mode_set", self._mode_set, self._check_mode_set)
         d.register("mode_override", lambda v: self.set_mode(v[0], modes.REASON_COMMAND))
         d.register("radio_reset", self._radio_reset)
-        d.register("fdir_reset", lambda v: self.fdir.reset())
+        d.register("fdir_reset", self._fdir_reset)
         d.register("thruster_arm", self._arm, self._check_prop)
         d.register("thruster_arm_confirm", lambda v: self.propulsion.confirm_arm(v[0]), self._check_prop)
         d.register("thruster_fire", lambda v: self.propulsion.fire(v[0], v[1]), self._check_fire)
@@ -584,6 +588,10 @@ class FlightApp:
     def _verification_query(self, v):
         if not self.dispatcher.repeat(v[0], v[1]):
             raise CommandError(FAIL["UNKNOWN_ID"], "no recent request %d/%d" % (v[0], v[1]))
+
+    def _fdir_reset(self, v):
+        self.fdir.reset()
+        self._propulsion_inhibit()
 
     def _check_sid(self, v):
         if v[0] not in HK_SETS:

@@ -14,6 +14,7 @@ dictionary.FAILURES and a short reason (never key material).
 import struct
 
 from flight.dictionary import COMMANDS, FAIL
+from flight.errors import CommandError
 from protocols import errors
 from protocols.pus import PusTc
 
@@ -23,15 +24,6 @@ ACK_ACCEPT = 1
 ACK_START = 2
 ACK_COMPLETE = 8
 RECENT = 32
-
-
-class CommandError(Exception):
-    """A command refused or failed: `code` from dictionary.FAILURES, message for the operator."""
-
-    def __init__(self, code, message=""):
-        Exception.__init__(self, message)
-        self.code = code
-        self.message = message
 
 
 def decode_args(name, spec, data):

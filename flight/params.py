@@ -7,13 +7,8 @@ from the dictionary, so a new software version with new defaults still loads old
 import struct
 
 from flight.dictionary import FAIL, PARAM_IDS, PARAMS
+from flight.errors import ParamError
 from flight.storage import SlotStore
-
-
-class ParamError(Exception):
-    def __init__(self, code, message):
-        Exception.__init__(self, message)
-        self.code = code
 
 
 class ParamTable:

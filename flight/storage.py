@@ -34,9 +34,7 @@ if crc32 is None:
         return crc ^ 0xFFFFFFFF
 
 
-class StorageError(Exception):
-    """A write that did not read back as written, or a value too large for its store."""
-
+from flight.errors import StorageError
 
 _SLOT_HDR = ">4sIH"  # magic, sequence number, payload length
 _SLOT_MAGIC = b"SLT1"

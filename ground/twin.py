@@ -42,6 +42,7 @@ class TwinServer:
         )
         self.speed = speed
         self._stop = threading.Event()
+        self._reset_cause: int | None = None
         self.clients: list = []
         self.pty_master = None
         self.pty_path = None
@@ -123,10 +124,17 @@ class TwinServer:
                     self._send(twin.link.ground_read())
                 if left <= 0 or self._stop.is_set():
                     break
+            if self._reset_cause is not None:
+                cause, self._reset_cause = self._reset_cause, None
+                twin.reset(cause)  # in the serving thread: never in the middle of a tick
             twin.step()
             self._send(twin.link.ground_read())
             if time.monotonic() - wall_next > 1.0:
                 wall_next = time.monotonic()  # the host fell behind: go on from now, no burst
+
+    def request_reset(self, cause: int = 0) -> None:
+        """Reset the spacecraft at the next tick (0 power-on, 1 watchdog, 3 brown-out), thread-safe."""
+        self._reset_cause = cause
 
     def stop(self) -> None:
         self._stop.set()

@@ -1,0 +1,27 @@
+"""One exception hierarchy for the flight application.
+
+`CommandError` and `ParamError` carry a PUS-1 failure code (dictionary.FAILURES) so the
+dispatcher can report exactly why a command was refused; `StorageError` is a write that did not
+read back. `super().__init__` (not `Exception.__init__(self, ...)`): MicroPython has only the former.
+"""
+
+
+class FlightError(Exception):
+    """Base of every error the flight application raises on purpose."""
+
+
+class CommandError(FlightError):
+    """A command refused or failed: `code` from dictionary.FAILURES, message for the operator."""
+
+    def __init__(self, code, message=""):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ParamError(CommandError):
+    """A parameter id or value the table refuses."""
+
+
+class StorageError(FlightError):
+    """A write that did not read back as written, or a value too large for its store."""
