@@ -73,7 +73,15 @@ setup() {
 run_tests() {
     log "ruff"
     "$VENV/bin/ruff" check .
-    log "pytest"
+    log "pytest (unit, property, integration; the HIL suite against the twin)"
+    run_pytest "$@"
+    if [ $# = 0 ]; then
+        log "pytest: the HIL suite against the emulated board (the flight bundle inside real MicroPython)"
+        run_pytest hil_tests --target emulated
+    fi
+}
+
+run_pytest() {
     set +e
     "$PY" -m pytest -q -p no:cacheprovider "$@"
     local rc=$?
@@ -82,7 +90,7 @@ run_tests() {
         log "pytest collected no tests: that is a failure"
         exit 1
     fi
-    exit "$rc"
+    [ "$rc" = 0 ] || exit "$rc"
 }
 
 cmd=${1:-help}

@@ -42,6 +42,7 @@ def boot(board=None, flash="flash"):
 
     name = board or detect()
     system = open_system(name, _link_for(name))
+    key = _read_key(flash)
     app = FlightApp(
         system.board,
         system.clock,
@@ -50,8 +51,21 @@ def boot(board=None, flash="flash"):
         watchdog=system.watchdog,
         rtc_s=system.rtc_s,
         reset_cause=system.reset_cause,
+        key=key,
     )
     return system, app
+
+
+def _read_key(flash):
+    """The SDLS key provisioned on the board (hex in <flash>/sdls_key.hex), or None: unauthenticated."""
+    try:
+        with open(flash + "/sdls_key.hex") as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    import binascii
+
+    return binascii.unhexlify(text)
 
 
 def main(board=None, flash="flash", ticks=None, realtime=True):

@@ -22,7 +22,7 @@ import pytest
 from ground.terminal import Terminal
 from ground.transport import open_link
 
-KEY = bytes(range(0x40, 0x60))  # the twin's SDLS key (the emulated board's flight.main runs unkeyed)
+KEY = bytes(range(0x40, 0x60))  # the SDLS key of the twin and of the emulated board
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -132,11 +132,15 @@ class EmulatedTarget(Target):
     board and environment, its ground link on the board's flight UART."""
 
     kind = "emulated"
+    keyed = True
 
     def __init__(self, flash: Path, bundle: Path) -> None:
         from ground.emuboard import EmulatedBoard
         from ground.flash.deploy import deploy
 
+        # provision the SDLS key the way a team would: a file in the board's flash, read at boot
+        (flash / "flash").mkdir(parents=True, exist_ok=True)
+        (flash / "flash" / "sdls_key.hex").write_text(KEY.hex())
         self.board = EmulatedBoard(flash, uart_pty=True)
         self.board.__enter__()
         try:
@@ -144,7 +148,7 @@ class EmulatedTarget(Target):
         except BaseException:
             self.board.__exit__(None, None, None)
             raise
-        super().__init__(self.board.uart_port, None)
+        super().__init__(self.board.uart_port, KEY)
 
     def reset(self) -> None:
         self.link.close()
