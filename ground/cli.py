@@ -237,11 +237,18 @@ def _read_key(path: str | None) -> bytes | None:
     type=click.Path(exists=True, dir_okay=False),
     help="Authenticate TC frames (SDLS HMAC-SHA256, SPI 1) with the key in this file (hex).",
 )
-def twin(port: int, use_pty: bool, speed: float, seconds: float | None, key_file: str | None) -> None:
-    """Run the spacecraft twin with its space link on TCP or a pty."""
+@click.option(
+    "--flash",
+    type=click.Path(file_okay=False),
+    help="Folder for the flight software's files (parameters, schedule, logs); kept across runs.",
+)
+def twin(
+    port: int, use_pty: bool, speed: float, seconds: float | None, key_file: str | None, flash: str | None
+) -> None:
+    """Run the flight software on the simulated spacecraft, its space link on TCP or a pty."""
     from ground.twin import TwinServer
 
-    server = TwinServer(port=port, use_pty=use_pty, speed=speed, key=_read_key(key_file))
+    server = TwinServer(port=port, use_pty=use_pty, speed=speed, key=_read_key(key_file), flash_dir=flash)
     where = server.pty_path if use_pty else "tcp://127.0.0.1:%d" % server.port
     click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
     try:
