@@ -248,7 +248,12 @@ def twin(
     """Run the flight software on the simulated spacecraft, its space link on TCP or a pty."""
     from ground.twin import TwinServer
 
-    server = TwinServer(port=port, use_pty=use_pty, speed=speed, key=_read_key(key_file), flash_dir=flash)
+    try:
+        server = TwinServer(port=port, use_pty=use_pty, speed=speed, key=_read_key(key_file), flash_dir=flash)
+    except OSError as exc:
+        raise click.ClickException(
+            "cannot open the link (%s): %s" % ("pty" if use_pty else "port %d" % port, exc)
+        ) from None
     where = server.pty_path if use_pty else "tcp://127.0.0.1:%d" % server.port
     click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
     try:
