@@ -131,6 +131,7 @@ class Comms:
             frames.extend(self.framer.flush())
         for f in frames:
             n = sync.build_cadu_into(f, self._cadu, self.interleave)
-            self.io.write(bytes(self._cadu[:n]))
+            # the buffer is exactly one CADU: hand it over as is (the UART copies it), no slice
+            self.io.write(self._cadu)
             self.tx_bytes += n
         return len(frames)

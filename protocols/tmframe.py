@@ -457,11 +457,13 @@ class TmFramer:
         if capacity is not None and capacity > cap:
             cap = capacity
         self._ring = bytearray(cap)
+        self._ring_mv = memoryview(self._ring)  # made once: on MicroPython each memoryview is a heap object
         self._cap = cap
         self._head = 0  # ring index of the first queued byte
         self._count = 0  # queued bytes
         self._boundary = 0  # distance from the head to the next packet start
         self._hdr = bytearray(sp.HEADER_LEN)
+        self._hdr_mv = memoryview(self._hdr)
         self._scratch = None
         self._idle_seq = 0
         self.frames = 0
@@ -540,7 +542,7 @@ class TmFramer:
             self._hdr, 0, sp.TM, False, sp.APID_IDLE, sp.SEQ_UNSEGMENTED, self._idle_seq, room - sp.HEADER_LEN
         )
         self._idle_seq = (self._idle_seq + 1) & 0x3FFF
-        self._write(memoryview(self._hdr), 0, sp.HEADER_LEN)
+        self._write(self._hdr_mv, 0, sp.HEADER_LEN)
         self._write_fill(room - sp.HEADER_LEN)
         self.idle_packets += 1
 
@@ -573,7 +575,7 @@ class TmFramer:
         first = self._cap - head
         if first > dlen:
             first = dlen
-        ring = memoryview(self._ring)
+        ring = self._ring_mv
         buf[ds : ds + first] = ring[head : head + first]
         if first < dlen:
             buf[ds + first : ds + dlen] = ring[0 : dlen - first]
