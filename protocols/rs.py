@@ -99,18 +99,30 @@ GENERATOR = _build_generator()
 # _GEN_MUL[i*256 + f] = f * g[i+1]: the LFSR update row for feedback f (ints < 256 only, so the
 # encoder loop allocates nothing on MicroPython and CPython alike)
 _GEN_MUL = bytearray(NROOTS * 256)
-# _ROOT_MUL[j*256 + s] = s * gamma^(FCR+j): one Horner step of syndrome j
-_ROOT_MUL = bytearray(NROOTS * 256)
+# _ROOT_MUL[j*256 + s] = s * gamma^(FCR+j): one Horner step of syndrome j. Built on the first
+# decode: a spacecraft only encodes, and 8 KiB is a lot of a MicroPython heap.
+_ROOT_MUL = None
 
 
 def _build_mul_tables():
     for i in range(NROOTS):
         c = GENERATOR[i + 1]
-        r = _gamma_pow(FCR + i)
         base = i * 256
         for s in range(256):
             _GEN_MUL[base + s] = gf_mul(s, c)
-            _ROOT_MUL[base + s] = gf_mul(s, r)
+
+
+def _root_mul():
+    global _ROOT_MUL
+    if _ROOT_MUL is None:
+        table = bytearray(NROOTS * 256)
+        for j in range(NROOTS):
+            r = _gamma_pow(FCR + j)
+            base = j * 256
+            for s in range(256):
+                table[base + s] = gf_mul(s, r)
+        _ROOT_MUL = table
+    return _ROOT_MUL
 
 
 _build_mul_tables()
@@ -183,7 +195,7 @@ def encode_py(data, interleave=1, dual_basis=True):
 
 def _syndromes(cw, synd):
     """Fill synd[0..31] for codeword cw (conventional basis); True when all are zero."""
-    rm = _ROOT_MUL
+    rm = _ROOT_MUL if _ROOT_MUL is not None else _root_mul()
     clean = True
     for j in range(NROOTS):
         base = j << 8
