@@ -84,7 +84,9 @@ class FlightApp(CommandHandlers, Telemetry):
         self.thruster_anomalies = []
         self.rate_rad_s = None
         self.rate_src = 0
-        self._calm = 0
+        self._calm = 0  # control cycles in a row below the detumble rate
+        self._detumble_reported = False
+        self._frames_seen = 0  # TC frames accepted when the downlink last ran
         self.heap_free = 0
 
         # persistence first: everything after this may report events and audit records
@@ -284,7 +286,7 @@ class FlightApp(CommandHandlers, Telemetry):
         if self.tm_queue:
             queue, self.tm_queue = self.tm_queue, []
             self.comms.send(queue)
-        elif self.comms.frames_ok != getattr(self, "_frames_seen", 0):
+        elif self.comms.frames_ok != self._frames_seen:
             self.comms.send([])  # an idle frame: the CLCW answers a control frame promptly
         self._frames_seen = self.comms.frames_ok
 
@@ -316,7 +318,7 @@ class FlightApp(CommandHandlers, Telemetry):
             self.coils.set_dipole(dipole)
         else:
             self.coils.off()
-        if mode == modes.DETUMBLE and self.detumbled() and not getattr(self, "_detumble_reported", False):
+        if mode == modes.DETUMBLE and self.detumbled() and not self._detumble_reported:
             self._detumble_reported = True
             self.events.report("DETUMBLED", min(int((self.rate_rad_s or 0) * 5729.578), 65535))
         if mode != modes.DETUMBLE:
