@@ -3,7 +3,8 @@
     ./dev.sh fuzz 100000
     # or: .venv/bin/pip install atheris && .venv/bin/python fuzz/atheris_decoders.py -atheris_runs=100000
 
-The first input byte picks the decoder. Any exception that is not a
+The first input byte picks the decoder (or the flight software's telecommand dispatcher and
+uplink, which must never raise at all). Any exception that is not a
 protocols.errors.ProtocolError, any disagreement between the C and the pure path,
 and any crash or hang is a finding.
 """
@@ -18,6 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import atheris
 
 with atheris.instrument_imports():
+    from flight.commands import Dispatcher
+    from flight.comms import Comms
+    from flight.dictionary import COMMANDS
     from protocols import (
         cbor,
         cltu,
@@ -33,6 +37,27 @@ with atheris.instrument_imports():
         tmframe,
     )
     from protocols._accel import native
+
+
+class _Pipe:
+    """The flight link for the fuzzer: one chunk in, CADUs out (discarded)."""
+
+    def __init__(self) -> None:
+        self.data: bytes | None = None
+
+    def read(self) -> bytes | None:
+        data, self.data = self.data, None
+        return data
+
+    def write(self, data) -> int:
+        return len(data)
+
+
+DISPATCH = Dispatcher(lambda service, subtype, data: None)
+for _name in COMMANDS:
+    DISPATCH.register(_name, lambda values: None)
+PIPE = _Pipe()
+COMMS = Comms(PIPE, 0x2A, DISPATCH.handle, key=bytes(32))
 
 
 def _outcome(fn, *args):
@@ -53,7 +78,7 @@ def _both(pure, fast, *args):
 def test_one_input(data: bytes) -> None:
     if len(data) < 2:
         return
-    pick, arg, body = data[0] % 14, data[1], data[2:]
+    pick, arg, body = data[0] % 16, data[1], data[2:]
     depth = rs.INTERLEAVE_DEPTHS[arg % 6]
     if pick == 0:
         _both(rs.decode_py, native and native.decode, body, depth, bool(arg & 0x80))
@@ -92,6 +117,11 @@ def test_one_input(data: bytes) -> None:
         sync.CaduDecoder(40, 1).feed(body)
     elif pick == 12:
         _outcome(tmframe.Clcw.unpack, body)
+    elif pick == 14:
+        DISPATCH.handle(body)  # the flight dispatcher: never raises, every bad packet a failure report
+    elif pick == 15:
+        PIPE.data = cltu.encode(body) if arg & 1 and body else body  # the flight uplink, SDLS-keyed
+        COMMS.poll(0.0)
     else:
         _both(spacepacket.split_packets_py, native and native.split_packets, body, arg, 7 + arg)
 
