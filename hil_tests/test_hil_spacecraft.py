@@ -2,120 +2,155 @@
 
 from __future__ import annotations
 
-import struct
+from hil_target import OK, Target
 
-import pytest
-
-from flight.dictionary import FAIL, PARAM_IDS
+from flight.dictionary import FAIL, MODES, PARAM_IDS
 from protocols import cltu, sdls
-from protocols.pus import PusTc
+
+SAFE, DETUMBLE = MODES["SAFE"], MODES["DETUMBLE"]
 
 
-def test_boot_and_ping(target) -> None:
-    assert target.send("ping") == ([1, 3, 7], None)
-    assert any((tm.service, tm.subtype) == (17, 2) for tm in target.term.tm)
+def _in_safe_without_auto_recovery(target: Target) -> None:
+    """SAFE, and staying there: autonomous recovery off, the first control tick (BOOT -> SAFE) past."""
+    target.set_param("fdir.auto_recover", 0.0)
+    target.pump(target.mission_s(2))
+    mode = target.hk(1)["mode"]
+    if mode != SAFE:  # only a board that was already flying: every mode may go to SAFE but BOOT
+        target.ok("mode_set", {"mode": "SAFE"})
 
 
-def test_housekeeping_decodes_in_range(target) -> None:
+def test_boot_and_ping(target: Target) -> None:
+    if target.kind == "emulated":
+        assert "flight: boot" in target.deployed.boot_log  # flight.main started from the new A/B slot
+    health = target.hk(3)
+    assert health["boot_count"] >= 1 and health["task_errors"] == 0
+    n = len(target.term.tm)
+    assert target.send("ping") == (OK, None)
+    assert [(tm.service, tm.subtype) for tm in target.term.tm[n:]] == [(17, 2)]
+
+
+def test_housekeeping_arrives_and_decodes_in_range(target: Target) -> None:
     target.pump(target.mission_s(2))  # past the first control tick: sensors read once
-    assert target.send("hk_oneshot", {"sid": 1})[0] == [1, 3, 7]
-    assert target.pump(10, lambda: bool(target.term.latest(1)))
-    core = target.term.latest(1)
-    assert 6.0 < core["batt_v"] < 8.6 and 0.0 < core["soc"] <= 1.0 and core["mode"] in (1, 2, 3)
-    assert target.send("hk_oneshot", {"sid": 3})[0] == [1, 3, 7]
-    assert target.pump(10, lambda: bool(target.term.latest(3)))
-    assert target.term.latest(3)["task_errors"] == 0
+    core = target.hk(1)
+    assert 6.0 < core["batt_v"] < 8.6 and 0.0 < core["soc"] <= 1.0, core
+    assert core["mode"] in (SAFE, DETUMBLE, MODES["NOMINAL"])
+    # periodic reports, not only answers: 1 s period, two in a row about 1 s apart on board
+    target.set_hk_interval(1, 1)
+    n = len(target.term.hk)
+    periodic = lambda: [v for _t, s, v in target.term.hk[n:] if s == 1]  # noqa: E731
+    assert target.pump(target.mission_s(3) + 10, lambda: len(periodic()) >= 3), "no periodic housekeeping"
+    a, b = periodic()[-2:]
+    assert 0 <= b["obt_s"] - a["obt_s"] <= 2
+    assert target.hk(3)["task_errors"] == 0
 
 
-def test_parameter_set_survives_a_reset(target) -> None:
-    pid = PARAM_IDS["comms.beacon_s"]
-    assert target.send("param_set", {"param_id": pid, "value": 123.0})[0] == [1, 3, 7]
-    boots = len(target.events("BOOT"))
+def test_parameter_set_survives_a_reset(target: Target) -> None:
+    target.require("reset")
+    before = target.hk(3)["boot_count"]
+    target.set_param("comms.beacon_s", 123.0)
+    n = len(target.term.events)
     target.reset()
     # the terminal sees the BOOT event and resynchronises COP-1 with the fresh FARM by itself
-    assert target.pump(60, lambda: len(target.events("BOOT")) > boots), "no BOOT event after the reset"
-    assert target.pump(30, lambda: target.term.fop._init_frame is None)
-    assert target.send("param_get", {"param_id": pid})[0] == [1, 3, 7]
-    rep = [tm for tm in target.term.tm if (tm.service, tm.subtype) == (20, 2)][-1]
-    assert struct.unpack(">BHf", rep.source_data) == (1, pid, 123.0)
+    boot = target.wait_event("BOOT", 90, since=n)
+    assert boot["boot_count"] == before + 1
+    target.wait_link()
+    assert target.get_param("comms.beacon_s") == 123.0
+    assert target.hk(3)["boot_count"] == before + 1
 
 
-def test_mode_changes_and_refusals(target) -> None:
-    target.pump(target.mission_s(2))
-    assert target.send("param_set", {"param_id": PARAM_IDS["fdir.auto_recover"], "value": 0.0})[0] == [
-        1,
-        3,
-        7,
-    ]
-    assert target.send("hk_oneshot", {"sid": 1})[0] == [1, 3, 7]
-    assert target.pump(5, lambda: bool(target.term.latest(1)))
-    if target.term.latest(1)["mode"] != 1:
-        assert target.send("mode_set", {"mode": "SAFE"})[0] == [1, 3, 7]
+def test_mode_changes_and_refusals(target: Target) -> None:
+    _in_safe_without_auto_recovery(target)
     assert target.send("mode_set", {"mode": "NOMINAL"}) == ([1, 4], FAIL["WRONG_MODE"])  # SAFE -> NOMINAL
-    assert target.send("mode_set", {"mode": "DETUMBLE"})[0] == [1, 3, 7]
-    assert {"from": 1, "to": 2, "reason": 0} in target.events("MODE_CHANGE")
+    assert target.hk(1)["mode"] == SAFE
+    n = len(target.term.events)
+    target.ok("mode_set", {"mode": "DETUMBLE"})
+    assert target.wait_event("MODE_CHANGE", 10, since=n) == {"from": SAFE, "to": DETUMBLE, "reason": 0}
+    assert target.hk(1)["mode"] == DETUMBLE
 
 
-def test_fdir_trip(target) -> None:
-    if target.kind == "twin":
-        target.battery_low()
-        low = target.wait_event("BATTERY_LOW", 30)
-        assert low["soc_permille"] < 250
-        target.wait_event("LOAD_SHED", 10)
-        n = len(target.term.hk)
-        assert target.send("hk_oneshot", {"sid": 1})[0] == [1, 3, 7]
-        assert target.pump(5, lambda: len(target.term.hk) > n)
-        assert target.term.latest(1)["mode"] == 1  # SAFE (FDIR), whatever mode it was in
-        return
-    # anywhere else: the command-link silence rule, which needs nothing but time
-    pid = PARAM_IDS["fdir.link_silence_s"]
-    assert target.send("param_set", {"param_id": pid, "value": 60.0})[0] == [1, 3, 7]
-    ev = target.wait_event("LINK_SILENCE_RESET", target.mission_s(60) + 30)
-    assert ev["silent_s"] >= 60
+def test_fdir_battery_low_goes_safe(target: Target) -> None:
+    target.require("battery")
+    _in_safe_without_auto_recovery(target)
+    target.ok("mode_set", {"mode": "DETUMBLE"})  # out of SAFE, so the trip has to bring it back
+    trips = target.hk(3)["fdir_trips"]
+    n = len(target.term.events)
+    target.battery_low()
+    low = target.wait_event("BATTERY_LOW", target.mission_s(10) + 10, since=n)
+    assert low["soc_permille"] < 250
+    change = target.wait_event("MODE_CHANGE", 10, since=n)
+    assert change == {"from": DETUMBLE, "to": SAFE, "reason": 2}  # reason 2: FDIR
+    assert target.wait_event("LOAD_SHED", 10, since=n)["cutoff"] >= 1
+    health = target.hk(3)
+    assert health["fdir_trips"] > trips and health["loads_shed"] >= 1
+    assert target.hk(1)["mode"] == SAFE
 
 
-def test_authentication_rejection(target) -> None:
-    if not target.keyed:
-        pytest.skip("the %s target runs without an SDLS key" % target.kind)
-    wrong = sdls.SecurityAssociation(1, bytes(32))
-    wrong.last_sn = 1 << 30
-    tc = PusTc(17, 1, apid=0x10, seq_count=4000)
-    frame = sdls.secure_frame(wrong, 0x2A, 0, target.term.fop.vs, tc.pack())
-    target.link.write(cltu.encode(frame))
-    ev = target.wait_event("AUTH_REJECT", 20)
-    assert ev["check"] == 1  # the MAC check failed
-    assert not target.term.verdict((0x10, 4000))  # nothing was executed or even accepted
-    assert target.send("ping")[0] == [1, 3, 7]  # the real operator is unaffected
+def test_fdir_link_silence_resets_the_radio(target: Target) -> None:
+    target.set_param("fdir.link_silence_s", 60.0)  # the shortest the dictionary allows
+    trips = target.hk(3)["fdir_trips"]
+    n = len(target.term.events)
+    # nobody talks: the terminal only listens (nothing is left for COP-1 to retransmit)
+    ev = target.wait_event("LINK_SILENCE_RESET", target.mission_s(60) + 30, since=n)
+    assert 60 <= ev["silent_s"] <= 65
+    assert not target.events("LINK_SILENCE_SAFE", n)  # that second stage needs another 60 s
+    # the radio came back: the next command goes through, and the rule trip is counted
+    assert target.hk(3)["fdir_trips"] > trips
 
 
-def test_cop1_retransmits_a_lost_command(target) -> None:
-    lost = []
+def test_authentication_rejection(target: Target) -> None:
+    target.require("key")
+    term = target.term
+    before = target.get_param("comms.beacon_s")
+    rejects = target.hk(3)["auth_rejects"]
+    # a frame the board would accept (next FARM sequence number, next SDLS sequence number) but
+    # for its MAC: it is made with another key
+    assert target.key is not None and term.sa is not None
+    forger = sdls.SecurityAssociation(1, bytes(b ^ 0xFF for b in target.key), window=None)
+    forger.last_sn = term.sa.last_sn
+    tc = term.build("param_set", {"param_id": PARAM_IDS["comms.beacon_s"], "value": 777.0})
+    assert tc.seq_count not in [s for _a, s in term.reports]
+    n = len(term.events)
+    target.link.write(cltu.encode(sdls.secure_frame(forger, term.scid, 0, term.fop.vs, tc.pack())))
+    assert target.wait_event("AUTH_REJECT", 20, since=n)["check"] == 1  # the MAC check failed
+    target.pump(target.mission_s(2))
+    assert not term.verdict((tc.apid, tc.seq_count))  # not even accepted
+    assert target.get_param("comms.beacon_s") == before  # nothing executed
+    assert target.hk(3)["auth_rejects"] == rejects + 1
+    assert target.send("ping") == (OK, None)  # the real operator is unaffected
 
-    def drop_first_ad(burst: bytes) -> bool:
+
+def test_cop1_retransmits_a_lost_command(target: Target) -> None:
+    lost: list[bytes] = []
+
+    def drop_first(burst: bytes) -> bool:
         if not lost:
             lost.append(burst)
             return True
         return False
 
-    target.drop_uplink = drop_first_ad
-    assert target.send("ping", timeout=40)[0] == [1, 3, 7]
-    assert lost and target.term.fop.retransmissions > 0
+    retransmissions = target.term.fop.retransmissions
+    n = len(target.term.tm)
+    target.drop_uplink = drop_first
+    assert target.send("ping", timeout=40) == (OK, None)
+    assert target.dropped == 1 and target.term.fop.retransmissions > retransmissions
+    # the FARM took the retransmitted frame once: one ping, one answer
+    assert [(tm.service, tm.subtype) for tm in target.term.tm[n:]] == [(17, 2)]
 
 
-def test_thruster_arm_fire_and_interlocks(target) -> None:
-    assert target.send("param_set", {"param_id": PARAM_IDS["fdir.auto_recover"], "value": 0.0})[0] == [
-        1,
-        3,
-        7,
-    ]
-    target.pump(target.mission_s(2))  # BOOT -> SAFE happens at the first control tick
-    assert target.send("mode_set", {"mode": "DETUMBLE"})[0] == [1, 3, 7]  # from SAFE (or already there)
-    assert target.send("thruster_fire", {"thruster": 0, "duration_ms": 50}) == ([1, 4], FAIL["INTERLOCK"])
-    assert target.send("thruster_arm") == ([1, 3, 7], None), target.term.failures
-    token = target.wait_event("ARM_PENDING", 10)["token"]
-    assert target.send("thruster_arm_confirm", {"token": token}) == ([1, 3, 7], None), target.term.failures
-    assert target.send("thruster_fire", {"thruster": 0, "duration_ms": 50}) == ([1, 3, 7], None), (
-        target.term.failures
-    )
-    assert target.wait_event("THRUSTER_FIRED", 20)["thruster"] == 0
-    assert target.send("thruster_disarm")[0] == [1, 3, 7]
+def test_thruster_arm_fire_and_interlocks(target: Target) -> None:
+    _in_safe_without_auto_recovery(target)
+    target.ok("mode_set", {"mode": "DETUMBLE"})  # propulsion is inhibited in SAFE
+    if target.persistent:
+        target.undo.append(lambda: target.ok("thruster_disarm"))
+    fire = {"thruster": 0, "duration_ms": 50}
+    assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # not armed
+    n = len(target.term.events)
+    target.ok("thruster_arm")
+    token = target.wait_event("ARM_PENDING", 10, since=n)["token"]
+    assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # requested, not confirmed
+    target.ok("thruster_arm_confirm", {"token": token})
+    target.ok("thruster_fire", fire)
+    fired = target.wait_event("THRUSTER_FIRED", 20, since=n)
+    assert fired["thruster"] == 0 and fired["ms"] >= 50  # ms: the valve's total on-time since boot
+    target.ok("thruster_disarm")
+    assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # disarmed again

@@ -1,0 +1,271 @@
+"""The HIL targets: a spacecraft behind a byte link with an operator terminal attached (twin,
+emulated board, real board), plus the ground's SDLS anti-replay counter for a pytest session.
+Used by conftest.py (the `target` fixture) and the test modules (helpers and constants)."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flight.dictionary import HK_SETS, PARAM_IDS
+from ground.terminal import Terminal
+from ground.transport import ReconnectingLink, open_link
+
+KEY = bytes(range(0x40, 0x60))  # the SDLS key of the twin and of the emulated board
+OK = [1, 3, 7]  # PUS-1: accepted, started, completed
+SN_EPOCH = 1767225600  # 2026-01-01, the origin of `cubesat send`'s anti-replay counter
+
+
+class SequenceNumbers:
+    """The ground's SDLS anti-replay counter for the whole pytest session.
+
+    The spacecraft keeps the last accepted sequence number (persisted across resets) and rejects
+    anything not above it, so a fresh terminal per test must not start again at 0. Like `cubesat
+    send`, each run starts from a clock (0.1 s since 2026-01-01) so it also grows across runs."""
+
+    def __init__(self) -> None:
+        self.last = max(0, int((time.time() - SN_EPOCH) * 10))
+
+    def floor(self) -> int:
+        self.last = max(self.last, int((time.time() - SN_EPOCH) * 10))
+        return self.last
+
+    def used(self, sn: int) -> None:
+        self.last = max(self.last, sn)
+
+
+class Target:
+    """A spacecraft behind a byte link, with an operator terminal attached."""
+
+    kind = "?"
+    speed = 1.0  # mission seconds per wall second
+    # what the test bench can do to this target beyond commanding it ("reset", "battery")
+    can: frozenset[str] = frozenset()
+    persistent = False  # its state outlives the test: changes are undone at teardown
+
+    def __init__(self, link, key: bytes | None, sns: SequenceNumbers) -> None:
+        self.link = link
+        self.key = key
+        self.term = Terminal(key=key, t1_ms=1500)
+        self.sns = sns
+        if self.term.sa is not None:
+            self.term.sa.last_sn = sns.floor()
+        self.start = time.monotonic()
+        self.drop_uplink: Callable[[bytes], bool] | None = None  # return True to drop a CLTU burst
+        self.dropped = 0
+        self.undo: list[Callable[[], None]] = []  # run in reverse at teardown on persistent targets
+        self._restored: set[str] = set()
+        self.term.start(self.now_ms())
+
+    def now_ms(self) -> int:
+        return int((time.monotonic() - self.start) * 1000)
+
+    def pump(self, seconds: float, until: Callable[[], bool] | None = None) -> bool:
+        """Exchange link traffic for up to `seconds` of wall time, or until `until()` holds."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if until is not None and until():
+                return True
+            up = self.term.uplink(self.now_ms())
+            if up:
+                if self.drop_uplink is not None and self.drop_uplink(up):
+                    self.dropped += 1
+                else:
+                    self.link.write(up)
+            data = self.link.read(0.02)
+            if data:
+                self.term.downlink(data, self.now_ms())
+        return until() if until is not None else True
+
+    def mission_s(self, seconds: float) -> float:
+        """Wall seconds for `seconds` of mission time on this target."""
+        return seconds / self.speed
+
+    def link_ready(self) -> bool:
+        """COP-1 is initialised: the spacecraft confirmed Set V(R) and the AD service runs."""
+        fop = self.term.fop
+        return fop._init_frame is None and not fop.suspended
+
+    def wait_link(self, timeout: float = 30.0) -> None:
+        assert self.pump(timeout, self.link_ready), "COP-1: Set V(R) never confirmed (%s)" % (
+            self.term.fop.alerts or "no CLCW answered it"
+        )
+
+    def send(
+        self, name: str, values: dict | None = None, timeout: float = 30.0
+    ) -> tuple[list[int], int | None]:
+        """Send a command and wait for its final verdict: (PUS-1 subtypes, failure code or None)."""
+        req = self.term.command(name, values)
+        assert self.pump(timeout, lambda: self.term.done(req)), "%s: no verdict in %.0f s (got %s)" % (
+            name,
+            timeout,
+            self.term.verdict(req),
+        )
+        return self.term.verdict(req), self.term.failures.get(req, (None, ""))[0]
+
+    def ok(self, name: str, values: dict | None = None, timeout: float = 30.0) -> None:
+        req = self.term.command(name, values)
+        assert self.pump(timeout, lambda: self.term.done(req)), "%s: no verdict in %.0f s" % (name, timeout)
+        assert self.term.verdict(req) == OK, "%s: %s, %s" % (
+            name,
+            self.term.verdict(req),
+            self.term.describe_failure(req),
+        )
+
+    def events(self, name: str, since: int = 0) -> list[dict]:
+        return [aux for _t, n, aux in self.term.events[since:] if n == name]
+
+    def wait_event(self, name: str, timeout: float, since: int = 0) -> dict:
+        """The latest `name` event among those after index `since` of the terminal's event list."""
+        got = self.pump(timeout, lambda: bool(self.events(name, since)))
+        assert got, "no %s event in %.0f s (saw %s)" % (
+            name,
+            timeout,
+            [n for _t, n, _a in self.term.events[since:]],
+        )
+        return self.events(name, since)[-1]
+
+    def hk(self, sid: int, timeout: float = 15.0) -> dict:
+        """A fresh housekeeping report of set `sid`, asked for now (hk_oneshot)."""
+        n = len(self.term.hk)
+        self.ok("hk_oneshot", {"sid": sid})
+        fresh = lambda: any(s == sid for _t, s, _v in self.term.hk[n:])  # noqa: E731
+        assert self.pump(timeout, fresh), "no housekeeping set %d in %.0f s" % (sid, timeout)
+        return [v for _t, s, v in self.term.hk[n:] if s == sid][-1]
+
+    def get_param(self, name: str) -> float:
+        pid = PARAM_IDS[name]
+        n = len(self.term.tm)
+        self.ok("param_get", {"param_id": pid})
+        reports = lambda: [tm for tm in self.term.tm[n:] if (tm.service, tm.subtype) == (20, 2)]  # noqa: E731
+        assert self.pump(10, lambda: bool(reports())), "no parameter report TM(20,2) for %s" % name
+        count, got_pid, value = struct.unpack(">BHf", reports()[-1].source_data)
+        assert (count, got_pid) == (1, pid)
+        return value
+
+    def set_param(self, name: str, value: float) -> None:
+        """param_set; on a persistent target the value it had first is put back at teardown."""
+        if self.persistent and name not in self._restored:
+            before = self.get_param(name)
+            self._restored.add(name)
+            self.undo.append(lambda: self.ok("param_set", {"param_id": PARAM_IDS[name], "value": before}))
+        self.ok("param_set", {"param_id": PARAM_IDS[name], "value": value})
+
+    def set_hk_interval(self, sid: int, seconds: int) -> None:
+        if self.persistent:
+            default = HK_SETS[sid][1]
+            self.undo.append(lambda: self.ok("hk_interval", {"sid": sid, "interval_s": default}))
+        self.ok("hk_interval", {"sid": sid, "interval_s": seconds})
+
+    def require(self, what: str) -> None:
+        """Skip the test, before it changes anything, if this target cannot do `what`."""
+        why = {
+            "reset": "cannot be reset from the test (--reset-cmd)",
+            "battery": "has no battery the test can drain",
+            "key": "runs without an SDLS key (--key-file)",
+        }
+        if what not in self.can:
+            pytest.skip("the %s target %s" % (self.kind, why[what]))
+
+    # target-specific: overridden where `can` says so
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def battery_low(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self.term.sa is not None:
+            self.sns.used(self.term.sa.last_sn)
+        self.link.close()
+
+
+class TwinTarget(Target):
+    """flight.app on CPython and the simulated spacecraft (ground.twin), its link on a pty."""
+
+    kind = "twin"
+    speed = 20.0
+    can = frozenset({"reset", "battery", "key"})
+
+    def __init__(self, flash: Path, sns: SequenceNumbers) -> None:
+        from ground.twin import TwinServer
+
+        self.server = TwinServer(use_pty=True, speed=self.speed, key=KEY, flash_dir=str(flash))
+        self.thread = threading.Thread(target=self.server.serve, name="hil-twin", daemon=True)
+        self.thread.start()
+        super().__init__(open_link(self.server.pty_path), KEY, sns)
+
+    def reset(self) -> None:
+        # twin.power_cycle() done by the serving thread at a tick boundary: calling it from here
+        # would rebuild the flight application while that thread is inside a tick
+        self.server.request_reset(0)
+
+    def battery_low(self) -> None:
+        self.server.twin.env.battery.soc = 0.15  # a float store: atomic for the serving thread
+
+    def close(self) -> None:
+        super().close()
+        self.server.stop()
+        self.thread.join(5)
+        self.server.close()
+
+
+class EmulatedTarget(Target):
+    """The project's bundle for the emulated board, deployed with the A/B deployer into real
+    MicroPython (WebAssembly); flight.main runs the flight application there on the simulated
+    board and environment, its ground link on the board's flight UART."""
+
+    kind = "emulated"
+    can = frozenset({"reset", "key"})
+
+    def __init__(self, flash: Path, bundle: Path, sns: SequenceNumbers) -> None:
+        from ground.emuboard import EmulatedBoard
+        from ground.flash.deploy import deploy
+
+        # provision the SDLS key the way a team would: a file in the board's flash, read at boot
+        (flash / "flash").mkdir(parents=True, exist_ok=True)
+        (flash / "flash" / "sdls_key.hex").write_text(KEY.hex())
+        self.board = EmulatedBoard(flash, uart_pty=True)
+        self.board.start()
+        try:
+            self.deployed = deploy(self.board.port, bundle, entry="flight.main", boot_timeout=120)
+            link = open_link(self.board.uart_port)
+        except BaseException:
+            self.board.close()
+            raise
+        super().__init__(link, KEY, sns)
+
+    def reset(self) -> None:
+        # a power cycle (node exits, flash written back, boots again); the ptys stay, so the link
+        # stays open and nothing the new boot sends is flushed by a reopen
+        self.board.restart()
+
+    def close(self) -> None:
+        super().close()
+        self.board.close()
+
+
+class SerialTarget(Target):
+    """A real board running flight.main, its ground-link UART on --port."""
+
+    kind = "serial"
+    persistent = True
+
+    def __init__(
+        self, port: str, key: bytes | None, speed: float, reset_cmd: str | None, sns: SequenceNumbers
+    ) -> None:
+        self.speed = speed
+        self.can = frozenset({"reset"} if reset_cmd else set()) | ({"key"} if key is not None else set())
+        self.reset_cmd = reset_cmd
+        # a USB CDC port disappears while the board resets: reopen it instead of failing the test
+        super().__init__(ReconnectingLink(lambda: open_link(port)), key, sns)
+
+    def reset(self) -> None:
+        assert self.reset_cmd
+        subprocess.run(self.reset_cmd, shell=True, check=True, timeout=60, capture_output=True)
