@@ -24,7 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hil", "hardware-in-the-loop target")
     group.addoption("--target", default="twin", choices=("twin", "emulated", "serial"), help="what to test")
     group.addoption("--port", default=None, help="ground-link port of the board (--target serial)")
-    group.addoption("--key-file", default=None, help="SDLS key (hex) the board was provisioned with")
+    group.addoption(
+        "--key-file",
+        default=None,
+        help="SDLS key (hex) the board was provisioned with; the ground's anti-replay counter is kept "
+        "in KEY_FILE.sn",
+    )
     group.addoption(
         "--speed", type=float, default=1.0, help="mission seconds per wall second (--target serial)"
     )
@@ -36,7 +41,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def sequence_numbers() -> SequenceNumbers:
+def sequence_numbers(request: pytest.FixtureRequest) -> SequenceNumbers:
+    # only a real board outlives the run: its key file gets the counter file alongside
+    key_file = request.config.getoption("--key-file")
+    if request.config.getoption("--target") == "serial" and key_file:
+        return SequenceNumbers(Path(key_file + ".sn"))
     return SequenceNumbers()
 
 

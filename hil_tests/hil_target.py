@@ -23,14 +23,20 @@ SN_EPOCH = 1767225600  # 2026-01-01, the origin of `cubesat send`'s anti-replay 
 
 
 class SequenceNumbers:
-    """The ground's SDLS anti-replay counter for the whole pytest session.
+    """The ground's SDLS anti-replay counter across tests and runs.
 
     The spacecraft keeps the last accepted sequence number (persisted across resets) and rejects
-    anything not above it, so a fresh terminal per test must not start again at 0. Like `cubesat
-    send`, each run starts from a clock (0.1 s since 2026-01-01) so it also grows across runs."""
+    anything not above it, so a fresh terminal per test must not start again at 0, nor a new run
+    below where the last one stopped. Like `cubesat send`, the counter starts from a clock (0.1 s
+    since 2026-01-01), but a run sends more than 10 frames a second, so with a `path` the last
+    number used is also kept in a file and the next run starts above it."""
 
-    def __init__(self) -> None:
-        self.last = max(0, int((time.time() - SN_EPOCH) * 10))
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.last = 0
+        if path is not None and path.exists():
+            self.last = int(path.read_text().strip() or 0)
+        self.floor()
 
     def floor(self) -> int:
         self.last = max(self.last, int((time.time() - SN_EPOCH) * 10))
@@ -38,6 +44,10 @@ class SequenceNumbers:
 
     def used(self, sn: int) -> None:
         self.last = max(self.last, sn)
+        if self.path is not None:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text("%d\n" % self.last)
+            tmp.replace(self.path)  # never a half-written counter, even if the run is killed
 
 
 class Target:

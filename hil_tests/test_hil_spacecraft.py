@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from hil_target import OK, Target
 
-from flight.dictionary import FAIL, MODES, PARAM_IDS
+from flight.dictionary import FAIL, MODES, PARAM_IDS, RATE_GROUPS
 from protocols import cltu, sdls
 
 SAFE, DETUMBLE = MODES["SAFE"], MODES["DETUMBLE"]
+FAST_MS = dict(RATE_GROUPS)["fast"]  # the period of the rate group that closes thruster valves
 
 
 def _in_safe_without_auto_recovery(target: Target) -> None:
@@ -137,20 +139,59 @@ def test_cop1_retransmits_a_lost_command(target: Target) -> None:
     assert [(tm.service, tm.subtype) for tm in target.term.tm[n:]] == [(17, 2)]
 
 
-def test_thruster_arm_fire_and_interlocks(target: Target) -> None:
+def _detumble_with_thrusters_safe_after(target: Target) -> int:
+    """DETUMBLE (propulsion is inhibited in SAFE); returns the event index the test starts at.
+    On a persistent target the valves are disarmed afterwards, and an FDIR propulsion inhibit the
+    test's own pulse caused (THRUSTER_ANOMALY) is lifted, so the next run starts from the same place."""
     _in_safe_without_auto_recovery(target)
-    target.ok("mode_set", {"mode": "DETUMBLE"})  # propulsion is inhibited in SAFE
-    if target.persistent:
-        target.undo.append(lambda: target.ok("thruster_disarm"))
-    fire = {"thruster": 0, "duration_ms": 50}
-    assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # not armed
+    target.ok("mode_set", {"mode": "DETUMBLE"})
     n = len(target.term.events)
+    if target.persistent:
+
+        def cleanup() -> None:
+            target.ok("thruster_disarm")
+            if target.events("THRUSTER_ANOMALY", n):
+                target.ok("fdir_reset")
+
+        target.undo.append(cleanup)
+    return n
+
+
+def test_thruster_arm_fire_and_interlocks(target: Target) -> None:
+    n = _detumble_with_thrusters_safe_after(target)
+    fire = {"thruster": 0, "duration_ms": FAST_MS}  # the valve is closed by the fast rate group
+    assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # not armed
     target.ok("thruster_arm")
     token = target.wait_event("ARM_PENDING", 10, since=n)["token"]
     assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # requested, not confirmed
     target.ok("thruster_arm_confirm", {"token": token})
     target.ok("thruster_fire", fire)
     fired = target.wait_event("THRUSTER_FIRED", 20, since=n)
-    assert fired["thruster"] == 0 and fired["ms"] >= 50  # ms: the valve's total on-time since boot
+    assert fired["thruster"] == 0
+    # ms is the valve's total on-time since boot: exactly this pulse on a freshly booted target
+    assert fired["ms"] >= FAST_MS if target.persistent else fired["ms"] == FAST_MS
+    target.pump(target.mission_s(1))
+    assert not target.events("THRUSTER_ANOMALY", n), "the valve closed late"
     target.ok("thruster_disarm")
     assert target.send("thruster_fire", fire) == ([1, 4], FAIL["INTERLOCK"])  # disarmed again
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="flight bug: a pulse shorter than the fast rate group (100 ms) is accepted, then held open "
+    "until the next poll (50 ms commanded, 100 ms fired) and reported as a late close, so FDIR "
+    "inhibits propulsion (THRUSTER_ANOMALY); see hil_tests/README.md",
+)
+def test_thruster_pulse_shorter_than_a_fast_tick(target: Target) -> None:
+    n = _detumble_with_thrusters_safe_after(target)
+    target.ok("thruster_arm")
+    target.ok("thruster_arm_confirm", {"token": target.wait_event("ARM_PENDING", 10, since=n)["token"]})
+    pulse = FAST_MS // 2
+    verdict = target.send("thruster_fire", {"thruster": 0, "duration_ms": pulse})
+    if verdict == ([1, 4], FAIL["ARG_RANGE"]):
+        return  # refused up front: as good as timing it right
+    assert verdict == (OK, None)
+    fired = target.wait_event("THRUSTER_FIRED", 20, since=n)
+    target.pump(target.mission_s(1))
+    assert not target.events("THRUSTER_ANOMALY", n), "a %d ms pulse tripped FDIR" % pulse
+    assert target.persistent or fired["ms"] == pulse, "%d ms commanded, %d ms fired" % (pulse, fired["ms"])
