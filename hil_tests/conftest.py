@@ -9,6 +9,7 @@ dictionary commands through COP-1 as CLTUs and reads CADUs back, over a pty or s
 Target-specific actions (reset, fault injection) are methods of `Target`; a test that needs one
 the target cannot do is skipped with the reason. On a target whose state outlives the test (a
 real board) every parameter a test changes is put back, and thrusters are disarmed, at teardown.
+How to run it against a real board: README.md here.
 """
 
 from __future__ import annotations
