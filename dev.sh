@@ -111,7 +111,9 @@ fuzz)
     exec "$PY" fuzz/atheris_decoders.py -atheris_runs="${1:-100000}"
     ;;
 *)
-    sed -n '2,11p' "$0"
+    [ "$cmd" = help ] || log "unknown command: $cmd"
+    # the usage is the comment block at the top of this file: every line up to the first that is not one
+    awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "$0"
     exit 2
     ;;
 esac

@@ -17,12 +17,14 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from flight.dictionary import MODE_NAMES, PARAM_IDS
+from flight.dictionary import HK_SETS, MODE_NAMES, PARAM_IDS
 from ground.archive import Archive
 from ground.flight_twin import FlightTwin, default_environment
-from ground.terminal import Terminal
+from ground.terminal import Terminal, event_text
+from protocols.pus import PusTm
 
 SCID = 0x2A
 APID = 0x10
@@ -53,20 +55,51 @@ def _script() -> dict[int, tuple[str, dict]]:
     }
 
 
+def _count_hk(app, generated: dict[int, int]) -> None:
+    """Count the housekeeping reports the flight application generates, per set (periodic and one-shot).
+
+    The twin is in-process, so the ground can read this from the spacecraft itself: the number to
+    hold the ground's count against (the flight software downlinks no per-set report counter)."""
+    report = app.hk_report
+
+    def counted(sid: int) -> None:
+        generated[sid] = generated.get(sid, 0) + 1
+        report(sid)
+
+    app.hk_report = counted
+
+
+def _queued_hk(app) -> dict[int, int]:
+    """Housekeeping reports still in the onboard TM queue (generated, not yet downlinked), per set."""
+    out: dict[int, int] = {}
+    for pkt in app.tm_queue:
+        tm = PusTm.unpack(pkt)
+        if (tm.service, tm.subtype) == (3, 25) and tm.source_data:
+            out[tm.source_data[0]] = out.get(tm.source_data[0], 0) + 1
+    return out
+
+
 def run_mission(
     seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, seed: int = 1, out_dir: str | None = "out"
 ) -> bool:
     console = Console()
-    console.rule(
-        "cubesat mission: %d s of flight software on the twin, through the full space link" % seconds
-    )
+    title = "cubesat mission: %d s of flight software on the twin, full space link" % seconds
+    if console.width >= len(title) + 6:
+        console.rule(title)
+    else:  # a narrow terminal: the whole title on its own lines rather than cut off by the rule
+        console.rule()
+        console.print(title)
     rnd = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="mission-flash-") as flash:
         twin = FlightTwin(flash, default_environment(tumble_dps=5.0, soc=0.8), interleave=interleave)
+        generated: dict[int, int] = {}
+        counted_app = twin.app
+        _count_hk(counted_app, generated)
         term = Terminal(SCID, APID, interleave=interleave)
         script = _script()
         sent: list[tuple[str, dict, tuple[int, int]]] = []
         scheduled = None
+        oneshots: dict[tuple[int, int], int] = {}  # hk_oneshot request -> set
         term.start(0)
         for tick in range(seconds * 10):
             now_ms = tick * 100
@@ -75,41 +108,64 @@ def run_mission(
                 if name == "schedule_insert":
                     inner = term.build("hk_oneshot", {"sid": 1})
                     scheduled = term.expect(inner, "hk_oneshot (time-tagged)")
+                    oneshots[scheduled] = 1
                     args = {"release_s": int(twin.app.obt()) + 120, "command": inner}
                 sent.append((name, args, term.command(name, args)))
+                if name == "hk_oneshot":
+                    oneshots[sent[-1][2]] = args["sid"]
             if tick % 2 == 0:
                 up = term.uplink(now_ms)
                 if up:
                     twin.link.ground_write(flip_bits(up, ber, rnd))
             twin.step()
+            if twin.app is not counted_app:  # the board reset: count on the new flight application
+                counted_app = twin.app
+                _count_hk(counted_app, generated)
             down = twin.link.ground_read()
             if down:
                 term.downlink(flip_bits(down, ber, rnd), now_ms)
         app = twin.app
-        _print_summary(console, term, twin, sent, scheduled, ber, interleave)
+        queued = _queued_hk(app)
+        received = _received_hk(term)
+        _print_summary(console, term, twin, sent, scheduled, ber, interleave, generated, queued, oneshots)
         if out_dir is not None:
             _archive_and_plot(console, Path(out_dir), term, sent)
         verified = [req for _n, _a, req in sent] + ([scheduled] if scheduled else [])
-        all_ok = all(term.verdict(r) == [1, 3, 7] for r in verified)
-        core = sum(1 for h in term.hk if h[1] == 1)
-        expected = seconds // 10
+        completed = sum(1 for r in verified if term.verdict(r) == [1, 3, 7])
+        # every report generated onboard reached the ground, but for those still queued at the end
+        missing = {sid: n - queued.get(sid, 0) - received.get(sid, 0) for sid, n in generated.items()}
         ok = (
-            all_ok
-            and core >= expected - 1
+            completed == len(verified)
+            and not any(missing.values())
             and term.dl.ext.lost_frames == 0
             and app.executive.errors() == 0
             and not term.fop.alerts
         )
         final = MODE_NAMES[app.modes.mode]
+        core_rx, core_gen = received.get(1, 0), generated.get(1, 0)
+        if ok:
+            console.print(
+                "[bold green]PASS[/] every command verified (%d of %d completed), mode %s, no task errors"
+                % (completed, len(verified), final)
+            )
+        else:
+            console.print(
+                "[bold red]FAIL[/] commands or telemetry were lost (%d of %d commands completed, "
+                "%d lost frames, FOP alerts %s, task errors %d)"
+                % (completed, len(verified), term.dl.ext.lost_frames, term.fop.alerts, app.executive.errors())
+            )
         console.print(
-            "[bold green]PASS[/]" if ok else "[bold red]FAIL[/]",
-            "every command verified, %d/%d housekeeping reports, mode %s, no task errors"
-            % (core, expected, final)
-            if ok
-            else "commands or telemetry were lost (%d/%d reports, %d lost frames, FOP alerts %s)"
-            % (core, expected, term.dl.ext.lost_frames, term.fop.alerts),
+            "     housekeeping set 1: %d reports received of %d generated onboard" % (core_rx, core_gen)
+            + ("" if core_rx + queued.get(1, 0) == core_gen else " (%d lost)" % missing.get(1, 0))
         )
         return ok
+
+
+def _received_hk(term: Terminal) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for _t, sid, _v in term.hk:
+        out[sid] = out.get(sid, 0) + 1
+    return out
 
 
 def _archive_and_plot(console: Console, out: Path, term: Terminal, sent: list) -> None:
@@ -139,7 +195,7 @@ def _archive_and_plot(console: Console, out: Path, term: Terminal, sent: list) -
         ("rate_dps", "body rate [deg/s]"),
         ("soc", "battery state of charge"),
         ("batt_v", "battery [V]"),
-        ("mode", "mode (1 SAFE 2 DETUMBLE 3 NOMINAL)"),
+        ("mode", "mode (%s)" % " ".join("%d %s" % m for m in enumerate(MODE_NAMES) if m[0])),
     )
     for ax, (name, label) in zip(axes, panels):
         t, v = arc.samples(SCID, name, 0.0, 1e12)
@@ -158,17 +214,30 @@ def _archive_and_plot(console: Console, out: Path, term: Terminal, sent: list) -
     fig.savefig(png, dpi=90)
     plt.close(fig)
     arc.close()
-    console.print("archive: %s (%d samples, %d events), plot: %s" % (db, len(rows), len(term.events), png))
+    console.print("archive: %s (%d samples, %d events)" % (db, len(rows), len(term.events)), soft_wrap=True)
+    console.print("plot:    %s" % png, soft_wrap=True)
 
 
-def _print_summary(console, term: Terminal, twin: FlightTwin, sent, scheduled, ber, interleave) -> None:
+def _print_summary(
+    console, term: Terminal, twin: FlightTwin, sent, scheduled, ber, interleave, generated, queued, oneshots
+) -> None:
     core = [(t, v) for t, sid, v in term.hk if sid == 1]
+    shown = core[:: max(1, len(core) // 12)]
     t = Table(
-        title="Housekeeping (PUS 3,25 set 1) decoded on the ground (a sample of %d reports)" % len(core)
+        title="Housekeeping set 1 decoded on the ground (%d of %d reports shown)" % (len(shown), len(core))
     )
-    for col in ("t [s]", "mode", "sunlit", "SoC", "battery [V]", "rate [deg/s]", "temp [C]", "payload [C]"):
-        t.add_column(col, justify="right")
-    for ts, v in core[:: max(1, len(core) // 12)]:
+    for col in (
+        "t\n[s]",
+        "mode",
+        "sunlit",
+        "SoC",
+        "battery\n[V]",
+        "rate\n[deg/s]",
+        "temp\n[C]",
+        "payload\n[C]",
+    ):
+        t.add_column(escape(col), justify="right")  # escaped: "[s]" would be read as rich markup
+    for ts, v in shown:
         t.add_row(
             "%.0f" % ts,
             MODE_NAMES[int(v["mode"])],
@@ -180,20 +249,35 @@ def _print_summary(console, term: Terminal, twin: FlightTwin, sent, scheduled, b
             "%.1f" % v["payload_c"],
         )
     console.print(t)
-    cmds = Table(title="Commands (PUS-1 verification: 1 accepted, 3 started, 7 completed)")
-    for col in ("command", "request", "reports"):
-        cmds.add_column(col)
     rows = [(n, req) for n, _a, req in sent] + (
         [("  released from the schedule", scheduled)] if scheduled else []
     )
+    done = sum(1 for _n, req in rows if 7 in term.verdict(req))
+    cmds = Table(title="Commands: %d sent, %d completed (PUS-1 verification stages)" % (len(rows), done))
+    for col in ("command", "APID", "seq", "verification reports received"):
+        cmds.add_column(col, justify="right" if col in ("APID", "seq") else "left")
     for name, req in rows:
-        cmds.add_row(name, "%d/%d" % req, " ".join(map(str, term.verdict(req))) or "[red]none[/]")
+        cmds.add_row(name, str(req[0]), str(req[1]), term.stages(req) or "[red]none[/]")
     console.print(cmds)
+    hk = Table(title="Housekeeping reports (PUS 3,25) per set")
+    for col in ("set", "generated onboard", "one-shot (commanded)", "received on the ground"):
+        hk.add_column(col, justify="left" if col == "set" else "right")
+    received: dict[int, int] = {}
+    for _t, sid, _v in term.hk:
+        received[sid] = received.get(sid, 0) + 1
+    for sid in sorted(set(generated) | set(received)):
+        n_oneshot = sum(1 for req, s in oneshots.items() if s == sid and 7 in term.verdict(req))
+        rx = "%d" % received.get(sid, 0)
+        if queued.get(sid):
+            rx += " (%d still queued onboard)" % queued[sid]
+        name = HK_SETS[sid][0] if sid in HK_SETS else "?"
+        hk.add_row("%d %s" % (sid, name), "%d" % generated.get(sid, 0), "%d" % n_oneshot, rx)
+    console.print(hk)
     ev = Table(title="Events (PUS-5)")
     ev.add_column("t [s]", justify="right")
     ev.add_column("event")
     for ts, name, aux in term.events[-14:]:
-        ev.add_row("%.0f" % ts, "%s %s" % (name, " ".join("%s=%s" % kv for kv in aux.items())))
+        ev.add_row("%.0f" % ts, event_text(name, aux))
     console.print(ev)
     dl = term.dl
     app = twin.app

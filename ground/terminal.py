@@ -13,14 +13,72 @@ pty, a TCP link or a lossy channel model.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from flight import events as flight_events
+from flight.dictionary import EVENTS, FAILURES, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
 from ground.dictionary import build_tc, decode_hk, failure_text
 from ground.downlink import Downlink
 from protocols import cltu, cop1, sdls
 from protocols.cuc import CucTime
 from protocols.pus import PusTc, PusTm
+
+# PUS-1 verification report subtypes (ECSS-E-ST-70-41C): the stage each one reports
+VERIFICATION_STAGES = {
+    1: "accepted",
+    2: "acceptance failed",
+    3: "started",
+    4: "start failed",
+    5: "progress",
+    6: "progress failed",
+    7: "completed",
+    8: "completion failed",
+}
+
+
+def stage_names(stages: list[int]) -> str:
+    """PUS-1 subtypes as the stages they report: [1, 3, 7] -> "accepted, started, completed"."""
+    return ", ".join(VERIFICATION_STAGES.get(s, "subtype %d" % s) for s in stages)
+
+
+def _numbered(text: str) -> dict[int, str]:
+    """The "N name" list of a dictionary description: "0 power-on, 1 watchdog" -> {0: "power-on", 1: ...}."""
+    return {int(n): name for n, name in re.findall(r"\b(\d+) ([A-Za-z][\w-]*)", text)}
+
+
+# Event arguments that carry a code, named from flight/dictionary.py (the single source: named
+# tables where it has them, else the numbered list in the description of the event or parameter).
+_MODES = dict(enumerate(MODE_NAMES))
+EVENT_VALUE_NAMES: dict[tuple[str, str], dict[int, str]] = {
+    ("BOOT", "reset_cause"): _numbered(TELEMETRY["reset_cause"][5]),
+    ("MODE_CHANGE", "from"): _MODES,
+    ("MODE_CHANGE", "to"): _MODES,
+    ("MODE_CHANGE", "reason"): _numbered(EVENTS["MODE_CHANGE"][4]),
+    ("OVERRUN", "group"): {i: name for i, (name, _ms) in enumerate(RATE_GROUPS)},
+    ("AUTH_REJECT", "check"): _numbered(EVENTS["AUTH_REJECT"][4]),
+    ("SENSOR_FAULT", "sensor"): _numbered(EVENTS["SENSOR_FAULT"][4]),
+    ("SENSOR_FAULT", "fallback"): _numbered(EVENTS["SENSOR_FAULT"][4]),
+    ("PARAM_CHANGED", "param_id"): {pid: p[0] for pid, p in PARAMS.items()},
+}
+
+
+def event_text(name: str, aux: dict) -> str:
+    """An event as an operator reads it: "MODE_CHANGE from=SAFE to=DETUMBLE reason=command"."""
+    parts = [name]
+    for key, value in aux.items():
+        names = EVENT_VALUE_NAMES.get((name, key), {})
+        if isinstance(value, float):
+            shown = "%g" % value
+        else:
+            shown = names.get(value, str(value))
+        parts.append("%s=%s" % (key, shown))
+    return " ".join(parts)
+
+
+def failure_name(code: int) -> str:
+    """A PUS-1 failure code by its dictionary name: 4 -> "WRONG_MODE"."""
+    return FAILURES[code][0] if code in FAILURES else "code %d" % code
 
 
 class Terminal:
@@ -113,6 +171,15 @@ class Terminal:
 
     def done(self, req: tuple[int, int]) -> bool:
         return any(s in (2, 4, 7, 8) for s in self.verdict(req))
+
+    def stages(self, req: tuple[int, int]) -> str:
+        """The verification stages reported for a command, by name, with the failure if one was reported:
+        "accepted, started, completed" or "accepted, start failed (WRONG_MODE: not allowed in ...)"."""
+        text = stage_names(self.verdict(req))
+        if req in self.failures:
+            code, _detail = self.failures[req]
+            text += " (%s: %s)" % (failure_name(code), failure_text(code))
+        return text
 
     def describe_failure(self, req: tuple[int, int]) -> str:
         code, text = self.failures.get(req, (0, ""))

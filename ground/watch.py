@@ -13,6 +13,7 @@ from flight.dictionary import TELEMETRY
 from ground.archive import Archive
 from ground.dictionary import decode_hk, limit_state
 from ground.downlink import Downlink
+from ground.terminal import event_text
 from ground.transport import open_link
 from protocols.cuc import CucTime
 
@@ -47,8 +48,7 @@ class Watcher:
                     self.archive.ingest_samples(self.scid, [(k, t, float(v)) for k, v in hk.items()])
             elif tm.service == 5:
                 name, aux = flight_events.decode(tm.source_data)
-                args = " ".join("%s=%s" % kv for kv in aux.items())
-                self.events.append("%.0f %s %s (severity %d)" % (t, name, args, tm.subtype))
+                self.events.append("%.0f %s (severity %d)" % (t, event_text(name, aux), tm.subtype))
                 if self.archive is not None:
                     self.archive.log_event(self.scid, t, tm.subtype, name, aux)
         return reports

@@ -22,9 +22,10 @@ def test_mission_runs_and_reports_everything_verified(tmp_path) -> None:
         env={"COLUMNS": "160"},
     )
     assert result.exit_code == 0, result.output
-    assert "PASS every command verified, 9" in result.output
-    assert "released from the schedule" in result.output and "1 3 7" in result.output
-    assert "MODE_CHANGE from=1 to=2 reason=0" in result.output  # the commanded mode change
+    assert "PASS every command verified (7 of 7 completed)" in result.output
+    assert "housekeeping set 1: 91 reports received of 91 generated onboard" in result.output
+    assert "released from the schedule" in result.output and "accepted, started, completed" in result.output
+    assert "MODE_CHANGE from=SAFE to=DETUMBLE reason=command" in result.output  # the commanded mode change
     from ground.archive import Archive
 
     arc = Archive(tmp_path / "mission.sqlite")
