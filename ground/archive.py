@@ -8,6 +8,11 @@ SEGMENT samples of one parameter as two float64 arrays), clustered on (scid, par
 A one-parameter, one-day query then reads ~90 rows and hands back numpy arrays instead of
 86,400 Python tuples. Re-received samples (same parameter, same time) are dropped at query
 time, so a retransmitted frame never duplicates telemetry.
+
+Reading never changes the file: `Archive(path, readonly=True)` opens it read-only (SQLite
+`mode=ro`), so `cubesat archive` on an empty file, a text file or another program's database
+adds no tables and no WAL; such a file is refused with an `ArchiveError` naming it. A writer
+also refuses a database that already holds another program's tables.
 """
 
 from __future__ import annotations
@@ -47,17 +52,66 @@ CREATE INDEX IF NOT EXISTS commands_by_seq ON commands (scid, apid, seq);
 """
 
 
+REQUIRED_TABLES = ("params", "segments")  # what every archive has, whatever its age
+
+
+class ArchiveError(Exception):
+    """The file cannot serve as a telemetry archive; the message names it and says why."""
+
+
 class Archive:
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __init__(self, path: str | Path = ":memory:", *, readonly: bool = False) -> None:
+        """Open (or create) the archive at `path`.
+
+        readonly: open an existing archive for queries only; the file is never written.
+        Raises ArchiveError for a missing (readonly) or unopenable file, a file that is not
+        SQLite, or a database of another program.
+        """
         self.path = str(path)
-        self.db = sqlite3.connect(self.path, check_same_thread=False)
-        if self.path != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self._param_ids: dict[str, int] = {}
-        for pid, name in self.db.execute("SELECT id, name FROM params"):
-            self._param_ids[name] = pid
+        self.readonly = readonly
+        if readonly and Path(self.path).is_dir():
+            raise ArchiveError("%s is a folder, not an archive file" % self.path)
+        if readonly and (self.path == ":memory:" or not Path(self.path).is_file()):
+            raise ArchiveError("no archive at %s" % self.path)
+        try:
+            if readonly:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                self.db = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ArchiveError("cannot open archive %s: %s" % (self.path, exc)) from None
+        try:
+            self._open()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _open(self) -> None:
+        try:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError("cannot open archive %s: %s" % (self.path, exc)) from None
+        except sqlite3.DatabaseError:  # "file is not a database"
+            raise ArchiveError("not a cubesat archive: %s is not an SQLite database" % self.path) from None
+        missing = [t for t in REQUIRED_TABLES if t not in tables]
+        if missing and (self.readonly or tables):
+            if not tables:
+                why = "empty" if Path(self.path).stat().st_size == 0 else "an empty database"
+            else:
+                why = "another program's database (tables %s)" % ", ".join(sorted(tables)[:5])
+            raise ArchiveError("not a cubesat archive: %s is %s" % (self.path, why))
+        try:
+            if not self.readonly:
+                if self.path != ":memory:":
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(SCHEMA)
+            self._param_ids: dict[str, int] = {}
+            for pid, name in self.db.execute("SELECT id, name FROM params"):
+                self._param_ids[name] = pid
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError("cannot use archive %s: %s" % (self.path, exc)) from None
 
     def close(self) -> None:
         self.db.close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
 
-from ground.archive import Archive, export_csv, export_json
+import pytest
+
+from ground.archive import Archive, ArchiveError, export_csv, export_json
 
 
 def test_samples_round_trip_and_time_window(tmp_path: Path) -> None:
@@ -64,3 +67,63 @@ def test_a_re_received_sample_does_not_duplicate() -> None:
     arc.ingest_samples(1, [("v", 5.5, 1.5), ("v", 6.0, 2.0)])  # overlaps; 6.0 was received twice
     times, values = arc.samples(1, "v", 0, 10)
     assert list(times) == [5.0, 5.5, 6.0] and list(values) == [1.0, 1.5, 2.0]
+
+
+def _other_programs_db(path: Path) -> None:
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
+    con.execute("INSERT INTO contacts VALUES ('ada', '123')")
+    con.commit()
+    con.close()
+
+
+def test_reading_never_changes_a_file_that_is_not_an_archive(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.sqlite"
+    text.write_text("not a database, just some text\n" * 40)
+    other = tmp_path / "contacts.db"
+    _other_programs_db(other)
+    cases = {empty: "is empty", text: "is not an SQLite database", other: "another program's database"}
+    for path, why in cases.items():
+        before = sorted(p.name for p in tmp_path.iterdir()), path.read_bytes()
+        with pytest.raises(ArchiveError, match="not a cubesat archive: .*%s" % why):
+            Archive(path, readonly=True)
+        # no tables, no WAL switch, no -wal/-shm files beside it
+        assert (sorted(p.name for p in tmp_path.iterdir()), path.read_bytes()) == before
+    with pytest.raises(ArchiveError, match="no archive at"):
+        Archive(tmp_path / "missing.sqlite", readonly=True)
+    assert not (tmp_path / "missing.sqlite").exists()
+    with pytest.raises(ArchiveError, match="is a folder"):
+        Archive(tmp_path, readonly=True)
+
+
+def test_a_writer_refuses_another_programs_database_and_a_text_file(tmp_path: Path) -> None:
+    other = tmp_path / "contacts.db"
+    _other_programs_db(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n" * 100)
+    for path in (other, text):
+        before = path.read_bytes()
+        with pytest.raises(ArchiveError, match="not a cubesat archive"):
+            Archive(path)
+        assert path.read_bytes() == before
+    with pytest.raises(ArchiveError, match="cannot open archive"):
+        Archive(tmp_path / "no" / "such" / "folder.sqlite")
+
+
+def test_a_read_only_archive_reads_what_a_live_writer_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "live.sqlite"
+    writer = Archive(path)
+    writer.ingest_samples(42, [("soc", 1.0, 0.5)])
+    reader = Archive(path, readonly=True)
+    assert reader.parameters() == ["soc"]
+    writer.ingest_samples(42, [("soc", 2.0, 0.6)])
+    assert list(reader.samples(42, "soc", 0, 10)[1]) == [0.5, 0.6]  # WAL: reads while the link writes
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.ingest_samples(42, [("soc", 3.0, 0.7)])
+    writer.close()
+    reader.close()
+    again = Archive(path, readonly=True)  # a closed WAL archive opens read-only too
+    assert list(again.samples(42, "soc", 0, 10)[0]) == [1.0, 2.0]
+    again.close()
