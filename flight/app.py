@@ -61,6 +61,7 @@ class FlightApp(CommandHandlers, Telemetry):
         scid=0x2A,
         apid=0x10,
         key=None,
+        admin_key=None,
         reset_cause=0,
         cpu_us=None,
         rtc_s=None,
@@ -107,6 +108,7 @@ class FlightApp(CommandHandlers, Telemetry):
             interleave=interleave,
             key=key,
             fs=fs if key is not None else None,
+            admin_key=admin_key,
         )
 
         # hardware

@@ -13,7 +13,7 @@ dictionary.FAILURES and a short reason (never key material).
 
 import struct
 
-from flight.dictionary import COMMANDS, FAIL
+from flight.dictionary import COMMANDS, FAIL, HAZARD_ROLES
 from flight.errors import CommandError
 from protocols import errors
 from protocols.pus import PusTc
@@ -24,6 +24,19 @@ ACK_ACCEPT = 1
 ACK_START = 2
 ACK_COMPLETE = 8
 RECENT = 32
+# authority of the frame that carried a command (flight.comms decides it from the SDLS SPI)
+LEVEL_NONE = 0  # not authenticated on a keyed spacecraft
+LEVEL_OPERATOR = 1
+LEVEL_ADMIN = 2
+
+
+def required_level(name):
+    """Authority a command needs onboard: hazardous ones an authenticated frame, admin ones the
+    admin key. The ground checks roles too; this is the check a raw frame cannot bypass."""
+    roles = HAZARD_ROLES.get(name)
+    if roles is None:
+        return LEVEL_NONE
+    return LEVEL_ADMIN if "operator" not in roles else LEVEL_OPERATOR
 
 
 def decode_args(name, spec, data):
@@ -83,6 +96,7 @@ class Dispatcher:
         self.handlers = {}  # name: (check, execute)
         self.ok = 0
         self.failed = 0
+        self.refused_auth = 0
         self.by_code = {}
         # the reports of the last RECENT requests, to repeat on request when the downlink lost them
         self.recent = {}
@@ -117,8 +131,9 @@ class Dispatcher:
                 return True
         return False
 
-    def handle(self, raw, source="link"):
-        """Verify and run one telecommand packet; returns True when it completed."""
+    def handle(self, raw, source="link", level=LEVEL_ADMIN):
+        """Verify and run one telecommand packet that arrived with authority `level`; returns True
+        when it completed."""
         try:
             tc = PusTc.unpack(raw)
         except errors.ProtocolError as exc:
@@ -129,9 +144,20 @@ class Dispatcher:
             else:
                 self.failed += 1
             return False
-        return self.execute(tc, source)
+        return self.execute(tc, source, level)
 
-    def execute(self, tc, source="link"):
+    def _needs(self, name, values):
+        need = required_level(name)
+        for v in values:
+            if isinstance(v, PusTc):  # a stored command needs the authority it will run with
+                inner = self.routes.get((v.service, v.subtype, None))
+                if inner is None and len(v.app_data) >= 2:
+                    inner = self.routes.get((v.service, v.subtype, v.app_data[0] << 8 | v.app_data[1]))
+                if inner is not None:
+                    need = max(need, required_level(inner[0]))
+        return need
+
+    def execute(self, tc, source="link", level=LEVEL_ADMIN):
         pid, psc = tc.request_id()
         req = struct.pack(">HH", pid, psc)
         ack = tc.ack_flags
@@ -152,6 +178,13 @@ class Dispatcher:
             values = decode_args(name, spec, data)
         except CommandError as exc:
             self._report(2, req, exc.code, exc.message)
+            return False
+        need = self._needs(name, values)
+        if level < need:
+            self.refused_auth += 1
+            msg = "%s needs %s authentication" % (name, "admin" if need == LEVEL_ADMIN else "operator")
+            self._report(2, req, FAIL["NOT_AUTHORISED"], msg)
+            self._audit("%s %s REFUSED %d %s" % (source, name, FAIL["NOT_AUTHORISED"], msg))
             return False
         if ack & ACK_ACCEPT:
             self._report(1, req)

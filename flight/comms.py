@@ -11,6 +11,9 @@ old sequence numbers to replay.
 
 import struct
 
+from flight.commands import LEVEL_ADMIN, LEVEL_NONE, LEVEL_OPERATOR
+from flight.dictionary import FAIL
+from flight.errors import CommandError
 from flight.storage import SlotStore
 from protocols import cltu, cop1, errors, sync, tcframe, tmframe
 from protocols.sdls import SecurityAssociation, SecurityEndpoint
@@ -19,13 +22,17 @@ AUTH_MAC = 1
 AUTH_REPLAY = 2
 AUTH_SA = 3
 AUTH_LENGTH = 4
+ADMIN_SPI = 2  # the admin key's association; SPI 1 carries the operators' key
+VCIDS = (0,)  # the only TC virtual channel with a FARM: frames for any other are rejected
 
 
 class Comms:
-    def __init__(self, io, scid, deliver, on_event=None, interleave=5, key=None, fs=None, spi=1):
+    def __init__(
+        self, io, scid, deliver, on_event=None, interleave=5, key=None, fs=None, spi=1, admin_key=None
+    ):
         self.io = io  # .read() -> bytes or None, .write(bytes)
         self.scid = scid
-        self.deliver = deliver  # deliver(packet bytes)
+        self.deliver = deliver  # deliver(packet bytes, source, level)
         self.on_event = on_event
         self.interleave = interleave
         self.rx = cltu.CltuReceiver()
@@ -33,23 +40,37 @@ class Comms:
         self.farm = cop1.Farm1(vcid=0, window=10, deliver=self._accepted.append)
         self.framer = tmframe.TmFramer(223 * interleave, scid, vcid=0)
         self._cadu = bytearray(sync.cadu_len(223 * interleave, interleave))
+        if admin_key is not None and key is None:
+            raise CommandError(FAIL["EXEC_FAILED"], "an admin key needs the operators' key too")
         self.security = None
-        self.key_store = SlotStore(fs, "keys") if fs is not None and key is not None else None
-        if key is not None:
-            sa = SecurityAssociation(spi, key, window=None)
+        self._stores = {}
+        # authority per association: with an admin key the operators' key (SPI 1) may no longer
+        # send admin commands; one key alone is the whole authority
+        self.levels = {spi: LEVEL_ADMIN if admin_key is None else LEVEL_OPERATOR, ADMIN_SPI: LEVEL_ADMIN}
+        sas = []
+        for s_spi, s_key, name in ((spi, key, "keys"), (ADMIN_SPI, admin_key, "keys_admin")):
+            if s_key is None:
+                continue
+            sa = SecurityAssociation(s_spi, s_key, window=None)
+            if fs is not None:
+                self._stores[s_spi] = SlotStore(fs, name)
             self._restore_key(sa)
-            self.security = SecurityEndpoint([sa])
+            sas.append(sa)
+        if sas:
+            self.security = SecurityEndpoint(sas)
         self.frames_ok = 0
         self.rejected = 0
         self.auth_rejects = 0
         self.foreign = 0
+        self.wrong_vc = 0
         self.last_tc_s = None
         self.tx_bytes = 0
 
     def _restore_key(self, sa):
-        if self.key_store is None:
+        store = self._stores.get(sa.spi)
+        if store is None:
             return
-        raw = self.key_store.load()
+        raw = store.load()
         if raw and len(raw) >= 8:
             spi, version, last_sn = struct.unpack_from(">HHI", raw, 0)
             if spi == sa.spi:
@@ -59,8 +80,9 @@ class Comms:
                     sa.key_version = version
 
     def _persist_key(self, sa):
-        if self.key_store is not None:
-            self.key_store.save(struct.pack(">HHI", sa.spi, sa.key_version, sa.last_sn) + bytes(sa._key))
+        store = self._stores.get(sa.spi)
+        if store is not None:
+            store.save(struct.pack(">HHI", sa.spi, sa.key_version, sa.last_sn) + bytes(sa._key))
 
     def rekey(self, spi, wrapped):
         """Install a key wrapped under the current one (the ground wrapped it with the SN of the
@@ -98,12 +120,23 @@ class Comms:
                 if frame.scid != self.scid:
                     self.foreign += 1  # another spacecraft's command on a shared uplink
                     continue
+                if frame.vcid not in VCIDS:
+                    # no FARM of its own: VC 0's would take it and advance its V(R)
+                    self.wrong_vc += 1
+                    self.rejected += 1
+                    continue
+                level = LEVEL_ADMIN  # unkeyed: the operator chose to fly without authentication
                 if self.security is not None:
                     # every frame, BC control frames included: a forged Unlock or Set V(R) would
                     # otherwise let anyone desynchronise COP-1 and block the real operator
                     frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
-                    self._persist_key(self.security.sas[struct.unpack_from(">H", frame_bytes, 5)[0]])
+                    spi = struct.unpack_from(">H", frame_bytes, 5)[0]
+                    self._persist_key(self.security.sas[spi])
+                    level = self.levels.get(spi, LEVEL_NONE)
+                first = len(self._accepted)
                 self.farm.receive(frame)
+                for i in range(first, len(self._accepted)):
+                    self._accepted[i] = (self._accepted[i], level)
                 self.frames_ok += 1
                 self.last_tc_s = now_s
             except (errors.AuthenticationError, errors.ReplayError) as exc:
@@ -117,7 +150,8 @@ class Comms:
                 self.rejected += 1
         n = 0
         while self._accepted:
-            self.deliver(self._accepted.pop(0))
+            packet, level = self._accepted.pop(0)
+            self.deliver(packet, "link", level)
             n += 1
         return n
 

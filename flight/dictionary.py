@@ -131,6 +131,7 @@ FAILURES = {
     8: ("TABLE_FULL", "onboard table full"),
     9: ("TIME_PASSED", "release time already passed"),
     10: ("BAD_PACKET", "packet malformed or CRC mismatch"),
+    11: ("NOT_AUTHORISED", "needs a frame authenticated with a stronger key"),
 }
 FAIL = {name: code for code, (name, _d) in FAILURES.items()}
 

@@ -42,7 +42,7 @@ def boot(board=None, flash="flash"):
 
     name = board or detect()
     system = open_system(name, _link_for(name))
-    key = _read_key(flash)
+    key = _read_key(flash, "sdls_key.hex")
     app = FlightApp(
         system.board,
         system.clock,
@@ -52,14 +52,16 @@ def boot(board=None, flash="flash"):
         rtc_s=system.rtc_s,
         reset_cause=system.reset_cause,
         key=key,
+        admin_key=_read_key(flash, "sdls_admin_key.hex") if key is not None else None,
     )
     return system, app
 
 
-def _read_key(flash):
-    """The SDLS key provisioned on the board (hex in <flash>/sdls_key.hex), or None: unauthenticated."""
+def _read_key(flash, name):
+    """An SDLS key provisioned on the board (hex in <flash>/<name>: sdls_key.hex for the operators,
+    sdls_admin_key.hex for admin commands), or None: unauthenticated."""
     try:
-        with open(flash + "/sdls_key.hex") as f:
+        with open(flash + "/" + name) as f:
             text = f.read().strip()
     except OSError:
         return None
@@ -77,7 +79,14 @@ def main(board=None, flash="flash", ticks=None, realtime=True):
         system.advance(tick)
     if app.executive.errors() == 0:
         _mark_good()
-    print("flight: boot %d, mode %d, running" % (app.boot.count, app.modes.mode))
+    print(
+        "flight: boot %d, mode %d, running%s"
+        % (
+            app.boot.count,
+            app.modes.mode,
+            "" if app.comms.security else " UNKEYED: telecommands are not authenticated",
+        )
+    )
     if not simulated:
         app.run(ticks)
         return app

@@ -44,6 +44,7 @@ class FlightTwin:
         scid: int = SCID,
         key: bytes | None = None,
         tick_ms: int = 100,
+        admin_key: bytes | None = None,
         interleave: int = 5,
     ) -> None:
         self.flash_dir = str(flash_dir)
@@ -52,6 +53,7 @@ class FlightTwin:
         self.link = self.world.link
         self.scid = scid
         self.key = key
+        self.admin_key = admin_key
         self.tick_ms = tick_ms
         self.interleave = interleave
         self.boots = 0
@@ -68,6 +70,7 @@ class FlightTwin:
             scid=self.scid,
             apid=APID,
             key=self.key,
+            admin_key=self.admin_key,
             reset_cause=cause,
             cpu_us=_cpu_us,
             rtc_s=self.world.rtc_s,
