@@ -6,7 +6,6 @@ import asyncio
 import os
 import select
 import threading
-import time
 import tty
 from collections.abc import Iterator
 
@@ -62,15 +61,16 @@ def propulsion() -> Iterator[tuple[ModbusRtuClient, ModbusDeviceContext]]:
     async def serve() -> None:
         server = ModbusSerialServer(context, framer=FramerType.RTU, port=os.ttyname(slave), baudrate=115200)
         holder["server"] = server
-        task = asyncio.ensure_future(server.serve_forever())
+        # background=True returns once the server holds the port open (termios set): from then on
+        # a request written to the master waits in the pty until the server reads it
+        await server.serve_forever(background=True)
         ready.set()
-        await task
+        await server.serving
 
     thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
     thread.start()
-    assert ready.wait(5)
+    assert ready.wait(5), "the pymodbus server did not open the pty within 5 s"
     client = ModbusRtuClient(PtyUart(master), WallClock(), timeout_ms=1000, retries=1)
-    time.sleep(0.3)  # let the server open the port
     yield client, device
     asyncio.run_coroutine_threadsafe(holder["server"].shutdown(), loop).result(5)
     thread.join(5)
