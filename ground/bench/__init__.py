@@ -42,10 +42,15 @@ def bench_run(
     load_url: str | None,
     quiet: bool,
 ) -> None:
-    """Run a bench PLAN (TOML/JSON). Exit 0: all cases pass, 1: a case failed, 2: plan or bench error."""
-    import logging
+    """Run a bench PLAN (TOML/JSON). Exit 0: all cases pass, 1: a case failed, 2: plan or bench error.
 
-    from ground.bench.instruments import BenchError
+    Ctrl-C (exit 130) and errors still switch the load and the supply output off.
+    """
+    import logging
+    import tempfile
+    from pathlib import Path
+
+    from ground.bench.instruments import BenchError, InstrumentUnreachableError
     from ground.bench.plan import run_plan_file
 
     # failures come back as BenchError with the reason; pymodbus's own frame dumps are noise here
@@ -55,12 +60,35 @@ def bench_run(
         if not quiet or not line.startswith(" "):
             click.echo(line)
 
+    for option, path in (("--junit", junit), ("--report", report)):
+        if not path:  # a report that cannot be written fails before the bench moves
+            continue
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=Path(path).parent).close()
+        except OSError as exc:
+            click.echo(
+                "bench: cannot write %s %s: %s; choose a place you can write to"
+                % (option, path, exc.strerror or exc),
+                err=True,
+            )
+            sys.exit(2)
     try:
         result = run_plan_file(
             plan, junit=junit, report=report, flash_dir=flash_dir, psu_url=psu_url, load_url=load_url, log=log
         )
+    except InstrumentUnreachableError as exc:
+        click.echo("bench: %s; is the instrument on and is its --psu/--load URL right?" % exc, err=True)
+        sys.exit(2)
     except BenchError as exc:
         click.echo("bench: %s" % exc, err=True)
+        sys.exit(2)
+    except OSError as exc:  # --junit/--report/--flash-dir in a missing or read-only place
+        where = " %s" % exc.filename if exc.filename else ""
+        click.echo(
+            "bench: cannot write%s: %s; choose a place you can write to" % (where, exc.strerror or exc),
+            err=True,
+        )
         sys.exit(2)
     click.echo(
         "%s: %d/%d cases passed (%.2f s)"

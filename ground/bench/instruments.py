@@ -42,6 +42,7 @@ hold, caught before anything is sent).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ LOAD_MAP = RegisterMap(
 MODE_CC = 0
 
 
+_URL_FORMS = "tcp://HOST:PORT[?unit=N] or rtu:///dev/PORT[?baud=N&unit=N]"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where an instrument is: tcp://HOST:PORT[?unit=N] or rtu:///dev/ttyUSB0[?baud=115200&unit=N]."""
@@ -187,8 +191,8 @@ class Endpoint:
             if u.scheme == "rtu" and u.path:
                 return cls("rtu", device=u.path, baud=int(q.get("baud", "115200")), unit=unit)
         except ValueError as exc:
-            raise BenchError("instrument URL %r: %s" % (url, exc)) from None
-        raise BenchError("instrument URL %r: expected tcp://HOST:PORT or rtu:///dev/PORT" % url)
+            raise BenchError("instrument URL %r: %s; %s" % (url, exc, _URL_FORMS)) from None
+        raise BenchError("instrument URL %r: expected %s" % (url, _URL_FORMS))
 
     def __str__(self) -> str:
         if self.kind == "tcp":
@@ -316,7 +320,8 @@ class ModbusInstrument:
 
     def _raw(self, name: str, value: float) -> int:
         reg = self.regmap[name]
-        raw = int(round(value / reg.scale))
+        scaled = value / reg.scale
+        raw = int(round(scaled)) if math.isfinite(scaled) else -1  # nan, inf: never a register value
         if not 0 <= raw <= 0xFFFF:
             raise SetpointError(
                 self.name, "%s=%g %s does not fit a 16-bit register" % (name, value, reg.unit)

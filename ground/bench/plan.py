@@ -74,6 +74,8 @@ OPS: dict[str, tuple[str, ...]] = {
 }
 EXPECT_KEYS = ("boot_count", "reset_cause", "mode", "powered", "param", "psu_volts", "psu_amps", "load_amps")
 NUMERIC_ARGS = {"volts", "amps", "seconds", "ms", "off_ms", "value"}
+# durations a bench step may ask for (target time: a day to wait, an hour off or in brown-out)
+MAX_ARGS = {"seconds": 86400.0, "ms": 3_600_000.0, "off_ms": 3_600_000.0}
 
 
 class PlanError(BenchError):
@@ -122,9 +124,11 @@ def load_plan(path: str | Path) -> Plan:
     """Read a .toml or .json plan and check every step."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError("cannot read plan %s: %s" % (p, exc.strerror)) from None
+    except UnicodeDecodeError:
+        raise PlanError("%s is not a text file; a plan is TOML or JSON" % p) from None
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
@@ -205,6 +209,8 @@ def parse_step(raw: str | Mapping[str, Any]) -> Step:
         if k in NUMERIC_ARGS:
             if not _is_number(args[k]) or args[k] < 0:
                 raise PlanError("%s: %s must be a non-negative number, not %r" % (op, k, args[k]))
+            if k in MAX_ARGS and args[k] > MAX_ARGS[k]:
+                raise PlanError("%s: %s must be at most %g, not %r" % (op, k, MAX_ARGS[k], args[k]))
             args[k] = float(args[k])
     if op == "param.set":
         pid = _param_id(args["name"])

@@ -271,6 +271,12 @@ def test_failing_expectation_gives_junit_failure_and_nonzero_result(
         ("psu.explode()", "unknown step 'psu.explode'"),
         ("psu.set(8.0)", "psu.set: missing amps"),
         ("wait(-1)", "non-negative"),
+        ("wait(1e308)", "seconds must be at most 86400"),
+        ("wait(1e999)", "non-negative number, not inf"),
+        ({"do": "wait", "seconds": float("nan")}, "non-negative number, not nan"),
+        ({"do": "wait", "seconds": float("-inf")}, "non-negative number, not -inf"),
+        ("brownout(4.0, 1e300)", "ms must be at most"),
+        ("power_cycle(off_ms=1e20)", "off_ms must be at most"),
         ("wait(__import__('os'))", "literals"),
         ("param.set('no.such', 1)", "no parameter 'no.such'"),
         ("param.set('comms.beacon_s', 5)", "outside 10..3600"),
@@ -334,3 +340,44 @@ def test_plan_file_on_instruments_given_by_url_leaves_the_bench_safe(tmp_path: P
         bench, ["run", str(EXAMPLE), "--psu", sim.psu.url, "--load", sim.load.url]
     )
     assert result_cli.exit_code == 2 and "cannot reach" in result_cli.output
+
+
+def test_plan_files_that_are_not_plans(tmp_path: Path) -> None:
+    binary = tmp_path / "plan.toml"
+    binary.write_bytes(b"\x00\x01\xff\xfe" * 64)
+    with pytest.raises(PlanError, match="not a text file"):
+        load_plan(binary)
+    with pytest.raises(PlanError, match="cannot read plan"):
+        load_plan(tmp_path / "missing.toml")
+    with pytest.raises(PlanError, match="cannot read plan"):
+        load_plan(tmp_path)
+    result = CliRunner().invoke(bench, ["run", str(binary)])
+    assert result.exit_code == 2 and "not a text file" in result.output
+
+
+def test_setpoints_a_register_cannot_hold_are_refused(psu: PowerSupply) -> None:
+    for volts in (1e308, float("inf"), float("nan"), -1.0):
+        with pytest.raises(SetpointError, match="does not fit"):
+            psu.set_voltage(volts)
+
+
+def test_cli_reports_that_cannot_be_written_fail_before_the_bench_moves(tmp_path: Path) -> None:
+    plan = tmp_path / "p.toml"
+    plan.write_text('[[case]]\nname = "c"\nsteps = ["psu.on()"]\n')
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(bench, ["run", str(plan), "--junit", str(tmp_path / "file" / "j.xml")])
+    assert result.exit_code == 2 and "cannot write --junit" in result.output
+    assert "PASS" not in result.output  # refused before the run
+
+
+def test_cli_unreachable_instrument_says_what_to_check(tmp_path: Path) -> None:
+    import socket
+
+    plan = tmp_path / "p.toml"
+    plan.write_text('[[case]]\nname = "c"\nsteps = ["psu.on()"]\n')
+    with socket.socket() as s:  # a port nobody listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        result = CliRunner().invoke(bench, ["run", str(plan), "--psu", "tcp://127.0.0.1:%d" % port])
+    assert result.exit_code == 2
+    assert "cannot reach" in result.output and "is the instrument on" in result.output
