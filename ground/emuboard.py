@@ -21,6 +21,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -241,7 +242,9 @@ class _Relay(threading.Thread):
             return
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.b._clients[conn] = bytearray()
+        with self.b._cond:
+            self.b._clients[conn] = bytearray()
+            self.b._cond.notify_all()
 
     def _tcp_client(self, c: socket.socket, ev: int) -> None:
         out = self.b._clients.get(c)
@@ -304,6 +307,7 @@ class EmulatedBoard:
         self._node = node
         self._log_console = log_console
         self.console_log = bytearray()  # everything the board printed (when log_console)
+        self.console_seen = 0  # bytes printed so far, also those scrolled out of console_log
         self.port = ""
         self.uart_port: str | None = None
         self.uart_tcp: int | None = None
@@ -334,20 +338,37 @@ class EmulatedBoard:
         """Create the ptys (and TCP port) and power the board on."""
         if self._proc is not None:
             raise EmulatorError("board already started")
+        what = "opening the console pty"
         try:
             self._con_master, self._con_slave, self.port = _open_pty()
             if self._want_uart_pty:
+                what = "opening the UART pty"
                 self._uart_master, self._uart_slave, self.uart_port = _open_pty()
             if self._want_uart_tcp is not None:
+                what = "serving the UART on 127.0.0.1:%d" % self._want_uart_tcp
                 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                ls.bind(("127.0.0.1", self._want_uart_tcp))
+                try:
+                    ls.bind(("127.0.0.1", self._want_uart_tcp))
+                except BaseException:
+                    ls.close()
+                    raise
                 ls.listen(4)
                 ls.setblocking(False)
                 self._listener = ls
                 self.uart_tcp = ls.getsockname()[1]
+            what = "creating the port links"
             self._make_links()
+            what = "powering the board on (flash %s)" % self.flash_dir
             self._power_on()
+        except (OSError, OverflowError) as e:
+            self.close()
+            # a busy TCP port, a flash folder that is a file or read-only, a link in a missing folder
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            name = " (%s)" % e.filename if isinstance(e, OSError) and e.filename else ""
+            raise EmulatorError(
+                "cannot start the emulated board while %s: %s%s" % (what, why, name)
+            ) from None
         except BaseException:
             self.close()
             raise
@@ -463,7 +484,8 @@ class EmulatedBoard:
                 self._cond.wait(min(left, 0.1))
         if not any(e.get("event") == "ready" for e in self.events):
             why = "exited with %s" % self._proc.poll() if self._proc.poll() is not None else "timed out"
-            time.sleep(0.1)  # let the relay drain node's last stderr
+            if self._proc.poll() is not None:  # let the relay drain node's last stderr (it sees EOF)
+                self._wait(lambda: self._node_eof or self._relay_done, 1.0)
             err = "".join(self.errors)[-2000:]
             self._power_off()
             raise EmulatorError("emulated board did not start (%s): %s" % (why, err.strip()))
@@ -482,9 +504,8 @@ class EmulatedBoard:
             if fd not in keep:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        deadline = time.monotonic() + timeout
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout)
         for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
             if proc.poll() is not None:
                 break
@@ -516,9 +537,61 @@ class EmulatedBoard:
 
     def _console_log(self, data: bytes) -> None:
         if self._log_console:
-            _append_bounded(self.console_log, data, 4 * BUF_LIMIT)
+            with self._cond:
+                _append_bounded(self.console_log, data, 4 * BUF_LIMIT)
+                self.console_seen += len(data)
+                self._cond.notify_all()
 
     # -- conveniences -----------------------------------------------------------------------------
+    @property
+    def uart_clients(self) -> int:
+        """TCP clients the relay has accepted on the UART port."""
+        return len(self._clients)
+
+    def wait_until(self, pred: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:
+        """pred()'s first true value, re-checked whenever the board reports something (status events
+        such as "flash" after each write-back of the host mirror, console output, a TCP client
+        accepted) and at least every 0.1 s; EmulatorError at the deadline."""
+        v = self._wait(pred, timeout)
+        if not v:
+            raise EmulatorError("timed out after %s s waiting for %s" % (timeout, what))
+        return v
+
+    def _wait(self, pred: Callable[[], Any], timeout: float) -> Any:
+        """pred()'s value once true (re-checked whenever the relay reports something), else None."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                v = pred()
+                left = deadline - time.monotonic()
+                if v or left <= 0:
+                    return v
+                self._cond.wait(min(left, 0.1))
+
+    def wait_console(
+        self, pattern: bytes | re.Pattern[bytes], timeout: float = 10.0, since: int = 0
+    ) -> re.Match:
+        """Block until the board's console output (log_console=True) matches `pattern` at or after
+        offset `since` of console_log; returns the match. Raises EmulatorError at the deadline or if
+        node exits first."""
+        if not self._log_console:
+            raise EmulatorError("wait_console needs EmulatedBoard(log_console=True)")
+        rx = re.compile(pattern) if isinstance(pattern, bytes) else pattern
+        hit = self._wait(
+            lambda: rx.search(bytes(self.console_log), since) or (not self.alive and "dead"), timeout
+        )
+        if not isinstance(hit, re.Match):
+            raise EmulatorError(
+                "%s %r on the board console within %s s; last output: %r"
+                % (
+                    "board exited before printing" if hit == "dead" else "no",
+                    rx.pattern,
+                    timeout,
+                    bytes(self.console_log[-300:]),
+                )
+            )
+        return hit
+
     def wait_event(self, name: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
         """Block until the board has reported `name` (e.g. "reset") `count` times; returns the last."""
         deadline = time.monotonic() + timeout
@@ -575,8 +648,13 @@ def run_emulator(
     heap_kb: int = 192,
     flash_kb: int = 2048,
     echo: Callable[[str], None] | None = None,
+    raise_errors: bool = False,
 ) -> int:
-    """Run a board until SIGINT/SIGTERM (the body of `cubesat emulate`); restarts node if it crashes."""
+    """Run a board until SIGINT/SIGTERM (the body of `cubesat emulate`); restarts node if it crashes.
+
+    Returns 0 after a clean stop, 1 if the board kept crashing. If it cannot start (no node, a busy
+    TCP port, a flash folder that cannot be created or written) it echoes one `error: ...` line and
+    returns 1, or with raise_errors raises EmulatorError with that line."""
     if echo is None:
 
         def echo(line: str) -> None:
@@ -611,6 +689,8 @@ def run_emulator(
                         return 1
                     board.restart()
     except EmulatorError as e:
+        if raise_errors:
+            raise
         echo("error: %s" % e)
         return 1
     finally:

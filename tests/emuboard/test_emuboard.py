@@ -34,16 +34,6 @@ def mpremote(port: str, *args: str, timeout: float = 30) -> str:
     return r.stdout
 
 
-def wait_for(pred, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for %s" % what)
-
-
 @pytest.fixture
 def flash(tmp_path: Path) -> Path:
     d = tmp_path / "flash"
@@ -93,11 +83,14 @@ def test_fs_cp_ls_sha256_and_host_mirror(board: EmulatedBoard, flash: Path, tmp_
     assert re.search(r"^\s*%d blob\.bin$" % len(payload), listing, re.M), listing
     out = mpremote(board.port, "fs", "sha256sum", "data/blob.bin")
     assert hashlib.sha256(payload).hexdigest() in out
-    # The flash is mirrored into the host directory while the board runs.
-    wait_for(
+    # The flash is mirrored into the host directory while the board runs (the board reports every
+    # write-back with a "flash" event, which wakes the wait).
+    board.wait_until(
         lambda: (
             (flash / "data" / "blob.bin").is_file() and (flash / "data" / "blob.bin").read_bytes() == payload
-        )
+        ),
+        5,
+        "the upload mirrored to the host",
     )
     df = mpremote(board.port, "df").splitlines()[-1].split()  # <VfsPosix> size used avail use% /
     assert int(df[1]) == 2048 * 1024 and int(df[2]) >= len(payload)
@@ -105,7 +98,7 @@ def test_fs_cp_ls_sha256_and_host_mirror(board: EmulatedBoard, flash: Path, tmp_
     mpremote(board.port, "fs", "cp", ":data/blob.bin", str(back))
     assert back.read_bytes() == payload
     mpremote(board.port, "fs", "rm", ":data/blob.bin")
-    wait_for(lambda: not (flash / "data" / "blob.bin").exists(), what="rm mirrored to the host")
+    board.wait_until(lambda: not (flash / "data" / "blob.bin").exists(), 5, "rm mirrored to the host")
 
 
 def test_flash_persists_across_board_restart(board: EmulatedBoard, flash: Path) -> None:
@@ -162,7 +155,7 @@ def test_flight_uart_pty_and_tcp(board: EmulatedBoard) -> None:
         socket.create_connection(("127.0.0.1", board.uart_tcp)) as tcp,
     ):
         tcp.settimeout(2)
-        time.sleep(0.05)  # the relay accepts the TCP client
+        board.wait_until(lambda: board.uart_clients >= 1, 5, "the relay to accept the TCP client")
         # Board -> host: every byte value, untranslated, to the pty and the TCP client.
         mpremote(
             board.port,
@@ -207,9 +200,11 @@ def test_main_loop_echo_and_ctrl_c(flash: Path) -> None:
 
 
 def test_ctrl_c_interrupts_blocking_main_that_sleeps(flash: Path) -> None:
-    (flash / "main.py").write_text("import time\nn = 0\nwhile True:\n    n += 1\n    time.sleep_ms(10)\n")
+    (flash / "main.py").write_text(
+        "import time\nn = 0\nprint('loop started')\nwhile True:\n    n += 1\n    time.sleep_ms(10)\n"
+    )
     with EmulatedBoard(flash, log_console=True) as b:
-        time.sleep(0.2)
+        b.wait_console(rb"loop started", 10)  # main.py is inside its blocking loop
         assert mpremote(b.port, "exec", "print('interrupted')").strip() == "interrupted"
         assert b"KeyboardInterrupt" in bytes(b.console_log)
 
@@ -252,13 +247,17 @@ def test_watchdog_resets_the_board(board: EmulatedBoard) -> None:
 def test_virtual_clock_runs_main_loop_faster_than_real_time(flash: Path) -> None:
     (flash / "main.py").write_text(
         "import emuboard, time\nt0 = time.ticks_ms()\nn = 0\n"
-        "def step():\n    global n\n    n += 1\nemuboard.run_main(step, 10)\n"
+        "def step():\n    global n\n    n += 1\n    if n == 2000:\n        print('tick', n)\n"
+        "emuboard.run_main(step, 10)\n"
     )
-    with EmulatedBoard(flash, virtual_clock=True) as b:
-        time.sleep(0.3)
+    with EmulatedBoard(flash, virtual_clock=True, log_console=True) as b:
+        t0 = time.monotonic()
+        b.wait_console(rb"tick 2000", 10)
+        wall = time.monotonic() - t0
         out = mpremote(b.port, "resume", "exec", "print(n, time.ticks_diff(time.ticks_ms(), t0))").split()
     n, ms = int(out[0]), int(out[1])
-    assert n > 1000  # 0.3 s of wall time, 10 ms per tick: far more ticks than real time allows
+    # 2000 ticks of 10 ms are 20 s of board time; the wall clock saw far less than that
+    assert wall < 10 and n >= 2000
     assert abs(ms - n * 10) <= 10
 
 

@@ -163,6 +163,7 @@ class Flash {
     const now = this.scan(FS);
     // Deepest paths first so directories are empty before they go.
     const gone = [...this.cache.keys()].filter((r) => !now.has(r) || (now.get(r) === null) !== (this.cache.get(r) === null));
+    let changed = gone.length;
     for (const r of gone.sort((a, b) => b.length - a.length)) {
       fs.rmSync(path.join(this.dir, r), { recursive: true, force: true });
     }
@@ -170,14 +171,16 @@ class Flash {
       const old = this.cache.get(r);
       const host = path.join(this.dir, r);
       if (data === null) {
-        if (old !== null || !this.cache.has(r)) fs.mkdirSync(host, { recursive: true });
+        if (old !== null || !this.cache.has(r)) { fs.mkdirSync(host, { recursive: true }); changed++; }
       } else if (!(old instanceof Buffer) || !old.equals(data)) {
         // tmp + rename: a host kill mid-write never leaves a truncated file in the flash dir.
         fs.writeFileSync(host + TMP_SUFFIX, data);
         fs.renameSync(host + TMP_SUFFIX, host);
+        changed++;
       }
     }
     this.cache = now;
+    return changed;
   }
 }
 const flash = new Flash(opt.flash);
@@ -257,6 +260,7 @@ const S = {
   replStarted: false,
   wdt: null, // {timeout, deadline}
   boots: 0,
+  flashSyncs: 0, // host-mirror writes so far (status event "flash")
   busy: false,
   exiting: false,
 };
@@ -580,7 +584,8 @@ function kick() {
 let syncTimer = null;
 function syncFlash() {
   if (syncTimer) { realClearTimeout(syncTimer); syncTimer = null; }
-  if (S.mp) flash.sync(S.mp.FS);
+  // The host mirror changed: tell the launcher, so a test waits for this event instead of sleeping.
+  if (S.mp && flash.sync(S.mp.FS) > 0) status({ event: 'flash', syncs: ++S.flashSyncs });
 }
 function scheduleSync() {
   if (!syncTimer) syncTimer = realSetTimeout(() => { syncTimer = null; syncFlash(); }, 100);
