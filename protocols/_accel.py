@@ -3,9 +3,36 @@
 `native` is the module `protocols._native.wrap` (same functions, same
 exceptions as the pure code) or None: on MicroPython, when the C core was not
 built (no compiler), or when the environment sets PROTOCOLS_PURE=1.
+
+Every public function with a C path checks its arguments once per call, the same way on
+both paths, and raises protocols.errors.ArgumentError (same field) for a bad one: buffers
+must pass `readable` (or `writable` when written in place), integers must be exactly `int`
+(bool is a flag, not a number; MicroPython agrees) in the documented range. The wrapper
+takes its fast path only for plainly valid arguments and hands anything else to the pure
+function, so the two cannot disagree.
 """
 
 import sys
+
+BUFFER = "bytes, bytearray or a memoryview of bytes"
+WRITABLE = "a bytearray or a writable memoryview of bytes"
+
+
+def readable(buf):
+    """bytes, bytearray or a flat memoryview of unsigned bytes: what both paths read alike."""
+    t = type(buf)
+    if t is bytes or t is bytearray:
+        return True
+    # MicroPython's memoryview has neither attribute (and no other formats reach it here)
+    return t is memoryview and getattr(buf, "format", "B") == "B" and getattr(buf, "c_contiguous", True)
+
+
+def writable(buf):
+    """A readable buffer that can be written in place."""
+    if type(buf) is bytearray:
+        return True
+    return type(buf) is memoryview and readable(buf) and not getattr(buf, "readonly", False)
+
 
 native = None
 

@@ -5,7 +5,8 @@ PUS packet error control field (ECSS-E-ST-70-41C). Also known as
 CRC-16/CCITT-FALSE; its check value over b"123456789" is 0x29B1.
 """
 
-from protocols._accel import native
+from protocols._accel import BUFFER, native, readable
+from protocols.errors import ArgumentError
 
 
 def _make_table():
@@ -23,7 +24,11 @@ _TABLE = _make_table()
 
 
 def crc16_py(data, init=0xFFFF):
-    """CRC of `data` (bytes-like) continuing from `init`."""
+    """CRC of `data` (bytes, bytearray or memoryview) continuing from `init` (an int 0..0xFFFF)."""
+    if not readable(data):
+        raise ArgumentError("crc.data", data, BUFFER)
+    if type(init) is not int or init < 0 or init > 0xFFFF:
+        raise ArgumentError("crc.init", init, "an int from 0 to 0xFFFF")
     crc = init
     table = _TABLE
     for b in data:

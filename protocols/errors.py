@@ -23,6 +23,20 @@ class EncodeError(ProtocolError):
         super().__init__("%s: %s" % (field, detail), field)
 
 
+class ArgumentError(EncodeError):
+    """A call's argument has the wrong type or lies outside its valid range.
+
+    A caller's mistake, not bad input bytes: the C core and the pure-Python code reject the
+    same arguments with this error and the same `field` (the argument, e.g. "crc.init").
+    `value` is what was passed; the message shows a number, or only the type of anything else.
+    """
+
+    def __init__(self, field, value, expected):
+        shown = repr(value) if type(value) in (int, float, bool) else "a " + type(value).__name__
+        super().__init__(field, "must be %s, got %s" % (expected, shown))
+        self.value = value
+
+
 class DecodeError(ProtocolError):
     """Input bytes are not a valid encoding."""
 

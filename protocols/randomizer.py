@@ -6,7 +6,8 @@ its first bit, which as bytes repeats every 255 bytes (0xFF 0x48 0x0E 0xC0 ...).
 XOR with the sequence is its own inverse.
 """
 
-from protocols._accel import native
+from protocols._accel import BUFFER, WRITABLE, native, readable, writable
+from protocols.errors import ArgumentError
 
 
 def _make_sequence():
@@ -44,12 +45,23 @@ def xor_sequence_into(buf, seq, start=0, end=None):
 
 
 def randomize_into_py(buf, start=0, end=None):
-    """XOR buf[start:end] in place with the sequence (aligned to `start`)."""
+    """XOR buf[start:end] in place with the sequence (aligned to `start`).
+
+    buf: bytearray or writable memoryview; 0 <= start <= end <= len(buf), else ArgumentError."""
+    if not writable(buf):
+        raise ArgumentError("randomizer.buf", buf, WRITABLE)
+    n = len(buf)
+    if type(start) is not int or start < 0 or start > n:
+        raise ArgumentError("randomizer.start", start, "an int from 0 to len(buf)")
+    if end is not None and (type(end) is not int or end < start or end > n):
+        raise ArgumentError("randomizer.end", end, "None or an int from start to len(buf)")
     xor_sequence_into(buf, SEQUENCE, start, end)
 
 
 def randomize_py(data):
-    """Randomized (or de-randomized) copy of `data`."""
+    """Randomized (or de-randomized) copy of `data` (bytes, bytearray or memoryview)."""
+    if not readable(data):
+        raise ArgumentError("randomizer.data", data, BUFFER)
     buf = bytearray(data)
     randomize_into_py(buf)
     return bytes(buf)

@@ -15,8 +15,8 @@ codeblocks (virtual fill) leave out leading zero symbols of every codeword:
 a codeblock carries I*k' data bytes with 1 <= k' <= 223.
 """
 
-from protocols._accel import native
-from protocols.errors import EncodeError, LengthError, UncorrectableError
+from protocols._accel import BUFFER, WRITABLE, native, readable, writable
+from protocols.errors import ArgumentError, LengthError, UncorrectableError
 
 NROOTS = 32
 K_MAX = 223
@@ -131,8 +131,8 @@ _PARITY = bytearray(NROOTS)  # encoder scratch register
 
 
 def _check_interleave(interleave):
-    if interleave not in INTERLEAVE_DEPTHS:
-        raise EncodeError("rs.interleave", "must be one of 1, 2, 3, 4, 5, 8, got %r" % (interleave,))
+    if type(interleave) is not int or interleave not in INTERLEAVE_DEPTHS:
+        raise ArgumentError("rs.interleave", interleave, "one of 1, 2, 3, 4, 5, 8")
 
 
 def _data_len_ok(n, interleave):
@@ -145,6 +145,10 @@ def _data_len_ok(n, interleave):
 
 def encode_into_py(data, out, interleave=1, dual_basis=True):
     """Write the codeblock for `data` into `out` (len(data) + 32*I bytes); allocates nothing."""
+    if not readable(data):
+        raise ArgumentError("rs.data", data, BUFFER)
+    if not writable(out):
+        raise ArgumentError("rs.out", out, WRITABLE)
     _check_interleave(interleave)
     n = len(data)
     _data_len_ok(n, interleave)
@@ -183,6 +187,8 @@ def encode_into_py(data, out, interleave=1, dual_basis=True):
 
 def encode_py(data, interleave=1, dual_basis=True):
     """Codeblock bytes: data followed by the 32*I interleaved check symbols."""
+    if not readable(data):
+        raise ArgumentError("rs.data", data, BUFFER)
     _check_interleave(interleave)
     _data_len_ok(len(data), interleave)
     out = bytearray(len(data) + NROOTS * interleave)
@@ -323,6 +329,8 @@ def _decode_block(block, interleave, dual_basis, synd):
 
 def decode_py(codeblock, interleave=1, dual_basis=True):
     """(data, corrected symbols) of a codeblock; UncorrectableError names the failing codeword."""
+    if not readable(codeblock):
+        raise ArgumentError("rs.codeblock", codeblock, BUFFER)
     synd = bytearray(NROOTS)
     data, corrected = _decode_block(codeblock, interleave, dual_basis, synd)
     return bytes(data), corrected
@@ -334,6 +342,10 @@ def decode_batch_py(blocks, block_len, interleave=1, dual_basis=True):
     Returns (data of every block concatenated, corrected counts); an uncorrectable
     block counts -1 and its data is passed through unmodified.
     """
+    if not readable(blocks):
+        raise ArgumentError("rs.blocks", blocks, BUFFER)
+    if type(block_len) is not int:  # its range is the codeblock geometry's (LengthError)
+        raise ArgumentError("rs.block_len", block_len, "an int")
     _block_geometry(block_len, interleave)
     if len(blocks) % block_len:
         raise LengthError("rs.blocks", 0, len(blocks) - len(blocks) % block_len, len(blocks))

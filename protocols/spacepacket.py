@@ -8,13 +8,20 @@ Primary header (6 bytes, big-endian):
 
 import struct
 
-from protocols._accel import native
+from protocols._accel import BUFFER, native, readable
 
 try:
     from operator import add as _add
 except ImportError:  # MicroPython has no operator module
     _add = None
-from protocols.errors import EncodeError, OversizedError, TruncatedError, VersionError
+from protocols.errors import (
+    ArgumentError,
+    EncodeError,
+    LengthError,
+    OversizedError,
+    TruncatedError,
+    VersionError,
+)
 
 HEADER_LEN = 6
 TM = 0
@@ -25,6 +32,7 @@ SEQ_FIRST = 1
 SEQ_LAST = 2
 SEQ_UNSEGMENTED = 3
 MAX_DATA_LEN = 65536
+MAX_STREAM_LEN = 0xFFFFFFFF  # the scanners report offsets as uint32
 SEQ_COUNT_MODULO = 0x4000
 
 
@@ -132,16 +140,36 @@ def idle_packet(data_len, seq_count=0, fill=0x00):
     return SpacePacket(TM, APID_IDLE, bytes([fill]) * data_len, seq_count)
 
 
+def _check_max_len(max_len):
+    if type(max_len) is not int or max_len < HEADER_LEN + 1:
+        raise ArgumentError("spacepacket.max_len", max_len, "an int >= 7 (one whole packet)")
+
+
 def scan_packets_py(buf, start=0, end=None):
     """Walk concatenated packets in buf[start:end].
 
     Returns (packets, next_offset, skipped): (offset, total_length) of each complete packet
     with version 0; a header with other version bits makes the scan skip one byte and retry.
     It stops at the first incomplete packet or header; resume at next_offset.
+    buf: bytes, bytearray or memoryview of at most MAX_STREAM_LEN bytes; start, end: ints
+    (end None: len(buf)) clamped to 0..len(buf), a negative one counting as 0.
     """
-    if end is None or end > len(buf):
-        end = len(buf)
-    if start > end:
+    if not readable(buf):
+        raise ArgumentError("spacepacket.buf", buf, BUFFER)
+    if type(start) is not int:
+        raise ArgumentError("spacepacket.start", start, "an int")
+    if end is not None and type(end) is not int:
+        raise ArgumentError("spacepacket.end", end, "None or an int")
+    n = len(buf)
+    if n > MAX_STREAM_LEN:
+        raise LengthError("spacepacket.stream", 0, MAX_STREAM_LEN, n)
+    if end is None or end > n:
+        end = n
+    elif end < 0:
+        end = 0
+    if start < 0:
+        start = 0
+    elif start > end:
         start = end
     packets = []
     skipped = 0
@@ -168,7 +196,8 @@ def split_packets_py(buf, start=0, max_len=MAX_DATA_LEN + HEADER_LEN):
     Returns (packets, next_offset, skipped, oversized): `oversized` is True when the scan
     stopped at a header declaring more than max_len bytes (at next_offset).
     """
-    found, nxt, skipped = scan_packets(buf, start)
+    found, nxt, skipped = scan_packets_py(buf, start)
+    _check_max_len(max_len)
     out = []
     for off, total in found:
         if total > max_len:
@@ -184,7 +213,8 @@ split_packets = native.split_packets if native is not None else split_packets_py
 
 def scan_arrays_py(buf, start=0, max_len=MAX_DATA_LEN + HEADER_LEN):
     """(offsets, lengths, next_offset, skipped, oversized) of the complete packets from start."""
-    found, nxt, skipped = scan_packets(buf, start)
+    found, nxt, skipped = scan_packets_py(buf, start)
+    _check_max_len(max_len)
     offs = []
     lens = []
     for off, total in found:
@@ -252,6 +282,7 @@ class PacketStream:
     """
 
     def __init__(self, max_packet_len=4096 + HEADER_LEN):
+        _check_max_len(max_packet_len)
         self.max_packet_len = max_packet_len
         self._buf = b""
         self.packets = 0

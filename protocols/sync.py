@@ -17,8 +17,8 @@ until the bytes it looks at are buffered, so the result does not depend on the c
 """
 
 from protocols import randomizer, rs, tmframe
-from protocols._accel import native
-from protocols.errors import CrcError, EncodeError, ProtocolError
+from protocols._accel import BUFFER, native, readable
+from protocols.errors import ArgumentError, CrcError, EncodeError, ProtocolError
 
 try:
     from micropython import const
@@ -35,7 +35,18 @@ LOCK = const(1)
 
 
 def find_asm_py(buf, start=0, end=None):
-    """Offset of the next exact ASM in buf[start:end], or -1."""
+    """Offset of the next exact ASM in buf[start:end], or -1.
+
+    start and end are clamped to 0..len(buf) (a negative one counts as 0, not from the end);
+    end None is len(buf). A buffer that is not bytes-like, or a bound that is not an int, is
+    an ArgumentError.
+    """
+    if not readable(buf):
+        raise ArgumentError("sync.buf", buf, BUFFER)
+    if type(start) is not int:
+        raise ArgumentError("sync.start", start, "an int")
+    if end is not None and type(end) is not int:
+        raise ArgumentError("sync.end", end, "None or an int")
     n = len(buf)
     if end is None or end > n:
         end = n

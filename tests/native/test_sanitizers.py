@@ -38,7 +38,12 @@ def test_parity_and_fuzz_under_asan_and_ubsan(tmp_path: Path) -> None:
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1",
         HYPOTHESIS_PROFILE="default",
     )
-    tests = ["tests/native/test_parity.py", "tests/protocols/test_link_ref.py", "tests/portable/test_rs.py"]
+    tests = [
+        "tests/native/test_parity.py",
+        "tests/native/test_parity_arguments.py",
+        "tests/protocols/test_link_ref.py",
+        "tests/portable/test_rs.py",
+    ]
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests],
         capture_output=True,
