@@ -3,22 +3,43 @@
     ./dev.sh fuzz 100000
     # or: .venv/bin/pip install atheris && .venv/bin/python fuzz/atheris_decoders.py -atheris_runs=100000
 
-The first input byte picks the decoder (or the flight software's telecommand dispatcher and
-uplink, which must never raise at all). Any exception that is not a
-protocols.errors.ProtocolError, any disagreement between the C and the pure path,
-and any crash or hang is a finding.
+Input layout: byte 0 picks the target, bytes 1 and 2 its parameters, the rest is the body.
+
+The link decoders (RS codeblocks and batches, CLTUs, CADU streams, TM and TC frames) get
+inputs of their real sizes whatever the input length: a valid object of the chosen geometry
+(interleave depth, shortened or full codeblock, frame length, number of CADUs, TC frame
+length, randomization) is built once and cached, and the body corrupts it. The low two bits
+of byte 2 choose how the body is used:
+  0  the body as it is (raw bytes of any length);
+  1  the body repeated to the object's real size (raw bytes at the real size);
+  2  the valid object with the body applied as corruption: 4-byte ops of position (16 bits),
+     xor value and burst length (1..16 bytes);
+  3  as 2, after cutting or extending the object by the body's first byte.
+The other targets (space packets, PUS, CBOR, KISS, CLCW, find_asm/FrameSync, the flight
+software's telecommand dispatcher and keyed uplink, which must never raise at all) take the
+body raw.
+
+A finding is: any exception that is not a protocols.errors.ProtocolError, any disagreement
+between the C and the pure path, a codeword with at most 16 corrupted symbols that RS does
+not give back, a CLTU that decode() accepts but the streaming receiver does not return
+identically, and any crash or hang. tests/protocols/test_fuzz_target.py runs test_one_input
+without atheris and checks that every link decoder is reached at its real size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import atheris
+try:
+    import atheris
+except ImportError:  # the pytest check imports test_one_input without atheris
+    atheris = None
 
-with atheris.instrument_imports():
+with atheris.instrument_imports() if atheris is not None else contextlib.nullcontext():
     from flight.commands import Dispatcher
     from flight.comms import Comms
     from flight.dictionary import COMMANDS
@@ -59,6 +80,9 @@ for _name in COMMANDS:
 PIPE = _Pipe()
 COMMS = Comms(PIPE, 0x2A, DISPATCH.handle, key=bytes(32))
 
+DEPTHS = rs.INTERLEAVE_DEPTHS
+RAW, RAW_SIZED, CORRUPT, CORRUPT_RESIZED = 0, 1, 2, 3
+
 
 def _outcome(fn, *args):
     try:
@@ -68,62 +92,259 @@ def _outcome(fn, *args):
 
 
 def _both(pure, fast, *args):
+    """Run the pure path and, where there is one, the C path: they must agree."""
     a = _outcome(pure, *args)
     if fast is not None:
         b = _outcome(fast, *args)
         if a != b:
             raise AssertionError("C and pure disagree: %r vs %r" % (a, b))
+    return a
+
+
+# --- realistic objects, built once per geometry ------------------------------------------------
+
+_SEEDS: dict = {}
+
+
+def _pattern(n: int, salt: int) -> bytes:
+    """n deterministic bytes that look like data (no long runs), different per salt."""
+    x = (salt * 0x9E3779B1 + 0x7F4A7C15) & 0xFFFFFFFF
+    out = bytearray(n)
+    for i in range(n):
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+        out[i] = x >> 24
+    return bytes(out)
+
+
+def _seed(key, build):
+    obj = _SEEDS.get(key)
+    if obj is None:
+        if len(_SEEDS) > 2000:  # a long run meets many geometries: bound the memory
+            _SEEDS.clear()
+        obj = _SEEDS[key] = build()
+    return obj
+
+
+def _rs_seed(k: int, depth: int, dual: bool) -> tuple[bytes, bytes]:
+    """(payload, codeblock) for k' data symbols per codeword at this depth."""
+
+    def build():
+        payload = _pattern(k * depth, k * 8 + depth)
+        return payload, rs.encode_py(payload, depth, dual)
+
+    return _seed(("rs", k, depth, dual), build)
+
+
+def _tm_frames(frame_len: int, count: int, salt: int) -> list[bytes]:
+    """count consecutive TM frames of frame_len bytes (OCF + FECF) full of space packets."""
+
+    def build():
+        framer = tmframe.TmFramer(frame_len, 0x2A, salt % 8)
+        frames: list[bytes] = []
+        n = 0
+        while len(frames) < count:
+            size = 1 + (n * 97 + salt * 31) % 300
+            pkt = spacepacket.SpacePacket(0, 0x10 + n % 40, _pattern(size, n + salt), n % 0x4000).pack()
+            frames += framer.add_packet(pkt)
+            n += 1
+        return frames[:count]
+
+    return _seed(("tm", frame_len, count, salt), build)
+
+
+def _tc_frame(data_len: int, seg: bool, salt: int) -> bytes:
+    def build():
+        return tcframe.TcFrame(
+            0x2A, salt % 64, _pattern(data_len, salt), seq=salt, map_id=salt % 64 if seg else None
+        ).pack()
+
+    return _seed(("tc", data_len, seg, salt), build)
+
+
+def _tile(body: bytes, n: int) -> bytes:
+    if not body:
+        return bytes(n)
+    return (body * (n // len(body) + 1))[:n]
+
+
+def _shape(seed: bytes, mode: int, body: bytes) -> bytes:
+    """The input a decoder gets: raw body, body at the real size, or the corrupted seed."""
+    if mode == RAW:
+        return body
+    if mode == RAW_SIZED:
+        return _tile(body, len(seed))
+    out = bytearray(seed)
+    ops = body
+    if mode == CORRUPT_RESIZED and ops:
+        k, ops = ops[0], ops[1:]
+        if k & 0x80:  # cut up to 127 bytes off the end
+            del out[max(0, len(out) - (k & 0x7F)) :]
+        else:  # or append up to 127 bytes taken from the start of the seed
+            out += seed[:k]
+        if not out:
+            return b""
+    for i in range(0, len(ops) - 3, 4):
+        pos = ((ops[i] << 8) | ops[i + 1]) % len(out)
+        xor = ops[i + 2]
+        for p in range(pos, min(len(out), pos + 1 + (ops[i + 3] & 0x0F))):
+            out[p] ^= xor
+    return bytes(out)
+
+
+def _damaged_symbols_ok(seed: bytes, got: bytes, depth: int) -> bool:
+    """True when every codeword has at most 16 corrupted symbols (RS must then correct it)."""
+    if len(got) != len(seed):
+        return False
+    per_codeword = [0] * depth
+    for i in range(len(seed)):
+        if seed[i] != got[i]:
+            per_codeword[i % depth] += 1
+    return max(per_codeword) <= 16
+
+
+# --- the link decoders at their real sizes --------------------------------------------------------
+
+
+def _fuzz_rs(a: int, b: int, body: bytes) -> None:
+    depth = DEPTHS[a % 6]
+    dual = bool(a & 0x08)
+    k = rs.K_MAX if not a & 0x10 else 1 + (b >> 2) % 64
+    mode = b & 3
+    payload, block = _rs_seed(k, depth, dual)
+    got = _shape(block, mode, body)
+    result = _both(rs.decode_py, native and native.decode, got, depth, dual)
+    if mode == CORRUPT and _damaged_symbols_ok(block, got, depth):
+        if result[0] != "ok" or result[1][0] != payload:
+            raise AssertionError("RS did not correct <= 16 symbols per codeword: %r" % (result[:3],))
+
+
+def _fuzz_rs_batch(a: int, b: int, body: bytes) -> None:
+    depth = DEPTHS[a % 6]
+    k = rs.K_MAX if not a & 0x10 else 1 + (b >> 2) % 64
+    nblocks = 1 + (a >> 5) % 3
+    blocks = _rs_seed(k, depth, True)[1] * nblocks
+    got = _shape(blocks, b & 3, body)
+    block_len = (k + rs.NROOTS) * depth
+    _both(rs.decode_batch_py, native and native.decode_batch, got, block_len, depth, True)
+
+
+def _fuzz_cltu(a: int, b: int, body: bytes) -> None:
+    randomize = bool(a & 1)
+    seg = bool(a & 2)
+    data_len = 1 + ((a >> 2) << 6 | b >> 2) % (tcframe.MAX_FRAME_LEN - 8)
+    frame = _tc_frame(data_len, seg, a)
+    seed = _seed(("cltu", data_len, seg, a, randomize), lambda: cltu.encode(frame, randomize))
+    got = _shape(seed, b & 3, body)
+    result = _outcome(cltu.decode, got, randomize)
+    receiver = cltu.CltuReceiver(randomize=randomize)
+    cut = len(got) // 3
+    received = receiver.feed(got[:cut]) + receiver.feed(got[cut:])
+    if result[0] == "ok":
+        if received != [result[1][0]]:
+            raise AssertionError("CltuReceiver disagrees with cltu.decode on a valid CLTU")
+        _outcome(tcframe.unpack_with_fill, result[1][0], seg)
+
+
+def _fuzz_cadu(a: int, b: int, body: bytes) -> None:
+    depth = DEPTHS[a % 6]
+    frame_len = rs.K_MAX * depth if not a & 0x10 else max(depth, (16 + (b >> 2) % 48) * depth)
+    count = 1 + (a >> 5) % 3
+    frames = _tm_frames(frame_len, count, a)
+    stream = _seed(("cadu", frame_len, count, a), lambda: b"".join(sync.build_cadu(f, depth) for f in frames))
+    got = _shape(stream, b & 3, body)
+    decoder = sync.CaduDecoder(frame_len, depth)
+    half = len(got) // 2
+    good = decoder.feed_frames(got[:half]) + decoder.feed_frames(got[half:]) + decoder.flush_frames()
+    extractor = tmframe.PacketExtractor()
+    for frame in good:
+        extractor.feed(frame)
+    # the first CADU's codeblock through both paths
+    n = sync.cadu_len(frame_len, depth)
+    if len(got) >= n:
+        block = got[sync.ASM_LEN : n]
+        plain = _both(randomizer.randomize_py, native and native.randomize, block)[1]
+        _both(rs.decode_py, native and native.decode, plain, depth, True)
+    _both(sync.find_asm_py, native and native.find_asm, got, b, n + b)
+
+
+def _fuzz_tm_frame(a: int, b: int, body: bytes) -> None:
+    frame_len = (1115, 1784, 892, 223, 2048, 446, 1024, 128)[a % 8]
+    frame = _tm_frames(frame_len, 1, a >> 3)[0]
+    got = _shape(frame, b & 3, body)
+    checked = _outcome(tmframe.unpack, got, True, frame_len)
+    if len(got) >= 2:
+        _both(crc.crc16_py, native and native.crc16, got[:-2])
+    unchecked = _outcome(tmframe.unpack, got, False)  # header fields reached despite the corruption
+    extractor = tmframe.PacketExtractor(max_packet_len=64 + b)
+    for result in (checked, unchecked):
+        if result[0] == "ok":
+            try:
+                extractor.feed(result[1])
+            except errors.ProtocolError:
+                pass
+
+
+def _fuzz_tc_frame(a: int, b: int, body: bytes) -> None:
+    seg = bool(a & 2)
+    data_len = 1 + ((a >> 2) << 6 | b >> 2) % (tcframe.MAX_FRAME_LEN - 8)
+    frame = _tc_frame(data_len, seg, a)
+    got = _shape(frame, b & 3, body)
+    _outcome(tcframe.TcFrame.unpack, got, seg, True)
+    _outcome(tcframe.TcFrame.unpack, got, seg, False)
+    _outcome(tcframe.unpack_with_fill, got + b"\x55" * (a & 7), seg)
+
+
+LINK = (_fuzz_rs, _fuzz_rs_batch, _fuzz_cltu, _fuzz_cadu, _fuzz_tm_frame, _fuzz_tc_frame)
+
+
+# --- small targets: the body raw -----------------------------------------------------------------
+
+
+def _fuzz_small(pick: int, arg: int, body: bytes) -> None:
+    if pick == 0:
+        _both(spacepacket.scan_packets_py, native and native.scan_packets, body, arg)
+        spacepacket.PacketStream(max_packet_len=64 + arg).feed(body)
+    elif pick == 1:
+        _outcome(pus.PusTc.unpack, body)
+        _outcome(pus.PusTm.unpack, body, arg % 9)
+    elif pick == 2:
+        sync.FrameSync(40 + arg).feed(body)
+        _both(sync.find_asm_py, native and native.find_asm, body, arg)
+    elif pick == 3:
+        _outcome(cbor.loads, body)
+    elif pick == 4:
+        kiss.KissDecoder(max_frame=16 + arg).feed(body)
+    elif pick == 5:
+        _both(crc.crc16_py, native and native.crc16, body, arg * 257)
+        _both(randomizer.randomize_py, native and native.randomize, body)
+    elif pick == 6:
+        _outcome(tmframe.Clcw.unpack, body)
+    elif pick == 7:
+        DISPATCH.handle(body)  # the flight dispatcher: never raises, every bad packet a failure report
+    elif pick == 8:
+        PIPE.data = cltu.encode(body) if arg & 1 and body else body  # the flight uplink, SDLS-keyed
+        COMMS.poll(0.0)
+    elif pick == 9:
+        _both(spacepacket.split_packets_py, native and native.split_packets, body, arg, 7 + arg)
+    elif pick == 10:
+        _outcome(cltu.decode, body)
+        cltu.CltuReceiver().feed(body)
+    else:
+        sync.CaduDecoder(40, 1).feed(body)
+
+
+SMALL = 12
+PICKS = 2 * len(LINK) + SMALL  # the link decoders take half the inputs
 
 
 def test_one_input(data: bytes) -> None:
-    if len(data) < 2:
+    if len(data) < 3:
         return
-    pick, arg, body = data[0] % 16, data[1], data[2:]
-    depth = rs.INTERLEAVE_DEPTHS[arg % 6]
-    if pick == 0:
-        _both(rs.decode_py, native and native.decode, body, depth, bool(arg & 0x80))
-    elif pick == 1:
-        k = 33 * depth + (arg % 50) * depth
-        _both(rs.decode_batch_py, native and native.decode_batch, body, k, depth, True)
-    elif pick == 2:
-        _both(spacepacket.scan_packets_py, native and native.scan_packets, body, arg)
-        spacepacket.PacketStream(max_packet_len=64 + arg).feed(body)
-    elif pick == 3:
-        _outcome(pus.PusTc.unpack, body)
-        _outcome(pus.PusTm.unpack, body, arg % 9)
-    elif pick == 4:
-        _outcome(tmframe.unpack, body)
-        ext = tmframe.PacketExtractor()
-        try:
-            ext.feed(tmframe.unpack(body, False))
-        except errors.ProtocolError:
-            pass
-    elif pick == 5:
-        _outcome(tcframe.TcFrame.unpack, body, bool(arg & 1), bool(arg & 2))
-    elif pick == 6:
-        _outcome(cltu.decode, body)
-        cltu.CltuReceiver().feed(body)
-    elif pick == 7:
-        sync.FrameSync(40 + arg).feed(body)
-        _both(sync.find_asm_py, native and native.find_asm, body, arg)
-    elif pick == 8:
-        _outcome(cbor.loads, body)
-    elif pick == 9:
-        kiss.KissDecoder(max_frame=16 + arg).feed(body)
-    elif pick == 10:
-        _both(crc.crc16_py, native and native.crc16, body, arg * 257)
-        _both(randomizer.randomize_py, native and native.randomize, body)
-    elif pick == 11:
-        sync.CaduDecoder(40, 1).feed(body)
-    elif pick == 12:
-        _outcome(tmframe.Clcw.unpack, body)
-    elif pick == 14:
-        DISPATCH.handle(body)  # the flight dispatcher: never raises, every bad packet a failure report
-    elif pick == 15:
-        PIPE.data = cltu.encode(body) if arg & 1 and body else body  # the flight uplink, SDLS-keyed
-        COMMS.poll(0.0)
+    pick, a, b, body = data[0] % PICKS, data[1], data[2], data[3:]
+    if pick < 2 * len(LINK):
+        LINK[pick % len(LINK)](a, b, body)
     else:
-        _both(spacepacket.split_packets_py, native and native.split_packets, body, arg, 7 + arg)
+        _fuzz_small(pick - 2 * len(LINK), a, body)
 
 
 def main() -> None:
