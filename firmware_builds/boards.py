@@ -4,12 +4,17 @@
 bytecode-only bundles depend on it alone, `arch` matters once modules use the native emitter.
 `hal_board` names the hal/boards definition the bundle configures; `with_sim` ships hal/sim
 (the emulated board flies simulated chips; real boards do not carry the simulator).
+`platforms` are the `sys.platform` values of the firmware the bundle runs on: the deployer refuses
+a bundle whose board says otherwise before writing anything (an rp2040 bundle on the emulated board
+would only fail its trial boots). The emulated bundle also runs on the MicroPython unix port
+("linux"), the project's second emulated board.
 """
 
 from __future__ import annotations
 
 TARGETS: dict[str, dict] = {
     "rp2040": {
+        "platforms": ("rp2",),
         "arch": "armv6m",
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
@@ -18,6 +23,7 @@ TARGETS: dict[str, dict] = {
         "flash": "uf2",
     },
     "stm32f4": {
+        "platforms": ("pyboard",),
         "arch": "armv7emsp",
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
@@ -26,6 +32,7 @@ TARGETS: dict[str, dict] = {
         "flash": "dfu",
     },
     "stm32f7": {
+        "platforms": ("pyboard",),
         "arch": "armv7emdp",
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
@@ -34,6 +41,7 @@ TARGETS: dict[str, dict] = {
         "flash": "dfu",
     },
     "samd51": {
+        "platforms": ("samd",),
         "arch": "armv7emsp",
         "mpy_version": 6,
         "hal_board": "samd51-pycubed",
@@ -42,6 +50,7 @@ TARGETS: dict[str, dict] = {
         "flash": "uf2",
     },
     "esp32": {
+        "platforms": ("esp32",),
         "arch": "xtensawin",
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
@@ -50,6 +59,7 @@ TARGETS: dict[str, dict] = {
         "flash": "esptool",
     },
     "esp32c3": {
+        "platforms": ("esp32",),
         "arch": "rv32imc",
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
@@ -58,6 +68,7 @@ TARGETS: dict[str, dict] = {
         "flash": "esptool",
     },
     "emulated": {
+        "platforms": ("webassembly", "linux"),
         "arch": None,
         "mpy_version": 6,
         "hal_board": "sim-twin",

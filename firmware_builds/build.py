@@ -95,6 +95,14 @@ def compile_one(src: Path, rel: str, dest: Path, arch: str | None) -> None:
 def build(board: str, out: Path, root: Path = ROOT) -> dict:
     if board not in TARGETS:
         raise BuildError(board, None, "unknown board; known: %s" % ", ".join(sorted(TARGETS)))
+    try:
+        return _build(board, out, root)
+    except OSError as exc:  # --out onto a file, a read-only folder, a full disk: one line, no traceback
+        where = exc.filename or out
+        raise BuildError(str(where), None, "cannot write the bundle: %s" % (exc.strerror or exc)) from None
+
+
+def _build(board: str, out: Path, root: Path) -> dict:
     target = TARGETS[board]
     bundle = out / board
     if bundle.exists():
@@ -117,7 +125,12 @@ def build(board: str, out: Path, root: Path = ROOT) -> dict:
         "git_revision": git_revision(root),
         "board": board,
         "hal_board": target["hal_board"],
-        "target": {"mpy_version": target["mpy_version"], "arch": target["arch"], "native_code": False},
+        "target": {
+            "mpy_version": target["mpy_version"],
+            "arch": target["arch"],
+            "native_code": False,
+            "platforms": list(target["platforms"]),
+        },
         "files": files,
     }
     (bundle / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")

@@ -12,13 +12,19 @@ Board layout (paths relative to the board's boot directory, "/" on hardware):
     boot_state.json    boot pointer {"active", "pending", "attempts", "max_attempts", "slots"}
     slot_a/, slot_b/   one bundle each (.mpy tree + manifest.json)
 
-Steps: refuse a bundle whose .mpy ABI the firmware cannot load (sys.implementation._mpy); hash both
+Steps: refuse a bundle built for another kind of board (sys.platform) or whose .mpy ABI the firmware
+cannot load (sys.implementation._mpy), before anything is written; hash both
 slots on the board in one pass; fill the inactive slot, skipping files that already match, cloning
 files the active slot already holds on the board itself and uploading only the rest; re-hash every
 file on the board and compare with the manifest; write the new pointer to boot_state.json.tmp,
 check its hash, rename it over the old one (the commit point); soft-reboot into main.py and wait for
 the app's `boot_select.mark_good()` line. A slot that never calls it is tried `max_attempts` times,
-then boot_select boots the previous slot again and RolledBackError is raised.
+then boot_select boots the previous slot again and RolledBackError is raised, carrying the last
+console lines of the failed boots (the reason).
+
+Entering the raw REPL stops the app running on the board (as any mpremote command does). deploy()
+reboots into main.py at the end, also when it fails after that point; status() does the same unless
+told not to, and restart() does only that.
 """
 
 from __future__ import annotations
@@ -105,6 +111,15 @@ def _dcp(s, d):
                 if not n:
                     break
                 fo.write(mv[:n])
+def _dcount(d):
+    n = 0
+    try:
+        es = list(os.ilistdir(d))
+    except OSError:
+        return 0
+    for e in es:
+        n += _dcount(d + '/' + e[0]) if e[1] & 0x4000 else 1
+    return n
 def _dslot(p):
     try:
         with open(p + '/manifest.json') as f:
@@ -112,7 +127,7 @@ def _dslot(p):
     except (OSError, ValueError):
         return None
     return {'version': m.get('version'), 'git_revision': m.get('git_revision'),
-            'board': m.get('board'), 'files': len(m.get('files', ()))}
+            'board': m.get('board'), 'files': len(m.get('files', ())) + 1, 'on_board': _dcount(p)}
 def _dmk(ps):
     for p in ps:
         try:
@@ -143,6 +158,10 @@ class AbiMismatchError(DeployError):
     """The firmware on the board cannot load the bundle's .mpy files."""
 
 
+class WrongBoardError(AbiMismatchError):
+    """The bundle was built for another kind of board (its sys.platform is not the board's)."""
+
+
 class VerifyError(DeployError):
     """Files on the board do not hash to the manifest after copying; the boot pointer was not touched."""
 
@@ -158,11 +177,14 @@ class HeartbeatTimeoutError(DeployError):
 class RolledBackError(DeployError):
     """The new slot failed max_attempts boots; boot_select went back to the previous slot."""
 
-    def __init__(self, message: str, failed_slot: str, running_slot: str, attempts: int) -> None:
+    def __init__(
+        self, message: str, failed_slot: str, running_slot: str, attempts: int, console: str = ""
+    ) -> None:
         super().__init__(message)
         self.failed_slot = failed_slot
         self.running_slot = running_slot
         self.attempts = attempts
+        self.console = console  # the last console lines of the failed boots
 
 
 @dataclass
@@ -192,6 +214,7 @@ class BoardInfo:
     version: tuple
     machine: str
     root: str  # boot directory prefix for absolute paths: "" when the board's cwd is "/"
+    platform: str = ""  # sys.platform: rp2, esp32, pyboard, samd, webassembly, linux (unix port)
 
     @property
     def mpy_version(self) -> int:
@@ -207,12 +230,13 @@ class BoardInfo:
 
     def describe(self) -> str:
         ver = ".".join(str(v) for v in self.version if v != "")
-        return ".mpy v%d.%d, arch %s (MicroPython %s, %s, sys.implementation._mpy=0x%x)" % (
+        return ".mpy v%d.%d, arch %s (MicroPython %s, %s%s, sys.implementation._mpy=0x%x)" % (
             self.mpy_version,
             self.mpy_sub,
             self.arch or "none",
             ver,
             self.machine,
+            ", sys.platform %s" % self.platform if self.platform else "",
             self.mpy,
         )
 
@@ -220,7 +244,7 @@ class BoardInfo:
 @dataclass
 class DeployResult:
     slot: str  # the slot now booting
-    previous: str  # the slot it replaced (still intact, for the next rollback)
+    previous: str | None  # the slot it replaced (still intact, for a rollback); None: it was empty
     bundle: str
     uploaded: list[str] = field(default_factory=list)  # sent over serial
     cloned: list[str] = field(default_factory=list)  # copied on the board from the active slot
@@ -237,7 +261,10 @@ class BoardStatus:
     board: BoardInfo
     installed: bool  # boot_select.py present
     state: dict | None  # boot pointer as boot_select reads it (tmp fallback included)
-    slots: dict[str, dict | None]  # per slot: version, git_revision, board, files; None if empty
+    # per slot: version, git_revision, board, files (manifest.json included, as deploy counts them),
+    # on_board (files found in the slot folder); None if empty
+    slots: dict[str, dict | None]
+    restarted: bool = False  # the app was stopped to read the board and soft-rebooted afterwards
 
 
 def load_bundle(bundle_dir: str | Path) -> Bundle:
@@ -272,8 +299,42 @@ def load_bundle(bundle_dir: str | Path) -> Bundle:
     return Bundle(path, manifest, raw)
 
 
+def bundle_platforms(bundle: Bundle) -> tuple[str, ...]:
+    """The sys.platform values of the boards the bundle is built for (empty: unknown, not checked)."""
+    plats = bundle.manifest["target"].get("platforms")
+    if plats is None:  # a bundle built before manifests named them: the board table knows
+        from firmware_builds.boards import TARGETS
+
+        plats = TARGETS.get(str(bundle.manifest.get("board")), {}).get("platforms", ())
+    return tuple(plats)
+
+
+def check_board(bundle: Bundle, board: BoardInfo) -> None:
+    """Raise WrongBoardError if the bundle was built for another kind of board (sys.platform)."""
+    plats = bundle_platforms(bundle)
+    if not plats or not board.platform or board.platform in plats:
+        return
+    from firmware_builds.boards import TARGETS
+
+    fits = sorted(name for name, t in TARGETS.items() if board.platform in t.get("platforms", ()))
+    raise WrongBoardError(
+        "bundle %s is built for board %s (sys.platform %s) but this board is %s; nothing was written. %s"
+        % (
+            bundle.label,
+            bundle.manifest.get("board"),
+            "/".join(plats),
+            board.describe(),
+            "Build one for it: %s" % " or ".join("`cubesat build --board %s`" % name for name in fits)
+            if fits
+            else "No build target runs on sys.platform %s" % board.platform,
+        )
+    )
+
+
 def check_abi(bundle: Bundle, board: BoardInfo) -> None:
-    """Raise AbiMismatchError unless the board's firmware can import every .mpy in the bundle."""
+    """Raise AbiMismatchError unless the bundle is for this kind of board and its firmware can import
+    every .mpy in the bundle."""
+    check_board(bundle, board)
     target = bundle.manifest["target"]
     if target.get("mpy_version") != board.mpy_version:
         raise AbiMismatchError(
@@ -320,9 +381,9 @@ class _Board:
         except (TransportError, serial.SerialException, OSError) as exc:
             raise BoardError("no raw REPL on %s: %s" % (self.t.device_name, exc)) from None
         self.exec(_HELPERS, "loading deploy helpers")
-        mpy, version, machine, cwd = self.eval(
+        mpy, version, machine, cwd, platform = self.eval(
             "(getattr(sys.implementation, '_mpy', None), tuple(sys.implementation.version), "
-            "getattr(sys.implementation, '_machine', sys.platform), os.getcwd())",
+            "getattr(sys.implementation, '_machine', sys.platform), os.getcwd(), sys.platform)",
             "reading the firmware version",
         )
         if mpy is None:
@@ -330,8 +391,17 @@ class _Board:
                 "the board's firmware (MicroPython %s) does not report sys.implementation._mpy, so the "
                 ".mpy ABI cannot be checked; it predates v1.19: update the firmware" % (version,)
             )
-        self.info = BoardInfo(mpy, version, machine, "" if cwd == "/" else cwd.rstrip("/"))
+        self.info = BoardInfo(mpy, version, machine, "" if cwd == "/" else cwd.rstrip("/"), platform)
         return self.info
+
+    def restart_app(self) -> None:
+        """Leave the raw REPL and soft-reboot at the friendly prompt: main.py (boot_select) runs again."""
+        try:
+            self.t.exit_raw_repl()
+            self.t.read_until(1, b">>> ", timeout=5)
+            self.t.serial.write(b"\x04")  # Ctrl-D at the friendly REPL: soft reboot that runs main.py
+        except (TransportError, serial.SerialException, OSError) as exc:
+            raise BoardError("board stopped answering while restarting the app: %s" % exc) from None
 
     def path(self, rel: str) -> str:
         assert self.info is not None
@@ -446,6 +516,8 @@ def _fill_slot(
     have, have_dirs = board.hash_tree(slot, "hashing slot %s" % target)
     donor, _ = board.hash_tree("slot_" + active, "hashing slot %s" % active)
     donor_by_hash = {digest: rel for rel, digest in donor.items()}
+    if "manifest.json" not in donor:
+        result.previous = None  # the active slot holds no bundle: nothing to roll back to
 
     result.removed = sorted(set(have) - set(want))
     need_dirs = {"/".join(rel.split("/")[:i]) for rel in want for i in range(1, rel.count("/") + 1)}
@@ -510,6 +582,35 @@ def _verify_slot(board: _Board, target: str, active: str, want: dict[str, str]) 
         )
 
 
+def _console_lines(buf: bytes, start: int = 0, end: int | None = None, head: int = 8, tail: int = 10) -> str:
+    """The non-empty console lines of buf[start:end], indented, for an error message: the first `head`
+    (what the boot printed first) and the last `tail` (how it ended), the middle elided."""
+    text = buf[start:end].decode(errors="replace").replace("\r", "")
+    kept = [ln.rstrip() for ln in text.split("\n") if ln.strip()]
+    if len(kept) > head + tail + 1:
+        kept = [*kept[:head], "... (%d lines)" % (len(kept) - head - tail), *kept[-tail:]]
+    return "\n".join("  | " + ln for ln in kept) if kept else "  | (nothing printed)"
+
+
+def _failed_boots(buf: bytes, target: str, end: int) -> str:
+    """Why the trial boots of `target` failed: each boot's verdict line and the last boot's console."""
+    tries = list(re.finditer(rb"boot_select: trying slot %s \(attempt (\d+)/(\d+)\)" % target.encode(), buf))
+    tries = [m for m in tries if m.start() < end]
+    start = tries[-1].start() if tries else 0
+    verdicts = [
+        m.group(0).decode(errors="replace") + buf[m.end() : buf.find(b"\n", m.end())].decode(errors="replace")
+        for m in _FAILED.finditer(buf, 0, start)
+        if m.group(1) == target.encode()
+    ]
+    head = "last console lines of the failed boots"
+    if tries:
+        head += " (attempt %s/%s)" % (tries[-1].group(1).decode(), tries[-1].group(2).decode())
+    out = head + ":\n" + _console_lines(buf, start, end)
+    if verdicts:
+        out = "earlier boots: " + "; ".join(v.strip() for v in verdicts[-3:]) + "\n" + out
+    return out
+
+
 def _reboot_and_watch(board: _Board, target: str, active: str, timeout: float) -> str:
     """Soft-reboot into main.py and wait for boot_select's verdict on the console."""
     t = board.t
@@ -545,6 +646,7 @@ def _reboot_and_watch(board: _Board, target: str, active: str, timeout: float) -
     if rollback is not None:
         attempts = int(rollback.group(2))
         old = rollback.group(3)
+        why = _failed_boots(buf, target, rollback.start())
         if heartbeat:
             verdict = "reports good"
         elif any(m.group(1) == old for m in _FAILED.finditer(buf, rollback.end())):
@@ -553,21 +655,24 @@ def _reboot_and_watch(board: _Board, target: str, active: str, timeout: float) -
             verdict = "has not reported good within %.0f s either" % timeout
         raise RolledBackError(
             "slot %s failed %d boots without calling boot_select.mark_good(); the board rolled back to "
-            "slot %s, which %s" % (target, attempts, rollback.group(3).decode(), verdict),
+            "slot %s, which %s.\n%s" % (target, attempts, rollback.group(3).decode(), verdict, why),
             target,
             rollback.group(3).decode(),
             attempts,
+            why,
         )
-    tries = re.findall(rb"trying slot %s \(attempt (\d+)/(\d+)\)" % target.encode(), buf)
+    tries = list(re.finditer(rb"trying slot %s \(attempt (\d+)/(\d+)\)" % target.encode(), buf))
     raise HeartbeatTimeoutError(
         "slot %s did not report good within %.0f s (%s); it stays on trial and boot_select returns to "
-        "slot %s after the allowed failed boots. Console tail: %r"
+        "slot %s after the allowed failed boots. Last console lines:\n%s"
         % (
             target,
             timeout,
-            "attempt %s/%s" % (tries[-1][0].decode(), tries[-1][1].decode()) if tries else "no boot seen",
+            "attempt %s/%s" % (tries[-1].group(1).decode(), tries[-1].group(2).decode())
+            if tries
+            else "no boot seen",
             active,
-            buf[-300:],
+            _console_lines(buf, tries[-1].start() if tries else 0),
         )
     )
 
@@ -603,53 +708,88 @@ def deploy(
     with _session(port_or_transport, chunk_size) as board:
         info = board.enter()
         say("board: %s" % info.describe())
-        check_abi(bundle, info)
-        boot_files = _install_boot_files(board)
-        state = board.read_state()
-        active = state["active"]
-        target = "b" if active == "a" else "a"
-        result = DeployResult(slot=target, previous=active, bundle=bundle.label, boot_files=boot_files)
-        if state.get("pending") == target:
-            # Never leave a half-rewritten slot on trial: withdraw it before touching its files.
-            state = dict(state, pending=None, attempts=0)
-            board.write_state(state, "withdrawing unconfirmed slot %s" % target)
-        want = _fill_slot(board, bundle, target, active, result, say)
-        _verify_slot(board, target, active, want)
-        say("slot %s verified: %d files match the manifest" % (target, len(want)))
-        new = {k: v for k, v in state.items() if k != "rolled_back"}
-        new.update(pending=target, attempts=0, max_attempts=max_attempts)
-        new["slots"] = dict(state.get("slots") or {})
-        m = bundle.manifest
-        new["slots"][target] = {
-            "entry": entry,
-            "version": m.get("version"),
-            "git_revision": m.get("git_revision"),
-            "board": m.get("board"),
-        }
-        board.write_state(new, "switching the boot pointer to slot %s" % target)
-        say(
-            "boot pointer: slot %s on trial (%d attempts), slot %s kept for rollback"
-            % (target, max_attempts, active)
-        )
-        result.boot_log = _reboot_and_watch(board, target, active, boot_timeout)
+        say("board: the running app is stopped for the deploy (raw REPL); the board reboots at the end")
+        try:
+            result = _install(board, bundle, info, entry, max_attempts, say)
+        except DeployError:
+            # Nothing of the new slot boots; do not leave the board sitting at the REPL with its app
+            # stopped: main.py (boot_select) starts the slot that was running before.
+            try:
+                board.restart_app()
+                say("board: deploy failed; rebooted into main.py, the previous app runs again")
+            except DeployError as exc:
+                say("board: deploy failed and the board could not be rebooted (%s): reset it" % exc)
+            raise
+        active = "b" if result.slot == "a" else "a"
+        result.boot_log = _reboot_and_watch(board, result.slot, active, boot_timeout)
     result.seconds = time.monotonic() - t0
-    say("slot %s is good (%.1f s)" % (target, result.seconds))
+    say("slot %s is good (%.1f s)" % (result.slot, result.seconds))
+    return result
+
+
+def _install(
+    board: _Board, bundle: Bundle, info: BoardInfo, entry: str, max_attempts: int, say: Callable[[str], None]
+) -> DeployResult:
+    """Every step up to and including the boot pointer switch; the board is not rebooted here."""
+    check_abi(bundle, info)
+    boot_files = _install_boot_files(board)
+    state = board.read_state()
+    active = state["active"]
+    target = "b" if active == "a" else "a"
+    result = DeployResult(slot=target, previous=active, bundle=bundle.label, boot_files=boot_files)
+    if state.get("pending") == target:
+        # Never leave a half-rewritten slot on trial: withdraw it before touching its files.
+        state = dict(state, pending=None, attempts=0)
+        board.write_state(state, "withdrawing unconfirmed slot %s" % target)
+    want = _fill_slot(board, bundle, target, active, result, say)
+    _verify_slot(board, target, active, want)
+    say("slot %s verified: %d files match the manifest" % (target, len(want)))
+    new = {k: v for k, v in state.items() if k != "rolled_back"}
+    new.update(pending=target, attempts=0, max_attempts=max_attempts)
+    new["slots"] = dict(state.get("slots") or {})
+    m = bundle.manifest
+    new["slots"][target] = {
+        "entry": entry,
+        "version": m.get("version"),
+        "git_revision": m.get("git_revision"),
+        "board": m.get("board"),
+    }
+    board.write_state(new, "switching the boot pointer to slot %s" % target)
+    say(
+        "boot pointer: slot %s on trial (%d attempts), %s"
+        % (
+            target,
+            max_attempts,
+            "slot %s kept for rollback" % active
+            if result.previous
+            else "no previous slot to roll back to (slot %s is empty)" % active,
+        )
+    )
     return result
 
 
 def status(port_or_transport: str | SerialTransport, *, restart_app: bool = True) -> BoardStatus:
-    """Firmware ABI, boot pointer and what each slot holds. Reading stops the app (Ctrl-C);
-    with restart_app the board then soft-reboots into main.py again."""
+    """Firmware ABI, boot pointer and what each slot holds. Reading stops the app (raw REPL, Ctrl-C);
+    with restart_app the board then soft-reboots into main.py again (`restarted` says so)."""
     with _session(port_or_transport, 256) as board:
         info = board.enter()
         installed = board.hash_file("boot_select.py", "looking for boot_select.py") is not None
         state = board.read_state() if installed else None
         slots = {s: board.eval("_dslot(%r)" % board.path("slot_" + s), "reading slot %s" % s) for s in SLOTS}
         if restart_app:
-            try:
-                board.t.exit_raw_repl()
-                board.t.read_until(1, b">>> ", timeout=5)
-                board.t.serial.write(b"\x04")
-            except (serial.SerialException, OSError) as exc:
-                raise BoardError("board stopped answering while restarting the app: %s" % exc) from None
-    return BoardStatus(info, installed, state, slots)
+            board.restart_app()
+    return BoardStatus(info, installed, state, slots, restarted=restart_app)
+
+
+def restart(port_or_transport: str | SerialTransport) -> None:
+    """Start the app again after something stopped it (an mpremote command, status(restart_app=False)):
+    leave any raw REPL and soft-reboot into main.py, where boot_select boots the active slot."""
+    with _session(port_or_transport, 256) as board:
+        t = board.t
+        try:
+            t.serial.write(b"\r\x03\x03")  # stop whatever runs (an app that still runs is restarted too)
+            t.serial.write(b"\x02")  # friendly REPL
+            t.read_until(1, b">>> ", timeout=5)
+            t.serial.write(b"\x04")
+        except (TransportError, serial.SerialException, OSError) as exc:
+            raise BoardError("board stopped answering while restarting the app: %s" % exc) from None

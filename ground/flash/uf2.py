@@ -110,12 +110,37 @@ def decode(data: bytes, expect_family: str | None = None) -> tuple[int, bytes, s
 def flash_to_drive(uf2: bytes, drive: Path, board_family: str) -> Path:
     """Copy a checked image to a mounted bootloader drive (RPI-RP2 / PYCUBEDBOOT ...)."""
     decode(uf2, expect_family=board_family)
+    check_drive(drive, board_family)
+    target = drive / "firmware.uf2"
+    try:
+        target.write_bytes(uf2)
+    except OSError as exc:
+        raise Uf2Error("cannot write %s: %s" % (target, exc.strerror or exc)) from None
+    return target
+
+
+def check_drive(drive: Path, board_family: str) -> str:
+    """The drive's INFO_UF2.TXT, if it is a UF2 bootloader drive of this family; Uf2Error otherwise.
+
+    Every UF2 bootloader exposes INFO_UF2.TXT on its drive; a plain folder (or the board's
+    CIRCUITPY / MicroPython drive) has none, and a file copied there flashes nothing."""
     info = drive / "INFO_UF2.TXT"
+    try:
+        text = info.read_text(errors="replace")
+    except FileNotFoundError:
+        raise Uf2Error(
+            "%s is not a UF2 bootloader drive (no INFO_UF2.TXT): put the board in bootloader mode "
+            "(hold BOOTSEL/double-tap RESET) and pass the drive it mounts, e.g. /media/$USER/RPI-RP2" % drive
+        ) from None
+    except OSError as exc:
+        raise Uf2Error("cannot read %s: %s" % (info, exc.strerror or exc)) from None
     # what each bootloader writes there: the RP2040 boot ROM says "Board-ID: RPI-RP2", the SAMD51
     # and STM32 UF2 bootloaders name their chip in Board-ID
     token = {"RP2040": "RPI-RP2", "RP2350-ARM-S": "RP2350"}.get(board_family, board_family.split("-")[0])
-    if info.exists() and token not in info.read_text(errors="replace"):
-        raise Uf2Error("%s does not look like a %s bootloader (INFO_UF2.TXT)" % (drive, board_family))
-    target = drive / "firmware.uf2"
-    target.write_bytes(uf2)
-    return target
+    if token not in text:
+        board_id = next((ln.strip() for ln in text.splitlines() if ln.startswith("Board-ID")), "no Board-ID")
+        raise Uf2Error(
+            "%s does not look like a %s bootloader (INFO_UF2.TXT: %s); pass --family for that board"
+            % (drive, board_family, board_id)
+        )
+    return text

@@ -24,9 +24,11 @@ from ground.flash.deploy import (
     HeartbeatTimeoutError,
     RolledBackError,
     VerifyError,
+    WrongBoardError,
     check_abi,
     deploy,
     load_bundle,
+    restart,
     status,
 )
 
@@ -96,7 +98,9 @@ def _state(board: UpyPtyBoard) -> dict:
 def test_first_deploy_installs_verifies_and_heartbeats(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
     lines: list[str] = []
     r = deploy(board.port, bundles["v1"], log=lines.append)
-    assert (r.slot, r.previous) == ("b", "a")
+    assert (r.slot, r.previous) == ("b", None)  # slot a was empty: nothing to roll back to
+    assert any("no previous slot to roll back to (slot a is empty)" in line for line in lines), lines
+    assert not any("kept for rollback" in line for line in lines)
     assert r.boot_files == ["boot_select.py", "main.py"]
     expected = _tree(bundles["v1"])
     expected.pop("manifest.cbor"), expected.pop("manifest.py")
@@ -116,8 +120,10 @@ def test_first_deploy_installs_verifies_and_heartbeats(board: UpyPtyBoard, bundl
 
 def test_copy_by_hash_uploads_only_what_the_board_lacks(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
     deploy(board.port, bundles["v1"])
-    r2 = deploy(board.port, bundles["v2"])  # slot a is empty: unchanged files are cloned from slot b
-    assert r2.slot == "a"
+    lines: list[str] = []
+    r2 = deploy(board.port, bundles["v2"], log=lines.append)  # slot a empty: files cloned from slot b
+    assert (r2.slot, r2.previous) == ("a", "b")
+    assert any("slot b kept for rollback" in line for line in lines), lines
     assert sorted(r2.uploaded) == ["flight/main.mpy", "manifest.json", "protocols/extra.mpy"]
     assert sorted(r2.cloned) == [
         "flight/__init__.mpy",
@@ -231,6 +237,11 @@ def test_app_that_crashes_is_rolled_back_and_old_slot_heartbeats(
     ) as info:
         deploy(board.port, bundles["crash"], max_attempts=3)
     assert (info.value.failed_slot, info.value.running_slot, info.value.attempts) == ("a", "b", 3)
+    # the reason is in the error: the console lines of the failed boots, traceback included
+    msg = str(info.value)
+    assert "last console lines of the failed boots (attempt 3/3):" in msg
+    assert "RuntimeError: bad build 3" in info.value.console and "| " in msg
+    assert "earlier boots: boot_select: slot a failed: RuntimeError('bad build 3'" in msg
     log = bytes(board.console[since:])
     for n in (1, 2, 3):
         assert b"boot_select: trying slot a (attempt %d/3)" % n in log
@@ -244,8 +255,11 @@ def test_app_that_crashes_is_rolled_back_and_old_slot_heartbeats(
 
 
 def test_app_that_never_marks_good_times_out(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
-    with pytest.raises(HeartbeatTimeoutError, match=r"slot b did not report good within 2 s \(attempt 1/3\)"):
+    with pytest.raises(
+        HeartbeatTimeoutError, match=r"slot b did not report good within 2 s \(attempt 1/3\)"
+    ) as info:
         deploy(board.port, bundles["hang"], boot_timeout=2.0)
+    assert "Last console lines:\n" in str(info.value) and "| app 4 5" in str(info.value)
     assert _state(board)["pending"] == "b" and _state(board)["attempts"] == 1
 
 
@@ -305,10 +319,59 @@ def test_status_reads_pointer_and_slots_then_restarts_the_app(
         s = status(transport)  # an open mpremote transport works as well as a port name
     finally:
         transport.close()
-    assert s.installed and (s.state["active"], s.state["pending"]) == ("a", None)
-    assert s.slots["a"]["files"] == 6 and s.slots["b"]["files"] == 6
+    assert s.installed and (s.state["active"], s.state["pending"]) == ("a", None) and s.restarted
+    # the count deploy reports (6 modules + manifest.json: "slot b: 7 uploaded"), also on the board
+    assert s.slots["a"]["files"] == 7 and s.slots["b"]["files"] == 7
+    assert s.slots["a"]["on_board"] == s.slots["b"]["on_board"] == 7
     assert s.state["slots"]["b"]["version"] == s.slots["b"]["version"] == "0.1.0"
     board.wait_output(rb"app 2 5\r?\nboot_select: slot a good\r?\nheartbeat 1", since)
+
+
+def test_status_and_deploy_file_counts_agree(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
+    lines: list[str] = []
+    r = deploy(board.port, bundles["v1"], log=lines.append)
+    s = status(board.port)
+    n = len(load_bundle(bundles["v1"]).files) + 1  # the modules and manifest.json
+    assert len(r.uploaded) == s.slots["b"]["files"] == s.slots["b"]["on_board"] == n
+    assert any("slot b verified: %d files match" % n in line for line in lines)
+    (board.flash / "slot_b" / "hal" / "pins.mpy").unlink()  # a slot that lost a file says so
+    assert status(board.port).slots["b"]["on_board"] == n - 1
+
+
+def test_a_bundle_for_another_board_is_refused_before_anything_is_written(
+    board: UpyPtyBoard, bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    build("rp2040", tmp_path / "rp", root=_source(tmp_path / "rp_src", "rp"))
+    lines: list[str] = []
+    with pytest.raises(WrongBoardError) as info:
+        deploy(board.port, tmp_path / "rp" / "rp2040", log=lines.append)
+    msg = str(info.value)
+    assert "built for board rp2040 (sys.platform rp2)" in msg and "sys.platform linux" in msg
+    assert "nothing was written" in msg and "`cubesat build --board emulated`" in msg
+    assert sorted(p.name for p in board.flash.iterdir()) == []  # no boot files, no slot, no pointer
+    # on a board that runs an app, the refusal leaves the app running again (deploy stopped it)
+    deploy(board.port, bundles["v1"])
+    before = _tree(board.flash)
+    since = len(board.console)
+    with pytest.raises(WrongBoardError):
+        deploy(board.port, tmp_path / "rp" / "rp2040", log=lines.append)
+    assert _tree(board.flash) == before
+    board.wait_output(
+        rb"boot_select: booting slot b\r?\napp 1 5\r?\nboot_select: slot b good\r?\nheartbeat 1", since
+    )
+    assert any("the previous app runs again" in line for line in lines)
+
+
+def test_restart_starts_an_app_that_a_tool_stopped(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
+    deploy(board.port, bundles["v1"])
+    board.wait_output(rb"heartbeat 2")
+    s = status(board.port, restart_app=False)  # like `mpremote ls`: the app is stopped and stays so
+    assert not s.restarted
+    since = len(board.console)
+    restart(board.port)
+    board.wait_output(
+        rb"boot_select: booting slot b\r?\napp 1 5\r?\nboot_select: slot b good\r?\nheartbeat 1", since
+    )
 
 
 def test_unreachable_board_is_a_board_error(tmp_path: Path, bundles: dict[str, Path]) -> None:
