@@ -3,6 +3,7 @@
     pytest hil_tests                          # --target twin (default): flight software on CPython
     pytest hil_tests --target emulated        # the flight bundle deployed into real MicroPython (WebAssembly)
     pytest hil_tests --target serial --port /dev/ttyACM0 [--key-file k.hex] [--reset-cmd CMD]   # a board
+    pytest hil_tests --target emulated --hil-repeat 5 --hil-link-loss 0.05 --hil-seed 1234   # stress
 
 Every test talks to the target the same way: an operator terminal (ground.terminal) sends
 dictionary commands through COP-1 as CLTUs and reads CADUs back, over a pty or serial line.
@@ -14,11 +15,14 @@ How to run it against a real board: README.md here.
 
 from __future__ import annotations
 
+import os
+import random
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hil_target import EmulatedTarget, SequenceNumbers, SerialTarget, Target, TwinTarget
+from hil_target import EmulatedTarget, LinkNoise, SequenceNumbers, SerialTarget, Target, TwinTarget
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +43,88 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="shell command that resets the board, e.g. 'mpremote connect /dev/ttyACM1 reset' (serial)",
     )
+    group.addoption(
+        "--hil-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run every HIL test N times (stress; each repetition gets its own target and seed)",
+    )
+    group.addoption(
+        "--hil-seed",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="seed of every random choice the suite makes (link loss); printed in the header and with "
+        "each failure; default: a fresh one per run",
+    )
+    group.addoption(
+        "--hil-link-loss",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="drop each uplink CLTU burst and each downlink read with probability P (0..0.5, seeded)",
+    )
+
+
+def _run_seed(config: pytest.Config) -> int:
+    seed = config.getoption("--hil-seed")
+    if seed is None:
+        seed = getattr(config, "_hil_seed", None)
+        if seed is None:
+            seed = int.from_bytes(os.urandom(4), "big")
+        config._hil_seed = seed  # type: ignore[attr-defined]
+    return seed
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    loss = config.getoption("--hil-link-loss")
+    if not 0.0 <= loss <= 0.5:
+        raise pytest.UsageError("--hil-link-loss must be within 0..0.5, got %r" % loss)
+    if config.getoption("--hil-repeat") < 1:
+        raise pytest.UsageError("--hil-repeat must be at least 1")
+    _run_seed(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "hil: target %s, seed %d (--hil-seed), repeat %d, link loss %g" % (
+        config.getoption("--target"),
+        _run_seed(config),
+        config.getoption("--hil-repeat"),
+        config.getoption("--hil-link-loss"),
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    n = metafunc.config.getoption("--hil-repeat")
+    if n > 1:
+        metafunc.fixturenames.append("hil_repetition")
+        metafunc.parametrize("hil_repetition", range(1, n + 1), ids=lambda i: "rep%d-of-%d" % (i, n))
+
+
+def seed_of(config: pytest.Config, nodeid: str) -> int:
+    """The seed of one test (run seed, test id, repetition): stable across runs with the same --hil-seed."""
+    return zlib.crc32(("%d:%s" % (_run_seed(config), nodeid)).encode())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        rep.sections.append(
+            (
+                "hil seed",
+                "run seed %d, this test's seed %d: rerun with --hil-seed %d (same --hil-link-loss)"
+                % (_run_seed(item.config), seed_of(item.config, item.nodeid), _run_seed(item.config)),
+            )
+        )
+
+
+@pytest.fixture
+def hil_rng(request: pytest.FixtureRequest) -> random.Random:
+    """A random.Random for the test, seeded from --hil-seed: use it for any random choice."""
+    return random.Random(seed_of(request.config, request.node.nodeid))
 
 
 @pytest.fixture(scope="session")
@@ -65,17 +151,21 @@ def target(
 ) -> Iterator[Target]:
     opt = request.config.getoption
     kind = opt("--target")
+    seed = seed_of(request.config, request.node.nodeid)
+    random.seed(seed)  # any use of the global random module in the code under test is replayable too
+    noise = LinkNoise(opt("--hil-link-loss"), seed)
     if kind == "twin":
-        t: Target = TwinTarget(tmp_path / "flash", sequence_numbers)
+        t: Target = TwinTarget(tmp_path / "flash", sequence_numbers, noise)
     elif kind == "emulated":
-        t = EmulatedTarget(tmp_path / "flash", request.getfixturevalue("emulated_bundle"), sequence_numbers)
+        bundle = request.getfixturevalue("emulated_bundle")
+        t = EmulatedTarget(tmp_path / "flash", bundle, sequence_numbers, noise)
     else:
         port = opt("--port")
         if not port:
             pytest.skip("--target serial needs --port")
         key_file = opt("--key-file")
         key = bytes.fromhex(Path(key_file).read_text().strip()) if key_file else None
-        t = SerialTarget(port, key, opt("--speed"), opt("--reset-cmd"), sequence_numbers)
+        t = SerialTarget(port, key, opt("--speed"), opt("--reset-cmd"), sequence_numbers, noise)
     try:
         t.wait_link()
         yield t

@@ -4,6 +4,7 @@ Used by conftest.py (the `target` fixture) and the test modules (helpers and con
 
 from __future__ import annotations
 
+import random
 import struct
 import subprocess
 import threading
@@ -50,6 +51,30 @@ class SequenceNumbers:
             tmp.replace(self.path)  # never a half-written counter, even if the run is killed
 
 
+class LinkNoise:
+    """Seeded loss on the test's side of the link (`--hil-link-loss P`, `--hil-seed N`): each uplink
+    CLTU burst and each downlink read is dropped with probability P. The same seed drops the same
+    bursts and reads in the same order, so a failing run can be replayed."""
+
+    def __init__(self, loss: float = 0.0, seed: int = 0) -> None:
+        self.loss = loss
+        self.rng = random.Random(seed)
+        self.up_dropped = 0
+        self.down_dropped = 0
+
+    def drop_up(self) -> bool:
+        if self.loss and self.rng.random() < self.loss:
+            self.up_dropped += 1
+            return True
+        return False
+
+    def drop_down(self) -> bool:
+        if self.loss and self.rng.random() < self.loss:
+            self.down_dropped += 1
+            return True
+        return False
+
+
 class Target:
     """A spacecraft behind a byte link, with an operator terminal attached."""
 
@@ -59,8 +84,9 @@ class Target:
     can: frozenset[str] = frozenset()
     persistent = False  # its state outlives the test: changes are undone at teardown
 
-    def __init__(self, link, key: bytes | None, sns: SequenceNumbers) -> None:
+    def __init__(self, link, key: bytes | None, sns: SequenceNumbers, noise: LinkNoise | None = None) -> None:
         self.link = link
+        self.noise = noise or LinkNoise()
         self.key = key
         self.term = Terminal(key=key, t1_ms=1500)
         self.sns = sns
@@ -68,7 +94,7 @@ class Target:
             self.term.sa.last_sn = sns.floor()
         self.start = time.monotonic()
         self.drop_uplink: Callable[[bytes], bool] | None = None  # return True to drop a CLTU burst
-        self.dropped = 0
+        self.dropped = 0  # bursts drop_uplink dropped (the link noise counts its own)
         self.undo: list[Callable[[], None]] = []  # run in reverse at teardown on persistent targets
         self._restored: set[str] = set()
         self.term.start(self.now_ms())
@@ -84,12 +110,15 @@ class Target:
                 return True
             up = self.term.uplink(self.now_ms())
             if up:
-                if self.drop_uplink is not None and self.drop_uplink(up):
-                    self.dropped += 1
-                else:
+                if self.drop_uplink is not None:  # a test's own drops replace the noise
+                    if self.drop_uplink(up):
+                        self.dropped += 1
+                    else:
+                        self.link.write(up)
+                elif not self.noise.drop_up():
                     self.link.write(up)
             data = self.link.read(0.02)
-            if data:
+            if data and not self.noise.drop_down():
                 self.term.downlink(data, self.now_ms())
         return until() if until is not None else True
 
@@ -203,13 +232,13 @@ class TwinTarget(Target):
     speed = 20.0
     can = frozenset({"reset", "battery", "key"})
 
-    def __init__(self, flash: Path, sns: SequenceNumbers) -> None:
+    def __init__(self, flash: Path, sns: SequenceNumbers, noise: LinkNoise | None = None) -> None:
         from ground.twin import TwinServer
 
         self.server = TwinServer(use_pty=True, speed=self.speed, key=KEY, flash_dir=str(flash))
         self.thread = threading.Thread(target=self.server.serve, name="hil-twin", daemon=True)
         self.thread.start()
-        super().__init__(open_link(self.server.pty_path), KEY, sns)
+        super().__init__(open_link(self.server.pty_path), KEY, sns, noise)
 
     def reset(self) -> None:
         # twin.power_cycle() done by the serving thread at a tick boundary: calling it from here
@@ -234,22 +263,35 @@ class EmulatedTarget(Target):
     kind = "emulated"
     can = frozenset({"reset", "key"})
 
-    def __init__(self, flash: Path, bundle: Path, sns: SequenceNumbers) -> None:
+    def __init__(
+        self, flash: Path, bundle: Path, sns: SequenceNumbers, noise: LinkNoise | None = None
+    ) -> None:
         from ground.emuboard import EmulatedBoard
         from ground.flash.deploy import deploy
 
         # provision the SDLS key the way a team would: a file in the board's flash, read at boot
         (flash / "flash").mkdir(parents=True, exist_ok=True)
         (flash / "flash" / "sdls_key.hex").write_text(KEY.hex())
-        self.board = EmulatedBoard(flash, uart_pty=True)
+        self.board = EmulatedBoard(flash, uart_pty=True, log_console=True)
         self.board.start()
         try:
             self.deployed = deploy(self.board.port, bundle, entry="flight.main", boot_timeout=120)
+            # deploy returns at boot_select's "slot X good", which flight.main prints (mark_good) just
+            # before its own line: wait for that line on the console, with a deadline
+            self.boot_log = self.wait_boot_line(60)
             link = open_link(self.board.uart_port)
         except BaseException:
             self.board.close()
             raise
-        super().__init__(link, KEY, sns)
+        super().__init__(link, KEY, sns, noise)
+
+    def wait_boot_line(self, timeout: float) -> str:
+        """The console of the last boot, from boot_select's first line to flight.main's `flight: boot`."""
+        good = self.board.wait_console(rb"boot_select: slot %s good" % self.deployed.slot.encode(), timeout)
+        line = self.board.wait_console(rb"flight: boot \d+, mode \d+, running", timeout, since=good.start())
+        con = bytes(self.board.console_log)
+        start = max(con.rfind(b"boot_select: trying slot", 0, good.start()), 0)
+        return con[start : line.end()].decode(errors="replace")
 
     def reset(self) -> None:
         # a power cycle (node exits, flash written back, boots again); the ptys stay, so the link
@@ -268,13 +310,19 @@ class SerialTarget(Target):
     persistent = True
 
     def __init__(
-        self, port: str, key: bytes | None, speed: float, reset_cmd: str | None, sns: SequenceNumbers
+        self,
+        port: str,
+        key: bytes | None,
+        speed: float,
+        reset_cmd: str | None,
+        sns: SequenceNumbers,
+        noise: LinkNoise | None = None,
     ) -> None:
         self.speed = speed
         self.can = frozenset({"reset"} if reset_cmd else set()) | ({"key"} if key is not None else set())
         self.reset_cmd = reset_cmd
         # a USB CDC port disappears while the board resets: reopen it instead of failing the test
-        super().__init__(ReconnectingLink(lambda: open_link(port)), key, sns)
+        super().__init__(ReconnectingLink(lambda: open_link(port)), key, sns, noise)
 
     def reset(self) -> None:
         assert self.reset_cmd
