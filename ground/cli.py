@@ -6,6 +6,8 @@ dict, build, flash, bench, emulate); each has --help.
 
 from __future__ import annotations
 
+import errno
+import math
 import sys
 
 import click
@@ -13,16 +15,154 @@ import click
 from ground import __version__
 from ground.bench import bench
 
+EXIT_SOFTWARE = 70  # sysexits.h EX_SOFTWARE: an error no command handled (a bug, or the host)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: whoever read the output went away (`| head`)
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _CubesatGroup(click.Group):
+    """The `cubesat` group: whatever escapes a command becomes one line and a documented exit code.
+
+    This is the safety net; commands handle the errors they expect where they happen, with a
+    message that says what to do. --debug prints the traceback as well.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            _traceback_if(ctx)
+            click.echo("interrupted (Ctrl-C)", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            try:  # nothing more can reach the reader; keep Python from complaining at exit
+                import os
+
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except Exception as exc:
+            _traceback_if(ctx)
+            click.echo("error: %s" % _unexpected(exc, bool(ctx.params.get("debug"))), err=True)
+            ctx.exit(EXIT_SOFTWARE)
+
+
+def _traceback_if(ctx: click.Context) -> None:
+    if ctx.params.get("debug"):
+        import traceback
+
+        traceback.print_exc()
+
+
+def _unexpected(exc: BaseException, debug: bool) -> str:
+    """One line for an exception no command handled: what happened; what to do."""
+    what = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError):
+        if exc.strerror and exc.filename:
+            what = "%s: %s" % (exc.strerror, exc.filename)
+        todo = "check the path or link, its permissions and free space"
+    else:
+        what = "%s: %s" % (type(exc).__name__, what)
+        todo = "this is a bug in cubesat, please report it with the traceback"
+    return "%s; %s%s" % (what, todo, "" if debug else " (rerun as `cubesat --debug ...` to see it)")
+
+
+def _os_hint(exc: OSError) -> str:
+    """What to do about an OSError from opening a file or folder."""
+    if exc.errno == errno.ENOENT:
+        return "create the folder first or choose another path"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "choose a place you can write to"
+    if exc.errno == errno.EISDIR:
+        return "give a file name, not a folder"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "a file is in the way of a folder; choose another path"
+    if exc.errno == errno.ENOSPC:
+        return "free some disk space"
+    return "choose another path"
+
+
+def _write_output(path: str, data: str | bytes, what: str) -> None:
+    """Write an output file; a missing folder or a read-only place is one line, not a traceback."""
+    try:
+        with open(path, "wb" if isinstance(data, bytes) else "w") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise click.ClickException(
+            "cannot write %s to %s: %s; %s" % (what, path, exc.strerror or exc, _os_hint(exc))
+        ) from None
+
+
+def _writable_dir(path: str, option: str) -> None:
+    """Create the output folder if needed and check it takes files, before any work is done."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except FileExistsError:
+        raise click.ClickException("%s %s is a file, not a folder; give a folder" % (option, path)) from None
+    except OSError as exc:
+        raise click.ClickException(
+            "%s %s: cannot write there (%s); %s" % (option, path, exc.strerror or exc, _os_hint(exc))
+        ) from None
+
+
+class _Finite(click.FloatRange):
+    """A float range that also refuses nan and inf (click's FloatRange lets nan through)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail("%r is not a finite number" % value, param, ctx)
+        return rv
+
+
+@click.group(cls=_CubesatGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cubesat")
-def main() -> None:
-    """Ground segment for cubesat-fsw: link, telemetry and test tools."""
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="CUBESAT_DEBUG",
+    help="Print the Python traceback of an error no command handled (env CUBESAT_DEBUG=1).",
+)
+def main(debug: bool) -> None:
+    """Ground segment for cubesat-fsw: link, telemetry and test tools.
+
+    Errors are one line on stderr that says what to do. Exit codes, for every command
+    (`send`, `bench run` and `flash deploy` give more detail in their own --help):
+
+    \b
+      0    success
+      1    the command failed; the line says why (send: link down)
+      2    bad usage: unknown option, missing file, value out of range
+      70   error no command handled (a bug, or the host: disk, permissions);
+           `cubesat --debug COMMAND ...` prints the traceback
+      130  interrupted (Ctrl-C)
+      141  the reader of the output went away (`| head`)
+    """
 
 
 @main.command()
-@click.option("--seconds", default=5400, show_default=True, help="Simulated duration (one orbit by default).")
-@click.option("--ber", default=2e-4, show_default=True, help="Channel bit error rate (downlink and uplink).")
+@click.option(
+    "--seconds",
+    default=5400,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Simulated duration (one orbit by default).",
+)
+@click.option(
+    "--ber",
+    default=2e-4,
+    type=_Finite(0.0, 0.5),
+    show_default=True,
+    help="Channel bit error rate (downlink and uplink).",
+)
 @click.option(
     "--interleave",
     default=5,
@@ -36,8 +176,16 @@ def main() -> None:
 )
 def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> None:
     """Fly an emulated pass through the full space link and print telemetry and link statistics."""
+    from pathlib import Path
+
     from ground.mission import run_mission
 
+    _writable_dir(out, "--out")  # before the pass is flown, not after
+    for name in ("mission.sqlite", "mission.png"):
+        if (Path(out) / name).is_dir():
+            raise click.ClickException(
+                "--out %s: %s is a folder; remove it or give another --out" % (out, name)
+            )
     ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out)
     sys.exit(0 if ok else 1)
 
@@ -48,13 +196,19 @@ def archive() -> None:
 
 
 def _open_archive(db: str):
+    """The archive at `db`, read-only: a query never changes the file (no tables, no WAL added)."""
     from pathlib import Path
 
-    from ground.archive import Archive
+    from ground.archive import Archive, ArchiveError
 
     if not Path(db).exists():
         raise click.ClickException("no archive at %s (run `cubesat mission` or point --db at one)" % db)
-    return Archive(db)
+    try:
+        return Archive(db, readonly=True)
+    except ArchiveError as exc:
+        raise click.ClickException(
+            "%s; point --db at a file written by `cubesat mission` or `cubesat watch --archive`" % exc
+        ) from None
 
 
 @archive.command("params")
@@ -67,10 +221,12 @@ def archive_params(db: str) -> None:
 
 @archive.command("query")
 @click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
-@click.option("--scid", default=42, show_default=True, help="Spacecraft ID.")
+@click.option("--scid", default=42, type=click.IntRange(0, 1023), show_default=True, help="Spacecraft ID.")
 @click.option("--param", "param", required=True, help="Parameter name (see `cubesat archive params`).")
-@click.option("--from", "t0", default=0.0, show_default=True, help="Start time [s], inclusive.")
-@click.option("--to", "t1", default=1e12, show_default=True, help="End time [s], exclusive.")
+@click.option(
+    "--from", "t0", default=0.0, type=_Finite(), show_default=True, help="Start time [s], inclusive."
+)
+@click.option("--to", "t1", default=1e12, type=_Finite(), show_default=True, help="End time [s], exclusive.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 def archive_query(db: str, scid: int, param: str, t0: float, t1: float, fmt: str, output: str | None) -> None:
@@ -79,14 +235,15 @@ def archive_query(db: str, scid: int, param: str, t0: float, t1: float, fmt: str
 
     arc = _open_archive(db)
     if param not in arc.parameters():
-        raise click.ClickException("unknown parameter %r; known: %s" % (param, ", ".join(arc.parameters())))
+        raise click.ClickException(
+            "unknown parameter %r; known: %s" % (param, ", ".join(arc.parameters()) or "none (empty archive)")
+        )
     if t1 <= t0:
         raise click.BadParameter("--to must be after --from", param_hint="--to")
     times, values = arc.samples(scid, param, t0, t1)
     text = export_csv(times, values, param) if fmt == "csv" else export_json(times, values, param)
     if output:
-        with open(output, "w") as fh:
-            fh.write(text)
+        _write_output(output, text, "the %s export" % fmt.upper())
         click.echo("%d samples of %s written to %s" % (len(times), param, output), err=True)
     else:
         click.echo(text, nl=False)
@@ -94,11 +251,13 @@ def archive_query(db: str, scid: int, param: str, t0: float, t1: float, fmt: str
 
 @archive.command("plot")
 @click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
-@click.option("--scid", default=42, show_default=True, help="Spacecraft ID.")
+@click.option("--scid", default=42, type=click.IntRange(0, 1023), show_default=True, help="Spacecraft ID.")
 @click.option("--param", "params", multiple=True, required=True, help="Parameter (repeat for several).")
 @click.option("--png", required=True, type=click.Path(dir_okay=False), help="Output PNG file.")
 def archive_plot(db: str, scid: int, params: tuple[str, ...], png: str) -> None:
     """Plot parameters against time to a PNG."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,8 +275,10 @@ def archive_plot(db: str, scid: int, params: tuple[str, ...], png: str) -> None:
         ax.grid(True, alpha=0.3)
     axes[-1, 0].set_xlabel("mission time [min]")
     fig.tight_layout()
-    fig.savefig(png, dpi=90)
+    image = io.BytesIO()
+    fig.savefig(image, format="png", dpi=90)
     plt.close(fig)
+    _write_output(png, image.getvalue(), "the plot")
     click.echo("plotted %s to %s" % (", ".join(params), png))
 
 
@@ -144,6 +305,10 @@ def build(board: str, out: str) -> None:
         manifest = do_build(board, Path(out))
     except BuildError as exc:
         raise click.ClickException("build failed: %s" % exc) from None
+    except OSError as exc:  # --out onto a file, a read-only folder: one line, no traceback
+        raise click.ClickException(
+            "build failed: %s: %s" % (exc.filename or out, exc.strerror or exc)
+        ) from None
     total = sum(f["size"] for f in manifest["files"].values())
     click.echo(
         "%s: %d modules, %d bytes, .mpy v%d, revision %s -> %s"
@@ -206,14 +371,13 @@ def dict_xtce(output: str | None) -> None:
 
     xml = to_xtce()
     if output:
-        with open(output, "w") as fh:
-            fh.write(xml)
+        _write_output(output, xml, "the XTCE file")
         click.echo("XTCE written to %s" % output, err=True)
     else:
         click.echo(xml)
 
 
-def _read_key(path: str | None) -> bytes | None:
+def _read_key(path: str | None, option: str = "--key-file") -> bytes | None:
     """A key from a file of hex digits; its bytes are never echoed."""
     if path is None:
         return None
@@ -221,40 +385,113 @@ def _read_key(path: str | None) -> bytes | None:
         with open(path) as fh:
             key = bytes.fromhex(fh.read().strip())
     except ValueError:
-        raise click.BadParameter("key file must hold hex digits", param_hint="--key-file") from None
+        raise click.BadParameter("key file must hold hex digits", param_hint=option) from None
+    except OSError as exc:
+        raise click.BadParameter(
+            "cannot read %s: %s" % (path, exc.strerror or exc), param_hint=option
+        ) from None
     if len(key) < 16:
-        raise click.BadParameter("key must be at least 16 bytes", param_hint="--key-file")
+        raise click.BadParameter("key must be at least 16 bytes", param_hint=option)
     return key
 
 
+UNKEYED_BANNER = (
+    "twin: UNKEYED (--insecure): telecommands are NOT authenticated; anyone who reaches the link "
+    "can command the spacecraft, hazardous and admin commands included"
+)
+
+
 @main.command()
-@click.option("--port", default=5555, show_default=True, help="TCP port on 127.0.0.1 (0: any free port).")
+@click.option(
+    "--port",
+    default=5555,
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help="TCP port on 127.0.0.1 (0: any free port).",
+)
 @click.option("--pty", "use_pty", is_flag=True, help="Expose the link as a pseudo-terminal instead of TCP.")
-@click.option("--speed", default=1.0, show_default=True, help="Mission time per wall-clock second.")
-@click.option("--seconds", type=float, default=None, help="Stop after this much mission time.")
+@click.option(
+    "--speed",
+    default=1.0,
+    type=_Finite(0.0, 100_000.0, min_open=True),
+    show_default=True,
+    help="Mission time per wall-clock second.",
+)
+@click.option(
+    "--seconds", type=_Finite(0.0, min_open=True), default=None, help="Stop after this much mission time."
+)
 @click.option(
     "--key-file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Authenticate TC frames (SDLS HMAC-SHA256, SPI 1) with the key in this file (hex).",
+    help="Authenticate TC frames (SDLS HMAC-SHA256, SPI 1) with the key in this file (hex); needs --flash.",
+)
+@click.option(
+    "--admin-key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Admin key (SPI 2): only frames under it may run admin commands (time_set, rekey).",
+)
+@click.option(
+    "--insecure", is_flag=True, help="Run without authentication (no --key-file): an explicit choice."
 )
 @click.option(
     "--flash",
     type=click.Path(file_okay=False),
-    help="Folder for the flight software's files (parameters, schedule, logs); kept across runs.",
+    help="Folder for the flight software's files (parameters, schedule, logs, keys); kept across runs.",
 )
 def twin(
-    port: int, use_pty: bool, speed: float, seconds: float | None, key_file: str | None, flash: str | None
+    port: int,
+    use_pty: bool,
+    speed: float,
+    seconds: float | None,
+    key_file: str | None,
+    admin_key_file: str | None,
+    insecure: bool,
+    flash: str | None,
 ) -> None:
-    """Run the flight software on the simulated spacecraft, its space link on TCP or a pty."""
-    from ground.twin import TwinServer
+    """Run the flight software on the simulated spacecraft, its space link on TCP or a pty.
 
+    Keyed (--key-file KEY --flash DIR: the anti-replay window lives in the flash) or, as an
+    explicit choice, --insecure. Exit codes: 0 stopped, 1 cannot start (busy port or flash
+    folder, bad key), 2 usage.
+    """
+    import logging
+
+    from ground.twin import TwinError, TwinServer
+
+    if key_file is None and not insecure:
+        raise click.UsageError(
+            "choose --key-file KEY --flash DIR (authenticated telecommands) or --insecure (none)"
+        )
+    if key_file is not None and insecure:
+        raise click.UsageError("--insecure and --key-file contradict each other")
+    if admin_key_file is not None and key_file is None:
+        raise click.UsageError("--admin-key-file needs --key-file (the operators' key) too")
+    if key_file is not None and flash is None:
+        raise click.UsageError(
+            "a keyed twin needs --flash DIR: its anti-replay window must survive restarts, "
+            "or a captured command could be replayed"
+        )
+    key = _read_key(key_file)
+    admin_key = _read_key(admin_key_file, "--admin-key-file")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
-        server = TwinServer(port=port, use_pty=use_pty, speed=speed, key=_read_key(key_file), flash_dir=flash)
+        server = TwinServer(
+            port=port, use_pty=use_pty, speed=speed, key=key, admin_key=admin_key, flash_dir=flash
+        )
+    except TwinError as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(
-            "cannot open the link (%s): %s" % ("pty" if use_pty else "port %d" % port, exc)
+            "cannot open the link (%s): %s" % ("pty" if use_pty else "port %d" % port, exc.strerror or exc)
         ) from None
     where = server.pty_path if use_pty else "tcp://127.0.0.1:%d" % server.port
+    if key is None:
+        click.secho(UNKEYED_BANNER, err=True, fg="red", bold=True)
+    else:
+        click.echo(
+            "twin: telecommands authenticated (SDLS SPI 1%s)" % (", admin SPI 2" if admin_key else ""),
+            err=True,
+        )
     click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
     try:
         server.serve(seconds)
@@ -278,12 +515,26 @@ def twin(
     "--role", type=click.Choice(["viewer", "operator", "admin"]), default="operator", show_default=True
 )
 @click.option("--confirm", is_flag=True, help="Required to send a hazardous command.")
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for verification.")
-@click.option("--apid", default=0x10, show_default=True)
+@click.option(
+    "--timeout",
+    default=10.0,
+    type=_Finite(0.0, 3600.0, min_open=True),
+    show_default=True,
+    help="Seconds to wait for verification.",
+)
+@click.option("--apid", default=0x10, type=click.IntRange(0, 2047), show_default=True)
 @click.option(
     "--key-file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Authenticate the command (SDLS HMAC-SHA256, SPI 1) with the key in this file (hex).",
+    help="Authenticate the command (SDLS HMAC-SHA256) with the key in this file (hex); its "
+    "anti-replay counter is kept beside it in KEY_FILE.sn.",
+)
+@click.option(
+    "--spi",
+    default=1,
+    type=click.IntRange(1, 65534),
+    show_default=True,
+    help="Security association of the key: 1 operators, 2 admin.",
 )
 def send(
     name: str,
@@ -294,15 +545,19 @@ def send(
     timeout: float,
     apid: int,
     key_file: str | None,
+    spi: int,
 ) -> None:
     """Send a command by NAME with ARGS as key=value, and wait for its PUS-1 verification.
 
-    Exit codes: 0 completed, 1 link down, 2 refused (usage, range, role), 3 failed onboard, 4 no answer.
+    Exit codes: 0 completed, 1 link down, 2 refused on the ground (usage, range, role), 3 failed
+    onboard, 4 no answer (the spacecraft did not get it, or refused its authentication: safe to
+    resend), 5 delivered but unverified (COP-1 acknowledged it, the reports were lost: do NOT resend).
     """
     import time
 
     from ground.commanding import send_and_verify
     from ground.dictionary import CommandError, PermissionDenied, build_tc
+    from ground.sdls_counter import CounterError, SequenceCounter
     from ground.transport import LinkError
 
     values: dict[str, object] = {}
@@ -315,16 +570,18 @@ def send(
         tc = build_tc(name, values, apid, int(time.time() * 1000) & 0x3FFF, role, confirm)
     except (CommandError, PermissionDenied) as exc:
         raise click.UsageError(str(exc)) from None
-    try:
-        key = _read_key(key_file)
-        sa = None
-        if key is not None:
-            from protocols.sdls import SecurityAssociation
+    key_bytes = _read_key(key_file)
+    sa = None
+    if key_bytes is not None and key_file is not None:
+        from protocols.sdls import SecurityAssociation
 
-            sa = SecurityAssociation(1, key)
-            # the 32-bit anti-replay counter starts each session from a clock (0.1 s since 2026-01-01,
-            # good for 13 years) so it only grows across ground sessions
-            sa.last_sn = int((time.time() - 1767225600) * 10)
+        sa = SecurityAssociation(spi, key_bytes)
+        try:
+            # a block of sequence numbers no other send has used or will use (KEY_FILE.sn, locked)
+            sa.last_sn = SequenceCounter.beside(key_file).reserve()
+        except CounterError as exc:
+            raise click.ClickException(str(exc)) from None
+    try:
         verdict = send_and_verify(url, tc, timeout_s=timeout, sa=sa)
     except LinkError as exc:
         raise click.ClickException("link: %s" % exc) from None
@@ -334,29 +591,59 @@ def send(
     click.echo(line)
     if verdict.ok:
         sys.exit(0)
-    sys.exit(3 if verdict.failed else 4)
+    if verdict.failed:
+        sys.exit(3)
+    sys.exit(5 if verdict.unverified else 4)
 
 
 @main.command()
 @click.option("--link", "url", default="tcp://127.0.0.1:5555", show_default=True, help="Link URL.")
-@click.option("--seconds", default=60.0, show_default=True, help="How long to watch.")
+@click.option(
+    "--seconds",
+    default=60.0,
+    type=_Finite(0.0, min_open=True),
+    show_default=True,
+    help="How long to watch.",
+)
 @click.option("--archive", "db", type=click.Path(dir_okay=False), help="Also archive what arrives (SQLite).")
 def watch(url: str, seconds: float, db: str | None) -> None:
-    """Live telemetry: latest values with limit colours, events and link statistics."""
-    from ground.archive import Archive
+    """Live telemetry: latest values with limit colours, events and link statistics.
+
+    Exit codes: 0 telemetry received, 1 link down or lost, no telemetry, or an unusable --archive.
+    """
+    from ground.archive import Archive, ArchiveError
     from ground.transport import LinkError
     from ground.watch import Watcher
 
     try:
-        watcher = Watcher(url, archive=Archive(db) if db else None)
-    except LinkError as exc:
-        raise click.ClickException("link: %s" % exc) from None
+        arc = Archive(db) if db else None
+    except ArchiveError as exc:
+        raise click.ClickException("--archive: %s; give a new file or one `watch` wrote" % exc) from None
     try:
-        watcher.run(seconds)
+        try:
+            watcher = Watcher(url, archive=arc)
+        except LinkError as exc:
+            raise click.ClickException(
+                "link: %s; check --link (tcp://HOST:PORT, a serial device or pty) and that the twin "
+                "or board is running" % exc
+            ) from None
+        try:
+            watcher.run(seconds)
+        except LinkError as exc:
+            raise click.ClickException(
+                "link lost after %d housekeeping values: %s; is the twin or board still running?"
+                % (len(watcher.values), exc)
+            ) from None
+        finally:
+            watcher.close()
     finally:
-        watcher.close()
+        if arc is not None:
+            arc.close()
     if not watcher.values:
-        raise click.ClickException("no telemetry received in %g s" % seconds)
+        raise click.ClickException(
+            "no telemetry received in %g s on %s; is the spacecraft powered and the link right?"
+            % (seconds, url)
+        )
 
 
 @main.command()
@@ -390,11 +677,14 @@ def emulate(
     heap_kb: int,
     flash_kb: int,
 ) -> None:
-    """Run the emulated MicroPython dev board (real MicroPython, WebAssembly) until Ctrl-C."""
-    from ground.emuboard import run_emulator
+    """Run the emulated MicroPython dev board (real MicroPython, WebAssembly) until Ctrl-C.
 
-    sys.exit(
-        run_emulator(
+    Exit status: 0 stopped by Ctrl-C, 1 could not start (no node, busy port, unusable flash
+    folder) or kept crashing."""
+    from ground.emuboard import EmulatorError, run_emulator
+
+    try:
+        rc = run_emulator(
             flash,
             link=link,
             uart_link=uart_link,
@@ -403,8 +693,15 @@ def emulate(
             heap_kb=heap_kb,
             flash_kb=flash_kb,
             echo=click.echo,
+            raise_errors=True,
         )
-    )
+    except EmulatorError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(
+            "emulate: %s%s" % (exc.strerror or exc, " (%s)" % exc.filename if exc.filename else "")
+        ) from None
+    sys.exit(rc)
 
 
 @main.group()
@@ -437,17 +734,20 @@ def flash_deploy(port: str, bundle_dir: str, entry: str, attempts: int, timeout:
     try:
         r = deploy(port, bundle_dir, entry=entry, max_attempts=attempts, boot_timeout=timeout, log=click.echo)
     except RolledBackError as exc:
-        click.echo("Error: %s" % exc, err=True)
+        click.echo("Error: %s" % exc, err=True)  # the reason: the console lines of the failed boots
         sys.exit(3)
     except DeployError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # a port that vanished mid-way, an unreadable bundle file
+        where = exc.filename or port
+        raise click.ClickException("deploy: %s: %s" % (where, exc.strerror or exc)) from None
     click.echo(
-        "deployed %s to slot %s (slot %s kept for rollback): %d uploaded (%d B), %d copied on board, "
+        "deployed %s to slot %s (%s): %d uploaded (%d B), %d copied on board, "
         "%d unchanged, %d removed, %.1f s"
         % (
             r.bundle,
             r.slot,
-            r.previous,
+            "slot %s kept for rollback" % r.previous if r.previous else "no previous slot to roll back to",
             len(r.uploaded),
             r.bytes_uploaded,
             len(r.cloned),
@@ -455,6 +755,10 @@ def flash_deploy(port: str, bundle_dir: str, entry: str, attempts: int, timeout:
             len(r.removed),
             r.seconds,
         )
+    )
+    click.echo(
+        "note: any raw-REPL tool (mpremote ls/cp/exec, flash status) stops the running app; "
+        "`cubesat flash status -p %s` or `mpremote connect %s reset` starts it again" % (port, port)
     )
 
 
@@ -468,6 +772,8 @@ def flash_status(port: str) -> None:
         s = status(port)
     except DeployError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException("status: %s: %s" % (port, exc.strerror or exc)) from None
     click.echo("firmware: %s" % s.board.describe())
     if s.state is None:
         click.echo("boot_select: not installed (run `cubesat flash deploy`)")
@@ -488,10 +794,24 @@ def flash_status(port: str) -> None:
         if info is None:
             click.echo("slot %s: empty" % slot)
         else:
+            # files: the manifest's modules + manifest.json, the same count deploy uploads/verifies
+            missing = info.get("on_board", info["files"]) != info["files"]
             click.echo(
-                "slot %s: %s %s rev %s, %d files"
-                % (slot, info["board"], info["version"], str(info["git_revision"])[:12], info["files"])
+                "slot %s: %s %s rev %s, %d files%s"
+                % (
+                    slot,
+                    info["board"],
+                    info["version"],
+                    str(info["git_revision"])[:12],
+                    info["files"],
+                    " (%d in the slot folder: deploy again to repair)" % info["on_board"] if missing else "",
+                )
             )
+    if s.restarted:
+        click.echo(
+            "app: reading the board stopped the running app; soft-rebooted into main.py to start it again "
+            "(mpremote commands stop it too: `mpremote connect %s reset` restarts it)" % port
+        )
 
 
 @flash.command("esp32")
@@ -547,6 +867,8 @@ def flash_esp32_cmd(
         )
     except EspFlashError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # a busy or vanished port (pyserial's SerialException is an OSError)
+        raise click.ClickException("%s: %s" % (exc.filename or port, exc.strerror or exc)) from None
     click.echo(
         "flashed %d B to %s (%s, MAC %s) at 0x%X, MD5 %s verified, %.1f s%s"
         % (
@@ -575,18 +897,23 @@ def flash_esp32_cmd(
 )
 def flash_uf2(image: str, drive: str, family: str) -> None:
     """Copy a MicroPython image to a UF2 bootloader drive: a .uf2 is checked (family, blocks),
-    a raw .bin is wrapped for the family's flash base. A wrong-family image is refused."""
+    a raw .bin is wrapped for the family's flash base. A wrong-family image is refused, and so is
+    a drive that is not a UF2 bootloader of that family (INFO_UF2.TXT missing or naming another).
+
+    Exit status: 0 written, 1 refused or failed (nothing written)."""
     from pathlib import Path
 
     from ground.flash import uf2
 
-    data = Path(image).read_bytes()
     try:
+        data = Path(image).read_bytes()
         if not image.lower().endswith(".uf2"):
             data = uf2.encode(data, family)
         target = uf2.flash_to_drive(data, Path(drive), family)
     except uf2.Uf2Error as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException("%s: %s" % (exc.filename or drive, exc.strerror or exc)) from None
     click.echo(
         "wrote %s (%d B, family %s); the board reboots into the new firmware" % (target, len(data), family)
     )
@@ -598,25 +925,43 @@ def flash_uf2(image: str, drive: str, family: str) -> None:
 @click.option("--vid", default="0x0483", show_default=True, help="USB vendor id of the DFU bootloader.")
 @click.option("--pid", default="0xDF11", show_default=True, help="USB product id of the DFU bootloader.")
 def flash_dfu(image: str, address: str, vid: str, pid: str) -> None:
-    """Write a raw STM32 image over USB DFU/DfuSe (erase, download, read-back verify, leave)."""
-    from pathlib import Path
+    """Write a raw STM32 image over USB DFU/DfuSe (erase, download, read-back verify, leave).
 
-    import usb.core
+    Exit status: 0 written and verified; 1 failed: no USB backend (install libusb-1.0-0), no device
+    in DFU mode (BOOT0 high), no permission on the USB device, or a DFU error (the message says which).
+    """
+    from pathlib import Path
 
     from ground.flash.dfu import DfuError, DfuSeDevice
 
     try:
+        import usb.core
+    except ImportError:
+        raise click.ClickException("DFU needs pyusb: pip install pyusb") from None
+    try:
         addr, v, p = int(address, 0), int(vid, 0), int(pid, 0)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    dev = usb.core.find(idVendor=v, idProduct=p)
+    try:
+        dev = usb.core.find(idVendor=v, idProduct=p)
+    except usb.core.NoBackendError:
+        raise click.ClickException(
+            "no USB backend: install libusb (apt install libusb-1.0-0, brew install libusb); "
+            "then put the board in DFU mode (BOOT0 high, reset)"
+        ) from None
+    except (usb.core.USBError, OSError) as exc:
+        raise click.ClickException("USB: %s" % exc) from None
     if dev is None:
         raise click.ClickException("no DFU device %04x:%04x (board in bootloader mode? BOOT0 high)" % (v, p))
-    data = Path(image).read_bytes()
     try:
+        data = Path(image).read_bytes()
         DfuSeDevice(dev).flash(addr, data)
     except DfuError as exc:
         raise click.ClickException("DFU: %s" % exc) from None
+    except usb.core.USBError as exc:  # e.g. [Errno 13] Access denied: a udev rule for the bootloader
+        raise click.ClickException("USB %04x:%04x: %s" % (v, p, exc)) from None
+    except OSError as exc:
+        raise click.ClickException("%s: %s" % (exc.filename or image, exc.strerror or exc)) from None
     click.echo("flashed %d B at 0x%08X over DFU, verified, left DFU mode" % (len(data), addr))
 
 

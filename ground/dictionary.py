@@ -65,7 +65,12 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
             continue
         if kind.startswith("bytes"):
             size = int(kind[5:])
-            data = bytes.fromhex(raw) if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
+            try:
+                data = bytes.fromhex(raw) if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise CommandError(
+                    "%s: %s must be %d bytes in hex digits, got %r" % (cmd.name, name, size, raw)
+                ) from None
             if len(data) != size:
                 raise CommandError("%s: %s must be %d bytes, got %d" % (cmd.name, name, size, len(data)))
             out += data
@@ -74,7 +79,7 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
             num = float(raw) if kind == "f32" else int(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise CommandError("%s: %s must be a number, got %r" % (cmd.name, name, raw)) from None
-        if not lo <= num <= hi:
+        if num != num or not lo <= num <= hi:
             raise CommandError("%s: %s=%s out of range %s..%s %s" % (cmd.name, name, raw, lo, hi, unit))
         out += struct.pack(_FORMATS[kind], num)
     return bytes(out)

@@ -35,7 +35,7 @@ class SerialLink:
     def __init__(self, url: str, baud: int = 115200) -> None:
         try:
             self.port = serial.serial_for_url(url, baudrate=baud, timeout=0)
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, ValueError) as exc:
             raise LinkError("cannot open %s: %s" % (url, exc)) from exc
 
     def write(self, data: bytes) -> None:
@@ -95,14 +95,21 @@ class UdpLink:
     def __init__(self, host: str, port: int, bind_port: int = 0) -> None:
         self.peer = (host, port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1" if host in ("127.0.0.1", "localhost") else "", bind_port))
+        try:
+            self.sock.bind(("127.0.0.1" if host in ("127.0.0.1", "localhost") else "", bind_port))
+        except OSError as exc:
+            self.sock.close()
+            raise LinkError("cannot bind UDP port %d: %s" % (bind_port, exc.strerror or exc)) from exc
 
     @property
     def local_port(self) -> int:
         return int(self.sock.getsockname()[1])
 
     def write(self, data: bytes) -> None:
-        self.sock.sendto(data, self.peer)
+        try:
+            self.sock.sendto(data, self.peer)
+        except OSError as exc:
+            raise LinkError(str(exc)) from exc
 
     def read(self, timeout: float = 0.0) -> bytes:
         ready, _, _ = select.select([self.sock], [], [], timeout)
@@ -112,19 +119,51 @@ class UdpLink:
         self.sock.close()
 
 
+PYSERIAL_SCHEMES = ("socket", "loop", "rfc2217", "spy", "hwgrep", "alt")
+USAGE = "tcp://HOST:PORT, udp://HOST:PORT, socket://HOST:PORT, serial:///dev/ttyACM0?baud=N or a device path"
+
+
+def _number(query: dict[str, str], name: str, default: int, lo: int, hi: int, url: str) -> int:
+    try:
+        value = int(query.get(name, default))
+    except ValueError:
+        raise LinkError("%s: %s=%r is not a number" % (url, name, query[name])) from None
+    if not lo <= value <= hi:
+        raise LinkError("%s: %s=%d is out of range %d..%d" % (url, name, value, lo, hi))
+    return value
+
+
+def _host_port(u, url: str) -> tuple[str, int]:
+    try:
+        port = u.port
+    except ValueError:
+        raise LinkError("%s: the port must be 1..65535" % url) from None
+    if not port:
+        raise LinkError("%s: no port (use %s)" % (url, USAGE))
+    return u.hostname or "127.0.0.1", port
+
+
 def open_link(url: str):
-    """A link from a URL: serial://PATH?baud=N, a bare device/pty path, socket://, loop://, tcp://, udp://."""
+    """A link from a URL: serial://PATH?baud=N, a bare device/pty path, socket://, loop://, tcp://, udp://.
+
+    A URL this cannot open raises LinkError naming it and saying what would work."""
     u = urlparse(url)
     query = {k: v[-1] for k, v in parse_qs(u.query).items()}
     if u.scheme == "tcp":
-        return TcpLink(u.hostname or "127.0.0.1", u.port or 0)
+        return TcpLink(*_host_port(u, url))
     if u.scheme == "udp":
-        return UdpLink(u.hostname or "127.0.0.1", u.port or 0, int(query.get("bind", 0)))
-    if u.scheme == "serial":
-        return SerialLink(u.path, int(query.get("baud", 115200)))
-    if u.scheme in ("", "file"):
-        return SerialLink(u.path or url, int(query.get("baud", 115200)))
-    return SerialLink(url)  # socket://, loop://, rfc2217://, spy:// ... handled by pyserial
+        host, port = _host_port(u, url)
+        return UdpLink(host, port, _number(query, "bind", 0, 0, 65535, url))
+    if u.scheme in ("serial", "", "file"):
+        path = u.path or url
+        if not path:
+            raise LinkError("no link given (use %s)" % USAGE)
+        return SerialLink(path, _number(query, "baud", 115200, 50, 12_000_000, url))
+    if u.scheme in PYSERIAL_SCHEMES:
+        if u.scheme == "socket":
+            _host_port(u, url)
+        return SerialLink(url)
+    raise LinkError("unknown link scheme %r in %s (use %s)" % (u.scheme + "://", url, USAGE))
 
 
 class KissLink:

@@ -25,11 +25,14 @@ def test_twin_serves_send_and_stops(tmp_path: Path) -> None:
             "200",
             "--flash",
             str(tmp_path),
+            "--insecure",
         ],
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        banner = proc.stderr.readline()
+        assert "UNKEYED" in banner and "NOT authenticated" in banner  # the choice is loud
         line = proc.stderr.readline()
         m = re.search(r"tcp://127\.0\.0\.1:(\d+)", line)
         assert m, line
@@ -53,7 +56,10 @@ def test_twin_refuses_a_busy_port_and_a_missing_key() -> None:
     port = s.getsockname()[1]
     try:
         r = subprocess.run(
-            [str(BIN / "cubesat"), "twin", "--port", str(port)], capture_output=True, text=True, timeout=60
+            [str(BIN / "cubesat"), "twin", "--port", str(port), "--insecure"],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         s.close()

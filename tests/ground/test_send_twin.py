@@ -69,7 +69,9 @@ def test_authenticated_commanding(tmp_path) -> None:
     key.write_text("00112233445566778899aabbccddeeff" * 2)
     wrong = tmp_path / "wrong.hex"
     wrong.write_text("ff" * 32)
-    server = TwinServer(port=0, speed=50.0, key=bytes.fromhex(key.read_text()))
+    server = TwinServer(
+        port=0, speed=50.0, key=bytes.fromhex(key.read_text()), flash_dir=str(tmp_path / "flash")
+    )
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     url = "tcp://127.0.0.1:%d" % server.port
