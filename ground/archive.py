@@ -9,6 +9,10 @@ A one-parameter, one-day query then reads ~90 rows and hands back numpy arrays i
 86,400 Python tuples. Re-received samples (same parameter, same time) are dropped at query
 time, so a retransmitted frame never duplicates telemetry.
 
+Onboard time starts again after a spacecraft reset, so samples are keyed by an *epoch* too
+(one per onboard-time restart the ground has seen; `next_epoch` finds it): a reset never
+overwrites or hides what an earlier boot sent at the same onboard time.
+
 Reading never changes the file: `Archive(path, readonly=True)` opens it read-only (SQLite
 `mode=ro`), so `cubesat archive` on an empty file, a text file or another program's database
 adds no tables and no WAL; such a file is refused with an `ArchiveError` naming it. A writer
@@ -39,9 +43,9 @@ CREATE TABLE IF NOT EXISTS packets (
 CREATE TABLE IF NOT EXISTS params (
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS segments (
-    scid INTEGER NOT NULL, param INTEGER NOT NULL, t_start REAL NOT NULL, t_end REAL NOT NULL,
-    n INTEGER NOT NULL, times BLOB NOT NULL, vals BLOB NOT NULL,
-    PRIMARY KEY (scid, param, t_start)) WITHOUT ROWID;
+    scid INTEGER NOT NULL, param INTEGER NOT NULL, epoch INTEGER NOT NULL, t_start REAL NOT NULL,
+    t_end REAL NOT NULL, n INTEGER NOT NULL, times BLOB NOT NULL, vals BLOB NOT NULL,
+    PRIMARY KEY (scid, param, epoch, t_start)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t REAL NOT NULL, severity INTEGER, name TEXT, data TEXT);
 CREATE TABLE IF NOT EXISTS commands (
@@ -80,7 +84,8 @@ class Archive:
             else:
                 self.db = sqlite3.connect(self.path, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise ArchiveError("cannot open archive %s: %s" % (self.path, exc)) from None
+            hint = "" if readonly else " (does its folder exist, and may you write there?)"
+            raise ArchiveError("cannot open archive %s: %s%s" % (self.path, exc, hint)) from None
         try:
             self._open()
         except BaseException:
@@ -107,6 +112,12 @@ class Archive:
                     self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(SCHEMA)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(segments)")}
+            if "epoch" not in columns:
+                raise ArchiveError(
+                    "archive %s is from an older cubesat (no epoch in its samples); export it with "
+                    "that version or start a new archive" % self.path
+                )
             self._param_ids: dict[str, int] = {}
             for pid, name in self.db.execute("SELECT id, name FROM params"):
                 self._param_ids[name] = pid
@@ -114,6 +125,11 @@ class Archive:
             raise ArchiveError("cannot use archive %s: %s" % (self.path, exc)) from None
 
     def close(self) -> None:
+        if not self.readonly and self.path != ":memory:":
+            try:  # back to a single file: readers (mode=ro) then need no -wal/-shm beside it
+                self.db.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.Error:
+                pass  # another connection still has it open: it stays in WAL mode
         self.db.close()
 
     def param_id(self, name: str) -> int:
@@ -143,8 +159,28 @@ class Archive:
                 ((scid, *row) for row in rows),
             )
 
-    def ingest_samples(self, scid: int, rows: Iterable[tuple[str, float, float]]) -> None:
-        """rows: (parameter name, t, value); stored as one or more segments per parameter."""
+    def next_epoch(self, scid: int, t: float) -> int:
+        """The epoch for a sample at onboard time `t` that arrives now: the newest one, or a new
+        one when `t` lies before what that epoch already holds (the spacecraft's clock restarted)."""
+        row = self.db.execute("SELECT MAX(epoch) FROM segments WHERE scid=?", (scid,)).fetchone()
+        if row is None or row[0] is None:
+            return 0
+        epoch = int(row[0])
+        last = self.db.execute(
+            "SELECT MAX(t_end) FROM segments WHERE scid=? AND epoch=?", (scid, epoch)
+        ).fetchone()[0]
+        return epoch + 1 if last is not None and t < last else epoch
+
+    def epochs(self, scid: int) -> list[int]:
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT epoch FROM segments WHERE scid=? ORDER BY epoch", (scid,)
+            )
+        ]
+
+    def ingest_samples(self, scid: int, rows: Iterable[tuple[str, float, float]], epoch: int = 0) -> None:
+        """rows: (parameter name, t, value) of one epoch; stored as one or more segments per parameter."""
         by_param: dict[int, list[tuple[float, float]]] = {}
         for name, t, value in rows:
             by_param.setdefault(self.param_id(name), []).append((t, value))
@@ -154,11 +190,12 @@ class Archive:
                 for i in range(0, len(pairs), SEGMENT):
                     chunk = np.asarray(pairs[i : i + SEGMENT], dtype=np.float64)
                     self.db.execute(
-                        "INSERT OR REPLACE INTO segments (scid, param, t_start, t_end, n, times, vals) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO segments (scid, param, epoch, t_start, t_end, n, "
+                        "times, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             scid,
                             pid,
+                            epoch,
                             float(chunk[0, 0]),
                             float(chunk[-1, 0]),
                             len(chunk),
@@ -197,27 +234,38 @@ class Archive:
         return cur.rowcount
 
     # --- queries -------------------------------------------------------------------------------
-    def samples(self, scid: int, name: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-        """(times, values) of one parameter with t0 <= t < t1, in time order, duplicates removed."""
+    def samples(
+        self, scid: int, name: str, t0: float, t1: float, epoch: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(times, values) of one parameter with t0 <= t < t1, duplicates removed; in time order
+        within each epoch, epochs one after the other (all of them unless `epoch` is given)."""
         pid = self._param_ids.get(name)
         empty = (np.empty(0), np.empty(0))
         if pid is None:
             return empty
-        rows = self.db.execute(
-            "SELECT times, vals FROM segments "
-            "WHERE scid=? AND param=? AND t_start<? AND t_end>=? ORDER BY t_start",
-            (scid, pid, t1, t0),
-        ).fetchall()
+        sql = "SELECT epoch, times, vals FROM segments WHERE scid=? AND param=? AND t_start<? AND t_end>=?"
+        args: tuple = (scid, pid, t1, t0)
+        if epoch is not None:
+            sql += " AND epoch=?"
+            args += (epoch,)
+        rows = self.db.execute(sql + " ORDER BY epoch, t_start", args).fetchall()
         if not rows:
             return empty
-        times = np.concatenate([np.frombuffer(r[0]) for r in rows])
-        vals = np.concatenate([np.frombuffer(r[1]) for r in rows])
-        keep = (times >= t0) & (times < t1)
-        times, vals = times[keep], vals[keep]
-        if len(rows) > 1 and len(times) and not np.all(np.diff(times) > 0):
-            times, idx = np.unique(times, return_index=True)  # overlapping segments: sort, dedupe
-            vals = vals[idx]
-        return times, vals
+        parts_t, parts_v = [], []
+        for ep in sorted({r[0] for r in rows}):
+            mine = [r for r in rows if r[0] == ep]
+            times = np.concatenate([np.frombuffer(r[1]) for r in mine])
+            vals = np.concatenate([np.frombuffer(r[2]) for r in mine])
+            keep = (times >= t0) & (times < t1)
+            times, vals = times[keep], vals[keep]
+            if len(mine) > 1 and len(times) and not np.all(np.diff(times) > 0):
+                times, idx = np.unique(times, return_index=True)  # overlapping segments: sort, dedupe
+                vals = vals[idx]
+            parts_t.append(times)
+            parts_v.append(vals)
+        if len(parts_t) == 1:
+            return parts_t[0], parts_v[0]
+        return np.concatenate(parts_t), np.concatenate(parts_v)
 
     def parameters(self) -> list[str]:
         return sorted(self._param_ids)

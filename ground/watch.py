@@ -45,7 +45,9 @@ class Watcher:
                 self.values.update({k: float(v) for k, v in hk.items()})
                 reports += 1
                 if self.archive is not None:
-                    self.archive.ingest_samples(self.scid, [(k, t, float(v)) for k, v in hk.items()])
+                    # a restarted spacecraft's clock starts again: its samples go into a new epoch
+                    epoch = self.archive.next_epoch(self.scid, t)
+                    self.archive.ingest_samples(self.scid, [(k, t, float(v)) for k, v in hk.items()], epoch)
             elif tm.service == 5:
                 name, aux = flight_events.decode(tm.source_data)
                 self.events.append("%.0f %s (severity %d)" % (t, event_text(name, aux), tm.subtype))

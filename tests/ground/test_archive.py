@@ -54,11 +54,27 @@ def test_one_parameter_query_is_a_key_range_search() -> None:
     plan = " ".join(
         str(r)
         for r in arc.db.execute(
-            "EXPLAIN QUERY PLAN SELECT times, vals FROM segments WHERE scid=1 AND param=1 AND t_start<1 "
-            "AND t_end>=0 ORDER BY t_start"
+            "EXPLAIN QUERY PLAN SELECT epoch, times, vals FROM segments WHERE scid=1 AND param=1 "
+            "AND t_start<1 AND t_end>=0 ORDER BY epoch, t_start"
         )
     )
     assert "PRIMARY KEY" in plan and "SCAN" not in plan  # a range search of the clustered key
+
+
+def test_a_spacecraft_reset_never_overwrites_earlier_samples() -> None:
+    """Onboard time restarts at 0 after a reset: the new boot's samples go to a new epoch."""
+    arc = Archive()
+    for boot in range(2):
+        for k in range(121):
+            t = 10.0 * k
+            arc.ingest_samples(42, [("soc", t, boot + k / 1000)], arc.next_epoch(42, t))
+    assert arc.epochs(42) == [0, 1]
+    times, values = arc.samples(42, "soc", 0, 1e12)
+    assert len(times) == 242 and values[0] == 0.0 and values[121] == 1.0  # 242 of 242 kept
+    assert arc.samples(42, "soc", 0, 1e12, epoch=1)[1][-1] == 1.12
+    # a re-received report of the newest boot stays in its epoch and is not duplicated
+    arc.ingest_samples(42, [("soc", 1200.0, 1.12)], arc.next_epoch(42, 1300.0))
+    assert len(arc.samples(42, "soc", 0, 1e12)[0]) == 242
 
 
 def test_a_re_received_sample_does_not_duplicate() -> None:
