@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,3 +20,24 @@ settings.register_profile(
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("deep", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser) -> None:
+    # stress the link tests: `pytest tests/ground --link-seed 123 --count 20` (pytest-repeat) runs
+    # them 20 times with other noise; a failure prints its seed so it can be run again exactly
+    parser.addoption("--link-seed", type=int, default=7, help="seed of the lossy-link tests' noise")
+
+
+@pytest.fixture
+def link_seed(request) -> int:
+    seed = request.config.getoption("--link-seed")
+    if hasattr(request.node, "callspec") and "__pytest_repeat_step_number" in request.node.callspec.params:
+        seed += request.node.callspec.params["__pytest_repeat_step_number"]  # other noise each repeat
+    return seed
+
+
+def pytest_runtest_makereport(item, call) -> None:
+    if call.when == "call" and call.excinfo is not None and "link_seed" in getattr(item, "funcargs", {}):
+        item.add_report_section(
+            "call", "link", "link seed %d (rerun with --link-seed)" % item.funcargs["link_seed"]
+        )

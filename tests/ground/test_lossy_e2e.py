@@ -72,11 +72,11 @@ class LossyProxy:
         self.srv.close()
 
 
-def test_commands_and_telemetry_survive_a_lossy_link(tmp_path) -> None:
+def test_commands_and_telemetry_survive_a_lossy_link(tmp_path, link_seed: int) -> None:
     twin = TwinServer(port=0, speed=40.0)
     th = threading.Thread(target=twin.serve, daemon=True)
     th.start()
-    proxy = LossyProxy(twin.port)
+    proxy = LossyProxy(twin.port, seed=link_seed)
     url = "tcp://127.0.0.1:%d" % proxy.port
     try:
         for _ in range(8):
