@@ -120,15 +120,18 @@ def test_reconnect_after_the_twin_restarts_without_losing_received_bytes() -> No
     srv2.bind(("127.0.0.1", port))
     srv2.listen(1)
 
+    read = threading.Event()
+
     def serve() -> None:
         c, _ = srv2.accept()
         c.sendall(b"after restart")
-        time.sleep(0.5)
+        read.wait(10)  # keep the connection up until the client has the bytes
         c.close()
 
     t = threading.Thread(target=serve)
     t.start()
     assert _read_all(link, 13, timeout=5) == b"after restart"
+    read.set()
     assert link.reconnects == 1
     t.join()
     srv2.close()
