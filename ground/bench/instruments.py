@@ -191,7 +191,7 @@ class Endpoint:
             if u.scheme == "rtu" and u.path:
                 return cls("rtu", device=u.path, baud=int(q.get("baud", "115200")), unit=unit)
         except ValueError as exc:
-            raise BenchError("instrument URL %r: %s; %s" % (url, exc, _URL_FORMS)) from None
+            raise BenchError("instrument URL %r: %s; expected %s" % (url, exc, _URL_FORMS)) from None
         raise BenchError("instrument URL %r: expected %s" % (url, _URL_FORMS))
 
     def __str__(self) -> str:

@@ -129,10 +129,11 @@ def load_plan(path: str | Path) -> Plan:
         raise PlanError("cannot read plan %s: %s" % (p, exc.strerror)) from None
     except UnicodeDecodeError:
         raise PlanError("%s is not a text file; a plan is TOML or JSON" % p) from None
+    kind = "JSON" if p.suffix.lower() == ".json" else "TOML"
     try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
+        data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise PlanError("%s: %s" % (p, exc)) from None
+        raise PlanError("%s is not a valid %s plan: %s" % (p, kind, exc)) from None
     return parse_plan(data, source=str(p))
 
 
