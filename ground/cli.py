@@ -624,15 +624,14 @@ def watch(url: str, seconds: float, db: str | None) -> None:
             watcher = Watcher(url, archive=arc)
         except LinkError as exc:
             raise click.ClickException(
-                "link: %s; check --link (tcp://HOST:PORT, a serial device or pty) and that the twin "
-                "or board is running" % exc
+                "link: %s; check --link and that the twin or board is running" % exc
             ) from None
         try:
             watcher.run(seconds)
         except LinkError as exc:
             raise click.ClickException(
-                "link lost after %d housekeeping values: %s; is the twin or board still running?"
-                % (len(watcher.values), exc)
+                "link lost: %s; is the twin or board still running?%s"
+                % (exc, " (what arrived is archived)" if arc is not None and watcher.values else "")
             ) from None
         finally:
             watcher.close()

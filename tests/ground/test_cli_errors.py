@@ -817,3 +817,29 @@ def test_help_documents_the_exit_codes() -> None:
     for code in ("0", "1", "2", "70", "130"):
         assert re.search(r"^\s+%s\s+\S" % code, text, re.M), code
     assert "--debug" in text
+
+
+def test_watch_says_when_the_link_is_lost() -> None:
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(10)
+
+    def hang_up() -> None:  # a twin that goes away: accept, then close
+        conn, _ = server.accept()
+        conn.close()
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    port = server.getsockname()[1]
+    try:
+        r = CliRunner().invoke(cli.main, ["watch", "--link", "tcp://127.0.0.1:%d" % port, "--seconds", "30"])
+    finally:
+        thread.join(10)
+        server.close()
+    assert r.exit_code == 1, r.output
+    assert r.stderr.splitlines() == [
+        "Error: link lost: connection closed by peer; is the twin or board still running?"
+    ]
