@@ -812,9 +812,18 @@ def test_ctrl_c_is_one_line_with_exit_130(monkeypatch: pytest.MonkeyPatch) -> No
     assert r.stderr.splitlines() == ["interrupted (Ctrl-C)"]
 
 
+def test_a_reader_that_went_away_is_exit_141_and_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ground.dictionary
+
+    monkeypatch.setattr(ground.dictionary, "to_xtce", _boom(BrokenPipeError(32, "Broken pipe")))
+    r = CliRunner().invoke(cli.main, ["dict", "xtce"])  # as in `cubesat dict xtce | head -1`
+    assert r.exit_code == cli.EXIT_BROKEN_PIPE == 141
+    assert r.stderr == ""
+
+
 def test_help_documents_the_exit_codes() -> None:
     text = CliRunner().invoke(cli.main, ["--help"]).output
-    for code in ("0", "1", "2", "70", "130"):
+    for code in ("0", "1", "2", "70", "130", "141"):
         assert re.search(r"^\s+%s\s+\S" % code, text, re.M), code
     assert "--debug" in text
 
