@@ -286,8 +286,7 @@ class FlightApp(CommandHandlers, Telemetry):
 
     def _task_link_tx(self):
         if self.tm_queue:
-            queue, self.tm_queue = self.tm_queue, []
-            self.comms.send(queue)
+            self.comms.send(self.tm_queue)  # takes packets off the queue as they are framed
         elif self.comms.frames_ok != self._frames_seen:
             self.comms.send([])  # an idle frame: the CLCW answers a control frame promptly
         self._frames_seen = self.comms.frames_ok

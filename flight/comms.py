@@ -38,8 +38,12 @@ class Comms:
         self.rx = cltu.CltuReceiver()
         self._accepted = []
         self.farm = cop1.Farm1(vcid=0, window=10, deliver=self._accepted.append)
-        self.framer = tmframe.TmFramer(223 * interleave, scid, vcid=0)
-        self._cadu = bytearray(sync.cadu_len(223 * interleave, interleave))
+        frame_len = 223 * interleave
+        # room for two frames' data plus the largest TM packet (a 200-byte file part and headers)
+        self.framer = tmframe.TmFramer(frame_len, scid, vcid=0, capacity=2 * frame_len + 512)
+        self._frame = bytearray(frame_len)
+        self._cadu = bytearray(sync.cadu_len(frame_len, interleave))
+        self._held = False  # _cadu holds a CADU the link has not taken yet
         if admin_key is not None and key is None:
             raise CommandError(FAIL["EXEC_FAILED"], "an admin key needs the operators' key too")
         self.security = None
@@ -65,6 +69,8 @@ class Comms:
         self.wrong_vc = 0
         self.last_tc_s = None
         self.tx_bytes = 0
+        self.tx_errors = 0  # CADUs the link refused (each is sent again)
+        self.oversize = 0  # TM packets too large to frame, dropped
 
     def _restore_key(self, sa):
         store = self._stores.get(sa.spi)
@@ -155,17 +161,55 @@ class Comms:
             n += 1
         return n
 
-    def send(self, packets, flush=True):
-        """Frame and transmit TM packets (the CLCW goes into every frame)."""
+    def _tx(self):
+        """Hand the CADU buffer to the link; False (and the CADU held for next time) when the link
+        raises or takes less than all of it (MicroPython's UART.write: None on a timeout)."""
+        try:
+            n = self.io.write(self._cadu)
+        except OSError:
+            n = -1
+        if n is None or n < len(self._cadu):
+            self.tx_errors += 1
+            self._held = True
+            return False
+        self._held = False
+        self.tx_bytes += n
+        return True
+
+    def _frame_out(self, flush):
+        """Build the framer's next frame into the preallocated buffers and send it."""
+        if not self.framer.build_into(self._frame, flush):
+            return None
+        sync.build_cadu_into(self._frame, self._cadu, self.interleave)
+        return self._tx()
+
+    def send(self, queue, flush=True):
+        """Frame and transmit the TM packets at the front of `queue` (a list: each packet leaves it
+        once it is in the framer); the CLCW goes into every frame. Nothing is allocated per frame.
+        When the link fails, the CADU in hand is kept and sent first next time, and the packets not
+        yet framed stay queued: a link error delays telemetry, it does not lose it."""
         self.framer.clcw = self.farm.clcw()
-        frames = []
-        for p in packets:
-            frames.extend(self.framer.add_packet(p))
-        if flush and (packets or not frames):
-            frames.extend(self.framer.flush())
-        for f in frames:
-            n = sync.build_cadu_into(f, self._cadu, self.interleave)
-            # the buffer is exactly one CADU: hand it over as is (the UART copies it), no slice
-            self.io.write(self._cadu)
-            self.tx_bytes += n
-        return len(frames)
+        sent = 0
+        if self._held:
+            if not self._tx():
+                return 0
+            sent += 1
+        had = bool(queue)
+        framer = self.framer
+        while True:
+            while queue and len(queue[0]) <= framer.free:
+                framer.push(queue.pop(0))
+            if queue and not framer.ready() and len(queue[0]) > framer.free:
+                queue.pop(0)  # larger than the framer can ever hold: counted, never stalls the rest
+                self.oversize += 1
+                continue
+            ok = self._frame_out(False)
+            if ok is None:
+                break
+            if not ok:
+                return sent
+            sent += 1
+        if flush and (had or framer.pending or not sent):
+            if self._frame_out(True):
+                sent += 1
+        return sent
