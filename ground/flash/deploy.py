@@ -477,7 +477,10 @@ def _session(port_or_transport: str | SerialTransport, chunk_size: int) -> Itera
             # A read timeout keeps a dead board from blocking forever (mpremote reads ptys byte-wise).
             transport = SerialTransport(port_or_transport, baudrate=115200, timeout=1)
         except TransportError as exc:
-            raise BoardError("cannot open %s: %s" % (port_or_transport, exc)) from None
+            raise BoardError(
+                "cannot open %s: %s (no such port, or another program such as mpremote, screen or a "
+                "running `cubesat` holds it)" % (port_or_transport, exc)
+            ) from None
         try:
             yield _Board(transport, chunk_size)
         finally:
