@@ -485,15 +485,15 @@ def twin(
             "cannot open the link (%s): %s" % ("pty" if use_pty else "port %d" % port, exc.strerror or exc)
         ) from None
     where = server.pty_path if use_pty else "tcp://127.0.0.1:%d" % server.port
-    if key is None:
-        click.secho(UNKEYED_BANNER, err=True, fg="red", bold=True)
-    else:
-        click.echo(
-            "twin: telecommands authenticated (SDLS SPI 1%s)" % (", admin SPI 2" if admin_key else ""),
-            err=True,
-        )
-    click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
-    try:
+    try:  # from here on Ctrl-C is the normal way to stop: exit 0
+        if key is None:
+            click.secho(UNKEYED_BANNER, err=True, fg="red", bold=True)
+        else:
+            click.echo(
+                "twin: telecommands authenticated (SDLS SPI 1%s)" % (", admin SPI 2" if admin_key else ""),
+                err=True,
+            )
+        click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
         server.serve(seconds)
     except KeyboardInterrupt:
         pass
