@@ -18,6 +18,8 @@ every CLTU. Here the fill bytes are randomized too (the standard allows either),
 decode(encode(x, randomize=True), randomize=True) gives x and its 0x55 fill back.
 """
 
+from protocols._accel import readable
+from protocols._viper import hot as _hot
 from protocols.errors import EncodeError, LengthError, SyncError, TruncatedError, UncorrectableError
 from protocols.randomizer import xor_sequence_into
 
@@ -231,12 +233,19 @@ def decode(cltu, randomize=False, correct=True):
     olen = 0
     fixed = 0
     pos = START_LEN
+    hot = _hot if readable(cltu) else None  # viper reads only real buffers (a list stays pure)
+    flag = 1 if correct else 0
     while True:
         if n - pos < BLOCK_LEN:
             raise TruncatedError("cltu.tail", pos, TAIL_LEN, n - pos)
-        if _tail_like(cltu, pos):
-            break
-        c = _decode_into(cltu, pos, out, olen, correct)
+        if hot is not None:
+            if hot.tail_like(cltu, pos):
+                break
+            c = hot.bch_block(cltu, pos, out, olen << 1 | flag)
+        else:
+            if _tail_like(cltu, pos):
+                break
+            c = _decode_into(cltu, pos, out, olen, correct)
         if c < 0:
             decode_block(cltu, pos, correct)  # raises with the syndrome in the message
         fixed += c
@@ -247,9 +256,20 @@ def decode(cltu, randomize=False, correct=True):
     if pos + TAIL_LEN != n:
         raise LengthError("cltu", pos + TAIL_LEN, pos + TAIL_LEN, n)
     if randomize:
-        tc_randomize_into(out, 0, olen)
+        if hot is not None:
+            hot.xor_seq(out, 0, olen, TC_SEQUENCE)
+        else:
+            tc_randomize_into(out, 0, olen)
     return bytes(memoryview(out)[:olen]), fixed
 
+
+if _hot is not None:  # MicroPython with a viper emitter: BCH blocks and the tail check in viper
+    IMPL = "viper"
+    _hot.bind("_BCH", _BCH)
+    _hot.bind("_SYN", _SYNDROME)
+    _hot.bind("_TAIL", TAIL)
+else:
+    IMPL = "pure"
 
 _SEARCH = const(0)
 _DECODE = const(1)
@@ -306,7 +326,7 @@ class CltuReceiver:
     def _block(self, out):
         blk = self._blk
         self._blen = 0
-        if _tail_like(blk, 0):
+        if _hot.tail_like(blk, 0) if _hot is not None else _tail_like(blk, 0):
             self._state = _SEARCH
             self._eb = False
             if not self._olen:
@@ -314,14 +334,20 @@ class CltuReceiver:
                 return
             data = bytearray(self._out[: self._olen])
             if self.randomize:
-                tc_randomize_into(data)
+                if _hot is not None:
+                    _hot.xor_seq(data, 0, len(data), TC_SEQUENCE)
+                else:
+                    tc_randomize_into(data)
             out.append(bytes(data))
             self.cltus += 1
             return
         if self._olen + INFO_LEN > len(self._out):
             self._abort()
             return
-        c = _decode_into(blk, 0, self._out, self._olen, self.correct)
+        if _hot is not None:
+            c = _hot.bch_block(blk, 0, self._out, self._olen << 1 | (1 if self.correct else 0))
+        else:
+            c = _decode_into(blk, 0, self._out, self._olen, self.correct)
         if c < 0:
             self._abort()
             return

@@ -6,6 +6,7 @@ CRC-16/CCITT-FALSE; its check value over b"123456789" is 0x29B1.
 """
 
 from protocols._accel import BUFFER, native, readable
+from protocols._viper import hot as _hot
 from protocols.errors import ArgumentError
 
 
@@ -23,12 +24,16 @@ def _make_table():
 _TABLE = _make_table()
 
 
-def crc16_py(data, init=0xFFFF):
-    """CRC of `data` (bytes, bytearray or memoryview) continuing from `init` (an int 0..0xFFFF)."""
+def _check(data, init):
     if not readable(data):
         raise ArgumentError("crc.data", data, BUFFER)
     if type(init) is not int or init < 0 or init > 0xFFFF:
         raise ArgumentError("crc.init", init, "an int from 0 to 0xFFFF")
+
+
+def crc16_py(data, init=0xFFFF):
+    """CRC of `data` (bytes, bytearray or memoryview) continuing from `init` (an int 0..0xFFFF)."""
+    _check(data, init)
     crc = init
     table = _TABLE
     for b in data:
@@ -36,7 +41,21 @@ def crc16_py(data, init=0xFFFF):
     return crc
 
 
-crc16 = native.crc16 if native is not None else crc16_py
+def crc16_viper(data, init=0xFFFF):
+    """crc16_py in @micropython.viper (MicroPython with an emitter only): same checks, same value."""
+    _check(data, init)
+    return _hot.crc16(data, len(data), init)
+
+
+if native is not None:
+    IMPL = "native"  # the crc16 in use: "native" (C core), "viper" or "pure"
+    crc16 = native.crc16
+elif _hot is not None:
+    IMPL = "viper"
+    crc16 = crc16_viper
+else:
+    IMPL = "pure"
+    crc16 = crc16_py
 
 
 def crc16_ok(data):

@@ -7,6 +7,7 @@ XOR with the sequence is its own inverse.
 """
 
 from protocols._accel import BUFFER, WRITABLE, native, readable, writable
+from protocols._viper import hot as _hot
 from protocols.errors import ArgumentError
 
 
@@ -44,18 +45,33 @@ def xor_sequence_into(buf, seq, start=0, end=None):
             j = 0
 
 
-def randomize_into_py(buf, start=0, end=None):
-    """XOR buf[start:end] in place with the sequence (aligned to `start`).
-
-    buf: bytearray or writable memoryview; 0 <= start <= end <= len(buf), else ArgumentError."""
+def _window(buf, start, end):
+    """Check randomize_into's arguments (both paths); the end of the window."""
     if not writable(buf):
         raise ArgumentError("randomizer.buf", buf, WRITABLE)
     n = len(buf)
     if type(start) is not int or start < 0 or start > n:
         raise ArgumentError("randomizer.start", start, "an int from 0 to len(buf)")
-    if end is not None and (type(end) is not int or end < start or end > n):
+    if end is None:
+        return n
+    if type(end) is not int or end < start or end > n:
         raise ArgumentError("randomizer.end", end, "None or an int from start to len(buf)")
-    xor_sequence_into(buf, SEQUENCE, start, end)
+    return end
+
+
+def randomize_into_py(buf, start=0, end=None):
+    """XOR buf[start:end] in place with the sequence (aligned to `start`).
+
+    buf: bytearray or writable memoryview; 0 <= start <= end <= len(buf), else ArgumentError."""
+    xor_sequence_into(buf, SEQUENCE, start, _window(buf, start, end))
+
+
+def randomize_into_viper(buf, start=0, end=None):
+    """randomize_into_py in @micropython.viper (MicroPython with an emitter only): same checks."""
+    end = _window(buf, start, end)
+    if type(buf) is memoryview and end > start:  # a read-only one (MicroPython cannot tell) raises
+        buf[start] = buf[start]  # here, as the pure loop does on its first write
+    _hot.xor_seq(buf, start, end, SEQUENCE)
 
 
 def randomize_py(data):
@@ -67,9 +83,24 @@ def randomize_py(data):
     return bytes(buf)
 
 
+def randomize_viper(data):
+    """randomize_py through randomize_into_viper."""
+    if not readable(data):
+        raise ArgumentError("randomizer.data", data, BUFFER)
+    buf = bytearray(data)
+    randomize_into_viper(buf)
+    return bytes(buf)
+
+
 if native is not None:
+    IMPL = "native"  # the randomizer in use: "native" (C core), "viper" or "pure"
     randomize = native.randomize
     randomize_into = native.randomize_into
+elif _hot is not None:
+    IMPL = "viper"
+    randomize = randomize_viper
+    randomize_into = randomize_into_viper
 else:
+    IMPL = "pure"
     randomize = randomize_py
     randomize_into = randomize_into_py

@@ -16,6 +16,7 @@ a codeblock carries I*k' data bytes with 1 <= k' <= 223.
 """
 
 from protocols._accel import BUFFER, WRITABLE, native, readable, writable
+from protocols._viper import hot as _hot
 from protocols.errors import ArgumentError, LengthError, UncorrectableError
 
 NROOTS = 32
@@ -96,9 +97,10 @@ def _build_generator():
 
 GENERATOR = _build_generator()
 
-# _GEN_MUL[i*256 + f] = f * g[i+1]: the LFSR update row for feedback f (ints < 256 only, so the
-# encoder loop allocates nothing on MicroPython and CPython alike)
-_GEN_MUL = bytearray(NROOTS * 256)
+# _GEN_MUL[f*32 + i] = f * g[i+1]: the LFSR update row for feedback f, 32 contiguous bytes (ints
+# < 256 only, so the encoder loop allocates nothing on MicroPython and CPython alike; the viper
+# encoder reads a row as eight 32-bit words)
+_GEN_MUL = bytearray(256 * NROOTS)
 # _ROOT_MUL[j*256 + s] = s * gamma^(FCR+j): one Horner step of syndrome j. Built on the first
 # decode: a spacecraft only encodes, and 8 KiB is a lot of a MicroPython heap.
 _ROOT_MUL = None
@@ -107,9 +109,8 @@ _ROOT_MUL = None
 def _build_mul_tables():
     for i in range(NROOTS):
         c = GENERATOR[i + 1]
-        base = i * 256
         for s in range(256):
-            _GEN_MUL[base + s] = gf_mul(s, c)
+            _GEN_MUL[(s << 5) + i] = gf_mul(s, c)
 
 
 def _root_mul():
@@ -143,8 +144,8 @@ def _data_len_ok(n, interleave):
 # --- encoder ----------------------------------------------------------------------------------------
 
 
-def encode_into_py(data, out, interleave=1, dual_basis=True):
-    """Write the codeblock for `data` into `out` (len(data) + 32*I bytes); allocates nothing."""
+def _encode_into_args(data, out, interleave):
+    """Check encode_into's arguments (both paths); the codeblock length."""
     if not readable(data):
         raise ArgumentError("rs.data", data, BUFFER)
     if not writable(out):
@@ -155,7 +156,13 @@ def encode_into_py(data, out, interleave=1, dual_basis=True):
     total = n + NROOTS * interleave
     if len(out) < total:
         raise LengthError("rs.out", 0, total, len(out))
-    k = n // interleave
+    return total
+
+
+def encode_into_py(data, out, interleave=1, dual_basis=True):
+    """Write the codeblock for `data` into `out` (len(data) + 32*I bytes); allocates nothing."""
+    total = _encode_into_args(data, out, interleave)
+    k = len(data) // interleave
     reg = _PARITY
     gen = _GEN_MUL
     tal = TO_DUAL
@@ -171,9 +178,10 @@ def encode_into_py(data, out, interleave=1, dual_basis=True):
                 d = tal1[d]
             fb = d ^ reg[0]
             if fb:
+                row = fb << 5
                 for i in range(NROOTS - 1):
-                    reg[i] = reg[i + 1] ^ gen[(i << 8) + fb]
-                reg[NROOTS - 1] = gen[((NROOTS - 1) << 8) + fb]
+                    reg[i] = reg[i + 1] ^ gen[row + i]
+                reg[NROOTS - 1] = gen[row + NROOTS - 1]
             else:
                 for i in range(NROOTS - 1):
                     reg[i] = reg[i + 1]
@@ -364,13 +372,42 @@ def decode_batch_py(blocks, block_len, interleave=1, dual_basis=True):
     return bytes(out), counts
 
 
+def encode_into_viper(data, out, interleave=1, dual_basis=True):
+    """encode_into_py in @micropython.viper (MicroPython with an emitter only): same checks, bytes."""
+    total = _encode_into_args(data, out, interleave)
+    if type(out) is memoryview:  # MicroPython cannot tell a read-only one: it raises here, as the pure loop
+        out[0] = out[0]  # does on its first write (viper would write into the bytes object)
+    _hot.rs_encode(data, out, len(data) // interleave, interleave | (256 if dual_basis else 0))
+    return total
+
+
+def encode_viper(data, interleave=1, dual_basis=True):
+    """encode_py through encode_into_viper."""
+    if not readable(data):
+        raise ArgumentError("rs.data", data, BUFFER)
+    _check_interleave(interleave)
+    _data_len_ok(len(data), interleave)
+    out = bytearray(len(data) + NROOTS * interleave)
+    encode_into_viper(data, out, interleave, dual_basis)
+    return bytes(out)
+
+
 if native is not None:
+    IMPL = "native"  # the encoder in use: "native" (C core), "viper" or "pure"
     encode = native.encode
     encode_into = native.encode_into
     decode = native.decode
     decode_batch = native.decode_batch
 else:
+    IMPL = "pure"
     encode = encode_py
     encode_into = encode_into_py
     decode = decode_py
     decode_batch = decode_batch_py
+    if _hot is not None:
+        _hot.bind("_RS_GEN", _GEN_MUL)
+        _hot.bind("_RS_TO", TO_DUAL)
+        _hot.bind("_RS_FROM", FROM_DUAL)
+        IMPL = "viper"
+        encode = encode_viper
+        encode_into = encode_into_viper
