@@ -4,6 +4,8 @@ BOARD = {
     "name": "rp2040-flight",
     "mcu": "rp2040",
     "mpy_arch": "armv6m",
+    "heap_budget": 200 * 1024,
+    "heap_source": "Pico: 209,936-215,904 B free at boot, v1.20 (micropython#12557)",
     "i2c": {
         0: {"scl": 5, "sda": 4, "freq": 400000, "devices": {"lis3mdl": 0x1C, "lsm6dsox": 0x6A}},
         1: {"scl": 3, "sda": 2, "freq": 400000, "devices": {"ina219": 0x40, "tmp117": 0x48}},

@@ -4,6 +4,8 @@ BOARD = {
     "name": "samd51-pycubed",
     "mcu": "samd51",
     "mpy_arch": "armv7emsp",
+    "heap_budget": 160 * 1024,
+    "heap_source": "under 176 KB free: 192 KB SRAM - 16 KB stack - .bss (micropython ports/samd)",
     "i2c": {
         0: {
             "scl": "PA13",
