@@ -39,6 +39,7 @@ def _mark_good():
 
 def boot(board=None, flash="flash"):
     from hal.boards import detect, open_system
+    from hal.clock import ticks_us
 
     name = board or detect()
     system = open_system(name, _link_for(name))
@@ -51,6 +52,9 @@ def boot(board=None, flash="flash"):
         watchdog=system.watchdog,
         rtc_s=system.rtc_s,
         reset_cause=system.reset_cause,
+        # execution time of tasks and rate groups, so OVERRUN events are reported on every board:
+        # the system's own clock (a board's time.ticks_us), else this interpreter's microseconds
+        cpu_us=getattr(system, "cpu_us", None) or ticks_us,
         key=key,
         admin_key=_read_key(flash, "sdls_admin_key.hex") if key is not None else None,
     )
