@@ -63,7 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=0.0,
         metavar="P",
-        help="drop each uplink CLTU burst and each downlink read with probability P (0..0.5, seeded)",
+        help="drop each uplink CLTU burst with probability P (0..0.5, seeded); COP-1 must recover",
     )
 
 
@@ -112,13 +112,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     outcome = yield
     rep = outcome.get_result()
     if rep.failed:
-        rep.sections.append(
-            (
-                "hil seed",
-                "run seed %d, this test's seed %d: rerun with --hil-seed %d (same --hil-link-loss)"
-                % (_run_seed(item.config), seed_of(item.config, item.nodeid), _run_seed(item.config)),
-            )
+        text = "run seed %d, this test's seed %d: rerun with --hil-seed %d (same --hil-link-loss)" % (
+            _run_seed(item.config),
+            seed_of(item.config, item.nodeid),
+            _run_seed(item.config),
         )
+        target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
+        noise = getattr(target, "noise", None)
+        if noise is not None and noise.loss:
+            text += "; uplink bursts dropped: %s of %d" % (noise.dropped[:50], noise.sent)
+        rep.sections.append(("hil seed", text))
 
 
 @pytest.fixture

@@ -16,12 +16,16 @@ HERE = Path(__file__).resolve().parent
 def test_link_noise_is_replayable_from_its_seed() -> None:
     def pattern(seed: int) -> list[bool]:
         noise = LinkNoise(0.3, seed)
-        return [noise.drop_up() if i % 2 else noise.drop_down() for i in range(200)]
+        return [noise.drop_up() for _ in range(200)]
 
     assert pattern(1234) == pattern(1234) != pattern(1235)
     assert 30 < sum(pattern(1234)) < 90  # about 30 % of 200
+    noise = LinkNoise(0.3, 1234)
+    for _ in range(200):
+        noise.drop_up()
+    assert noise.sent == 200 and noise.dropped == [i + 1 for i, d in enumerate(pattern(1234)) if d]
     quiet = LinkNoise()
-    assert not any(quiet.drop_up() or quiet.drop_down() for _ in range(100))
+    assert not any(quiet.drop_up() for _ in range(100))
 
 
 def test_hil_rng_is_seeded_per_test(hil_rng, request: pytest.FixtureRequest) -> None:
