@@ -73,6 +73,7 @@ def fake_machine(spec):
             if mode == Pin.OUT and pin_id in spec.get("inputs", ()):
                 raise ValueError("pin %r can only be input" % (pin_id,))
             self.id = pin_id
+            self.mode = mode
             self._v = 0 if value is None else value
 
         def value(self, v=None):

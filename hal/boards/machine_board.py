@@ -38,6 +38,11 @@ class MachineBoard:
         self.defn = defn
         self._fixed = defn.get("fixed_bus_pins", False)
         self._i2c = {}
+        # pins the board reads, opened as inputs when no mode is given: a radio's DIO0 (driven by
+        # the radio; on the ESP32 an input-only pin) and the burn wire's deployment switch
+        inputs = [dev.get("dio0") for bus in defn.get("spi", {}).values() for dev in bus["devices"].values()]
+        inputs.append(defn.get("burn_wire", {}).get("switch"))
+        self._inputs = [p for p in inputs if p is not None]
 
     def i2c(self, bus_id):
         if bus_id not in self._i2c:
@@ -73,7 +78,9 @@ class MachineBoard:
         return machine.UART(hw, baudrate=d["baud"], tx=machine.Pin(d["tx"]), rx=machine.Pin(d["rx"]))
 
     def pin(self, pin_id, mode=None):
-        return machine.Pin(pin_id, machine.Pin.OUT if mode is None else mode)
+        if mode is None:
+            mode = machine.Pin.IN if pin_id in self._inputs else machine.Pin.OUT
+        return machine.Pin(pin_id, mode)
 
     def pwm(self, pin_id):
         if not hasattr(machine, "PWM"):

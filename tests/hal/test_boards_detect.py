@@ -239,6 +239,20 @@ def test_every_bus_pin_coil_and_adc_builds_on_its_port(port_machine, name: str) 
             assert board.adc(pin).read_u16() == 0
 
 
+@pytest.mark.parametrize("name", REAL)
+def test_pins_the_board_reads_open_as_inputs(port_machine, name: str) -> None:
+    # FlightApp opens the radio's DIO0 with board.pin(pin) and no mode: driving it would fight the
+    # radio (and the ESP32's DIO0 is on input-only GPIO35); the burn wire's switch is read too
+    fake = port_machine(name)
+    d = boards.definition(name)
+    board = boards.open_board(name)
+    reads = [dev["dio0"] for bus in d.get("spi", {}).values() for dev in bus["devices"].values()]
+    reads.append(d["burn_wire"]["switch"])
+    for pin in reads:
+        assert board.pin(pin).mode == fake.Pin.IN
+    assert board.pin(d["magnetorquers"][0]["dir"]).mode == fake.Pin.OUT
+
+
 def test_stm32_buses_are_opened_by_id_alone(port_machine) -> None:
     # the stm32 port raises "explicit choice of scl/sda is not implemented" and its UART takes
     # no tx/rx: the pyboard definitions' pins are the wiring, the bus id selects them
