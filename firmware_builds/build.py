@@ -48,12 +48,19 @@ def mpy_cross() -> str:
     return found
 
 
-def sources(root: Path, with_sim: bool) -> list[Path]:
+# machine code (@micropython.viper): compiled only for a target with an arch; without it the
+# module is left out and protocols/_viper.py falls back to the pure code
+NATIVE_PREFIX = "protocols/_viper_"
+
+
+def sources(root: Path, with_sim: bool, arch: str | None) -> list[Path]:
     out = []
     for pkg in PACKAGES:
         for path in sorted((root / pkg).rglob("*.py")):
             rel = path.relative_to(root).as_posix()
             if rel.startswith(EXCLUDE_ALWAYS) or (not with_sim and rel.startswith("hal/sim/")):
+                continue
+            if arch is None and rel.startswith(NATIVE_PREFIX):
                 continue
             out.append(path)
     return out
@@ -110,7 +117,7 @@ def _build(board: str, out: Path, root: Path) -> dict:
     bundle.mkdir(parents=True)
     files = {}
     modules = []
-    for src in sources(root, target["with_sim"]):
+    for src in sources(root, target["with_sim"], target["arch"]):
         rel = src.relative_to(root).as_posix()
         dest_rel = rel[:-3] + ".mpy"
         dest = bundle / dest_rel
