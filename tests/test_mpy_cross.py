@@ -9,6 +9,7 @@ target without an arch (the emulated board) leaves out; the pure code runs there
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -119,6 +120,7 @@ def test_a_native_mpy_loads_and_is_selected_on_the_unix_port(tmp_path: Path) -> 
             assert proc.returncode == 0, proc.stderr
         else:
             (pkg / src.name).write_bytes(src.read_bytes())
+    env = {k: v for k, v in os.environ.items() if k != "PROTOCOLS_PURE"}  # viper must be selected
     tests = stage / "tests" / "portable"
     tests.mkdir(parents=True)
     for name in ("_check.py", "test_viper.py"):
@@ -135,6 +137,7 @@ def test_a_native_mpy_loads_and_is_selected_on_the_unix_port(tmp_path: Path) -> 
         capture_output=True,
         text=True,
         timeout=300,
+        env=env,
     )
     assert proc.stdout.rstrip().endswith(" 0 failed"), proc.stdout[-3000:] + proc.stderr[-3000:]
     probe = subprocess.run(
@@ -143,5 +146,6 @@ def test_a_native_mpy_loads_and_is_selected_on_the_unix_port(tmp_path: Path) -> 
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
     assert probe.stdout.split() == ["protocols/_viper_hot.mpy", "viper"], probe.stdout + probe.stderr
