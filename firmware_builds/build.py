@@ -135,7 +135,7 @@ def _build(board: str, out: Path, root: Path) -> dict:
         "target": {
             "mpy_version": target["mpy_version"],
             "arch": target["arch"],
-            "native_code": False,
+            "native_code": any(rel.startswith(NATIVE_PREFIX) for rel in modules),
             "platforms": list(target["platforms"]),
         },
         "files": files,

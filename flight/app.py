@@ -36,6 +36,7 @@ from flight.storage import RecordLog
 from flight.telemetry import Telemetry
 from flight.thermal import HeaterController
 from hal.clock import ticks_diff
+from hal.errors import HalError
 from protocols.cuc import CucTime
 from protocols.pus import PusTm
 
@@ -47,7 +48,7 @@ def _try(make):
     """A driver, or None when its chip does not answer at boot (FDIR sees it as a fault)."""
     try:
         return make()
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, HalError):  # DeviceNotFoundError: a silent chip
         return None
 
 

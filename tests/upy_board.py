@@ -1,7 +1,7 @@
 """Boot flight.main on MicroPython's unix port as if it ran on a real board (or on CPython).
 
     micropython -X heapsize=1M tests/upy_board.py <port> "<os.uname().machine>" <flash dir> <ticks> \
-        [--catch-hal-errors] [--slow-link-ms=N]
+        [--slow-link-ms=N]
 
 The unix port has no `machine` buses, so a fake `machine` stands in for the board's: the chips
 never answer (I2C NACKs as OSError ENODEV, SPI reads zeros, the UART is silent), which the
@@ -234,29 +234,9 @@ def install(port, uname_machine):
     sys.modules["os"] = fake_os
 
 
-def catch_hal_errors():
-    """Let FlightApp's `_try` take a driver's HalError (DeviceNotFoundError: the chip did not
-    answer) as a missing chip, as it does OSError. flight/app.py catches only OSError, ValueError
-    and KeyError today, so a board with one silent chip fails to boot; this stands in for that
-    one-line fix until it lands."""
-    import flight.app
-    from hal.errors import HalError
-
-    def _try(make):
-        try:
-            return make()
-        except (OSError, ValueError, KeyError, HalError):
-            return None
-
-    flight.app._try = _try
-
-
-def main(port, uname_machine, flash, ticks, patch_try=False):
+def main(port, uname_machine, flash, ticks):
     install(port, uname_machine)
     import gc
-
-    if patch_try:
-        catch_hal_errors()
 
     from hal.boards import detect
 
@@ -286,4 +266,4 @@ if __name__ == "__main__":
     for arg in sys.argv[5:]:
         if arg.startswith("--slow-link-ms="):
             SLOW_LINK_MS[0] = int(arg.split("=")[1])
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), "--catch-hal-errors" in sys.argv)
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))

@@ -68,8 +68,7 @@ def test_every_real_board_definition_is_booted_here() -> None:
 def test_board_boots_by_flight_main_with_no_chip_answering(
     tmp_path: Path, board: str, platform: str, machine: str
 ) -> None:
-    # --catch-hal-errors: see test_a_silent_chip_does_not_stop_the_boot below
-    proc = _boot(tmp_path, platform, machine, "--catch-hal-errors")
+    proc = _boot(tmp_path, platform, machine)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     facts = _facts(proc.stdout)
     assert facts["board"] == [board]
@@ -88,9 +87,7 @@ def test_board_boots_by_flight_main_with_no_chip_answering(
 def test_a_board_reports_overruns_through_flight_main(tmp_path: Path) -> None:
     """boot() gives the executive the board's microsecond clock: a link that blocks for 150 ms
     makes the 100 ms fast group overrun, counted and reported as OVERRUN events."""
-    proc = _boot(
-        tmp_path, "esp32", "Generic ESP32 module with ESP32", "--catch-hal-errors", "--slow-link-ms=150"
-    )
+    proc = _boot(tmp_path, "esp32", "Generic ESP32 module with ESP32", "--slow-link-ms=150")
     assert proc.returncode == 0, proc.stderr[-3000:]
     facts = _facts(proc.stdout)
     fast = next(g for g in facts["group"] if g.startswith("fast ")).split()
@@ -109,20 +106,13 @@ def test_a_board_reports_overruns_through_flight_main(tmp_path: Path) -> None:
 def test_unknown_hardware_refuses_to_boot_instead_of_flying_the_simulator(
     tmp_path: Path, platform: str, machine: str, named: str
 ) -> None:
-    proc = _boot(tmp_path, platform, machine, "--catch-hal-errors")
+    proc = _boot(tmp_path, platform, machine)
     out = proc.stdout + proc.stderr  # MicroPython prints the traceback on stdout
     assert proc.returncode != 0
     assert "UnknownBoardError: no board definition for sys.platform" in out and named in out, out[-2000:]
     assert "hal.sim" not in out and "flight: boot" not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flight/app.py _try catches OSError, ValueError and KeyError, but a driver whose chip "
-    "does not answer raises hal.errors.DeviceNotFoundError (a HalError): FlightApp() fails on a "
-    "board with one silent chip. Fix: add HalError to _try's except; then drop this marker and "
-    "--catch-hal-errors above.",
-)
 def test_a_silent_chip_does_not_stop_the_boot(tmp_path: Path) -> None:
     proc = _boot(tmp_path, "pyboard", "PYBv1.1 with STM32F405RG")
     assert proc.returncode == 0, proc.stdout[-2000:]
