@@ -757,8 +757,24 @@ def flash_deploy(port: str, bundle_dir: str, entry: str, attempts: int, timeout:
     )
     click.echo(
         "note: any raw-REPL tool (mpremote ls/cp/exec, flash status) stops the running app; "
-        "`cubesat flash status -p %s` or `mpremote connect %s reset` starts it again" % (port, port)
+        "`cubesat flash restart -p %s` starts it again" % port
     )
+
+
+@flash.command("restart")
+@click.option("--port", "-p", required=True, help="Serial port of the board.")
+def flash_restart(port: str) -> None:
+    """Start the flight software again after a tool stopped it (mpremote ls/cp, a raw REPL):
+    soft-reboot into main.py, where boot_select boots the active slot."""
+    from ground.flash.deploy import DeployError, restart
+
+    try:
+        restart(port)
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException("restart: %s: %s" % (port, exc.strerror or exc)) from None
+    click.echo("restarted the app on %s (boot_select boots the active slot)" % port)
 
 
 @flash.command("status")
@@ -809,7 +825,7 @@ def flash_status(port: str) -> None:
     if s.restarted:
         click.echo(
             "app: reading the board stopped the running app; soft-rebooted into main.py to start it again "
-            "(mpremote commands stop it too: `mpremote connect %s reset` restarts it)" % port
+            "(mpremote commands stop it too: `cubesat flash restart -p %s` starts it again)" % port
         )
 
 

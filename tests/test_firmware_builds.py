@@ -80,3 +80,12 @@ def test_cli_build(tmp_path: Path) -> None:
 
 def test_repository_root_is_the_source() -> None:
     assert (ROOT / "protocols" / "rs.py").exists() and shutil.which("git")
+
+
+def test_every_target_configures_a_board_that_exists() -> None:
+    from hal.boards import definition
+
+    for name, target in TARGETS.items():
+        defn = definition(target["hal_board"])
+        assert defn["name"] == target["hal_board"], name
+    assert len({t["hal_board"] for t in TARGETS.values()}) == len(TARGETS)  # each its own board

@@ -545,6 +545,13 @@ CASES: list[Case] = [
         r"(?i)manifest|bundle",
     ),
     Case(
+        "flash restart",
+        "no such serial port",
+        ("flash", "restart", "-p", "{tmp}/no_such_tty"),
+        1,
+        r"no_such_tty",
+    ),
+    Case(
         "flash status",
         "no such serial port",
         ("flash", "status", "-p", "{tmp}/no_such_tty"),

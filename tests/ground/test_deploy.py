@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from mpremote.transport_serial import SerialTransport
 from upy_pty_board import UpyPtyBoard
 
 from firmware_builds.build import build
+from ground import cli
 from ground.flash.deploy import (
     AbiMismatchError,
     BoardError,
@@ -372,6 +374,11 @@ def test_restart_starts_an_app_that_a_tool_stopped(board: UpyPtyBoard, bundles: 
     board.wait_output(
         rb"boot_select: booting slot b\r?\napp 1 5\r?\nboot_select: slot b good\r?\nheartbeat 1", since
     )
+    status(board.port, restart_app=False)  # stopped again; the CLI starts it the same way
+    since = len(board.console)
+    r = CliRunner().invoke(cli.main, ["flash", "restart", "--port", board.port])
+    assert r.exit_code == 0 and "restarted the app" in r.output, r.output
+    board.wait_output(rb"boot_select: slot b good\r?\nheartbeat 1", since)
 
 
 def test_unreachable_board_is_a_board_error(tmp_path: Path, bundles: dict[str, Path]) -> None:
