@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from flight.dictionary import HK_SETS, PARAM_IDS
+from ground.sdls_counter import clock_floor
 from ground.terminal import Terminal
 from ground.transport import ReconnectingLink, open_link
 
 KEY = bytes(range(0x40, 0x60))  # the SDLS key of the twin and of the emulated board
 OK = [1, 3, 7]  # PUS-1: accepted, started, completed
-SN_EPOCH = 1767225600  # 2026-01-01, the origin of `cubesat send`'s anti-replay counter
 
 
 class SequenceNumbers:
@@ -40,7 +40,7 @@ class SequenceNumbers:
         self.floor()
 
     def floor(self) -> int:
-        self.last = max(self.last, int((time.time() - SN_EPOCH) * 10))
+        self.last = max(self.last, clock_floor())  # the same clock floor as `cubesat send`
         return self.last
 
     def used(self, sn: int) -> None:
