@@ -125,9 +125,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture
-def hil_rng(request: pytest.FixtureRequest) -> random.Random:
+def hil_seed(request: pytest.FixtureRequest) -> int:
+    """This test's seed (from --hil-seed, its id and repetition)."""
+    return seed_of(request.config, request.node.nodeid)
+
+
+@pytest.fixture
+def hil_rng(hil_seed: int) -> random.Random:
     """A random.Random for the test, seeded from --hil-seed: use it for any random choice."""
-    return random.Random(seed_of(request.config, request.node.nodeid))
+    return random.Random(hil_seed)
 
 
 @pytest.fixture(scope="session")
