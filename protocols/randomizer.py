@@ -74,22 +74,23 @@ def randomize_into_viper(buf, start=0, end=None):
     _hot.xor_seq(buf, start, end, SEQUENCE)
 
 
-def randomize_py(data):
-    """Randomized (or de-randomized) copy of `data` (bytes, bytearray or memoryview)."""
+def _randomize_with(randomize_into, data):
+    """A randomized copy through `randomize_into` (the pure or the viper loop): same checks."""
     if not readable(data):
         raise ArgumentError("randomizer.data", data, BUFFER)
     buf = bytearray(data)
-    randomize_into_py(buf)
+    randomize_into(buf)
     return bytes(buf)
+
+
+def randomize_py(data):
+    """Randomized (or de-randomized) copy of `data` (bytes, bytearray or memoryview)."""
+    return _randomize_with(randomize_into_py, data)
 
 
 def randomize_viper(data):
     """randomize_py through randomize_into_viper."""
-    if not readable(data):
-        raise ArgumentError("randomizer.data", data, BUFFER)
-    buf = bytearray(data)
-    randomize_into_viper(buf)
-    return bytes(buf)
+    return _randomize_with(randomize_into_viper, data)
 
 
 if native is not None:

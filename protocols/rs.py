@@ -193,15 +193,20 @@ def encode_into_py(data, out, interleave=1, dual_basis=True):
     return total
 
 
-def encode_py(data, interleave=1, dual_basis=True):
-    """Codeblock bytes: data followed by the 32*I interleaved check symbols."""
+def _encode_with(encode_into, data, interleave, dual_basis):
+    """Codeblock bytes from `encode_into` (the pure or the viper encoder): same checks for both."""
     if not readable(data):
         raise ArgumentError("rs.data", data, BUFFER)
     _check_interleave(interleave)
     _data_len_ok(len(data), interleave)
     out = bytearray(len(data) + NROOTS * interleave)
-    encode_into_py(data, out, interleave, dual_basis)
+    encode_into(data, out, interleave, dual_basis)
     return bytes(out)
+
+
+def encode_py(data, interleave=1, dual_basis=True):
+    """Codeblock bytes: data followed by the 32*I interleaved check symbols."""
+    return _encode_with(encode_into_py, data, interleave, dual_basis)
 
 
 # --- decoder ----------------------------------------------------------------------------------------
@@ -383,13 +388,7 @@ def encode_into_viper(data, out, interleave=1, dual_basis=True):
 
 def encode_viper(data, interleave=1, dual_basis=True):
     """encode_py through encode_into_viper."""
-    if not readable(data):
-        raise ArgumentError("rs.data", data, BUFFER)
-    _check_interleave(interleave)
-    _data_len_ok(len(data), interleave)
-    out = bytearray(len(data) + NROOTS * interleave)
-    encode_into_viper(data, out, interleave, dual_basis)
-    return bytes(out)
+    return _encode_with(encode_into_viper, data, interleave, dual_basis)
 
 
 if native is not None:
