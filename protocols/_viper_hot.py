@@ -16,7 +16,7 @@ Word tricks assume a little-endian machine (every MicroPython target here); _vip
 import micropython
 
 # bound by bind() from the pure modules' tables, so no table exists twice on the heap
-_RS_GEN = None  # rs._GEN_MUL: 256 rows of 32 bytes, row fb = fb * g[1..32]
+_RS_GEN = None  # rs._GEN_MUL: 32 rows of 32 bytes, the low-nibble rows then the high-nibble rows
 _RS_TO = None  # rs.TO_DUAL
 _RS_FROM = None  # rs.FROM_DUAL
 _BCH = None  # cltu._BCH
@@ -34,7 +34,8 @@ def rs_encode(data: ptr8, out: ptr8, k: int, geom: int):
     """RS(255,223) codeblock: k data symbols per codeword; geom = interleave | dual_basis << 8.
 
     The 32-symbol LFSR is eight 32-bit words (little-endian: symbol i in byte i & 3 of word
-    i >> 2), so one shift is 8 word shifts and one feedback is 8 word XORs with a table row."""
+    i >> 2), so one shift is 8 word shifts and one feedback is 8 word XORs with the row of its
+    low nibble and 8 with the row of its high nibble."""
     il = geom & 0xFF
     dual = geom >> 8
     gen = ptr32(_RS_GEN)
@@ -67,15 +68,16 @@ def rs_encode(data: ptr8, out: ptr8, k: int, geom: int):
             r6 = (r6 >> 8) | ((r7 & 0xFF) << 24)
             r7 = r7 >> 8
             if fb:
-                row = int(fb) << 3
-                r0 ^= uint(gen[row])
-                r1 ^= uint(gen[row + 1])
-                r2 ^= uint(gen[row + 2])
-                r3 ^= uint(gen[row + 3])
-                r4 ^= uint(gen[row + 4])
-                r5 ^= uint(gen[row + 5])
-                r6 ^= uint(gen[row + 6])
-                r7 ^= uint(gen[row + 7])
+                lo = int(fb & 15) << 3
+                hi = (16 + int(fb >> 4)) << 3
+                r0 ^= uint(gen[lo]) ^ uint(gen[hi])
+                r1 ^= uint(gen[lo + 1]) ^ uint(gen[hi + 1])
+                r2 ^= uint(gen[lo + 2]) ^ uint(gen[hi + 2])
+                r3 ^= uint(gen[lo + 3]) ^ uint(gen[hi + 3])
+                r4 ^= uint(gen[lo + 4]) ^ uint(gen[hi + 4])
+                r5 ^= uint(gen[lo + 5]) ^ uint(gen[hi + 5])
+                r6 ^= uint(gen[lo + 6]) ^ uint(gen[hi + 6])
+                r7 ^= uint(gen[lo + 7]) ^ uint(gen[hi + 7])
             pos += il
             i += 1
         # the 32 check symbols, symbol 0 first, interleaved like the data

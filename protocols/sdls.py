@@ -26,16 +26,31 @@ HEADER_LEN = 6
 BLOCK = 64
 
 
-def hmac_sha256(key, msg):
-    """RFC 2104 HMAC with SHA-256 (MicroPython has no hmac module)."""
+def _pads(key):
+    """The RFC 2104 inner and outer key blocks (key XOR ipad, key XOR opad)."""
     if len(key) > BLOCK:
         key = hashlib.sha256(key).digest()
-    key = bytes(key) + bytes(BLOCK - len(key))
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    inner.update(msg)
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    inner = bytearray(BLOCK)
+    outer = bytearray(BLOCK)
+    for i in range(BLOCK):
+        b = key[i] if i < len(key) else 0
+        inner[i] = b ^ 0x36
+        outer[i] = b ^ 0x5C
+    return inner, outer
+
+
+def _hmac(pads, parts):
+    inner = hashlib.sha256(pads[0])
+    for part in parts:
+        inner.update(part)
+    outer = hashlib.sha256(pads[1])
     outer.update(inner.digest())
     return outer.digest()
+
+
+def hmac_sha256(key, msg):
+    """RFC 2104 HMAC with SHA-256 (MicroPython has no hmac module)."""
+    return _hmac(_pads(key), (msg,))
 
 
 def _equal(a, b):
@@ -58,6 +73,8 @@ class SecurityAssociation:
             raise EncodeError("sdls.mac_len", "must be 8..32 bytes")
         self.spi = spi
         self._key = bytes(key)
+        self._pads_of = None  # the key _pads were made from (the key may be replaced: rekey, restore)
+        self._pads = None
         self.vcids = vcids  # None: any virtual channel
         self.mac_len = mac_len
         self.window = window
@@ -72,9 +89,12 @@ class SecurityAssociation:
         )
 
     def mac(self, primary_header, sec_header, payload):
-        return hmac_sha256(self._key, bytes(primary_header) + bytes(sec_header) + bytes(payload))[
-            : self.mac_len
-        ]
+        # the key blocks are kept and the parts hashed in place: a frame's check allocates only
+        # the hash objects and the digests (a board verifies every uplink frame)
+        if self._pads_of is not self._key:
+            self._pads = _pads(self._key)
+            self._pads_of = self._key
+        return _hmac(self._pads, (primary_header, sec_header, payload))[: self.mac_len]
 
     def wrap_key(self, new_key, sn):
         """The new key encrypted under the current one (keystream = HMAC(key, 'rekey' | sn))."""
@@ -136,9 +156,10 @@ class SecurityEndpoint:
         if end < HEADER_LEN:
             self.truncated += 1
             raise TruncatedError("sdls.trailer", HEADER_LEN, sa.mac_len, len(data_field) - HEADER_LEN)
-        payload = data_field[HEADER_LEN:end]
-        want = sa.mac(primary_header, data_field[:HEADER_LEN], payload)
-        if not _equal(want, data_field[end:]):
+        mv = memoryview(data_field)
+        payload = mv[HEADER_LEN:end]
+        want = sa.mac(primary_header, mv[:HEADER_LEN], payload)
+        if not _equal(want, mv[end:]):
             self.bad_mac += 1
             raise AuthenticationError("sdls.mac", end, "MAC does not verify")
         # the sequence number is trusted only after the MAC: a forger cannot burn the window
