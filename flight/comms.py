@@ -24,6 +24,8 @@ AUTH_SA = 3
 AUTH_LENGTH = 4
 ADMIN_SPI = 2  # the admin key's association; SPI 1 carries the operators' key
 VCIDS = (0,)  # the only TC virtual channel with a FARM: frames for any other are rejected
+FARM_WINDOW = 10
+MAX_WAITING = FARM_WINDOW  # received frames waiting to be taken in (a FARM window's worth)
 
 
 class Comms:
@@ -34,11 +36,20 @@ class Comms:
         self.scid = scid
         self.deliver = deliver  # deliver(packet bytes, source, level)
         self.on_event = on_event
+        # a packet link (flight.lora_link) states its own frame geometry: short frames, I=1
+        frame_len = getattr(io, "frame_len", None)
+        if frame_len is None:
+            frame_len = 223 * interleave
+        else:
+            interleave = io.interleave
         self.interleave = interleave
+        # a link that can say it has no room (a radio's packet queue) is asked before each frame
+        self._tx_ready = getattr(io, "tx_ready", None)
         self.rx = cltu.CltuReceiver()
+        self._frames = []  # received TC frames not yet taken in (one per poll)
+        self.overflow = 0  # frames dropped because MAX_WAITING were waiting
         self._accepted = []
-        self.farm = cop1.Farm1(vcid=0, window=10, deliver=self._accepted.append)
-        frame_len = 223 * interleave
+        self.farm = cop1.Farm1(vcid=0, window=FARM_WINDOW, deliver=self._accepted.append)
         # room for two frames' data plus the largest TM packet (a 200-byte file part and headers)
         self.framer = tmframe.TmFramer(frame_len, scid, vcid=0, capacity=2 * frame_len + 512)
         self._frame = bytearray(frame_len)
@@ -116,50 +127,66 @@ class Comms:
             self.on_event("AUTH_REJECT", check)
 
     def poll(self, now_s):
-        """Read the link, deliver every accepted TC packet; returns how many were delivered."""
+        """Read the link and take in the next received TC frame: verify it, run it through the
+        FARM and deliver its packets; returns how many packets were delivered.
+
+        One frame per call (a 100 ms tick): the ground's COP-1 may send a window of frames at
+        once, and checking, running and reporting each command costs the board time and heap
+        (about 4 KB of short-lived objects), so a burst is spread over ticks. Frames wait in
+        `_frames` (at most MAX_WAITING; beyond that they are dropped, counted in `rejected`, and
+        COP-1 sends them again)."""
         chunk = self.io.read()
-        if not chunk:
-            return 0
-        for frame_bytes in self.rx.feed(chunk):
-            try:
-                frame = tcframe.unpack_with_fill(frame_bytes)
-                if frame.scid != self.scid:
-                    self.foreign += 1  # another spacecraft's command on a shared uplink
-                    continue
-                if frame.vcid not in VCIDS:
-                    # no FARM of its own: VC 0's would take it and advance its V(R)
-                    self.wrong_vc += 1
+        if chunk:
+            for frame_bytes in self.rx.feed(chunk):
+                if len(self._frames) >= MAX_WAITING:
                     self.rejected += 1
+                    self.overflow += 1
                     continue
-                level = LEVEL_ADMIN  # unkeyed: the operator chose to fly without authentication
-                if self.security is not None:
-                    # every frame, BC control frames included: a forged Unlock or Set V(R) would
-                    # otherwise let anyone desynchronise COP-1 and block the real operator
-                    frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
-                    spi = struct.unpack_from(">H", frame_bytes, 5)[0]
-                    self._persist_key(self.security.sas[spi])
-                    level = self.levels.get(spi, LEVEL_NONE)
-                first = len(self._accepted)
-                self.farm.receive(frame)
-                for i in range(first, len(self._accepted)):
-                    self._accepted[i] = (self._accepted[i], level)
-                self.frames_ok += 1
-                self.last_tc_s = now_s
-            except (errors.AuthenticationError, errors.ReplayError) as exc:
-                self.rejected += 1
-                self._auth_event(exc)
-            except errors.TruncatedError as exc:
-                self.rejected += 1
-                if self.security is not None and exc.field.startswith("sdls"):
-                    self._auth_event(exc)
-            except errors.ProtocolError:
-                self.rejected += 1
+                self._frames.append(frame_bytes)
+        if not self._frames:
+            return 0
+        self._take(self._frames.pop(0), now_s)
         n = 0
         while self._accepted:
             packet, level = self._accepted.pop(0)
             self.deliver(packet, "link", level)
             n += 1
         return n
+
+    def _take(self, frame_bytes, now_s):
+        try:
+            frame = tcframe.unpack_with_fill(frame_bytes)
+            if frame.scid != self.scid:
+                self.foreign += 1  # another spacecraft's command on a shared uplink
+                return
+            if frame.vcid not in VCIDS:
+                # no FARM of its own: VC 0's would take it and advance its V(R)
+                self.wrong_vc += 1
+                self.rejected += 1
+                return
+            level = LEVEL_ADMIN  # unkeyed: the operator chose to fly without authentication
+            if self.security is not None:
+                # every frame, BC control frames included: a forged Unlock or Set V(R) would
+                # otherwise let anyone desynchronise COP-1 and block the real operator
+                frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
+                spi = struct.unpack_from(">H", frame_bytes, 5)[0]
+                self._persist_key(self.security.sas[spi])
+                level = self.levels.get(spi, LEVEL_NONE)
+            first = len(self._accepted)
+            self.farm.receive(frame)
+            for i in range(first, len(self._accepted)):
+                self._accepted[i] = (self._accepted[i], level)
+            self.frames_ok += 1
+            self.last_tc_s = now_s
+        except (errors.AuthenticationError, errors.ReplayError) as exc:
+            self.rejected += 1
+            self._auth_event(exc)
+        except errors.TruncatedError as exc:
+            self.rejected += 1
+            if self.security is not None and exc.field.startswith("sdls"):
+                self._auth_event(exc)
+        except errors.ProtocolError:
+            self.rejected += 1
 
     def _tx(self):
         """Hand the CADU buffer to the link; False (and the CADU held for next time) when the link
@@ -177,7 +204,10 @@ class Comms:
         return True
 
     def _frame_out(self, flush):
-        """Build the framer's next frame into the preallocated buffers and send it."""
+        """Build the framer's next frame into the preallocated buffers and send it (None: no frame,
+        or a link with no room for one now; the packets wait in the framer and the queue)."""
+        if self._tx_ready is not None and not self._tx_ready():
+            return None
         if not self.framer.build_into(self._frame, flush):
             return None
         sync.build_cadu_into(self._frame, self._cadu, self.interleave)
@@ -191,6 +221,8 @@ class Comms:
         self.framer.clcw = self.farm.clcw()
         sent = 0
         if self._held:
+            if self._tx_ready is not None and not self._tx_ready():
+                return 0
             if not self._tx():
                 return 0
             sent += 1

@@ -1,3 +1,4 @@
+# upy-heapsize: 256K  hal.sim.world (the whole simulator, which only emulated boards carry) compiled from source, 64-bit
 """Every hal/ module imports on this interpreter (on MicroPython: parses, compiles and runs its
 top level within the 192 KiB heap, one module at a time), except the real-board factory, which
 needs `machine.Pin`/`machine.I2C` of a board."""
@@ -31,10 +32,21 @@ def _modules():
     return out
 
 
+def _unload(names):
+    """Forget modules imported since `names` (sys.modules and their parent package's attribute),
+    so the next import starts from the same heap."""
+    for name in [m for m in sys.modules if m not in names]:
+        del sys.modules[name]
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and hasattr(sys.modules[parent], child):
+            delattr(sys.modules[parent], child)
+
+
 def test_every_hal_module_imports():
     mods = _modules()
     assert len(mods) > 20
     failed = []
+    loaded = set(sys.modules)
     for mod in mods:
         if mod in _SKIP:
             continue
@@ -42,6 +54,7 @@ def test_every_hal_module_imports():
             __import__(mod)
         except Exception as exc:  # collect them all, report at once
             failed.append("%s: %s: %s" % (mod, type(exc).__name__, exc))
+        _unload(loaded)
         gc.collect()
     assert not failed, "; ".join(failed)
 
