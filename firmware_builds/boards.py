@@ -4,6 +4,9 @@
 bytecode-only bundles depend on it alone, `arch` matters once modules use the native emitter.
 `hal_board` names the hal/boards definition the bundle configures; `with_sim` ships hal/sim
 (the emulated board flies simulated chips; real boards do not carry the simulator).
+`from_mpy`: the .mpy bundle flies on the board's stock firmware with 15% of its heap budget spare
+(tests/emuboard/test_board_heap.py holds this true both ways); otherwise the board needs the
+frozen profile (manifest.py frozen into a custom firmware: bytecode and strings stay in flash).
 `platforms` are the `sys.platform` values of the firmware the bundle runs on: the deployer refuses
 a bundle whose board says otherwise before writing anything (an rp2040 bundle on the emulated board
 would only fail its trial boots). The emulated bundle also runs on the MicroPython unix port
@@ -12,6 +15,25 @@ would only fail its trial boots). The emulated bundle also runs on the MicroPyth
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+# What each bundle's application needs of its board's heap, measured by `cubesat heap --write`
+# (ground/board_heap.py: the emulated board, 32-bit MicroPython, the bundle's .mpy); the build
+# writes it into the manifest and `cubesat flash deploy` refuses a board with less free heap.
+HEAP_FILE = Path(__file__).with_name("heap_needed.json")
+
+
+def heap_needed(target: str) -> int | None:
+    """Bytes of heap the `target` bundle's application needs (None: not measured)."""
+    try:
+        needs = json.loads(HEAP_FILE.read_text())["needs"]
+    except (OSError, ValueError, KeyError):
+        return None
+    need = needs.get(target)
+    return int(need) if need else None
+
+
 TARGETS: dict[str, dict] = {
     "rp2040": {
         "platforms": ("rp2",),
@@ -19,6 +41,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
         "with_sim": False,
+        "from_mpy": False,
         "family": "RP2040",
         "flash": "uf2",
     },
@@ -28,6 +51,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "stm32f4-pyboard",
         "with_sim": False,
+        "from_mpy": False,
         "family": "STM32F4",
         "flash": "dfu",
     },
@@ -37,6 +61,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "stm32f7-pyboard",
         "with_sim": False,
+        "from_mpy": False,
         "family": "STM32F7",
         "flash": "dfu",
     },
@@ -46,6 +71,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "samd51-pycubed",
         "with_sim": False,
+        "from_mpy": False,
         "family": "SAMD51",
         "flash": "uf2",
     },
@@ -55,6 +81,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "esp32-flight",
         "with_sim": False,
+        "from_mpy": False,
         "family": "ESP32",
         "flash": "esptool",
     },
@@ -64,6 +91,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "esp32c3-flight",
         "with_sim": False,
+        "from_mpy": False,
         "family": "ESP32-C3",
         "flash": "esptool",
     },
@@ -73,6 +101,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "sim-twin",
         "with_sim": True,
+        "from_mpy": True,
         "family": "webassembly",
         "flash": "mpremote",
     },

@@ -18,11 +18,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import cbor2
 
-from firmware_builds.boards import TARGETS
+from firmware_builds.boards import TARGETS, heap_needed
+from firmware_builds.slim_dictionary import DICTIONARY, slim_source
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("protocols", "hal", "flight")
@@ -117,21 +119,30 @@ def _build(board: str, out: Path, root: Path) -> dict:
     bundle.mkdir(parents=True)
     files = {}
     modules = []
-    for src in sources(root, target["with_sim"], target["arch"]):
-        rel = src.relative_to(root).as_posix()
-        dest_rel = rel[:-3] + ".mpy"
-        dest = bundle / dest_rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        compile_one(src, rel, dest, target["arch"])
-        data = dest.read_bytes()
-        files[dest_rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        modules.append(rel)
+    generated = Path(tempfile.mkdtemp(prefix="cubesat-build-"))
+    try:
+        for src in sources(root, target["with_sim"], target["arch"]):
+            rel = src.relative_to(root).as_posix()
+            dest_rel = rel[:-3] + ".mpy"
+            dest = bundle / dest_rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if rel == DICTIONARY:  # the onboard copy: no descriptions, units or ground-only tables
+                slim = generated / "dictionary.py"
+                slim.write_text(slim_source(src))
+                src = slim
+            compile_one(src, rel, dest, target["arch"])
+            data = dest.read_bytes()
+            files[dest_rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            modules.append(rel)
+    finally:
+        shutil.rmtree(generated, ignore_errors=True)
     manifest = {
         "name": "cubesat-fsw",
         "version": VERSION,
         "git_revision": git_revision(root),
         "board": board,
         "hal_board": target["hal_board"],
+        "heap_needed": heap_needed(board),
         "target": {
             "mpy_version": target["mpy_version"],
             "arch": target["arch"],

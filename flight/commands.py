@@ -108,26 +108,35 @@ class Dispatcher:
         self.handlers[name] = (check, execute)
 
     def _report(self, subtype, req, code=None, message=""):
-        data = req
+        tail = b""
         if code is not None:
-            data = req + struct.pack(">H", code) + message.encode()[:48]
+            tail = struct.pack(">H", code) + message.encode()[:48]
             self.failed += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
-        self.emit(1, subtype, data)
+        self.emit(1, subtype, req + tail)
+        # kept packed (subtype, length, what follows the request id), one bytes object per request:
+        # a few hundred bytes for all RECENT requests instead of a list of tuples each
         key = bytes(req)
-        if key not in self.recent:
+        rec = bytes((subtype, len(tail))) + tail
+        old = self.recent.get(key)
+        if old is None:
             self._recent_order.append(key)
             if len(self._recent_order) > RECENT:
                 del self.recent[self._recent_order.pop(0)]
-            self.recent[key] = []
-        self.recent[key].append((subtype, data))
+            self.recent[key] = rec
+        else:
+            self.recent[key] = old + rec
 
     def repeat(self, apid, seq):
         """Emit again every report of request (apid, seq); False when it is no longer known."""
         for key in self._recent_order:
             if (key[0] << 8 | key[1]) & 0x7FF == apid and (key[2] << 8 | key[3]) & 0x3FFF == seq:
-                for subtype, data in self.recent[key]:
-                    self.emit(1, subtype, data)
+                recs = self.recent[key]
+                pos = 0
+                while pos < len(recs):
+                    n = recs[pos + 1]
+                    self.emit(1, recs[pos], key + recs[pos + 2 : pos + 2 + n])
+                    pos += 2 + n
                 return True
         return False
 

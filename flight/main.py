@@ -37,12 +37,14 @@ def _mark_good():
     return True
 
 
-def boot(board=None, flash="flash"):
+def boot(board=None, flash="flash", system=None):
+    """The board's system (or `system`, already opened) and the flight application on it."""
     from hal.boards import detect, open_system
     from hal.clock import ticks_us
 
-    name = board or detect()
-    system = open_system(name, _link_for(name))
+    if system is None:
+        name = board or detect()
+        system = open_system(name, _link_for(name))
     key = _read_key(flash, "sdls_key.hex")
     app = FlightApp(
         system.board,

@@ -81,8 +81,27 @@ class Telemetry:
         return max(0.0, -s.batt_v * s.batt_a)
 
     def hk_report(self, sid):
-        _name, _period, _on, names = HK_SETS[sid]
-        out = bytearray((sid,))
-        for n in names:
-            out += struct.pack(">" + TM_TYPES.get(n, "f"), self.tm_value(n))
-        self._emit(3, 25, bytes(out))
+        # each set's report is packed into a buffer of its own, made once (formats and offsets
+        # from the dictionary): a report allocates only the values and the packet
+        layout = _LAYOUTS.get(sid)
+        if layout is None:
+            layout = _LAYOUTS[sid] = _layout(sid)
+        buf, fields = layout
+        for name, fmt, offset in fields:
+            struct.pack_into(fmt, buf, offset, self.tm_value(name))
+        self._emit(3, 25, buf)
+
+
+_LAYOUTS = {}  # sid -> (report buffer, ((name, struct format, offset), ...))
+
+
+def _layout(sid):
+    fields = []
+    offset = 1
+    for name in HK_SETS[sid][3]:
+        fmt = ">" + TM_TYPES.get(name, "f")
+        fields.append((name, fmt, offset))
+        offset += struct.calcsize(fmt)
+    buf = bytearray(offset)
+    buf[0] = sid
+    return buf, tuple(fields)

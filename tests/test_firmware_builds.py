@@ -89,3 +89,47 @@ def test_every_target_configures_a_board_that_exists() -> None:
         defn = definition(target["hal_board"])
         assert defn["name"] == target["hal_board"], name
     assert len({t["hal_board"] for t in TARGETS.values()}) == len(TARGETS)  # each its own board
+
+
+def test_the_onboard_dictionary_is_the_full_one_without_the_ground_text() -> None:
+    """Bundles carry flight/dictionary.py slimmed: same names and tuple shapes, same values flight
+    code reads, no descriptions or units, no ground-only tables (which flight code never uses)."""
+    import re
+
+    from firmware_builds.slim_dictionary import GROUND_ONLY, slim_source
+    from flight import dictionary as full
+
+    slim: dict = {}
+    exec(slim_source(ROOT / "flight" / "dictionary.py"), slim)
+    public = {k for k in vars(full) if not k.startswith("_")}
+    assert {k for k in slim if not k.startswith("_")} == public - set(GROUND_ONLY)
+    for name, (svc, sub, fid, args, haz, desc) in full.COMMANDS.items():
+        s = slim["COMMANDS"][name]
+        assert s[:3] == (svc, sub, fid) and s[4] == haz and s[5] == "" and desc
+        assert [a[:4] for a in s[3]] == [a[:4] for a in args] and all(a[4] == "" for a in s[3])
+    assert {c: v[0] for c, v in slim["FAILURES"].items()} == {c: v[0] for c, v in full.FAILURES.items()}
+    assert {n: v[:4] for n, v in slim["EVENTS"].items()} == {n: v[:4] for n, v in full.EVENTS.items()}
+    assert {i: v[:4] for i, v in slim["PARAMS"].items()} == {i: v[:4] for i, v in full.PARAMS.items()}
+    for name in (
+        "MODES",
+        "MODE_NAMES",
+        "HK_SETS",
+        "TM_TYPES",
+        "HAZARD_ROLES",
+        "FAIL",
+        "PARAM_IDS",
+        "RATE_GROUPS",
+    ):
+        assert slim[name] == getattr(full, name), name
+    # nothing a board runs reads a table the slim copy leaves out
+    used = re.compile(r"\b(%s)\b" % "|".join(GROUND_ONLY))
+    for pkg in ("flight", "hal", "protocols"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            if path.name != "dictionary.py":
+                assert not used.search(path.read_text()), "%s uses a ground-only table" % path
+
+
+def test_a_bundle_carries_the_slim_dictionary(tmp_path: Path) -> None:
+    build("rp2040", tmp_path)
+    slim = (tmp_path / "rp2040" / "flight" / "dictionary.mpy").read_bytes()
+    assert b"Connection test" not in slim and b"ping" in slim  # a description is gone, a name stays

@@ -162,6 +162,10 @@ class WrongBoardError(AbiMismatchError):
     """The bundle was built for another kind of board (its sys.platform is not the board's)."""
 
 
+class HeapTooSmallError(DeployError):
+    """The board's free heap at boot cannot hold the application the bundle carries."""
+
+
 class VerifyError(DeployError):
     """Files on the board do not hash to the manifest after copying; the boot pointer was not touched."""
 
@@ -215,6 +219,7 @@ class BoardInfo:
     machine: str
     root: str  # boot directory prefix for absolute paths: "" when the board's cwd is "/"
     platform: str = ""  # sys.platform: rp2, esp32, pyboard, samd, webassembly, linux (unix port)
+    heap_free: int | None = None  # gc.mem_free() after a collection at the fresh raw REPL
 
     @property
     def mpy_version(self) -> int:
@@ -331,6 +336,20 @@ def check_board(bundle: Bundle, board: BoardInfo) -> None:
     )
 
 
+def check_heap(bundle: Bundle, board: BoardInfo) -> None:
+    """Raise HeapTooSmallError if the board's free heap at boot is below what the bundle's
+    application needs on its board (manifest `heap_needed`, measured by `cubesat heap`)."""
+    need = bundle.manifest.get("heap_needed")
+    if not need or board.heap_free is None or board.heap_free >= need:
+        return
+    raise HeapTooSmallError(
+        "bundle %s needs %d B (%.0f KiB) of heap on its board but this board has %d B (%.0f KiB) free at "
+        "boot; nothing was written. Free heap on the board (a firmware without unused modules) or fly "
+        "the frozen profile: freeze the bundle's manifest.py into the firmware (README, 'Boards')"
+        % (bundle.label, need, need / 1024, board.heap_free, board.heap_free / 1024)
+    )
+
+
 def check_abi(bundle: Bundle, board: BoardInfo) -> None:
     """Raise AbiMismatchError unless the bundle is for this kind of board and its firmware can import
     every .mpy in the bundle."""
@@ -380,6 +399,10 @@ class _Board:
             self.t.enter_raw_repl(soft_reset=True)
         except (TransportError, serial.SerialException, OSError) as exc:
             raise BoardError("no raw REPL on %s: %s" % (self.t.device_name, exc)) from None
+        # the heap an application gets at boot: collect first, in a command of its own (the
+        # WebAssembly port collects only between commands), then read it before our helpers load
+        self.exec("import gc\ngc.collect()", "collecting garbage")
+        heap_free = self.eval("gc.mem_free()", "reading the free heap")
         self.exec(_HELPERS, "loading deploy helpers")
         mpy, version, machine, cwd, platform = self.eval(
             "(getattr(sys.implementation, '_mpy', None), tuple(sys.implementation.version), "
@@ -391,7 +414,9 @@ class _Board:
                 "the board's firmware (MicroPython %s) does not report sys.implementation._mpy, so the "
                 ".mpy ABI cannot be checked; it predates v1.19: update the firmware" % (version,)
             )
-        self.info = BoardInfo(mpy, version, machine, "" if cwd == "/" else cwd.rstrip("/"), platform)
+        self.info = BoardInfo(
+            mpy, version, machine, "" if cwd == "/" else cwd.rstrip("/"), platform, heap_free
+        )
         return self.info
 
     def restart_app(self) -> None:
@@ -735,6 +760,13 @@ def _install(
 ) -> DeployResult:
     """Every step up to and including the boot pointer switch; the board is not rebooted here."""
     check_abi(bundle, info)
+    check_heap(bundle, info)
+    if info.heap_free is not None:
+        need = bundle.manifest.get("heap_needed")
+        say(
+            "heap: %d B free at boot%s"
+            % (info.heap_free, ", the application needs %d B" % need if need else "")
+        )
     boot_files = _install_boot_files(board)
     state = board.read_state()
     active = state["active"]

@@ -16,3 +16,6 @@ BOARD["thrusters"] = (
     {"arm": 6, "fire": 0},
     {"arm": 6, "fire": 1},
 )
+# the emulated boards' heaps grow (WebAssembly) or are set on the command line (unix port): no budget
+BOARD["heap_budget"] = None
+BOARD["heap_source"] = "emulated: no fixed heap"

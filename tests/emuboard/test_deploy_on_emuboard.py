@@ -13,7 +13,7 @@ import serial
 
 from firmware_builds.build import build
 from ground.emuboard import EmulatedBoard
-from ground.flash.deploy import WrongBoardError, deploy, restart, status
+from ground.flash.deploy import HeapTooSmallError, WrongBoardError, deploy, restart, status
 
 MPREMOTE = Path(sys.executable).with_name("mpremote")
 
@@ -110,4 +110,33 @@ def test_a_bundle_for_another_board_is_refused_and_the_app_keeps_running(
         deploy(board.port, bundles["rp2040"])
     with serial.Serial(board.uart_port) as uart:
         heartbeat(uart)  # deploy stopped the app to look at the board, and started it again
+    assert sorted(p.relative_to(board.flash_dir) for p in board.flash_dir.rglob("*")) == before
+
+
+def test_a_board_without_the_heap_the_bundle_needs_is_refused(
+    board: EmulatedBoard, bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    """The deployer reads the board's free heap at boot and refuses a bundle whose manifest says its
+    application needs more (here a bundle that claims 2 GiB: the WebAssembly heap can grow to 128 MiB)."""
+    import json
+    import shutil
+
+    assert board.uart_port
+    said: list[str] = []
+    deploy(board.port, bundles["emulated"], log=said.append)
+    heap_line = [m for m in said if m.startswith("heap: ")]
+    assert heap_line and "B free at boot" in heap_line[0], said
+    greedy = tmp_path / "greedy"
+    shutil.copytree(bundles["emulated"], greedy)
+    manifest = json.loads((greedy / "manifest.json").read_text())
+    manifest["heap_needed"] = 2**31
+    (greedy / "manifest.json").write_text(json.dumps(manifest))
+    before = sorted(p.relative_to(board.flash_dir) for p in board.flash_dir.rglob("*"))
+    with pytest.raises(
+        HeapTooSmallError,
+        match=r"needs 2147483648 B .* but this board has \d+ B .* free at boot; nothing was written",
+    ):
+        deploy(board.port, greedy)
+    with serial.Serial(board.uart_port) as uart:
+        heartbeat(uart)  # the app runs on, started again after the look at the board
     assert sorted(p.relative_to(board.flash_dir) for p in board.flash_dir.rglob("*")) == before

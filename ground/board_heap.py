@@ -1,0 +1,342 @@
+"""The flight application's RAM on a 32-bit MicroPython, measured on the emulated board.
+
+    figures = measure(bundle_dir, minutes=30)      # the emulated bundle (.mpy + hal.sim)
+    figures.need("rp2040")                         # bytes the rp2040 bundle needs on its board
+
+Method (the WebAssembly port is 32-bit, like every target MCU, and loads the same .mpy bytecode
+into RAM as stock firmware does; it collects garbage only between top-level calls, so the
+allocation of one tick is exact):
+
+1. `base`: live heap of a fresh interpreter (the emulator's own prelude; a real board's start-up
+   is already taken out of its published free heap).
+2. `sim`: the simulated world the emulated board flies (hal.sim: chips, environment, orbit) is
+   built first, and its live heap is measured on its own. Real boards carry no simulator.
+3. The flight application boots on that world (flight.main.boot, the .mpy bundle) and flies
+   `minutes` simulated minutes: housekeeping downlink, and a ping every `command_every_s`,
+   authenticated with SDLS like a real pass, from a ground Terminal on the host whose downlink
+   verifies every command. After each chunk of ticks the live heap is taken after a top-level
+   GC; each tick's allocation is `gc.mem_alloc()` around `app.step()`.
+4. `flight` = the largest live heap - base - sim; `worst_tick` = the largest single tick.
+   A board needs flight + worst_tick + its own definition module and machine layer (measured in
+   a fresh interpreter) + the native (viper) code its bundle carries, which the WebAssembly port
+   cannot load (counted at its .mpy size, an upper bound).
+
+Conservative on purpose: the sim-twin has every chip, so the flight figure includes drivers a
+smaller board lacks, and the pure-Python RS tables that viper boards never build.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ground.emuboard import EmulatedBoard, EmulatorError
+from hal.boards import definition
+
+TICK_MS = 100
+SPARE = 0.15  # every bundle that flies from .mpy keeps 15% of its board's budget spare
+VIPER_MODULE = "protocols/_viper_hot.mpy"
+TICKS_PER_CALL = 10  # while measuring single ticks: the garbage of 10 ticks between collections
+
+# The measuring program, sent to the board's raw REPL once; `run(n)` flies n ticks.
+_SETUP = """import sys, os, gc
+sys.path.insert(0, '/slot')
+os.chdir('/')
+"""
+# The simulated world, and wrappers around every method of its buses, pins, clock, watchdog and
+# link: what the simulator allocates while flight code calls into it (chip physics, the in-memory
+# link growing) is the simulator's, so each wrapper adds its allocation to S and run() takes it out
+# of the tick. All of it is counted in `sim`. gc.mem_alloc() scans the heap, so the wrappers are on
+# only for the first minutes (`tick_window_s`), in short chunks; exclude(False) takes them off.
+_SIM = """from hal.boards import open_system
+from hal.sim import bus, spi, world, board, live_pin
+import hal.clock
+S = [0]
+_F = type(open_system)
+_ORIG = []
+def _wrap(f):
+    def w(*a, **k):
+        s = gc.mem_alloc()
+        try:
+            return f(*a, **k)
+        finally:
+            S[0] += gc.mem_alloc() - s
+    return w
+for cls in (bus.SimI2C, spi.SimSPI, bus.SimPin, bus.SimPWM, bus.SimADC, bus.SimUART, live_pin.LivePin,
+            world.BytePipe, world.SimWatchdog, board.SimBoard, hal.clock.VirtualClock):
+    for name in dir(cls):
+        f = getattr(cls, name)
+        if not name.startswith('__') and type(f) is _F and (cls, name) not in _ORIG:
+            _ORIG.append((cls, name, f))
+def exclude(on):
+    for cls, name, f in _ORIG:
+        setattr(cls, name, _wrap(f) if on else f)
+exclude(True)
+sy = open_system('sim-twin', None)
+"""
+_BOOT = """import flight.main
+sy, app = flight.main.boot('sim-twin', 'flash', system=sy)
+W = [0, 0]
+def run(n, measure):
+    if not measure:
+        for _ in range(n):
+            app.step()
+            W[1] += 1
+            sy.advance(%d)
+        return
+    for _ in range(n):
+        s = S[0]
+        a = gc.mem_alloc()
+        app.step()
+        d = gc.mem_alloc() - a - (S[0] - s)
+        if measure and d > W[0]:
+            W[0] = d
+        W[1] += 1
+        sy.advance(%d)
+""" % (TICK_MS, TICK_MS)
+
+
+class HeapMeasureError(RuntimeError):
+    """The emulated board could not be measured (it failed to boot or to answer)."""
+
+
+@dataclasses.dataclass
+class HeapFigures:
+    base: int  # fresh interpreter
+    sim: int  # the simulated world alone
+    flight: int  # the flight application's largest live heap (bytecode, qstrs and state)
+    flight_boot: int  # the same right after boot
+    worst_tick: int  # the largest allocation of one app.step()
+    ticks: int
+    commands_sent: int
+    commands_verified: int
+    board_modules: dict[str, int]  # per board definition: its definition module + machine layer
+    native: dict[str, int]  # per target: bytes of native code its bundle carries
+
+    def need(self, target: str, hal_board: str, with_sim: bool = False) -> int:
+        """Heap the flight application needs on `target` (a firmware_builds target); an emulated
+        bundle (`with_sim`) also carries the simulated world."""
+        return (
+            self.flight
+            + self.worst_tick
+            + self.board_modules.get(hal_board, 0)
+            + self.native.get(target, 0)
+            + (self.sim if with_sim else 0)
+        )
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _live(t) -> int:
+    # the port collects only when control returns to JS: collect in one command, measure in the next
+    t.exec("import gc\ngc.collect()")
+    return int(t.exec("import gc\nprint(gc.mem_alloc())").decode().strip())
+
+
+def _exec(t, code: str, timeout: float = 120) -> str:
+    from mpremote.transport import TransportError
+
+    try:
+        out, err = t.exec_raw(code, timeout=timeout)
+    except TransportError as e:
+        raise HeapMeasureError("the emulated board did not answer: %s" % e) from None
+    if err:
+        raise HeapMeasureError("the emulated board failed: %s" % err.decode(errors="replace").strip()[-500:])
+    return out.decode()
+
+
+def _raw_repl(board: EmulatedBoard):
+    from mpremote.transport_serial import SerialTransport
+
+    t = SerialTransport(board.port, baudrate=115200)
+    t.enter_raw_repl(soft_reset=False)
+    return t
+
+
+def _flash_with(bundle: Path, key: bytes | None) -> Path:
+    flash = Path(tempfile.mkdtemp(prefix="board_heap-"))
+    shutil.copytree(bundle, flash / "slot", ignore=shutil.ignore_patterns("manifest.*"))
+    (flash / "flash").mkdir()
+    if key is not None:
+        (flash / "flash" / "sdls_key.hex").write_text(key.hex())
+    return flash
+
+
+def _board_modules(bundle: Path, boards: list[str]) -> dict[str, int]:
+    """Live heap of each board's definition module and the machine layer, each in a fresh interpreter."""
+    out: dict[str, int] = {}
+    flash = _flash_with(bundle, None)
+    try:
+        with EmulatedBoard(flash, uart_pty=False) as board:
+            for name in boards:
+                t = _raw_repl(board)
+                try:
+                    _exec(t, _SETUP + "import hal.boards")
+                    before = _live(t)
+                    _exec(
+                        t,
+                        "import hal.boards\nhal.boards.definition(%r)\nimport hal.boards.machine_board"
+                        % name,
+                    )
+                    out[name] = _live(t) - before
+                finally:
+                    t.close()
+                board.restart()
+    finally:
+        shutil.rmtree(flash, ignore_errors=True)
+    return out
+
+
+def measure(
+    bundle: Path,
+    minutes: float = 30,
+    command_every_s: float = 10,
+    tick_window_s: float = 70,
+    key: bytes | None = bytes(range(32)),
+    native: dict[str, int] | None = None,
+    boards: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> HeapFigures:
+    """Fly the emulated bundle at `bundle` and measure its heap (see the module docstring)."""
+    from ground.terminal import Terminal
+
+    term = Terminal(key=key)
+    flash = _flash_with(bundle, key)
+    chunk = max(1, int(command_every_s * 1000 // TICK_MS))
+    total = int(minutes * 60_000 // TICK_MS)
+    sent: list[tuple[int, int]] = []
+    try:
+        with EmulatedBoard(flash, uart_pty=False) as board:
+            t = _raw_repl(board)
+            try:
+                _exec(t, _SETUP)
+                base = _live(t)
+                _exec(t, _SIM)
+                sim = _live(t) - base
+                out = _exec(t, _BOOT + "print('booted')")
+                if "booted" not in out:
+                    raise HeapMeasureError("flight.main.boot did not finish: %s" % out.strip()[-300:])
+                boot_live = _live(t)
+                peak_live = boot_live
+                now = 0
+                term.start(now)
+                done = 0
+                window = int(tick_window_s * 1000 // TICK_MS)
+                while done < total:
+                    if done == window:
+                        _exec(t, "exclude(False)")
+                    n = min(TICKS_PER_CALL if done < window else chunk, total - done)
+                    # (MicroPython's b''.hex() gives b'': an empty downlink prints '-')
+                    code = "run(%d, %s)\nd = sy.link.ground_read()\nprint(d.hex() if d else '-')\ndel d" % (
+                        n,
+                        done < window,
+                    )
+                    if done % chunk == 0:
+                        sent.append(term.command("ping"))
+                        code = "sy.link.ground_write(%r)\n" % term.uplink(now) + code
+                    got = _exec(t, code)
+                    done += n
+                    now += n * TICK_MS
+                    term.downlink(_hex(got), now)
+                    peak_live = max(peak_live, _live(t))
+                    if progress is not None and done % (chunk * 30) == 0:
+                        progress("%d/%d ticks, live %d B" % (done, total, peak_live - base - sim))
+                stats = ast.literal_eval(_exec(t, "print(repr(W))").strip())
+            finally:
+                t.close()
+    except EmulatorError as e:
+        raise HeapMeasureError(str(e)) from None
+    finally:
+        shutil.rmtree(flash, ignore_errors=True)
+    verified = sum(1 for r in sent if 7 in term.verdict(r))
+    return HeapFigures(
+        base=base,
+        sim=sim,
+        flight=peak_live - base - sim,
+        flight_boot=boot_live - base - sim,
+        worst_tick=int(stats[0]),
+        ticks=int(stats[1]),
+        commands_sent=len(sent),
+        commands_verified=verified,
+        board_modules=_board_modules(bundle, boards or []),
+        native=dict(native or {}),
+    )
+
+
+def measure_targets(
+    work: Path, minutes: float = 30, progress: Callable[[str], None] | None = None
+) -> HeapFigures:
+    """Build every bundle target into `work` and measure (see `measure`)."""
+    from firmware_builds.boards import TARGETS
+    from firmware_builds.build import build
+
+    for name in TARGETS:
+        build(name, work)
+    boards = sorted({t["hal_board"] for t in TARGETS.values() if not t["with_sim"]})
+    return measure(
+        work / "emulated", minutes, native=native_sizes(work, TARGETS), boards=boards, progress=progress
+    )
+
+
+def native_sizes(dist: Path, targets: dict[str, dict]) -> dict[str, int]:
+    """Bytes of native code each built bundle in `dist` carries (its viper modules' .mpy size)."""
+    out = {}
+    for name in targets:
+        f = dist / name / VIPER_MODULE
+        out[name] = f.stat().st_size if f.exists() else 0
+    return out
+
+
+def budget_table(figures: HeapFigures, targets: dict[str, dict]) -> list[dict]:
+    """One row per bundle target: its board's budget, what it needs, the spare, and whether it fits."""
+    rows = []
+    for name, target in targets.items():
+        defn = definition(target["hal_board"])
+        budget = defn.get("heap_budget")
+        if not budget:
+            continue
+        need = figures.need(name, target["hal_board"], target["with_sim"])
+        rows.append(
+            {
+                "target": name,
+                "board": target["hal_board"],
+                "budget": budget,
+                "need": need,
+                "spare": 1 - need / budget,
+                "fits": need <= budget * (1 - SPARE),
+                "source": defn.get("heap_source", ""),
+            }
+        )
+    return rows
+
+
+def needs(figures: HeapFigures, targets: dict[str, dict]) -> dict[str, int]:
+    """What each bundle target's application needs of its board's heap, in bytes."""
+    return {name: figures.need(name, t["hal_board"], t["with_sim"]) for name, t in targets.items()}
+
+
+def write_record(
+    path: Path, figures: HeapFigures, targets: dict[str, dict], minutes: float, today: str
+) -> None:
+    """The measured needs, for the build to put into every manifest (firmware_builds/heap_needed.json)."""
+    record = {
+        "measured": today,
+        "how": "cubesat heap --minutes %g --write (ground/board_heap.py)" % minutes,
+        "figures": figures.as_dict(),
+        "needs": needs(figures, targets),
+    }
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def _hex(out: str) -> bytes:
+    out = out.strip()
+    try:
+        return b"" if out == "-" else bytes.fromhex(out)
+    except ValueError:
+        raise HeapMeasureError("unexpected output from the board: %r" % out[-300:]) from None
