@@ -83,10 +83,7 @@ class Telemetry:
     def hk_report(self, sid):
         # each set's report is packed into a buffer of its own, made once (formats and offsets
         # from the dictionary): a report allocates only the values and the packet
-        layout = _LAYOUTS.get(sid)
-        if layout is None:
-            layout = _LAYOUTS[sid] = _layout(sid)
-        buf, fields = layout
+        buf, fields = layout(sid)
         for name, fmt, offset in fields:
             struct.pack_into(fmt, buf, offset, self.tm_value(name))
         self._emit(3, 25, buf)
@@ -95,7 +92,16 @@ class Telemetry:
 _LAYOUTS = {}  # sid -> (report buffer, ((name, struct format, offset), ...))
 
 
-def _layout(sid):
+def layout(sid):
+    """The report buffer and field layout of housekeeping set `sid` (made on first use; FlightApp
+    makes them all at boot, so no tick pays for it)."""
+    got = _LAYOUTS.get(sid)
+    if got is None:
+        got = _LAYOUTS[sid] = _make_layout(sid)
+    return got
+
+
+def _make_layout(sid):
     fields = []
     offset = 1
     for name in HK_SETS[sid][3]:
