@@ -174,7 +174,16 @@ def main(debug: bool) -> None:
 @click.option(
     "--out", default="out", show_default=True, help="Folder for the archive (SQLite) and the PNG plot."
 )
-def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> None:
+@click.option(
+    "--link",
+    "link",
+    default="uart",
+    type=click.Choice(["uart", "lora"]),
+    show_default=True,
+    help="uart: the wired byte link; lora: the board's SX1276 on the simulated radio, one 255-byte "
+    "CADU per packet (RS I=1, shortened frames), with LoRa time on air.",
+)
+def mission(seconds: int, ber: float, interleave: str, seed: int, out: str, link: str) -> None:
     """Fly an emulated pass through the full space link and print telemetry and link statistics."""
     from pathlib import Path
 
@@ -186,7 +195,16 @@ def mission(seconds: int, ber: float, interleave: str, seed: int, out: str) -> N
             raise click.ClickException(
                 "--out %s: %s is a folder; remove it or give another --out" % (out, name)
             )
-    ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out)
+    if (
+        link == "lora"
+        and interleave != "1"
+        and click.get_current_context().get_parameter_source("interleave")
+        == click.core.ParameterSource.COMMANDLINE
+    ):
+        raise click.BadParameter(
+            "the LoRa profile fixes I=1 (one codeblock per packet)", param_hint="--interleave"
+        )
+    ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out, link=link)
     sys.exit(0 if ok else 1)
 
 
@@ -323,6 +341,57 @@ def build(board: str, out: str) -> None:
     )
 
 
+@main.command()
+@click.option(
+    "--minutes", default=30.0, show_default=True, help="Simulated minutes to fly on the emulated board."
+)
+@click.option(
+    "--write", is_flag=True, help="Record the needs in firmware_builds/heap_needed.json (manifests)."
+)
+@click.option("--json", "json_out", help="Also write the figures and the per-board table to this JSON file.")
+def heap(minutes: float, write: bool, json_out: str | None) -> None:
+    """Measure the flight application's heap per board on the emulated (32-bit) board."""
+    import datetime
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from firmware_builds.boards import HEAP_FILE, TARGETS
+    from firmware_builds.build import BuildError
+    from ground import board_heap
+
+    if not 0 < minutes <= 24 * 60:
+        raise click.BadParameter("must be in 0..1440, got %s" % minutes, param_hint="--minutes")
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="cubesat-heap-") as work:
+        try:
+            figures = board_heap.measure_targets(Path(work), minutes, progress=lambda m: console.print(m))
+        except (BuildError, board_heap.HeapMeasureError) as exc:
+            raise click.ClickException(str(exc)) from None
+    rows = board_heap.budget_table(figures, TARGETS)
+    f = figures
+    console.print(
+        "flight %d B live (boot %d), worst tick %d B, simulator %d B; %d ticks, %d/%d commands verified"
+        % (f.flight, f.flight_boot, f.worst_tick, f.sim, f.ticks, f.commands_verified, f.commands_sent)
+    )
+    table = Table("bundle", "budget", "needs", "spare", "loads", "budget source")
+    for r in rows:
+        spare = "[%s]%.0f%%[/]" % ("green" if r["fits"] else "red", 100 * r["spare"])
+        loads = ".mpy" if TARGETS[r["target"]]["from_mpy"] else "frozen"
+        table.add_row(r["target"], "%d" % r["budget"], "%d" % r["need"], spare, loads, r["source"])
+    console.print(table)
+    if json_out:
+        _write_output(
+            json_out, json.dumps({"figures": f.as_dict(), "boards": rows}, indent=1) + "\n", "--json"
+        )
+    if write:
+        board_heap.write_record(HEAP_FILE, f, TARGETS, minutes, datetime.date.today().isoformat())
+        console.print("recorded in %s: rebuild the bundles to carry it" % HEAP_FILE)
+
+
 @main.group("dict")
 def dictionary() -> None:
     """The command and telemetry dictionary (from flight/dictionary.py)."""
@@ -438,6 +507,12 @@ UNKEYED_BANNER = (
     type=click.Path(file_okay=False),
     help="Folder for the flight software's files (parameters, schedule, logs, keys); kept across runs.",
 )
+@click.option(
+    "--board-speed",
+    default=None,
+    help="Keep a board's time: a board (rp2040, stm32f4, ...; calibrated at start-up) or a factor. "
+    "Tasks are timed at CPU time x the factor, so slow rate groups report OVERRUN (docs/board-speed.md).",
+)
 def twin(
     port: int,
     use_pty: bool,
@@ -447,6 +522,7 @@ def twin(
     admin_key_file: str | None,
     insecure: bool,
     flash: str | None,
+    board_speed: str | None,
 ) -> None:
     """Run the flight software on the simulated spacecraft, its space link on TCP or a pty.
 
@@ -474,9 +550,40 @@ def twin(
     key = _read_key(key_file)
     admin_key = _read_key(admin_key_file, "--admin-key-file")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    factor = None
+    if board_speed is not None:
+        from ground.board_speed import BoardSpeedError, twin_speed
+
+        try:
+            calibration = twin_speed(board_speed)
+        except BoardSpeedError as exc:
+            raise click.BadParameter(str(exc), param_hint="--board-speed") from None
+        factor = float(calibration["factor"])  # type: ignore[arg-type]
+        click.echo(
+            "twin: board clock = CPU time x %.3g%s"
+            % (
+                factor,
+                " (%s: %gx the unix port; speed kernel %.0f us here, %.0f us on the unix port)"
+                % (
+                    calibration["board"],
+                    calibration["board_factor"],
+                    calibration["kernel_us"],
+                    calibration["unix_kernel_us"],
+                )
+                if "board" in calibration
+                else "",
+            ),
+            err=True,
+        )
     try:
         server = TwinServer(
-            port=port, use_pty=use_pty, speed=speed, key=key, admin_key=admin_key, flash_dir=flash
+            port=port,
+            use_pty=use_pty,
+            speed=speed,
+            key=key,
+            admin_key=admin_key,
+            flash_dir=flash,
+            board_speed=factor,
         )
     except TwinError as exc:
         raise click.ClickException(str(exc)) from None
@@ -667,6 +774,18 @@ def watch(url: str, seconds: float, db: str | None) -> None:
 @click.option(
     "--flash-kb", default=2048, show_default=True, help="Flash size reported by os.statvfs (mpremote df)."
 )
+@click.option(
+    "--board",
+    "board_speed",
+    help="Keep this board's speed (rp2040, stm32f4, stm32f7, samd51): the board clock advances by CPU "
+    "time x a factor calibrated at start-up (docs/board-speed.md).",
+)
+@click.option(
+    "--speed-factor",
+    type=_Finite(0.0, 1e6, min_open=True),
+    default=None,
+    help="Board clock = CPU time of the Python code x this factor.",
+)
 def emulate(
     flash: str,
     link: str | None,
@@ -675,6 +794,8 @@ def emulate(
     virtual_clock: bool,
     heap_kb: int,
     flash_kb: int,
+    board_speed: str | None,
+    speed_factor: float | None,
 ) -> None:
     """Run the emulated MicroPython dev board (real MicroPython, WebAssembly) until Ctrl-C.
 
@@ -693,6 +814,8 @@ def emulate(
             flash_kb=flash_kb,
             echo=click.echo,
             raise_errors=True,
+            board_speed=board_speed,
+            speed_factor=speed_factor,
         )
     except EmulatorError as exc:
         raise click.ClickException(str(exc)) from None

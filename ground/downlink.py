@@ -15,9 +15,16 @@ from protocols.pus import PusTm
 
 
 class Downlink:
-    def __init__(self, scid: int | None = None, interleave: int = 5, timestamp_len: int = 6) -> None:
+    def __init__(
+        self,
+        scid: int | None = None,
+        interleave: int = 5,
+        timestamp_len: int = 6,
+        frame_len: int | None = None,
+    ) -> None:
         self.scid = scid
-        self.dec = sync.CaduDecoder(223 * interleave, interleave)
+        # frame_len: shortened frames (virtual fill), e.g. protocols.lora.FRAME_LEN; default 223 * I
+        self.dec = sync.CaduDecoder(frame_len or 223 * interleave, interleave)
         self.ext = tmframe.PacketExtractor()
         self.timestamp_len = timestamp_len
         self.frames = 0

@@ -276,6 +276,9 @@ class EmulatedBoard:
     heap_kb: the first GC heap area; the port grows the heap beyond it (no hard RAM limit, see heap_report).
     flash_kb: flash size reported by os.statvfs (`mpremote df`); not enforced.
     link / uart_link: optional symlinks to the pty paths (stable names for scripts).
+    board_speed: a board ("rp2040") whose speed the board's clock keeps: ticks_ms/ticks_us advance by
+      the CPU time of the Python code x a factor calibrated at power-on (docs/board-speed.md);
+    speed_factor: that factor given directly. `speed` then holds the factor and its calibration.
     """
 
     def __init__(
@@ -293,7 +296,17 @@ class EmulatedBoard:
         start_timeout: float = 20.0,
         node: str | None = None,
         log_console: bool = False,
+        board_speed: str | None = None,
+        speed_factor: float | None = None,
     ) -> None:
+        from ground.board_speed import BoardSpeedError, emulator_args
+
+        try:
+            self._speed_args = emulator_args(board_speed, speed_factor)
+        except BoardSpeedError as e:
+            raise EmulatorError(str(e)) from None
+        self.board_speed = board_speed
+        self.speed: dict[str, Any] | None = None  # from the board's "ready" event
         self.flash_dir = Path(flash_dir)
         self.uart_id = uart_id
         self.virtual_clock = virtual_clock
@@ -422,7 +435,7 @@ class EmulatedBoard:
             raise EmulatorError("%s is not installed: run tools/emuboard/setup.sh" % PACKAGE)
         return [
             node, str(BOARD_JS), "--flash", str(self.flash_dir),
-            "--heap-kb", str(self.heap_kb), "--flash-kb", str(self.flash_kb),
+            "--heap-kb", str(self.heap_kb), "--flash-kb", str(self.flash_kb), *self._speed_args,
         ]  # fmt: skip
 
     def _power_on(self) -> None:
@@ -482,7 +495,12 @@ class EmulatedBoard:
                 if self._proc.poll() is not None or self._relay_done or left <= 0:
                     break
                 self._cond.wait(min(left, 0.1))
-        if not any(e.get("event") == "ready" for e in self.events):
+        ready = [e for e in self.events if e.get("event") == "ready"]
+        if ready:
+            self.speed = ready[0].get("speed")
+            if self.speed is not None and self.board_speed:
+                self.speed["board"] = self.board_speed
+        if not ready:
             why = "exited with %s" % self._proc.poll() if self._proc.poll() is not None else "timed out"
             if self._proc.poll() is not None:  # let the relay drain node's last stderr (it sees EOF)
                 self._wait(lambda: self._node_eof or self._relay_done, 1.0)
@@ -649,6 +667,8 @@ def run_emulator(
     flash_kb: int = 2048,
     echo: Callable[[str], None] | None = None,
     raise_errors: bool = False,
+    board_speed: str | None = None,
+    speed_factor: float | None = None,
 ) -> int:
     """Run a board until SIGINT/SIGTERM (the body of `cubesat emulate`); restarts node if it crashes.
 
@@ -672,8 +692,12 @@ def run_emulator(
             virtual_clock=virtual_clock,
             heap_kb=heap_kb,
             flash_kb=flash_kb,
+            board_speed=board_speed,
+            speed_factor=speed_factor,
         ) as board:
             echo("console  %s%s" % (board.port, "  (-> %s)" % link if link else ""))
+            if board.speed:
+                echo("speed    %s" % describe_speed(board.speed))
             if board.uart_port:
                 echo("uart     %s%s" % (board.uart_port, "  (-> %s)" % uart_link if uart_link else ""))
             if board.uart_tcp is not None:
@@ -699,6 +723,18 @@ def run_emulator(
     return 0
 
 
+def describe_speed(speed: dict[str, Any]) -> str:
+    """One line: the clock factor and, when calibrated, where it came from."""
+    if "kernel_us" not in speed:
+        return "board clock = CPU time x %.3g" % speed["factor"]
+    return (
+        "board clock = CPU time x %.3g (%s: %gx the unix port; speed kernel %.0f us here, %.0f us on the "
+        "unix port)"
+        % (speed["factor"], speed.get("board", "board"), speed["board_factor"], speed["kernel_us"],
+           speed["unix_kernel_us"])
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="emuboard", description=run_emulator.__doc__)
     ap.add_argument("--flash", default="out/emuboard-flash", help="host directory holding the board's flash")
@@ -708,6 +744,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--virtual-clock", action="store_true", help="ticks_ms moves only by sleeps and ticks")
     ap.add_argument("--heap-kb", type=int, default=192, help="first GC heap area (the heap still grows)")
     ap.add_argument("--flash-kb", type=int, default=2048, help="flash size shown by os.statvfs")
+    ap.add_argument(
+        "--board", help="keep this board's speed (rp2040, stm32f4, ...): clock = CPU time x factor"
+    )
+    ap.add_argument("--speed-factor", type=float, help="board clock = CPU time x this factor")
     a = ap.parse_args(argv)
     return run_emulator(
         a.flash,
@@ -717,6 +757,8 @@ def main(argv: list[str] | None = None) -> int:
         virtual_clock=a.virtual_clock,
         heap_kb=a.heap_kb,
         flash_kb=a.flash_kb,
+        board_speed=a.board,
+        speed_factor=a.speed_factor,
     )
 
 

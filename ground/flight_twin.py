@@ -4,6 +4,10 @@
     twin.run_ms(1000)                      # ten 100 ms ticks: flight code, then physics
     twin.link.ground_write(cltu_bytes)     # uplink; twin.link.ground_read() -> CADU bytes
 
+With `board_speed=F` the twin keeps a slower board's time: the executive times tasks on a clock
+that advances by this interpreter's CPU time x F, and a tick whose flight code takes longer than
+the tick moves the simulated clock by that much instead (docs/board-speed.md).
+
 A watchdog bite (the executive stopped feeding it) or `power_cycle()` resets the board: the
 flight application is built again from its persisted files, exactly as after a reset on
 hardware, while the environment (orbit, attitude, battery) flies on.
@@ -17,7 +21,10 @@ from pathlib import Path
 
 from flight.app import FlightApp
 from flight.boot import BROWN_OUT, POWER_ON, WATCHDOG
+from flight.lora_link import LoraLink, profile_radio
 from flight.storage import HostFs
+from ground.lora_ground import LoraGroundStation
+from hal.clock import ScaledCpuClock, ticks_diff
 from hal.sim.attitude import RigidBody
 from hal.sim.environment import Environment
 from hal.sim.orbit import CircularOrbit
@@ -46,11 +53,25 @@ class FlightTwin:
         tick_ms: int = 100,
         admin_key: bytes | None = None,
         interleave: int = 5,
+        link: str = "uart",
+        board_speed: float | None = None,
     ) -> None:
+        if link not in ("uart", "lora"):
+            raise ValueError("link must be 'uart' or 'lora', got %r" % (link,))
         self.flash_dir = str(flash_dir)
+        self.board_speed = board_speed
+        # the executive's execution-time clock: this host's, or a board's `board_speed` times slower
+        self.cpu_us = ScaledCpuClock(board_speed, _cpu_us).ticks_us if board_speed else _cpu_us
+        self.slow_ticks = 0  # ticks whose flight code took longer than a tick at the board's speed
         self.world = SimWorld(env if env is not None else default_environment())
         self.env = self.world.env
-        self.link = self.world.link
+        self.link_kind = link
+        self.flight_link = None  # flight.lora_link.LoraLink of the running application (LoRa)
+        if link == "lora":
+            # the ground station's radio on the world's medium; it outlives board resets
+            self.link = LoraGroundStation(self.world.clock, self.world.medium)
+        else:
+            self.link = self.world.link
         self.scid = scid
         self.key = key
         self.admin_key = admin_key
@@ -62,35 +83,62 @@ class FlightTwin:
 
     def _boot(self, cause: int) -> FlightApp:
         self.boots += 1
-        return FlightApp(
+        flight_link = LoraLink() if self.link_kind == "lora" else self.link
+        app = FlightApp(
             self.world.board,
             self.world.clock,
             HostFs(self.flash_dir),
-            self.link,
+            flight_link,
             scid=self.scid,
             apid=APID,
             key=self.key,
             admin_key=self.admin_key,
             reset_cause=cause,
-            cpu_us=_cpu_us,
+            cpu_us=self.cpu_us,
             rtc_s=self.world.rtc_s,
             tick_ms=self.tick_ms,
             watchdog=self.world.watchdog,
             interleave=self.interleave,
         )
+        if self.link_kind == "lora":
+            # the board's one SX1276 carries the link: a driver set up for the profile (after the
+            # application's own, which configured the chip for beacons), shared with the beacon
+            board = self.world.board
+            dev = board.defn["spi"][0]["devices"]["sx1276"]
+            radio = profile_radio(
+                board.spi(0),
+                board.pin(dev["cs"]),
+                board.pin(dev["reset"]),
+                self.world.clock,
+                board.pin(dev["dio0"]),
+            )
+            flight_link.attach(radio)
+            app.radio = flight_link
+            self.flight_link = flight_link
+        return app
 
     @property
     def t(self) -> float:
         return self.env.t
 
     def step(self) -> None:
-        """One executive tick of flight code, then the world advances by one tick."""
-        self.app.step()
+        """One executive tick of flight code, then the world advances by one tick (at a board speed:
+        by the board time the flight code took, when that is longer)."""
+        advance = self.tick_ms
+        if self.board_speed:
+            t0 = self.cpu_us()
+            self.app.step()
+            used_ms = ticks_diff(self.cpu_us(), t0) / 1000.0
+            if used_ms > advance:
+                advance = used_ms
+                self.slow_ticks += 1
+        else:
+            self.app.step()
         if self.hang_ms:
             # a task stuck in a loop: simulated time passes, the watchdog is not fed
             self.world.advance(self.hang_ms)
             self.hang_ms = 0
-        self.world.advance(self.tick_ms)
+        self.world.advance(advance)
         if self.world.watchdog.expired():
             self.reset(WATCHDOG)
 

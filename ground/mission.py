@@ -23,7 +23,9 @@ from rich.table import Table
 from flight.dictionary import HK_SETS, MODE_NAMES, PARAM_IDS
 from ground.archive import Archive
 from ground.flight_twin import FlightTwin, default_environment
+from ground.lora_ground import BitErrors
 from ground.terminal import Terminal, event_text
+from protocols import lora
 from protocols.pus import PusTm
 
 SCID = 0x2A
@@ -80,10 +82,29 @@ def _queued_hk(app) -> dict[int, int]:
 
 
 def run_mission(
-    seconds: int = 5400, ber: float = 2e-4, interleave: int = 5, seed: int = 1, out_dir: str | None = "out"
+    seconds: int = 5400,
+    ber: float = 2e-4,
+    interleave: int = 5,
+    seed: int = 1,
+    out_dir: str | None = "out",
+    link: str = "uart",
+    stats: dict | None = None,
 ) -> bool:
+    """Fly the scripted pass; True when every command was verified and no telemetry was lost.
+
+    link "uart": the byte link of a wired board (the channel flips bits at `ber`). link "lora": the
+    board's SX1276 on the simulated radio medium (protocols.lora: one 255-byte CADU per packet, I=1,
+    shortened frames; CLTUs in packets), with the medium flipping bits at `ber` and every packet
+    taking its LoRa time on air; `interleave` is then the profile's (1). A `stats` dict gets the
+    pass's figures (commands verified, and for LoRa what the radios carried)."""
+    lora_link = link == "lora"
+    if lora_link:
+        interleave = lora.INTERLEAVE
     console = Console()
-    title = "cubesat mission: %d s of flight software on the twin, full space link" % seconds
+    title = "cubesat mission: %d s of flight software on the twin, full space link%s" % (
+        seconds,
+        " over LoRa" if lora_link else "",
+    )
     if console.width >= len(title) + 6:
         console.rule(title)
     else:  # a narrow terminal: the whole title on its own lines rather than cut off by the rule
@@ -91,11 +112,22 @@ def run_mission(
         console.print(title)
     rnd = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="mission-flash-") as flash:
-        twin = FlightTwin(flash, default_environment(tumble_dps=5.0, soc=0.8), interleave=interleave)
+        twin = FlightTwin(
+            flash, default_environment(tumble_dps=5.0, soc=0.8), interleave=interleave, link=link
+        )
         generated: dict[int, int] = {}
         counted_app = twin.app
         _count_hk(counted_app, generated)
-        term = Terminal(SCID, APID, interleave=interleave)
+        if lora_link:
+            # the radio channel damages the packets; nothing else does
+            twin.world.medium.damage = BitErrors(ber, seed)
+            channel_ber = 0.0
+            # a round trip is an uplink packet, the board's turn-taking gap and a downlink packet,
+            # each up to 1.25 s on air at SF9: FOP-1 waits longer before it sends a frame again
+            term = Terminal(SCID, APID, interleave=interleave, frame_len=lora.FRAME_LEN, t1_ms=12000)
+        else:
+            channel_ber = ber
+            term = Terminal(SCID, APID, interleave=interleave)
         script = _script()
         sent: list[tuple[str, dict, tuple[int, int]]] = []
         scheduled = None
@@ -116,18 +148,20 @@ def run_mission(
             if tick % 2 == 0:
                 up = term.uplink(now_ms)
                 if up:
-                    twin.link.ground_write(flip_bits(up, ber, rnd))
+                    twin.link.ground_write(flip_bits(up, channel_ber, rnd))
             twin.step()
             if twin.app is not counted_app:  # the board reset: count on the new flight application
                 counted_app = twin.app
                 _count_hk(counted_app, generated)
             down = twin.link.ground_read()
             if down:
-                term.downlink(flip_bits(down, ber, rnd), now_ms)
+                term.downlink(flip_bits(down, channel_ber, rnd), now_ms)
         app = twin.app
         queued = _queued_hk(app)
         received = _received_hk(term)
         _print_summary(console, term, twin, sent, scheduled, ber, interleave, generated, queued, oneshots)
+        if lora_link:
+            _print_lora(console, twin)
         if out_dir is not None:
             _archive_and_plot(console, Path(out_dir), term, sent)
         verified = [req for _n, _a, req in sent] + ([scheduled] if scheduled else [])
@@ -141,6 +175,12 @@ def run_mission(
             and app.executive.errors() == 0
             and not term.fop.alerts
         )
+        if stats is not None:
+            stats.update(verified=completed, commands=len(verified), lost_frames=term.dl.ext.lost_frames)
+            stats["rs_corrected"] = term.dl.dec.corrected_symbols
+            stats["rs_uncorrectable"] = term.dl.dec.uncorrectable
+            if lora_link:
+                stats.update(lora_stats(twin))
         final = MODE_NAMES[app.modes.mode]
         core_rx, core_gen = received.get(1, 0), generated.get(1, 0)
         if ok:
@@ -316,3 +356,68 @@ def _print_summary(
     ):
         link.add_row(name, value)
     console.print(link)
+
+
+def lora_stats(twin: FlightTwin) -> dict:
+    """What the LoRa link carried in the pass, measured on the simulated radios."""
+    gs = twin.link
+    chip = twin.world.board.chips["sx1276"]
+    medium = twin.world.medium
+    fl = twin.flight_link
+    return {
+        "cadu_bytes": lora.CADU_LEN,
+        "frame_len": lora.FRAME_LEN,
+        "virtual_fill": lora.VIRTUAL_FILL,
+        "cadu_air_us": chip.time_on_air_us(lora.CADU_LEN),
+        "symbol_us": chip.symbol_us(),
+        "downlink_packets": fl.packets_out,
+        "cadus_received": gs.cadus_in,
+        "beacons_received": len(gs.beacons),
+        "uplink_packets": gs.packets_out,
+        "uplink_largest": gs.largest_packet,
+        "downlink_sizes": sorted(gs.sizes_in),
+        "board_packets_in": fl.packets_in,
+        "bit_errors": medium.bit_errors,
+        "damaged_packets": medium.corrupted,
+        "collisions": medium.collisions,
+        "lost": medium.lost,
+        "deferrals": fl.deferrals,
+    }
+
+
+def _print_lora(console: Console, twin: FlightTwin) -> None:
+    s = lora_stats(twin)
+    t = Table(
+        title="LoRa link (SF%d, %d kHz, CR 4/%d, radio CRC %s; one CADU per packet)"
+        % (lora.SF, lora.BW_HZ // 1000, lora.CR, "on" if lora.CRC else "off")
+    )
+    t.add_column("counter")
+    t.add_column("value", justify="right")
+    rate = 8 * s["cadu_bytes"] / (s["cadu_air_us"] / 1e6)
+    # datasheet 4.1.1.3: Rb = SF * (4 / (4 + CR)) / (2^SF / BW), CR 1..4 (lora.CR counts 5..8)
+    bit_rate = lora.SF * 4 / lora.CR / (s["symbol_us"] / 1e6)
+    for name, value in (
+        (
+            "CADU: ASM + frame + RS check symbols",
+            "4 + %d + 32 = %d bytes (%d bytes virtual fill)"
+            % (s["frame_len"], s["cadu_bytes"], s["virtual_fill"]),
+        ),
+        (
+            "time on air per CADU (LoRa bit rate)",
+            "%.1f ms, %.0f bit/s of CADU (%.0f bit/s)" % (s["cadu_air_us"] / 1000, rate, bit_rate),
+        ),
+        (
+            "downlink packets sent / CADUs received / beacons",
+            "%d / %d / %d" % (s["downlink_packets"], s["cadus_received"], s["beacons_received"]),
+        ),
+        (
+            "uplink packets sent / received on board (largest)",
+            "%d / %d (%d bytes)" % (s["uplink_packets"], s["board_packets_in"], s["uplink_largest"]),
+        ),
+        (
+            "bit errors / damaged packets / collisions / lost",
+            "%d / %d / %d / %d" % (s["bit_errors"], s["damaged_packets"], s["collisions"], s["lost"]),
+        ),
+    ):
+        t.add_row(name, value)
+    console.print(t)

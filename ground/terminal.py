@@ -90,6 +90,7 @@ class Terminal:
         interleave: int = 5,
         role: str = "admin",
         t1_ms: int = 4000,
+        frame_len: int | None = None,
     ) -> None:
         self.scid = scid
         self.apid = apid
@@ -103,7 +104,7 @@ class Terminal:
                 return sdls.secure_frame(sa, scid, 0, seq, data, control=control)
 
         self.fop = cop1.Fop1(scid, vcid=0, window=8, t1_ms=t1_ms, transmission_limit=20, secure=secure)
-        self.dl = Downlink(scid, interleave)
+        self.dl = Downlink(scid, interleave, frame_len=frame_len)
         self.seq = 0
         self.sent: dict[tuple[int, int], str] = {}  # request -> command name
         self.reports: dict[tuple[int, int], list[int]] = {}

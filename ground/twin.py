@@ -89,9 +89,12 @@ class TwinServer:
         soc: float = 0.8,
         admin_key: bytes | None = None,
         client_queue_max: int = CLIENT_QUEUE_MAX,
+        board_speed: float | None = None,
     ) -> None:
         if not (isinstance(speed, (int, float)) and math.isfinite(speed) and 0 < speed <= MAX_SPEED):
             raise TwinError("speed must be a number above 0 and at most %g, got %r" % (MAX_SPEED, speed))
+        if board_speed is not None and not (math.isfinite(board_speed) and board_speed > 0):
+            raise TwinError("board speed must be a number above 0, got %r" % (board_speed,))
         if not 0 <= port <= 65535:
             raise TwinError("port must be 0..65535, got %d" % port)
         if key is not None and flash_dir is None:
@@ -138,6 +141,7 @@ class TwinServer:
             key=key,
             interleave=interleave,
             admin_key=admin_key,
+            board_speed=board_speed,
         )
 
     @property

@@ -74,3 +74,22 @@ class VirtualClock:
 
     def sleep_ms(self, ms):
         self.advance_ms(ms)
+
+
+class ScaledCpuClock:
+    """Microseconds on a board `factor` times slower than this interpreter: `ticks_us()` advances by
+    the microseconds `source` (this interpreter's ticks_us) advanced, times `factor`. Wrap-safe
+    (MicroPython's 2^30 period on both sides). The twin and the unix-port speed run time the flight
+    executive with it (docs/board-speed.md)."""
+
+    def __init__(self, factor, source=None):
+        self.factor = factor
+        self._src = source if source is not None else ticks_us
+        self._last = self._src()
+        self._us = 0.0
+
+    def ticks_us(self):
+        now = self._src()
+        self._us = (self._us + ticks_diff(now, self._last) * self.factor) % TICKS_PERIOD
+        self._last = now
+        return int(self._us) & _TICKS_MAX

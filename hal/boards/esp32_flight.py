@@ -17,6 +17,9 @@ BOARD = {
     "mpy_arch": "xtensawin",
     "heap_budget": 100 * 1024,
     "heap_source": "no PSRAM: 56 KiB first heap area, about 112 KB after one growth (micropython#13219)",
+    # no published MicroPython benchmark against a known host was found: give --speed-factor
+    "speed_vs_unix": None,
+    "speed_source": "no published figure (docs/board-speed.md)",
     "i2c": {
         0: {
             "id": 0,
@@ -59,6 +62,8 @@ BOARD_C3 = {
     # ESP32's budget keeps the same margin (100 KiB of about 112 KB): 110 KiB here.
     "heap_budget": 110 * 1024,
     "heap_source": "LOLIN_C3_MINI: about 128 KB free once the heap grew, v1.22.2 (micropython#14293)",
+    "speed_vs_unix": None,
+    "speed_source": "no published figure (docs/board-speed.md)",
     "i2c": {
         0: {
             "id": 0,

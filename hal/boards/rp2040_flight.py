@@ -6,6 +6,10 @@ BOARD = {
     "mpy_arch": "armv6m",
     "heap_budget": 200 * 1024,
     "heap_source": "Pico: 209,936-215,904 B free at boot, v1.20 (micropython#12557)",
+    # times slower than this machine's MicroPython unix port (docs/board-speed.md): published 150-200x,
+    # the slow end taken
+    "speed_vs_unix": 200,
+    "speed_source": "bm_chaos 152-154 on a Pico (micropython#19352) vs 29,897 on the unix port here",
     "i2c": {
         0: {"scl": 5, "sda": 4, "freq": 400000, "devices": {"lis3mdl": 0x1C, "lsm6dsox": 0x6A}},
         1: {"scl": 3, "sda": 2, "freq": 400000, "devices": {"ina219": 0x40, "tmp117": 0x48}},

@@ -15,6 +15,9 @@ BOARD = {
     # free GC heap at boot on stock firmware: 93,632 of 102,400 B (PYBv1.0, micropython issue #1877)
     "heap_budget": 90 * 1024,
     "heap_source": "PYBv1.0: 93,632 B free of a 102,400 B heap at boot (micropython#1877)",
+    # times slower than this machine's MicroPython unix port (docs/board-speed.md)
+    "speed_vs_unix": 100,
+    "speed_source": "run-perfbench median, PYBv1.0 168 MHz vs the unix port here (micropython#4858)",
     "fixed_bus_pins": True,
     "i2c": {
         0: {
@@ -59,3 +62,6 @@ BOARD_F7["name"] = "stm32f7-pyboard"
 BOARD_F7["mcu"] = "stm32f722"
 BOARD_F7["mpy_arch"] = "armv7emdp"
 BOARD_F7["heap_source"] = "no published figure: the STM32F4 budget as a floor (micropython PYBD_SF2 .ld)"
+# PYBD_SF2 at 120 MHz scores within 5% of PYBv1.0 in run-perfbench (micropython#4858); at its
+# stock 216 MHz it is faster, so the F405's factor is kept as the safe floor
+BOARD_F7["speed_source"] = "PYBD_SF2 @120 MHz = PYBv1.0 within 5% (micropython#4858): F405 factor as floor"

@@ -40,6 +40,7 @@ _REG_IRQ_FLAGS_MASK = const(0x11)
 _REG_IRQ_FLAGS = const(0x12)
 _REG_RX_NB_BYTES = const(0x13)
 _REG_RX_PACKET_CNT_MSB = const(0x16)
+_REG_MODEM_STAT = const(0x18)
 _REG_PKT_SNR = const(0x19)
 _REG_PKT_RSSI = const(0x1A)
 _REG_RSSI = const(0x1B)
@@ -68,6 +69,8 @@ _IRQ_RX_DONE = const(0x40)
 _IRQ_CRC_ERROR = const(0x20)
 _IRQ_TX_DONE = const(0x08)
 _IRQ_ALL = const(0xFF)
+_STAT_SIGNAL_DETECTED = const(0x01)  # RegModemStat bit 0
+_STAT_RX_ONGOING = const(0x04)  # RegModemStat bit 2
 _DIO0_RX_DONE = const(0x00)
 _DIO0_TX_DONE = const(0x40)
 
@@ -393,6 +396,13 @@ class SX1276:
     def packet(self):
         """The last received payload (a view into the driver's buffer; copy it to keep it)."""
         return memoryview(self.rx_buf)[: self.rx_len]
+
+    def channel_busy(self):
+        """True while the modem, listening, hears a LoRa packet in progress (RegModemStat: signal
+        detected or RX on-going, section 4.1.6): listen before talk on a half-duplex channel."""
+        if self._state != 2:
+            return False
+        return bool(self._read(_REG_MODEM_STAT) & (_STAT_SIGNAL_DETECTED | _STAT_RX_ONGOING))
 
     def channel_rssi_dbm(self):
         offset = _LF_RSSI_OFFSET if self.frequency_hz < _LF_LIMIT_HZ else _HF_RSSI_OFFSET

@@ -156,6 +156,8 @@ CASES: list[Case] = [
     # --- the group itself
     Case("", "unknown command", ("nosuch",), 2, r"No such command 'nosuch'"),
     # --- mission
+    Case("heap", "zero minutes", ("heap", "--minutes", "0"), 2, r"--minutes.*must be in 0\.\.1440"),
+    Case("heap", "nan minutes", ("heap", "--minutes", "nan"), 2, r"--minutes.*must be in 0\.\.1440"),
     Case("mission", "zero seconds", ("mission", "--seconds", "0"), 2, r"--seconds.*0 is not in the range"),
     Case("mission", "negative seconds", ("mission", "--seconds", "-5"), 2, r"--seconds.*-5"),
     Case("mission", "nan ber", ("mission", "--ber", "nan", "--seconds", "1"), 2, r"--ber.*not a finite"),

@@ -4,12 +4,20 @@
 //
 //   node board.mjs --flash DIR [--uart-rx-fd N --uart-tx-fd N] [--uart-id 1] [--status-fd N]
 //                  [--virtual-clock] [--heap-kb 192] [--wasm-mem-mb 64] [--uid HEX] [--flash-kb 2048]
+//                  [--speed-factor F | --board-factor B --unix-kernel-us U]
 //
 // Console: bytes on stdin/stdout (ground/emuboard.py puts a pty in front). What the port lacks and is
 // added here, as measured in shared/EMULATED_BOARD.md: soft reset (fresh instance + boot.py/main.py),
 // raw-paste, `\n` -> `\r\n`, Linux errno numbers, a flash persisted in a host directory, the flight
 // UART (two pipes: rx non-blocking so Python can poll it inside a call), Ctrl-C for code that sleeps,
 // a watchdog, a host-driven main loop and an optional virtual clock.
+//
+// Board speed (docs/board-speed.md): with a speed factor F the board's clock (ticks_ms/ticks_us, which
+// the flight executive times its tasks with) advances by F x the time Python code runs here, so a rate
+// group that would be too slow on the board overruns here too. Outside Python the clock runs as before
+// (real: 1x the wall clock; virtual: only by sleeps and main-loop periods). --speed-factor gives F;
+// --board-factor B (the board against this machine's unix port) --unix-kernel-us U (tools/emuboard/
+// speed_kernel.py on the unix port) calibrates it at power-on: F = B x U / (the kernel's time here).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +33,7 @@ function die(msg, code = 2) {
 // ---------------------------------------------------------------------------------------------- options
 function parseArgs(argv) {
   const o = { flash: null, uartRx: -1, uartTx: -1, uartId: 1, status: -1, virtual: false, heapKb: 192,
-    wasmMemMb: 64, uid: 'e0b0a4d0c0de0001', flashKb: 2048 };
+    wasmMemMb: 64, uid: 'e0b0a4d0c0de0001', flashKb: 2048, speedFactor: 0, boardFactor: 0, unixKernelUs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) die(`${a} needs a value`); return argv[++i]; };
@@ -39,9 +47,18 @@ function parseArgs(argv) {
     else if (a === '--wasm-mem-mb') o.wasmMemMb = parseInt(next(), 10);
     else if (a === '--uid') o.uid = next();
     else if (a === '--flash-kb') o.flashKb = parseInt(next(), 10);
+    else if (a === '--speed-factor') o.speedFactor = parseFloat(next());
+    else if (a === '--board-factor') o.boardFactor = parseFloat(next());
+    else if (a === '--unix-kernel-us') o.unixKernelUs = parseFloat(next());
     else die(`unknown option ${a}`);
   }
   if (!o.flash) die('--flash DIR is required');
+  const bad = (v) => !(Number.isFinite(v) && v > 0);
+  if (o.speedFactor && bad(o.speedFactor)) die('--speed-factor must be a number above 0');
+  if (o.speedFactor && o.boardFactor) die('--speed-factor and --board-factor exclude each other');
+  if ((o.boardFactor || o.unixKernelUs) && (bad(o.boardFactor) || bad(o.unixKernelUs))) {
+    die('--board-factor and --unix-kernel-us go together, both above 0');
+  }
   return o;
 }
 const opt = parseArgs(process.argv.slice(2));
@@ -190,8 +207,28 @@ const flash = new Flash(opt.flash);
 const ERRNO = { 1: 7, 2: 13, 6: 11, 8: 9, 10: 16, 16: 35, 20: 17, 21: 14, 22: 27, 27: 4, 28: 22, 29: 5, 31: 21,
   32: 40, 33: 24, 34: 31, 37: 36, 41: 23, 43: 19, 44: 2, 48: 12, 51: 28, 52: 38, 54: 20, 55: 39, 58: 95,
   59: 25, 60: 6, 63: 1, 64: 32, 68: 34, 69: 30, 70: 29, 74: 26, 75: 18 };
-const clock = { virtual: opt.virtual, vms: 0, epoch: Date.now() };
-const ticksMs = () => (clock.virtual ? Math.floor(clock.vms) : Date.now() - clock.epoch);
+const clock = { virtual: opt.virtual, vms: 0, extra: 0, epoch: Date.now() };
+// Board speed: while Python runs (depth > 0) the board's clock moves `factor` times as fast as the
+// host's; `extra` is what that added on the real clock. factor 0: off (the clock is the host's).
+const cpu = { factor: 0, depth: 0, t0: 0, pyMs: 0, calibration: null };
+function cpuCharge() {
+  const now = performance.now();
+  const ms = now - cpu.t0;
+  cpu.t0 = now;
+  cpu.pyMs += ms;
+  if (clock.virtual) clock.vms += ms * cpu.factor;
+  else clock.extra += ms * (cpu.factor - 1);
+}
+// Around every entry into Python (main-loop tick, boot.py/main.py, a REPL byte, a Python timer).
+function pyEnter() { if (cpu.factor && cpu.depth++ === 0) cpu.t0 = performance.now(); }
+function pyExit() { if (cpu.factor && cpu.depth > 0 && --cpu.depth === 0) cpuCharge(); }
+// Time the host spends waiting for Python (sleep_ms) is the board's idle time, not its CPU time.
+function pyPause() { if (cpu.factor && cpu.depth > 0) cpuCharge(); }
+function pyResume() { if (cpu.factor && cpu.depth > 0) cpu.t0 = performance.now(); }
+const ticksMs = () => {
+  if (cpu.factor && cpu.depth > 0) cpuCharge();
+  return clock.virtual ? Math.floor(clock.vms) : Math.floor(Date.now() - clock.epoch + clock.extra);
+};
 let wasmMemory = null;
 let wasmModule = null;
 const realInstantiate = WebAssembly.instantiate;
@@ -205,7 +242,7 @@ WebAssembly.instantiate = async (source, imports) => {
     if (name.startsWith('fd_')) wasi[name] = (...a) => { const r = fn(...a); return r > 0 && ERRNO[r] ? ERRNO[r] : r; };
   }
   env.mp_js_ticks_ms = () => ticksMs();
-  env.mp_js_time_ms = () => clock.epoch + (clock.virtual ? Math.floor(clock.vms) : Date.now() - clock.epoch);
+  env.mp_js_time_ms = () => clock.epoch + ticksMs();
   // No hard RAM limit exists in this variant (the GC heap grows); cap the wasm memory so a runaway
   // allocation ends in MemoryError instead of eating the host.
   const resize = env.emscripten_resize_heap;
@@ -221,7 +258,12 @@ WebAssembly.instantiate = async (source, imports) => {
 // replaced instance crashes node ("memory access out of bounds").
 const pyTimers = new Set();
 globalThis.setTimeout = (fn, ms, ...args) => {
-  const id = realSetTimeout(() => { pyTimers.delete(id); fn(...args); afterPython(); }, ms);
+  const id = realSetTimeout(() => {
+    pyTimers.delete(id);
+    pyEnter();
+    try { fn(...args); } finally { pyExit(); }
+    afterPython();
+  }, ms);
   pyTimers.add(id);
   return id;
 };
@@ -285,18 +327,28 @@ const api = {
     return n;
   },
   sleep_ms: (ms) => {
-    con.flush();
-    let left = Math.max(0, Number(ms));
-    if (clock.virtual) { clock.vms += left; left = 0; }
-    for (;;) {
-      pollConsoleSync();
-      if (wdtExpired()) return 1;
-      if (S.pendingReset) return 1;
-      if (left <= 0) return 0;
-      const slice = Math.min(left, 10);
-      sleepReal(slice);
-      left -= slice;
+    pyPause();
+    try {
+      con.flush();
+      let left = Math.max(0, Number(ms));
+      if (clock.virtual) { clock.vms += left; left = 0; }
+      for (;;) {
+        pollConsoleSync();
+        if (wdtExpired()) return 1;
+        if (S.pendingReset) return 1;
+        if (left <= 0) return 0;
+        const slice = Math.min(left, 10);
+        sleepReal(slice);
+        left -= slice;
+      }
+    } finally {
+      pyResume();
     }
+  },
+  // [factor, board factor, unix-port kernel us, kernel us here, ms of Python run so far]; 0s when off
+  speed: () => {
+    const c = cpu.calibration || {};
+    return [cpu.factor, c.boardFactor || 0, c.unixKernelUs || 0, c.kernelUs || 0, cpu.pyMs];
   },
   wdt_start: (timeout) => { S.wdt = { timeout: Math.max(1, Number(timeout)), deadline: 0 }; api.wdt_feed(); },
   wdt_feed: () => { if (S.wdt) S.wdt.deadline = ticksMs() + S.wdt.timeout; },
@@ -386,7 +438,9 @@ async function boot(mode) {
   mp.globals.delete('_emuboard_run_file');
   // Ready before boot.py/main.py: a main.py that never returns must still be reachable (Ctrl-C).
   if (S.boots === 1) {
-    status({ event: 'ready', version: 'MicroPython v1.27.0 (webassembly-pyscript)', mpy: 774, pid: process.pid });
+    calibrate(mp);
+    status({ event: 'ready', version: 'MicroPython v1.27.0 (webassembly-pyscript)', mpy: 774, pid: process.pid,
+      speed: speedReport() });
     process.stdin.on('data', (d) => { acceptInput(d, false); kick(); });
     process.stdin.on('end', () => shutdown(0));
     process.stdin.on('error', () => shutdown(0));
@@ -398,9 +452,40 @@ async function boot(mode) {
   if (!S.program) startRepl(mode);
 }
 
+// Board speed at the first power-on: a given factor, or the calibration kernel timed here against the
+// unix port's time (passed in by the host) and the board's published factor against the unix port.
+const KERNEL_SRC = path.join(HERE, 'speed_kernel.py');
+function calibrate(mp) {
+  if (opt.speedFactor) { cpu.factor = opt.speedFactor; return; }
+  if (!opt.boardFactor) return;
+  // the kernel only: its `if __name__ == "__main__"` part (which times it from Python) stays out
+  mp.runPython(fs.readFileSync(KERNEL_SRC, 'utf8').split('\nif __name__')[0]);
+  const kernel = mp.globals.get('speed_kernel');
+  for (let i = 0; i < 10; i++) kernel(4); // let the wasm engine tier up before timing
+  let best = Infinity;
+  for (let i = 0; i < 9; i++) {
+    const t0 = performance.now();
+    kernel(4);
+    best = Math.min(best, performance.now() - t0);
+  }
+  for (const name of ['speed_kernel', '_Cell', '_now_us', '_best_us']) mp.globals.delete(name);
+  const kernelUs = best * 1000;
+  cpu.calibration = { boardFactor: opt.boardFactor, unixKernelUs: opt.unixKernelUs, kernelUs };
+  cpu.factor = opt.boardFactor * opt.unixKernelUs / kernelUs;
+}
+
+function speedReport() {
+  if (!cpu.factor) return null;
+  const c = cpu.calibration;
+  return c ? { factor: cpu.factor, board_factor: c.boardFactor, unix_kernel_us: c.unixKernelUs,
+    kernel_us: c.kernelUs } : { factor: cpu.factor };
+}
+
 // Runs boot.py/main.py; true when it ended in a reset (already scheduled).
 function runBootFile(name) {
-  const r = S.runFile(name);
+  pyEnter();
+  let r;
+  try { r = S.runFile(name); } finally { pyExit(); }
   afterPython();
   if (r === 1 || S.pendingReset) { scheduleReset(); return true; }
   return false;
@@ -471,7 +556,9 @@ function tick() {
   const lp = S.loop;
   if (!lp) return;
   if (clock.virtual) clock.vms = Math.max(clock.vms, lp.next);
-  const r = lp.fn();
+  pyEnter();
+  let r;
+  try { r = lp.fn(); } finally { pyExit(); }
   afterPython();
   if (S.loop !== lp) return; // stop_main() or reset from inside step()
   if (r === 2 || S.pendingReset || wdtExpired()) { stopLoop(); scheduleReset(); return; }
@@ -506,7 +593,9 @@ function afterPython() {
 // Feeds one byte to the port's event-driven REPL, tracking its mode; true when it asked for a reset.
 function feed(b) {
   con.capture = [];
-  const r = S.mp.replProcessChar(b);
+  pyEnter();
+  let r;
+  try { r = S.mp.replProcessChar(b); } finally { pyExit(); }
   const out = Buffer.from(con.capture).toString('latin1');
   con.capture = null;
   if (!S.raw && b === 1 && out.includes('raw REPL; CTRL-B to exit')) S.raw = true;

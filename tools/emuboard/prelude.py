@@ -305,6 +305,17 @@ def _emuboard_setup(main_globals):
         def peak_reset():
             peak[0] = gc.mem_alloc()
 
+        def speed():
+            """The board speed factor (0: off) and its calibration; python_ms: host time spent in Python."""
+            f, board, unix_us, here_us, py_ms = list(_js.speed())
+            return {
+                "factor": f,
+                "board_factor": board,
+                "unix_kernel_us": unix_us,
+                "kernel_us": here_us,
+                "python_ms": py_ms,
+            }
+
     sys.modules["emuboard"] = emuboard
 
     async def program(coro):

@@ -214,6 +214,8 @@ class SimSX1276:
             return self.fifo[ptr]
         if addr == REG_RSSI:
             return max(0, min(255, self.noise_rssi_dbm - self.rssi_offset()))
+        if addr == 0x18:  # RegModemStat: signal detected + RX on-going while a packet is in the air
+            return 0x05 if self.medium is not None and self.listening() and self.medium.in_air(self) else 0x10
         return self.regs[addr]
 
     def _write(self, addr, value):
@@ -384,13 +386,19 @@ class SimSX1276:
 class RadioMedium:
     """The space between radios: delivers each transmission to every radio listening on the same
     channel when it ends, losing it with probability `loss` and flipping one bit with probability
-    `corrupt` (a receiver with CRC on then reports PayloadCrcError). Overlapping transmissions on
+    `corrupt`, and passing it through `damage(payload) -> (payload, bits flipped)` if given (a
+    bit error rate channel); a receiver with CRC on then reports PayloadCrcError, without
+    CRC the damaged payload reaches the caller. Overlapping transmissions on
     one channel collide and are lost. RSSI/SNR are what receivers report: fixed values, or from
     `link(sender, receiver) -> (rssi_dbm, snr_db) or None` (None: not heard), e.g. a
     hal.sim.link_budget.LoraLinkBudget."""
 
-    def __init__(self, clock, loss=0.0, corrupt=0.0, rssi_dbm=-105.0, snr_db=7.5, seed=1, link=None):
+    def __init__(
+        self, clock, loss=0.0, corrupt=0.0, rssi_dbm=-105.0, snr_db=7.5, seed=1, link=None, damage=None
+    ):
         self.clock = clock
+        self.damage = damage
+        self.bit_errors = 0
         self.link = link
         self.loss = loss
         self.corrupt = corrupt
@@ -419,6 +427,12 @@ class RadioMedium:
             self.collisions += 1
         self._pending.append([end_us, start, sender, payload, has_crc, channel, collided])
 
+    def in_air(self, radio):
+        """True while another radio's packet on `radio`'s channel is being transmitted."""
+        now = self.clock.ticks_us()
+        channel = radio.channel()
+        return any(p[2] is not radio and p[5] == channel and ticks_diff(p[0], now) > 0 for p in self._pending)
+
     def update(self):
         """Bring every radio up to the clock: finish TX, deliver packets that ended."""
         now = self.clock.ticks_us()
@@ -445,6 +459,12 @@ class RadioMedium:
                     data = bytes(bad)
                     ok = False
                     self.corrupted += 1
+                if self.damage is not None:
+                    data, flips = self.damage(data)
+                    if flips:
+                        ok = False
+                        self.corrupted += 1
+                        self.bit_errors += flips
                 radio.deliver(data, ok, has_crc, heard[0], heard[1])
                 self.delivered += 1
         for radio in self.radios:
