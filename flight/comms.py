@@ -16,7 +16,7 @@ from flight.dictionary import FAIL
 from flight.errors import CommandError
 from flight.storage import SlotStore
 from protocols import cltu, cop1, errors, sync, tcframe, tmframe
-from protocols.sdls import SecurityAssociation, SecurityEndpoint
+from protocols.sdls import PERSIST_STRIDE, SecurityAssociation, SecurityEndpoint
 
 AUTH_MAC = 1
 AUTH_REPLAY = 2
@@ -59,6 +59,7 @@ class Comms:
             raise CommandError(FAIL["EXEC_FAILED"], "an admin key needs the operators' key too")
         self.security = None
         self._stores = {}
+        self._marks = {}  # spi -> the anti-replay high-water mark in flash
         # authority per association: with an admin key the operators' key (SPI 1) may no longer
         # send admin commands; one key alone is the whole authority
         self.levels = {spi: LEVEL_ADMIN if admin_key is None else LEVEL_OPERATOR, ADMIN_SPI: LEVEL_ADMIN}
@@ -91,15 +92,24 @@ class Comms:
         if raw and len(raw) >= 8:
             spi, version, last_sn = struct.unpack_from(">HHI", raw, 0)
             if spi == sa.spi:
-                sa.last_sn = last_sn
+                sa.last_sn = last_sn  # the high-water mark: above anything accepted before the restart
+                self._marks[spi] = last_sn
                 if version:
                     sa._key = raw[8:]
                     sa.key_version = version
 
-    def _persist_key(self, sa):
+    def _persist_key(self, sa, force=False):
+        """Keep the association in flash: its key, and its anti-replay counter as a high-water mark
+        written once every PERSIST_STRIDE frames (a flash write costs a board tens of ms; written
+        per frame it made every command tick overrun at the RP2040's speed)."""
         store = self._stores.get(sa.spi)
-        if store is not None:
-            store.save(struct.pack(">HHI", sa.spi, sa.key_version, sa.last_sn) + bytes(sa._key))
+        if store is None:
+            return
+        if not force and sa.last_sn <= self._marks.get(sa.spi, -1):
+            return
+        mark = min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF)
+        store.save(struct.pack(">HHI", sa.spi, sa.key_version, mark) + bytes(sa._key))
+        self._marks[sa.spi] = mark
 
     def rekey(self, spi, wrapped):
         """Install a key wrapped under the current one (the ground wrapped it with the SN of the
@@ -110,7 +120,7 @@ class Comms:
         sn = sa.last_sn
         sa.install_wrapped_key(wrapped, sn)
         sa.last_sn = sn  # the counter continues: the new key does not reopen old numbers
-        self._persist_key(sa)
+        self._persist_key(sa, force=True)
         return True
 
     def _auth_event(self, exc):

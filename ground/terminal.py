@@ -161,8 +161,12 @@ class Terminal:
             elif tm.service == 5:
                 name, aux = flight_events.decode(tm.source_data)
                 self.events.append((t, name, aux))
+                if name == "BOOT" and self.sa is not None:
+                    # the spacecraft restarted: its anti-replay counter is back at its high-water
+                    # mark in flash, so move on past it (skipping numbers is always safe)
+                    self.sa.last_sn += sdls.PERSIST_STRIDE
                 if name == "BOOT" and self.fop._init_frame is None:
-                    # the spacecraft restarted: its FARM is back at V(R) = 0, resynchronise COP-1
+                    # its FARM is back at V(R) = 0: resynchronise COP-1
                     self.unconfirmed += self.fop.restart(now_ms)
             else:
                 self.tm.append(tm)

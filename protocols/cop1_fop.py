@@ -76,7 +76,8 @@ class Fop1:
         repeats the BC frame every T1 (a lost Set V(R) would otherwise leave both ends disagreeing
         and every AD frame would be discarded as a duplicate).
         """
-        self._init_frame = self._control_frame(tcframe.set_vr(self.vs))
+        self._init_body = tcframe.set_vr(self.vs)
+        self._init_frame = self._control_frame(self._init_body)
         self._due.append(self._init_frame)
         self._init_sent = now_ms
         self._init_tries = 1
@@ -108,6 +109,9 @@ class Fop1:
                     return out
                 self._init_tries += 1
                 self._init_sent = now_ms
+                # rebuilt like an AD retransmission: a security layer gives it a fresh sequence
+                # number (the same bytes again would be a replay, e.g. after the spacecraft restarted)
+                self._init_frame = self._control_frame(self._init_body)
                 out.append(self._init_frame)
             return out
         if self.sent and self.timer_start is not None and now_ms - self.timer_start >= self.t1_ms:

@@ -24,6 +24,11 @@ from protocols.errors import AuthenticationError, EncodeError, ReplayError, Trun
 
 HEADER_LEN = 6
 BLOCK = 64
+# A receiver that keeps its anti-replay counter in flash writes it once every PERSIST_STRIDE frames,
+# as a high-water mark (last accepted + PERSIST_STRIDE), not after every frame: after a restart it
+# accepts only numbers above the mark, so nothing it accepted can be replayed, and a sender that
+# sees the receiver restart moves its own counter on by PERSIST_STRIDE.
+PERSIST_STRIDE = 16
 
 
 def _pads(key):

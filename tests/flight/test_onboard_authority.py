@@ -72,8 +72,10 @@ def test_admin_commands_need_the_admin_key_onboard(tmp_path) -> None:
     assert (7, None) in ground.command(
         "schedule_insert", spi=2, release_s=4_000_000_000, command="time_set seconds=5"
     )
-    # and the authority survives a reboot with the counters
+    # and the authority survives a reboot with the counters; the board is back at its anti-replay
+    # high-water mark, so a ground moves on past it (what ground.terminal does on the BOOT event)
     twin.power_cycle()
+    ground.sas[1].last_sn += sdls.PERSIST_STRIDE
     assert ground.command("time_set", spi=1, seconds=7) == [(2, FAIL["NOT_AUTHORISED"])]
 
 
@@ -99,3 +101,25 @@ def test_frames_for_a_virtual_channel_without_a_farm_are_rejected(tmp_path) -> N
     twin.link.ground_write(cltu.encode(frame))
     twin.run_ms(300)
     assert app.comms.farm.vr == (vr + 1) & 0xFF and app.dispatcher.ok == 1
+
+
+def test_the_anti_replay_counter_is_kept_as_a_high_water_mark(tmp_path) -> None:
+    """The board writes its SDLS counter to flash once every PERSIST_STRIDE frames (a flash write
+    per frame made every command tick overrun at a board's speed), as last accepted + STRIDE: after
+    a restart nothing it accepted can come back, and numbers up to the mark are refused too."""
+    twin = FlightTwin(tmp_path / "flash", key=OPERATOR_KEY)
+    ground = Ground(twin)
+    store = twin.app.comms._stores[1]
+    saves = []
+    real_save = store.save
+    store.save = lambda payload: (saves.append(payload), real_save(payload))[1]
+    for _ in range(2 * sdls.PERSIST_STRIDE):
+        assert ground.command("ping", spi=1)[-1] == (7, None)
+    last = ground.sas[1].last_sn
+    assert last == 2 * sdls.PERSIST_STRIDE and len(saves) == 2  # at sn 1 (mark 17) and 18 (mark 34)
+    twin.power_cycle()
+    assert twin.app.comms.security.sas[1].last_sn == last + 2  # the mark written at sn 18
+    rejects = twin.app.comms.auth_rejects
+    assert ground.command("ping", spi=1) == [] and twin.app.comms.auth_rejects == rejects + 1
+    ground.sas[1].last_sn = last + sdls.PERSIST_STRIDE  # what a ground does on the BOOT event
+    assert ground.command("ping", spi=1)[-1] == (7, None)
