@@ -14,6 +14,7 @@ never loads it; cop1.Fop1 imports it on first use.
 """
 
 from protocols import tcframe
+from protocols._lazy import forward
 from protocols.tmframe import Clcw
 
 OPEN = 1
@@ -110,10 +111,5 @@ class Farm1:
             self.state = OPEN
 
 
-def __getattr__(name):
-    # FOP-1, the ground's side, loaded on first use (PEP 562; MicroPython has it too)
-    if name == "Fop1":
-        from protocols.cop1_fop import Fop1
-
-        return Fop1
-    raise AttributeError("module 'protocols.cop1' has no attribute %r" % name)
+# FOP-1, the ground's side, imported on first use
+__getattr__ = forward("protocols.cop1", "protocols.cop1_fop", ("Fop1",))

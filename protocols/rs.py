@@ -19,6 +19,7 @@ rs.decode, rs.decode_batch, rs.decode_py and rs.decode_batch_py import it on fir
 """
 
 from protocols._accel import BUFFER, WRITABLE, native, readable, writable
+from protocols._lazy import forward
 from protocols._viper import hot as _hot
 from protocols.errors import ArgumentError, LengthError
 
@@ -234,10 +235,5 @@ else:
 _DECODER = ("decode", "decode_batch", "decode_py", "decode_batch_py")
 
 
-def __getattr__(name):
-    # the decoder, the ground's side, loaded on first use (PEP 562; MicroPython has it too)
-    if name in _DECODER:
-        from protocols import rs_decode
-
-        return getattr(rs_decode, name)
-    raise AttributeError("module 'protocols.rs' has no attribute %r" % name)
+# the decoder, the ground's side, imported on first use
+__getattr__ = forward("protocols.rs", "protocols.rs_decode", _DECODER)

@@ -19,7 +19,7 @@ from protocols.rs import (
 )
 
 # _ROOT_MUL[j*256 + s] = s * gamma^(FCR+j): one Horner step of syndrome j. Built on the first
-# decode: a spacecraft only encodes, and 8 KiB is a lot of a MicroPython heap.
+# pure decode: where the C core decodes (CPython), the 8 KiB table is never needed.
 _ROOT_MUL = None
 
 

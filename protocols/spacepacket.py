@@ -11,6 +11,7 @@ board never loads it); spacepacket.scan_packets, PacketStream, ... import it on 
 
 import struct
 
+from protocols._lazy import forward
 from protocols.errors import (
     EncodeError,
     OversizedError,
@@ -147,10 +148,5 @@ _RX = (
 )
 
 
-def __getattr__(name):
-    # stream scanning, the ground's side, loaded on first use (PEP 562; MicroPython has it too)
-    if name in _RX:
-        from protocols import spacepacket_rx
-
-        return getattr(spacepacket_rx, name)
-    raise AttributeError("module 'protocols.spacepacket' has no attribute %r" % name)
+# stream scanning, the ground's side, imported on first use
+__getattr__ = forward("protocols.spacepacket", "protocols.spacepacket_rx", _RX)

@@ -11,6 +11,7 @@ spacecraft only builds CADUs and never loads it. Its names are reachable here to
 """
 
 from protocols import randomizer, rs
+from protocols._lazy import forward
 from protocols.errors import EncodeError
 
 try:
@@ -76,13 +77,8 @@ def build_cadu(frame, interleave=5, dual_basis=True, randomize=True):
 _RX = ("find_asm", "find_asm_py", "FrameSync", "CaduDecoder")
 
 
-def __getattr__(name):
-    # the receive side, loaded on first use (PEP 562; MicroPython has it too)
-    if name in _RX:
-        from protocols import sync_rx
-
-        return getattr(sync_rx, name)
-    raise AttributeError("module 'protocols.sync' has no attribute %r" % name)
+# the receive side, imported on first use
+__getattr__ = forward("protocols.sync", "protocols.sync_rx", _RX)
 
 
 __all__ = [

@@ -24,6 +24,7 @@ board never loads; tmframe.unpack and tmframe.PacketExtractor import it on first
 import struct
 
 from protocols import spacepacket as sp
+from protocols._lazy import forward
 from protocols.crc import crc16
 from protocols.errors import (
     EncodeError,
@@ -590,10 +591,5 @@ class TmFramer:
         return out
 
 
-def __getattr__(name):
-    # the receive side, loaded on first use (PEP 562; MicroPython has it too)
-    if name in ("unpack", "PacketExtractor"):
-        from protocols import tmframe_rx
-
-        return getattr(tmframe_rx, name)
-    raise AttributeError("module 'protocols.tmframe' has no attribute %r" % name)
+# the receive side, imported on first use
+__getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", ("unpack", "PacketExtractor"))
