@@ -34,7 +34,6 @@ from flight.schedule import Schedule
 from flight.sensors import MAG, Sensors
 from flight.storage import RecordLog
 from flight.telemetry import Telemetry
-from flight.telemetry import layout as hk_layout
 from flight.thermal import HeaterController
 from hal.clock import ticks_diff
 from hal.errors import HalError
@@ -138,8 +137,6 @@ class FlightApp(CommandHandlers, Telemetry):
                 self.radio = _try(lambda: _sx1276(board, dev, clock))
         self.fdir = Fdir(self)
         self._hk = {sid: [s[1], s[2], 0] for sid, s in HK_SETS.items()}  # [period, enabled, countdown]
-        for sid in HK_SETS:
-            hk_layout(sid)
         self._beacon_s = 0
         self._time_rate_exp = None
         self._hk_cycles = 0

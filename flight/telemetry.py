@@ -81,27 +81,15 @@ class Telemetry:
         return max(0.0, -s.batt_v * s.batt_a)
 
     def hk_report(self, sid):
-        # each set's report is packed into a buffer of its own, made once (formats and offsets
-        # from the dictionary): a report allocates only the values and the packet
-        buf, fields = layout(sid)
+        # each set's report is packed into a buffer of its own (formats and offsets from the
+        # dictionary): a report allocates only the values and the packet
+        buf, fields = _LAYOUTS[sid]
         for name, fmt, offset in fields:
             struct.pack_into(fmt, buf, offset, self.tm_value(name))
         self._emit(3, 25, buf)
 
 
-_LAYOUTS = {}  # sid -> (report buffer, ((name, struct format, offset), ...))
-
-
-def layout(sid):
-    """The report buffer and field layout of housekeeping set `sid` (made on first use; FlightApp
-    makes them all at boot, so no tick pays for it)."""
-    got = _LAYOUTS.get(sid)
-    if got is None:
-        got = _LAYOUTS[sid] = _make_layout(sid)
-    return got
-
-
-def _make_layout(sid):
+def _layout(sid):
     fields = []
     offset = 1
     for name in HK_SETS[sid][3]:
@@ -111,3 +99,7 @@ def _make_layout(sid):
     buf = bytearray(offset)
     buf[0] = sid
     return buf, tuple(fields)
+
+
+# sid -> (report buffer, ((name, struct format, offset), ...)), made once at import: no tick pays
+_LAYOUTS = {sid: _layout(sid) for sid in HK_SETS}
