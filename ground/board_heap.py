@@ -40,7 +40,6 @@ from hal.boards import definition
 
 TICK_MS = 100
 SPARE = 0.15  # every bundle that flies from .mpy keeps 15% of its board's budget spare
-VIPER_MODULE = "protocols/_viper_hot.mpy"
 TICKS_PER_CALL = 10  # while measuring single ticks: the garbage of 10 ticks between collections
 
 # The measuring program, sent to the board's raw REPL once; `run(n)` flies n ticks.
@@ -272,24 +271,32 @@ def measure(
 def measure_targets(
     work: Path, minutes: float = 30, progress: Callable[[str], None] | None = None
 ) -> HeapFigures:
-    """Build every bundle target into `work` and measure (see `measure`)."""
+    """Build the emulated bundle into `work` and measure it for every bundle target (see `measure`)."""
     from firmware_builds.boards import TARGETS
     from firmware_builds.build import build
 
-    for name in TARGETS:
-        build(name, work)
+    build("emulated", work)
     boards = sorted({t["hal_board"] for t in TARGETS.values() if not t["with_sim"]})
     return measure(
         work / "emulated", minutes, native=native_sizes(work, TARGETS), boards=boards, progress=progress
     )
 
 
-def native_sizes(dist: Path, targets: dict[str, dict]) -> dict[str, int]:
-    """Bytes of native code each built bundle in `dist` carries (its viper modules' .mpy size)."""
+def native_sizes(work: Path, targets: dict[str, dict]) -> dict[str, int]:
+    """Bytes of native code each target's bundle carries: its native modules compiled for its arch
+    exactly as the build compiles them (no whole bundle needed), 0 for a target without one."""
+    from firmware_builds.build import NATIVE_PREFIX, ROOT, compile_one, sources
+
     out = {}
-    for name in targets:
-        f = dist / name / VIPER_MODULE
-        out[name] = f.stat().st_size if f.exists() else 0
+    for name, target in targets.items():
+        out[name] = 0
+        for src in sources(ROOT, target["with_sim"], target["arch"]):
+            rel = src.relative_to(ROOT).as_posix()
+            if rel.startswith(NATIVE_PREFIX):
+                dest = work / "native" / name / (rel[:-3] + ".mpy")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                compile_one(src, rel, dest, target["arch"])
+                out[name] += dest.stat().st_size
     return out
 
 
