@@ -39,7 +39,9 @@ def asm_bit_errors(buf, pos):
     return n
 
 
-def _check_geometry(frame_len, interleave):
+def check_geometry(frame_len, interleave):
+    """EncodeError unless frame_len bytes fill I=interleave codewords of at most 223 bytes each
+    (the transmitter's CADUs and the receiver's CaduDecoder check alike)."""
     if interleave not in rs.INTERLEAVE_DEPTHS:
         raise EncodeError("sync.interleave", "must be one of 1, 2, 3, 4, 5, 8, got %r" % (interleave,))
     if frame_len < interleave or frame_len % interleave or frame_len > rs.K_MAX * interleave:
@@ -51,7 +53,7 @@ def _check_geometry(frame_len, interleave):
 
 def cadu_len(frame_len, interleave=5):
     """Bytes of the CADU carrying a frame of frame_len bytes."""
-    _check_geometry(frame_len, interleave)
+    check_geometry(frame_len, interleave)
     return ASM_LEN + frame_len + rs.NROOTS * interleave
 
 

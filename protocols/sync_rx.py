@@ -17,7 +17,7 @@ until the bytes it looks at are buffered, so the result does not depend on the c
 from protocols import randomizer, rs, rs_decode, tmframe_rx
 from protocols._accel import BUFFER, native, readable
 from protocols.errors import ArgumentError, CrcError, EncodeError, ProtocolError
-from protocols.sync import ASM, ASM_LEN, LOCK, SEARCH, _check_geometry, asm_bit_errors
+from protocols.sync import ASM, ASM_LEN, LOCK, SEARCH, asm_bit_errors, check_geometry
 
 
 def find_asm_py(buf, start=0, end=None):
@@ -205,7 +205,7 @@ class CaduDecoder:
         max_asm_bit_errors=2,
         slip_window=32,
     ):
-        _check_geometry(frame_len, interleave)
+        check_geometry(frame_len, interleave)
         self.frame_len = frame_len
         self.interleave = interleave
         self.dual_basis = dual_basis
