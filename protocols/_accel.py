@@ -34,6 +34,21 @@ def writable(buf):
     return type(buf) is memoryview and readable(buf) and not getattr(buf, "readonly", False)
 
 
+def span(n, start, end):
+    """(start, end) of a scan over n bytes: end None or past n is n, and both are clamped to
+    0..n with start <= end (a negative bound counts as 0, not from the end). The pure scanners
+    and the C core's fast path clamp alike through this one function."""
+    if end is None or end > n:
+        end = n
+    elif end < 0:
+        end = 0
+    if start < 0:
+        start = 0
+    elif start > end:
+        start = end
+    return start, end
+
+
 native = None
 
 if sys.implementation.name == "cpython":

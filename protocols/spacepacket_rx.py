@@ -4,7 +4,7 @@ protocols.spacepacket): batches and streams of packets from recorded or received
 A board builds and parses single packets only and never loads this module; the names stay
 reachable as protocols.spacepacket.<name>."""
 
-from protocols._accel import BUFFER, native, readable
+from protocols._accel import BUFFER, native, readable, span
 from protocols.errors import ArgumentError, LengthError
 from protocols.spacepacket import HEADER_LEN, MAX_DATA_LEN, MAX_STREAM_LEN
 
@@ -37,14 +37,7 @@ def scan_packets_py(buf, start=0, end=None):
     n = len(buf)
     if n > MAX_STREAM_LEN:
         raise LengthError("spacepacket.stream", 0, MAX_STREAM_LEN, n)
-    if end is None or end > n:
-        end = n
-    elif end < 0:
-        end = 0
-    if start < 0:
-        start = 0
-    elif start > end:
-        start = end
+    start, end = span(n, start, end)
     packets = []
     skipped = 0
     pos = start

@@ -14,6 +14,8 @@ import os
 from operator import add as _add
 from pathlib import Path
 
+# _accel imports this module at its end, after span() is defined: either import order works
+from protocols._accel import span
 from protocols.errors import LengthError, UncorrectableError
 
 
@@ -212,15 +214,7 @@ def _bounds(buf, start, end):
     n = len(buf)
     if n > 0xFFFFFFFF:
         return None
-    if end is None or end > n:
-        end = n
-    elif end < 0:
-        end = 0
-    if start < 0:
-        start = 0
-    elif start > end:
-        start = end
-    return start, end
+    return span(n, start, end)
 
 
 def _scan(buf, start, end):
