@@ -148,12 +148,8 @@ def test_each_definition_records_its_heap_budget_and_source(name: str) -> None:
 
 @pytest.mark.parametrize("name", REAL)
 def test_each_definition_is_complete(name: str) -> None:
+    # chips and magnetorquers of every definition: tests/hal/portable/test_boards.py
     d = boards.definition(name)
-    chips = set()
-    for bus in d["i2c"].values():
-        chips.update(bus["devices"])
-    assert {"lis3mdl", "lsm6dsox", "ina219", "tmp117"} <= chips
-    assert len(d["magnetorquers"]) == 3 and d["max_dipole"] > 0
     assert d["uart"][d["link_uart"]]["role"] == "ground-link"
     assert d["mpy_arch"] in ("armv6m", "armv7emsp", "armv7emdp", "xtensawin", "rv32imc")
     assert len(d.get("sun_adc", ())) in (0, 6)
