@@ -8,7 +8,7 @@ Stages (ECSS-E-ST-70-41C service 1): acceptance checks the packet, the service/s
 function and every argument (length, range); start runs the command's preconditions (mode,
 interlocks); completion runs it. Successful stages are reported when the TC's acknowledgement
 flags ask for them; failures always are, with the request id, a failure code from
-dictionary.FAILURES and a short reason (never key material).
+dictionary.FAIL and a short reason (never key material).
 """
 
 import struct

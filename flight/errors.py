@@ -1,6 +1,6 @@
 """One exception hierarchy for the flight application.
 
-`CommandError` and `ParamError` carry a PUS-1 failure code (dictionary.FAILURES) so the
+`CommandError` and `ParamError` carry a PUS-1 failure code (dictionary.FAIL) so the
 dispatcher can report exactly why a command was refused; `StorageError` is a write that did not
 read back. `super().__init__` (not `Exception.__init__(self, ...)`): MicroPython has only the former.
 """
@@ -11,7 +11,7 @@ class FlightError(Exception):
 
 
 class CommandError(FlightError):
-    """A command refused or failed: `code` from dictionary.FAILURES, message for the operator."""
+    """A command refused or failed: `code` from dictionary.FAIL, message for the operator."""
 
     def __init__(self, code, message=""):
         super().__init__(message)
