@@ -49,6 +49,20 @@ def profile_radio(spi, cs, reset, clock, dio0=None, frequency_hz=437000000):
     )
 
 
+def carry_link(link, app, board, clock):
+    """Give the application's LoRa `link` the board's SX1276 (the definition's spi[0] sx1276),
+    set up for the profile after the application's own driver set it up for beacons; the link
+    then also stands in for that driver, so beacons and frames share the modem. flight.main does
+    this on a board whose definition says `"link": "lora"`, the twin for `link="lora"`."""
+    dev = board.defn["spi"][0]["devices"]["sx1276"]
+    link.attach(
+        profile_radio(
+            board.spi(0), board.pin(dev["cs"]), board.pin(dev["reset"]), clock, board.pin(dev["dio0"])
+        )
+    )
+    app.radio = link
+
+
 class LoraLink:
     frame_len = lora.FRAME_LEN  # the TM frame geometry Comms uses on this link
     interleave = lora.INTERLEAVE

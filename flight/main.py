@@ -46,11 +46,20 @@ def boot(board=None, flash="flash", system=None):
         name = board or detect()
         system = open_system(name, _link_for(name))
     key = _read_key(flash, "sdls_key.hex")
+    # the ground link: the system's byte link (UART, the emulator's pty), or the board's LoRa radio
+    # where its definition says so ("link": "lora"; flight.lora_link, protocols.lora)
+    lora = system.board.defn.get("link") == "lora"
+    if lora:
+        from flight.lora_link import LoraLink
+
+        link = LoraLink()
+    else:
+        link = system.link
     app = FlightApp(
         system.board,
         system.clock,
         HostFs(flash),
-        system.link,
+        link,
         watchdog=system.watchdog,
         rtc_s=system.rtc_s,
         reset_cause=system.reset_cause,
@@ -60,6 +69,10 @@ def boot(board=None, flash="flash", system=None):
         key=key,
         admin_key=_read_key(flash, "sdls_admin_key.hex") if key is not None else None,
     )
+    if lora:
+        from flight.lora_link import carry_link
+
+        carry_link(link, app, system.board, system.clock)
     return system, app
 
 

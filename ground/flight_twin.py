@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flight.app import FlightApp
 from flight.boot import BROWN_OUT, POWER_ON, WATCHDOG
-from flight.lora_link import LoraLink, profile_radio
+from flight.lora_link import LoraLink, carry_link
 from flight.storage import HostFs
 from ground.lora_ground import LoraGroundStation
 from hal.clock import ScaledCpuClock, ticks_diff
@@ -101,19 +101,7 @@ class FlightTwin:
             interleave=self.interleave,
         )
         if self.link_kind == "lora":
-            # the board's one SX1276 carries the link: a driver set up for the profile (after the
-            # application's own, which configured the chip for beacons), shared with the beacon
-            board = self.world.board
-            dev = board.defn["spi"][0]["devices"]["sx1276"]
-            radio = profile_radio(
-                board.spi(0),
-                board.pin(dev["cs"]),
-                board.pin(dev["reset"]),
-                self.world.clock,
-                board.pin(dev["dio0"]),
-            )
-            flight_link.attach(radio)
-            app.radio = flight_link
+            carry_link(flight_link, app, self.world.board, self.world.clock)  # as flight.main does
             self.flight_link = flight_link
         return app
 
