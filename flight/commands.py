@@ -16,13 +16,10 @@ import struct
 from flight.dictionary import COMMANDS, FAIL, HAZARD_ROLES
 from flight.errors import CommandError
 from protocols import errors
-from protocols.pus import PusTc
+from protocols.pus import ACK_ACCEPTANCE, ACK_COMPLETION, ACK_START, PusTc
 
 _FMT = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
 _SIZE = {"u8": 1, "u16": 2, "u32": 4, "i16": 2, "i32": 4, "f32": 4, "enum": 1}
-ACK_ACCEPT = 1
-ACK_START = 2
-ACK_COMPLETE = 8
 RECENT = 32
 # authority of the frame that carried a command (flight.comms decides it from the SDLS SPI)
 LEVEL_NONE = 0  # not authenticated on a keyed spacecraft
@@ -195,7 +192,7 @@ class Dispatcher:
             self._report(2, req, FAIL["NOT_AUTHORISED"], msg)
             self._audit("%s %s REFUSED %d %s" % (source, name, FAIL["NOT_AUTHORISED"], msg))
             return False
-        if ack & ACK_ACCEPT:
+        if ack & ACK_ACCEPTANCE:
             self._report(1, req)
         check, execute = self.handlers[name]
         try:
@@ -218,7 +215,7 @@ class Dispatcher:
             self._audit("%s %s FAILED %s" % (source, name, type(exc).__name__))
             return False
         self.ok += 1
-        if ack & ACK_COMPLETE:
+        if ack & ACK_COMPLETION:
             self._report(7, req)
         self._audit("%s %s OK %s" % (source, name, _short(values)))
         return True
