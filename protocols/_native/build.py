@@ -18,18 +18,24 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 SOURCES = ["crc16.c", "randomizer.c", "rs.c", "scan.c"]
-CDEF = """
-uint16_t pf_crc16(const uint8_t *data, size_t n, uint16_t init);
-void pf_randomize(uint8_t *buf, size_t n);
-int pf_rs_encode(const uint8_t *data, size_t n, int interleave, int dual, uint8_t *out, size_t out_len);
-int pf_rs_decode(const uint8_t *block, size_t n, int interleave, int dual, uint8_t *data_out, size_t out_len,
-                 int *failed_codeword);
-long pf_rs_decode_batch(const uint8_t *blocks, size_t n, size_t block_len, int interleave, int dual,
-                        uint8_t *data_out, size_t out_len, int32_t *counts, size_t ncounts);
-long pf_find_asm(const uint8_t *buf, size_t len, size_t start, size_t end);
-long pf_scan_packets(const uint8_t *buf, size_t len, size_t start, size_t end, uint32_t *offsets,
-                     uint32_t *lengths, size_t max_packets, size_t *next_offset, size_t *skipped);
-"""
+HEADER = HERE / "fec_core.h"
+
+
+def cdef_of(header: str) -> str:
+    """The C declarations cffi needs, from the header itself (one source): its prototypes, and its
+    #defines as `...` (API mode takes their values from the compiled header), without the include
+    guard and #includes."""
+    keep = []
+    for line in header.splitlines():
+        if line.startswith(("#ifndef", "#endif", "#include")) or line.startswith("#define FEC_CORE_H"):
+            continue
+        if line.startswith("#define "):
+            line = "#define %s ..." % line.split()[1]
+        keep.append(line)
+    return "\n".join(keep)
+
+
+CDEF = cdef_of(HEADER.read_text())
 SANITIZE_FLAGS = [
     "-fsanitize=address,undefined",
     "-fno-omit-frame-pointer",

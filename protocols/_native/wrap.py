@@ -40,7 +40,7 @@ ffi = _core.ffi
 lib = _core.lib
 _from = ffi.from_buffer
 
-PF_EUNCORRECTABLE = -1
+PF_EUNCORRECTABLE = lib.PF_EUNCORRECTABLE  # fec_core.h
 _BYTES = (bytes, bytearray)
 
 
