@@ -19,7 +19,7 @@ BOARD = {
     },
     "uart": {
         0: {"tx": 0, "rx": 1, "baud": 115200, "role": "ground-link"},
-        1: {"tx": 8, "rx": 9, "baud": 115200, "role": "propulsion-rs485", "de": 10},
+        1: {"tx": 8, "rx": 9, "baud": 115200, "role": "rs485", "de": 10},
     },
     "link_uart": 0,
     "sun_adc": (26, 27, 28, 29, None, None),

@@ -28,7 +28,7 @@ BOARD = {
     },
     "uart": {
         0: {"tx": "PA22", "rx": "PA23", "baud": 115200, "role": "ground-link"},
-        1: {"tx": "PB16", "rx": "PB17", "baud": 115200, "role": "propulsion-rs485", "de": "PB13"},
+        1: {"tx": "PB16", "rx": "PB17", "baud": 115200, "role": "rs485", "de": "PB13"},
     },
     "link_uart": 0,
     "sun_adc": ("PA02", "PA03", "PB08", "PB09", "PA04", "PA05"),

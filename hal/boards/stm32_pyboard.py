@@ -39,7 +39,7 @@ BOARD = {
     },
     "uart": {
         0: {"id": 2, "tx": "X3", "rx": "X4", "baud": 115200, "role": "ground-link"},
-        1: {"id": 3, "tx": "Y9", "rx": "Y10", "baud": 115200, "role": "propulsion-rs485", "de": "Y7"},
+        1: {"id": 3, "tx": "Y9", "rx": "Y10", "baud": 115200, "role": "rs485", "de": "Y7"},
     },
     "link_uart": 0,
     # PC0-PC5: ADC123_IN10..IN15 (pins of PYBv1.1, ports/stm32/boards/PYBV11/pins.csv)

@@ -1,4 +1,9 @@
-"""Modbus RTU client for RS-485 peripherals (the propulsion controller), MicroPython-friendly.
+"""Modbus RTU client for RS-485 peripherals, MicroPython-friendly.
+
+For a peripheral with a Modbus interface on the board's RS-485 UART (the definitions' "rs485"
+role: a smart EPS, a propulsion unit with its own controller). The flight application does not
+use it today (its thrusters are GPIO valves, hal.drivers.thruster); tests/hal checks it against
+pymodbus as the peer.
 
     mb = ModbusRtuClient(uart, clock, de_pin=None, timeout_ms=200, retries=2)
     mb.read_holding_registers(unit=1, address=0, count=4)   -> list of ints
