@@ -21,6 +21,9 @@ from firmware_builds.boards import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
 FLIGHT_PACKAGES = ("protocols", "hal", "flight")
+# board-side code outside the bundle: the A/B boot selector, and what `cubesat flash deploy` runs
+# in the board's raw REPL
+BOARD_SIDE = ("firmware_builds/boot_select.py", "firmware_builds/deploy_helpers.py")
 CPYTHON_ONLY = ("protocols/_native",)
 ARCHES = ("armv6m", "armv7emsp", "xtensawin", "rv32imc")
 BOARD_ARCHES = tuple(sorted({t["arch"] for t in TARGETS.values() if t["arch"]} | set(ARCHES)))
@@ -41,7 +44,7 @@ def _sources() -> list[Path]:
             rel = path.relative_to(ROOT).as_posix()
             if not rel.startswith(CPYTHON_ONLY):
                 files.append(path)
-    return files
+    return files + [ROOT / rel for rel in BOARD_SIDE]
 
 
 def _has_native_code(path: Path) -> bool:

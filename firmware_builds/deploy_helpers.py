@@ -1,0 +1,91 @@
+"""Board-side helpers of `cubesat flash deploy` (ground/flash/deploy.py), sent as source to the
+board's raw REPL once per session: MicroPython code, compiled by mpy-cross in the tests like every
+file that runs on a board. One call hashes a whole slot, printing one line per entry, so the host
+never holds the board's RAM hostage with a big reply.
+"""
+
+import binascii
+import hashlib
+import json
+import os
+import sys  # noqa: F401 (the deploy session's later commands use it)
+
+_db = bytearray(512)
+
+
+def _dh(p):
+    h = hashlib.sha256()
+    mv = memoryview(_db)
+    with open(p, "rb") as f:
+        while True:
+            n = f.readinto(_db)
+            if not n:
+                break
+            h.update(mv[:n])
+    return binascii.hexlify(h.digest()).decode()
+
+
+def _dwalk(d):
+    try:
+        es = list(os.ilistdir(d))
+    except OSError:
+        return
+    for e in es:
+        p = d + "/" + e[0]
+        if e[1] & 0x4000:
+            print("D", p)
+            _dwalk(p)
+        else:
+            print("F", _dh(p), p)
+
+
+def _dhx(p):
+    try:
+        return _dh(p)
+    except OSError:
+        return None
+
+
+def _dcp(s, d):
+    mv = memoryview(_db)
+    with open(s, "rb") as fi, open(d, "wb") as fo:
+        while True:
+            n = fi.readinto(_db)
+            if not n:
+                break
+            fo.write(mv[:n])
+
+
+def _dcount(d):
+    n = 0
+    try:
+        es = list(os.ilistdir(d))
+    except OSError:
+        return 0
+    for e in es:
+        n += _dcount(d + "/" + e[0]) if e[1] & 0x4000 else 1
+    return n
+
+
+def _dslot(p):
+    try:
+        with open(p + "/manifest.json") as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return {
+        "version": m.get("version"),
+        "git_revision": m.get("git_revision"),
+        "board": m.get("board"),
+        "files": len(m.get("files", ())) + 1,
+        "on_board": _dcount(p),
+    }
+
+
+def _dmk(ps):
+    for p in ps:
+        try:
+            os.mkdir(p)
+        except OSError as e:
+            if e.args[0] != 17:
+                raise
