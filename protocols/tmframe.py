@@ -17,8 +17,8 @@ built into caller buffers of exactly that length: `build_into` writes the header
 around a data field already in place, `TmFramer.build_into` fills the data field from its
 packet queue (no allocation per frame).
 
-Parsing frames and extracting packets (the ground's side) is protocols/tmframe_rx.py, which a
-board never loads; tmframe.unpack and tmframe.PacketExtractor import it on first use.
+Parsing frames and extracting packets (the ground's side: TmFrame, unpack, PacketExtractor) is
+protocols/tmframe_rx.py, which a board never loads; those names here import it on first use.
 """
 
 import struct
@@ -151,78 +151,6 @@ class Clcw:
             (word >> 26) & 7,
             (word >> 24) & 3,
         )
-
-
-class TmFrame:
-    """A decoded TM transfer frame.
-
-    `sec_hdr` is the secondary header flag, `sec_header` the secondary header's data
-    (without its ID octet) or None; `ocf` the 4 raw OCF bytes or None.
-    """
-
-    def __init__(
-        self,
-        scid,
-        vcid,
-        mc_count,
-        vc_count,
-        fhp,
-        data,
-        ocf=None,
-        sync_flag=0,
-        sec_hdr=0,
-        packet_order=0,
-        seg_len_id=SEG_LEN_ID,
-        sec_header=None,
-    ):
-        self.scid = scid
-        self.vcid = vcid
-        self.mc_count = mc_count
-        self.vc_count = vc_count
-        self.fhp = fhp
-        self.data = data
-        self.ocf = ocf
-        self.sync_flag = sync_flag
-        self.sec_hdr = sec_hdr
-        self.packet_order = packet_order
-        self.seg_len_id = seg_len_id
-        self.sec_header = sec_header
-
-    def __repr__(self):
-        return "TmFrame(scid=%d vc=%d mc=%d vcc=%d fhp=0x%03X %d bytes%s)" % (
-            self.scid,
-            self.vcid,
-            self.mc_count,
-            self.vc_count,
-            self.fhp,
-            len(self.data),
-            " +OCF" if self.ocf is not None else "",
-        )
-
-    def clcw(self):
-        """The CLCW carried in the OCF, or None when the frame has no OCF."""
-        return None if self.ocf is None else Clcw.unpack(self.ocf)
-
-    def pack(self, has_fecf=True):
-        """The frame's bytes again (length follows from the fields present)."""
-        n = HEADER_LEN + len(self.data) + (OCF_LEN if self.ocf is not None else 0)
-        n += (FECF_LEN if has_fecf else 0) + (0 if self.sec_header is None else 1 + len(self.sec_header))
-        buf = bytearray(n)
-        pack_into(
-            buf,
-            self.scid,
-            self.vcid,
-            self.mc_count,
-            self.vc_count,
-            self.fhp,
-            self.data,
-            self.ocf,
-            has_fecf,
-            self.sec_header,
-            self.sync_flag,
-            self.packet_order,
-        )
-        return bytes(buf)
 
 
 def data_field_len(frame_len, has_ocf=True, has_fecf=True, sec_hdr_len=0):
@@ -592,4 +520,4 @@ class TmFramer:
 
 
 # the receive side, imported on first use
-__getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", ("unpack", "PacketExtractor"))
+__getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", ("unpack", "PacketExtractor", "TmFrame"))
