@@ -608,6 +608,103 @@ def twin(
         server.close()
 
 
+def _server_options(f):  # type: ignore[no-untyped-def]
+    """--server/--token-file/--config/--spacecraft: use a running `cubesat ground` server."""
+    f = click.option(
+        "--spacecraft", help="With a server: the spacecraft's name in its config (default: its only one)."
+    )(f)
+    f = click.option(
+        "--config",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A ground.toml whose [client] table names the server and token file.",
+    )(f)
+    f = click.option(
+        "--token-file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="File holding your server token (else $CUBESAT_TOKEN).",
+    )(f)
+    return click.option(
+        "--server",
+        envvar="CUBESAT_SERVER",
+        help="Ground server URL (e.g. http://127.0.0.1:8700): go through it instead of the link.",
+    )(f)
+
+
+def _resolve_server(server: str | None, token_file: str | None, config: str | None):  # type: ignore[no-untyped-def]
+    from ground.server.cli_client import resolve
+    from ground.server.errors import ConfigError
+
+    try:
+        return resolve(server, token_file, config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _watch_server(url: str, token: str | None, spacecraft: str | None, seconds: float, as_json: bool) -> None:
+    from ground.server import cli_client
+    from ground.server.errors import ClientError
+
+    try:
+        seen, missed = cli_client.watch(url, token, spacecraft, seconds, as_json, click.echo)
+    except ClientError as exc:
+        raise click.ClickException("ground server: %s" % exc) from None
+    lost = ", %d missed" % missed if missed else ""
+    click.echo("watch: %d packets from %s%s" % (seen, url, lost), err=True)
+    if not seen:
+        raise click.ClickException("no telemetry from the ground server in %g s" % seconds)
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="ground.toml: links, archive, log file, users (see docs/ground-server.md).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Debug-level entries in the log file.")
+@click.pass_context
+def ground(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """Run the ground server: it owns the spacecraft links, archives everything, serves the API.
+
+    `cubesat ground --config ground.toml` runs until Ctrl-C. `send` and `watch` then go through
+    it with --server URL. Exit codes: 0 stopped, 1 cannot start (config, port, link, archive).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if config is None:
+        raise click.UsageError("give --config ground.toml (docs/ground-server.md shows one)")
+    from ground.server.config import load_config
+    from ground.server.errors import GroundServerError
+    from ground.server.server import GroundServer
+
+    try:
+        server = GroundServer(load_config(config), verbose=verbose)
+    except GroundServerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        "ground: %d link(s) %s; archive %s; log %s"
+        % (len(server.links), ", ".join(sorted(server.links)), server.config.archive, server.config.log_file),
+        err=True,
+    )
+    try:
+        server.serve(lambda url: click.echo("ground: API at %s; Ctrl-C stops" % url, err=True))
+    except GroundServerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@ground.command("token")
+@click.argument("user")
+def ground_token(user: str) -> None:
+    """Make a token for USER: the token (give it to them) and the token_hash line for the config."""
+    from ground.server.auth import new_token
+    from ground.server.config import USER_NAME
+
+    if not USER_NAME.fullmatch(user):
+        raise click.BadParameter("must be 1-64 letters, digits, - or _ (got %r)" % user, param_hint="USER")
+    token, line = new_token(user)
+    click.echo("token (shown once): %s" % token)
+    click.echo("config line for [[users]] name = %r: %s" % (user, line))
+
+
 @main.command()
 @click.argument("name")
 @click.argument("args", nargs=-1)
@@ -643,6 +740,7 @@ def twin(
     show_default=True,
     help="Security association of the key: 1 operators, 2 admin.",
 )
+@_server_options
 def send(
     name: str,
     args: tuple[str, ...],
@@ -653,12 +751,20 @@ def send(
     apid: int,
     key_file: str | None,
     spi: int,
+    server: str | None = None,
+    token_file: str | None = None,
+    config: str | None = None,
+    spacecraft: str | None = None,
 ) -> None:
     """Send a command by NAME with ARGS as key=value, and wait for its PUS-1 verification.
 
     Exit codes: 0 completed, 1 link down, 2 refused on the ground (usage, range, role), 3 failed
     onboard, 4 no answer (the spacecraft did not get it, or refused its authentication: safe to
     resend), 5 delivered but unverified (COP-1 acknowledged it, the reports were lost: do NOT resend).
+
+    With --server (or $CUBESAT_SERVER, or [client] server in --config) the ground server sends it:
+    your token's user and role apply (not --role), the server holds the keys, and the decoded
+    reply (TM 17,2 / 20,2 / 11,13 / 3,25) is printed too.
     """
     import time
 
@@ -673,6 +779,13 @@ def send(
             raise click.BadParameter("arguments are key=value, got %r" % item, param_hint="ARGS")
         key, value = item.split("=", 1)
         values[key] = value
+    ground_url, token = _resolve_server(server, token_file, config)
+    if ground_url is not None:
+        if key_file is not None:
+            raise click.UsageError("--key-file is for the standalone link: the ground server holds the keys")
+        from ground.server import cli_client
+
+        sys.exit(cli_client.send(ground_url, token, spacecraft, name, values, confirm, timeout, click.echo))
     try:
         tc = build_tc(name, values, apid, int(time.time() * 1000) & 0x3FFF, role, confirm)
     except (CommandError, PermissionDenied) as exc:
@@ -713,11 +826,29 @@ def send(
     help="How long to watch.",
 )
 @click.option("--archive", "db", type=click.Path(dir_okay=False), help="Also archive what arrives (SQLite).")
-def watch(url: str, seconds: float, db: str | None) -> None:
+@_server_options
+@click.option("--json", "as_json", is_flag=True, help="With a server: one JSON object per packet.")
+def watch(
+    url: str,
+    seconds: float,
+    db: str | None,
+    server: str | None = None,
+    token_file: str | None = None,
+    config: str | None = None,
+    spacecraft: str | None = None,
+    as_json: bool = False,
+) -> None:
     """Live telemetry: latest values with limit colours, events and link statistics.
+
+    With --server (or $CUBESAT_SERVER, or [client] server in --config) it prints every decoded
+    packet the ground server receives (the server archives them; --archive does not apply).
 
     Exit codes: 0 telemetry received, 1 link down or lost, no telemetry, or an unusable --archive.
     """
+    ground_url, token = _resolve_server(server, token_file, config)
+    if ground_url is not None:
+        _watch_server(ground_url, token, spacecraft, seconds, as_json)
+        return
     from ground.archive import Archive, ArchiveError
     from ground.transport import LinkError
     from ground.watch import Watcher

@@ -304,6 +304,8 @@ CASES: list[Case] = [
         r"link: .*99999|port",
     ),
     Case("watch", "nan seconds", ("watch", "--seconds", "nan"), 2, r"--seconds.*not a finite"),
+    Case("ground token", "no user", ("ground", "token"), 2, r"Missing argument 'USER'"),
+    Case("ground token", "dot in the user name", ("ground", "token", "a.b"), 2, r"USER.*letters, digits"),
     Case("watch", "negative seconds", ("watch", "--seconds", "-1"), 2, r"--seconds"),
     Case(
         "watch",

@@ -1,0 +1,282 @@
+"""The HTTP API (Starlette): commands, their stages and replies, telemetry, events, live SSE.
+
+    POST /api/v1/spacecraft/{name}/commands  {"command": "ping", "args": {}, "confirm": false,
+                                               "wait": "completed", "timeout": 10}
+    GET  /api/v1/commands/{id}?wait=done&timeout=10     stages with times, failure, decoded reply
+    GET  /api/v1/commands?since=T                        history (user, stages)
+    GET  /api/v1/telemetry?since=T&spacecraft=&service=  decoded TM packets (raw hex too)
+    GET  /api/v1/events?since=T                          events
+    GET  /api/v1/spacecraft[/{name}/parameters]          link status / latest housekeeping values
+    GET  /api/v1/live?spacecraft=NAME                    server-sent events: tm and command updates
+
+Every request but /api/v1/health needs `Authorization: Bearer <token>`; commanding needs the
+operator role (hazardous commands: the dictionary's roles plus "confirm": true). Every error is
+a JSON body {"error": code, "message": text} with a 4xx status; the server goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from ground.server.auth import User, require
+from ground.server.errors import (
+    BadRequestError,
+    GroundServerError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
+from ground.server.records import DONE, MAX_WAIT_S
+
+if TYPE_CHECKING:
+    from ground.server.server import GroundServer
+    from ground.server.spacecraft import SpacecraftLink
+
+log = logging.getLogger("cubesat.ground.api")
+WAIT_STAGES = ("queued", "accepted", "started", "completed", "done")
+MAX_LIMIT = 10000
+KEEPALIVE_S = 1.0
+
+
+def _ground(request: Request) -> GroundServer:
+    return request.app.state.ground
+
+
+async def _user(request: Request) -> User:
+    auth = _ground(request).auth
+    return await run_in_threadpool(auth.user_for, request.headers.get("authorization"))
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    limit = _ground(request).config.max_body_bytes
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise PayloadTooLargeError("body over %d bytes" % limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLargeError("body over %d bytes" % limit)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequestError("body is not valid JSON: %s" % exc) from None
+    if not isinstance(data, dict):
+        raise BadRequestError("body must be a JSON object")
+    return data
+
+
+def _number(request: Request, name: str, default: float, lo: float, hi: float) -> float:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadRequestError("%s must be a number, got %r" % (name, text)) from None
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise BadRequestError("%s must be %g..%g, got %s" % (name, lo, hi, text))
+    return value
+
+
+def _link(request: Request, name: str | None) -> SpacecraftLink | None:
+    if name is None:
+        return None
+    links = _ground(request).links
+    if name not in links:
+        raise NotFoundError("no spacecraft %r; known: %s" % (name, ", ".join(sorted(links))))
+    return links[name]
+
+
+def _reached(rec: dict[str, Any], wait: str) -> bool:
+    if rec["status"] in DONE:
+        return True
+    if wait == "done":
+        return False
+    return any(s["stage"] == wait for s in rec["stages"])
+
+
+async def _record(request: Request, cid: int, wait: str | None, timeout: float) -> dict[str, Any]:
+    """The command's record, after waiting (at most `timeout` s) for stage `wait` or its end."""
+    ground = _ground(request)
+    deadline = time.monotonic() + timeout
+    while True:
+        rec = ground.live_record(cid)
+        if rec is None:
+            rec = ground.store.command(cid)
+            if rec is None:
+                raise NotFoundError("no command %d" % cid)
+            return rec  # from the archive: an earlier run's, or long finished
+        if wait is None or _reached(rec, wait) or time.monotonic() >= deadline:
+            return rec
+        await asyncio.sleep(0.003)
+
+
+def _wait_args(wait: Any, timeout: Any) -> tuple[str | None, float]:
+    if wait is not None and wait not in WAIT_STAGES:
+        raise BadRequestError("wait must be one of %s, got %r" % (", ".join(WAIT_STAGES), wait))
+    try:
+        t = float(timeout)
+    except (TypeError, ValueError):
+        raise BadRequestError("timeout must be a number of seconds, got %r" % (timeout,)) from None
+    if not (math.isfinite(t) and 0 <= t <= MAX_WAIT_S):
+        raise BadRequestError("timeout must be 0..%g s, got %r" % (MAX_WAIT_S, timeout))
+    return wait, t
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"ok": True, "spacecraft": sorted(_ground(request).links)})
+
+
+async def spacecraft(request: Request) -> Response:
+    await _user(request)
+    links = _ground(request).links.values()
+    return JSONResponse({"spacecraft": [link.status() for link in links]})
+
+
+async def post_command(request: Request) -> Response:
+    user = await _user(request)
+    link = _link(request, request.path_params["name"])
+    assert link is not None
+    require(user, "operator")  # before the body is even read: a viewer cannot command
+    body = await _json_body(request)
+    name, args, confirm = body.get("command"), body.get("args", {}), body.get("confirm", False)
+    if not isinstance(name, str) or not name:
+        raise BadRequestError('give "command": the dictionary name of the command')
+    if not isinstance(args, dict) or not all(isinstance(v, (str, int, float)) for v in args.values()):
+        raise BadRequestError('"args" must be an object of names to numbers or strings')
+    if not isinstance(confirm, bool):
+        raise BadRequestError('"confirm" must be true or false')
+    wait, timeout = _wait_args(body.get("wait"), body.get("timeout", 10.0))
+    rec = link.submit(user, name, args, confirm)
+    out = await _record(request, rec.id, wait, timeout)
+    return JSONResponse(out, status_code=202 if out["status"] not in DONE else 200)
+
+
+async def get_command(request: Request) -> Response:
+    await _user(request)
+    wait, timeout = _wait_args(request.query_params.get("wait"), request.query_params.get("timeout", 0))
+    return JSONResponse(await _record(request, request.path_params["cid"], wait, timeout))
+
+
+def _scid(request: Request) -> int | None:
+    link = _link(request, request.query_params.get("spacecraft"))
+    return None if link is None else link.scid
+
+
+async def list_commands(request: Request) -> Response:
+    await _user(request)
+    since = _number(request, "since", 0.0, 0.0, 1e12)
+    limit = int(_number(request, "limit", 1000, 1, MAX_LIMIT))
+    rows = await run_in_threadpool(_ground(request).store.commands, _scid(request), since, limit)
+    return JSONResponse({"commands": rows})
+
+
+async def telemetry(request: Request) -> Response:
+    await _user(request)
+    since = _number(request, "since", 0.0, 0.0, 1e12)
+    limit = int(_number(request, "limit", 1000, 1, MAX_LIMIT))
+    service = request.query_params.get("service")
+    svc = int(_number(request, "service", 0, 0, 255)) if service is not None else None
+    store = _ground(request).store
+    rows = await run_in_threadpool(store.packets, _scid(request), since, limit, svc)
+    return JSONResponse({"packets": rows})
+
+
+async def events(request: Request) -> Response:
+    await _user(request)
+    since = _number(request, "since", 0.0, 0.0, 1e12)
+    limit = int(_number(request, "limit", 1000, 1, MAX_LIMIT))
+    rows = await run_in_threadpool(_ground(request).store.events, _scid(request), since, limit)
+    return JSONResponse({"events": rows})
+
+
+async def parameters(request: Request) -> Response:
+    await _user(request)
+    link = _link(request, request.path_params["name"])
+    assert link is not None
+    latest = link.parameters()
+    return JSONResponse({"parameters": {k: {"t_onboard": t, "value": v} for k, (t, v) in latest.items()}})
+
+
+def _sse(event: str, data: dict[str, Any], eid: Any = None) -> str:
+    head = "id: %s\n" % eid if eid is not None else ""
+    return "%sevent: %s\ndata: %s\n\n" % (head, event, json.dumps(data))
+
+
+async def live(request: Request) -> Response:
+    await _user(request)
+    link = _link(request, request.query_params.get("spacecraft"))
+    hub = _ground(request).hub
+    sub = hub.subscribe(None if link is None else link.scid)
+
+    async def stream():  # type: ignore[no-untyped-def]
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    item = await asyncio.wait_for(sub.queue.get(), KEEPALIVE_S)
+                except asyncio.TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                if item["kind"] == "overflow":
+                    yield _sse(
+                        "overflow", {"message": "this client fell behind; read the rest from /telemetry"}
+                    )
+                    return
+                yield _sse(item["kind"], item, item["id"] if item["kind"] == "tm" else None)
+        finally:
+            hub.unsubscribe(sub)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+async def _ground_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GroundServerError)
+    status = exc.status if 400 <= exc.status < 600 else 500
+    return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": "http", "message": exc.detail}, status_code=exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("request failed", exc_info=exc, extra={"fields": {"path": request.url.path}})
+    return JSONResponse({"error": "server_error", "message": "internal error (logged)"}, status_code=500)
+
+
+def create_app(ground: GroundServer) -> Starlette:
+    routes = [
+        Route("/api/v1/health", health),
+        Route("/api/v1/spacecraft", spacecraft),
+        Route("/api/v1/spacecraft/{name}/commands", post_command, methods=["POST"]),
+        Route("/api/v1/spacecraft/{name}/parameters", parameters),
+        Route("/api/v1/commands", list_commands),
+        Route("/api/v1/commands/{cid:int}", get_command),
+        Route("/api/v1/telemetry", telemetry),
+        Route("/api/v1/events", events),
+        Route("/api/v1/live", live),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            GroundServerError: _ground_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.ground = ground
+    return app

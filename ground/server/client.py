@@ -1,0 +1,227 @@
+"""Scripting API for test procedures, in the spirit of COSMOS `cmd`/`wait_check` and the
+fprime-gds IntegrationTestAPI. Standard library only (urllib, http.client).
+
+    gs = GroundClient("http://127.0.0.1:8700", token, spacecraft="sat1")
+    r = gs.send("param_set", param_id="comms.beacon_s", value=30)   # waits for "completed"
+    assert r.ok, r.describe()
+    gs.reply().get("params")                 # the decoded TM(20,2) of the last command
+    gs.wait_for("mode", lambda v: v == 2, timeout=30)
+    for ev in gs.events(since=t0): print(ev["text"])
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ground.server.errors import ClientError, WaitTimeoutError
+
+
+class CommandResult:
+    """A command as the server reported it: status, stages with their times, failure, reply."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    id = property(lambda self: int(self.data["id"]))
+    status = property(lambda self: str(self.data["status"]))
+    stages = property(lambda self: [s["stage"] for s in self.data["stages"]])
+    failure = property(lambda self: self.data.get("failure"))
+    reply = property(lambda self: self.data.get("reply"))
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("completed", "failed", "rejected", "unconfirmed")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+    def describe(self) -> str:
+        text = ", ".join(s for s in self.stages if s != "queued") or "no verification report yet"
+        f = self.failure
+        if f:
+            text += " (failure code %d %s: %s%s)" % (
+                f["code"], f["name"], f["text"], "; " + f["detail"] if f.get("detail") else "",
+            )  # fmt: skip
+        return text
+
+    def __repr__(self) -> str:
+        return "CommandResult(%s #%d: %s)" % (self.data["name"], self.id, self.status)
+
+
+class GroundClient:
+    def __init__(
+        self, url: str, token: str | None = None, spacecraft: str | None = None, timeout: float = 10.0
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.spacecraft = spacecraft
+        self.timeout = timeout
+        self.last: CommandResult | None = None
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        h = {"Accept": "application/json"}
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        return h
+
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = self._headers()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("message", exc.reason)
+            except (ValueError, AttributeError):
+                message = str(exc.reason)
+            raise ClientError("%s (HTTP %d)" % (message, exc.code), exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ClientError("cannot reach the ground server at %s: %s" % (self.url, reason)) from None
+
+    def _craft(self, spacecraft: str | None) -> str:
+        name = spacecraft or self.spacecraft
+        if name is None:
+            crafts = self.request("GET", "/api/v1/health")["spacecraft"]
+            if len(crafts) != 1:
+                raise ClientError("the server has spacecraft %s: say which one" % ", ".join(crafts))
+            name = self.spacecraft = crafts[0]
+        return name
+
+    # --- commanding ------------------------------------------------------------------------------
+    def send(
+        self, cmd: str, args: dict[str, Any] | None = None, *, wait: str = "completed",
+        timeout: float = 10.0, confirm: bool = False, spacecraft: str | None = None, **kwargs: Any,
+    ) -> CommandResult:  # fmt: skip
+        """Send `cmd` with `args` (or keyword arguments) and wait until stage `wait` (queued,
+        accepted, started, completed, done) or the command's end. WaitTimeoutError if neither."""
+        body = {
+            "command": cmd, "args": {**(args or {}), **kwargs}, "confirm": confirm,
+            "wait": wait, "timeout": timeout,
+        }  # fmt: skip
+        path = "/api/v1/spacecraft/%s/commands" % urllib.parse.quote(self._craft(spacecraft))
+        result = CommandResult(self.request("POST", path, body, timeout + 10))
+        self.last = result
+        if wait != "queued" and result.status not in ("completed", "failed", "rejected", "unconfirmed"):
+            if wait == "done" or wait not in result.stages:
+                raise WaitTimeoutError(
+                    "%s: no '%s' within %g s (%s)" % (cmd, wait, timeout, result.describe())
+                )
+        return result
+
+    def command(self, cid: int, wait: str | None = None, timeout: float = 0.0) -> CommandResult:
+        query = "?" + urllib.parse.urlencode({"wait": wait, "timeout": timeout}) if wait else ""
+        return CommandResult(self.request("GET", "/api/v1/commands/%d%s" % (cid, query), None, timeout + 10))
+
+    def reply(self, result: CommandResult | int | None = None, timeout: float = 5.0) -> dict[str, Any] | None:
+        """The decoded TM reply of a command (the last one sent by default), once it has ended."""
+        target = result if result is not None else self.last
+        if target is None:
+            raise ClientError("no command sent yet")
+        cid = target if isinstance(target, int) else target.id
+        return self.command(cid, "done", timeout).reply
+
+    # --- telemetry ---------------------------------------------------------------------------------
+    def parameters(self, spacecraft: str | None = None) -> dict[str, dict[str, float]]:
+        path = "/api/v1/spacecraft/%s/parameters" % urllib.parse.quote(self._craft(spacecraft))
+        return self.request("GET", path)["parameters"]
+
+    def wait_for(
+        self, param: str, predicate: Callable[[float], bool], timeout: float = 30.0,
+        spacecraft: str | None = None,
+    ) -> float:  # fmt: skip
+        """The first value of `param` (latest or new housekeeping) that satisfies `predicate`."""
+        name = self._craft(spacecraft)
+        deadline = time.monotonic() + timeout
+        last = None
+        with self.live(name) as stream:  # subscribed first: no value falls between the two
+            now = self.parameters(name).get(param)
+            if now is not None and predicate(now["value"]):
+                return now["value"]
+            for kind, item in stream.items(deadline):
+                values = item.get("data", {}).get("values", {}) if kind == "tm" else {}
+                if param in values:
+                    last = values[param]
+                    if predicate(last):
+                        return last
+        raise WaitTimeoutError("%s: condition not met within %g s (last value %r)" % (param, timeout, last))
+
+    def events(self, since: float = 0.0, spacecraft: str | None = None, limit: int = 1000) -> list[dict]:
+        """Events received at or after `since` (Unix time, ground receive time)."""
+        q: dict[str, Any] = {"since": since, "limit": limit}
+        if spacecraft or self.spacecraft:
+            q["spacecraft"] = spacecraft or self.spacecraft
+        return self.request("GET", "/api/v1/events?" + urllib.parse.urlencode(q))["events"]
+
+    def telemetry(self, since: float = 0.0, service: int | None = None, limit: int = 1000) -> list[dict]:
+        q: dict[str, Any] = {"since": since, "limit": limit}
+        if service is not None:
+            q["service"] = service
+        if self.spacecraft:
+            q["spacecraft"] = self.spacecraft
+        return self.request("GET", "/api/v1/telemetry?" + urllib.parse.urlencode(q))["packets"]
+
+    def live(self, spacecraft: str | None = None) -> LiveStream:
+        return LiveStream(self, spacecraft)
+
+
+class LiveStream:
+    """Server-sent events: `for kind, item in stream.items(deadline)`; a context manager."""
+
+    def __init__(self, client: GroundClient, spacecraft: str | None) -> None:
+        u = urllib.parse.urlsplit(client.url)
+        self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=5.0)
+        path = "/api/v1/live" + ("?spacecraft=" + urllib.parse.quote(spacecraft) if spacecraft else "")
+        try:
+            self.conn.request("GET", path, headers=client._headers())
+            self.resp = self.conn.getresponse()
+        except OSError as exc:
+            raise ClientError("cannot reach the ground server at %s: %s" % (client.url, exc)) from None
+        if self.resp.status != 200:
+            body = self.resp.read()
+            try:
+                message = json.loads(body)["message"]
+            except (ValueError, KeyError, TypeError):
+                message = body[:200].decode(errors="replace")
+            raise ClientError("%s (HTTP %d)" % (message, self.resp.status), self.resp.status)
+        self.resp.readline()  # ": connected": the subscription exists from here on
+
+    def items(self, deadline: float | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        event, data = "message", []
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                line = self.resp.readline()
+            except TimeoutError:
+                raise ClientError("the live stream went silent (no keepalive for 5 s)") from None
+            if not line:
+                return  # the server closed the stream
+            text = line.decode().rstrip("\r\n")
+            if text.startswith("event:"):
+                event = text[6:].strip()
+            elif text.startswith("data:"):
+                data.append(text[5:].strip())
+            elif not text and data:
+                yield event, json.loads("\n".join(data))
+                event, data = "message", []
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> LiveStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,224 @@
+"""The ground server's TOML config: links (each bound to its SCID and key), archive, log, users.
+
+    [server]
+    bind = "127.0.0.1"            # loopback by default; anything else needs allow_remote = true
+    port = 8700
+    archive = "out/ground.sqlite"
+    log_file = "out/ground.log"   # JSON lines
+    max_body_bytes = 16384
+
+    [[spacecraft]]
+    name = "sat1"
+    scid = 42
+    link = { type = "pty", address = "/dev/pts/5" }   # serial | pty | tcp | udp | socket, kiss = true
+    key_file = "keys/ops.hex"     # SDLS SPI 1; or insecure = true
+    apid = 16
+    interleave = 5
+
+    [[users]]
+    name = "alice"
+    role = "operator"             # viewer | operator | admin
+    token_hash = "scrypt$..."     # `cubesat ground token alice` makes a token and this line
+
+    [client]                      # what `cubesat send/watch --config` use
+    server = "http://127.0.0.1:8700"
+    token_file = "~/.cubesat-token"
+
+Relative paths are relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ground.server.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10
+    import tomli as tomllib
+
+ROLES = ("viewer", "operator", "admin")
+USER_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a token is "<name>.<secret>": no dots in names
+LINK_TYPES = ("serial", "pty", "tcp", "udp", "socket")
+DEFAULT_PORT = 8700
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    type: str
+    address: str
+    baud: int = 115200
+    kiss: bool = False
+
+    def url(self) -> str:
+        """The URL `ground.transport.open_link` takes."""
+        if self.type in ("serial", "pty"):
+            return "serial://%s?baud=%d" % (self.address, self.baud)
+        return "%s://%s" % (self.type, self.address)
+
+
+@dataclass(frozen=True)
+class SpacecraftConfig:
+    name: str
+    scid: int
+    link: LinkConfig
+    key_file: str | None = None
+    apid: int = 0x10
+    interleave: int = 5
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    name: str
+    role: str
+    token_hash: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    bind: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    archive: str = "out/ground.sqlite"
+    log_file: str | None = None
+    max_body_bytes: int = 16384
+    spacecraft: tuple[SpacecraftConfig, ...] = ()
+    users: tuple[UserConfig, ...] = ()
+    client_server: str | None = None
+    client_token_file: str | None = None
+
+
+def _get(table: dict, key: str, kind: type | tuple, where: str, default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise ConfigError("%s: missing %r" % (where, key))
+        return default
+    value = table[key]
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError("%s: %s must be %s, got %r" % (where, key, names, value))
+    return value
+
+
+def _path(base: Path, value: str | None) -> str | None:
+    if value is None:
+        return None
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else base / p)
+
+
+def _unknown(table: dict, known: set[str], where: str) -> None:
+    extra = sorted(set(table) - known)
+    if extra:
+        raise ConfigError(
+            "%s: unknown key(s) %s (known: %s)" % (where, ", ".join(extra), ", ".join(sorted(known)))
+        )
+
+
+def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
+    where = "spacecraft[%d]" % i
+    _unknown(t, {"name", "scid", "link", "key_file", "insecure", "apid", "interleave"}, where)
+    name = _get(t, "name", str, where)
+    scid = _get(t, "scid", int, where)
+    if not 0 <= scid <= 1023:
+        raise ConfigError("%s: scid must be 0..1023, got %d" % (where, scid))
+    lt = _get(t, "link", dict, where)
+    _unknown(lt, {"type", "address", "baud", "kiss"}, where + ".link")
+    ltype = _get(lt, "type", str, where + ".link")
+    if ltype not in LINK_TYPES:
+        raise ConfigError("%s.link: type must be one of %s, got %r" % (where, ", ".join(LINK_TYPES), ltype))
+    link = LinkConfig(
+        ltype,
+        _get(lt, "address", str, where + ".link"),
+        _get(lt, "baud", int, where + ".link", 115200),
+        _get(lt, "kiss", bool, where + ".link", False),
+    )
+    key_file = _path(base, _get(t, "key_file", str, where, None))
+    insecure = _get(t, "insecure", bool, where, False)
+    if key_file is None and not insecure:
+        raise ConfigError("%s: give key_file (authenticated uplink) or insecure = true (none)" % where)
+    if key_file is not None and insecure:
+        raise ConfigError("%s: key_file and insecure = true contradict each other" % where)
+    interleave = _get(t, "interleave", int, where, 5)
+    if interleave not in (1, 2, 3, 4, 5, 8):
+        raise ConfigError("%s: interleave must be 1..5 or 8, got %d" % (where, interleave))
+    apid = _get(t, "apid", int, where, 0x10)
+    if not 0 <= apid <= 2047:
+        raise ConfigError("%s: apid must be 0..2047, got %d" % (where, apid))
+    return SpacecraftConfig(name, scid, link, key_file, apid, interleave)
+
+
+def parse_config(data: dict, base: Path | None = None) -> ServerConfig:
+    """A ServerConfig from the parsed TOML; raises ConfigError naming the bad key."""
+    base = base or Path.cwd()
+    _unknown(data, {"server", "spacecraft", "users", "client"}, "config")
+    srv = _get(data, "server", dict, "config", {})
+    _unknown(srv, {"bind", "port", "archive", "log_file", "max_body_bytes", "allow_remote"}, "server")
+    bind = _get(srv, "bind", str, "server", "127.0.0.1")
+    try:
+        loopback = bind == "localhost" or ipaddress.ip_address(bind).is_loopback
+    except ValueError:
+        raise ConfigError("server: bind must be an IP address, got %r" % bind) from None
+    if not loopback and not _get(srv, "allow_remote", bool, "server", False):
+        raise ConfigError("server: bind %s is not loopback; set allow_remote = true to mean it" % bind)
+    port = _get(srv, "port", int, "server", DEFAULT_PORT)
+    if not 0 <= port <= 65535:
+        raise ConfigError("server: port must be 0..65535, got %d" % port)
+    max_body = _get(srv, "max_body_bytes", int, "server", 16384)
+    if not 256 <= max_body <= 1 << 24:
+        raise ConfigError("server: max_body_bytes must be 256..16777216, got %d" % max_body)
+    craft = tuple(_spacecraft(t, i, base) for i, t in enumerate(_get(data, "spacecraft", list, "config", [])))
+    for what in ("name", "scid"):
+        seen = [getattr(c, what) for c in craft]
+        dup = {v for v in seen if seen.count(v) > 1}
+        if dup:
+            raise ConfigError("spacecraft: %s %s used twice" % (what, ", ".join(map(str, sorted(dup)))))
+    users = []
+    for i, u in enumerate(_get(data, "users", list, "config", [])):
+        where = "users[%d]" % i
+        _unknown(u, {"name", "role", "token_hash"}, where)
+        role = _get(u, "role", str, where)
+        if role not in ROLES:
+            raise ConfigError("%s: role must be one of %s, got %r" % (where, ", ".join(ROLES), role))
+        token_hash = _get(u, "token_hash", str, where)
+        if not token_hash.startswith(("scrypt$", "pbkdf2_sha256$")):
+            raise ConfigError(
+                "%s: token_hash must be a scrypt$ or pbkdf2_sha256$ hash, never a token" % where
+            )
+        name = _get(u, "name", str, where)
+        if not USER_NAME.fullmatch(name):
+            raise ConfigError("%s: name %r must be 1-64 letters, digits, - or _" % (where, name))
+        users.append(UserConfig(name, role, token_hash))
+    names = [u.name for u in users]
+    if len(set(names)) != len(names):
+        raise ConfigError("users: a name is used twice")
+    client = _get(data, "client", dict, "config", {})
+    _unknown(client, {"server", "token_file"}, "client")
+    return ServerConfig(
+        bind=bind,
+        port=port,
+        archive=_path(base, _get(srv, "archive", str, "server", "out/ground.sqlite")) or "",
+        log_file=_path(base, _get(srv, "log_file", str, "server", None)),
+        max_body_bytes=max_body,
+        spacecraft=craft,
+        users=tuple(users),
+        client_server=_get(client, "server", str, "client", None),
+        client_token_file=_path(base, _get(client, "token_file", str, "client", None)),
+    )
+
+
+def load_config(path: str | Path) -> ServerConfig:
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError("cannot read config %s: %s" % (p, exc.strerror or exc)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config %s is not valid TOML: %s" % (p, exc)) from None
+    return parse_config(data, p.resolve().parent)

@@ -1,0 +1,108 @@
+"""Every downlinked PUS packet as JSON-ready data, from the flight dictionary (the single source).
+
+    decode_tm(tm) -> {"type": "TM(20,2)", "params": [{"id": 11, "name": "comms.beacon_s", "value": 60.0}]}
+
+`REPLY_TO` says which TM answers which TC, so the server can hand a command its reply.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from flight import events as flight_events
+from flight.dictionary import EVENTS, HK_SETS, PARAMS
+from ground.dictionary import CommandError, decode_hk, failure_text
+from ground.terminal import VERIFICATION_STAGES, event_text, failure_name
+from protocols.cuc import CucTime
+from protocols.pus import PusTm
+
+# TC (service, subtype) -> the TM (service, subtype) that carries its answer
+REPLY_TO: dict[tuple[int, int], tuple[int, int]] = {
+    (17, 1): (17, 2),
+    (3, 27): (3, 25),
+    (20, 1): (20, 2),
+    (20, 3): (20, 2),
+    (11, 17): (11, 13),
+    (9, 1): (9, 2),
+}
+
+
+def onboard_time(tm: PusTm) -> float | None:
+    try:
+        return CucTime.unpack(tm.timestamp).seconds() if tm.timestamp else None
+    except Exception:  # a malformed timestamp: the packet is still archived
+        return None
+
+
+def _verification(data: bytes, subtype: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"stage": VERIFICATION_STAGES.get(subtype, "subtype %d" % subtype)}
+    if len(data) >= 4:
+        pid, psc = struct.unpack_from(">HH", data)
+        out["request"] = {"apid": pid & 0x7FF, "seq": psc & 0x3FFF}
+    if subtype % 2 == 0 and len(data) >= 6:
+        code = struct.unpack_from(">H", data, 4)[0]
+        out["failure"] = {
+            "code": code,
+            "name": failure_name(code),
+            "text": failure_text(code),
+            "detail": data[6:].decode(errors="replace"),
+        }
+    return out
+
+
+def _params(data: bytes) -> dict[str, Any]:
+    count = data[0] if data else 0
+    items = []
+    for i in range(count):
+        off = 1 + 6 * i
+        if off + 6 > len(data):
+            break
+        pid, value = struct.unpack_from(">Hf", data, off)
+        items.append({"id": pid, "name": PARAMS[pid][0] if pid in PARAMS else None, "value": value})
+    return {"params": items}
+
+
+def _schedule(data: bytes) -> dict[str, Any]:
+    count = data[0] if data else 0
+    entries = []
+    for i in range(count):
+        off = 1 + 8 * i
+        if off + 8 > len(data):
+            break
+        release, apid, seq = struct.unpack_from(">IHH", data, off)
+        entries.append({"release_s": release, "apid": apid, "seq": seq})
+    return {"count": count, "entries": entries}
+
+
+def decode_tm(tm: PusTm) -> dict[str, Any]:
+    """The packet's content by the dictionary; unknown or malformed content stays as hex."""
+    kind = (tm.service, tm.subtype)
+    out: dict[str, Any] = {"type": "TM(%d,%d)" % kind}
+    data = tm.source_data
+    try:
+        if tm.service == 1:
+            out.update(_verification(data, tm.subtype))
+        elif kind == (3, 25):
+            sid, values = decode_hk(data)
+            out.update(
+                {"sid": sid, "set": HK_SETS[sid][0], "values": {k: float(v) for k, v in values.items()}}
+            )
+        elif tm.service == 5:
+            name, aux = flight_events.decode(data)
+            out.update({"event": name, "severity": tm.subtype, "args": aux, "text": event_text(name, aux)})
+            if name in EVENTS:
+                out["description"] = EVENTS[name][4]
+        elif kind == (17, 2):
+            out["pong"] = True
+        elif kind == (20, 2):
+            out.update(_params(data))
+        elif kind == (11, 13):
+            out.update(_schedule(data))
+        elif kind == (9, 2):
+            out["obt_s"] = CucTime.unpack(data).seconds()
+        else:
+            out["hex"] = data.hex()
+    except (CommandError, struct.error, IndexError, ValueError) as exc:
+        out.update({"hex": data.hex(), "decode_error": str(exc)})
+    return out
