@@ -4,6 +4,8 @@
     for frame, tm in dl.feed(chunk): ...     # tm is None for frames that completed no packet
 
 Counts what it drops: frame CRC failures, frames of another spacecraft, undecodable packets.
+With `keep_raw`, each decoded packet's bytes are also kept in `raw` as (bytes, PusTm) until the
+caller takes them (the ground server archives packets raw and decoded).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Downlink:
         interleave: int = 5,
         timestamp_len: int = 6,
         frame_len: int | None = None,
+        keep_raw: bool = False,
     ) -> None:
         self.scid = scid
         # frame_len: shortened frames (virtual fill), e.g. protocols.lora.FRAME_LEN; default 223 * I
@@ -32,6 +35,7 @@ class Downlink:
         self.foreign_frames = 0
         self.bad_packets = 0
         self.clcw = None
+        self.raw: list[tuple[bytes, PusTm]] | None = [] if keep_raw else None
 
     def feed(self, chunk: bytes) -> Iterator[tuple[tmframe.TmFrame, PusTm | None]]:
         for raw in self.dec.feed(chunk):
@@ -50,6 +54,10 @@ class Downlink:
             yield frame, None
             for pkt in self.ext.feed(frame):
                 try:
-                    yield frame, PusTm.unpack(pkt, timestamp_len=self.timestamp_len)
+                    tm = PusTm.unpack(pkt, timestamp_len=self.timestamp_len)
                 except errors.ProtocolError:
                     self.bad_packets += 1
+                    continue
+                if self.raw is not None:
+                    self.raw.append((bytes(pkt), tm))
+                yield frame, tm

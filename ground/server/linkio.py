@@ -1,47 +1,11 @@
-"""The bytes side of a server link: the tapped downlink chain, KISS framing, key files."""
+"""The bytes side of a server link: KISS framing, key files."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from ground.downlink import Downlink
 from ground.server.errors import ConfigError
 from ground.transport import KissLink
-from protocols import errors, tmframe
-from protocols.pus import PusTm
-
-
-class TapDownlink(Downlink):
-    """The Terminal's downlink chain, also keeping each packet's raw bytes for the archive."""
-
-    def __init__(self, scid: int, interleave: int) -> None:
-        super().__init__(scid, interleave)
-        self.tapped: list[tuple[bytes, PusTm]] = []
-
-    def feed(self, chunk: bytes) -> Iterator[tuple[tmframe.TmFrame, PusTm | None]]:
-        for raw in self.dec.feed(chunk):
-            try:
-                frame = tmframe.unpack(raw)
-            except errors.CrcError:
-                self.crc_failures += 1
-                continue
-            except errors.ProtocolError:
-                continue
-            if self.scid is not None and frame.scid != self.scid:
-                self.foreign_frames += 1
-                continue
-            self.frames += 1
-            self.clcw = frame.clcw()
-            yield frame, None
-            for pkt in self.ext.feed(frame):
-                try:
-                    tm = PusTm.unpack(pkt, timestamp_len=self.timestamp_len)
-                except errors.ProtocolError:
-                    self.bad_packets += 1
-                    continue
-                self.tapped.append((bytes(pkt), tm))
-                yield frame, tm
 
 
 class KissStream:

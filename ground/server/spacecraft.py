@@ -14,12 +14,13 @@ from typing import Any
 
 from flight.dictionary import PARAM_IDS
 from ground.dictionary import CommandError, PermissionDenied, build_tc, check_permission, command
+from ground.downlink import Downlink
 from ground.sdls_counter import CounterError, SequenceCounter
 from ground.server.auth import User
 from ground.server.config import SpacecraftConfig
 from ground.server.decode import REPLY_TO, decode_tm, onboard_time
 from ground.server.errors import CommandRefusedError, ConfigError, ForbiddenError
-from ground.server.linkio import KissStream, TapDownlink, read_key
+from ground.server.linkio import KissStream, read_key
 from ground.server.live import LiveHub
 from ground.server.records import FINAL, CommandRecord
 from ground.server.store import GroundStore
@@ -59,7 +60,7 @@ class SpacecraftLink:
         self.hub = hub
         key = read_key(cfg.key_file) if cfg.key_file else None
         self.term = Terminal(cfg.scid, cfg.apid, key, cfg.interleave)
-        self.dl = TapDownlink(cfg.scid, cfg.interleave)
+        self.dl = Downlink(cfg.scid, cfg.interleave, keep_raw=True)  # raw bytes for the archive
         self.term.dl = self.dl
         self.term.seq = int(time.time() * 1000) & 0x3FFF  # request ids unlike a previous run's
         self._counter = SequenceCounter(cfg.key_file + ".sn", SN_BLOCK) if cfg.key_file else None
@@ -155,7 +156,7 @@ class SpacecraftLink:
     ) -> None:  # fmt: skip
         rec.add(stage, subtype, detail, status)
         self.store.add_stage(rec.id, stage, subtype, detail, status, code)
-        self.hub.publish({"kind": "command", "scid": self.scid, "spacecraft": self.name, **rec.as_dict()})
+        self.hub.publish({"kind": "command", "scid": self.scid, "spacecraft": self.name, **rec.publish()})
 
     def _dropped(self, frames: list[bytes]) -> None:
         for data in frames:
@@ -203,7 +204,7 @@ class SpacecraftLink:
 
     def _ingest(self) -> None:
         term = self.term
-        tapped, self.dl.tapped = self.dl.tapped, []
+        tapped, self.dl.raw = self.dl.raw, []
         # the Terminal's own lists would grow for ever in a server: the archive keeps everything
         term.hk.clear()
         term.events.clear()
@@ -245,6 +246,7 @@ class SpacecraftLink:
             if kind == (3, 25) and str(decoded.get("sid")) != str(rec.args.get("sid")):
                 continue
             rec.reply = {"packet_id": item["id"], "t_onboard": item["t_onboard"], **decoded}
+            rec.publish()
             self._awaiting_reply.remove(rec)
             self.store.set_reply(rec.id, item["id"])
             return
