@@ -44,7 +44,7 @@ BOARD = {
     "sun_adc": (36, 39, 34, 32, None, None),
     "magnetorquers": ({"pwm": 25, "dir": 33}, {"pwm": 26, "dir": 13}, {"pwm": 27, "dir": 4}),
     "max_dipole": 0.2,
-    "burn_wire": {"enable": 2, "fire": 12, "switch": 15},
+    "burnwire": {"enable": 2, "fire": 12, "switch": 15},
 }
 
 # ESP32-C3 (RISC-V, 400 KB SRAM, no PSRAM), the same port (sys.platform "esp32"): a reduced profile
@@ -80,5 +80,5 @@ BOARD_C3 = {
     "magnetorquers": ({"pwm": 4, "dir": 7}, {"pwm": 5, "dir": 10}, {"pwm": 6, "dir": 3}),
     "max_dipole": 0.2,
     # 2 is a strapping pin read high at reset: the deployment switch input, pulled up, open at launch
-    "burn_wire": {"enable": 0, "fire": 1, "switch": 2},
+    "burnwire": {"enable": 0, "fire": 1, "switch": 2},
 }

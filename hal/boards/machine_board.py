@@ -41,7 +41,7 @@ class MachineBoard:
         # pins the board reads, opened as inputs when no mode is given: a radio's DIO0 (driven by
         # the radio; on the ESP32 an input-only pin) and the burn wire's deployment switch
         inputs = [dev.get("dio0") for bus in defn.get("spi", {}).values() for dev in bus["devices"].values()]
-        inputs.append(defn.get("burn_wire", {}).get("switch"))
+        inputs.append(defn.get("burnwire", {}).get("switch"))
         self._inputs = [p for p in inputs if p is not None]
 
     def i2c(self, bus_id):

@@ -25,5 +25,5 @@ BOARD = {
     "sun_adc": (26, 27, 28, 29, None, None),
     "magnetorquers": ({"pwm": 11, "dir": 12}, {"pwm": 13, "dir": 14}, {"pwm": 15, "dir": 22}),
     "max_dipole": 0.2,
-    "burn_wire": {"enable": 23, "fire": 24, "switch": 25},
+    "burnwire": {"enable": 23, "fire": 24, "switch": 25},
 }

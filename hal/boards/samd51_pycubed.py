@@ -38,5 +38,5 @@ BOARD = {
         {"pwm": "PA22", "dir": "PA23"},
     ),
     "max_dipole": 0.15,
-    "burn_wire": {"enable": "PB14", "fire": "PB15", "switch": "PA16"},
+    "burnwire": {"enable": "PB14", "fire": "PB15", "switch": "PA16"},
 }

@@ -48,7 +48,7 @@ BOARD = {
     # #18881: older firmware gets MachineBoard's on/off drive on the same pins
     "magnetorquers": ({"pwm": "Y1", "dir": "Y4"}, {"pwm": "Y2", "dir": "Y5"}, {"pwm": "Y3", "dir": "Y6"}),
     "max_dipole": 0.2,
-    "burn_wire": {"enable": "Y8", "fire": "Y11", "switch": "Y12"},
+    "burnwire": {"enable": "Y8", "fire": "Y11", "switch": "Y12"},
 }
 
 # STM32F7 pyboard class (PYBD-SF2 STM32F722, PYBD-SF6 STM32F767): the same bus ids and bus pins

@@ -14,15 +14,18 @@ except ImportError:
 
 from hal.errors import ConfigError, DeviceNotFoundError
 
-_CONFIG = const(0x00)
-_SHUNT = const(0x01)
-_BUS = const(0x02)
+_CONFIG = const(0x00)  # RST - BRNG PG[1:0] BADC[3:0] SADC[3:0] MODE[2:0]
+_SHUNT_VOLTAGE = const(0x01)
+_BUS_VOLTAGE = const(0x02)  # BD[12:0] - CNVR OVF
 _POWER = const(0x03)
 _CURRENT = const(0x04)
-_CALIBRATION = const(0x05)
-_RESET = const(0x8000)
-_POR_CONFIG = const(0x399F)
+_CALIBRATION = const(0x05)  # FS[15:1] -
+
+_RST = const(0x8000)
+_POR_CONFIG = const(0x399F)  # 32 V range, /8 gain, 12-bit ADCs, shunt and bus continuous
+_BD_SHIFT = const(3)
 _OVF = const(0x01)
+_CAL_MASK = const(0xFFFE)  # calibration bit 0 is read-only
 
 
 class INA219:
@@ -36,7 +39,7 @@ class INA219:
         lsb = max_current_a / 32768
         self.current_lsb = (int(lsb * 1e6) + 1) / 1e6
         self.calibration = int(0.04096 / (self.current_lsb * shunt_ohms))
-        if self.calibration > 0xFFFE:
+        if self.calibration > _CAL_MASK:
             raise ConfigError("INA219 calibration %d does not fit 16 bits" % self.calibration)
         self.power_lsb = 20 * self.current_lsb
         self.configure()
@@ -52,23 +55,23 @@ class INA219:
 
     def configure(self):
         try:
-            self._write(_CONFIG, _RESET)
+            self._write(_CONFIG, _RST)
             config = self._read(_CONFIG)
         except OSError as exc:
             raise DeviceNotFoundError("INA219@0x%02X" % self.address, "no answer (%s)" % exc) from None
         if config != _POR_CONFIG:  # the reset value identifies the part
             raise DeviceNotFoundError("INA219@0x%02X" % self.address, "config 0x%04X after reset" % config)
-        self._write(_CALIBRATION, self.calibration & 0xFFFE)  # bit 0 is read-only
+        self._write(_CALIBRATION, self.calibration & _CAL_MASK)
 
     def shunt_voltage(self):
-        raw = self._read(_SHUNT)
+        raw = self._read(_SHUNT_VOLTAGE)
         return (raw - 65536 if raw & 0x8000 else raw) * 10e-6
 
     def bus_voltage(self):
-        raw = self._read(_BUS)
+        raw = self._read(_BUS_VOLTAGE)
         if raw & _OVF:
             raise OverflowError("INA219 math overflow: current beyond the calibrated range")
-        return (raw >> 3) * 4e-3
+        return (raw >> _BD_SHIFT) * 4e-3  # 4 mV/LSB
 
     def current(self):
         raw = self._read(_CURRENT)

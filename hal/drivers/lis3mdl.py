@@ -17,19 +17,25 @@ except ImportError:
 from hal.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError
 
 _WHO_AM_I = const(0x0F)
-_CTRL_REG1 = const(0x20)
-_CTRL_REG2 = const(0x21)
-_CTRL_REG3 = const(0x22)
-_CTRL_REG4 = const(0x23)
-_STATUS = const(0x27)
+_CTRL_REG1 = const(0x20)  # TEMP_EN OM[1:0] DO[2:0] FAST_ODR ST
+_CTRL_REG2 = const(0x21)  # - FS[1:0] - REBOOT SOFT_RST - -
+_CTRL_REG3 = const(0x22)  # - - LP - - SIM MD[1:0]
+_CTRL_REG4 = const(0x23)  # - - - - OMZ[1:0] BLE -
+_STATUS_REG = const(0x27)  # ZYXOR ZOR YOR XOR ZYXDA ZDA YDA XDA
 _OUT_X_L = const(0x28)
 _TEMP_OUT_L = const(0x2E)
-_AUTO_INC = const(0x80)
-_ID = const(0x3D)
+_AUTO_INC = const(0x80)  # sub-address MSB: multi-byte read with address increment
+_ID = const(0x3D)  # WHO_AM_I value
+
+_OM_UHP = const(0x60)  # OM = 11: X and Y axes in ultra-high-performance mode
+_DO_SHIFT = const(2)
+_FS_SHIFT = const(5)
+_MD_CONTINUOUS = const(0x00)  # MD = 00: continuous conversion
+_OMZ_UHP = const(0x0C)  # OMZ = 11: Z axis in ultra-high-performance mode
 _ZYXDA = const(0x08)
 
-_SCALES = {4: (0, 6842), 8: (1, 3421), 12: (2, 2281), 16: (3, 1711)}  # gauss: (FS bits, LSB/gauss)
-_ODRS = {10: 4, 20: 5, 40: 6, 80: 7}  # Hz -> DO[2:0]
+_SCALES = {4: (0, 6842), 8: (1, 3421), 12: (2, 2281), 16: (3, 1711)}  # gauss: (FS code, LSB/gauss)
+_ODRS = {10: 4, 20: 5, 40: 6, 80: 7}  # Hz -> DO code
 
 
 class LIS3MDL:
@@ -57,10 +63,10 @@ class LIS3MDL:
         if who != _ID:
             raise DeviceNotFoundError("LIS3MDL@0x%02X" % self.address, "WHO_AM_I 0x%02X, expected 0x3D" % who)
         fs_bits, self._lsb_per_gauss = _SCALES[self._scale_gauss]
-        self._write(_CTRL_REG1, 0x60 | (_ODRS[self._odr_hz] << 2))  # XY ultra-high performance + ODR
-        self._write(_CTRL_REG2, fs_bits << 5)
-        self._write(_CTRL_REG4, 0x0C)  # Z ultra-high performance
-        self._write(_CTRL_REG3, 0x00)  # continuous conversion
+        self._write(_CTRL_REG1, _OM_UHP | (_ODRS[self._odr_hz] << _DO_SHIFT))
+        self._write(_CTRL_REG2, fs_bits << _FS_SHIFT)
+        self._write(_CTRL_REG4, _OMZ_UHP)
+        self._write(_CTRL_REG3, _MD_CONTINUOUS)
 
     def _read(self, reg):
         self.i2c.readfrom_mem_into(self.address, reg, self._b1)
@@ -71,7 +77,7 @@ class LIS3MDL:
         self.i2c.writeto_mem(self.address, reg, self._b1)
 
     def data_ready(self):
-        return bool(self._read(_STATUS) & _ZYXDA)
+        return bool(self._read(_STATUS_REG) & _ZYXDA)
 
     def wait_ready(self, clock, timeout_ms=200, poll_ms=5):
         waited = 0

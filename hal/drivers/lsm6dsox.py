@@ -17,17 +17,25 @@ except ImportError:
 from hal.errors import ConfigError, DeviceNotFoundError
 
 _WHO_AM_I = const(0x0F)
-_CTRL1_XL = const(0x10)
-_CTRL2_G = const(0x11)
-_CTRL3_C = const(0x12)
-_STATUS = const(0x1E)
+_CTRL1_XL = const(0x10)  # ODR_XL[3:0] FS_XL[1:0] LPF2_XL_EN -
+_CTRL2_G = const(0x11)  # ODR_G[3:0] FS_G[1:0] FS_125 -
+_CTRL3_C = const(0x12)  # BOOT BDU H_LACTIVE PP_OD SIM IF_INC - SW_RESET
+_STATUS_REG = const(0x1E)  # - - - - - TDA GDA XLDA
 _OUTX_L_G = const(0x22)
-_ID = const(0x6C)
+_ID = const(0x6C)  # WHO_AM_I value
+
+_ODR_SHIFT = const(4)  # ODR_XL, ODR_G: bits 7:4
+_FS_SHIFT = const(2)  # FS_XL, FS_G: bits 3:2
+_BDU = const(0x40)  # block data update: both bytes of an output come from one sample
+_IF_INC = const(0x04)  # register address auto-increment in multi-byte access
+_XLDA = const(0x01)
+_GDA = const(0x02)
 _G = 9.80665
 _RAD = 0.017453292519943295
 
-_ACCEL = {2: (0b00, 0.061e-3), 4: (0b10, 0.122e-3), 8: (0b11, 0.244e-3), 16: (0b01, 0.488e-3)}  # g/LSB
-_GYRO = {250: (0b000, 8.75e-3), 500: (0b010, 17.5e-3), 1000: (0b100, 35e-3), 2000: (0b110, 70e-3)}  # dps/LSB
+# range -> (FS_XL code, g/LSB), (FS_G code, dps/LSB); rate in Hz -> ODR_XL/ODR_G code
+_ACCEL = {2: (0b00, 0.061e-3), 4: (0b10, 0.122e-3), 8: (0b11, 0.244e-3), 16: (0b01, 0.488e-3)}
+_GYRO = {250: (0b00, 8.75e-3), 500: (0b01, 17.5e-3), 1000: (0b10, 35e-3), 2000: (0b11, 70e-3)}
 _ODR = {12: 1, 26: 2, 52: 3, 104: 4, 208: 5, 416: 6, 833: 7}
 
 
@@ -64,14 +72,14 @@ class LSM6DSOX:
             raise DeviceNotFoundError(
                 "LSM6DSOX@0x%02X" % self.address, "WHO_AM_I 0x%02X, expected 0x6C" % who
             )
-        self._write(_CTRL3_C, 0x44)  # BDU + IF_INC: coherent multi-byte reads
-        self._write(_CTRL1_XL, self._odr << 4 | self._accel[0] << 2)
-        self._write(_CTRL2_G, self._odr << 4 | self._gyro[0] << 1)
+        self._write(_CTRL3_C, _BDU | _IF_INC)  # coherent multi-byte reads
+        self._write(_CTRL1_XL, self._odr << _ODR_SHIFT | self._accel[0] << _FS_SHIFT)
+        self._write(_CTRL2_G, self._odr << _ODR_SHIFT | self._gyro[0] << _FS_SHIFT)
 
     def data_ready(self):
         """(accel ready, gyro ready)."""
-        s = self._read(_STATUS)
-        return bool(s & 1), bool(s & 2)
+        s = self._read(_STATUS_REG)
+        return bool(s & _XLDA), bool(s & _GDA)
 
     def burst_into(self, buf):
         """12 raw bytes, gyro X..Z then accel X..Z, little-endian; allocates nothing."""

@@ -29,6 +29,8 @@ from hal.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError
 _REG_FIFO = const(0x00)
 _REG_OP_MODE = const(0x01)
 _REG_FRF_MSB = const(0x06)
+_REG_FRF_MID = const(0x07)
+_REG_FRF_LSB = const(0x08)
 _REG_PA_CONFIG = const(0x09)
 _REG_OCP = const(0x0B)
 _REG_LNA = const(0x0C)
@@ -48,6 +50,7 @@ _REG_MODEM_CONFIG1 = const(0x1D)
 _REG_MODEM_CONFIG2 = const(0x1E)
 _REG_SYMB_TIMEOUT_LSB = const(0x1F)
 _REG_PREAMBLE_MSB = const(0x20)
+_REG_PREAMBLE_LSB = const(0x21)
 _REG_PAYLOAD_LENGTH = const(0x22)
 _REG_MODEM_CONFIG3 = const(0x26)
 _REG_SYNC_WORD = const(0x39)
@@ -56,13 +59,34 @@ _REG_VERSION = const(0x42)
 _REG_PA_DAC = const(0x4D)
 
 _VERSION = const(0x12)
-_WRITE = const(0x80)
+_WRITE = const(0x80)  # address MSB: 1 write, 0 read
+# RegOpMode: LongRangeMode - - - LowFrequencyModeOn Mode[2:0]
 _LONG_RANGE = const(0x80)
 _LOW_FREQ = const(0x08)
+_MODE_MASK = const(0x07)
 _MODE_SLEEP = const(0)
 _MODE_STDBY = const(1)
 _MODE_TX = const(3)
 _MODE_RX_CONTINUOUS = const(5)
+# RegPaConfig: PaSelect MaxPower[2:0] OutputPower[3:0]; RegPaDac: PaDac[2:0] in bits 2:0
+_PA_SELECT_BOOST = const(0x80)
+_MAX_POWER_7 = const(0x70)
+_PA_DAC_DEFAULT = const(0x84)
+_PA_DAC_20DBM = const(0x87)  # +20 dBm on PA_BOOST
+# RegOcp: OcpOn OcpTrim[4:0]; RegLna: LnaGain[2:0] - LnaBoostLf[1:0] - LnaBoostHf[1:0]
+_OCP_ON = const(0x20)
+_OCP_TRIM_140MA = const(17)  # Imax = -30 + 10 * OcpTrim mA
+_LNA_G1 = const(0x20)  # maximum gain
+_LNA_BOOST_HF = const(0x03)  # 150% LNA current, HF port only
+# RegModemConfig1: Bw[3:0] CodingRate[2:0] ImplicitHeaderModeOn
+_BW_SHIFT = const(4)
+_CR_SHIFT = const(1)  # CodingRate
+# RegModemConfig2: SpreadingFactor[3:0] TxContinuousMode RxPayloadCrcOn SymbTimeout[9:8]
+_SF_SHIFT = const(4)
+_CRC_ON = const(0x04)  # RxPayloadCrcOn
+# RegModemConfig3: - - - - LowDataRateOptimize AgcAutoOn - -
+_LOW_DATA_RATE_OPTIMIZE = const(0x08)
+_AGC_AUTO_ON = const(0x04)
 
 _IRQ_RX_TIMEOUT = const(0x80)
 _IRQ_RX_DONE = const(0x40)
@@ -71,7 +95,7 @@ _IRQ_TX_DONE = const(0x08)
 _IRQ_ALL = const(0xFF)
 _STAT_SIGNAL_DETECTED = const(0x01)  # RegModemStat bit 0
 _STAT_RX_ONGOING = const(0x04)  # RegModemStat bit 2
-_DIO0_RX_DONE = const(0x00)
+_DIO0_RX_DONE = const(0x00)  # RegDioMapping1 Dio0Mapping[1:0] in bits 7:6
 _DIO0_TX_DONE = const(0x40)
 
 _HF_RSSI_OFFSET = const(-157)  # section 5.5.5, high-frequency port
@@ -80,6 +104,9 @@ _LF_LIMIT_HZ = const(525000000)
 _RESET_LOW_MS = const(1)  # datasheet 7.2.2: > 100 us low
 _RESET_READY_MS = const(10)  # then 5 ms before the chip is ready
 _TX_MARGIN_MS = const(50)
+_IDLE = const(0)  # driver states (self._state)
+_TX = const(1)
+_RX = const(2)
 
 # bandwidth in Hz -> RegModemConfig1 Bw code (register map, RegModemConfig1 bits 7-4)
 _BW_CODES = {
@@ -190,7 +217,7 @@ class SX1276:
         self.rssi_dbm = 0
         self.snr_db = 0.0
         self.listening = False
-        self._state = 0  # 0 idle, 1 TX, 2 RX
+        self._state = _IDLE
         self._tx_deadline = 0
         # counters for housekeeping telemetry
         self.tx_count = 0
@@ -272,30 +299,32 @@ class SX1276:
         self._write_checked(_REG_OP_MODE, _LONG_RANGE | low | _MODE_SLEEP)
         frf = frf_from_hz(self.frequency_hz)
         self._write_checked(_REG_FRF_MSB, frf >> 16)
-        self._write_checked(_REG_FRF_MSB + 1, (frf >> 8) & 0xFF)
-        self._write_checked(_REG_FRF_MSB + 2, frf & 0xFF)
+        self._write_checked(_REG_FRF_MID, (frf >> 8) & 0xFF)
+        self._write_checked(_REG_FRF_LSB, frf & 0xFF)
         # PA_BOOST: Pout = 2 + OutputPower (2..17 dBm); +20 dBm needs PaDac 0x87 and Pout = 5 + OutputPower
         if self.tx_power_dbm > 17:
-            self._write(_REG_PA_DAC, 0x87)
-            self._write_checked(_REG_PA_CONFIG, 0x80 | 0x70 | (self.tx_power_dbm - 5))
+            self._write(_REG_PA_DAC, _PA_DAC_20DBM)
+            self._write_checked(_REG_PA_CONFIG, _PA_SELECT_BOOST | _MAX_POWER_7 | (self.tx_power_dbm - 5))
         else:
-            self._write(_REG_PA_DAC, 0x84)
-            self._write_checked(_REG_PA_CONFIG, 0x80 | 0x70 | (self.tx_power_dbm - 2))
-        self._write(_REG_OCP, 0x20 | 17)  # OCP on, Imax = -30 + 10 * 17 = 140 mA
-        self._write(_REG_LNA, 0x23 if not low else 0x20)  # max gain, HF boost on the HF port
-        ldro = 0x08 if _long_symbols(self.sf, self.bw_hz) else 0
-        self._write_checked(_REG_MODEM_CONFIG1, (_BW_CODES[self.bw_hz] << 4) | ((self.cr - 4) << 1))
-        self._write_checked(_REG_MODEM_CONFIG2, (self.sf << 4) | (0x04 if self.crc else 0))
-        self._write_checked(_REG_MODEM_CONFIG3, ldro | 0x04)  # AgcAutoOn
+            self._write(_REG_PA_DAC, _PA_DAC_DEFAULT)
+            self._write_checked(_REG_PA_CONFIG, _PA_SELECT_BOOST | _MAX_POWER_7 | (self.tx_power_dbm - 2))
+        self._write(_REG_OCP, _OCP_ON | _OCP_TRIM_140MA)
+        self._write(_REG_LNA, _LNA_G1 | _LNA_BOOST_HF if not low else _LNA_G1)
+        ldro = _LOW_DATA_RATE_OPTIMIZE if _long_symbols(self.sf, self.bw_hz) else 0
+        self._write_checked(
+            _REG_MODEM_CONFIG1, _BW_CODES[self.bw_hz] << _BW_SHIFT | (self.cr - 4) << _CR_SHIFT
+        )
+        self._write_checked(_REG_MODEM_CONFIG2, (self.sf << _SF_SHIFT) | (_CRC_ON if self.crc else 0))
+        self._write_checked(_REG_MODEM_CONFIG3, ldro | _AGC_AUTO_ON)
         self._write(_REG_PREAMBLE_MSB, self.preamble >> 8)
-        self._write(_REG_PREAMBLE_MSB + 1, self.preamble & 0xFF)
+        self._write(_REG_PREAMBLE_LSB, self.preamble & 0xFF)
         self._write_checked(_REG_SYNC_WORD, self.sync_word)
         self._write(_REG_FIFO_TX_BASE, 0)  # whole FIFO for either direction: 255-byte packets
         self._write(_REG_FIFO_RX_BASE, 0)
         self._write(_REG_IRQ_FLAGS_MASK, 0)
         self._write(_REG_IRQ_FLAGS, _IRQ_ALL)
         self._set_mode(_MODE_STDBY)
-        self._state = 0
+        self._state = _IDLE
 
     def time_on_air_us(self, payload_len):
         return time_on_air_us(payload_len, self.sf, self.bw_hz, self.cr, self.preamble, self.crc)
@@ -314,7 +343,7 @@ class SX1276:
         self._set_mode(_MODE_TX)
         budget_ms = self.time_on_air_us(n) // 1000 + _TX_MARGIN_MS
         self._tx_deadline = ticks_add(self.clock.ticks_ms(), budget_ms)
-        self._state = 1
+        self._state = _TX
 
     def start_receive(self):
         """Continuous RX; the radio returns to it after every transmission until `standby()`."""
@@ -324,33 +353,33 @@ class SX1276:
         self._write(_REG_DIO_MAPPING1, _DIO0_RX_DONE)
         self._write(_REG_IRQ_FLAGS, _IRQ_ALL)
         self._set_mode(_MODE_RX_CONTINUOUS)
-        self._state = 2
+        self._state = _RX
         self._rx_valid = 0
         self._last_rx = self.clock.ticks_ms()
 
     def standby(self):
         self.listening = False
         self._set_mode(_MODE_STDBY)
-        self._state = 0
+        self._state = _IDLE
 
     def sleep(self):
         self.listening = False
         self._set_mode(_MODE_SLEEP)
-        self._state = 0
+        self._state = _IDLE
 
     def busy(self):
-        return self._state == 1
+        return self._state == _TX
 
     def poll(self):
         """Check the IRQ flags once; returns one event constant. Never blocks. With DIO0 wired,
         an idle poll costs one pin read and no SPI traffic."""
         quiet = self.dio0 is not None and not self.dio0.value()
-        if self._state == 1:
+        if self._state == _TX:
             flags = 0 if quiet else self._read(_REG_IRQ_FLAGS)
             if flags & _IRQ_TX_DONE:
                 self._write(_REG_IRQ_FLAGS, _IRQ_ALL)
                 self.tx_count += 1
-                self._state = 0
+                self._state = _IDLE
                 if self.listening:
                     self.start_receive()
                 return SX1276.TX_DONE
@@ -359,7 +388,7 @@ class SX1276:
                 self.recover()
                 return SX1276.TX_TIMEOUT
             return SX1276.NONE
-        if self._state == 2:
+        if self._state == _RX:
             if quiet:
                 return SX1276.NONE
             flags = self._read(_REG_IRQ_FLAGS)
@@ -400,7 +429,7 @@ class SX1276:
     def channel_busy(self):
         """True while the modem, listening, hears a LoRa packet in progress (RegModemStat: signal
         detected or RX on-going, section 4.1.6): listen before talk on a half-duplex channel."""
-        if self._state != 2:
+        if self._state != _RX:
             return False
         return bool(self._read(_REG_MODEM_STAT) & (_STAT_SIGNAL_DETECTED | _STAT_RX_ONGOING))
 
@@ -418,8 +447,8 @@ class SX1276:
         op = self._read(_REG_OP_MODE)
         sync = self._read(_REG_SYNC_WORD)
         ok = version == _VERSION and op & _LONG_RANGE and sync == self.sync_word
-        if ok and self._state == 2:
-            ok = op & 0x07 == _MODE_RX_CONTINUOUS
+        if ok and self._state == _RX:
+            ok = op & _MODE_MASK == _MODE_RX_CONTINUOUS
             if ok and self.rx_silence_ms is not None:
                 ok = ticks_diff(self.clock.ticks_ms(), self._last_rx) <= self.rx_silence_ms
         if ok:
@@ -456,7 +485,7 @@ class SX1276:
 
     def recv(self, timeout_ms, step_ms=5):
         """Wait up to timeout_ms for a good packet; returns bytes or None."""
-        if self._state != 2:
+        if self._state != _RX:
             self.start_receive()
         start = self.clock.ticks_ms()
         while ticks_diff(self.clock.ticks_ms(), start) <= timeout_ms:

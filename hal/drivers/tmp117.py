@@ -10,10 +10,15 @@ except ImportError:
 
 from hal.errors import DeviceNotFoundError, DeviceTimeoutError
 
-_TEMP = const(0x00)
-_CONFIG = const(0x01)
-_DEVICE_ID = const(0x0F)
+_TEMP_RESULT = const(0x00)
+_CONFIGURATION = const(0x01)  # HIGH_Alert LOW_Alert Data_Ready EEPROM_Busy MOD[1:0] CONV[2:0] ...
+_DEVICE_ID = const(0x0F)  # REV[3:0] DID[11:0]
+
 _DATA_READY = const(0x2000)
+_DID_MASK = const(0x0FFF)
+_DID = const(0x117)
+_TEMP_POR = const(0x8000)  # Temp_Result before the first conversion completes
+_CONV_MS = const(16)  # poll period: the shortest conversion cycle is 15.5 ms
 
 
 class TMP117:
@@ -22,10 +27,10 @@ class TMP117:
         self.address = address
         self._buf = bytearray(2)
         try:
-            ident = self._read(_DEVICE_ID) & 0x0FFF
+            ident = self._read(_DEVICE_ID) & _DID_MASK
         except OSError as exc:
             raise DeviceNotFoundError("TMP117@0x%02X" % address, "no answer (%s)" % exc) from None
-        if ident != 0x117:
+        if ident != _DID:
             raise DeviceNotFoundError("TMP117@0x%02X" % address, "device ID 0x%03X, expected 0x117" % ident)
 
     def _read(self, reg):
@@ -33,7 +38,7 @@ class TMP117:
         return (self._buf[0] << 8) | self._buf[1]
 
     def data_ready(self):
-        return bool(self._read(_CONFIG) & _DATA_READY)
+        return bool(self._read(_CONFIGURATION) & _DATA_READY)
 
     def temperature(self, clock=None, timeout_ms=1000):
         """Degrees Celsius; with a clock, waits (bounded) for a fresh conversion first."""
@@ -41,9 +46,9 @@ class TMP117:
         while clock is not None and not self.data_ready():
             if waited >= timeout_ms:
                 raise DeviceTimeoutError("TMP117", "data ready", waited)
-            clock.sleep_ms(16)
-            waited += 16
-        raw = self._read(_TEMP)
-        if raw == 0x8000:  # the power-on value: no conversion has completed yet
+            clock.sleep_ms(_CONV_MS)
+            waited += _CONV_MS
+        raw = self._read(_TEMP_RESULT)
+        if raw == _TEMP_POR:
             raise DeviceTimeoutError("TMP117", "first conversion", waited)
         return (raw - 65536 if raw & 0x8000 else raw) * 0.0078125

@@ -2,10 +2,10 @@
 
 from hal.sim import vec
 from hal.sim.bus import FaultSet, SimADC, SimI2C, SimPin, SimPWM
-from hal.sim.chips.coil import SimCoil
 from hal.sim.chips.ina219 import SimINA219
 from hal.sim.chips.lis3mdl import SimLIS3MDL
 from hal.sim.chips.lsm6dsox import SimLSM6DSOX
+from hal.sim.chips.magnetorquer import SimMagnetorquer
 from hal.sim.chips.tmp117 import SimTMP117
 from hal.sim.environment import Environment
 
@@ -37,7 +37,7 @@ class SimBoard:
             self._i2c[bus_id] = i2c
         coils = []
         for mt in defn["magnetorquers"]:
-            coils.append(SimCoil(self.pwm(mt["pwm"]), self.pin(mt["dir"]), defn["max_dipole"]))
+            coils.append(SimMagnetorquer(self.pwm(mt["pwm"]), self.pin(mt["dir"]), defn["max_dipole"]))
         env.coils = coils
         self.coils = coils
 

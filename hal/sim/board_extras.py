@@ -5,7 +5,7 @@ from its definition, so flight code reaches them through the same pins and buses
     clock = VirtualClock()
     medium = RadioMedium(clock)
     spi = add_radio(board, clock, medium)            # SimSX1276 at defn["spi"][0]["devices"]["sx1276"]
-    wire = add_burn_wire(board, clock)               # at defn["burn_wire"]; board.pin(switch) is live
+    wire = add_burnwire(board, clock)                # at defn["burnwire"]; board.pin(switch) is live
     valves = add_thrusters(board, clock, THRUSTERS)  # torque lands in board.env.thruster_torque
 
 The twin advances `clock` together with the environment and calls `medium.update()` each step.
@@ -13,7 +13,7 @@ The twin advances `clock` together with the environment and calls `medium.update
 
 from hal.sim.chips.burnwire import SimBurnWire
 from hal.sim.chips.sx1276 import SimSX1276
-from hal.sim.chips.valve import SimValve, ThrusterCluster
+from hal.sim.chips.thruster import SimThrusterValve, ThrusterCluster
 from hal.sim.spi import SimSPI
 
 # An example layout: four 10 mN cold-gas nozzles on the -Z face, 5 cm off axis, firing along +Z
@@ -34,9 +34,11 @@ def _register_pin(board, pin):
 
 
 def add_radio(board, clock, medium=None, bus_id=0, name="sx1276"):
-    """A SimSX1276 wired as the definition says; returns the SimSPI for board.spi(bus_id)."""
-    bus = board.defn["spi"][bus_id]
-    dev = bus["devices"]["sx1276"]
+    """A SimSX1276 wired as the definition says; returns the SimSPI for board.spi(bus_id), or None
+    on a board without one (the ESP32-C3 definition has no radio)."""
+    dev = board.defn.get("spi", {}).get(bus_id, {}).get("devices", {}).get("sx1276")
+    if dev is None:
+        return None
     spis = getattr(board, "sim_spi", None)
     if spis is None:
         spis = board.sim_spi = {}
@@ -51,13 +53,13 @@ def add_radio(board, clock, medium=None, bus_id=0, name="sx1276"):
     return spi
 
 
-def add_burn_wire(board, clock, melt_ms=2500):
-    dev = board.defn["burn_wire"]
+def add_burnwire(board, clock, melt_ms=2500):
+    dev = board.defn["burnwire"]
     wire = SimBurnWire(
         board.pin(dev["enable"]), board.pin(dev["fire"]), clock, melt_ms, sense_id=dev["switch"]
     )
     _register_pin(board, wire.sense_pin)
-    board.chips["burn_wire"] = wire
+    board.chips["burnwire"] = wire
     return wire
 
 
@@ -65,7 +67,7 @@ def add_thrusters(board, clock, layout=EXAMPLE_THRUSTERS):
     valves = []
     for t in layout:
         valves.append(
-            SimValve(
+            SimThrusterValve(
                 board.pin(t["arm"]),
                 board.pin(t["fire"]),
                 clock,

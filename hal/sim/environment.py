@@ -29,7 +29,7 @@ class Environment:
         self.payload = ThermalNode("payload", 150.0, 0.01, temp_k=288.15)
         self.magnetorquer_dipole = (0.0, 0.0, 0.0)
         self.thruster_torque = (0.0, 0.0, 0.0)
-        self.coils = None  # (x, y, z) SimCoil: when set, the dipole comes from the coils' PWM
+        self.coils = None  # (x, y, z) SimMagnetorquer: when set, the dipole comes from the coils' PWM
         # switched loads: [(pin, watts, heats payload)], added by hal.sim.board_extras.add_loads
         self.switched = []
         self.heater_w = 0.0

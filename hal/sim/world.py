@@ -15,8 +15,8 @@ from hal.boards import definition
 from hal.clock import VirtualClock, ticks_diff
 from hal.sim.board import SimBoard
 from hal.sim.board_extras import EXAMPLE_THRUSTERS, add_loads, add_radio, add_thrusters
-from hal.sim.chips.sx1276 import RadioMedium
 from hal.sim.environment import Environment
+from hal.sim.radio_medium import RadioMedium
 
 
 class BytePipe:

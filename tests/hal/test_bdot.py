@@ -12,8 +12,8 @@ from hal.drivers.magnetorquer import Magnetorquer, MagnetorquerSet
 from hal.sim import vec
 from hal.sim.attitude import RigidBody
 from hal.sim.bus import FaultSet, SimI2C, SimPin, SimPWM
-from hal.sim.chips.coil import SimCoil
 from hal.sim.chips.lis3mdl import SimLIS3MDL
+from hal.sim.chips.magnetorquer import SimMagnetorquer
 from hal.sim.environment import Environment
 
 MAX_DIPOLE = 0.2
@@ -28,7 +28,7 @@ def _world(failed_axis: int | None = None):
     for axis in range(3):
         pwm, pin = SimPWM(), SimPin(axis)
         coils.append(Magnetorquer(pwm, pin, MAX_DIPOLE))
-        sims.append(SimCoil(pwm, pin, MAX_DIPOLE, failed=(axis == failed_axis)))
+        sims.append(SimMagnetorquer(pwm, pin, MAX_DIPOLE, failed=(axis == failed_axis)))
     env.coils = sims
     return env, LIS3MDL(i2c, scale_gauss=4), MagnetorquerSet(coils)
 

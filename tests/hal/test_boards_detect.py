@@ -170,7 +170,7 @@ def _pins(d: dict) -> list:
     pins += [p for p in d.get("sun_adc", ()) if p is not None]
     for m in d["magnetorquers"]:
         pins += [m["pwm"], m["dir"]]
-    pins += list(d.get("burn_wire", {}).values())
+    pins += list(d.get("burnwire", {}).values())
     return pins
 
 
@@ -224,8 +224,8 @@ def test_every_bus_pin_coil_and_adc_builds_on_its_port(port_machine, name: str) 
     for m in d["magnetorquers"]:
         board.pwm(m["pwm"]).duty_u16(0)
         board.pin(m["dir"]).value(0)
-    for pin in d.get("burn_wire", {}).values():
-        board.pin(pin, fake.Pin.IN if pin == d["burn_wire"]["switch"] else None)
+    for pin in d.get("burnwire", {}).values():
+        board.pin(pin, fake.Pin.IN if pin == d["burnwire"]["switch"] else None)
     for dev in [dev for bus in d.get("spi", {}).values() for dev in bus["devices"].values()]:
         board.pin(dev["cs"])
         board.pin(dev["reset"])
@@ -243,7 +243,7 @@ def test_pins_the_board_reads_open_as_inputs(port_machine, name: str) -> None:
     d = boards.definition(name)
     board = boards.open_board(name)
     reads = [dev["dio0"] for bus in d.get("spi", {}).values() for dev in bus["devices"].values()]
-    reads.append(d["burn_wire"]["switch"])
+    reads.append(d["burnwire"]["switch"])
     for pin in reads:
         assert board.pin(pin).mode == fake.Pin.IN
     assert board.pin(d["magnetorquers"][0]["dir"]).mode == fake.Pin.OUT

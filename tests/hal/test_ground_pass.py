@@ -9,8 +9,9 @@ from hal.clock import VirtualClock
 from hal.drivers.sx1276 import SX1276
 from hal.sim.board_extras import add_radio
 from hal.sim.bus import SimPin
-from hal.sim.chips.sx1276 import RadioMedium, SimSX1276
+from hal.sim.chips.sx1276 import SimSX1276
 from hal.sim.link_budget import GroundStation, LoraLinkBudget
+from hal.sim.radio_medium import RadioMedium
 from hal.sim.spi import SimSPI
 
 STEP_S = 5

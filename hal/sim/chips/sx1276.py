@@ -1,4 +1,4 @@
-"""Simulated Semtech SX1276 (LoRa mode) behind SPI, and the medium that carries its packets.
+"""Simulated Semtech SX1276 (LoRa mode) behind SPI; hal.sim.radio_medium carries its packets.
 
 The model follows the SX1276/77/78/79 datasheet (rev. 7, section 4.1 LoRa modem, 6.4 register
 map): an SPI transaction is an address byte (bit 7 = write) then data bytes with address
@@ -20,7 +20,6 @@ a low RESET pin holds the chip in reset; after RESET rises the chip ignores SPI 
 
 from hal.clock import ticks_add, ticks_diff
 from hal.sim.live_pin import LivePin
-from hal.sim.prng import Prng
 
 REG_FIFO = 0x00
 REG_OP_MODE = 0x01
@@ -109,9 +108,10 @@ _RESET_READY_US = 5000
 
 
 class SimSX1276:
-    """One radio. `medium` (RadioMedium) connects it to others. Without a `dio0_pin` the chip makes
-    its own LivePin (`self.dio0`, id `name + "_dio0"`), which brings the radios up to date when read;
-    a plain SimPin passed in only moves when something updates the medium (the twin's step)."""
+    """One radio. `medium` (hal.sim.radio_medium.RadioMedium) connects it to others. Without a
+    `dio0_pin` the chip makes its own LivePin (`self.dio0`, id `name + "_dio0"`), which brings the
+    radios up to date when read; a plain SimPin passed in only moves when something updates the
+    medium (the twin's step)."""
 
     def __init__(self, clock, medium=None, reset_pin=None, dio0_pin=None, name="sx1276"):
         self.clock = clock
@@ -381,91 +381,3 @@ class SimSX1276:
         if self.mode() == MODE_RX_SINGLE:
             self._rx_single_end = None
             self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
-
-
-class RadioMedium:
-    """The space between radios: delivers each transmission to every radio listening on the same
-    channel when it ends, losing it with probability `loss` and flipping one bit with probability
-    `corrupt`, and passing it through `damage(payload) -> (payload, bits flipped)` if given (a
-    bit error rate channel); a receiver with CRC on then reports PayloadCrcError, without
-    CRC the damaged payload reaches the caller. Overlapping transmissions on
-    one channel collide and are lost. RSSI/SNR are what receivers report: fixed values, or from
-    `link(sender, receiver) -> (rssi_dbm, snr_db) or None` (None: not heard), e.g. a
-    hal.sim.link_budget.LoraLinkBudget."""
-
-    def __init__(
-        self, clock, loss=0.0, corrupt=0.0, rssi_dbm=-105.0, snr_db=7.5, seed=1, link=None, damage=None
-    ):
-        self.clock = clock
-        self.damage = damage
-        self.bit_errors = 0
-        self.link = link
-        self.loss = loss
-        self.corrupt = corrupt
-        self.rssi_dbm = rssi_dbm
-        self.snr_db = snr_db
-        self.rng = Prng(seed)
-        self.radios = []
-        self._pending = []  # [end_us, start_us, sender, payload, has_crc, channel, collided]
-        self.delivered = 0
-        self.lost = 0
-        self.corrupted = 0
-        self.collisions = 0
-
-    def attach(self, radio):
-        self.radios.append(radio)
-
-    def transmit(self, sender, payload, has_crc, end_us):
-        start = self.clock.ticks_us()
-        channel = sender.channel()
-        collided = False
-        for other in self._pending:
-            if other[5] == channel and ticks_diff(other[0], start) > 0:
-                other[6] = True  # both are lost
-                collided = True
-        if collided:
-            self.collisions += 1
-        self._pending.append([end_us, start, sender, payload, has_crc, channel, collided])
-
-    def in_air(self, radio):
-        """True while another radio's packet on `radio`'s channel is being transmitted."""
-        now = self.clock.ticks_us()
-        channel = radio.channel()
-        return any(p[2] is not radio and p[5] == channel and ticks_diff(p[0], now) > 0 for p in self._pending)
-
-    def update(self):
-        """Bring every radio up to the clock: finish TX, deliver packets that ended."""
-        now = self.clock.ticks_us()
-        i = 0
-        while i < len(self._pending):
-            end_us, _start, sender, payload, has_crc, channel, collided = self._pending[i]
-            if ticks_diff(now, end_us) < 0:
-                i += 1
-                continue
-            del self._pending[i]
-            for radio in self.radios:
-                if radio is sender or not radio.listening() or radio.channel() != channel:
-                    continue
-                heard = (self.rssi_dbm, self.snr_db) if self.link is None else self.link(sender, radio)
-                if heard is None or collided or self.rng.random() < self.loss:
-                    self.lost += 1
-                    continue
-                data = payload
-                ok = True
-                if self.rng.random() < self.corrupt:
-                    bad = bytearray(payload)
-                    bit = self.rng.randrange(len(bad) * 8)
-                    bad[bit >> 3] ^= 1 << (bit & 7)
-                    data = bytes(bad)
-                    ok = False
-                    self.corrupted += 1
-                if self.damage is not None:
-                    data, flips = self.damage(data)
-                    if flips:
-                        ok = False
-                        self.corrupted += 1
-                        self.bit_errors += flips
-                radio.deliver(data, ok, has_crc, heard[0], heard[1])
-                self.delivered += 1
-        for radio in self.radios:
-            radio.tick()

@@ -3,7 +3,8 @@
 from hal.clock import VirtualClock
 from hal.drivers.sx1276 import SX1276
 from hal.sim.bus import FaultSet, SimPin
-from hal.sim.chips.sx1276 import RadioMedium, SimSX1276
+from hal.sim.chips.sx1276 import SimSX1276
+from hal.sim.radio_medium import RadioMedium
 from hal.sim.spi import SimSPI
 
 

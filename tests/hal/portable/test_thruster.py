@@ -7,7 +7,7 @@ from hal.clock import VirtualClock
 from hal.drivers.thruster import ARM_PENDING, ARMED, FIRING, SAFE, ThrusterValve
 from hal.errors import ConfigError, InterlockError
 from hal.sim.bus import SimPin
-from hal.sim.chips.valve import SimValve, ThrusterCluster
+from hal.sim.chips.thruster import SimThrusterValve, ThrusterCluster
 
 
 class Body:
@@ -19,7 +19,9 @@ def _rig(**kwargs):
     arm = SimPin("thr_arm", SimPin.OUT, 0)
     fire = SimPin("thr_fire", SimPin.OUT, 0)
     # 10 mN along +X, mounted 5 cm along +Y: torque r x F = (0, 0.05, 0) x (0.01, 0, 0) = (0, 0, -5e-4) N m
-    sim = SimValve(arm, fire, clock, thrust_n=0.01, position_m=(0.0, 0.05, 0.0), direction=(1.0, 0.0, 0.0))
+    sim = SimThrusterValve(
+        arm, fire, clock, thrust_n=0.01, position_m=(0.0, 0.05, 0.0), direction=(1.0, 0.0, 0.0)
+    )
     body = Body()
     cluster = ThrusterCluster([sim], body)
     valve = ThrusterValve(arm, fire, clock, **kwargs)

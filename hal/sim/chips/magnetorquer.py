@@ -1,7 +1,8 @@
-"""A magnetorquer coil seen through its PWM duty and H-bridge direction pin."""
+"""A magnetorquer coil seen through its PWM duty and H-bridge direction pin (the twin of
+hal.drivers.magnetorquer.Magnetorquer)."""
 
 
-class SimCoil:
+class SimMagnetorquer:
     def __init__(self, pwm, dir_pin, max_dipole, failed=False):
         self.pwm = pwm
         self.dir_pin = dir_pin

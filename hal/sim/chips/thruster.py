@@ -1,4 +1,5 @@
-"""Simulated thruster valves: a solenoid behind ARM and FIRE switches in series.
+"""Simulated thruster valves (the twin of hal.drivers.thruster.ThrusterValve): a solenoid behind
+ARM and FIRE switches in series.
 
 The valve is open exactly while both pins are high (unless a fault says otherwise) and keeps
 an exact record of what it did: pulses, total and longest open time, from the clock.
@@ -10,7 +11,7 @@ closes again, whatever the pins do: only the on-time budget and FDIR can see it)
 """
 
 
-class SimValve:
+class SimThrusterValve:
     def __init__(
         self, arm_pin, fire_pin, clock, thrust_n=0.01, position_m=(0.0, 0.0, 0.0), direction=(1.0, 0.0, 0.0)
     ):
