@@ -4,6 +4,13 @@ Each record carries the hash of the one before it, so editing a record breaks th
 its successor, removing one leaves a sequence gap and a broken link, and cutting the tail
 shows against the chain head the spacecraft reports in housekeeping (`audit_head`, `audit_seq`).
 Record: prev hash (16 bytes) | seq u32 | onboard time u32 | kind u8 | text (UTF-8).
+
+A command's record may be appended with `defer=True`: chained at once (head and seq move, so
+housekeeping reports it) but written to flash by `flush()` in a later tick, which keeps the flash
+write out of the tick that ran the command (docs/board-speed.md). At most one record waits: a
+deferred append, any other append and `records()` write the waiting one first. A power cut while
+it waits loses that one record from flash; the ground sees it as a cut tail (the reported head and
+count are one ahead of the log).
 """
 
 import hashlib
@@ -63,6 +70,7 @@ class AuditLog:
         self.head = GENESIS
         self.seq = 0
         self.repaired = 0
+        self.pending = None  # a deferred record's payload, not yet in flash (at most one)
         # resume the chain after a reboot from the last intact record
         records = self.log.records()
         self.repaired = self.log.skipped
@@ -71,14 +79,31 @@ class AuditLog:
             self.head = record_hash(last)
             self.seq = unpack(last)[1] + 1
 
-    def append(self, t, kind, text):
+    def append(self, t, kind, text, defer=False):
+        """Chain one record; written to flash now, or with defer by the next flush() (or the next
+        append, whichever comes first)."""
+        if self.pending is not None:
+            self.flush()  # records reach flash in chain order, and never more than one waits
         payload = self.head + struct.pack(_HDR, self.seq, int(t) & 0xFFFFFFFF, kind) + text.encode()[:96]
-        self.log.append(payload)
+        if defer:
+            self.pending = payload
+        else:
+            self.log.append(payload)
         self.head = record_hash(payload)
         self.seq += 1
+
+    def flush(self):
+        """Write the deferred record, if any; True when there was one."""
+        payload = self.pending
+        if payload is None:
+            return False
+        self.log.append(payload)  # a failed write leaves it pending: the next flush tries again
+        self.pending = None
+        return True
 
     def head_u32(self):
         return struct.unpack(">I", self.head[:4])[0]
 
     def records(self):
+        self.flush()
         return self.log.records()

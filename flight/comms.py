@@ -48,13 +48,14 @@ class Comms:
         self.rx = cltu.CltuReceiver()
         self._frames = []  # received TC frames not yet taken in (one per poll)
         self.overflow = 0  # frames dropped because MAX_WAITING were waiting
-        self._accepted = []
+        self._accepted = []  # (packet, level) taken in, not yet delivered
         self.farm = cop1.Farm1(vcid=0, window=FARM_WINDOW, deliver=self._accepted.append)
         # room for two frames' data plus the largest TM packet (a 200-byte file part and headers)
         self.framer = tmframe.TmFramer(frame_len, scid, vcid=0, capacity=2 * frame_len + 512)
         self._frame = bytearray(frame_len)
         self._cadu = bytearray(sync.cadu_len(frame_len, interleave))
         self._held = False  # _cadu holds a CADU the link has not taken yet
+        self._built = False  # _frame holds a frame not yet encoded into _cadu (send_step)
         if admin_key is not None and key is None:
             raise CommandError(FAIL["EXEC_FAILED"], "an admin key needs the operators' key too")
         self.security = None
@@ -71,6 +72,7 @@ class Comms:
             if fs is not None:
                 self._stores[s_spi] = SlotStore(fs, name)
             self._restore_key(sa)
+            self._prepare_store(sa)
             sas.append(sa)
         if sas:
             self.security = SecurityEndpoint(sas)
@@ -97,6 +99,21 @@ class Comms:
                 if version:
                     sa._key = raw[8:]
                     sa.key_version = version
+
+    def _prepare_store(self, sa):
+        """At boot, give the association's slot store both of its files (holding the mark as
+        restored, or a first mark on a new board), so no write during flight has to create a
+        file: it overwrites a slot of the same length (creating one cost a host's ext4 300 us,
+        60 board ms at the RP2040's speed, in the tick of the board's first command)."""
+        store = self._stores.get(sa.spi)
+        if store is None:
+            return
+        for _ in range(2):
+            if store.fs.size(store.name + ".a") and store.fs.size(store.name + ".b"):
+                return
+            mark = self._marks.get(sa.spi, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF))
+            store.save(struct.pack(">HHI", sa.spi, sa.key_version, mark) + bytes(sa._key))
+            self._marks[sa.spi] = mark
 
     def _persist_key(self, sa, force=False):
         """Keep the association in flash: its key, and its anti-replay counter as a high-water mark
@@ -136,15 +153,7 @@ class Comms:
         if self.on_event is not None:
             self.on_event("AUTH_REJECT", check)
 
-    def poll(self, now_s):
-        """Read the link and take in the next received TC frame: verify it, run it through the
-        FARM and deliver its packets; returns how many packets were delivered.
-
-        One frame per call (a 100 ms tick): the ground's COP-1 may send a window of frames at
-        once, and checking, running and reporting each command costs the board time and heap
-        (about 4 KB of short-lived objects), so a burst is spread over ticks. Frames wait in
-        `_frames` (at most MAX_WAITING; beyond that they are dropped, counted in `rejected`, and
-        COP-1 sends them again)."""
+    def _read(self):
         chunk = self.io.read()
         if chunk:
             for frame_bytes in self.rx.feed(chunk):
@@ -153,15 +162,48 @@ class Comms:
                     self.overflow += 1
                     continue
                 self._frames.append(frame_bytes)
-        if not self._frames:
-            return 0
-        self._take(self._frames.pop(0), now_s)
+
+    def poll(self, now_s):
+        """Read the link and take in the next received TC frame: verify it, run it through the
+        FARM and deliver its packets (and any still waiting from step()); returns how many packets
+        were delivered. All of it now: for a link serviced outside the rate groups (an RX
+        interrupt) and for tests; the fast group calls step().
+
+        One frame per call: the ground's COP-1 may send a window of frames at once, and checking,
+        running and reporting each command costs the board time and heap (about 4 KB of
+        short-lived objects), so a burst is spread over calls. Frames wait in `_frames` (at most
+        MAX_WAITING; beyond that they are dropped, counted in `rejected`, and COP-1 sends them
+        again)."""
+        self._read()
+        if self._frames:
+            self._take(self._frames.pop(0), now_s)
         n = 0
         while self._accepted:
             packet, level = self._accepted.pop(0)
             self.deliver(packet, "link", level)
             n += 1
         return n
+
+    def step(self, now_s):
+        """One unit of uplink work, at most, for one 100 ms tick; True when it did one.
+
+        Handling one authenticated command is two units, each in its own tick (at the RP2040's
+        speed together they overran the fast group): take in a frame (CLTU decode, SDLS check,
+        the anti-replay mark written when the frame passed it, FARM-1), then deliver one packet
+        (dispatch, execution, PUS-1 reports) in the next."""
+        self._read()
+        if self._accepted:
+            packet, level = self._accepted.pop(0)
+            self.deliver(packet, "link", level)
+            return True
+        if self._frames:
+            self._take(self._frames.pop(0), now_s)
+            return True
+        return False
+
+    def busy(self):
+        """Uplink work is waiting (a frame to take in or a packet to deliver)."""
+        return bool(self._frames or self._accepted)
 
     def _take(self, frame_bytes, now_s):
         try:
@@ -180,7 +222,7 @@ class Comms:
                 # otherwise let anyone desynchronise COP-1 and block the real operator
                 frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
                 spi = struct.unpack_from(">H", frame_bytes, 5)[0]
-                self._persist_key(self.security.sas[spi])
+                self._persist_key(self.security.sas[spi])  # before the FARM: nothing runs unmarked
                 level = self.levels.get(spi, LEVEL_NONE)
             first = len(self._accepted)
             self.farm.receive(frame)
@@ -223,6 +265,50 @@ class Comms:
         sync.build_cadu_into(self._frame, self._cadu, self.interleave)
         return self._tx()
 
+    def tx_pending(self):
+        """A frame or CADU is in hand that send_step has still to encode or send."""
+        return self._held or self._built
+
+    def _fill(self, queue):
+        """Move the packets at the front of `queue` into the framer while they fit."""
+        framer = self.framer
+        while True:
+            while queue and len(queue[0]) <= framer.free:
+                framer.push(queue.pop(0))
+            if queue and not framer.ready() and len(queue[0]) > framer.free:
+                queue.pop(0)  # larger than the framer can ever hold: counted, never stalls the rest
+                self.oversize += 1
+                continue
+            return
+
+    def send_step(self, queue):
+        """One unit of downlink work for one 100 ms tick; True when it did one.
+
+        A CADU is two units, each in its own tick (together, at the RP2040's speed, they take
+        most of a tick): build the next frame (the packets at the front of `queue`, completed with
+        an idle packet when less than a frame is queued; an OID frame when nothing is), then
+        encode it (RS, randomizer, ASM) and hand it to the link. The output is the same bytes as
+        send()'s. A CADU the link refused is sent again first."""
+        if self._held:
+            if self._tx_ready is not None and not self._tx_ready():
+                return False
+            self._tx()
+            return True
+        if self._built:
+            if self._tx_ready is not None and not self._tx_ready():
+                return False
+            self._built = False
+            sync.build_cadu_into(self._frame, self._cadu, self.interleave)
+            self._tx()
+            return True
+        if self._tx_ready is not None and not self._tx_ready():
+            return False
+        self._fill(queue)
+        self.framer.clcw = self.farm.clcw()
+        framer = self.framer
+        self._built = framer.build_into(self._frame, False) or framer.build_into(self._frame, True)
+        return True
+
     def send(self, queue, flush=True):
         """Frame and transmit the TM packets at the front of `queue` (a list: each packet leaves it
         once it is in the framer); the CLCW goes into every frame. Nothing is allocated per frame.
@@ -236,15 +322,18 @@ class Comms:
             if not self._tx():
                 return 0
             sent += 1
+        if self._built:  # a frame send_step built and has not encoded yet goes first
+            if self._tx_ready is not None and not self._tx_ready():
+                return sent
+            self._built = False
+            sync.build_cadu_into(self._frame, self._cadu, self.interleave)
+            if not self._tx():
+                return sent
+            sent += 1
         had = bool(queue)
         framer = self.framer
         while True:
-            while queue and len(queue[0]) <= framer.free:
-                framer.push(queue.pop(0))
-            if queue and not framer.ready() and len(queue[0]) > framer.free:
-                queue.pop(0)  # larger than the framer can ever hold: counted, never stalls the rest
-                self.oversize += 1
-                continue
+            self._fill(queue)
             ok = self._frame_out(False)
             if ok is None:
                 break

@@ -10,7 +10,16 @@
 period is an overrun (counted, reported). A task that raises is isolated: counted, reported as
 an event, the rest of the tick runs; after `max_failures` consecutive failures it is disabled.
 The watchdog is fed only after a complete tick, so a hung task starves it.
+
+With `gc_idle` (MicroPython) the executive collects garbage itself at the end of a tick, after
+every task and outside every group's timing, often enough that the heap never runs out inside a
+task (where a collection would be charged to that task's group, and on a board pause it): it
+measures the garbage made per tick between its collections and collects when the next ticks would
+eat into a reserve (a quarter of the heap free after a collection). `gc_missed` counts
+collections that ran elsewhere anyway (the heap ran out first); each one shortens the interval.
 """
+
+import gc
 
 from hal.clock import ticks_add, ticks_diff
 
@@ -39,7 +48,7 @@ class RateGroup:
 
 
 class Executive:
-    def __init__(self, tick_ms=100, cpu_us=None, on_event=None, feed=None, max_failures=5):
+    def __init__(self, tick_ms=100, cpu_us=None, on_event=None, feed=None, max_failures=5, gc_idle=False):
         self.tick_ms = tick_ms
         self.cpu_us = cpu_us  # execution-time clock (None: no timing, no overrun detection)
         self.on_event = on_event  # on_event(name, *aux), e.g. EventReporter.report
@@ -49,6 +58,16 @@ class Executive:
         self.tasks = []
         self.tick = 0
         self.slips = 0  # ticks run late by run() (a whole period or more)
+        # idle-point garbage collection (MicroPython: CPython has no gc.mem_free and no fixed heap)
+        self._gc_on = gc_idle and hasattr(gc, "mem_free")
+        self.gc_every = 1  # ticks between collections (adapted to the garbage made per tick)
+        self.gc_reserve = 0  # bytes kept free for the ticks between collections
+        self.gc_collections = 0
+        self.gc_missed = 0  # collections that ran inside the ticks, not at the idle point
+        self.heap_free = None  # bytes free after the last idle collection
+        self._gc_ticks = 0
+        self._gc_after = 0
+        self._gc_rate = 0  # garbage per tick (bytes), the recent peak
 
     def group(self, name):
         for g in self.groups:
@@ -120,8 +139,38 @@ class Executive:
                     g.overruns += 1
                     self._event("OVERRUN", gi, min(used // 1000, 65535))
         self.tick = tick + 1
+        if self._gc_on:
+            self._gc_ticks += 1
+            if self._gc_ticks >= self.gc_every:
+                self.collect()
         if self.feed is not None:
             self.feed()
+
+    def collect(self):
+        """Collect garbage now (the tick's idle point) and plan the next collection."""
+        before = gc.mem_free()
+        gc.collect()
+        after = gc.mem_free()
+        n = self._gc_ticks or 1
+        self._gc_ticks = 0
+        rate = self._gc_rate - (self._gc_rate >> 3)  # a peak from long ago fades
+        if self.gc_collections:
+            if before <= self._gc_after:
+                made = (self._gc_after - before) // n + 1
+                if made > rate:
+                    rate = made
+            else:  # free heap grew between our collections: one ran inside a tick
+                self.gc_missed += 1
+                rate = 2 * rate + 1
+        self._gc_rate = rate
+        if not self.gc_reserve:
+            self.gc_reserve = after >> 2
+        self._gc_after = after
+        self.heap_free = after
+        self.gc_collections += 1
+        if rate:
+            every = (after - self.gc_reserve) // (rate + (rate >> 2))
+            self.gc_every = every if every > 1 else 1
 
     def overruns(self):
         return sum(g.overruns for g in self.groups) + self.slips

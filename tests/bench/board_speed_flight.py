@@ -46,10 +46,18 @@ class SpeedRun:
         self.last = {}  # task -> board us of its last run
         self.blame = {}  # task -> board us it took in the fast group's overrun ticks
         self.blame_n = {}  # task -> overrun ticks in which it was the fast group's longest task
+        # The board's clock is this interpreter's wall clock scaled, so a host that preempts this
+        # process for one 4 ms time slice adds 800 board ms at the RP2040's factor. Where the host
+        # says how long the process waited to run (Linux /proc/self/schedstat), each overrun tick
+        # whose excess that wait covers is counted as the host's, not the flight code's.
+        self.factor = factor or 1
+        self.host_wait = _waited_us() is not None
+        self.preempted = 0  # fast-group overruns the host's wait covers
+        self.waited_ticks = 0  # ticks during which the process waited to run
+        self.waited_us = 0  # wall time it waited, in total (host microseconds)
         # Each task's own time, on the raw clock scaled (cheaper than the executive's clock here)
-        scale = factor or 1
         for task in ex.tasks:
-            task.fn = self._timed(task.name, task.fn, raw, scale)
+            task.fn = self._timed(task.name, task.fn, raw, self.factor)
 
     def _timed(self, name, fn, clock, scale):
         from hal.clock import ticks_diff
@@ -74,15 +82,24 @@ class SpeedRun:
             for name in self.last:
                 self.last[name] = 0
             before = fast.overruns
+            w0 = _waited_us() if self.host_wait else None
             t0 = cpu()
             app.step()
             used = ticks_diff(cpu(), t0)
+            waited = 0
+            if w0 is not None:
+                waited = _waited_us() - w0
+                if waited > 0:
+                    self.waited_ticks += 1
+                    self.waited_us += waited
             self.ticks += 1
             if used > self.worst_tick_us:
                 self.worst_tick_us = used
             if used > TICK_MS * 1000:
                 self.slow_ticks += 1
             if fast.overruns != before:
+                if fast.last_us - waited * self.factor <= fast.period_ms * 1000:
+                    self.preempted += 1
                 top = None
                 for task in fast.tasks:
                     us = self.last[task.name]
@@ -104,11 +121,34 @@ class SpeedRun:
             },
             "tasks": {t.name: {"max_us": t.max_us, "runs": t.runs, "errors": t.errors} for t in ex.tasks},
             "overrun_blame_us": self.blame,
+            "host_wait": {
+                "fast_overruns_preempted": self.preempted,
+                "ticks": self.waited_ticks,
+                "total_ms": self.waited_us // 1000,
+                "known": self.host_wait,
+            },
             "overrun_longest_task": self.blame_n,
+            # the executive's idle-point collections (flight/executive.py); missed: ones that ran
+            # inside a tick instead (the heap ran out first)
+            "gc": {
+                "collections": getattr(ex, "gc_collections", 0),
+                "missed": getattr(ex, "gc_missed", 0),
+                "every_ticks": getattr(ex, "gc_every", 0),
+                "heap_free": getattr(ex, "heap_free", None),
+            },
             "mode": self.app.modes.mode,
             "errors": ex.errors(),
             "impl": _impl(),
         }
+
+
+def _waited_us():
+    """Microseconds this process has waited to run since it started (Linux), or None."""
+    try:
+        with open("/proc/self/schedstat") as f:
+            return int(f.read().split()[1]) // 1000
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _impl():

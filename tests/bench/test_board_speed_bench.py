@@ -128,15 +128,19 @@ def _record(name: str, result: dict, benchmark) -> None:
         {k: result[k] for k in ("factor", "fast_overruns", "worst_tick_board_ms", "slow_ticks", "impl")}
     )
     slow = sorted(result["tasks"].items(), key=lambda kv: -kv[1]["max_us"])[:4]
+    wait = result.get("host_wait") or {}
+    preempted = wait.get("fast_overruns_preempted") if wait.get("known") else "unknown how many"
     print(
-        "\n%s at %s x%.3g: %d fast-group overruns in %d ticks, worst tick %.1f board ms, %d/%d commands "
-        "verified; slowest tasks (board ms): %s; overruns by task: %s"
+        "\n%s at %s x%.3g: %d fast-group overruns in %d ticks (%s of them the host preempting the run),"
+        " worst tick %.1f board ms, %d/%d commands verified; slowest tasks (board ms): %s;"
+        " overruns by task: %s"
         % (
             name,
             BOARD,
             result["factor"],
             result["fast_overruns"],
             result["ticks"],
+            preempted,
             result["worst_tick_board_ms"],
             result["commands_verified"],
             result["commands_sent"],

@@ -69,3 +69,19 @@ def test_chain_continues_across_reboots():
     assert b.seq == 4
     ok, n, _ = verify(b.records(), head=b.head[:4], count=b.seq, anchor=GENESIS)
     assert ok and n == 4
+
+
+def test_a_deferred_record_is_chained_at_once_and_written_before_the_next():
+    fs = MemFs()
+    a = AuditLog(fs)
+    a.append(1, 1, "cmd 0")
+    a.append(2, 1, "cmd 1", defer=True)
+    assert a.seq == 2 and a.pending is not None  # chained (housekeeping reports it), not in flash yet
+    assert len(AuditLog(fs).records()) == 1  # a power cut now loses exactly that one record
+    a.append(3, 1, "cmd 2", defer=True)  # the next record writes the waiting one first
+    assert len(AuditLog(fs).records()) == 2
+    assert a.flush() and not a.flush()
+    recs = AuditLog(fs).records()
+    assert verify(recs, head=a.head[:4], count=a.seq, anchor=GENESIS) == (True, 3, "")
+    a.append(4, 1, "cmd 3", defer=True)
+    assert verify(a.records(), head=a.head[:4], count=a.seq, anchor=GENESIS) == (True, 4, "")  # flushed

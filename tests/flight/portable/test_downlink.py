@@ -69,3 +69,59 @@ def test_a_packet_larger_than_the_framer_is_dropped_and_counted_not_stalling():
     queue.extend(_packets(3, 1))
     comms.send(queue)
     assert queue == [] and comms.oversize == 1
+
+
+def test_send_step_sends_the_same_frames_one_unit_per_call():
+    a, b = FlakyLink(), FlakyLink()
+    ca = Comms(a, 0x2A, lambda *x: None)
+    cb = Comms(b, 0x2A, lambda *x: None)
+    qa, qb = _packets(40, 0), _packets(40, 0)
+    while qa:
+        ca.send(qa, flush=False)
+    ca.send([])
+    units = 0
+    while qb or cb.tx_pending() or cb.framer.pending:
+        assert cb.send_step(qb)
+        units += 1
+    assert units == 2 * b.calls  # a frame, then its CADU: two calls each
+    assert b.seqs == a.seqs == list(range(40))
+    assert cb.send_step([]) and cb.tx_pending()  # an idle (OID) frame is built...
+    assert cb.send_step([]) and not cb.tx_pending()  # ...and sent
+    assert b.calls == units // 2 + 1 and cb.framer.idle_frames == 1
+
+
+class Uplink:
+    def __init__(self):
+        self.buf = b""
+
+    def read(self):
+        data, self.buf = self.buf, b""
+        return data or None
+
+    def write(self, buf):
+        return len(buf)
+
+
+def test_step_takes_a_frame_then_delivers_its_packet_one_unit_per_call():
+    from memfs import MemFs
+
+    from protocols import cltu, sdls
+    from protocols.pus import PusTc
+
+    key = bytes(range(32))
+    link = Uplink()
+    got = []
+    fs = MemFs()
+    comms = Comms(link, 0x2A, lambda p, src, level: got.append(p), key=key, fs=fs)
+    ground = sdls.SecurityAssociation(1, key)
+    tc = PusTc(17, 1, apid=0x10, seq_count=1).pack()
+    assert "keys.a" in fs.files and "keys.b" in fs.files  # made at boot: no flight write creates one
+    assert comms._marks[1] == sdls.PERSIST_STRIDE and not comms.busy()
+    ground.last_sn = sdls.PERSIST_STRIDE  # past the first mark: this frame's mark is written at once
+    link.buf = cltu.encode(sdls.secure_frame(ground, 0x2A, 0, 0, tc, bypass=True))
+    assert comms.step(0) and comms.frames_ok == 1 and got == [] and comms.busy()
+    assert comms._marks[1] == 2 * sdls.PERSIST_STRIDE + 1  # in flash before the command can run
+    assert comms.step(0) and got == [tc]
+    assert not comms.step(0) and not comms.busy()
+    link.buf = cltu.encode(sdls.secure_frame(ground, 0x2A, 0, 0, tc, bypass=True))
+    assert comms.poll(0) == 1 and len(got) == 2  # poll: every unit of the frame at once

@@ -100,3 +100,19 @@ def test_run_paces_ticks_and_counts_slips():
     assert n[:3] == [0, 100, 200]
     assert ex.slips == 2  # the ticks due at 300 and 400 ms were skipped, the 500 ms one ran late
     assert n[3] == 550 and n[4] == 600  # back on the original 100 ms grid after the slip
+
+
+def test_idle_collection_runs_after_the_tasks_and_adapts_its_interval():
+    import gc
+
+    ex = Executive(tick_ms=100, gc_idle=True)
+    junk = []
+    ex.add("fast", 100, "alloc", lambda: junk.append(bytearray(256)) or (len(junk) > 4 and junk.pop(0)))
+    for _ in range(40):
+        ex.step()
+    if not hasattr(gc, "mem_free"):  # CPython: no fixed heap, no idle collection
+        assert ex.gc_collections == 0 and ex.heap_free is None
+        return
+    assert ex.gc_collections >= 2 and ex.heap_free > 0 and ex.gc_reserve > 0
+    assert ex.gc_every >= 1
+    assert Executive(tick_ms=100).gc_collections == 0  # off unless asked for

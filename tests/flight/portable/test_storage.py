@@ -148,3 +148,23 @@ def test_audit_chain_resumes_after_a_cut_append():
 
         ok, _i, why = verify(b.records(), anchor=bytes(16))
         assert ok, why
+
+
+def test_host_fs_write_replaces_content_of_any_length():
+    from flight.storage import HostFs
+
+    root = "hostfs-test.tmp"  # relative: the working folder is writable on every interpreter and board
+    fs = HostFs(root)
+    for data in (b"abcdef", b"ghijkl", b"mn", b"", b"opqrstuv"):  # same length: in place; else new
+        fs.write("x", data)
+        assert fs.read("x") == data
+    fs.remove("x")
+    s = SlotStore(fs, "k")
+    for i in range(4):
+        s.save(bytes([i]) * 8)
+        assert SlotStore(fs, "k").load() == bytes([i]) * 8
+    fs.remove("k.a")
+    fs.remove("k.b")
+    import os
+
+    os.rmdir(root)
