@@ -131,7 +131,15 @@ class _Finite(click.FloatRange):
     envvar="CUBESAT_DEBUG",
     help="Print the Python traceback of an error no command handled (env CUBESAT_DEBUG=1).",
 )
-def main(debug: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Log what the command does to stderr (debug level).")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    envvar="CUBESAT_LOG_FILE",
+    help="Append a structured log (one JSON object per line) to this file (env CUBESAT_LOG_FILE).",
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool, verbose: bool = False, log_file: str | None = None) -> None:
     """Ground segment for cubesat-fsw: link, telemetry and test tools.
 
     Errors are one line on stderr that says what to do. Exit codes, for every command
@@ -146,6 +154,46 @@ def main(debug: bool) -> None:
       130  interrupted (Ctrl-C)
       141  the reader of the output went away (`| head`)
     """
+    if verbose or log_file:
+        _setup_logging(ctx, verbose, log_file)
+
+
+def _setup_logging(ctx: click.Context, verbose: bool, log_file: str | None) -> None:
+    """--verbose: the cubesat.* loggers to stderr; --log-file: JSON lines. Removed when the command ends."""
+    import logging
+
+    from ground.server.logs import JsonLines
+
+    handlers: list[logging.Handler] = []
+    if verbose:
+        err = logging.StreamHandler(sys.stderr)
+        err.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(err)
+    if log_file:
+        try:
+            fh = logging.FileHandler(log_file)
+        except OSError as exc:
+            raise click.ClickException(
+                "cannot write --log-file %s: %s; %s" % (log_file, exc.strerror or exc, _os_hint(exc))
+            ) from None
+        fh.setFormatter(JsonLines())
+        handlers.append(fh)
+    root = logging.getLogger("cubesat")
+    old_level = root.level
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in handlers:
+        root.addHandler(handler)
+
+    def remove() -> None:
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(old_level)
+
+    ctx.call_on_close(remove)
+    logging.getLogger("cubesat.cli").info(
+        "cubesat %s", " ".join(sys.argv[1:]), extra={"fields": {"argv": sys.argv[1:]}}
+    )
 
 
 @main.command()
@@ -432,6 +480,50 @@ def dict_telemetry() -> None:
         click.echo("%-10s %-6s yellow %s..%s red %s..%s  %s" % (name, unit or "-", ylo, yhi, rlo, rhi, desc))
 
 
+@dictionary.command("params")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def dict_params(fmt: str, out: str | None) -> None:
+    """List the onboard parameters (PUS-20): id, name, default, range, unit, description.
+
+    `send param_get param_id=NAME` takes the name or the id."""
+    import csv
+    import io
+    import json
+
+    from flight.dictionary import PARAMS
+
+    rows = [
+        {"id": pid, "name": name, "default": default, "min": lo, "max": hi, "unit": unit, "description": desc}
+        for pid, (name, default, lo, hi, unit, desc) in sorted(PARAMS.items())
+    ]
+    if fmt == "json":
+        text = json.dumps(rows, indent=1) + "\n"
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buf.getvalue()
+    else:
+        cells = [["id", "name", "default", "range", "unit", "description"]] + [
+            [str(r["id"]), r["name"], "%g" % r["default"], "%g..%g" % (r["min"], r["max"]), r["unit"] or "-",
+             r["description"]]
+            for r in rows
+        ]  # fmt: skip
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        text = "\n".join(lines) + "\n"
+    if out:
+        _write_output(out, text, "the parameter table")
+        click.echo("%d parameters written to %s" % (len(rows), out), err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 @dictionary.command("xtce")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 def dict_xtce(output: str | None) -> None:
@@ -705,6 +797,153 @@ def ground_token(user: str) -> None:
     click.echo("config line for [[users]] name = %r: %s" % (user, line))
 
 
+def _time_option(name: str, help_text: str):  # type: ignore[no-untyped-def]
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+        if value is None:
+            return None
+        from ground.server.history import TimeError, parse_time
+
+        try:
+            return parse_time(value)
+        except TimeError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(name, callback=convert, help=help_text)
+
+
+def _history_options(f):  # type: ignore[no-untyped-def]
+    """What `history` and `events` share: the time range, the spacecraft, the format, the source."""
+    for opt in reversed(
+        [
+            _time_option("--since", "From this time, inclusive: ISO 8601 (UTC by default), -2h, -30m, -7d."),
+            _time_option("--until", "Up to this time, exclusive (same forms as --since)."),
+            click.option("--spacecraft", help="Only this spacecraft: its name in the config, or its SCID."),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["table", "csv", "json"]),
+                default="table",
+                show_default=True,
+            ),
+            click.option(
+                "--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout."
+            ),
+            click.option(
+                "--limit",
+                default=1000,
+                type=click.IntRange(1, 10000),
+                show_default=True,
+                help="At most this many rows.",
+            ),
+            click.option(
+                "--archive",
+                "archive_path",
+                type=click.Path(dir_okay=False),
+                help="The ground server's archive file (SQLite), read directly.",
+            ),
+            click.option(
+                "--config",
+                type=click.Path(exists=True, dir_okay=False),
+                help="ground.toml: its [server] archive (and spacecraft names) are read directly.",
+            ),
+            click.option(
+                "--server",
+                envvar="CUBESAT_SERVER",
+                help="Ask a running ground server instead (URL; $CUBESAT_SERVER); token from "
+                "$CUBESAT_TOKEN or --token-file.",
+            ),
+            click.option(
+                "--token-file",
+                type=click.Path(exists=True, dir_okay=False),
+                help="File holding your server token.",
+            ),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def _history(what: str, opts: dict) -> None:
+    """Rows of `what` ("commands" or "events") from the archive or the server, formatted and written."""
+    import logging
+
+    from ground.server import history as h
+    from ground.server.errors import ClientError, ConfigError
+
+    since, until = opts["since"], opts["until"]
+    if since is not None and until is not None and until <= since:
+        raise click.BadParameter("--until must be after --since", param_hint="--until")
+    try:
+        cfg = None
+        if opts["config"] is not None:
+            from ground.server.config import load_config
+
+            cfg = load_config(opts["config"])
+        names = {sc.scid: sc.name for sc in cfg.spacecraft} if cfg is not None else {}
+        if opts["archive_path"] is not None or (opts["server"] is None and cfg is not None):
+            path = opts["archive_path"] or cfg.archive  # type: ignore[union-attr]
+            src, scid = h.archive_source(path, names, opts["spacecraft"])
+            where = path
+        elif opts["server"] is not None:
+            _url, token = _resolve_server(opts["server"], opts["token_file"], None)
+            src, scid = h.server_source(opts["server"], token, opts["spacecraft"])
+            where = opts["server"]
+        else:
+            raise click.UsageError(
+                "give --archive FILE (the server's archive), --config ground.toml or --server URL"
+            )
+        try:
+            rows = src.fetch(what, since or 0.0, until, scid, opts["limit"])
+        finally:
+            src.close()  # type: ignore[attr-defined]
+    except ClientError as exc:
+        raise click.ClickException("ground server: %s" % exc) from None
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.getLogger("cubesat.cli").debug("%s: %d rows from %s", what, len(rows), where)
+    if what == "commands":
+        text = h.format_commands(h.command_rows(rows, src.names), opts["fmt"])
+    else:
+        text = h.format_events(h.event_rows(rows, src.names), opts["fmt"])
+    more = (
+        " (the first %d: narrow --since/--until or raise --limit)" % len(rows)
+        if len(rows) >= opts["limit"]
+        else ""
+    )
+    if opts["out"]:
+        _write_output(opts["out"], text, "the %s" % what)
+        click.echo("%d %s written to %s%s" % (len(rows), what, opts["out"], more), err=True)
+    else:
+        click.echo(text, nl=False)
+        if not rows and opts["fmt"] == "table":
+            click.echo("no %s in that range" % what, err=True)
+        elif more:
+            click.echo("%d %s%s" % (len(rows), what, more), err=True)
+
+
+@main.command()
+@_history_options
+def history(**opts: object) -> None:
+    """Commands sent through the ground server: user, each verification stage with its time, final
+    status and the board's failure reason.
+
+    Reads the server's archive (--archive, or --config's [server] archive) or asks the running
+    server (--server or $CUBESAT_SERVER). Exit codes: 0 listed (maybe none), 1 no such archive,
+    unknown spacecraft or server error, 2 bad usage (a time that is not one, --until before --since).
+    """
+    _history("commands", opts)
+
+
+@main.command()
+@_history_options
+def events(**opts: object) -> None:
+    """PUS-5 events the ground server received, with their severity (1 info .. 4 high) and text.
+
+    Sources and exit codes as for `cubesat history`.
+    """
+    _history("events", opts)
+
+
 @main.command()
 @click.argument("name")
 @click.argument("args", nargs=-1)
@@ -808,6 +1047,14 @@ def send(
     line = "%s: %s" % (name, verdict.describe())
     if verdict.round_trip_ms is not None:
         line += " in %.0f ms" % verdict.round_trip_ms
+    import logging
+
+    logging.getLogger("cubesat.send").info(
+        line,
+        extra={"fields": {"command": name, "args": values, "link": url, "role": role,
+                          "stages": verdict.stages, "failure_code": verdict.failure_code,
+                          "round_trip_ms": verdict.round_trip_ms}},
+    )  # fmt: skip
     click.echo(line)
     if verdict.ok:
         sys.exit(0)

@@ -3,9 +3,9 @@
     POST /api/v1/spacecraft/{name}/commands  {"command": "ping", "args": {}, "confirm": false,
                                                "wait": "completed", "timeout": 10}
     GET  /api/v1/commands/{id}?wait=done&timeout=10     stages with times, failure, decoded reply
-    GET  /api/v1/commands?since=T                        history (user, stages)
+    GET  /api/v1/commands?since=T&until=T&spacecraft=    history (user, stages)
     GET  /api/v1/telemetry?since=T&spacecraft=&service=  decoded TM packets (raw hex too)
-    GET  /api/v1/events?since=T                          events
+    GET  /api/v1/events?since=T&until=T&spacecraft=      events
     GET  /api/v1/spacecraft[/{name}/parameters]          link status / latest housekeeping values
     GET  /api/v1/live?spacecraft=NAME                    server-sent events: tm and command updates
 
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -111,16 +111,26 @@ async def _record(request: Request, cid: int, wait: str | None, timeout: float) 
     """The command's record, after waiting (at most `timeout` s) for stage `wait` or its end."""
     ground = _ground(request)
     deadline = time.monotonic() + timeout
-    while True:
-        rec = ground.live_record(cid)
-        if rec is None:
-            rec = ground.store.command(cid)
+    changed = ground.hub.watch_command(cid) if wait is not None else None
+    try:
+        while True:
+            rec = ground.live_record(cid)  # after watching: no change falls between the two
             if rec is None:
-                raise NotFoundError("no command %d" % cid)
-            return rec  # from the archive: an earlier run's, or long finished
-        if wait is None or _reached(rec, wait) or time.monotonic() >= deadline:
-            return rec
-        await asyncio.sleep(0.003)
+                rec = await run_in_threadpool(ground.store.command, cid)
+                if rec is None:
+                    raise NotFoundError("no command %d" % cid)
+                return rec  # from the archive: an earlier run's, or long finished
+            left = deadline - time.monotonic()
+            if changed is None or _reached(rec, wait) or left <= 0:
+                return rec
+            changed.clear()
+            try:  # woken by the link thread's next stage for this command (no polling)
+                await asyncio.wait_for(changed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        if changed is not None:
+            ground.hub.unwatch_command(cid, changed)
 
 
 def _wait_args(wait: Any, timeout: Any) -> tuple[str | None, float]:
@@ -141,8 +151,9 @@ async def health(request: Request) -> Response:
 
 async def spacecraft(request: Request) -> Response:
     await _user(request)
-    links = _ground(request).links.values()
-    return JSONResponse({"spacecraft": [link.status() for link in links]})
+    links = list(_ground(request).links.values())
+    status = await run_in_threadpool(lambda: [link.status() for link in links])
+    return JSONResponse({"spacecraft": status, "archive": _ground(request).store.stats()})
 
 
 async def post_command(request: Request) -> Response:
@@ -159,7 +170,8 @@ async def post_command(request: Request) -> Response:
     if not isinstance(confirm, bool):
         raise BadRequestError('"confirm" must be true or false')
     wait, timeout = _wait_args(body.get("wait"), body.get("timeout", 10.0))
-    rec = link.submit(user, name, args, confirm)
+    # in a worker thread: submit takes the link's lock and writes the archive
+    rec = await run_in_threadpool(link.submit, user, name, args, confirm)
     out = await _record(request, rec.id, wait, timeout)
     return JSONResponse(out, status_code=202 if out["status"] not in DONE else 200)
 
@@ -175,11 +187,20 @@ def _scid(request: Request) -> int | None:
     return None if link is None else link.scid
 
 
+def _range(request: Request) -> tuple[float, float | None, int]:
+    """(since, until or None, limit) from the query; until must come after since."""
+    since = _number(request, "since", 0.0, 0.0, 1e12)
+    until = _number(request, "until", 0.0, 0.0, 1e12) if "until" in request.query_params else None
+    if until is not None and until <= since:
+        raise BadRequestError("until must be after since (%g <= %g)" % (until, since))
+    return since, until, int(_number(request, "limit", 1000, 1, MAX_LIMIT))
+
+
 async def list_commands(request: Request) -> Response:
     await _user(request)
-    since = _number(request, "since", 0.0, 0.0, 1e12)
-    limit = int(_number(request, "limit", 1000, 1, MAX_LIMIT))
-    rows = await run_in_threadpool(_ground(request).store.commands, _scid(request), since, limit)
+    since, until, limit = _range(request)
+    store = _ground(request).store
+    rows = await run_in_threadpool(store.commands, _scid(request), since, limit, until)
     return JSONResponse({"commands": rows})
 
 
@@ -196,9 +217,8 @@ async def telemetry(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     await _user(request)
-    since = _number(request, "since", 0.0, 0.0, 1e12)
-    limit = int(_number(request, "limit", 1000, 1, MAX_LIMIT))
-    rows = await run_in_threadpool(_ground(request).store.events, _scid(request), since, limit)
+    since, until, limit = _range(request)
+    rows = await run_in_threadpool(_ground(request).store.events, _scid(request), since, limit, until)
     return JSONResponse({"events": rows})
 
 
@@ -206,7 +226,7 @@ async def parameters(request: Request) -> Response:
     await _user(request)
     link = _link(request, request.path_params["name"])
     assert link is not None
-    latest = link.parameters()
+    latest = await run_in_threadpool(link.parameters)
     return JSONResponse({"parameters": {k: {"t_onboard": t, "value": v} for k, (t, v) in latest.items()}})
 
 
@@ -254,6 +274,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):  # the client went away mid-request: nobody to answer
+        log.info("client disconnected", extra={"fields": {"path": request.url.path}})
+        return Response(status_code=400)
     log.error("request failed", exc_info=exc, extra={"fields": {"path": request.url.path}})
     return JSONResponse({"error": "server_error", "message": "internal error (logged)"}, status_code=500)
 

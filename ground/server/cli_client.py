@@ -7,6 +7,7 @@ the token ($CUBESAT_TOKEN, --token-file or the config's client.token_file), then
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -89,6 +90,9 @@ def send(
         line += " in %.0f ms (command #%d, user %s)" % (
             (time.monotonic() - t0) * 1000, result.id, result.data["user"],
         )  # fmt: skip
+    logging.getLogger("cubesat.send").info(
+        line, extra={"fields": {"server": url, "command": name, "args": values, "record": result.data}}
+    )
     echo(line)
     if result.reply:
         echo(reply_text(result.reply))

@@ -159,12 +159,32 @@ class GroundClient:
                         return last
         raise WaitTimeoutError("%s: condition not met within %g s (last value %r)" % (param, timeout, last))
 
-    def events(self, since: float = 0.0, spacecraft: str | None = None, limit: int = 1000) -> list[dict]:
-        """Events received at or after `since` (Unix time, ground receive time)."""
+    def _range_query(self, since: float, until: float | None, spacecraft: str | None, limit: int) -> str:
         q: dict[str, Any] = {"since": since, "limit": limit}
+        if until is not None:
+            q["until"] = until
         if spacecraft or self.spacecraft:
             q["spacecraft"] = spacecraft or self.spacecraft
-        return self.request("GET", "/api/v1/events?" + urllib.parse.urlencode(q))["events"]
+        return urllib.parse.urlencode(q)
+
+    def events(
+        self, since: float = 0.0, spacecraft: str | None = None, limit: int = 1000, until: float | None = None
+    ) -> list[dict]:
+        """Events received at or after `since` (and before `until`; Unix time, ground receive time)."""
+        return self.request("GET", "/api/v1/events?" + self._range_query(since, until, spacecraft, limit))[
+            "events"
+        ]
+
+    def history(
+        self, since: float = 0.0, until: float | None = None, spacecraft: str | None = None, limit: int = 1000
+    ) -> list[dict]:
+        """Commands sent in [since, until): user, role, status, failure and timed stages."""
+        path = "/api/v1/commands?" + self._range_query(since, until, spacecraft, limit)
+        return self.request("GET", path)["commands"]
+
+    def spacecraft_names(self) -> dict[int, str]:
+        """SCID -> the spacecraft's name in the server's config."""
+        return {sc["scid"]: sc["name"] for sc in self.request("GET", "/api/v1/spacecraft")["spacecraft"]}
 
     def telemetry(self, since: float = 0.0, service: int | None = None, limit: int = 1000) -> list[dict]:
         q: dict[str, Any] = {"since": since, "limit": limit}

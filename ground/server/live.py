@@ -39,6 +39,8 @@ class LiveHub:
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
         self.overflows = 0
+        # requests waiting for a command's next stage: command id -> their (loop, event)
+        self._waiters: dict[int, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
 
     def subscribe(self, scid: int | None = None) -> Subscription:
         sub = Subscription(asyncio.get_running_loop(), scid, self.maxsize)
@@ -53,6 +55,21 @@ class LiveHub:
             if sub.overflowed:
                 self.overflows += 1
 
+    def watch_command(self, cid: int) -> asyncio.Event:
+        """An event set (in the caller's loop) whenever command `cid` changes; unwatch it after."""
+        event = asyncio.Event()
+        with self._lock:
+            self._waiters.setdefault(cid, []).append((asyncio.get_running_loop(), event))
+        return event
+
+    def unwatch_command(self, cid: int, event: asyncio.Event) -> None:
+        with self._lock:
+            waiters = [w for w in self._waiters.get(cid, []) if w[1] is not event]
+            if waiters:
+                self._waiters[cid] = waiters
+            else:
+                self._waiters.pop(cid, None)
+
     @property
     def count(self) -> int:
         with self._lock:
@@ -62,6 +79,12 @@ class LiveHub:
         """From any thread: hand `item` to every subscriber of its spacecraft (never blocks)."""
         with self._lock:
             subs = list(self._subs)
+            waiters = list(self._waiters.get(item["id"], ())) if item.get("kind") == "command" else []
+        for loop, event in waiters:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # its loop is closed: the request is gone
+                pass
         for sub in subs:
             if sub.scid is not None and sub.scid != item.get("scid"):
                 continue

@@ -26,6 +26,9 @@ class CommandRecord:
     status: str = "queued"
     failure: dict[str, Any] | None = None
     reply: dict[str, Any] | None = None
+    # as_dict() at the last change, for readers on other threads (the API's event loop) that must
+    # not wait for the link's lock: replaced whole, never mutated
+    snapshot: dict[str, Any] | None = field(default=None, repr=False)
 
     def has(self, stage: str) -> bool:
         return any(s["stage"] == stage for s in self.stages)
@@ -40,6 +43,11 @@ class CommandRecord:
         if status is not None:
             self.status = status
         return entry
+
+    def publish(self) -> dict[str, Any]:
+        """Take a new snapshot (call after every change, holding the link's lock); returns it."""
+        self.snapshot = self.as_dict()
+        return self.snapshot
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -11,13 +11,17 @@ A server database (PostgreSQL, ...) implements `GroundStore` and nothing else ch
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from ground.archive import Archive, ArchiveError
 from ground.server.errors import ConfigError
+
+log = logging.getLogger("cubesat.ground.store")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tm_packets (
@@ -103,13 +107,23 @@ class GroundStore(ABC):
     def packet(self, packet_id: int) -> dict | None: ...
 
     @abstractmethod
-    def events(self, scid: int | None, since: float, limit: int) -> list[dict]: ...
+    def events(self, scid: int | None, since: float, limit: int, until: float | None = None) -> list[dict]:
+        """Events received in [since, until) (ground time), oldest first."""
 
     @abstractmethod
     def command(self, command_id: int) -> dict | None: ...
 
     @abstractmethod
-    def commands(self, scid: int | None, since: float, limit: int) -> list[dict]: ...
+    def commands(self, scid: int | None, since: float, limit: int, until: float | None = None) -> list[dict]:
+        """Commands sent in [since, until), oldest first, each with its stages."""
+
+    @abstractmethod
+    def spacecraft_ids(self) -> list[int]:
+        """The SCIDs the archive holds anything of (packets, events or commands)."""
+
+    def stats(self) -> dict[str, Any]:
+        """Write statistics (rows written, batches, seconds spent writing), if the store keeps any."""
+        return {}
 
     @abstractmethod
     def close(self) -> None: ...
@@ -135,68 +149,187 @@ _COMMAND_COLS = "id, scid, t, user, role, name, args, apid, seq, status, failure
 
 
 class SqliteStore(GroundStore):
-    def __init__(self, path: str) -> None:
+    """The archive in one SQLite file, written behind: callers (the link threads, the API) never
+    wait for SQLite. Writes go to a queue that one writer thread commits in batches (every
+    `batch_s`, one transaction); ids are handed out at once from counters, so a packet or a
+    command has its id before it is on disk. Every read first waits for the writes queued before
+    it (read-your-writes). A crash loses at most the last batch. One server writes a file.
+
+    readonly: open an existing server archive for queries (`cubesat history/events`); the file
+    is never written, and one without the server's tables is refused (ConfigError says why)."""
+
+    def __init__(self, path: str, readonly: bool = False, batch_s: float = 0.02) -> None:
         try:
-            self.archive = Archive(path)
+            self.archive = Archive(path, readonly=readonly)
         except ArchiveError as exc:
             raise ConfigError("archive: %s" % exc) from None
         self.db = self.archive.db
-        self.db.executescript(SCHEMA)
-        self.lock = threading.RLock()
+        if readonly:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not {"cmd_history", "cmd_stages", "tm_events", "tm_packets"} <= tables:
+                self.archive.close()
+                raise ConfigError(
+                    "archive %s holds no ground-server history (written by `cubesat mission` or "
+                    "`watch`?); give the archive of `cubesat ground`" % path
+                )
+        else:
+            self.db.executescript(SCHEMA)
+        self.lock = threading.RLock()  # the connection
+        self.batch_s = batch_s
+        self._next = {
+            t: int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM %s" % t).fetchone()[0]) + 1
+            for t in ("tm_packets", "tm_events", "cmd_history")
+        }
+        self._cond = threading.Condition()
+        self._queue: list[Callable[[], None] | tuple[str, tuple]] = []
+        self._queued = 0  # writes queued so far, and written (committed) so far
+        self._written = 0
+        self._closing = False
+        self._urgent = False
+        self.rows_written = 0  # rows committed, and batches and seconds it took (benchmarks)
+        self.batches = 0
+        self.busy_s = 0.0
+        self._writer: threading.Thread | None = None
+        if not readonly:
+            self._writer = threading.Thread(target=self._write_loop, name="archive-writer", daemon=True)
+            self._writer.start()
 
-    def _insert(self, sql: str, args: tuple) -> int:
-        with self.lock, self.db:
-            return int(self.db.execute(sql, args).lastrowid or 0)
+    # --- the write queue --------------------------------------------------------------------------
+    def _id(self, table: str) -> int:
+        with self._cond:
+            value = self._next[table]
+            self._next[table] = value + 1
+            return value
 
+    def _put(self, *items: Callable[[], None] | tuple[str, tuple]) -> None:
+        with self._cond:
+            if self._closing:
+                raise ConfigError("archive %s is closed" % self.archive.path)
+            self._queue.extend(items)
+            self._queued += len(items)
+            if len(self._queue) == len(items):
+                self._cond.notify_all()
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+            with self._cond:  # let a batch gather (one commit for all of it), unless a reader waits
+                self._cond.wait_for(lambda: self._closing or self._urgent, self.batch_s)
+                batch, self._queue = self._queue, []
+                self._urgent = False
+            t0 = time.perf_counter()
+            try:
+                with self.lock, self.db:
+                    for item in batch:
+                        if callable(item):
+                            item()
+                        else:
+                            self.db.execute(*item)
+            except Exception:  # a full disk or a broken file: said in the log, the link goes on
+                log.exception("archive write failed: %d rows lost", len(batch))
+            with self._cond:
+                self._written += len(batch)
+                self.rows_written += len(batch)
+                self.batches += 1
+                self.busy_s += time.perf_counter() - t0
+                self._cond.notify_all()
+
+    def stats(self) -> dict[str, Any]:
+        with self._cond:
+            return {
+                "rows_written": self.rows_written,
+                "batches": self.batches,
+                "busy_s": round(self.busy_s, 4),
+                "queued": self._queued - self._written,
+            }
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every write queued before this call is committed."""
+        with self._cond:
+            target = self._queued
+            if self._written < target:
+                self._urgent = True  # commit now: a reader waits
+                self._cond.notify_all()
+            self._cond.wait_for(lambda: self._written >= target or self._writer is None, timeout)
+
+    # --- writes --------------------------------------------------------------------------------------
     def add_packet(self, scid, t_ground, t_onboard, header, raw, decoded) -> int:
-        return self._insert(
-            "INSERT INTO tm_packets (scid, t_ground, t_onboard, apid, seq, service, subtype, raw, decoded) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (scid, t_ground, t_onboard, *header, raw, json.dumps(decoded)),
+        pid = self._id("tm_packets")
+        self._put(
+            (
+                "INSERT INTO tm_packets (id, scid, t_ground, t_onboard, apid, seq, service, subtype, raw, "
+                "decoded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, scid, t_ground, t_onboard, *header, raw, json.dumps(decoded)),
+            )
         )
+        return pid
 
     def add_event(self, scid, t_ground, t_onboard, severity, name, args, text, packet_id) -> int:
-        return self._insert(
-            "INSERT INTO tm_events (scid, t_ground, t_onboard, severity, name, args, text, packet_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (scid, t_ground, t_onboard, severity, name, json.dumps(args), text, packet_id),
+        eid = self._id("tm_events")
+        self._put(
+            (
+                "INSERT INTO tm_events (id, scid, t_ground, t_onboard, severity, name, args, text, "
+                "packet_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (eid, scid, t_ground, t_onboard, severity, name, json.dumps(args), text, packet_id),
+            )
         )
+        return eid
 
     def add_samples(self, scid: int, t_onboard: float, values: dict[str, float]) -> None:
-        with self.lock:
+        rows = [(k, t_onboard, float(v)) for k, v in values.items()]
+
+        def write() -> None:
             epoch = self.archive.next_epoch(scid, t_onboard)
-            self.archive.ingest_samples(scid, [(k, t_onboard, float(v)) for k, v in values.items()], epoch)
+            self.archive.ingest_samples(scid, rows, epoch)
+            self.rows_written += len(rows) - 1  # the writer counts one per queued item
+
+        self._put(write)
 
     def add_command(self, scid, user, role, name, args, apid, seq) -> int:
-        return self._insert(
-            "INSERT INTO cmd_history (scid, t, user, role, name, args, apid, seq, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
-            (scid, time.time(), user, role, name, json.dumps(args, default=str), apid, seq),
+        cid = self._id("cmd_history")
+        self._put(
+            (
+                "INSERT INTO cmd_history (id, scid, t, user, role, name, args, apid, seq, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
+                (cid, scid, time.time(), user, role, name, json.dumps(args, default=str), apid, seq),
+            )
         )
+        return cid
 
     def add_stage(self, command_id, stage, subtype=None, detail="", status=None, failure_code=None) -> None:
-        with self.lock, self.db:
-            self.db.execute(
+        items: list[Callable[[], None] | tuple[str, tuple]] = [
+            (
                 "INSERT INTO cmd_stages (command_id, t, stage, subtype, detail) VALUES (?, ?, ?, ?, ?)",
                 (command_id, time.time(), stage, subtype, detail),
             )
-            if status is not None:
-                self.db.execute(
+        ]
+        if status is not None:
+            items.append(
+                (
                     "UPDATE cmd_history SET status=?, failure_code=COALESCE(?, failure_code), "
                     "failure=CASE WHEN ? IS NULL THEN failure ELSE ? END WHERE id=?",
                     (status, failure_code, failure_code, detail, command_id),
                 )
+            )
+        self._put(*items)
 
     def set_reply(self, command_id: int, packet_id: int) -> None:
-        with self.lock, self.db:
-            self.db.execute("UPDATE cmd_history SET reply_packet=? WHERE id=?", (packet_id, command_id))
+        self._put(("UPDATE cmd_history SET reply_packet=? WHERE id=?", (packet_id, command_id)))
 
     def add_link_stats(self, scid: int, stats: dict) -> None:
-        self._insert(
-            "INSERT INTO link_stats (scid, t, stats) VALUES (?, ?, ?)", (scid, time.time(), json.dumps(stats))
+        self._put(
+            (
+                "INSERT INTO link_stats (scid, t, stats) VALUES (?, ?, ?)",
+                (scid, time.time(), json.dumps(stats)),
+            )
         )
 
     def _rows(self, sql: str, args: tuple) -> list[tuple]:
+        self.flush()
         with self.lock:
             return self.db.execute(sql, args).fetchall()
 
@@ -213,12 +346,14 @@ class SqliteStore(GroundStore):
         rows = self._rows("SELECT %s FROM tm_packets WHERE id = ?" % _PACKET_COLS, (packet_id,))
         return _packet_row(rows[0]) if rows else None
 
-    def events(self, scid, since, limit) -> list[dict]:
+    def events(self, scid, since, limit, until=None) -> list[dict]:
         sql = (
             "SELECT id, scid, t_ground, t_onboard, severity, name, args, text, packet_id "
             "FROM tm_events WHERE t_ground >= ?"
         )
         args: tuple[Any, ...] = (since,)
+        if until is not None:
+            sql, args = sql + " AND t_ground < ?", (*args, until)
         if scid is not None:
             sql, args = sql + " AND scid = ?", (*args, scid)
         keys = ("id", "scid", "t_ground", "t_onboard", "severity", "name", "args", "text", "packet_id")
@@ -260,13 +395,30 @@ class SqliteStore(GroundStore):
         rows = self._rows("SELECT %s FROM cmd_history WHERE id=?" % _COMMAND_COLS, (command_id,))
         return self._command_dict(rows[0]) if rows else None
 
-    def commands(self, scid, since, limit) -> list[dict]:
+    def commands(self, scid, since, limit, until=None) -> list[dict]:
         sql = "SELECT %s FROM cmd_history WHERE t >= ?" % _COMMAND_COLS
         args: tuple[Any, ...] = (since,)
+        if until is not None:
+            sql, args = sql + " AND t < ?", (*args, until)
         if scid is not None:
             sql, args = sql + " AND scid = ?", (*args, scid)
         return [self._command_dict(r) for r in self._rows(sql + " ORDER BY id LIMIT ?", (*args, limit))]
 
+    def spacecraft_ids(self) -> list[int]:
+        rows = self._rows(
+            "SELECT scid FROM cmd_history UNION SELECT scid FROM tm_events "
+            "UNION SELECT DISTINCT scid FROM tm_packets ORDER BY 1",
+            (),
+        )
+        return [r[0] for r in rows]
+
     def close(self) -> None:
+        """Write what is queued, stop the writer, close the file (idempotent)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._writer is not None:
+            self._writer.join(30)
+            self._writer = None
         with self.lock:
             self.archive.close()

@@ -72,6 +72,12 @@ class World:
         arc = Archive(tmp / "archive.sqlite")
         arc.ingest_samples(42, [("soc", float(t), 0.5) for t in range(10)])
         arc.close()
+        from ground.server.store import SqliteStore
+
+        store = SqliteStore(str(tmp / "ground.sqlite"))  # a ground server's archive: one command
+        cid = store.add_command(42, "ops", "operator", "ping", {}, 16, 1)
+        store.add_stage(cid, "queued")
+        store.close()
         for name, steps in {
             "wait_huge": '["psu.set(8, 1)", "psu.on()", "wait(1e308)"]',
             "wait_nan": '[{do = "wait", seconds = nan}]',
@@ -322,6 +328,85 @@ CASES: list[Case] = [
         1,
         r"--archive: cannot open archive .*may you write there",
         needs_ro=True,
+    ),
+    # --- history and events (the ground server's archive, or the server)
+    Case("history", "no source", ("history",), 2, r"give --archive FILE.*--config.*--server"),
+    Case("history", "missing archive", ("history", "--archive", "{tmp}/missing.sqlite"), 1, r"no archive at"),
+    Case(
+        "history",
+        "an archive without server history",
+        ("history", "--archive", "{tmp}/archive.sqlite"),
+        1,
+        r"holds no ground-server history",
+        unchanged=("archive.sqlite",),
+    ),
+    Case(
+        "history",
+        "bad time",
+        ("history", "--archive", "{tmp}/ground.sqlite", "--since", "yesterday"),
+        2,
+        r"--since.*not a time: 'yesterday'.*ISO 8601",
+    ),
+    Case(
+        "history",
+        "until before since",
+        ("history", "--archive", "{tmp}/ground.sqlite", "--since", "-1h", "--until", "-2h"),
+        2,
+        r"--until must be after --since",
+    ),
+    Case(
+        "history",
+        "unknown spacecraft",
+        ("history", "--archive", "{tmp}/ground.sqlite", "--spacecraft", "7"),
+        1,
+        r"unknown spacecraft '7'.*scid 42",
+        unchanged=("ground.sqlite",),
+    ),
+    Case(
+        "history",
+        "unreachable server",
+        ("history", "--server", "http://127.0.0.1:{closed}"),
+        1,
+        r"cannot reach the ground server",
+    ),
+    Case(
+        "history",
+        "out into a missing folder",
+        ("history", "--archive", "{tmp}/ground.sqlite", "--out", "{tmp}/no/such/h.csv"),
+        1,
+        r"cannot write the commands .*create the folder",
+    ),
+    Case("history", "unknown format", ("history", "--format", "xml"), 2, r"--format.*'xml'"),
+    Case("events", "missing archive", ("events", "--archive", "{tmp}/missing.sqlite"), 1, r"no archive at"),
+    Case("events", "bad time", ("events", "--until", "-2x"), 2, r"--until.*not a time"),
+    Case(
+        "events",
+        "unknown spacecraft",
+        ("events", "--archive", "{tmp}/ground.sqlite", "--spacecraft", "sat9"),
+        1,
+        r"unknown spacecraft 'sat9'",
+    ),
+    Case(
+        "events",
+        "unreachable server",
+        ("events", "--server", "http://127.0.0.1:{closed}", "--since", "-2h"),
+        1,
+        r"cannot reach the ground server",
+    ),
+    Case(
+        "dict params",
+        "output into a missing folder",
+        ("dict", "params", "--out", "{tmp}/no/such/p.csv"),
+        1,
+        r"cannot write the parameter table .*create the folder",
+    ),
+    Case("dict params", "unknown format", ("dict", "params", "--format", "xml"), 2, r"--format.*'xml'"),
+    Case(
+        "",
+        "log file in a missing folder",
+        ("--log-file", "{tmp}/no/such/c.log", "dict", "params"),
+        1,
+        r"cannot write --log-file .*create the folder",
     ),
     # --- bench
     Case("bench run", "missing plan", ("bench", "run", "{tmp}/missing.toml"), 2, r"does not exist"),
