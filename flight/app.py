@@ -29,7 +29,6 @@ from flight.params import ParamTable
 from flight.payload import Payload
 from flight.power import LoadShedder
 from flight.power_monitor import PowerMonitor
-from flight.propulsion import Propulsion
 from flight.schedule import Schedule
 from flight.sensors import MAG, Sensors
 from flight.storage import RecordLog
@@ -145,7 +144,13 @@ class FlightApp(CommandHandlers, Telemetry):
         self.heater = HeaterController(
             self.params["thermal.heater_on_c"], self.params["thermal.heater_off_c"]
         )
-        self.propulsion = Propulsion(self._make_valves(board, d, clock), self.events.report)
+        # propulsion (and its driver) only on a board with thrusters: the modules are heap
+        self.propulsion = None
+        valves = self._make_valves(board, d, clock)
+        if valves:
+            from flight.propulsion import Propulsion
+
+            self.propulsion = Propulsion(valves, self.events.report)
         self.radio = None
         if d.get("spi"):
             dev = d["spi"][0]["devices"].get("sx1276")
@@ -163,7 +168,8 @@ class FlightApp(CommandHandlers, Telemetry):
         )
         periods = dict(RATE_GROUPS)
         self.executive.add("fast", periods["fast"], "link_rx", self._task_link_rx)
-        self.executive.add("fast", periods["fast"], "thrusters", self._task_thrusters)
+        if self.propulsion is not None:
+            self.executive.add("fast", periods["fast"], "thrusters", self._task_thrusters)
         self.executive.add("fast", periods["fast"], "link_tx", self._task_link_tx)
         for name, fn in (
             ("sensors", self._task_sensors),
@@ -283,7 +289,8 @@ class FlightApp(CommandHandlers, Telemetry):
         if new == modes.SAFE:
             self.coils.off()
             self.payload.stop()
-            self.propulsion.safe()
+            if self.propulsion is not None:
+                self.propulsion.safe()
         if new == modes.DETUMBLE:
             self.bdot.reset()
         self._propulsion_inhibit()  # at once: a command right after the mode change sees it
@@ -424,9 +431,10 @@ class FlightApp(CommandHandlers, Telemetry):
         self._propulsion_inhibit()
 
     def _propulsion_inhibit(self):
+        p = self.propulsion
         inhibit = self.fdir.prop_inhibited or self.modes.mode in (modes.BOOT, modes.SAFE)
-        if inhibit != self.propulsion.inhibited:
-            self.propulsion.inhibit(inhibit)
+        if p is not None and inhibit != p.inhibited:
+            p.inhibit(inhibit)
 
     def _task_modes(self):
         m = self.modes

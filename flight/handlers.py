@@ -32,7 +32,7 @@ class CommandHandlers:
         d.register("thruster_arm", self._arm, self._check_prop)
         d.register("thruster_arm_confirm", lambda v: self.propulsion.confirm_arm(v[0]), self._check_prop)
         d.register("thruster_fire", lambda v: self.propulsion.fire(v[0], v[1]), self._check_fire)
-        d.register("thruster_disarm", lambda v: self.propulsion.safe())
+        d.register("thruster_disarm", lambda v: self.propulsion.safe(), self._check_thrusters)
         d.register("payload_start", self._payload_start, self._check_payload)
         d.register("payload_stop", self._payload_stop)
         d.register("rekey", self._rekey)
@@ -91,7 +91,12 @@ class CommandHandlers:
         except OSError as exc:
             raise CommandError(FAIL["EXEC_FAILED"], "radio: %s" % exc) from None
 
+    def _check_thrusters(self, v):
+        if self.propulsion is None:
+            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board")
+
     def _check_prop(self, v):
+        self._check_thrusters(v)
         if self.modes.mode not in (modes.NOMINAL, modes.DETUMBLE):
             raise CommandError(FAIL["WRONG_MODE"], "propulsion only in DETUMBLE or NOMINAL")
         if self.fdir.prop_inhibited:
