@@ -21,8 +21,7 @@ class EventReporter:
         self.now = now if now is not None else (lambda: 0)
         self.disabled = set()
         self.counts = [0, 0, 0, 0, 0]  # by severity 1..4
-        self.last = None  # (name, aux) of the last event, for tests and the console
-        self.history = []  # the most recent events (name, aux), bounded
+        self.last = None  # (name, aux) of the last event; every event is in `log` (flash)
         self.log_errors = 0
 
     def report(self, name, *aux):
@@ -30,9 +29,6 @@ class EventReporter:
         data = struct.pack(">H", ev_id) + struct.pack(fmt, *aux)
         self.counts[severity] += 1
         self.last = (name, aux)
-        self.history.append(self.last)
-        if len(self.history) > 32:
-            self.history.pop(0)
         if self.log is not None:
             try:
                 self.log.append(struct.pack(">I", int(self.now()) & 0xFFFFFFFF) + data)

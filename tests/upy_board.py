@@ -254,7 +254,10 @@ def main(port, uname_machine, flash, ticks):
     print("radio", app.radio is not None)
     names = ("mag_drv", "gyro_drv", "power_drv", "thermo_drv", "sun_drv")
     print("sensors", " ".join(n for n in names if getattr(app.sensors, n) is not None) or "none")
-    print("events", " ".join(sorted(set(e[0] for e in app.events.history))))
+    from flight.events import decode
+
+    logged = app.events.log.records()  # t u32 | id u16 | aux, in flash
+    print("events", " ".join(sorted(set(decode(r[4:])[0] for r in logged))))
     print("watchdog_fed", sys.modules["machine"].WDT.last.fed)
     gc.collect()
     print("heap", gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0)
