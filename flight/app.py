@@ -36,8 +36,8 @@ from flight.telemetry import Telemetry
 from flight.thermal import HeaterController
 from hal.clock import ticks_diff
 from hal.errors import HalError
-from protocols.cuc import CucTime
-from protocols.pus import PusTm
+from protocols.cuc import split_seconds
+from protocols.pus import pack_tm
 
 LOAD_PRIORITY = {"payload": 2, "heater": 2, "radio_pa": 1, "adcs": 1}
 TM_QUEUE_MAX = 96
@@ -93,6 +93,7 @@ class FlightApp(CommandHandlers, Telemetry):
         self._uptime_ms = 0
         self._last_ms = self._t0_ms
         self.tm_queue = []
+        self._stamp = bytearray(6)
         self.tm_dropped = 0
         self.tm_seq = 0
         self.msg_counter = 0
@@ -254,19 +255,19 @@ class FlightApp(CommandHandlers, Telemetry):
         return self.uptime() + self.time_offset
 
     # --- telemetry out --------------------------------------------------------------------------
+    def stamp(self):
+        """The onboard time as the reports' CUC field (4 + 2 octets), in a buffer reused by the
+        next call."""
+        coarse, fine = split_seconds(max(0.0, self.obt()))
+        struct.pack_into(">IH", self._stamp, 0, coarse, fine)
+        return self._stamp
+
     def _emit(self, service, subtype, data):
         if len(self.tm_queue) >= TM_QUEUE_MAX:
             self.tm_queue.pop(0)  # oldest first: fresh state beats stale state
             self.tm_dropped += 1
-        pkt = PusTm(
-            service,
-            subtype,
-            data,
-            self.apid,
-            self.tm_seq,
-            self.msg_counter,
-            timestamp=CucTime.from_seconds(max(0.0, self.obt())).pack(),
-        ).pack()
+        # one buffer per packet, no PusTm or CucTime objects: every report of every tick comes here
+        pkt = pack_tm(service, subtype, data, self.apid, self.tm_seq, self.msg_counter, 0, self.stamp())
         self.tm_seq = (self.tm_seq + 1) & 0x3FFF
         self.msg_counter = (self.msg_counter + 1) & 0xFFFF
         self.tm_queue.append(pkt)
@@ -482,7 +483,7 @@ class FlightApp(CommandHandlers, Telemetry):
                 st[2] = st[0]
                 self.hk_report(sid)
         if self._time_rate_exp is not None and self._hk_cycles % (1 << self._time_rate_exp) == 0:
-            self._emit(9, 2, CucTime.from_seconds(max(0.0, self.obt())).pack())
+            self._emit(9, 2, bytes(self.stamp()))
 
     def _task_radio(self):
         if self.radio is None:

@@ -11,7 +11,6 @@ from flight.commands import CommandError
 from flight.dictionary import EVENTS, FAIL, HK_SETS, MODE_NAMES
 from flight.errors import ParamError
 from flight.payload import EXPERIMENTS
-from protocols.cuc import CucTime
 
 
 class CommandHandlers:
@@ -133,7 +132,7 @@ class CommandHandlers:
 
     def _time_report(self, v):
         self._time_rate_exp = v[0]
-        self._emit(9, 2, CucTime.from_seconds(max(0.0, self.obt())).pack())
+        self._emit(9, 2, bytes(self.stamp()))
 
     def _time_set(self, v):
         self.time_offset += v[0] - self.obt()

@@ -159,10 +159,19 @@ class SlotStore:
 
 
 def frame_record(payload):
-    if len(payload) > _MAX_RECORD:
-        raise StorageError("record of %d bytes exceeds %d" % (len(payload), _MAX_RECORD))
-    head = _LOG_MAGIC + struct.pack(">H", len(payload))
-    return head + payload + struct.pack(">I", crc32(head[2:] + payload) & 0xFFFFFFFF)
+    """magic | length u16 | payload | CRC-32 of length and payload, built in one buffer (a log
+    append is in the tick of every event and command: few allocations)."""
+    n = len(payload)
+    if n > _MAX_RECORD:
+        raise StorageError("record of %d bytes exceeds %d" % (n, _MAX_RECORD))
+    rec = bytearray(n + 8)
+    rec[0] = _LOG_MAGIC[0]
+    rec[1] = _LOG_MAGIC[1]
+    rec[2] = n >> 8
+    rec[3] = n & 0xFF
+    rec[4 : 4 + n] = payload
+    struct.pack_into(">I", rec, 4 + n, crc32(payload, crc32(rec[2:4])) & 0xFFFFFFFF)
+    return rec
 
 
 def scan_records(raw):
@@ -193,15 +202,24 @@ class RecordLog:
         self.name = name
         self.segment_bytes = segment_bytes
         self.skipped = 0  # bytes of torn or corrupt records found by the last read
+        self._cur = name + ".0"
+        self._size = None  # bytes in the current segment, once read (this log is its only writer)
 
     def append(self, payload):
         rec = frame_record(payload)
-        cur = self.name + ".0"
-        if self.fs.size(cur) + len(rec) > self.segment_bytes:
+        cur = self._cur
+        size = self._size
+        if size is None:
+            size = self.fs.size(cur)
+        if size + len(rec) > self.segment_bytes:
             # rotate: a cut between remove and rename leaves .0 complete; after it, .1 is complete
+            self._size = None
             self.fs.remove(self.name + ".1")
             self.fs.rename(cur, self.name + ".1")
+            size = 0
+        self._size = None  # unknown until the append is through (a failed write asks the fs again)
         self.fs.append(cur, rec)
+        self._size = size + len(rec)
 
     def records(self):
         """Every intact record, oldest first (previous segment, then current)."""

@@ -20,6 +20,16 @@ def p_field(coarse=4, fine=2, level=LEVEL1):
     return (level << 4) | ((coarse - 1) << 2) | fine
 
 
+def split_seconds(seconds, fine_octets=2):
+    """(coarse, fine) of a time in seconds, the fine part rounded to its resolution."""
+    coarse = int(seconds)
+    fine = int((seconds - coarse) * (1 << (8 * fine_octets)) + 0.5)
+    if fine >> (8 * fine_octets):  # rounding carried into the next second
+        coarse += 1
+        fine = 0
+    return coarse, fine
+
+
 class CucTime:
     """Seconds since the epoch as (coarse, fine) with `fine` in units of 2^-(8*fine_octets) s."""
 
@@ -38,11 +48,7 @@ class CucTime:
 
     @classmethod
     def from_seconds(cls, seconds, coarse_octets=4, fine_octets=2, with_p_field=False, level=LEVEL1):
-        coarse = int(seconds)
-        fine = int((seconds - coarse) * (1 << (8 * fine_octets)) + 0.5)
-        if fine >> (8 * fine_octets):  # rounding carried into the next second
-            coarse += 1
-            fine = 0
+        coarse, fine = split_seconds(seconds, fine_octets)
         return cls(coarse, fine, coarse_octets, fine_octets, with_p_field, level)
 
     def seconds(self):

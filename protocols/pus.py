@@ -34,6 +34,49 @@ def _u16(field, value):
         raise EncodeError(field, "out of range 0..65535: %r" % (value,))
 
 
+def _check_tm(service, subtype, msg_counter, dest_id, time_ref):
+    _byte("pus.tm.service", service)
+    _byte("pus.tm.subtype", subtype)
+    _u16("pus.tm.msg_counter", msg_counter)
+    _u16("pus.tm.dest_id", dest_id)
+    if not 0 <= time_ref <= 0xF:
+        raise EncodeError("pus.tm.time_ref", "out of range 0..15: %r" % (time_ref,))
+
+
+def pack_tm(
+    service,
+    subtype,
+    source_data=b"",
+    apid=0,
+    seq_count=0,
+    msg_counter=0,
+    dest_id=0,
+    timestamp=b"",
+    time_ref=0,
+    has_crc=True,
+    seq_flags=sp.SEQ_UNSEGMENTED,
+):
+    """A PUS-C TM packet's bytes (a bytearray) built in one buffer, without a PusTm object: what
+    a board emits for every report (PusTm.pack is this, as bytes)."""
+    _check_tm(service, subtype, msg_counter, dest_id, time_ref)
+    nt = len(timestamp)
+    nd = len(source_data)
+    n = sp.HEADER_LEN + TM_HEADER_LEN + nt + nd + (2 if has_crc else 0)
+    buf = bytearray(n)
+    sp.pack_header_into(buf, 0, sp.TM, True, apid, seq_flags, seq_count, n - sp.HEADER_LEN)
+    struct.pack_into(
+        ">BBBHH", buf, 6, (PUS_VERSION_C << 4) | time_ref, service, subtype, msg_counter, dest_id
+    )
+    pos = 6 + TM_HEADER_LEN
+    buf[pos : pos + nt] = timestamp
+    buf[pos + nt : pos + nt + nd] = source_data
+    if has_crc:
+        c = crc16(memoryview(buf)[: n - 2])
+        buf[n - 2] = c >> 8
+        buf[n - 1] = c & 0xFF
+    return buf
+
+
 def _split(data, has_crc, kind):
     """(space packet fields, data field without CRC) with the CRC verified."""
     ptype, sec, apid, flags, count, dlen = sp.unpack_header(data)
@@ -156,12 +199,7 @@ class PusTm:
         has_crc=True,
         seq_flags=sp.SEQ_UNSEGMENTED,
     ):
-        _byte("pus.tm.service", service)
-        _byte("pus.tm.subtype", subtype)
-        _u16("pus.tm.msg_counter", msg_counter)
-        _u16("pus.tm.dest_id", dest_id)
-        if not 0 <= time_ref <= 0xF:
-            raise EncodeError("pus.tm.time_ref", "out of range 0..15: %r" % (time_ref,))
+        _check_tm(service, subtype, msg_counter, dest_id, time_ref)
         self.service = service
         self.subtype = subtype
         self.source_data = bytes(source_data)
@@ -196,28 +234,21 @@ class PusTm:
         )
 
     def pack(self):
-        n = self.packet_len()
-        buf = bytearray(n)
-        sp.pack_header_into(buf, 0, sp.TM, True, self.apid, self.seq_flags, self.seq_count, n - sp.HEADER_LEN)
-        struct.pack_into(
-            ">BBBHH",
-            buf,
-            6,
-            (PUS_VERSION_C << 4) | self.time_ref,
-            self.service,
-            self.subtype,
-            self.msg_counter,
-            self.dest_id,
+        return bytes(
+            pack_tm(
+                self.service,
+                self.subtype,
+                self.source_data,
+                self.apid,
+                self.seq_count,
+                self.msg_counter,
+                self.dest_id,
+                self.timestamp,
+                self.time_ref,
+                self.has_crc,
+                self.seq_flags,
+            )
         )
-        pos = 6 + TM_HEADER_LEN
-        buf[pos : pos + len(self.timestamp)] = self.timestamp
-        pos += len(self.timestamp)
-        buf[pos : pos + len(self.source_data)] = self.source_data
-        if self.has_crc:
-            c = crc16(memoryview(buf)[: n - 2])
-            buf[n - 2] = c >> 8
-            buf[n - 1] = c & 0xFF
-        return bytes(buf)
 
     @classmethod
     def unpack(cls, data, timestamp_len=6, has_crc=True):
