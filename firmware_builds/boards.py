@@ -41,7 +41,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "rp2040-flight",
         "with_sim": False,
-        "from_mpy": False,
+        "from_mpy": True,
         "family": "RP2040",
         "flash": "uf2",
     },

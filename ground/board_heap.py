@@ -16,13 +16,17 @@ allocation of one tick is exact):
    authenticated with SDLS like a real pass, from a ground Terminal on the host whose downlink
    verifies every command. After each chunk of ticks the live heap is taken after a top-level
    GC; each tick's allocation is `gc.mem_alloc()` around `app.step()`.
-4. `flight` = the largest live heap - base - sim; `worst_tick` = the largest single tick.
-   A board needs flight + worst_tick + its own definition module and machine layer (measured in
-   a fresh interpreter) + the native (viper) code its bundle carries, which the WebAssembly port
-   cannot load (counted at its .mpy size, an upper bound).
-
-Conservative on purpose: the sim-twin has every chip, so the flight figure includes drivers a
-smaller board lacks, and the pure-Python RS tables that viper boards never build.
+4. `flight` = the largest live heap - base - sim; `worst_tick` = the largest single tick after the
+   first; `first_tick` = the first (all three rate groups and the mode change out of BOOT, on the
+   heap as boot left it). The application's peak is the live heap plus one tick's allocation at
+   the worse of the two moments: flight_boot + first_tick, or flight + worst_tick.
+5. Per board definition, in a fresh interpreter on a fresh flash: its definition module and
+   machine layer, and the flight application booted on that board's simulated chips, against
+   the same boot on the sim-twin (`board_flight`: the drivers and subsystems, such as
+   propulsion, that a board without those chips does not build).
+   A board needs that peak + board_flight + its definition module and machine layer
+   + the native (viper) code its bundle carries, which the WebAssembly port cannot load
+   (counted at its .mpy size, an upper bound).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ground.emuboard import EmulatedBoard, EmulatorError
 from hal.boards import definition
 
 TICK_MS = 100
+SIMULATED = "sim-twin"  # the board the long run flies: every chip the definitions name
 SPARE = 0.15  # every bundle that flies from .mpy keeps 15% of its board's budget spare
 TICKS_PER_CALL = 10  # while measuring single ticks: the garbage of 10 ticks between collections
 
@@ -76,11 +81,19 @@ def exclude(on):
     for cls, name, f in _ORIG:
         setattr(cls, name, _wrap(f) if on else f)
 exclude(True)
-sy = open_system('sim-twin', None)
+sy = SimWorld(board=BOARD)
 """
+
+
+def _sim(board: str) -> str:
+    """The simulated world of the board definition `board` (any definition: the simulator builds
+    the chips it names), with the wrappers on."""
+    return "from hal.sim.world import SimWorld\nBOARD = %r\n" % board + _SIM
+
+
 _BOOT = """import flight.main
 sy, app = flight.main.boot('sim-twin', 'flash', system=sy)
-W = [0, 0]
+W = [0, 0, 0]  # worst tick after the first, ticks, the first tick
 def run(n, measure):
     if not measure:
         for _ in range(n):
@@ -93,7 +106,9 @@ def run(n, measure):
         a = gc.mem_alloc()
         app.step()
         d = gc.mem_alloc() - a - (S[0] - s)
-        if measure and d > W[0]:
+        if W[1] == 0:
+            W[2] = d
+        elif d > W[0]:
             W[0] = d
         W[1] += 1
         sy.advance(%d)
@@ -110,23 +125,32 @@ class HeapFigures:
     sim: int  # the simulated world alone
     flight: int  # the flight application's largest live heap (bytecode, qstrs and state)
     flight_boot: int  # the same right after boot
-    worst_tick: int  # the largest allocation of one app.step()
+    worst_tick: int  # the largest allocation of one app.step() after the first
+    first_tick: int  # the first app.step() after boot: every rate group, the mode change from BOOT
     ticks: int
     commands_sent: int
     commands_verified: int
     board_modules: dict[str, int]  # per board definition: its definition module + machine layer
+    # per board definition: the flight application's heap at boot on that board minus on the
+    # sim-twin (which has every chip): the drivers and subsystems a smaller board does not build
+    board_flight: dict[str, int]
     native: dict[str, int]  # per target: bytes of native code its bundle carries
 
     def need(self, target: str, hal_board: str, with_sim: bool = False) -> int:
         """Heap the flight application needs on `target` (a firmware_builds target); an emulated
         bundle (`with_sim`) also carries the simulated world."""
         return (
-            self.flight
-            + self.worst_tick
+            self.peak()
             + self.board_modules.get(hal_board, 0)
+            + self.board_flight.get(hal_board, 0)
             + self.native.get(target, 0)
             + (self.sim if with_sim else 0)
         )
+
+    def peak(self) -> int:
+        """Live heap plus the allocation of one tick, at the worse of the two moments: the first
+        tick on the heap right after boot, or any later tick on the largest live heap."""
+        return max(self.flight_boot + self.first_tick, self.flight + self.worst_tick)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -167,13 +191,19 @@ def _flash_with(bundle: Path, key: bytes | None) -> Path:
     return flash
 
 
-def _board_modules(bundle: Path, boards: list[str]) -> dict[str, int]:
-    """Live heap of each board's definition module and the machine layer, each in a fresh interpreter."""
-    out: dict[str, int] = {}
-    flash = _flash_with(bundle, None)
+def _per_board(bundle: Path, boards: list[str], key: bytes | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Per board definition, each in a fresh interpreter on a fresh flash: the live heap of its
+    definition module and machine layer, and the flight application's live heap right after it
+    boots on that board's simulated chips (which drivers and subsystems it builds)."""
+    modules: dict[str, int] = {}
+    boots: dict[str, int] = {}
+    flash = _flash_with(bundle, key)
     try:
         with EmulatedBoard(flash, uart_pty=False) as board:
             for name in boards:
+                for old in (flash / "flash").iterdir():  # a first boot each time, like the long run's
+                    if old.name != "sdls_key.hex":
+                        shutil.rmtree(old) if old.is_dir() else old.unlink()
                 t = _raw_repl(board)
                 try:
                     _exec(t, _SETUP + "import hal.boards")
@@ -183,13 +213,19 @@ def _board_modules(bundle: Path, boards: list[str]) -> dict[str, int]:
                         "import hal.boards\nhal.boards.definition(%r)\nimport hal.boards.machine_board"
                         % name,
                     )
-                    out[name] = _live(t) - before
+                    modules[name] = _live(t) - before
+                    _exec(t, _sim(name))
+                    before = _live(t)
+                    out = _exec(t, _BOOT + "print('booted')")
+                    if "booted" not in out:
+                        raise HeapMeasureError("flight did not boot on %s: %s" % (name, out.strip()[-300:]))
+                    boots[name] = _live(t) - before
                 finally:
                     t.close()
                 board.restart()
     finally:
         shutil.rmtree(flash, ignore_errors=True)
-    return out
+    return modules, boots
 
 
 def measure(
@@ -216,7 +252,7 @@ def measure(
             try:
                 _exec(t, _SETUP)
                 base = _live(t)
-                _exec(t, _SIM)
+                _exec(t, _sim("sim-twin"))
                 sim = _live(t) - base
                 out = _exec(t, _BOOT + "print('booted')")
                 if "booted" not in out:
@@ -254,16 +290,20 @@ def measure(
     finally:
         shutil.rmtree(flash, ignore_errors=True)
     verified = sum(1 for r in sent if 7 in term.verdict(r))
+    modules, boots = _per_board(bundle, [SIMULATED, *(boards or [])], key)
+    modules.pop(SIMULATED)
     return HeapFigures(
         base=base,
         sim=sim,
         flight=peak_live - base - sim,
         flight_boot=boot_live - base - sim,
         worst_tick=int(stats[0]),
+        first_tick=int(stats[2]),
         ticks=int(stats[1]),
         commands_sent=len(sent),
         commands_verified=verified,
-        board_modules=_board_modules(bundle, boards or []),
+        board_modules=modules,
+        board_flight={b: boots[b] - boots[SIMULATED] for b in boards or []},
         native=dict(native or {}),
     )
 

@@ -422,8 +422,18 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     rows = board_heap.budget_table(figures, TARGETS)
     f = figures
     console.print(
-        "flight %d B live (boot %d), worst tick %d B, simulator %d B; %d ticks, %d/%d commands verified"
-        % (f.flight, f.flight_boot, f.worst_tick, f.sim, f.ticks, f.commands_verified, f.commands_sent)
+        "flight %d B live (boot %d), worst tick %d B (the first after boot %d B), simulator %d B; "
+        "%d ticks, %d/%d commands verified"
+        % (
+            f.flight,
+            f.flight_boot,
+            f.worst_tick,
+            f.first_tick,
+            f.sim,
+            f.ticks,
+            f.commands_verified,
+            f.commands_sent,
+        )
     )
     table = Table("bundle", "budget", "needs", "spare", "loads", "budget source")
     for r in rows:

@@ -2,7 +2,8 @@
 
 ground/board_heap.py flies the .mpy bundle on 32-bit MicroPython (WebAssembly) with housekeeping
 and an authenticated ping every 10 s, and records per bundle target: its board's budget, what the
-application needs (live heap + the worst tick + its board's modules + native code) and the spare.
+application needs (live heap + its own chips against the sim-twin + the worst tick + its board's
+modules + native code) and the spare.
 Written to .bench/board_heap.json and into the benchmark JSON's extra_info; the budgets themselves
 are asserted in CI by tests/emuboard/test_board_heap.py.
 """

@@ -34,8 +34,18 @@ def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.Hea
     # what is measured is real: the application's bytecode and state, and a tick that allocates
     assert 60_000 < measured.flight < 400_000 and measured.flight_boot <= measured.flight
     assert 1_000 < measured.worst_tick < measured.flight and measured.sim > 10_000
+    assert 1_000 < measured.first_tick < measured.flight
+    assert measured.peak() >= max(
+        measured.flight + measured.worst_tick, measured.flight_boot + measured.first_tick
+    )
     # every real board's bundle carries native (viper) code, counted at its .mpy size
     assert all(measured.native[t] > 0 for t, v in TARGETS.items() if v["arch"])
+    # each real board booted on its own chips: one without the sim-twin's thrusters builds less
+    from hal.boards import definition
+
+    real = {v["hal_board"] for v in TARGETS.values() if not v["with_sim"]}
+    assert set(measured.board_flight) == real
+    assert all(measured.board_flight[b] < 0 for b in real if not definition(b).get("thrusters"))
 
 
 def test_the_recorded_needs_are_the_measured_ones(measured: board_heap.HeapFigures) -> None:
