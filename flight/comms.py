@@ -111,22 +111,22 @@ class Comms:
         for _ in range(2):
             if store.fs.size(store.name + ".a") and store.fs.size(store.name + ".b"):
                 return
-            mark = self._marks.get(sa.spi, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF))
-            store.save(struct.pack(">HHI", sa.spi, sa.key_version, mark) + bytes(sa._key))
-            self._marks[sa.spi] = mark
+            self._save_mark(sa, self._marks.get(sa.spi, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF)))
+
+    def _save_mark(self, sa, mark):
+        """Write the association (its key, and `mark` as its anti-replay high-water mark)."""
+        self._stores[sa.spi].save(struct.pack(">HHI", sa.spi, sa.key_version, mark) + bytes(sa._key))
+        self._marks[sa.spi] = mark
 
     def _persist_key(self, sa, force=False):
         """Keep the association in flash: its key, and its anti-replay counter as a high-water mark
         written once every PERSIST_STRIDE frames (a flash write costs a board tens of ms; written
         per frame it made every command tick overrun at the RP2040's speed)."""
-        store = self._stores.get(sa.spi)
-        if store is None:
+        if sa.spi not in self._stores:
             return
         if not force and sa.last_sn <= self._marks.get(sa.spi, -1):
             return
-        mark = min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF)
-        store.save(struct.pack(">HHI", sa.spi, sa.key_version, mark) + bytes(sa._key))
-        self._marks[sa.spi] = mark
+        self._save_mark(sa, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF))
 
     def rekey(self, spi, wrapped):
         """Install a key wrapped under the current one (the ground wrapped it with the SN of the
@@ -255,15 +255,22 @@ class Comms:
         self.tx_bytes += n
         return True
 
+    def _room(self):
+        """The link can take a CADU now (a link that cannot say always can)."""
+        return self._tx_ready is None or self._tx_ready()
+
+    def _encode_and_tx(self):
+        """Encode the frame in hand (RS, randomizer, ASM) into the CADU buffer and send it."""
+        self._built = False
+        sync.build_cadu_into(self._frame, self._cadu, self.interleave)
+        return self._tx()
+
     def _frame_out(self, flush):
         """Build the framer's next frame into the preallocated buffers and send it (None: no frame,
         or a link with no room for one now; the packets wait in the framer and the queue)."""
-        if self._tx_ready is not None and not self._tx_ready():
+        if not self._room() or not self.framer.build_into(self._frame, flush):
             return None
-        if not self.framer.build_into(self._frame, flush):
-            return None
-        sync.build_cadu_into(self._frame, self._cadu, self.interleave)
-        return self._tx()
+        return self._encode_and_tx()
 
     def tx_pending(self):
         """A frame or CADU is in hand that send_step has still to encode or send."""
@@ -289,20 +296,14 @@ class Comms:
         an idle packet when less than a frame is queued; an OID frame when nothing is), then
         encode it (RS, randomizer, ASM) and hand it to the link. The output is the same bytes as
         send()'s. A CADU the link refused is sent again first."""
+        if not self._room():
+            return False
         if self._held:
-            if self._tx_ready is not None and not self._tx_ready():
-                return False
             self._tx()
             return True
         if self._built:
-            if self._tx_ready is not None and not self._tx_ready():
-                return False
-            self._built = False
-            sync.build_cadu_into(self._frame, self._cadu, self.interleave)
-            self._tx()
+            self._encode_and_tx()
             return True
-        if self._tx_ready is not None and not self._tx_ready():
-            return False
         self._fill(queue)
         self.framer.clcw = self.farm.clcw()
         framer = self.framer
@@ -317,17 +318,11 @@ class Comms:
         self.framer.clcw = self.farm.clcw()
         sent = 0
         if self._held:
-            if self._tx_ready is not None and not self._tx_ready():
-                return 0
-            if not self._tx():
+            if not self._room() or not self._tx():
                 return 0
             sent += 1
         if self._built:  # a frame send_step built and has not encoded yet goes first
-            if self._tx_ready is not None and not self._tx_ready():
-                return sent
-            self._built = False
-            sync.build_cadu_into(self._frame, self._cadu, self.interleave)
-            if not self._tx():
+            if not self._room() or not self._encode_and_tx():
                 return sent
             sent += 1
         had = bool(queue)

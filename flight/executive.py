@@ -66,7 +66,6 @@ class Executive:
         self.gc_missed = 0  # collections that ran inside the ticks, not at the idle point
         self.heap_free = None  # bytes free after the last idle collection
         self._gc_ticks = 0
-        self._gc_after = 0
         self._gc_rate = 0  # garbage per tick (bytes), the recent peak
 
     def group(self, name):
@@ -155,8 +154,8 @@ class Executive:
         self._gc_ticks = 0
         rate = self._gc_rate - (self._gc_rate >> 3)  # a peak from long ago fades
         if self.gc_collections:
-            if before <= self._gc_after:
-                made = (self._gc_after - before) // n + 1
+            if before <= self.heap_free:
+                made = (self.heap_free - before) // n + 1
                 if made > rate:
                     rate = made
             else:  # free heap grew between our collections: one ran inside a tick
@@ -165,7 +164,6 @@ class Executive:
         self._gc_rate = rate
         if not self.gc_reserve:
             self.gc_reserve = after >> 2
-        self._gc_after = after
         self.heap_free = after
         self.gc_collections += 1
         if rate:

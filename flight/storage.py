@@ -69,14 +69,8 @@ class HostFs:
         a host's ext4 a truncate-and-rewrite also forces a writeback: 240 us against 9, which the
         board-speed run would charge as 50 board ms). A cut write leaves old and new bytes mixed
         instead of a short file: both fail the record's CRC."""
-        p = self._p(name)
-        mode = "wb"
-        try:
-            if os.stat(p)[6] == len(data):
-                mode = "r+b"
-        except OSError:
-            pass  # a new file
-        with open(p, mode) as f:
+        mode = "r+b" if data and self.size(name) == len(data) else "wb"
+        with open(self._p(name), mode) as f:
             f.write(data)
 
     def append(self, name, data):
@@ -211,13 +205,12 @@ class RecordLog:
         size = self._size
         if size is None:
             size = self.fs.size(cur)
+        self._size = None  # unknown until the writes are through (a failed one asks the fs again)
         if size + len(rec) > self.segment_bytes:
             # rotate: a cut between remove and rename leaves .0 complete; after it, .1 is complete
-            self._size = None
             self.fs.remove(self.name + ".1")
             self.fs.rename(cur, self.name + ".1")
             size = 0
-        self._size = None  # unknown until the append is through (a failed write asks the fs again)
         self.fs.append(cur, rec)
         self._size = size + len(rec)
 
