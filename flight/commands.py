@@ -8,7 +8,8 @@ Stages (ECSS-E-ST-70-41C service 1): acceptance checks the packet, the service/s
 function and every argument (length, range); start runs the command's preconditions (mode,
 interlocks); completion runs it. Successful stages are reported when the TC's acknowledgement
 flags ask for them; failures always are, with the request id, a failure code from
-dictionary.FAIL and a short reason (never key material).
+dictionary.FAIL, then the failure data: one reason byte (which check refused, numbered in the
+dictionary's failure reasons, 0 when none is named) and a short text (never key material).
 """
 
 import struct
@@ -18,6 +19,14 @@ from flight.errors import CommandError
 from protocols import errors
 from protocols.pus import ACK_ACCEPTANCE, ACK_COMPLETION, ACK_START, PusTc
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
 _FMT = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
 _SIZE = {"u8": 1, "u16": 2, "u32": 4, "i16": 2, "i32": 4, "f32": 4, "enum": 1}
 RECENT = 32
@@ -25,6 +34,11 @@ RECENT = 32
 LEVEL_NONE = 0  # not authenticated on a keyed spacecraft
 LEVEL_OPERATOR = 1
 LEVEL_ADMIN = 2
+# failure reasons: numbers of flight/dictionary.py's table (no string on the board)
+_R_NEEDS_OPERATOR_KEY = const(17)
+_R_NEEDS_ADMIN_KEY = const(18)
+_R_SOFTWARE_ERROR = const(19)
+_R_ARG_1 = const(24)  # argument k (1..8) is _R_ARG_1 + k - 1
 
 
 def required_level(name):
@@ -42,13 +56,14 @@ def decode_args(name, spec, data):
     i = 0
     n = len(data)
     for aname, kind, lo, hi, _unit in spec:
+        arg = _R_ARG_1 + len(values)  # the reason naming this argument
         if kind == "tc":
             if i >= n:
-                raise CommandError(FAIL["BAD_LENGTH"], "%s: %s missing" % (name, aname))
+                raise CommandError(FAIL["BAD_LENGTH"], "%s: %s missing" % (name, aname), arg)
             try:
                 values.append(PusTc.unpack(bytes(data[i:])))
             except errors.ProtocolError as exc:
-                raise CommandError(FAIL["ARG_RANGE"], "%s: %s: %s" % (name, aname, exc)) from None
+                raise CommandError(FAIL["ARG_RANGE"], "%s: %s: %s" % (name, aname, exc), arg) from None
             i = n
             continue
         if kind.startswith("bytes"):
@@ -57,7 +72,7 @@ def decode_args(name, spec, data):
             size = _SIZE[kind]
         if i + size > n:
             raise CommandError(
-                FAIL["BAD_LENGTH"], "%s: %d bytes, %s needs %d more" % (name, n, aname, i + size - n)
+                FAIL["BAD_LENGTH"], "%s: %d bytes, %s needs %d more" % (name, n, aname, i + size - n), arg
             )
         if kind.startswith("bytes"):
             values.append(bytes(data[i : i + size]))
@@ -66,10 +81,14 @@ def decode_args(name, spec, data):
             if kind == "enum":
                 if v not in hi.values():
                     raise CommandError(
-                        FAIL["ARG_RANGE"], "%s: %s=%d not one of %s" % (name, aname, v, sorted(hi.values()))
+                        FAIL["ARG_RANGE"],
+                        "%s: %s=%d not one of %s" % (name, aname, v, sorted(hi.values())),
+                        arg,
                     )
             elif v != v or not lo <= v <= hi:
-                raise CommandError(FAIL["ARG_RANGE"], "%s: %s=%r outside %r..%r" % (name, aname, v, lo, hi))
+                raise CommandError(
+                    FAIL["ARG_RANGE"], "%s: %s=%r outside %r..%r" % (name, aname, v, lo, hi), arg
+                )
             values.append(v)
         i += size
     if i != n:
@@ -77,11 +96,16 @@ def decode_args(name, spec, data):
     return values
 
 
-def _routes():
-    routes = {}
-    for name, (svc, sub, fid, args, _haz, _desc) in COMMANDS.items():
-        routes[(svc, sub, fid)] = (name, args)
-    return routes
+def route(service, subtype, fid):
+    """(name, argument spec) of the dictionary's command TC(service, subtype) with function id
+    `fid` (None where the subtype alone names the command), or None. A scan of the dictionary
+    per telecommand: a lookup table would hold 1.6 KB of a board's heap for the whole flight
+    (and the scan walks keys, as items() would make a tuple per command)."""
+    for name in COMMANDS:
+        c = COMMANDS[name]
+        if c[2] == fid and c[1] == subtype and c[0] == service:
+            return name, c[3]
+    return None
 
 
 class Dispatcher:
@@ -89,7 +113,6 @@ class Dispatcher:
         self.emit = emit  # emit(service, subtype, data) queues a TM packet
         self.audit = audit  # audit(text) records every command that reached execution
         self.now = now
-        self.routes = _routes()
         self.handlers = {}  # name: (check, execute)
         self.ok = 0
         self.failed = 0
@@ -104,10 +127,11 @@ class Dispatcher:
             raise KeyError("no command %r in the dictionary" % name)
         self.handlers[name] = (check, execute)
 
-    def _report(self, subtype, req, code=None, message=""):
+    def _report(self, subtype, req, code=None, message="", reason=0):
         tail = b""
         if code is not None:
-            tail = struct.pack(">H", code) + message.encode()[:48]
+            # the failure notice: code, then its data: the reason byte and the text
+            tail = struct.pack(">HB", code, reason) + message.encode()[:48]
             self.failed += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
         self.emit(1, subtype, req + tail)
@@ -156,9 +180,9 @@ class Dispatcher:
         need = required_level(name)
         for v in values:
             if isinstance(v, PusTc):  # a stored command needs the authority it will run with
-                inner = self.routes.get((v.service, v.subtype, None))
+                inner = route(v.service, v.subtype, None)
                 if inner is None and len(v.app_data) >= 2:
-                    inner = self.routes.get((v.service, v.subtype, v.app_data[0] << 8 | v.app_data[1]))
+                    inner = route(v.service, v.subtype, v.app_data[0] << 8 | v.app_data[1])
                 if inner is not None:
                     need = max(need, required_level(inner[0]))
         return need
@@ -169,27 +193,28 @@ class Dispatcher:
         ack = tc.ack_flags
         fid = None
         data = tc.app_data
-        route = self.routes.get((tc.service, tc.subtype, None))
-        if route is None and len(data) >= 2:
+        found = route(tc.service, tc.subtype, None)
+        if found is None and len(data) >= 2:
             fid = (data[0] << 8) | data[1]
-            route = self.routes.get((tc.service, tc.subtype, fid))
+            found = route(tc.service, tc.subtype, fid)
             data = data[2:]
-        if route is None or route[0] not in self.handlers:
+        if found is None or found[0] not in self.handlers:
             self._report(
                 2, req, FAIL["UNKNOWN_SERVICE"], "no TC(%d,%d) fid %s" % (tc.service, tc.subtype, fid)
             )
             return False
-        name, spec = route
+        name, spec = found
         try:
             values = decode_args(name, spec, data)
         except CommandError as exc:
-            self._report(2, req, exc.code, exc.message)
+            self._report(2, req, exc.code, exc.message, exc.reason)
             return False
         need = self._needs(name, values)
         if level < need:
             self.refused_auth += 1
             msg = "%s needs %s authentication" % (name, "admin" if need == LEVEL_ADMIN else "operator")
-            self._report(2, req, FAIL["NOT_AUTHORISED"], msg)
+            why = _R_NEEDS_ADMIN_KEY if need == LEVEL_ADMIN else _R_NEEDS_OPERATOR_KEY
+            self._report(2, req, FAIL["NOT_AUTHORISED"], msg, why)
             self._audit("%s %s REFUSED %d %s" % (source, name, FAIL["NOT_AUTHORISED"], msg))
             return False
         if ack & ACK_ACCEPTANCE:
@@ -199,7 +224,7 @@ class Dispatcher:
             if check is not None:
                 check(values)
         except CommandError as exc:
-            self._report(4, req, exc.code, exc.message)
+            self._report(4, req, exc.code, exc.message, exc.reason)
             self._audit("%s %s REFUSED %d %s" % (source, name, exc.code, exc.message))
             return False
         if ack & ACK_START:
@@ -207,11 +232,11 @@ class Dispatcher:
         try:
             execute(values)
         except CommandError as exc:
-            self._report(8, req, exc.code, exc.message)
+            self._report(8, req, exc.code, exc.message, exc.reason)
             self._audit("%s %s FAILED %d %s" % (source, name, exc.code, exc.message))
             return False
         except Exception as exc:  # a handler bug: the command failed, the software runs on
-            self._report(8, req, FAIL["EXEC_FAILED"], "%s: %s" % (type(exc).__name__, exc))
+            self._report(8, req, FAIL["EXEC_FAILED"], "%s: %s" % (type(exc).__name__, exc), _R_SOFTWARE_ERROR)
             self._audit("%s %s FAILED %s" % (source, name, type(exc).__name__))
             return False
         self.ok += 1

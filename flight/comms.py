@@ -50,10 +50,13 @@ class Comms:
         self.overflow = 0  # frames dropped because MAX_WAITING were waiting
         self._accepted = []  # (packet, level) taken in, not yet delivered
         self.farm = cop1.Farm1(vcid=0, window=FARM_WINDOW, deliver=self._accepted.append)
-        # room for two frames' data plus the largest TM packet (a 200-byte file part and headers)
-        self.framer = tmframe.TmFramer(frame_len, scid, vcid=0, capacity=2 * frame_len + 512)
-        self._frame = bytearray(frame_len)
+        # room for a frame's data plus the largest TM packet (a 200-byte file part and headers);
+        # the framer keeps at least two data fields (2.2 KB at I=5)
+        self.framer = tmframe.TmFramer(frame_len, scid, vcid=0, capacity=frame_len + 512)
         self._cadu = bytearray(sync.cadu_len(frame_len, interleave))
+        # the frame is built where its CADU carries it (RS leaves the data symbols in place, and
+        # every encoder takes a frame that is its own output): one 1.1 KB buffer fewer
+        self._frame = memoryview(self._cadu)[sync.ASM_LEN : sync.ASM_LEN + frame_len]
         self._held = False  # _cadu holds a CADU the link has not taken yet
         self._built = False  # _frame holds a frame not yet encoded into _cadu (send_step)
         if admin_key is not None and key is None:

@@ -119,7 +119,7 @@ HAZARD_ROLES = {
     "time_set": ("admin",),
 }
 
-# PUS-1 failure codes (u16 after the request id in TM 1.2/1.4/1.8)
+# PUS-1 failure codes (u16 after the request id in TM 1.2/1.4/1.8; then a reason byte and a short text)
 FAILURES = {
     1: ("UNKNOWN_SERVICE", "unknown service, subtype or function"),
     2: ("BAD_LENGTH", "bad application data length"),
@@ -134,6 +134,45 @@ FAILURES = {
     11: ("NOT_AUTHORISED", "needs a frame authenticated with a stronger key"),
 }
 FAIL = {name: code for code, (name, _d) in FAILURES.items()}
+
+# Failure reasons: the one byte of failure data after the code in TM 1.2/1.4/1.8 (0: none given),
+# naming which check refused, so the ground can say "INTERLOCK (arm request expired)". Ground
+# only: flight code names each number as a `_R_<NAME> = const(N)` of its own (no string on the
+# board; tests/flight/test_failure_reasons.py holds the two together). Below 32, so the ground tells
+# the byte from the text an older board sent there (which starts with a printable character).
+FAIL_REASONS = {
+    1: ("ARM_EXPIRED", "arm request expired"),
+    2: ("ARM_NOT_PENDING", "no arm request pending"),
+    3: ("ARM_WRONG_TOKEN", "wrong arm token"),
+    4: ("ALREADY_ARMED", "already armed"),
+    5: ("NOT_ARMED", "thruster not armed"),
+    6: ("THRUSTER_INHIBITED", "propulsion inhibited (FDIR or launch inhibit)"),
+    7: ("PULSE_IN_PROGRESS", "a pulse is in progress"),
+    8: ("ON_TIME_BUDGET", "thruster on-time budget used up"),
+    9: ("FDIR_INHIBIT", "propulsion inhibited by FDIR"),
+    10: ("NO_THRUSTERS", "no thrusters on this board"),
+    11: ("PROP_MODE", "propulsion only in DETUMBLE or NOMINAL"),
+    12: ("MODE_TRANSITION", "mode transition not allowed from the current mode"),
+    13: ("NOT_DETUMBLED", "NOMINAL needs a completed detumble"),
+    14: ("PAYLOAD_MODE", "payload runs in NOMINAL only"),
+    15: ("PAYLOAD_BUSY", "an experiment is already running"),
+    16: ("PULSE_TOO_LONG", "pulse longer than prop.max_pulse_ms"),
+    17: ("NEEDS_OPERATOR_KEY", "needs a frame authenticated with the operators' key"),
+    18: ("NEEDS_ADMIN_KEY", "needs a frame authenticated with the admin key"),
+    19: ("SOFTWARE_ERROR", "onboard software error in the command's handler"),
+    20: ("NO_RADIO", "no radio on this board"),
+    21: ("NOTHING_RUNNING", "no experiment running"),
+    22: ("LINK_NOT_SECURED", "link not secured"),
+    # 24..31: argument 1..8 of the command (missing, out of range or unknown, as the code says)
+    24: ("ARG_1", "argument 1"),
+    25: ("ARG_2", "argument 2"),
+    26: ("ARG_3", "argument 3"),
+    27: ("ARG_4", "argument 4"),
+    28: ("ARG_5", "argument 5"),
+    29: ("ARG_6", "argument 6"),
+    30: ("ARG_7", "argument 7"),
+    31: ("ARG_8", "argument 8"),
+}
 
 # telemetry parameter: (unit, yellow low, yellow high, red low, red high, description)
 TELEMETRY = {

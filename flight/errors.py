@@ -11,12 +11,14 @@ class FlightError(Exception):
 
 
 class CommandError(FlightError):
-    """A command refused or failed: `code` from dictionary.FAIL, message for the operator."""
+    """A command refused or failed: `code` from dictionary.FAIL, message for the operator, and
+    `reason`, the number of the check that refused (the dictionary's failure reasons; 0: none)."""
 
-    def __init__(self, code, message=""):
+    def __init__(self, code, message="", reason=0):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason
 
 
 class ParamError(CommandError):

@@ -12,6 +12,27 @@ from flight.dictionary import EVENTS, FAIL, HK_SETS, MODE_NAMES
 from flight.errors import ParamError
 from flight.payload import EXPERIMENTS
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# failure reasons: numbers of flight/dictionary.py's table (no string on the board)
+_R_FDIR_INHIBIT = const(9)
+_R_NO_THRUSTERS = const(10)
+_R_PROP_MODE = const(11)
+_R_MODE_TRANSITION = const(12)
+_R_NOT_DETUMBLED = const(13)
+_R_PAYLOAD_MODE = const(14)
+_R_PAYLOAD_BUSY = const(15)
+_R_NO_RADIO = const(20)
+_R_NOTHING_RUNNING = const(21)
+_R_LINK_NOT_SECURED = const(22)
+_R_ARG_1 = const(24)
+
 
 class CommandHandlers:
     def _register_commands(self):
@@ -56,7 +77,7 @@ class CommandHandlers:
 
     def _check_sid(self, v):
         if v[0] not in HK_SETS:
-            raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0])
+            raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0], _R_ARG_1)
 
     def _hk_set(self, sid, on):
         st = self._hk[sid]
@@ -69,22 +90,26 @@ class CommandHandlers:
 
     def _check_event(self, v):
         if v[0] not in [e[0] for e in EVENTS.values()]:
-            raise CommandError(FAIL["UNKNOWN_ID"], "no event %d" % v[0])
+            raise CommandError(FAIL["UNKNOWN_ID"], "no event %d" % v[0], _R_ARG_1)
 
     def _check_mode_set(self, v):
         if not self.modes.allowed(v[0]):
             raise CommandError(
-                FAIL["WRONG_MODE"], "%s -> %s not allowed" % (MODE_NAMES[self.modes.mode], MODE_NAMES[v[0]])
+                FAIL["WRONG_MODE"],
+                "%s -> %s not allowed" % (MODE_NAMES[self.modes.mode], MODE_NAMES[v[0]]),
+                _R_MODE_TRANSITION,
             )
         if v[0] == modes.NOMINAL and self.modes.mode != modes.NOMINAL and not self.detumbled():
-            raise CommandError(FAIL["INTERLOCK"], "still tumbling: NOMINAL needs a completed detumble")
+            raise CommandError(
+                FAIL["INTERLOCK"], "still tumbling: NOMINAL needs a completed detumble", _R_NOT_DETUMBLED
+            )
 
     def _mode_set(self, v):
         self.set_mode(v[0], modes.REASON_COMMAND)
 
     def _radio_reset(self, v):
         if self.radio is None:
-            raise CommandError(FAIL["EXEC_FAILED"], "no radio on this board")
+            raise CommandError(FAIL["EXEC_FAILED"], "no radio on this board", _R_NO_RADIO)
         try:
             self.radio.recover()
         except OSError as exc:
@@ -92,14 +117,14 @@ class CommandHandlers:
 
     def _check_thrusters(self, v):
         if self.propulsion is None:
-            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board")
+            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board", _R_NO_THRUSTERS)
 
     def _check_prop(self, v):
         self._check_thrusters(v)
         if self.modes.mode not in (modes.NOMINAL, modes.DETUMBLE):
-            raise CommandError(FAIL["WRONG_MODE"], "propulsion only in DETUMBLE or NOMINAL")
+            raise CommandError(FAIL["WRONG_MODE"], "propulsion only in DETUMBLE or NOMINAL", _R_PROP_MODE)
         if self.fdir.prop_inhibited:
-            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited by FDIR")
+            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited by FDIR", _R_FDIR_INHIBIT)
 
     def _arm(self, v):
         token = self.propulsion.request_arm()
@@ -111,24 +136,26 @@ class CommandHandlers:
 
     def _check_payload(self, v):
         if self.modes.mode != modes.NOMINAL:
-            raise CommandError(FAIL["WRONG_MODE"], "payload runs in NOMINAL only")
+            raise CommandError(FAIL["WRONG_MODE"], "payload runs in NOMINAL only", _R_PAYLOAD_MODE)
         if v[0] not in EXPERIMENTS:
-            raise CommandError(FAIL["UNKNOWN_ID"], "no experiment %d" % v[0])
+            raise CommandError(FAIL["UNKNOWN_ID"], "no experiment %d" % v[0], _R_ARG_1)
         if self.payload.active is not None:
-            raise CommandError(FAIL["INTERLOCK"], "experiment %d already running" % self.payload.active[0])
+            raise CommandError(
+                FAIL["INTERLOCK"], "experiment %d already running" % self.payload.active[0], _R_PAYLOAD_BUSY
+            )
 
     def _payload_start(self, v):
         self.payload.start(v[0], v[1], v[2], self.obt())
 
     def _payload_stop(self, v):
         if not self.payload.stop():
-            raise CommandError(FAIL["EXEC_FAILED"], "no experiment running")
+            raise CommandError(FAIL["EXEC_FAILED"], "no experiment running", _R_NOTHING_RUNNING)
 
     def _rekey(self, v):
         if self.comms.security is None:
-            raise CommandError(FAIL["EXEC_FAILED"], "link not secured: nothing to rekey")
+            raise CommandError(FAIL["EXEC_FAILED"], "link not secured: nothing to rekey", _R_LINK_NOT_SECURED)
         if not self.comms.rekey(v[0], v[1]):
-            raise CommandError(FAIL["UNKNOWN_ID"], "no security association %d" % v[0])
+            raise CommandError(FAIL["UNKNOWN_ID"], "no security association %d" % v[0], _R_ARG_1)
 
     def _time_report(self, v):
         self._time_rate_exp = v[0]
@@ -141,14 +168,14 @@ class CommandHandlers:
         try:
             value = self.params.get(v[0])
         except ParamError as exc:
-            raise CommandError(exc.code, str(exc)) from None
+            raise CommandError(exc.code, str(exc), exc.reason) from None
         self._emit(20, 2, struct.pack(">BHf", 1, v[0], value))
 
     def _param_set(self, v):
         try:
             value = self.params.set(v[0], v[1])
         except ParamError as exc:
-            raise CommandError(exc.code, str(exc)) from None
+            raise CommandError(exc.code, str(exc), exc.reason) from None
         self._apply_params()
         self.events.report("PARAM_CHANGED", v[0], value)
         self._emit(20, 2, struct.pack(">BHf", 1, v[0], value))

@@ -10,6 +10,18 @@ from flight.dictionary import FAIL, PARAM_IDS, PARAMS
 from flight.errors import ParamError
 from flight.storage import SlotStore
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# failure reasons (flight/dictionary.py's numbers): the parameter id, the value
+_R_ARG_1 = const(24)
+_R_ARG_2 = const(25)
+
 
 class ParamTable:
     def __init__(self, fs, defs=PARAMS, name="params"):
@@ -30,23 +42,23 @@ class ParamTable:
 
     def get(self, pid):
         if pid not in self.values:
-            raise ParamError(FAIL["UNKNOWN_ID"], "no parameter %d" % pid)
+            raise ParamError(FAIL["UNKNOWN_ID"], "no parameter %d" % pid, _R_ARG_1)
         return self.values[pid]
 
     def check(self, pid, value):
         if pid not in self.defs:
-            raise ParamError(FAIL["UNKNOWN_ID"], "no parameter %d" % pid)
+            raise ParamError(FAIL["UNKNOWN_ID"], "no parameter %d" % pid, _R_ARG_1)
         name, _default, lo, hi = self.defs[pid][:4]
         if value != value or not lo <= value <= hi:  # NaN fails too
-            raise ParamError(FAIL["ARG_RANGE"], "%s=%r outside %r..%r" % (name, value, lo, hi))
+            raise ParamError(FAIL["ARG_RANGE"], "%s=%r outside %r..%r" % (name, value, lo, hi), _R_ARG_2)
         if name == "thermal.heater_off_c" and value <= self["thermal.heater_on_c"]:
-            raise ParamError(FAIL["ARG_RANGE"], "heater off point must be above the on point")
+            raise ParamError(FAIL["ARG_RANGE"], "heater off point must be above the on point", _R_ARG_2)
         if name == "thermal.heater_on_c" and value >= self["thermal.heater_off_c"]:
-            raise ParamError(FAIL["ARG_RANGE"], "heater on point must be below the off point")
+            raise ParamError(FAIL["ARG_RANGE"], "heater on point must be below the off point", _R_ARG_2)
         if name == "fdir.soc_recover" and value <= self["fdir.soc_safe"]:
-            raise ParamError(FAIL["ARG_RANGE"], "recovery charge must be above the SAFE threshold")
+            raise ParamError(FAIL["ARG_RANGE"], "recovery charge must be above the SAFE threshold", _R_ARG_2)
         if name == "fdir.soc_safe" and value >= self["fdir.soc_recover"]:
-            raise ParamError(FAIL["ARG_RANGE"], "SAFE threshold must be below the recovery charge")
+            raise ParamError(FAIL["ARG_RANGE"], "SAFE threshold must be below the recovery charge", _R_ARG_2)
 
     def set(self, pid, value):
         """Check, apply and persist; the value read back is the f32 actually stored."""

@@ -12,6 +12,21 @@ from flight.dictionary import FAIL
 from hal.drivers.thruster import ARMED, FIRING, SAFE
 from hal.errors import ConfigError, InterlockError
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# failure reasons (numbers of flight/dictionary.py's table; the valve's own come with its refusal)
+_R_THRUSTER_INHIBITED = const(6)
+_R_NOT_ARMED = const(5)
+_R_NO_THRUSTERS = const(10)
+_R_PULSE_TOO_LONG = const(16)
+_R_ARG_1 = const(24)
+
 
 class Propulsion:
     def __init__(self, valves, on_event=None):
@@ -23,12 +38,13 @@ class Propulsion:
         self.anomalies = 0
 
     def _fail(self, exc):
-        code = FAIL["INTERLOCK"] if isinstance(exc, InterlockError) else FAIL["ARG_RANGE"]
-        raise CommandError(code, str(exc)) from None
+        if isinstance(exc, InterlockError):
+            raise CommandError(FAIL["INTERLOCK"], str(exc), exc.reason) from None
+        raise CommandError(FAIL["ARG_RANGE"], str(exc)) from None
 
     def request_arm(self):
         if not self.valves:
-            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board")
+            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board", _R_NO_THRUSTERS)
         try:
             return self.valves[0].request_arm()
         except InterlockError as exc:
@@ -45,14 +61,16 @@ class Propulsion:
 
     def check_fire(self, index, duration_ms, max_pulse_ms):
         if index >= len(self.valves):
-            raise CommandError(FAIL["ARG_RANGE"], "no thruster %d" % index)
+            raise CommandError(FAIL["ARG_RANGE"], "no thruster %d" % index, _R_ARG_1)
         if duration_ms > max_pulse_ms:
-            raise CommandError(FAIL["ARG_RANGE"], "pulse %d ms > max %d ms" % (duration_ms, max_pulse_ms))
+            raise CommandError(
+                FAIL["ARG_RANGE"], "pulse %d ms > max %d ms" % (duration_ms, max_pulse_ms), _R_PULSE_TOO_LONG
+            )
         v = self.valves[index]
         if self.inhibited or v.inhibited:
-            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited")
+            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited", _R_THRUSTER_INHIBITED)
         if v.state != ARMED:
-            raise CommandError(FAIL["INTERLOCK"], "thruster %d not armed" % index)
+            raise CommandError(FAIL["INTERLOCK"], "thruster %d not armed" % index, _R_NOT_ARMED)
 
     def fire(self, index, duration_ms):
         try:

@@ -17,8 +17,44 @@ TEMP = 4
 NAMES = {MAG: "magnetometer", GYRO: "gyro", TEMP: "thermometer"}
 
 _MAX_FIELD_T = 1e-3  # 10 gauss: no orbit field comes close; a stuck-at-FF register does
+_MIN_FIELD_T = -_MAX_FIELD_T
 _MAX_RATE = 10.0  # rad/s
-_TEMP_RANGE = (-60.0, 125.0)
+_MIN_RATE = -_MAX_RATE
+_TEMP_LO = -60.0
+_TEMP_HI = 125.0
+
+# What each control cycle reads and checks, as plain functions: a lambda or a generator per read
+# would be a heap object every cycle (and abs() of a float a new float); comparisons allocate
+# nothing, and a NaN fails them all.
+
+
+def _magnetic(drv):
+    return drv.magnetic()
+
+
+def _gyro(drv):
+    return drv.gyro()
+
+
+def _thermo(drv):
+    drv.data_ready()  # reading the status starts the next conversion's flag
+    return drv.temperature()
+
+
+def _field_ok(b):
+    lo = _MIN_FIELD_T
+    hi = _MAX_FIELD_T
+    return lo < b[0] < hi and lo < b[1] < hi and lo < b[2] < hi
+
+
+def _rate_ok(w):
+    lo = _MIN_RATE
+    hi = _MAX_RATE
+    return lo < w[0] < hi and lo < w[1] < hi and lo < w[2] < hi
+
+
+def _temp_ok(t):
+    return _TEMP_LO < t < _TEMP_HI
 
 
 class SensorHealth:
@@ -71,7 +107,7 @@ class Sensors:
         if drv is None or not self.health.usable(sensor):
             return None
         try:
-            v = fn()
+            v = fn(drv)
         except (OSError, ValueError, OverflowError):
             v = None
         if v is None or not plausible(v):
@@ -81,17 +117,9 @@ class Sensors:
         return v
 
     def read(self):
-        self.b = self._read(
-            MAG,
-            self.mag_drv,
-            lambda: self.mag_drv.magnetic(),
-            lambda b: max(abs(x) for x in b) < _MAX_FIELD_T,
-        )
-        self.omega = self._read(
-            GYRO, self.gyro_drv, lambda: self.gyro_drv.gyro(), lambda w: max(abs(x) for x in w) < _MAX_RATE
-        )
-        lo, hi = _TEMP_RANGE
-        self.payload_c = self._read(TEMP, self.thermo_drv, self._thermo, lambda t: lo < t < hi)
+        self.b = self._read(MAG, self.mag_drv, _magnetic, _field_ok)
+        self.omega = self._read(GYRO, self.gyro_drv, _gyro, _rate_ok)
+        self.payload_c = self._read(TEMP, self.thermo_drv, _thermo, _temp_ok)
         self.structure_c = None
         if self.mag_drv is not None and self.health.usable(MAG):
             try:
@@ -113,10 +141,6 @@ class Sensors:
                 self.sun = self.sun_drv.sun_vector()
             except OSError:
                 pass
-
-    def _thermo(self):
-        self.thermo_drv.data_ready()  # reading the status starts the next conversion's flag
-        return self.thermo_drv.temperature()
 
     def rate(self, mag_estimate):
         """(|omega| rad/s or None, source 0 gyro / 1 magnetometer)."""

@@ -9,8 +9,11 @@ allocation of one tick is exact):
 
 1. `base`: live heap of a fresh interpreter (the emulator's own prelude; a real board's start-up
    is already taken out of its published free heap).
-2. `sim`: the simulated world the emulated board flies (hal.sim: chips, environment, orbit) is
-   built first, and its live heap is measured on its own. Real boards carry no simulator.
+2. The modules the flight application loads on that board (flight, protocols and hal outside
+   hal.sim, as a first boot in another interpreter lists them) are imported first, so every qstr
+   and module they share with the simulator is counted as the flight's, as on a real board,
+   which carries no simulator. Then `sim`: the simulated world the emulated board flies
+   (hal.sim: chips, environment, orbit) is built, and its live heap is measured on its own.
 3. The flight application boots on that world (flight.main.boot, the .mpy bundle) and flies
    `minutes` simulated minutes: housekeeping downlink, and a ping every `command_every_s`,
    authenticated with SDLS like a real pass, from a ground Terminal on the host whose downlink
@@ -21,8 +24,8 @@ allocation of one tick is exact):
    heap as boot left it). The application's peak is the live heap plus one tick's allocation at
    the worse of the two moments: flight_boot + first_tick, or flight + worst_tick.
 5. Per board definition, in a fresh interpreter on a fresh flash: its definition module and
-   machine layer, and the flight application booted on that board's simulated chips, against
-   the same boot on the sim-twin (`board_flight`: the drivers and subsystems, such as
+   machine layer, and the flight application (its modules, then its boot) on that board's
+   simulated chips, against the same on the sim-twin (`board_flight`: the drivers and subsystems, such as
    propulsion, that a board without those chips does not build).
    A board needs that peak + board_flight + its definition module and machine layer
    + the native (viper) code its bundle carries, which the WebAssembly port cannot load
@@ -59,7 +62,7 @@ os.chdir('/')
 # only for the first minutes (`tick_window_s`), in short chunks; exclude(False) takes them off.
 _SIM = """from hal.boards import open_system
 from hal.sim import bus, spi, world, board, live_pin
-import hal.clock
+import hal.sim.clock
 S = [0]
 _F = type(open_system)
 _ORIG = []
@@ -72,7 +75,7 @@ def _wrap(f):
             S[0] += gc.mem_alloc() - s
     return w
 for cls in (bus.SimI2C, spi.SimSPI, bus.SimPin, bus.SimPWM, bus.SimADC, bus.SimUART, live_pin.LivePin,
-            world.BytePipe, world.SimWatchdog, board.SimBoard, hal.clock.VirtualClock):
+            world.BytePipe, world.SimWatchdog, board.SimBoard, hal.sim.clock.VirtualClock):
     for name in dir(cls):
         f = getattr(cls, name)
         if not name.startswith('__') and type(f) is _F and (cls, name) not in _ORIG:
@@ -113,6 +116,21 @@ def run(n, measure):
         W[1] += 1
         sy.advance(%d)
 """ % (TICK_MS, TICK_MS)
+
+
+# Which modules the flight application loads on a board: a first boot lists them; the definition
+# modules and the machine layer (hal.boards.*) are the board's, measured on their own.
+_LIST = """import sys
+print(repr(sorted(m for m in sys.modules if m.split('.')[0] in ('flight', 'protocols', 'hal')
+                  and not m.startswith(('hal.sim', 'hal.boards.')))))
+"""
+
+
+def _import_first(modules: list[str]) -> str:
+    """Code that imports the flight's `modules` and fails if that pulled in any of the simulator."""
+    return "import sys\n%s\nassert not [m for m in sys.modules if m.startswith('hal.sim')]\n" % "\n".join(
+        "import " + m for m in modules
+    )
 
 
 class HeapMeasureError(RuntimeError):
@@ -191,20 +209,36 @@ def _flash_with(bundle: Path, key: bytes | None) -> Path:
     return flash
 
 
-def _per_board(bundle: Path, boards: list[str], key: bytes | None) -> tuple[dict[str, int], dict[str, int]]:
+def _per_board(
+    bundle: Path, boards: list[str], key: bytes | None
+) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]]]:
     """Per board definition, each in a fresh interpreter on a fresh flash: the live heap of its
-    definition module and machine layer, and the flight application's live heap right after it
-    boots on that board's simulated chips (which drivers and subsystems it builds)."""
+    definition module and machine layer, and the flight application's live heap on that board's
+    simulated chips (its modules, imported before the simulator, plus its boot: which drivers
+    and subsystems it builds); and the modules that flight loads there (from a first boot)."""
     modules: dict[str, int] = {}
     boots: dict[str, int] = {}
+    loaded: dict[str, list[str]] = {}
     flash = _flash_with(bundle, key)
+
+    def fresh(board: EmulatedBoard):
+        for old in (flash / "flash").iterdir():  # a first boot each time, like the long run's
+            if old.name != "sdls_key.hex":
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+        board.restart()
+        return _raw_repl(board)
+
     try:
         with EmulatedBoard(flash, uart_pty=False) as board:
             for name in boards:
-                for old in (flash / "flash").iterdir():  # a first boot each time, like the long run's
-                    if old.name != "sdls_key.hex":
-                        shutil.rmtree(old) if old.is_dir() else old.unlink()
-                t = _raw_repl(board)
+                t = fresh(board)
+                try:
+                    _exec(t, _SETUP + _sim(name))
+                    _boot(t, name)
+                    loaded[name] = ast.literal_eval(_exec(t, _LIST).strip())
+                finally:
+                    t.close()
+                t = fresh(board)
                 try:
                     _exec(t, _SETUP + "import hal.boards")
                     before = _live(t)
@@ -214,18 +248,24 @@ def _per_board(bundle: Path, boards: list[str], key: bytes | None) -> tuple[dict
                         % name,
                     )
                     modules[name] = _live(t) - before
+                    before = _live(t)
+                    _exec(t, _import_first(loaded[name]))
+                    imported = _live(t) - before
                     _exec(t, _sim(name))
                     before = _live(t)
-                    out = _exec(t, _BOOT + "print('booted')")
-                    if "booted" not in out:
-                        raise HeapMeasureError("flight did not boot on %s: %s" % (name, out.strip()[-300:]))
-                    boots[name] = _live(t) - before
+                    _boot(t, name)
+                    boots[name] = imported + _live(t) - before
                 finally:
                     t.close()
-                board.restart()
     finally:
         shutil.rmtree(flash, ignore_errors=True)
-    return modules, boots
+    return modules, boots, loaded
+
+
+def _boot(t, name: str) -> None:
+    out = _exec(t, _BOOT + "print('booted')")
+    if "booted" not in out:
+        raise HeapMeasureError("flight did not boot on %s: %s" % (name, out.strip()[-300:]))
 
 
 def measure(
@@ -247,16 +287,17 @@ def measure(
     total = int(minutes * 60_000 // TICK_MS)
     sent: list[tuple[int, int]] = []
     try:
+        modules, boots, loaded = _per_board(bundle, [SIMULATED, *(boards or [])], key)
         with EmulatedBoard(flash, uart_pty=False) as board:
             t = _raw_repl(board)
             try:
                 _exec(t, _SETUP)
                 base = _live(t)
-                _exec(t, _sim("sim-twin"))
-                sim = _live(t) - base
-                out = _exec(t, _BOOT + "print('booted')")
-                if "booted" not in out:
-                    raise HeapMeasureError("flight.main.boot did not finish: %s" % out.strip()[-300:])
+                _exec(t, _import_first(loaded[SIMULATED]))
+                before = _live(t)
+                _exec(t, _sim(SIMULATED))
+                sim = _live(t) - before
+                _boot(t, SIMULATED)
                 boot_live = _live(t)
                 peak_live = boot_live
                 now = 0
@@ -290,7 +331,6 @@ def measure(
     finally:
         shutil.rmtree(flash, ignore_errors=True)
     verified = sum(1 for r in sent if 7 in term.verdict(r))
-    modules, boots = _per_board(bundle, [SIMULATED, *(boards or [])], key)
     modules.pop(SIMULATED)
     return HeapFigures(
         base=base,

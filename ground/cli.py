@@ -12,8 +12,9 @@ import sys
 
 import click
 
-from ground import __version__
+from ground import DEFAULT_SCID, __version__
 from ground.bench import bench
+from ground.passes_cli import contact_options, contact_summary, passes
 
 EXIT_SOFTWARE = 70  # sysexits.h EX_SOFTWARE: an error no command handled (a bug, or the host)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
@@ -26,6 +27,19 @@ class _CubesatGroup(click.Group):
     This is the safety net; commands handle the errors they expect where they happen, with a
     message that says what to do. --debug prints the traceback as well.
     """
+
+    LAZY = {"archive": ("ground.archive_cli", "archive")}  # groups in their own modules
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.LAZY))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            import importlib
+
+            module, attr = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -254,98 +268,6 @@ def mission(seconds: int, ber: float, interleave: str, seed: int, out: str, link
         )
     ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out, link=link)
     sys.exit(0 if ok else 1)
-
-
-@main.group()
-def archive() -> None:
-    """Query, export and plot the telemetry archive (SQLite)."""
-
-
-def _open_archive(db: str):
-    """The archive at `db`, read-only: a query never changes the file (no tables, no WAL added)."""
-    from pathlib import Path
-
-    from ground.archive import Archive, ArchiveError
-
-    if not Path(db).exists():
-        raise click.ClickException("no archive at %s (run `cubesat mission` or point --db at one)" % db)
-    try:
-        return Archive(db, readonly=True)
-    except ArchiveError as exc:
-        raise click.ClickException(
-            "%s; point --db at a file written by `cubesat mission` or `cubesat watch --archive`" % exc
-        ) from None
-
-
-@archive.command("params")
-@click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
-def archive_params(db: str) -> None:
-    """List the parameters stored in the archive."""
-    for name in _open_archive(db).parameters():
-        click.echo(name)
-
-
-@archive.command("query")
-@click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
-@click.option("--scid", default=42, type=click.IntRange(0, 1023), show_default=True, help="Spacecraft ID.")
-@click.option("--param", "param", required=True, help="Parameter name (see `cubesat archive params`).")
-@click.option(
-    "--from", "t0", default=0.0, type=_Finite(), show_default=True, help="Start time [s], inclusive."
-)
-@click.option("--to", "t1", default=1e12, type=_Finite(), show_default=True, help="End time [s], exclusive.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
-def archive_query(db: str, scid: int, param: str, t0: float, t1: float, fmt: str, output: str | None) -> None:
-    """Export one parameter over a time range as CSV or JSON."""
-    from ground.archive import export_csv, export_json
-
-    arc = _open_archive(db)
-    if param not in arc.parameters():
-        raise click.ClickException(
-            "unknown parameter %r; known: %s" % (param, ", ".join(arc.parameters()) or "none (empty archive)")
-        )
-    if t1 <= t0:
-        raise click.BadParameter("--to must be after --from", param_hint="--to")
-    times, values = arc.samples(scid, param, t0, t1)
-    text = export_csv(times, values, param) if fmt == "csv" else export_json(times, values, param)
-    if output:
-        _write_output(output, text, "the %s export" % fmt.upper())
-        click.echo("%d samples of %s written to %s" % (len(times), param, output), err=True)
-    else:
-        click.echo(text, nl=False)
-
-
-@archive.command("plot")
-@click.option("--db", default="out/mission.sqlite", show_default=True, help="Archive file.")
-@click.option("--scid", default=42, type=click.IntRange(0, 1023), show_default=True, help="Spacecraft ID.")
-@click.option("--param", "params", multiple=True, required=True, help="Parameter (repeat for several).")
-@click.option("--png", required=True, type=click.Path(dir_okay=False), help="Output PNG file.")
-def archive_plot(db: str, scid: int, params: tuple[str, ...], png: str) -> None:
-    """Plot parameters against time to a PNG."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    arc = _open_archive(db)
-    unknown = [p for p in params if p not in arc.parameters()]
-    if unknown:
-        raise click.ClickException("unknown parameter(s): %s" % ", ".join(unknown))
-    fig, axes = plt.subplots(len(params), 1, figsize=(9, 2.5 * len(params)), sharex=True, squeeze=False)
-    for ax, name in zip(axes[:, 0], params):
-        t, v = arc.samples(scid, name, 0.0, 1e12)
-        ax.plot(t / 60.0, v)
-        ax.set_ylabel(name)
-        ax.grid(True, alpha=0.3)
-    axes[-1, 0].set_xlabel("mission time [min]")
-    fig.tight_layout()
-    image = io.BytesIO()
-    fig.savefig(image, format="png", dpi=90)
-    plt.close(fig)
-    _write_output(png, image.getvalue(), "the plot")
-    click.echo("plotted %s to %s" % (", ".join(params), png))
 
 
 @main.command()
@@ -615,6 +537,14 @@ UNKEYED_BANNER = (
     help="Keep a board's time: a board (rp2040, stm32f4, ...; calibrated at start-up) or a factor. "
     "Tasks are timed at CPU time x the factor, so slow rate groups report OVERRUN (docs/board-speed.md).",
 )
+@click.option(
+    "--scid",
+    default=DEFAULT_SCID,
+    type=click.IntRange(0, 1023),
+    show_default=True,
+    help="Spacecraft ID: TC frames for another are ignored.",
+)
+@contact_options
 def twin(
     port: int,
     use_pty: bool,
@@ -625,12 +555,16 @@ def twin(
     insecure: bool,
     flash: str | None,
     board_speed: str | None,
+    scid: int = DEFAULT_SCID,
+    tle=None,  # ground.passes.Tle, from --tle
+    station=None,  # ground.passes.Station, from --station
 ) -> None:
     """Run the flight software on the simulated spacecraft, its space link on TCP or a pty.
 
     Keyed (--key-file KEY --flash DIR: the anti-replay window lives in the flash) or, as an
-    explicit choice, --insecure. Exit codes: 0 stopped, 1 cannot start (busy port or flash
-    folder, bad key), 2 usage.
+    explicit choice, --insecure. --tle flies a TLE's orbit; with --station too, the link is up
+    only in contact (`cubesat passes` lists the passes). Exit codes: 0 stopped, 1 cannot start
+    (busy port or flash folder, bad key), 2 usage.
     """
     import logging
 
@@ -686,6 +620,9 @@ def twin(
             admin_key=admin_key,
             flash_dir=flash,
             board_speed=factor,
+            scid=scid,
+            tle=tle,
+            station=station,
         )
     except TwinError as exc:
         raise click.ClickException(str(exc)) from None
@@ -702,7 +639,9 @@ def twin(
                 "twin: telecommands authenticated (SDLS SPI 1%s)" % (", admin SPI 2" if admin_key else ""),
                 err=True,
             )
-        click.echo("twin: link at %s (speed x%g); Ctrl-C stops" % (where, speed), err=True)
+        click.echo("twin: link at %s (SCID %d, speed x%g); Ctrl-C stops" % (where, scid, speed), err=True)
+        for line in contact_summary(tle, station):
+            click.echo(line, err=True)
         server.serve(seconds)
     except KeyboardInterrupt:
         pass
@@ -742,12 +681,14 @@ def _resolve_server(server: str | None, token_file: str | None, config: str | No
         raise click.ClickException(str(exc)) from None
 
 
-def _watch_server(url: str, token: str | None, spacecraft: str | None, seconds: float, as_json: bool) -> None:
+def _watch_server(
+    url: str, token: str | None, spacecraft: str | None, seconds: float, as_json: bool, scid: int | None
+) -> None:
     from ground.server import cli_client
     from ground.server.errors import ClientError
 
     try:
-        seen, missed = cli_client.watch(url, token, spacecraft, seconds, as_json, click.echo)
+        seen, missed = cli_client.watch(url, token, spacecraft, seconds, as_json, click.echo, scid)
     except ClientError as exc:
         raise click.ClickException("ground server: %s" % exc) from None
     lost = ", %d missed" % missed if missed else ""
@@ -841,9 +782,15 @@ def _history_options(f):  # type: ignore[no-untyped-def]
             click.option(
                 "--limit",
                 default=1000,
-                type=click.IntRange(1, 10000),
+                type=click.IntRange(1),
                 show_default=True,
-                help="At most this many rows.",
+                help="At most this many rows (any number: read 10000 at a time).",
+            ),
+            click.option(
+                "--after",
+                default=0,
+                type=click.IntRange(0),
+                help="Only rows with an id above this one: the cursor a cut listing prints.",
             ),
             click.option(
                 "--archive",
@@ -903,7 +850,7 @@ def _history(what: str, opts: dict) -> None:
                 "give --archive FILE (the server's archive), --config ground.toml or --server URL"
             )
         try:
-            rows = src.fetch(what, since or 0.0, until, scid, opts["limit"])
+            rows, cursor = src.fetch(what, since or 0.0, until, scid, opts["limit"], opts["after"])
         finally:
             src.close()  # type: ignore[attr-defined]
     except ClientError as exc:
@@ -915,11 +862,7 @@ def _history(what: str, opts: dict) -> None:
         text = h.format_commands(h.command_rows(rows, src.names), opts["fmt"])
     else:
         text = h.format_events(h.event_rows(rows, src.names), opts["fmt"])
-    more = (
-        " (the first %d: narrow --since/--until or raise --limit)" % len(rows)
-        if len(rows) >= opts["limit"]
-        else ""
-    )
+    more = "" if cursor is None else " (more: go on with --after %d, or raise --limit)" % cursor
     if opts["out"]:
         _write_output(opts["out"], text, "the %s" % what)
         click.echo("%d %s written to %s%s" % (len(rows), what, opts["out"], more), err=True)
@@ -989,6 +932,11 @@ def events(**opts: object) -> None:
     show_default=True,
     help="Security association of the key: 1 operators, 2 admin.",
 )
+@click.option(
+    "--scid",
+    type=click.IntRange(0, 1023),
+    help="Spacecraft ID (default %d; with a server: its spacecraft of this SCID)." % DEFAULT_SCID,
+)
 @_server_options
 def send(
     name: str,
@@ -1000,6 +948,7 @@ def send(
     apid: int,
     key_file: str | None,
     spi: int,
+    scid: int | None = None,
     server: str | None = None,
     token_file: str | None = None,
     config: str | None = None,
@@ -1014,6 +963,9 @@ def send(
     With --server (or $CUBESAT_SERVER, or [client] server in --config) the ground server sends it:
     your token's user and role apply (not --role), the server holds the keys, and the decoded
     reply (TM 17,2 / 20,2 / 11,13 / 3,25) is printed too.
+
+    `thruster_arm --confirm` does both arming steps: the token of the ARM_PENDING event is
+    quoted in thruster_arm_confirm as soon as it is down, inside the board's window.
     """
     import time
 
@@ -1034,7 +986,9 @@ def send(
             raise click.UsageError("--key-file is for the standalone link: the ground server holds the keys")
         from ground.server import cli_client
 
-        sys.exit(cli_client.send(ground_url, token, spacecraft, name, values, confirm, timeout, click.echo))
+        sys.exit(
+            cli_client.send(ground_url, token, spacecraft, name, values, confirm, timeout, click.echo, scid)
+        )
     try:
         tc = build_tc(name, values, apid, int(time.time() * 1000) & 0x3FFF, role, confirm)
     except (CommandError, PermissionDenied) as exc:
@@ -1050,8 +1004,12 @@ def send(
             sa.last_sn = SequenceCounter.beside(key_file).reserve()
         except CounterError as exc:
             raise click.ClickException(str(exc)) from None
+    if name == "thruster_arm":  # both steps, the confirm inside the board's window
+        sys.exit(_arm_thruster(url, apid, role, confirm, timeout, sa, scid))
     try:
-        verdict = send_and_verify(url, tc, timeout_s=timeout, sa=sa)
+        verdict = send_and_verify(
+            url, tc, timeout_s=timeout, sa=sa, scid=DEFAULT_SCID if scid is None else scid, name=name
+        )
     except LinkError as exc:
         raise click.ClickException("link: %s" % exc) from None
     line = "%s: %s" % (name, verdict.describe())
@@ -1063,7 +1021,7 @@ def send(
         line,
         extra={"fields": {"command": name, "args": values, "link": url, "role": role,
                           "stages": verdict.stages, "failure_code": verdict.failure_code,
-                          "round_trip_ms": verdict.round_trip_ms}},
+                          "reason": verdict.failure_reason, "round_trip_ms": verdict.round_trip_ms}},
     )  # fmt: skip
     click.echo(line)
     if verdict.ok:
@@ -1071,6 +1029,53 @@ def send(
     if verdict.failed:
         sys.exit(3)
     sys.exit(5 if verdict.unverified else 4)
+
+
+def _verdict_exit(verdict) -> int:  # type: ignore[no-untyped-def]
+    if verdict.ok:
+        return 0
+    if verdict.failed:
+        return 3
+    return 5 if verdict.unverified else 4
+
+
+def _arm_thruster(url, apid, role, confirmed, timeout, sa, scid) -> int:  # type: ignore[no-untyped-def]
+    """`send thruster_arm`: request, and as soon as the ARM_PENDING token is down, the confirm
+    quoting it, on one link session (the board's window is 10 s of its time: 1 s at --speed 10)."""
+    import logging
+
+    from ground.commanding import LinkSession, arm_thruster
+    from ground.dictionary import build_tc
+    from ground.transport import LinkError
+
+    def build(cmd: str, values: dict, seq: int):  # type: ignore[no-untyped-def]
+        return build_tc(cmd, values, apid, seq, role, confirmed)
+
+    try:
+        with LinkSession(url, DEFAULT_SCID if scid is None else scid, sa=sa) as session:
+            first, token, second = arm_thruster(session, build, timeout)
+    except LinkError as exc:
+        raise click.ClickException("link: %s" % exc) from None
+    for cmd, verdict in (("thruster_arm", first), ("thruster_arm_confirm", second)):
+        if verdict is None:
+            continue
+        line = "%s: %s" % (cmd, verdict.describe())
+        if verdict.round_trip_ms is not None:
+            line += " in %.0f ms" % verdict.round_trip_ms
+        if cmd == "thruster_arm" and token is not None:
+            line += " (ARM_PENDING token %d)" % token
+        logging.getLogger("cubesat.send").info(
+            line,
+            extra={"fields": {"command": cmd, "link": url, "role": role, "stages": verdict.stages,
+                              "failure_code": verdict.failure_code, "reason": verdict.failure_reason}},
+        )  # fmt: skip
+        click.echo(line)
+    if first.ok and token is None:
+        click.echo("thruster_arm: no ARM_PENDING event came down (event disabled?): not confirmed")
+        return 3
+    if second is not None and second.ok:
+        click.echo("thrusters armed")
+    return _verdict_exit(second if second is not None else first)
 
 
 @main.command()
@@ -1083,12 +1088,18 @@ def send(
     help="How long to watch.",
 )
 @click.option("--archive", "db", type=click.Path(dir_okay=False), help="Also archive what arrives (SQLite).")
+@click.option(
+    "--scid",
+    type=click.IntRange(0, 1023),
+    help="Spacecraft ID (default %d; with a server: its spacecraft of this SCID)." % DEFAULT_SCID,
+)
 @_server_options
 @click.option("--json", "as_json", is_flag=True, help="With a server: one JSON object per packet.")
 def watch(
     url: str,
     seconds: float,
     db: str | None,
+    scid: int | None = None,
     server: str | None = None,
     token_file: str | None = None,
     config: str | None = None,
@@ -1104,7 +1115,7 @@ def watch(
     """
     ground_url, token = _resolve_server(server, token_file, config)
     if ground_url is not None:
-        _watch_server(ground_url, token, spacecraft, seconds, as_json)
+        _watch_server(ground_url, token, spacecraft, seconds, as_json, scid)
         return
     from ground.archive import Archive, ArchiveError
     from ground.transport import LinkError
@@ -1116,7 +1127,7 @@ def watch(
         raise click.ClickException("--archive: %s; give a new file or one `watch` wrote" % exc) from None
     try:
         try:
-            watcher = Watcher(url, archive=arc)
+            watcher = Watcher(url, archive=arc, scid=DEFAULT_SCID if scid is None else scid)
         except LinkError as exc:
             raise click.ClickException(
                 "link: %s; check --link and that the twin or board is running" % exc
@@ -1134,10 +1145,12 @@ def watch(
         if arc is not None:
             arc.close()
     if not watcher.values:
+        dl = watcher.downlink
         raise click.ClickException(
-            "no telemetry received in %g s on %s; is the spacecraft powered and the link right?"
-            % (seconds, url)
-        )
+            "no telemetry received in %g s on %s; is the spacecraft powered and the link right?%s"
+            % (seconds, url, "" if not dl.foreign_frames else " (%d frames of SCID %s ignored: check --scid)"
+               % (dl.foreign_frames, ", ".join(str(s) for s in sorted(dl.foreign_scids))))
+        )  # fmt: skip
 
 
 @main.command()
@@ -1492,6 +1505,7 @@ def flash_dfu(image: str, address: str, vid: str, pid: str) -> None:
 
 
 main.add_command(bench)
+main.add_command(passes)
 
 
 if __name__ == "__main__":

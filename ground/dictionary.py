@@ -6,7 +6,7 @@ import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from flight.dictionary import COMMANDS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
+from flight.dictionary import COMMANDS, FAIL_REASONS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
 from protocols.pus import PusTc
 
 ROLES = ("viewer", "operator", "admin")
@@ -225,3 +225,37 @@ def decode_hk(data: bytes) -> tuple[int, dict[str, float]]:
 
 def failure_text(code: int) -> str:
     return FAILURES[code][1] if code in FAILURES else "unknown failure code"
+
+
+ARG_REASONS = range(24, 32)  # reasons 24..31 name argument 1..8 of the command
+
+
+def failure_notice(data: bytes) -> tuple[int, int | None, str]:
+    """(code, reason, text) of a PUS-1 failure report's source data (request id, code, data).
+
+    The data is a reason byte (flight/dictionary.py FAIL_REASONS, 0: none named) and the board's
+    short text. An older board sent only the text there; its first byte is printable, a reason
+    never is (all are below 32), so its reports decode with reason None."""
+    code = struct.unpack_from(">H", data, 4)[0]
+    if len(data) > 6 and data[6] < 0x20:
+        return code, data[6], data[7:].decode(errors="replace")
+    return code, None, data[6:].decode(errors="replace")
+
+
+def reason_name(reason: int | None) -> str | None:
+    if not reason:
+        return None
+    return FAIL_REASONS[reason][0] if reason in FAIL_REASONS else "REASON_%d" % reason
+
+
+def reason_text(reason: int | None, command_name: str | None = None) -> str | None:
+    """What the operator reads for a reason byte: "arm request expired", "argument 2 (value)"."""
+    if not reason:
+        return None
+    text = FAIL_REASONS[reason][1] if reason in FAIL_REASONS else "reason %d" % reason
+    if reason in ARG_REASONS and command_name in COMMANDS:
+        args = COMMANDS[command_name][3]  # type: ignore[index]
+        k = reason - ARG_REASONS[0]
+        if k < len(args):
+            text += " (%s)" % args[k][0]
+    return text

@@ -1,6 +1,6 @@
 """The ground's downlink chain in one place: bytes -> CADUs -> TM frames -> PUS TM packets.
 
-    dl = Downlink(scid=42)
+    dl = Downlink(scid=DEFAULT_SCID)
     for frame, tm in dl.feed(chunk): ...     # tm is None for frames that completed no packet
 
 Counts what it drops: frame CRC failures, frames of another spacecraft, undecodable packets.
@@ -33,6 +33,7 @@ class Downlink:
         self.frames = 0
         self.crc_failures = 0
         self.foreign_frames = 0
+        self.foreign_scids: set[int] = set()  # whose frames they were (a wrong --scid shows here)
         self.bad_packets = 0
         self.clcw = None
         self.raw: list[tuple[bytes, PusTm]] | None = [] if keep_raw else None
@@ -48,6 +49,7 @@ class Downlink:
                 continue
             if self.scid is not None and frame.scid != self.scid:
                 self.foreign_frames += 1
+                self.foreign_scids.add(frame.scid)
                 continue
             self.frames += 1
             self.clcw = frame.clcw()

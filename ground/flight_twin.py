@@ -18,27 +18,39 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flight.app import FlightApp
 from flight.boot import BROWN_OUT, POWER_ON, WATCHDOG
 from flight.lora_link import LoraLink, carry_link
 from flight.storage import HostFs
+from ground import DEFAULT_SCID
 from ground.lora_ground import LoraGroundStation
-from hal.clock import ScaledCpuClock, ticks_diff
+from hal.clock import ticks_diff
 from hal.sim.attitude import RigidBody
-from hal.sim.environment import Environment
+from hal.sim.clock import ScaledCpuClock
+from hal.sim.environment import EPOCH_UNIX, Environment
 from hal.sim.orbit import CircularOrbit
 from hal.sim.world import SimWorld
 
-SCID = 0x2A
+if TYPE_CHECKING:
+    from ground.passes import Station
+
+SCID = DEFAULT_SCID
 APID = 0x10
 
 
-def default_environment(tumble_dps: float = 8.0, soc: float = 0.8) -> Environment:
-    """500 km noon-midnight sun-synchronous orbit (eclipses every orbit), a tumbling 3U."""
+def default_environment(
+    tumble_dps: float = 8.0, soc: float = 0.8, orbit=None, epoch_unix: float = EPOCH_UNIX
+) -> Environment:
+    """500 km noon-midnight sun-synchronous orbit (eclipses every orbit), a tumbling 3U.
+
+    `orbit`: another orbit (e.g. ground.contact.TleOrbit), starting at `epoch_unix`."""
     rate = math.radians(tumble_dps) / math.sqrt(3.0)
-    orbit = CircularOrbit(altitude_km=500, inclination_deg=97.4, raan_deg=281.0)
-    env = Environment(orbit=orbit, body=RigidBody(inertia=(0.03, 0.03, 0.01), omega=(rate, rate, -rate)))
+    if orbit is None:
+        orbit = CircularOrbit(altitude_km=500, inclination_deg=97.4, raan_deg=281.0)
+    body = RigidBody(inertia=(0.03, 0.03, 0.01), omega=(rate, rate, -rate))
+    env = Environment(orbit=orbit, body=body, epoch_unix=epoch_unix)
     env.battery.soc = soc
     return env
 
@@ -55,9 +67,12 @@ class FlightTwin:
         interleave: int = 5,
         link: str = "uart",
         board_speed: float | None = None,
+        station: Station | None = None,
     ) -> None:
         if link not in ("uart", "lora"):
             raise ValueError("link must be 'uart' or 'lora', got %r" % (link,))
+        if station is not None and link != "uart":
+            raise ValueError("contact windows (station=) gate the uart link only")
         self.flash_dir = str(flash_dir)
         self.board_speed = board_speed
         # the executive's execution-time clock: this host's, or a board's `board_speed` times slower
@@ -71,6 +86,10 @@ class FlightTwin:
             # the ground station's radio on the world's medium; it outlives board resets
             self.link = LoraGroundStation(self.world.clock, self.world.medium)
         else:
+            if station is not None:  # the link is up only while the station sees the spacecraft
+                from ground.contact import ContactPipe
+
+                self.world.link = ContactPipe(self.env, station)
             self.link = self.world.link
         self.scid = scid
         self.key = key

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flight.dictionary import HK_SETS, MODE_NAMES, PARAM_IDS
+from ground import DEFAULT_SCID
 from ground.archive import Archive
 from ground.flight_twin import FlightTwin, default_environment
 from ground.lora_ground import BitErrors
@@ -28,7 +29,7 @@ from ground.terminal import Terminal, event_text
 from protocols import lora
 from protocols.pus import PusTm
 
-SCID = 0x2A
+SCID = DEFAULT_SCID
 APID = 0x10
 
 

@@ -1,7 +1,7 @@
 """An operator's terminal on one spacecraft, in-process: dictionary commands through COP-1 and
 CLTUs up, CADUs down into verification reports, housekeeping and events.
 
-    term = Terminal(scid=0x2A)
+    term = Terminal(scid=DEFAULT_SCID)
     term.start(now_ms)                           # COP-1: Set V(R), wait for the CLCW
     req = term.command("param_set", {"param_id": 11, "value": 120.0})
     link.write(term.uplink(now_ms)); term.downlink(link.read(), now_ms)
@@ -18,7 +18,8 @@ import struct
 
 from flight import events as flight_events
 from flight.dictionary import EVENTS, FAILURES, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
-from ground.dictionary import build_tc, decode_hk, failure_text
+from ground import DEFAULT_SCID
+from ground.dictionary import build_tc, decode_hk, failure_notice, failure_text, reason_text
 from ground.downlink import Downlink
 from protocols import cltu, cop1, sdls
 from protocols.cuc import CucTime
@@ -84,7 +85,7 @@ def failure_name(code: int) -> str:
 class Terminal:
     def __init__(
         self,
-        scid: int = 0x2A,
+        scid: int = DEFAULT_SCID,
         apid: int = 0x10,
         key: bytes | None = None,
         interleave: int = 5,
@@ -109,6 +110,7 @@ class Terminal:
         self.sent: dict[tuple[int, int], str] = {}  # request -> command name
         self.reports: dict[tuple[int, int], list[int]] = {}
         self.failures: dict[tuple[int, int], tuple[int, str]] = {}
+        self.reasons: dict[tuple[int, int], int | None] = {}  # the board's failure reason byte
         self.hk: list[tuple[float, int, dict]] = []
         self.events: list[tuple[float, str, dict]] = []
         self.unconfirmed: list[bytes] = []  # commands in flight when the spacecraft rebooted
@@ -153,8 +155,9 @@ class Terminal:
                 self.verification_tm.append(tm)
                 self.reports.setdefault(req, []).append(tm.subtype)
                 if tm.subtype % 2 == 0 and len(tm.source_data) >= 6:
-                    code = struct.unpack_from(">H", tm.source_data, 4)[0]
-                    self.failures[req] = (code, tm.source_data[6:].decode(errors="replace"))
+                    code, reason, detail = failure_notice(tm.source_data)
+                    self.failures[req] = (code, detail)
+                    self.reasons[req] = reason
             elif (tm.service, tm.subtype) == (3, 25):
                 sid, values = decode_hk(tm.source_data)
                 self.hk.append((t, sid, values))
@@ -183,7 +186,8 @@ class Terminal:
         text = stage_names(self.verdict(req))
         if req in self.failures:
             code, _detail = self.failures[req]
-            text += " (%s: %s)" % (failure_name(code), failure_text(code))
+            why = reason_text(self.reasons.get(req), self.sent.get(req))
+            text += " (%s%s: %s)" % (failure_name(code), " (%s)" % why if why else "", failure_text(code))
         return text
 
     def describe_failure(self, req: tuple[int, int]) -> str:

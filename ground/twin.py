@@ -24,8 +24,13 @@ import tempfile
 import threading
 import time
 import tty
+from typing import TYPE_CHECKING
 
+from ground import DEFAULT_SCID
 from ground.flight_twin import FlightTwin, default_environment
+
+if TYPE_CHECKING:
+    from ground.passes import Station, Tle
 
 log = logging.getLogger("cubesat.twin")
 CLIENT_QUEUE_MAX = 1 << 20  # bytes of downlink a client may fall behind before it is dropped
@@ -83,14 +88,18 @@ class TwinServer:
         speed: float = 1.0,
         interleave: int = 5,
         key: bytes | None = None,
-        scid: int = 0x2A,
+        scid: int = DEFAULT_SCID,
         flash_dir: str | None = None,
         tumble_dps: float = 2.0,
         soc: float = 0.8,
         admin_key: bytes | None = None,
         client_queue_max: int = CLIENT_QUEUE_MAX,
         board_speed: float | None = None,
+        tle: Tle | None = None,
+        station: Station | None = None,
     ) -> None:
+        if station is not None and tle is None:
+            raise TwinError("a ground station (contact windows) needs the orbit as a TLE (--tle)")
         if not (isinstance(speed, (int, float)) and math.isfinite(speed) and 0 < speed <= MAX_SPEED):
             raise TwinError("speed must be a number above 0 and at most %g, got %r" % (MAX_SPEED, speed))
         if board_speed is not None and not (math.isfinite(board_speed) and board_speed > 0):
@@ -100,6 +109,15 @@ class TwinServer:
         if key is not None and flash_dir is None:
             # a temporary flash would forget the anti-replay window: old frames would run again
             raise TwinError("a keyed twin needs a flash folder: its anti-replay window must survive restarts")
+        env = default_environment(tumble_dps, soc)
+        if tle is not None:  # the orbit propagated from the TLE by SGP4, flown from its epoch
+            from ground.contact import TleOrbit
+            from ground.passes import PassError
+
+            try:
+                env = default_environment(tumble_dps, soc, TleOrbit(tle, tle.epoch_unix), tle.epoch_unix)
+            except PassError as exc:
+                raise TwinError(str(exc)) from None
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="twin-flash-")
@@ -136,7 +154,8 @@ class TwinServer:
         # the flight software boots only once its flash and its link are ours
         self.twin = FlightTwin(
             flash_dir,
-            default_environment(tumble_dps, soc),
+            env,
+            station=station,
             scid=scid,
             key=key,
             interleave=interleave,

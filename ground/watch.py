@@ -10,6 +10,7 @@ from rich.table import Table
 
 from flight import events as flight_events
 from flight.dictionary import TELEMETRY
+from ground import DEFAULT_SCID
 from ground.archive import Archive
 from ground.dictionary import decode_hk, limit_state
 from ground.downlink import Downlink
@@ -22,10 +23,10 @@ COLOURS = {"ok": "green", "yellow": "yellow", "red": "bold red"}
 
 class Watcher:
     def __init__(
-        self, url: str, interleave: int = 5, archive: Archive | None = None, scid: int = 0x2A
+        self, url: str, interleave: int = 5, archive: Archive | None = None, scid: int = DEFAULT_SCID
     ) -> None:
         self.link = open_link(url)
-        self.downlink = Downlink(None, interleave)
+        self.downlink = Downlink(scid, interleave)  # other spacecraft's frames: counted, not shown
         self.archive = archive
         self.scid = scid
         self.values: dict[str, float] = {}
@@ -75,6 +76,11 @@ class Watcher:
             "RS corrected / uncorrectable", "%d / %d" % (dl.dec.corrected_symbols, dl.dec.uncorrectable)
         )
         link.add_row("frame CRC failures / lost frames", "%d / %d" % (dl.crc_failures, dl.ext.lost_frames))
+        if dl.foreign_frames:
+            link.add_row(
+                "frames of other SCIDs (ignored)",
+                "%d (%s)" % (dl.foreign_frames, ", ".join(str(s) for s in sorted(dl.foreign_scids))),
+            )
         link.add_row("COP-1 (CLCW)", repr(dl.clcw) if dl.clcw else "-")
         parts = [table, link]
         if self.events:

@@ -27,4 +27,9 @@ class DeviceTimeoutError(HalError):
 
 
 class InterlockError(HalError):
-    """An actuator refused a command because a safety interlock is not satisfied."""
+    """An actuator refused a command because a safety interlock is not satisfied; `reason` says
+    which one, as a number the flight dictionary names (0: not said)."""
+
+    def __init__(self, message, reason=0):
+        super().__init__(message)
+        self.reason = reason

@@ -16,11 +16,14 @@ Optional TC randomizer: the frame is XORed with the sequence of
 h(x) = x^8 + x^6 + x^4 + x^3 + x^2 + x + 1 from an all-ones register, restarted for
 every CLTU. Here the fill bytes are randomized too (the standard allows either), so
 decode(encode(x, randomize=True), randomize=True) gives x and its 0x55 fill back.
+
+A board decodes its uplink stream with CltuReceiver. The encoder and the one-shot decoder of a
+whole CLTU are protocols/cltu_ground.py (a board never loads it); cltu.encode, cltu.decode, ...
+import it on first use.
 """
 
-from protocols._accel import readable
+from protocols._lazy import forward
 from protocols._viper import hot as _hot
-from protocols.errors import EncodeError, LengthError, SyncError, TruncatedError, UncorrectableError
 from protocols.randomizer import xor_sequence_into
 
 try:
@@ -62,11 +65,6 @@ def parity_bits(buf, offset=0):
     for i in range(offset, offset + INFO_LEN):
         r = t[r ^ buf[i]]
     return r >> 1
-
-
-def parity_byte(buf, offset=0):
-    """The codeblock's last byte: complemented parity bits, then the filler bit 0."""
-    return (parity_bits(buf, offset) ^ 0x7F) << 1
 
 
 def _build_syndrome_table():
@@ -118,25 +116,6 @@ def _decode_into(src, offset, dst, doffset, correct=True):
     return 1
 
 
-def decode_block(block, offset=0, correct=True):
-    """(7 corrected info bytes, corrected bit count 0/1) or UncorrectableError."""
-    if len(block) - offset < BLOCK_LEN:
-        raise TruncatedError("cltu.codeblock", offset, BLOCK_LEN, max(0, len(block) - offset))
-    info = bytearray(INFO_LEN)
-    fixed = _decode_into(block, offset, info, 0, correct)
-    if fixed < 0:
-        raise UncorrectableError(
-            "cltu.codeblock",
-            offset,
-            "BCH syndrome 0x%02X: %s"
-            % (
-                parity_bits(block, offset) ^ (block[offset + 7] >> 1) ^ 0x7F,
-                "bit error (detecting mode)" if not correct else "more than one bit error",
-            ),
-        )
-    return bytes(info), fixed
-
-
 # --- TC randomizer ---------------------------------------------------------------------------------
 
 
@@ -163,106 +142,6 @@ def tc_randomize_into(buf, start=0, end=None):
     xor_sequence_into(buf, TC_SEQUENCE, start, end)
 
 
-def tc_randomize(data):
-    """Randomized (or de-randomized) copy of data."""
-    out = bytearray(data)
-    tc_randomize_into(out)
-    return bytes(out)
-
-
-# --- encoder -------------------------------------------------------------------------------------
-
-
-def encoded_len(n):
-    """Bytes of the CLTU carrying n frame bytes."""
-    return START_LEN + (n + INFO_LEN - 1) // INFO_LEN * BLOCK_LEN + TAIL_LEN
-
-
-def encode_into(frame, out, randomize=False):
-    """Write the CLTU carrying frame into out; returns its length (allocates nothing)."""
-    n = len(frame)
-    if not n:
-        raise EncodeError("cltu.data", "empty frame")
-    total = encoded_len(n)
-    if len(out) < total:
-        raise EncodeError("cltu.buffer", "needs %d bytes, has %d" % (total, len(out)))
-    out[0] = 0xEB
-    out[1] = 0x90
-    seq = TC_SEQUENCE
-    pos = START_LEN
-    j = 0
-    s = 0
-    while j < n:
-        for i in range(INFO_LEN):
-            b = frame[j] if j < n else FILL
-            if randomize:
-                b ^= seq[s]
-                s += 1
-                if s == 255:
-                    s = 0
-            out[pos + i] = b
-            j += 1
-        out[pos + INFO_LEN] = parity_byte(out, pos)
-        pos += BLOCK_LEN
-    out[pos : pos + TAIL_LEN] = TAIL
-    return total
-
-
-def encode(frame, randomize=False):
-    """CLTU carrying frame (bytes)."""
-    out = bytearray(encoded_len(len(frame)))
-    encode_into(frame, out, randomize)
-    return bytes(out)
-
-
-# --- decoders ------------------------------------------------------------------------------------
-
-
-def decode(cltu, randomize=False, correct=True):
-    """(data incl. fill, corrected bits) of exactly one whole CLTU.
-
-    SyncError without the start sequence, UncorrectableError (offset = the failing
-    codeblock), TruncatedError without a tail, LengthError for bytes after the tail.
-    """
-    n = len(cltu)
-    if n < START_LEN + BLOCK_LEN + TAIL_LEN:
-        raise TruncatedError("cltu", 0, START_LEN + BLOCK_LEN + TAIL_LEN, n)
-    if cltu[0] != 0xEB or cltu[1] != 0x90:
-        raise SyncError("cltu.start", 0, "start sequence 0xEB90 missing")
-    out = bytearray((n - START_LEN) // BLOCK_LEN * INFO_LEN)
-    olen = 0
-    fixed = 0
-    pos = START_LEN
-    hot = _hot if readable(cltu) else None  # viper reads only real buffers (a list stays pure)
-    flag = 1 if correct else 0
-    while True:
-        if n - pos < BLOCK_LEN:
-            raise TruncatedError("cltu.tail", pos, TAIL_LEN, n - pos)
-        if hot is not None:
-            if hot.tail_like(cltu, pos):
-                break
-            c = hot.bch_block(cltu, pos, out, olen << 1 | flag)
-        else:
-            if _tail_like(cltu, pos):
-                break
-            c = _decode_into(cltu, pos, out, olen, correct)
-        if c < 0:
-            decode_block(cltu, pos, correct)  # raises with the syndrome in the message
-        fixed += c
-        olen += INFO_LEN
-        pos += BLOCK_LEN
-    if not olen:
-        raise TruncatedError("cltu.codeblocks", START_LEN, BLOCK_LEN, 0)
-    if pos + TAIL_LEN != n:
-        raise LengthError("cltu", pos + TAIL_LEN, pos + TAIL_LEN, n)
-    if randomize:
-        if hot is not None:
-            hot.xor_seq(out, 0, olen, TC_SEQUENCE)
-        else:
-            tc_randomize_into(out, 0, olen)
-    return bytes(memoryview(out)[:olen]), fixed
-
-
 if _hot is not None:  # MicroPython with a viper emitter: BCH blocks and the tail check in viper
     IMPL = "viper"
     _hot.bind("_BCH", _BCH)
@@ -270,6 +149,8 @@ if _hot is not None:  # MicroPython with a viper emitter: BCH blocks and the tai
     _hot.bind("_TAIL", TAIL)
 else:
     IMPL = "pure"
+
+_GROUND = ("parity_byte", "decode_block", "tc_randomize", "encoded_len", "encode_into", "encode", "decode")
 
 _SEARCH = const(0)
 _DECODE = const(1)
@@ -388,7 +269,14 @@ class CltuReceiver:
             take = BLOCK_LEN - self._blen
             if take > n - pos:
                 take = n - pos
-            self._blk[self._blen : self._blen + take] = chunk[pos : pos + take]
-            self._blen += take
+            blk = self._blk
+            blen = self._blen
+            for i in range(take):  # byte by byte: a slice of chunk would be a new object per block
+                blk[blen + i] = chunk[pos + i]
+            self._blen = blen + take
             pos += take
         return out
+
+
+# the encoder and the one-shot decoder of a whole CLTU, the ground's side, imported on first use
+__getattr__ = forward("protocols.cltu", "protocols.cltu_ground", _GROUND)

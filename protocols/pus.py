@@ -11,6 +11,7 @@ Both end with the optional packet error control: CRC-16-CCITT over the whole pac
 import struct
 
 from protocols import spacepacket as sp
+from protocols._lazy import forward
 from protocols.crc import crc16
 from protocols.errors import CrcError, EncodeError, TruncatedError, VersionError
 
@@ -182,96 +183,5 @@ class PusTc:
         )
 
 
-class PusTm:
-    """A PUS-C telemetry packet; `timestamp` is the packed time field (bytes) of fixed length."""
-
-    def __init__(
-        self,
-        service,
-        subtype,
-        source_data=b"",
-        apid=0,
-        seq_count=0,
-        msg_counter=0,
-        dest_id=0,
-        timestamp=b"",
-        time_ref=0,
-        has_crc=True,
-        seq_flags=sp.SEQ_UNSEGMENTED,
-    ):
-        _check_tm(service, subtype, msg_counter, dest_id, time_ref)
-        self.service = service
-        self.subtype = subtype
-        self.source_data = bytes(source_data)
-        self.apid = apid
-        self.seq_count = seq_count
-        self.msg_counter = msg_counter
-        self.dest_id = dest_id
-        self.timestamp = bytes(timestamp)
-        self.time_ref = time_ref
-        self.has_crc = has_crc
-        self.seq_flags = seq_flags
-
-    def __eq__(self, other):
-        return isinstance(other, PusTm) and self.pack() == other.pack()
-
-    def __repr__(self):
-        return "PusTm(%d,%d apid=0x%03X seq=%d %d bytes)" % (
-            self.service,
-            self.subtype,
-            self.apid,
-            self.seq_count,
-            len(self.source_data),
-        )
-
-    def packet_len(self):
-        return (
-            sp.HEADER_LEN
-            + TM_HEADER_LEN
-            + len(self.timestamp)
-            + len(self.source_data)
-            + (2 if self.has_crc else 0)
-        )
-
-    def pack(self):
-        return bytes(
-            pack_tm(
-                self.service,
-                self.subtype,
-                self.source_data,
-                self.apid,
-                self.seq_count,
-                self.msg_counter,
-                self.dest_id,
-                self.timestamp,
-                self.time_ref,
-                self.has_crc,
-                self.seq_flags,
-            )
-        )
-
-    @classmethod
-    def unpack(cls, data, timestamp_len=6, has_crc=True):
-        ptype, _sec, apid, flags, count, body, _ = _split(data, has_crc, "pus.tm")
-        if ptype != sp.TM:
-            raise VersionError("pus.tm.packet_type", 0, sp.TM, ptype)
-        need = TM_HEADER_LEN + timestamp_len
-        if len(body) < need:
-            raise TruncatedError("pus.tm.header", sp.HEADER_LEN, need, len(body))
-        version = body[0] >> 4
-        if version != PUS_VERSION_C:
-            raise VersionError("pus.tm.version", sp.HEADER_LEN, PUS_VERSION_C, version)
-        msg_counter, dest_id = struct.unpack_from(">HH", body, 3)
-        return cls(
-            body[1],
-            body[2],
-            bytes(body[need:]),
-            apid,
-            count,
-            msg_counter,
-            dest_id,
-            bytes(body[TM_HEADER_LEN:need]),
-            body[0] & 0xF,
-            has_crc,
-            flags,
-        )
+# the TM packet object, the ground's decoder (a board builds its reports with pack_tm), on first use
+__getattr__ = forward("protocols.pus", "protocols.pus_tm", ("PusTm",))

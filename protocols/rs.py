@@ -30,35 +30,25 @@ FCR = 112
 GEN_PRIM_POWER = 11
 INTERLEAVE_DEPTHS = (1, 2, 3, 4, 5, 8)
 
-# --- GF(2^8) tables -----------------------------------------------------------------------------
-EXP = bytearray(512)  # EXP[i] = alpha^i, doubled so EXP[a + b] needs no reduction
-LOG = bytearray(256)  # LOG[0] is unused
+# --- GF(2^8) -------------------------------------------------------------------------------------
 
 
-def _build_field():
+def field():
+    """(EXP, LOG) of the field: EXP[i] = alpha^i, doubled so EXP[a + b] needs no reduction, and
+    LOG[x] (LOG[0] is unused). The encoder needs them only to build its tables at import, so a
+    board does not keep them; the decoder (rs_decode) builds its own."""
+    exp = bytearray(512)
+    log = bytearray(256)
     x = 1
     for i in range(255):
-        EXP[i] = x
-        LOG[x] = i
+        exp[i] = x
+        log[x] = i
         x <<= 1
         if x & 0x100:
             x ^= 0x187
     for i in range(255, 512):
-        EXP[i] = EXP[i - 255]
-
-
-_build_field()
-
-
-def gf_mul(a, b):
-    if a == 0 or b == 0:
-        return 0
-    return EXP[LOG[a] + LOG[b]]
-
-
-def _gamma_pow(e):
-    """gamma^e = alpha^(11 e)."""
-    return EXP[(GEN_PRIM_POWER * e) % 255]
+        exp[i] = exp[i - 255]
+    return exp, log
 
 
 # --- dual basis -----------------------------------------------------------------------------------
@@ -84,41 +74,40 @@ def _build_dual():
 TO_DUAL, FROM_DUAL = _build_dual()  # conventional -> dual, dual -> conventional
 
 # --- generator polynomial and multiplication tables ---------------------------------------------
-
-
-def _build_generator():
-    g = bytearray(NROOTS + 1)  # g[0] is the x^32 coefficient (1), g[32] the constant term
-    g[0] = 1
-    deg = 0
-    for j in range(FCR, FCR + NROOTS):
-        root = _gamma_pow(j)
-        deg += 1
-        # multiply g by (x + root), coefficients highest degree first
-        for i in range(deg, 0, -1):
-            g[i] ^= gf_mul(g[i - 1], root)
-    return bytes(g)
-
-
-GENERATOR = _build_generator()
-
 # The LFSR update row for feedback f is f * g[1..32]. Multiplication is linear over GF(2), so
 # f * g = (f & 0xF0) * g ^ (f & 0x0F) * g: _GEN_MUL holds the rows of the 16 low nibbles
 # (_GEN_MUL[l*32 + i] = l * g[i+1]) and then those of the 16 high nibbles (row 16 + h for h << 4),
 # 1 KiB instead of the 8 KiB of all 256 rows (a board's heap is 90-230 KB), at one more XOR per
 # symbol. Ints < 256 only, so the encoder loop allocates nothing; the viper encoder reads a row
 # as eight 32-bit words.
-_GEN_MUL = bytearray(32 * NROOTS)
 
 
-def _build_mul_tables():
+def _encoder_tables():
+    """(GENERATOR, _GEN_MUL), built from the field, which is dropped afterwards."""
+    exp, log = field()
+
+    def mul(a, b):
+        return exp[log[a] + log[b]] if a and b else 0
+
+    g = bytearray(NROOTS + 1)  # g[0] is the x^32 coefficient (1), g[32] the constant term
+    g[0] = 1
+    deg = 0
+    for j in range(FCR, FCR + NROOTS):
+        root = exp[(GEN_PRIM_POWER * j) % 255]  # gamma^j = alpha^(11 j)
+        deg += 1
+        # multiply g by (x + root), coefficients highest degree first
+        for i in range(deg, 0, -1):
+            g[i] ^= mul(g[i - 1], root)
+    rows = bytearray(32 * NROOTS)
     for i in range(NROOTS):
-        c = GENERATOR[i + 1]
+        c = g[i + 1]
         for n in range(16):
-            _GEN_MUL[(n << 5) + i] = gf_mul(n, c)
-            _GEN_MUL[((16 + n) << 5) + i] = gf_mul(n << 4, c)
+            rows[(n << 5) + i] = mul(n, c)
+            rows[((16 + n) << 5) + i] = mul(n << 4, c)
+    return bytes(g), rows
 
 
-_build_mul_tables()
+GENERATOR, _GEN_MUL = _encoder_tables()
 
 _PARITY = bytearray(NROOTS)  # encoder scratch register
 

@@ -6,17 +6,29 @@ loads this module; rs.decode and rs.decode_batch import it on first use."""
 from protocols._accel import BUFFER, native, readable
 from protocols.errors import ArgumentError, LengthError, UncorrectableError
 from protocols.rs import (
-    EXP,
     FCR,
     FROM_DUAL,
-    LOG,
+    GEN_PRIM_POWER,
     N_MAX,
     NROOTS,
     TO_DUAL,
     _check_interleave,
-    _gamma_pow,
-    gf_mul,
+    field,
 )
+
+EXP, LOG = field()
+
+
+def gf_mul(a, b):
+    if a == 0 or b == 0:
+        return 0
+    return EXP[LOG[a] + LOG[b]]
+
+
+def _gamma_pow(e):
+    """gamma^e = alpha^(11 e)."""
+    return EXP[(GEN_PRIM_POWER * e) % 255]
+
 
 # _ROOT_MUL[j*256 + s] = s * gamma^(FCR+j): one Horner step of syndrome j. Built on the first
 # pure decode: where the C core decodes (CPython), the 8 KiB table is never needed.

@@ -3,10 +3,14 @@
     POST /api/v1/spacecraft/{name}/commands  {"command": "ping", "args": {}, "confirm": false,
                                                "wait": "completed", "timeout": 10}
     GET  /api/v1/commands/{id}?wait=done&timeout=10     stages with times, failure, decoded reply
-    GET  /api/v1/commands?since=T&until=T&spacecraft=    history (user, stages)
+    GET  /api/v1/commands?since=T&until=T&spacecraft=&limit=&after=   history (user, stages)
     GET  /api/v1/telemetry?since=T&spacecraft=&service=  decoded TM packets (raw hex too)
-    GET  /api/v1/events?since=T&until=T&spacecraft=      events
+    GET  /api/v1/events?since=T&until=T&spacecraft=&limit=&after=     events
+         both page: at most `limit` (<= 10000) rows with an id above `after`, oldest first, and
+         "next": the `after` of the next page (null: no more)
     GET  /api/v1/spacecraft[/{name}/parameters]          link status / latest housekeeping values
+    GET  /api/v1/archive/parameters                      parameters with archived samples
+    GET  /api/v1/archive/samples?spacecraft=&parameter=&from=&to=   one parameter's samples (onboard t)
     GET  /api/v1/live?spacecraft=NAME                    server-sent events: tm and command updates
 
 Every request but /api/v1/health needs `Authorization: Bearer <token>`; commanding needs the
@@ -196,12 +200,18 @@ def _range(request: Request) -> tuple[float, float | None, int]:
     return since, until, int(_number(request, "limit", 1000, 1, MAX_LIMIT))
 
 
-async def list_commands(request: Request) -> Response:
+async def _page(request: Request, what: str) -> Response:
+    """One page of commands or events; "next" is the cursor (`after`) of the following page."""
     await _user(request)
     since, until, limit = _range(request)
+    after = int(_number(request, "after", 0, 0, 2**62))
     store = _ground(request).store
-    rows = await run_in_threadpool(store.commands, _scid(request), since, limit, until)
-    return JSONResponse({"commands": rows})
+    rows, cursor = await run_in_threadpool(store.page, what, _scid(request), since, until, after, limit)
+    return JSONResponse({what: rows, "next": cursor})
+
+
+async def list_commands(request: Request) -> Response:
+    return await _page(request, "commands")
 
 
 async def telemetry(request: Request) -> Response:
@@ -216,10 +226,7 @@ async def telemetry(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    await _user(request)
-    since, until, limit = _range(request)
-    rows = await run_in_threadpool(_ground(request).store.events, _scid(request), since, limit, until)
-    return JSONResponse({"events": rows})
+    return await _page(request, "events")
 
 
 async def parameters(request: Request) -> Response:
@@ -228,6 +235,30 @@ async def parameters(request: Request) -> Response:
     assert link is not None
     latest = await run_in_threadpool(link.parameters)
     return JSONResponse({"parameters": {k: {"t_onboard": t, "value": v} for k, (t, v) in latest.items()}})
+
+
+async def archive_parameters(request: Request) -> Response:
+    await _user(request)
+    return JSONResponse({"parameters": await run_in_threadpool(_ground(request).store.parameter_names)})
+
+
+async def archive_samples(request: Request) -> Response:
+    """One parameter's archived samples in [from, to) onboard seconds: what `cubesat archive query` reads."""
+    await _user(request)
+    link = _link(request, request.query_params.get("spacecraft"))
+    name = request.query_params.get("parameter")
+    if link is None or not name:
+        raise BadRequestError("give spacecraft=NAME and parameter=NAME (see /api/v1/archive/parameters)")
+    t0 = _number(request, "from", 0.0, -1e15, 1e15)
+    t1 = _number(request, "to", 1e12, -1e15, 1e15)
+    if t1 <= t0:
+        raise BadRequestError("to must be after from (%g <= %g)" % (t1, t0))
+    store = _ground(request).store
+    known = await run_in_threadpool(store.parameter_names)
+    if name not in known:
+        raise NotFoundError("unknown parameter %r; known: %s" % (name, ", ".join(known) or "none yet"))
+    t, v = await run_in_threadpool(store.samples, link.scid, name, t0, t1)
+    return JSONResponse({"spacecraft": link.name, "scid": link.scid, "parameter": name, "t": t, "value": v})
 
 
 def _sse(event: str, data: dict[str, Any], eid: Any = None) -> str:
@@ -292,6 +323,8 @@ def create_app(ground: GroundServer) -> Starlette:
         Route("/api/v1/telemetry", telemetry),
         Route("/api/v1/events", events),
         Route("/api/v1/live", live),
+        Route("/api/v1/archive/parameters", archive_parameters),
+        Route("/api/v1/archive/samples", archive_samples),
     ]
     app = Starlette(
         routes=routes,

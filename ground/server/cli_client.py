@@ -42,6 +42,22 @@ def resolve(server: str | None, token_file: str | None, config: str | None) -> t
     return url, token
 
 
+def spacecraft_for(url: str, token: str | None, spacecraft: str | None, scid: int | None) -> str | None:
+    """The server's spacecraft to use: --spacecraft, or the one whose SCID is --scid (ClientError
+    with status 404 if the server has none, or --spacecraft names another)."""
+    if scid is None:
+        return spacecraft
+    names = GroundClient(url, token).spacecraft_names()
+    known = ", ".join("%s (SCID %d)" % (n, s) for s, n in sorted(names.items()))
+    if scid not in names:
+        raise ClientError("the ground server has no spacecraft with SCID %d; it has %s" % (scid, known), 404)
+    if spacecraft is not None and names[scid] != spacecraft:
+        raise ClientError(
+            "--spacecraft %s and --scid %d disagree; the server has %s" % (spacecraft, scid, known), 404
+        )
+    return names[scid]
+
+
 def reply_text(reply: dict[str, Any] | None) -> str:
     """A decoded TM reply as the operator reads it."""
     if not reply:
@@ -66,13 +82,15 @@ def reply_text(reply: dict[str, Any] | None) -> str:
 
 def send(
     url: str, token: str | None, spacecraft: str | None, name: str, values: dict[str, Any],
-    confirm: bool, timeout: float, echo: Callable[[str], None],
+    confirm: bool, timeout: float, echo: Callable[[str], None], scid: int | None = None,
 ) -> int:  # fmt: skip
     """Send through the server, print the stages and the decoded reply; the exit code."""
-    gs = GroundClient(url, token, spacecraft)
     t0 = time.monotonic()
     deadline = t0 + timeout
     try:
+        gs = GroundClient(url, token, spacecraft_for(url, token, spacecraft, scid))
+        if name == "thruster_arm" and confirm:
+            return _arm(gs, url, timeout, echo)
         try:
             result = gs.send(name, values, wait="done", timeout=min(timeout, MAX_WAIT_S), confirm=confirm)
         except WaitTimeoutError:
@@ -104,6 +122,45 @@ def send(
     return EXIT_UNVERIFIED if delivered else EXIT_NO_ANSWER
 
 
+def _result_line(name: str, result: Any, t0: float) -> str:
+    line = "%s: %s" % (name, result.describe())
+    if result.status in ("completed", "failed", "rejected"):
+        line += " in %.0f ms (command #%d, user %s)" % (
+            (time.monotonic() - t0) * 1000, result.id, result.data["user"],
+        )  # fmt: skip
+    return line
+
+
+def _arm(gs: GroundClient, url: str, timeout: float, echo: Callable[[str], None]) -> int:
+    """`send thruster_arm --confirm`: request, then the confirm as soon as the token is down."""
+    t0 = time.monotonic()
+    try:
+        arm, token, confirm = gs.arm_thruster(timeout)
+    except WaitTimeoutError as exc:
+        echo("thruster_arm: %s" % exc)
+        return EXIT_UNVERIFIED
+    line = _result_line("thruster_arm", arm, t0)
+    if token is not None:
+        line += " (ARM_PENDING token %d)" % token
+    echo(line)
+    log = logging.getLogger("cubesat.send")
+    log.info(line, extra={"fields": {"server": url, "command": "thruster_arm", "record": arm.data}})
+    if confirm is None:
+        if arm.ok:
+            echo("thruster_arm: no ARM_PENDING event came down (event disabled?): not confirmed")
+            return EXIT_FAILED
+        return EXIT_FAILED if arm.status in ("failed", "rejected") else EXIT_NO_ANSWER
+    line = _result_line("thruster_arm_confirm", confirm, t0)
+    echo(line)
+    log.info(
+        line, extra={"fields": {"server": url, "command": "thruster_arm_confirm", "record": confirm.data}}
+    )
+    if confirm.ok:
+        echo("thrusters armed")
+        return EXIT_OK
+    return EXIT_FAILED if confirm.status in ("failed", "rejected") else EXIT_UNVERIFIED
+
+
 def packet_line(item: dict[str, Any]) -> str:
     d = item.get("data", {})
     t = item.get("t_onboard")
@@ -116,16 +173,19 @@ def packet_line(item: dict[str, Any]) -> str:
         req = d.get("request", {})
         text = "%s %s/%s" % (d["stage"], req.get("apid"), req.get("seq"))
         if "failure" in d:
-            text += " %s: %s" % (d["failure"]["name"], d["failure"]["detail"] or d["failure"]["text"])
+            f = d["failure"]
+            why = " (%s)" % f["reason_text"] if f.get("reason_text") else ""
+            text += " %s%s: %s" % (f["name"], why, f["detail"] or f["text"])
         return head + " " + text
     return head + " " + reply_text(d).partition(": ")[2]
 
 
 def watch(
     url: str, token: str | None, spacecraft: str | None, seconds: float, as_json: bool,
-    echo: Callable[[str], None],
+    echo: Callable[[str], None], scid: int | None = None,
 ) -> tuple[int, int]:  # fmt: skip
     """Print live packets for `seconds`; (packets seen, packets missed by id)."""
+    spacecraft = spacecraft_for(url, token, spacecraft, scid)
     gs = GroundClient(url, token, spacecraft)
     seen = missed = 0
     last_id = None

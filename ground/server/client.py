@@ -22,6 +22,21 @@ from typing import Any
 
 from ground.server.errors import ClientError, WaitTimeoutError
 
+PAGE = 10000  # rows per request: the most the API gives at once
+Page = tuple[list[dict], "int | None"]  # rows, and the cursor of the next page (None: no more)
+
+
+def collect_pages(page: Callable[[int, int], Page], limit: int, after: int = 0) -> Page:
+    """Up to `limit` rows from `page(after, n)` (at most PAGE at a time), following its cursor;
+    returns them and the cursor to go on from (None when nothing is left)."""
+    rows: list[dict] = []
+    while True:
+        got, cursor = page(after, min(PAGE, limit - len(rows)))
+        rows += got
+        if cursor is None or len(rows) >= limit:
+            return rows, cursor
+        after = cursor
+
 
 class CommandResult:
     """A command as the server reported it: status, stages with their times, failure, reply."""
@@ -47,8 +62,9 @@ class CommandResult:
         text = ", ".join(s for s in self.stages if s != "queued") or "no verification report yet"
         f = self.failure
         if f:
-            text += " (failure code %d %s: %s%s)" % (
-                f["code"], f["name"], f["text"], "; " + f["detail"] if f.get("detail") else "",
+            text += " (failure code %d %s%s: %s%s)" % (
+                f["code"], f["name"], " (%s)" % f["reason_text"] if f.get("reason_text") else "",
+                f["text"], "; " + f["detail"] if f.get("detail") else "",
             )  # fmt: skip
         return text
 
@@ -122,6 +138,24 @@ class GroundClient:
                 )
         return result
 
+    def arm_thruster(
+        self, timeout: float = 10.0, spacecraft: str | None = None
+    ) -> tuple[CommandResult, int | None, CommandResult | None]:
+        """Both steps of arming: thruster_arm, then at once thruster_arm_confirm quoting the token
+        of the ARM_PENDING event the server handed it as its reply (inside the board's window,
+        1 s of wall time at 10x). (arm, token or None, confirm or None when there was no token)."""
+        deadline = time.monotonic() + timeout
+        arm = self.send("thruster_arm", wait="done", timeout=timeout, confirm=True, spacecraft=spacecraft)
+        token = (arm.reply or {}).get("args", {}).get("token") if arm.ok else None
+        if token is None:
+            return arm, None, None
+        left = max(0.5, deadline - time.monotonic())
+        confirm = self.send(
+            "thruster_arm_confirm", {"token": token}, wait="done", timeout=left, confirm=True,
+            spacecraft=spacecraft,
+        )  # fmt: skip
+        return arm, token, confirm
+
     def command(self, cid: int, wait: str | None = None, timeout: float = 0.0) -> CommandResult:
         query = "?" + urllib.parse.urlencode({"wait": wait, "timeout": timeout}) if wait else ""
         return CommandResult(self.request("GET", "/api/v1/commands/%d%s" % (cid, query), None, timeout + 10))
@@ -167,20 +201,47 @@ class GroundClient:
             q["spacecraft"] = spacecraft or self.spacecraft
         return urllib.parse.urlencode(q)
 
+    def page(
+        self, what: str, since: float = 0.0, until: float | None = None, spacecraft: str | None = None,
+        limit: int = 1000, after: int = 0,
+    ) -> Page:  # fmt: skip
+        """One request: up to `limit` (<= PAGE) "commands" or "events" with an id above `after`."""
+        query = self._range_query(since, until, spacecraft, limit) + "&after=%d" % after
+        got = self.request("GET", "/api/v1/%s?%s" % (what, query), timeout=max(self.timeout, 60.0))
+        return got[what], got.get("next")
+
+    def fetch(
+        self, what: str, since: float = 0.0, until: float | None = None, spacecraft: str | None = None,
+        limit: int = 1000, after: int = 0,
+    ) -> Page:  # fmt: skip
+        """Up to `limit` "commands" or "events" (any number: pages of PAGE) and the next cursor."""
+        return collect_pages(lambda a, n: self.page(what, since, until, spacecraft, n, a), limit, after)
+
     def events(
         self, since: float = 0.0, spacecraft: str | None = None, limit: int = 1000, until: float | None = None
     ) -> list[dict]:
         """Events received at or after `since` (and before `until`; Unix time, ground receive time)."""
-        return self.request("GET", "/api/v1/events?" + self._range_query(since, until, spacecraft, limit))[
-            "events"
-        ]
+        return self.fetch("events", since, until, spacecraft, limit)[0]
 
     def history(
         self, since: float = 0.0, until: float | None = None, spacecraft: str | None = None, limit: int = 1000
     ) -> list[dict]:
         """Commands sent in [since, until): user, role, status, failure and timed stages."""
-        path = "/api/v1/commands?" + self._range_query(since, until, spacecraft, limit)
-        return self.request("GET", path)["commands"]
+        return self.fetch("commands", since, until, spacecraft, limit)[0]
+
+    def archive_parameters(self) -> list[str]:
+        """The parameters the server's archive holds samples of (`cubesat archive params`)."""
+        return self.request("GET", "/api/v1/archive/parameters")["parameters"]
+
+    def samples(
+        self, param: str, t0: float = 0.0, t1: float = 1e12, spacecraft: str | None = None
+    ) -> tuple[list[float], list[float]]:
+        """(onboard times, values) of `param` archived with t0 <= t < t1."""
+        q = urllib.parse.urlencode(
+            {"spacecraft": self._craft(spacecraft), "parameter": param, "from": t0, "to": t1}
+        )
+        got = self.request("GET", "/api/v1/archive/samples?" + q, timeout=max(self.timeout, 60.0))
+        return got["t"], got["value"]
 
     def spacecraft_names(self) -> dict[int, str]:
         """SCID -> the spacecraft's name in the server's config."""

@@ -2,7 +2,8 @@
 
     decode_tm(tm) -> {"type": "TM(20,2)", "params": [{"id": 11, "name": "comms.beacon_s", "value": 60.0}]}
 
-`REPLY_TO` says which TM answers which TC, so the server can hand a command its reply.
+`REPLY_TO` says which TM answers which TC (`REPLY_EVENT`: which event answers a command), so the
+server can hand a command its reply.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from flight import events as flight_events
 from flight.dictionary import EVENTS, HK_SETS, PARAMS
-from ground.dictionary import CommandError, decode_hk, failure_text
+from ground.dictionary import CommandError, decode_hk, failure_notice, failure_text, reason_name, reason_text
 from ground.terminal import VERIFICATION_STAGES, event_text, failure_name
 from protocols.cuc import CucTime
 from protocols.pus import PusTm
@@ -26,6 +27,8 @@ REPLY_TO: dict[tuple[int, int], tuple[int, int]] = {
     (11, 17): (11, 13),
     (9, 1): (9, 2),
 }
+# commands answered by an event: thruster_arm's reply is the ARM_PENDING event with its token
+REPLY_EVENT: dict[str, str] = {"thruster_arm": "ARM_PENDING"}
 
 
 def onboard_time(tm: PusTm) -> float | None:
@@ -41,12 +44,16 @@ def _verification(data: bytes, subtype: int) -> dict[str, Any]:
         pid, psc = struct.unpack_from(">HH", data)
         out["request"] = {"apid": pid & 0x7FF, "seq": psc & 0x3FFF}
     if subtype % 2 == 0 and len(data) >= 6:
-        code = struct.unpack_from(">H", data, 4)[0]
+        code, reason, detail = failure_notice(data)
         out["failure"] = {
             "code": code,
             "name": failure_name(code),
             "text": failure_text(code),
-            "detail": data[6:].decode(errors="replace"),
+            "detail": detail,
+            # which check refused (None: an older board that does not say)
+            "reason": reason,
+            "reason_name": reason_name(reason),
+            "reason_text": reason_text(reason),
         }
     return out
 

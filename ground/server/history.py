@@ -1,7 +1,9 @@
 """`cubesat history` and `cubesat events`: the archive's commands and events as a table, CSV or JSON.
 
 They read the ground server's archive directly (`SqliteStore(path, readonly=True)`) or ask a
-running server (`GroundClient.history/events`); both give the same rows, shaped here.
+running server (`GroundClient.fetch`); both give the same rows, shaped here, and page the same
+way (`GroundStore.page` under the API and the file alike, `collect_pages` over it): any number of
+rows, 10000 per page, and a cursor (`--after ID`) to go on from.
 
     parse_time("-2h"), parse_time("2026-11-30T10:00Z"), parse_time("1764496800")  -> Unix seconds
 """
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ground.server.client import Page, collect_pages
 from ground.server.errors import ConfigError
 
 SEVERITY = {1: "info", 2: "low", 3: "medium", 4: "high"}  # PUS-5 subtypes
@@ -63,7 +66,7 @@ class Source:
     """Rows of one archive, read directly or through a server; `names` maps SCID -> name."""
 
     def __init__(
-        self, fetch: Callable[[str, float, float | None, Any, int], list[dict]], names: dict[int, str]
+        self, fetch: Callable[[str, float, float | None, Any, int, int], Page], names: dict[int, str]
     ):
         self.fetch = fetch
         self.names = names
@@ -90,9 +93,8 @@ def archive_source(path: str, names: dict[int, str], spacecraft: str | None) -> 
                 "unknown spacecraft %r; the archive %s has %s" % (spacecraft, path, shown or "none yet")
             )
 
-    def fetch(what: str, since: float, until: float | None, sc: Any, limit: int) -> list[dict]:
-        method = store.commands if what == "commands" else store.events
-        return method(sc, since, limit, until)
+    def fetch(what: str, since: float, until: float | None, sc: Any, limit: int, after: int) -> Page:
+        return collect_pages(lambda a, n: store.page(what, sc, since, until, a, n), limit, after)
 
     src = Source(fetch, names)
     src.close = store.close  # type: ignore[attr-defined]
@@ -109,10 +111,8 @@ def server_source(url: str, token: str | None, spacecraft: str | None) -> tuple[
         known = ", ".join(sorted(names.values()))
         raise ConfigError("unknown spacecraft %r; the server at %s has %s" % (spacecraft, url, known))
 
-    def fetch(what: str, since: float, until: float | None, sc: Any, limit: int) -> list[dict]:
-        if what == "commands":
-            return gs.history(since, until, sc, limit)
-        return gs.events(since, sc, limit, until)
+    def fetch(what: str, since: float, until: float | None, sc: Any, limit: int, after: int) -> Page:
+        return gs.fetch(what, since, until, sc, limit, after)
 
     src = Source(fetch, names)
     src.close = lambda: None  # type: ignore[attr-defined]

@@ -13,12 +13,12 @@ import time
 from typing import Any
 
 from flight.dictionary import PARAM_IDS
-from ground.dictionary import CommandError, PermissionDenied, build_tc, check_permission, command
+from ground.dictionary import CommandError, PermissionDenied, build_tc, check_permission, command, reason_text
 from ground.downlink import Downlink
 from ground.sdls_counter import CounterError, SequenceCounter
 from ground.server.auth import User
 from ground.server.config import SpacecraftConfig
-from ground.server.decode import REPLY_TO, decode_tm, onboard_time
+from ground.server.decode import REPLY_EVENT, REPLY_TO, decode_tm, onboard_time
 from ground.server.errors import CommandRefusedError, ConfigError, ForbiddenError
 from ground.server.linkio import KissStream, read_key
 from ground.server.live import LiveHub
@@ -77,6 +77,7 @@ class SpacecraftLink:
         self._thread = threading.Thread(target=self._run, name="link-%s" % cfg.name, daemon=True)
         self._t0 = time.monotonic()
         self._alerts_seen = 0
+        self._foreign_seen: set[int] = set()  # other SCIDs whose frames were logged once
         self._last_stats = time.monotonic()
 
     def _open(self) -> Any:
@@ -137,12 +138,13 @@ class SpacecraftLink:
             rec = CommandRecord(cid, self.scid, user.name, name, dict(args), req, (cmd.service, cmd.subtype))
             self.records[cid] = rec
             self._by_req[req] = rec
-            if rec.kind in REPLY_TO:
+            if rec.kind in REPLY_TO or name in REPLY_EVENT:
                 self._awaiting_reply.append(rec)
             self._stage(rec, "queued", None, "COP-1 queue: %d frame(s)" % fop.pending())
             while len(self.records) > KEEP_RECORDS:  # the archive keeps them all; memory keeps the last
                 old = self.records.pop(next(iter(self.records)))
-                for table in (self._by_req, self.term.sent, self.term.reports, self.term.failures):
+                term = self.term
+                for table in (self._by_req, term.sent, term.reports, term.failures, term.reasons):
                     table.pop(old.request, None)
         log.info(
             "command queued",
@@ -185,6 +187,13 @@ class SpacecraftLink:
             if data:
                 self.term.downlink(data, now)
                 self._ingest()
+                if self.dl.foreign_scids - self._foreign_seen:
+                    new = sorted(self.dl.foreign_scids - self._foreign_seen)
+                    self._foreign_seen.update(new)
+                    log.warning(
+                        "frames of another spacecraft on this link: ignored and counted",
+                        extra=_fields(spacecraft=self.name, scid=self.scid, foreign_scids=new),
+                    )
             if self.term.unconfirmed:
                 self._dropped(self.term.unconfirmed)
                 self.term.unconfirmed = []
@@ -241,7 +250,12 @@ class SpacecraftLink:
     def _match_reply(self, kind: tuple[int, int], decoded: dict, item: dict) -> None:
         """The oldest accepted command waiting for this kind of TM gets it as its reply."""
         for rec in self._awaiting_reply:
-            if REPLY_TO[rec.kind] != kind or not rec.has("accepted"):
+            if not rec.has("accepted"):
+                continue
+            if rec.name in REPLY_EVENT:
+                if decoded.get("event") != REPLY_EVENT[rec.name]:
+                    continue
+            elif REPLY_TO.get(rec.kind) != kind:
                 continue
             if kind == (3, 25) and str(decoded.get("sid")) != str(rec.args.get("sid")):
                 continue
@@ -260,8 +274,13 @@ class SpacecraftLink:
         status = FINAL.get(tm.subtype, "in progress")
         detail = ""
         if failure:
+            if failure.get("reason"):  # an argument reason names the argument of this command
+                failure = dict(failure, reason_text=reason_text(failure["reason"], rec.name))
             rec.failure = failure
-            detail = "%s: %s" % (failure["name"], failure["text"])
+            detail = failure["name"]
+            if failure.get("reason_text"):
+                detail += " (%s)" % failure["reason_text"]
+            detail += ": %s" % failure["text"]
             if failure["detail"]:
                 detail += " (%s)" % failure["detail"]
         self._stage(rec, decoded["stage"], tm.subtype, detail, status, failure["code"] if failure else None)
@@ -273,7 +292,8 @@ class SpacecraftLink:
         dl, fop = self.dl, self.term.fop
         return {
             "frames": dl.frames, "crc_failures": dl.crc_failures, "lost_frames": dl.ext.lost_frames,
-            "foreign_frames": dl.foreign_frames, "bad_packets": dl.bad_packets, "packets": self.packets,
+            "foreign_frames": dl.foreign_frames, "foreign_scids": sorted(dl.foreign_scids),
+            "bad_packets": dl.bad_packets, "packets": self.packets,
             "rs_corrected": dl.dec.corrected_symbols, "rs_uncorrectable": dl.dec.uncorrectable,
             "cop1": {"suspended": fop.suspended, "initialized": fop._initialized, "pending": fop.pending(),
                      "acknowledged": fop.acknowledged, "retransmissions": fop.retransmissions,

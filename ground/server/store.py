@@ -1,4 +1,5 @@
-"""The ground server's archive behind one small interface (`GroundStore`), SQLite by default.
+"""The ground server's archive behind one small interface (`GroundStore`, in store_interface.py),
+SQLite by default.
 
 What goes in: every TM packet raw and decoded (ground receive time and onboard time), every
 event, every command with its user and each verification stage with its time, and link
@@ -14,12 +15,12 @@ import json
 import logging
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
 from ground.archive import Archive, ArchiveError
 from ground.server.errors import ConfigError
+from ground.server.store_interface import GroundStore
 
 log = logging.getLogger("cubesat.ground.store")
 
@@ -42,91 +43,6 @@ CREATE INDEX IF NOT EXISTS cmd_stages_by_cmd ON cmd_stages (command_id);
 CREATE TABLE IF NOT EXISTS link_stats (
     scid INTEGER NOT NULL, t REAL NOT NULL, stats TEXT NOT NULL);
 """
-
-
-class GroundStore(ABC):
-    """What the server writes and reads; every method is thread-safe. Times are Unix seconds."""
-
-    @abstractmethod
-    def add_packet(
-        self,
-        scid: int,
-        t_ground: float,
-        t_onboard: float | None,
-        header: tuple[int, int, int, int],
-        raw: bytes,
-        decoded: dict,
-    ) -> int:
-        """header: (apid, seq, service, subtype). Returns the packet id (increasing)."""
-
-    @abstractmethod
-    def add_event(
-        self,
-        scid: int,
-        t_ground: float,
-        t_onboard: float | None,
-        severity: int,
-        name: str,
-        args: dict,
-        text: str,
-        packet_id: int,
-    ) -> int: ...
-
-    @abstractmethod
-    def add_samples(self, scid: int, t_onboard: float, values: dict[str, float]) -> None: ...
-
-    @abstractmethod
-    def add_command(
-        self, scid: int, user: str, role: str, name: str, args: dict, apid: int, seq: int
-    ) -> int: ...
-
-    @abstractmethod
-    def add_stage(
-        self,
-        command_id: int,
-        stage: str,
-        subtype: int | None = None,
-        detail: str = "",
-        status: str | None = None,
-        failure_code: int | None = None,
-    ) -> None:
-        """Record a stage with its time; `status` (and a failure) update the command's row."""
-
-    @abstractmethod
-    def set_reply(self, command_id: int, packet_id: int) -> None: ...
-
-    @abstractmethod
-    def add_link_stats(self, scid: int, stats: dict) -> None: ...
-
-    @abstractmethod
-    def packets(
-        self, scid: int | None, since: float, limit: int, service: int | None = None
-    ) -> list[dict]: ...
-
-    @abstractmethod
-    def packet(self, packet_id: int) -> dict | None: ...
-
-    @abstractmethod
-    def events(self, scid: int | None, since: float, limit: int, until: float | None = None) -> list[dict]:
-        """Events received in [since, until) (ground time), oldest first."""
-
-    @abstractmethod
-    def command(self, command_id: int) -> dict | None: ...
-
-    @abstractmethod
-    def commands(self, scid: int | None, since: float, limit: int, until: float | None = None) -> list[dict]:
-        """Commands sent in [since, until), oldest first, each with its stages."""
-
-    @abstractmethod
-    def spacecraft_ids(self) -> list[int]:
-        """The SCIDs the archive holds anything of (packets, events or commands)."""
-
-    def stats(self) -> dict[str, Any]:
-        """Write statistics (rows written, batches, seconds spent writing), if the store keeps any."""
-        return {}
-
-    @abstractmethod
-    def close(self) -> None: ...
 
 
 def _packet_row(r: tuple) -> dict:
@@ -346,12 +262,12 @@ class SqliteStore(GroundStore):
         rows = self._rows("SELECT %s FROM tm_packets WHERE id = ?" % _PACKET_COLS, (packet_id,))
         return _packet_row(rows[0]) if rows else None
 
-    def events(self, scid, since, limit, until=None) -> list[dict]:
+    def events(self, scid, since, limit, until=None, after=0) -> list[dict]:
         sql = (
             "SELECT id, scid, t_ground, t_onboard, severity, name, args, text, packet_id "
-            "FROM tm_events WHERE t_ground >= ?"
+            "FROM tm_events WHERE t_ground >= ? AND id > ?"
         )
-        args: tuple[Any, ...] = (since,)
+        args: tuple[Any, ...] = (since, after)
         if until is not None:
             sql, args = sql + " AND t_ground < ?", (*args, until)
         if scid is not None:
@@ -364,45 +280,44 @@ class SqliteStore(GroundStore):
             out.append(row)
         return out
 
-    def _command_dict(self, r: tuple) -> dict:
-        keys = (
-            "id",
-            "scid",
-            "t",
-            "user",
-            "role",
-            "name",
-            "args",
-            "apid",
-            "seq",
-            "status",
-            "failure_code",
-            "failure",
-            "reply_packet",
-        )
-        row = dict(zip(keys, r))
-        row["args"] = json.loads(row["args"] or "{}")
-        row["stages"] = [
-            {"t": t, "stage": s, "subtype": sub, "detail": d}
-            for t, s, sub, d in self._rows(
-                "SELECT t, stage, subtype, detail FROM cmd_stages WHERE command_id=? ORDER BY rowid",
-                (row["id"],),
-            )
-        ]
-        return row
+    def _command_dicts(self, rows: list[tuple]) -> list[dict]:
+        """Command rows with their stages, read in one query for all of them."""
+        out = {r[0]: dict(zip(_COMMAND_COLS.split(", "), r), stages=[]) for r in rows}
+        if out:
+            for cid, t, s, sub, d in self._rows(
+                "SELECT command_id, t, stage, subtype, detail FROM cmd_stages "
+                "WHERE command_id BETWEEN ? AND ? ORDER BY rowid",
+                (min(out), max(out)),
+            ):
+                if cid in out:
+                    out[cid]["stages"].append({"t": t, "stage": s, "subtype": sub, "detail": d})
+        for row in out.values():
+            row["args"] = json.loads(row["args"] or "{}")
+        return list(out.values())
 
     def command(self, command_id: int) -> dict | None:
         rows = self._rows("SELECT %s FROM cmd_history WHERE id=?" % _COMMAND_COLS, (command_id,))
-        return self._command_dict(rows[0]) if rows else None
+        return self._command_dicts(rows)[0] if rows else None
 
-    def commands(self, scid, since, limit, until=None) -> list[dict]:
-        sql = "SELECT %s FROM cmd_history WHERE t >= ?" % _COMMAND_COLS
-        args: tuple[Any, ...] = (since,)
+    def commands(self, scid, since, limit, until=None, after=0) -> list[dict]:
+        sql = "SELECT %s FROM cmd_history WHERE t >= ? AND id > ?" % _COMMAND_COLS
+        args: tuple[Any, ...] = (since, after)
         if until is not None:
             sql, args = sql + " AND t < ?", (*args, until)
         if scid is not None:
             sql, args = sql + " AND scid = ?", (*args, scid)
-        return [self._command_dict(r) for r in self._rows(sql + " ORDER BY id LIMIT ?", (*args, limit))]
+        return self._command_dicts(self._rows(sql + " ORDER BY id LIMIT ?", (*args, limit)))
+
+    def parameter_names(self) -> list[str]:
+        self.flush()
+        with self.lock:
+            return self.archive.parameters()
+
+    def samples(self, scid: int, name: str, t0: float, t1: float) -> tuple[list[float], list[float]]:
+        self.flush()
+        with self.lock:
+            times, values = self.archive.samples(scid, name, t0, t1)
+        return times.tolist(), values.tolist()
 
     def spacecraft_ids(self) -> list[int]:
         rows = self._rows(

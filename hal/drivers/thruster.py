@@ -20,6 +20,25 @@ the valve and is counted in `overruns` (the on-time it allowed is in `total_on_m
 from hal.clock import ticks_add, ticks_diff
 from hal.errors import ConfigError, InterlockError
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# which interlock refused (InterlockError.reason): the numbers of flight/dictionary.py's failure
+# reasons, so the board sends them down as they are (tests/flight/test_failure_reasons.py)
+_R_ARM_EXPIRED = const(1)
+_R_ARM_NOT_PENDING = const(2)
+_R_ARM_WRONG_TOKEN = const(3)
+_R_ALREADY_ARMED = const(4)
+_R_NOT_ARMED = const(5)
+_R_THRUSTER_INHIBITED = const(6)
+_R_PULSE_IN_PROGRESS = const(7)
+_R_ON_TIME_BUDGET = const(8)
+
 SAFE = 0
 ARM_PENDING = 1
 ARMED = 2
@@ -60,6 +79,7 @@ class ThrusterValve:
         self.inhibited = False
         self._token = 0
         self._tokens_issued = 0
+        self._lapsed = False  # the last arm request ran out of its window unconfirmed
         self._t_state = clock.ticks_ms()
         self._pulse_ms = 0
         # housekeeping
@@ -69,9 +89,9 @@ class ThrusterValve:
         self.refusals = 0
         self.safe()
 
-    def _refuse(self, why):
+    def _refuse(self, why, reason):
         self.refusals += 1
-        raise InterlockError("%s: %s" % (self.name, why))
+        raise InterlockError("%s: %s" % (self.name, why), reason)
 
     def _enter(self, state):
         self.state = state
@@ -94,10 +114,11 @@ class ThrusterValve:
     def request_arm(self):
         """Step 1 of arming; returns the token `confirm_arm` must quote."""
         if self.inhibited:
-            self._refuse("inhibited")
+            self._refuse("inhibited", _R_THRUSTER_INHIBITED)
         if self.state in (ARMED, FIRING):
-            self._refuse("already armed")
+            self._refuse("already armed", _R_ALREADY_ARMED)
         self._tokens_issued += 1
+        self._lapsed = False
         # a 16-bit code that changes every request and is never 0 (0 means "no token")
         self._token = ((self.clock.ticks_ms() * 40503 + self._tokens_issued * 7919) & 0xFFFF) or 1
         self._enter(ARM_PENDING)
@@ -106,16 +127,19 @@ class ThrusterValve:
     def confirm_arm(self, token):
         """Step 2: close the ARM switch if `token` matches the pending request in its window."""
         if self.inhibited:
-            self._refuse("inhibited")
+            self._refuse("inhibited", _R_THRUSTER_INHIBITED)
         if self.state != ARM_PENDING:
-            self._refuse("no arm request pending")
+            if self._lapsed:  # poll() already dropped it: say why, not just that nothing is pending
+                self._refuse("arm request expired", _R_ARM_EXPIRED)
+            self._refuse("no arm request pending", _R_ARM_NOT_PENDING)
         if ticks_diff(self.clock.ticks_ms(), self._t_state) > self.arm_window_ms:
             self.safe()
-            self._refuse("arm request expired")
+            self._refuse("arm request expired", _R_ARM_EXPIRED)
         if token != self._token:
             self.safe()
-            self._refuse("wrong arm token")
+            self._refuse("wrong arm token", _R_ARM_WRONG_TOKEN)
         self._token = 0
+        self._lapsed = False
         self.arm_pin.value(1)
         self._enter(ARMED)
 
@@ -129,14 +153,14 @@ class ThrusterValve:
         if not isinstance(duration_ms, int) or not 0 < duration_ms <= self.max_on_ms:
             raise ConfigError("%s: pulse must be 1..%d ms, got %r" % (self.name, self.max_on_ms, duration_ms))
         if self.inhibited:
-            self._refuse("inhibited")
+            self._refuse("inhibited", _R_THRUSTER_INHIBITED)
         if self.state == FIRING:
-            self._refuse("pulse in progress")
+            self._refuse("pulse in progress", _R_PULSE_IN_PROGRESS)
         if self.state != ARMED:
-            self._refuse("not armed")
+            self._refuse("not armed", _R_NOT_ARMED)
         left = self.remaining_budget_ms()
         if left is not None and duration_ms > left:
-            self._refuse("on-time budget: %d ms left, %d ms asked" % (left, duration_ms))
+            self._refuse("on-time budget: %d ms left, %d ms asked" % (left, duration_ms), _R_ON_TIME_BUDGET)
         self._pulse_ms = duration_ms
         self.fire_pin.value(1)
         self._enter(FIRING)
@@ -162,6 +186,7 @@ class ThrusterValve:
         elif self.state == ARM_PENDING:
             if elapsed > self.arm_window_ms:
                 self.safe()
+                self._lapsed = True
         return self.state
 
     def deadline_ms(self):

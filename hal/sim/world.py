@@ -12,9 +12,10 @@ physics (the environment flies on), pins fall to their reset state, and the caus
 """
 
 from hal.boards import definition
-from hal.clock import VirtualClock, ticks_diff
+from hal.clock import ticks_diff
 from hal.sim.board import SimBoard
 from hal.sim.board_extras import EXAMPLE_THRUSTERS, add_loads, add_radio, add_thrusters
+from hal.sim.clock import VirtualClock
 from hal.sim.environment import Environment
 from hal.sim.radio_medium import RadioMedium
 

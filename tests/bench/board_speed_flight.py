@@ -24,12 +24,13 @@ TICK_MS = 100
 class SpeedRun:
     def __init__(self, flash, factor=0):
         import hal.clock
+        from hal.sim.clock import ScaledCpuClock
 
         raw = hal.clock.ticks_us
         if factor:
             # the board's clock: this interpreter's, `factor` times slower (flight.main.boot gives the
             # executive hal.clock.ticks_us, the board's microsecond clock)
-            hal.clock.ticks_us = hal.clock.ScaledCpuClock(factor).ticks_us
+            hal.clock.ticks_us = ScaledCpuClock(factor).ticks_us
         import flight.main
 
         # the simulated world's in-memory link, which the host drives (not the emulator's UART)

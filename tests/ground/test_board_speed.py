@@ -15,7 +15,8 @@ from ground.board_speed import BoardSpeedError, board_name, published, twin_spee
 from ground.flight_twin import FlightTwin
 from ground.twin import TwinError, TwinServer
 from hal.boards import definition, names
-from hal.clock import TICKS_PERIOD, ScaledCpuClock
+from hal.clock import TICKS_PERIOD
+from hal.sim.clock import ScaledCpuClock
 
 BIN = Path(sys.executable).parent
 

@@ -44,6 +44,7 @@ from ground import cli
 ROOT = Path(__file__).resolve().parents[2]
 _EXE = Path(sys.executable).with_name("cubesat")
 CUBESAT = [str(_EXE)] if _EXE.exists() else [sys.executable, "-m", "ground.cli"]
+ISS_TLE = ROOT / "tests" / "ground" / "data" / "iss.tle"
 USAGE_PREAMBLE = re.compile(r"^(Usage: |Try '|\s*$)")
 TIMEOUT = 20.0  # a bad input is refused in well under a second; a hang ends here
 
@@ -62,6 +63,8 @@ class World:
         (tmp / "binary.bin").write_bytes(bytes(range(256)) * 4 + b"\xff\xfe\x00")
         (tmp / "a_file").write_text("a file where a folder should be\n")
         (tmp / "folder").mkdir()
+        iss = (ISS_TLE.read_text()).splitlines()
+        (tmp / "bad_checksum.tle").write_text("%s\n%s\n" % (iss[1][:-1] + "2", iss[2]))
         con = sqlite3.connect(tmp / "other.db")  # another program's database
         con.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
         con.execute("INSERT INTO contacts VALUES ('ada', '123')")
@@ -583,6 +586,51 @@ CASES: list[Case] = [
         ready=r"link at",
         noise=TWIN_BANNER + r"|stopp|^interrupted \(Ctrl-C\)$",
     ),
+    Case(
+        "twin",
+        "station without a TLE",
+        ("twin", "--insecure", "--port", "0", "--seconds", "1", "--station", "48,11,0"),
+        1,
+        r"ground station .*needs the orbit as a TLE \(--tle\)",
+        noise=TWIN_BANNER,
+    ),
+    Case(
+        "twin",
+        "missing TLE file",
+        ("twin", "--insecure", "--port", "0", "--seconds", "1", "--tle", "{tmp}/missing.tle"),
+        2,
+        r"--tle.*cannot read TLE file .*missing\.tle: No such file",
+        noise=TWIN_BANNER,
+    ),
+    # --- passes (contact windows)
+    Case(
+        "passes",
+        "missing TLE file",
+        ("passes", "--tle", "{tmp}/missing.tle", "--station", "0,0,0"),
+        2,
+        r"--tle.*cannot read TLE file .*missing\.tle: No such file",
+    ),
+    Case(
+        "passes",
+        "text file as TLE",
+        ("passes", "--tle", "{tmp}/text.txt", "--station", "0,0,0"),
+        2,
+        r"--tle.*text\.txt must hold one TLE",
+    ),
+    Case(
+        "passes",
+        "bad checksum",
+        ("passes", "--tle", "{tmp}/bad_checksum.tle", "--station", "0,0,0"),
+        2,
+        r"--tle.*bad_checksum\.tle line 1: bad checksum \(expected 1, got '2'\)",
+    ),
+    Case(
+        "passes",
+        "latitude out of range",
+        ("passes", "--tle", str(ISS_TLE), "--station", "91,0,0"),
+        2,
+        r"--station.*latitude must be -90\.\.90, got 91",
+    ),
     # --- build, emulate, flash (another helper)
     Case("build", "unknown board", ("build", "--board", "nosuch"), 2, r"unknown board 'nosuch'"),
     Case("build", "out onto a file", ("build", "--board", "emulated", "--out", "{tmp}/a_file"), 1, r"a_file"),
@@ -709,7 +757,9 @@ CASES: list[Case] = [
 
 
 def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[str]:
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # through click's API: some groups load lazily
+        cmd = group.get_command(ctx, name)
         if isinstance(cmd, click.Group):
             yield from _leaf_commands(cmd, (*prefix, name))
         else:

@@ -59,8 +59,10 @@ def make_users() -> tuple[list[dict], dict[str, str]]:
 
 
 class _Twin:
-    def __init__(self, use_pty: bool, key: bytes | None = None, flash: str | None = None) -> None:
-        self.server = TwinServer(port=0, use_pty=use_pty, speed=TWIN_SPEED, key=key, flash_dir=flash)
+    def __init__(
+        self, use_pty: bool, key: bytes | None = None, flash: str | None = None, speed: float = TWIN_SPEED
+    ) -> None:
+        self.server = TwinServer(port=0, use_pty=use_pty, speed=speed, key=key, flash_dir=flash)
         self.thread = threading.Thread(target=self.server.serve, daemon=True)
         self.thread.start()
 
@@ -70,9 +72,15 @@ class _Twin:
         self.server.close()
 
 
-def start_ground(folder: Path, use_pty: bool = True, key: bytes | None = None, **server: object):
-    """(Ground, stop) with the twin and server running; `stop()` ends both."""
-    twin = _Twin(use_pty, key, str(folder / "flash") if key else None)
+def start_ground(
+    folder: Path,
+    use_pty: bool = True,
+    key: bytes | None = None,
+    twin_speed: float = TWIN_SPEED,
+    **server: object,
+):
+    """(Ground, stop) with the twin (at `twin_speed` x real time) and server running; `stop()` ends both."""
+    twin = _Twin(use_pty, key, str(folder / "flash") if key else None, twin_speed)
     users, tokens = make_users()
     craft: dict = {"name": "sat1", "scid": 42}
     if use_pty:

@@ -5,11 +5,11 @@ the station sees the satellite above its 10 deg mask, with the best SNR near clo
 from __future__ import annotations
 
 from hal import boards
-from hal.clock import VirtualClock
 from hal.drivers.sx1276 import SX1276
 from hal.sim.board_extras import add_radio
 from hal.sim.bus import SimPin
 from hal.sim.chips.sx1276 import SimSX1276
+from hal.sim.clock import VirtualClock
 from hal.sim.link_budget import GroundStation, LoraLinkBudget
 from hal.sim.radio_medium import RadioMedium
 from hal.sim.spi import SimSPI

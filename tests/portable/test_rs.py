@@ -23,11 +23,13 @@ def _corrupt(block, positions, xor=0x5A):
 
 def test_field_tables():
     # alpha^8 = x^7 + x^2 + x + 1 = 0x87 from F(x) = x^8 + x^7 + x^2 + x + 1
-    assert rs.EXP[8] == 0x87
-    assert rs.EXP[255] == 1 and rs.EXP[0] == 1
+    exp, log = rs.field()
+    assert exp[8] == 0x87
+    assert exp[255] == 1 and exp[0] == 1
     seen = bytearray(256)
     for i in range(255):
-        seen[rs.EXP[i]] = 1
+        seen[exp[i]] = 1
+        assert log[exp[i]] == i
     assert sum(seen) == 255 and seen[0] == 0  # alpha is primitive
 
 

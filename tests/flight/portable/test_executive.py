@@ -3,7 +3,7 @@
 from _check import raises
 
 from flight.executive import Executive
-from hal.clock import VirtualClock
+from hal.sim.clock import VirtualClock
 
 
 class FakeCpu:

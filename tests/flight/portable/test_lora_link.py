@@ -8,10 +8,10 @@ import gc
 
 from flight.comms import Comms
 from flight.lora_link import LoraLink, profile_radio
-from hal.clock import VirtualClock
 from hal.drivers.sx1276 import SX1276
 from hal.sim.bus import SimPin
 from hal.sim.chips.sx1276 import SimSX1276
+from hal.sim.clock import VirtualClock
 from hal.sim.prng import Prng
 from hal.sim.radio_medium import RadioMedium
 from hal.sim.spi import SimSPI

@@ -1,9 +1,9 @@
 """Builds simulated SX1276 radios on one SPI bus and one medium (shared by the radio tests)."""
 
-from hal.clock import VirtualClock
 from hal.drivers.sx1276 import SX1276
 from hal.sim.bus import FaultSet, SimPin
 from hal.sim.chips.sx1276 import SimSX1276
+from hal.sim.clock import VirtualClock
 from hal.sim.radio_medium import RadioMedium
 from hal.sim.spi import SimSPI
 

@@ -5,7 +5,6 @@ spins the environment's rigid body by torque x time / inertia."""
 from _check import raises
 
 from hal import boards
-from hal.clock import VirtualClock
 from hal.drivers.burnwire import DEPLOYED, BurnWire
 from hal.drivers.sx1276 import SX1276
 from hal.drivers.thruster import ThrusterValve
@@ -13,6 +12,7 @@ from hal.errors import DeviceNotFoundError
 from hal.sim.board_extras import EXAMPLE_THRUSTERS, add_burnwire, add_radio, add_thrusters
 from hal.sim.bus import Fault, SimPin
 from hal.sim.chips.sx1276 import SimSX1276
+from hal.sim.clock import VirtualClock
 from hal.sim.radio_medium import RadioMedium
 from hal.sim.spi import SimSPI
 

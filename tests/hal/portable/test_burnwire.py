@@ -3,11 +3,11 @@ stop on deployment, bounded burn, failure, retry, abort, and the faults."""
 
 from _check import raises
 
-from hal.clock import VirtualClock
 from hal.drivers.burnwire import BURNING, DEPLOYED, DONE, FAILED, IDLE, SETTLING, BurnWire
 from hal.errors import ConfigError, InterlockError
 from hal.sim.bus import SimPin
 from hal.sim.chips.burnwire import SimBurnWire
+from hal.sim.clock import VirtualClock
 
 
 def _rig(melt_ms=2500, with_switch=True, **kwargs):

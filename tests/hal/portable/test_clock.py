@@ -1,9 +1,10 @@
 """hal.clock: MicroPython's tick arithmetic (period 2^30, signed differences across a wrap),
-the VirtualClock the twin drives, and the real clock moving forward. Expected values are worked
-out by hand from the definition in MicroPython's docs (time.ticks_diff: result in
-[-PERIOD/2, PERIOD/2 - 1])."""
+the VirtualClock the twin drives (hal.sim.clock), and the real clock moving forward. Expected
+values are worked out by hand from the definition in MicroPython's docs (time.ticks_diff: result
+in [-PERIOD/2, PERIOD/2 - 1])."""
 
 from hal import clock
+from hal.sim.clock import VirtualClock
 
 PERIOD = 1 << 30
 MAX = PERIOD - 1
@@ -33,7 +34,7 @@ def test_deadline_pattern_survives_the_wrap():
 
 
 def test_virtual_clock_moves_only_when_told():
-    vc = clock.VirtualClock(start_ms=1000)
+    vc = VirtualClock(start_ms=1000)
     assert vc.ticks_ms() == 1000 and vc.ticks_us() == 1000000
     vc.sleep_ms(250)  # sleeping advances simulated time instead of waiting
     assert vc.ticks_ms() == 1250
@@ -43,11 +44,11 @@ def test_virtual_clock_moves_only_when_told():
 
 
 def test_virtual_clock_ticks_wrap_like_a_board():
-    vc = clock.VirtualClock(start_ms=MAX)  # ms counter at its last value
+    vc = VirtualClock(start_ms=MAX)  # ms counter at its last value
     t0 = vc.ticks_ms()
     vc.advance_ms(2)
     assert vc.ticks_ms() == 1 and clock.ticks_diff(vc.ticks_ms(), t0) == 2
-    vc = clock.VirtualClock()
+    vc = VirtualClock()
     vc.advance_us(PERIOD + 7)  # the us counter wraps after 2^30 us (17.9 minutes)
     assert vc.ticks_us() == 7
 

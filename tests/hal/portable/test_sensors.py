@@ -4,7 +4,6 @@ import math
 
 from _check import raises
 
-from hal.clock import VirtualClock
 from hal.drivers.ina219 import INA219
 from hal.drivers.lsm6dsox import LSM6DSOX
 from hal.drivers.sun_sensor import CoarseSunSensor
@@ -14,6 +13,7 @@ from hal.sim.bus import Fault, FaultSet, SimADC, SimI2C
 from hal.sim.chips.ina219 import SimINA219
 from hal.sim.chips.lsm6dsox import SimLSM6DSOX
 from hal.sim.chips.tmp117 import SimTMP117
+from hal.sim.clock import VirtualClock
 
 
 def test_ina219_calibration_follows_the_datasheet_example():

@@ -3,11 +3,11 @@ budget, auto-disarm, inhibit, late polls, and the torque the sim sees (r x F ove
 
 from _check import raises
 
-from hal.clock import VirtualClock
 from hal.drivers.thruster import ARM_PENDING, ARMED, FIRING, SAFE, ThrusterValve
 from hal.errors import ConfigError, InterlockError
 from hal.sim.bus import SimPin
 from hal.sim.chips.thruster import SimThrusterValve, ThrusterCluster
+from hal.sim.clock import VirtualClock
 
 
 class Body:
@@ -88,7 +88,11 @@ def test_wrong_expired_or_missing_token_safes_the_valve():
     token = valve.request_arm()
     _run(clock, valve, 5010, 10)
     assert valve.state == SAFE  # poll() also drops a stale request
+    exc = raises(InterlockError, valve.confirm_arm, token)  # and a late confirm says it expired
+    assert "arm request expired" in str(exc) and exc.reason == 1  # ARM_EXPIRED in the dictionary
     assert valve.request_arm() != token  # tokens change between requests
+    valve.safe()
+    assert raises(InterlockError, valve.confirm_arm, token).reason == 2  # ARM_NOT_PENDING
 
 
 def test_auto_disarm_after_idle_time():
