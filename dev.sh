@@ -4,7 +4,8 @@
 # nothing installed by hand.
 #
 #   ./dev.sh mission   set up, then fly the emulated mission (the main job)
-#   ./dev.sh test      set up, then lint and run the whole test suite
+#   ./dev.sh test      set up, then lint and run the whole test suite on 2 workers (pytest-xdist);
+#                      with ARGS: pytest ARGS only (-n 0: one process, e.g. for --pdb)
 #   ./dev.sh bench     set up, then run the benchmarks (ours vs peer), JSON in .bench/
 #   ./dev.sh setup     set up only
 #   ./dev.sh fuzz [N]  set up, then run the atheris fuzz target for N runs
@@ -70,6 +71,14 @@ setup() {
     bash tools/emuboard/setup.sh
 }
 
+# pytest-xdist workers: 2 (CI has exactly 2 cores), fewer on a smaller machine, never more (a
+# bigger machine would run the real-time tests under another load than CI). TEST_WORKERS overrides.
+test_workers() {
+    local n
+    n=$(nproc 2>/dev/null || echo 1)
+    echo "${TEST_WORKERS:-$((n < 2 ? n : 2))}"
+}
+
 run_tests() {
     log "ruff"
     "$VENV/bin/ruff" check .
@@ -77,13 +86,18 @@ run_tests() {
     run_pytest "$@"
     if [ $# = 0 ]; then
         log "pytest: the HIL suite against the emulated board (the flight bundle inside real MicroPython)"
-        run_pytest hil_tests --target emulated
+        # one test at a time to each worker: each boots its own board and mostly waits in real time
+        # (the link-silence test alone for 60 s); the bundle is built once for both (conftest.py)
+        run_pytest hil_tests --target emulated --dist load
     fi
 }
 
+# --dist loadfile: a file's tests share one worker, so a module-scoped fixture (a mission flown,
+# a board's heap measured) runs once; files in collection order, the longest first (LONG_FILES in
+# tests/conftest.py), not by their number of tests. User ARGS come last and may override (-n 0).
 run_pytest() {
     set +e
-    "$PY" -m pytest -q -p no:cacheprovider "$@"
+    "$PY" -m pytest -q -p no:cacheprovider -n "$(test_workers)" --dist loadfile --no-loadscope-reorder "$@"
     local rc=$?
     set -e
     if [ "$rc" = 5 ]; then

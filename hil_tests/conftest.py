@@ -15,6 +15,7 @@ How to run it against a real board: README.md here.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import zlib
@@ -71,10 +72,18 @@ def _run_seed(config: pytest.Config) -> int:
     seed = config.getoption("--hil-seed")
     if seed is None:
         seed = getattr(config, "_hil_seed", None)
+        if seed is None:  # an xdist worker draws from the controller's seed, the one the header prints
+            seed = getattr(config, "workerinput", {}).get("hil_seed")
         if seed is None:
             seed = int.from_bytes(os.urandom(4), "big")
         config._hil_seed = seed  # type: ignore[attr-defined]
     return seed
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, on the controller: hand the run seed to each worker (else each would draw its own)."""
+    node.workerinput["hil_seed"] = _run_seed(node.config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,6 +109,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if n > 1:
         metafunc.fixturenames.append("hil_repetition")
         metafunc.parametrize("hil_repetition", range(1, n + 1), ids=lambda i: "rep%d-of-%d" % (i, n))
+
+
+# Under pytest-xdist (./dev.sh test), on a real-time target the tests that wait longest are handed
+# out first (link silence: 60 s of mission time at 1x), so the other worker runs the rest meanwhile
+# instead of the run ending on that one test alone. The twin (20x) and one process: file order.
+LONG_FIRST = ("test_fdir_link_silence_resets_the_radio",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput") and config.getoption("--target") != "twin":
+        items.sort(key=lambda item: getattr(item, "originalname", item.name) not in LONG_FIRST)  # stable
 
 
 def seed_of(config: pytest.Config, nodeid: str) -> int:
@@ -146,12 +166,25 @@ def sequence_numbers(request: pytest.FixtureRequest) -> SequenceNumbers:
 
 
 @pytest.fixture(scope="session")
-def emulated_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def emulated_bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The emulated board's bundle, built once per run. Under pytest-xdist the first worker to get
+    here builds it into the run's temp folder (the parent of each worker's own), under a lock; the
+    others wait for that lock and deploy the same bundle (the deployer only reads it)."""
     from firmware_builds.build import build
 
-    out = tmp_path_factory.mktemp("dist")
-    build("emulated", out)
-    return out / "emulated"
+    if not hasattr(request.config, "workerinput"):  # one process: its own temp folder
+        out = tmp_path_factory.mktemp("dist")
+        build("emulated", out)
+        return out / "emulated"
+    run_dir = tmp_path_factory.getbasetemp().parent
+    done = run_dir / "hil-dist"
+    with open(run_dir / "hil-dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, also if the build fails
+        if not done.exists():
+            out = tmp_path_factory.mktemp("dist")
+            build("emulated", out)
+            out.rename(done)  # complete or absent: a failed build leaves nothing for the next worker
+    return done / "emulated"
 
 
 @pytest.fixture

@@ -22,6 +22,25 @@ settings.register_profile("deep", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# Files that take a minute or more (seconds on 2 loaded cores). Under pytest-xdist (./dev.sh test:
+# --dist loadfile --no-loadscope-reorder) they are handed out first, longest first, so the run does
+# not end on one of them alone; tests keep their order within a file, and a run in one process
+# keeps the file order. A file that grows past a minute belongs here.
+LONG_FILES = (
+    "tests/flight/test_twin_day.py",  # 70-150: 24 simulated hours
+    "tests/emuboard/test_board_heap.py",  # 70-110: every board's heap, measured on the emulated board
+    "tests/test_firmware_builds.py",  # 60-90: every board's bundle built
+    "tests/native/test_sanitizers.py",  # 40-70: the C core rebuilt under ASan and UBSan
+    "tests/ground/test_deploy.py",  # 50-60: power cut at every step of an A/B deploy
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker; the controller schedules in this order
+        rank = {path: i for i, path in enumerate(LONG_FILES)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable
+
+
 def pytest_addoption(parser) -> None:
     # stress the link tests: `pytest tests/ground --link-seed 123 --count 20` (pytest-repeat) runs
     # them 20 times with other noise; a failure prints its seed so it can be run again exactly

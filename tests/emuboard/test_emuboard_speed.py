@@ -85,7 +85,10 @@ def test_executive_reports_overruns_at_a_board_speed(tmp_path: Path) -> None:
     flash = _flash_with_executive(tmp_path / "f")
     with EmulatedBoard(flash, uart_pty=False, virtual_clock=True) as plain:
         assert _exec(plain, _executive_probe())[0] == "0 0"
-    with EmulatedBoard(flash, uart_pty=False, virtual_clock=True, speed_factor=10000) as slow:
+    # factor 1000: the busy loop's 0.4 ms or more of host time is 400 ms or more of board time,
+    # and a loaded host (up to half a second of it per tick) stays inside ticks_us's half period
+    # (2^29 us, 537 s), past which ticks_diff wraps negative and a tick would look instant
+    with EmulatedBoard(flash, uart_pty=False, virtual_clock=True, speed_factor=1000) as slow:
         assert _exec(slow, _executive_probe())[0] == "3 3"  # every tick: counted and an OVERRUN event
 
 

@@ -62,12 +62,22 @@ def test_kiss_link_survives_console_noise_on_the_same_line() -> None:
     os.close(slave)
 
 
-def _server() -> tuple[socket.socket, int]:
+def _server(port: int = 0) -> tuple[socket.socket, int]:
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
+    srv.bind(("127.0.0.1", port))
     srv.listen(1)
     return srv, srv.getsockname()[1]
+
+
+def _held_port() -> tuple[socket.socket, int]:
+    """A loopback port kept for the test while its server is closed: bound (SO_REUSEADDR, so the
+    test's server binds it too), never listening, so a connection is refused, and no other
+    process's ephemeral port (pytest-xdist workers run other tests meanwhile) can take it."""
+    hold = socket.socket()
+    hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    hold.bind(("127.0.0.1", 0))
+    return hold, hold.getsockname()[1]
 
 
 def test_tcp_and_socket_url_links() -> None:
@@ -85,10 +95,12 @@ def test_tcp_and_socket_url_links() -> None:
 
 
 def test_tcp_refused_is_a_link_error() -> None:
-    srv, port = _server()
+    hold, port = _held_port()
+    srv, _ = _server(port)
     srv.close()
     with pytest.raises(LinkError):
         TcpLink("127.0.0.1", port, timeout=1)
+    hold.close()
 
 
 def test_udp_datagrams_keep_their_boundaries() -> None:
@@ -103,7 +115,8 @@ def test_udp_datagrams_keep_their_boundaries() -> None:
 
 
 def test_reconnect_after_the_twin_restarts_without_losing_received_bytes() -> None:
-    srv, port = _server()
+    hold, port = _held_port()  # the twin comes back on the same port
+    srv, _ = _server(port)
     link = ReconnectingLink(lambda: TcpLink("127.0.0.1", port, timeout=1))
     assert link.write(b"hello")
     conn, _ = srv.accept()
@@ -115,10 +128,7 @@ def test_reconnect_after_the_twin_restarts_without_losing_received_bytes() -> No
     while link.link is not None and time.monotonic() < deadline:
         link.read(0.05)
     assert link.link is None and not link.write(b"lost?")  # the caller is told, keeps the bytes
-    srv2 = socket.socket()
-    srv2.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv2.bind(("127.0.0.1", port))
-    srv2.listen(1)
+    srv2, _ = _server(port)
 
     read = threading.Event()
 
@@ -135,3 +145,4 @@ def test_reconnect_after_the_twin_restarts_without_losing_received_bytes() -> No
     assert link.reconnects == 1
     t.join()
     srv2.close()
+    hold.close()

@@ -151,9 +151,17 @@ def test_audit_chain_resumes_after_a_cut_append():
 
 
 def test_host_fs_write_replaces_content_of_any_length():
+    import os
+
     from flight.storage import HostFs
 
-    root = "hostfs-test.tmp"  # relative: the working folder is writable on every interpreter and board
+    # relative: the working folder is writable on every interpreter and board; a name of this run's
+    # own, as runs share it (pytest-xdist workers, test_micropython.py's runners, other runs in the tree)
+    try:
+        tag = "%08x" % int.from_bytes(os.urandom(4), "big")
+    except (AttributeError, NotImplementedError, OSError):  # a port without urandom: one run per board
+        tag = "0"
+    root = "hostfs-test-%s.tmp" % tag
     fs = HostFs(root)
     for data in (b"abcdef", b"ghijkl", b"mn", b"", b"opqrstuv"):  # same length: in place; else new
         fs.write("x", data)
@@ -165,6 +173,4 @@ def test_host_fs_write_replaces_content_of_any_length():
         assert SlotStore(fs, "k").load() == bytes([i]) * 8
     fs.remove("k.a")
     fs.remove("k.b")
-    import os
-
     os.rmdir(root)
