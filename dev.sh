@@ -53,6 +53,8 @@ setup() {
         "$base" -m venv "$VENV" || { apt_install python3-venv && "$base" -m venv "$VENV"; }
     fi
     command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+    # Java for the real Yamcs that tests/ground/test_yamcs.py starts (its jars come with pip)
+    command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
     local want have=""
     want=$(setup_stamp)
     [ -f "$VENV/.stamp" ] && have=$(cat "$VENV/.stamp")

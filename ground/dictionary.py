@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from flight.dictionary import COMMANDS, FAIL_REASONS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
@@ -132,79 +131,11 @@ def limit_state(name: str, value: float) -> str:
     return "ok"
 
 
-_XTCE = "http://www.omg.org/spec/XTCE/20180204"
-
-
 def to_xtce(name: str = "cubesat") -> str:
-    """XTCE 1.2 SpaceSystem with the telemetry parameters (with limits) and the meta-commands."""
-    ET.register_namespace("xtce", _XTCE)
+    """The XTCE 1.2 mission database (ground/xtce.py): containers, typed parameters, MetaCommands."""
+    from ground import xtce
 
-    def q(tag: str) -> str:
-        return "{%s}%s" % (_XTCE, tag)
-
-    root = ET.Element(q("SpaceSystem"), {"name": name})
-    tm = ET.SubElement(root, q("TelemetryMetaData"))
-    types = ET.SubElement(tm, q("ParameterTypeSet"))
-    params = ET.SubElement(tm, q("ParameterSet"))
-    for pname, (unit, ylo, yhi, rlo, rhi, desc) in sorted(TELEMETRY.items()):
-        ptype = ET.SubElement(types, q("FloatParameterType"), {"name": pname + "_type", "sizeInBits": "32"})
-        if unit:
-            units = ET.SubElement(ptype, q("UnitSet"))
-            ET.SubElement(units, q("Unit")).text = unit
-        if any(v is not None for v in (ylo, yhi, rlo, rhi)):
-            alarm = ET.SubElement(ET.SubElement(ptype, q("DefaultAlarm")), q("StaticAlarmRanges"))
-            for level, lo, hi in (("WarningRange", ylo, yhi), ("CriticalRange", rlo, rhi)):
-                attrs = {}
-                if lo is not None:
-                    attrs["minInclusive"] = repr(lo)
-                if hi is not None:
-                    attrs["maxInclusive"] = repr(hi)
-                ET.SubElement(alarm, q(level), attrs)
-        ET.SubElement(
-            params,
-            q("Parameter"),
-            {"name": pname, "parameterTypeRef": pname + "_type", "shortDescription": desc},
-        )
-    cm = ET.SubElement(root, q("CommandMetaData"))
-    atypes = ET.SubElement(cm, q("ArgumentTypeSet"))
-    cmds = ET.SubElement(cm, q("MetaCommandSet"))
-    for cname in sorted(COMMANDS):
-        c = command(cname)
-        mc = ET.SubElement(cmds, q("MetaCommand"), {"name": cname, "shortDescription": c.description})
-        if c.args:
-            alist = ET.SubElement(mc, q("ArgumentList"))
-            for aname, kind, lo, hi, _unit in c.args:
-                tname = "%s_%s_type" % (cname, aname)
-                if kind == "enum":
-                    et = ET.SubElement(atypes, q("EnumeratedArgumentType"), {"name": tname})
-                    el = ET.SubElement(et, q("EnumerationList"))
-                    for label, value in hi.items():
-                        ET.SubElement(el, q("Enumeration"), {"label": label, "value": str(value)})
-                elif kind.startswith("bytes") or kind == "tc":
-                    ET.SubElement(atypes, q("BinaryArgumentType"), {"name": tname})
-                elif kind == "f32":
-                    ft = ET.SubElement(atypes, q("FloatArgumentType"), {"name": tname, "sizeInBits": "32"})
-                    ET.SubElement(ft, q("ValidRange"), {"minInclusive": repr(lo), "maxInclusive": repr(hi)})
-                else:
-                    it = ET.SubElement(
-                        atypes,
-                        q("IntegerArgumentType"),
-                        {
-                            "name": tname,
-                            "signed": "true" if kind.startswith("i") else "false",
-                            "sizeInBits": kind[1:],
-                        },
-                    )
-                    ET.SubElement(it, q("ValidRange"), {"minInclusive": str(lo), "maxInclusive": str(hi)})
-                ET.SubElement(alist, q("Argument"), {"name": aname, "argumentTypeRef": tname})
-        if c.hazardous:
-            ET.SubElement(
-                mc,
-                q("DefaultSignificance"),
-                {"consequenceLevel": "critical", "reasonForWarning": "hazardous"},
-            )
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+    return xtce.to_xtce(name)
 
 
 def decode_hk(data: bytes) -> tuple[int, dict[str, float]]:

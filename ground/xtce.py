@@ -1,0 +1,370 @@
+"""XTCE 1.2 mission database of the project, built from flight/dictionary.py only (one source).
+
+    xml = to_xtce()          # `cubesat dict xtce`; Yamcs loads it as an `xtce` MDB
+
+Telemetry: an abstract CCSDS primary header container, an abstract PUS-C TM header (with the CUC
+time, 4 + 2 octets) restricted to TM packets of the spacecraft's APID, and one container per
+report: PUS-1 verification stages, TM(3,25) per SID, TM(5,x) per event, 9.2, 11.13, 17.2, 20.2.
+Each parameter's encoding is the one packed onboard (TM_TYPES: B/H/I integers, f32 otherwise).
+Commands: an abstract `pus_tc` MetaCommand whose container is the CCSDS + PUS-C TC header (Yamcs'
+PUS post-processor fills the sequence count, the length and the CRC), and one MetaCommand per
+dictionary command: function id (PUS-8) then its arguments, as ground/dictionary.py encodes them,
+hazardous ones critical, with PUS-1 Accepted/Execution/Complete verifiers (reports 1.1, 1.3, 1.7
+quoting the TC's sequence count).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import xml.etree.ElementTree as ET
+
+from flight.dictionary import (
+    COMMANDS,
+    EVENTS,
+    FAIL_REASONS,
+    FAILURES,
+    HK_SETS,
+    MODES,
+    PARAMS,
+    TELEMETRY,
+    TM_TYPES,
+)
+from hal.sim.environment import EPOCH_UNIX
+
+NS = "http://www.omg.org/spec/XTCE/20180204"
+APID = 0x10  # the flight application's APID (flight/app.py FlightApp default)
+_EPOCH = datetime.datetime.fromtimestamp(EPOCH_UNIX, datetime.timezone.utc)
+MISSION_EPOCH = _EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")  # onboard time 0 (the twin's RTC epoch)
+# struct format -> (bits, signed)
+_STRUCT = {
+    "B": (8, False),
+    "H": (16, False),
+    "I": (32, False),
+    "b": (8, True),
+    "h": (16, True),
+    "i": (32, True),
+}
+_ARG_INTS = {"u8": (8, False), "u16": (16, False), "u32": (32, False), "i16": (16, True), "i32": (32, True)}
+BOOLEANS = ("sunlit", "heater")  # 0/1 values
+# integer parameters whose description lists their values ("0 power-on, 1 watchdog, ..."); mode: MODES
+TEXT_ENUMS = ("reset_cause", "rate_src")
+CCSDS_HEADER = (("version", 3), ("type", 1), ("sec_hdr", 1), ("apid", 11), ("seq_flags", 2))
+CCSDS_HEADER += (("seq_count", 14), ("length", 16))
+PUS_TM_HEADER = (("pus_version", 4), ("time_ref", 4), ("service", 8), ("subtype", 8))
+PUS_TM_HEADER += (("msg_counter", 16), ("dest_id", 16))
+# name, bits, initial value (None: assigned by each command)
+PUS_TC_HEADER = (
+    ("ccsds_version", 3, 0),
+    ("ccsds_type", 1, 1),
+    ("ccsds_sec_hdr", 1, 1),
+    ("ccsds_apid", 11, APID),
+    ("ccsds_seq_flags", 2, 3),
+    ("ccsds_seq_count", 14, 0),
+    ("ccsds_length", 16, 0),
+    ("pus_version", 4, 2),
+    ("pus_ack_flags", 4, 15),
+    ("pus_service", 8, None),
+    ("pus_subtype", 8, None),
+    ("pus_source_id", 16, 0),
+)
+VERIFICATION = {1: "accepted", 2: "acceptance_failed", 3: "started", 4: "start_failed"}
+VERIFICATION.update({5: "progress", 6: "progress_failed", 7: "completed", 8: "completion_failed"})
+
+
+def text_enum(text: str) -> dict[str, int]:
+    """{label: value} of a description listing values: "Body-rate source: 0 gyro, 1 magnetometer"."""
+    body = text.split(": ", 1)[-1]
+    items = [re.fullmatch(r"(\d+) (.+)", part.strip()) for part in body.split(",")]
+    if len(items) < 2 or not all(items):
+        raise ValueError("no enumeration in %r" % text)
+    return {m.group(2).replace(" ", "_").upper(): int(m.group(1)) for m in items if m}
+
+
+def enumerations() -> dict[str, dict[str, int]]:
+    """The enumerated telemetry types: {type name: {label: value}}."""
+    out = {"mode": dict(MODES)}
+    for name in TEXT_ENUMS:
+        out[name] = text_enum(TELEMETRY[name][5])
+    out["failure_code"] = {name: code for code, (name, _t) in FAILURES.items()}
+    out["failure_reason"] = {"NONE": 0, **{name: code for code, (name, _t) in FAIL_REASONS.items()}}
+    out["event_id"] = {name: ev[0] for name, ev in EVENTS.items()}
+    out["param_id"] = {name.replace(".", "_").upper(): pid for pid, (name, *_r) in PARAMS.items()}
+    return out
+
+
+class _Builder:
+    def __init__(self, name: str) -> None:
+        ET.register_namespace("xtce", NS)
+        self.root = self.el(None, "SpaceSystem", name=name)
+        self.el(self.root, "Header", version="1.0", date=datetime.date.today().isoformat())
+        tm = self.el(self.root, "TelemetryMetaData")
+        self.ptypes = self.el(tm, "ParameterTypeSet")
+        self.params = self.el(tm, "ParameterSet")
+        self.containers = self.el(tm, "ContainerSet")
+        cm = self.el(self.root, "CommandMetaData")
+        self.atypes = self.el(cm, "ArgumentTypeSet")
+        self.cmds = self.el(cm, "MetaCommandSet")
+        self.types: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def el(parent: ET.Element | None, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
+        qattrs = {k.rstrip("_"): str(v) for k, v in attrs.items() if v is not None}
+        qtag = "{%s}%s" % (NS, tag)
+        e = ET.Element(qtag, qattrs) if parent is None else ET.SubElement(parent, qtag, qattrs)
+        if text is not None:
+            e.text = text
+        return e
+
+    # --- types -----------------------------------------------------------------------------------
+    def new_type(self, kind: str, name: str, where: str = "Parameter", **attrs: object) -> ET.Element | None:
+        """A `<kind><where>Type>` element, or None when a type of this name exists already."""
+        if (where, name) in self.types:
+            return None
+        self.types.add((where, name))
+        parent = self.ptypes if where == "Parameter" else self.atypes
+        return self.el(parent, "%s%sType" % (kind, where), name=name, **attrs)
+
+    def int_encoding(self, t: ET.Element, bits: int, signed: bool = False) -> None:
+        enc = "twosComplement" if signed else "unsigned"
+        self.el(t, "IntegerDataEncoding", sizeInBits=bits, encoding=enc, byteOrder="mostSignificantByteFirst")
+
+    @staticmethod
+    def unit(t: ET.Element, unit: str) -> None:
+        if unit:
+            _Builder.el(_Builder.el(t, "UnitSet"), "Unit", unit)
+
+    def int_type(
+        self, name: str, bits: int, signed: bool = False, unit: str = "", where: str = "Parameter"
+    ) -> ET.Element | None:
+        sig = "true" if signed else "false"
+        t = self.new_type("Integer", name, where, signed=sig, sizeInBits=bits)
+        if t is not None:
+            self.unit(t, unit)
+            self.int_encoding(t, bits, signed)
+        return t
+
+    def float_type(self, name: str, unit: str = "", where: str = "Parameter") -> ET.Element | None:
+        t = self.new_type("Float", name, where, sizeInBits=32)
+        if t is not None:
+            self.unit(t, unit)
+            self.el(t, "FloatDataEncoding", sizeInBits=32, encoding="IEEE754_1985")
+        return t
+
+    def enum_type(self, name: str, mapping: dict[str, int], bits: int, where: str = "Parameter") -> None:
+        t = self.new_type("Enumerated", name, where)
+        if t is not None:
+            self.int_encoding(t, bits)
+            el = self.el(t, "EnumerationList")
+            for label, value in sorted(mapping.items(), key=lambda kv: kv[1]):
+                self.el(el, "Enumeration", value=value, label=label)
+
+    def time_type(self) -> None:
+        t = self.new_type("AbsoluteTime", "cuc_time", shortDescription="CUC 4 + 2 octets, mission epoch")
+        if t is not None:
+            enc = self.el(t, "Encoding", units="seconds", scale=repr(2.0**-16), offset="0")
+            self.el(enc, "IntegerDataEncoding", sizeInBits=48, encoding="unsigned")
+            self.el(self.el(t, "ReferenceTime"), "Epoch", MISSION_EPOCH)
+
+    @staticmethod
+    def alarms(t: ET.Element, limits: tuple) -> None:
+        ylo, yhi, rlo, rhi = limits
+        if all(v is None for v in limits):
+            return
+        ranges = _Builder.el(_Builder.el(t, "DefaultAlarm"), "StaticAlarmRanges")
+        for level, lo, hi in (("WarningRange", ylo, yhi), ("CriticalRange", rlo, rhi)):
+            if lo is not None or hi is not None:
+                _Builder.el(
+                    ranges,
+                    level,
+                    minInclusive=None if lo is None else repr(lo),
+                    maxInclusive=None if hi is None else repr(hi),
+                )
+
+    def param(self, name: str, type_ref: str, desc: str = "") -> None:
+        self.el(self.params, "Parameter", name=name, parameterTypeRef=type_ref, shortDescription=desc or None)
+
+    def fmt_param(self, name: str, fmt: str, desc: str = "", type_ref: str | None = None) -> None:
+        """A parameter packed with a struct format character ("f": f32)."""
+        if type_ref is None:
+            if fmt == "f":
+                type_ref = "f32"
+                self.float_type(type_ref)
+            else:
+                bits, signed = _STRUCT[fmt]
+                type_ref = "%s%d" % ("i" if signed else "u", bits)
+                self.int_type(type_ref, bits, signed)
+        self.param(name, type_ref, desc)
+
+    # --- containers ------------------------------------------------------------------------------
+    def container(
+        self, name: str, entries: list[str], base: str | None = None, abstract: bool = False, **conds: object
+    ) -> None:
+        c = self.el(self.containers, "SequenceContainer", name=name, abstract="true" if abstract else None)
+        el = self.el(c, "EntryList")
+        for p in entries:
+            self.el(el, "ParameterRefEntry", parameterRef=p)
+        if base:
+            b = self.el(c, "BaseContainer", containerRef=base)
+            if conds:
+                cl = self.el(self.el(b, "RestrictionCriteria"), "ComparisonList")
+                for p, v in conds.items():
+                    self.el(cl, "Comparison", parameterRef=p, value=v, comparisonOperator="==")
+
+
+def _telemetry(b: _Builder) -> None:
+    enums = enumerations()
+    for name, (unit, ylo, yhi, rlo, rhi, desc) in TELEMETRY.items():
+        fmt = TM_TYPES.get(name, "f")
+        if name in enums:
+            b.enum_type(name + "_type", enums[name], _STRUCT[fmt][0])
+        elif name in BOOLEANS:
+            t = b.new_type("Boolean", name + "_type")
+            b.int_encoding(t, _STRUCT[fmt][0])  # type: ignore[arg-type]
+        elif fmt == "f":
+            b.alarms(b.float_type(name + "_type", unit), (ylo, yhi, rlo, rhi))  # type: ignore[arg-type]
+        else:
+            bits, signed = _STRUCT[fmt]
+            b.alarms(b.int_type(name + "_type", bits, signed, unit), (ylo, yhi, rlo, rhi))  # type: ignore[arg-type]
+        b.param(name, name + "_type", desc)
+    # headers
+    for field, bits in CCSDS_HEADER:
+        b.int_type("u%d" % bits, bits)
+        b.param("ccsds_" + field, "u%d" % bits)
+    b.container("ccsds_packet", ["ccsds_" + f for f, _b in CCSDS_HEADER], abstract=True)
+    for field, bits in PUS_TM_HEADER:
+        b.int_type("u%d" % bits, bits)
+        b.param("tm_" + field, "u%d" % bits)
+    b.time_type()
+    b.param("tm_obt", "cuc_time", "Onboard time of the report (CUC)")
+    tm_entries = ["tm_" + f for f, _b in PUS_TM_HEADER] + ["tm_obt"]
+    conds = {"ccsds_type": 0, "ccsds_sec_hdr": 1, "ccsds_apid": APID}
+    b.container("pus_tm", tm_entries, "ccsds_packet", abstract=True, **conds)
+    # PUS-1 verification
+    b.enum_type("failure_code", enums["failure_code"], 16)
+    b.enum_type("failure_reason", enums["failure_reason"], 8)
+    request = (("version", 3), ("type", 1), ("sec_hdr", 1), ("apid", 11), ("seq_flags", 2), ("seq_count", 14))
+    for field, bits in request:  # the request id: the verified TC's packet id and sequence control
+        b.param("verif_" + field, "u%d" % bits, "Verified TC: %s" % field)
+    b.param("verif_failure_code", "failure_code")
+    b.param("verif_failure_reason", "failure_reason", "Which check refused (0: none named)")
+    for sub, stage in VERIFICATION.items():
+        entries = ["verif_" + f for f, _b in request]
+        if sub % 2 == 0:
+            entries += ["verif_failure_code", "verif_failure_reason"]
+        b.container("tm_1_%d_%s" % (sub, stage), entries, "pus_tm", tm_service=1, tm_subtype=sub)
+    # PUS-3 housekeeping: one container per SID
+    b.fmt_param("hk_sid", "B", "Housekeeping set id")
+    b.container("tm_3_25_hk", ["hk_sid"], "pus_tm", abstract=True, tm_service=3, tm_subtype=25)
+    for sid, (set_name, _period, _on, names) in HK_SETS.items():
+        b.container("hk_%s" % set_name, list(names), "tm_3_25_hk", hk_sid=sid)
+    # PUS-5 events: one container per event, any severity (subtype 1..4)
+    b.enum_type("event_id", enums["event_id"], 16)
+    b.param("event_id", "event_id")
+    b.container("tm_5_event", ["event_id"], "pus_tm", abstract=True, tm_service=5)
+    b.enum_type("param_id", enums["param_id"], 16)
+    known = {"from": "mode_type", "to": "mode_type", "reset_cause": "reset_cause_type"}
+    known["param_id"] = "param_id"
+    for ev, (_id, _sev, fmt, aux, desc) in EVENTS.items():
+        names = ["event_%s_%s" % (ev.lower(), a) for a in aux]
+        for pname, a, ch in zip(names, aux, fmt.lstrip(">")):
+            b.fmt_param(pname, ch, "%s: %s" % (ev, desc), known.get(a))
+        b.container("event_%s" % ev.lower(), names, "tm_5_event", event_id=ev)
+    # the other reports
+    b.param("time_report_obt", "cuc_time", "Onboard time of a TM(9,2) time report")
+    b.container("tm_9_2_time", ["time_report_obt"], "pus_tm", tm_service=9, tm_subtype=2)
+    b.fmt_param("schedule_count", "B", "Time-tagged commands waiting (TM(11,13))")
+    b.container("tm_11_13_schedule", ["schedule_count"], "pus_tm", tm_service=11, tm_subtype=13)
+    b.container("tm_17_2_pong", [], "pus_tm", tm_service=17, tm_subtype=2)
+    b.fmt_param("param_count", "B", "Parameters in a TM(20,2) report (1 onboard)")
+    b.param("param_report_id", "param_id")
+    b.fmt_param("param_report_value", "f", "Value of the reported parameter")
+    entries = ["param_count", "param_report_id", "param_report_value"]
+    b.container("tm_20_2_param", entries, "pus_tm", tm_service=20, tm_subtype=2)
+
+
+def _arg_type(b: _Builder, cname: str, aname: str, kind: str, lo: object, hi: object, unit: str) -> str:
+    tname = "%s_%s_type" % (cname, aname)
+    if kind == "enum":
+        b.enum_type(tname, hi, 8, "Argument")  # type: ignore[arg-type]
+    elif kind.startswith("bytes") or kind == "tc":
+        t = b.new_type("Binary", tname, "Argument")
+        enc = b.el(t, "BinaryDataEncoding")
+        if kind != "tc":  # "tc": an embedded telecommand, the rest of the packet (no size: variable)
+            b.el(b.el(enc, "SizeInBits"), "FixedValue", str(8 * int(kind[5:])))
+    else:
+        t = b.float_type(tname, unit, "Argument") if kind == "f32" else None
+        if kind != "f32":
+            bits, signed = _ARG_INTS[kind]
+            t = b.int_type(tname, bits, signed, unit, "Argument")
+        b.el(t, "ValidRange", minInclusive=repr(lo), maxInclusive=repr(hi))
+    return tname
+
+
+def _commands(b: _Builder) -> None:
+    base = b.el(b.cmds, "MetaCommand", name="pus_tc", abstract="true")
+    args = b.el(base, "ArgumentList")
+    entries = b.el(b.el(base, "CommandContainer", name="pus_tc"), "EntryList")
+    for name, bits, init in PUS_TC_HEADER:
+        b.int_type("tc_u%d" % bits, bits, where="Argument")
+        b.el(args, "Argument", name=name, argumentTypeRef="tc_u%d" % bits, initialValue=init)
+        b.el(entries, "ArgumentRefEntry", argumentRef=name)
+    for cname, (service, subtype, fid, cargs, hazardous, desc) in COMMANDS.items():
+        mc = b.el(b.cmds, "MetaCommand", name=cname, shortDescription=desc)
+        assign = b.el(b.el(mc, "BaseMetaCommand", metaCommandRef="pus_tc"), "ArgumentAssignmentList")
+        b.el(assign, "ArgumentAssignment", argumentName="pus_service", argumentValue=service)
+        b.el(assign, "ArgumentAssignment", argumentName="pus_subtype", argumentValue=subtype)
+        if cargs:
+            alist = b.el(mc, "ArgumentList")
+            for aname, kind, lo, hi, unit in cargs:
+                tname = _arg_type(b, cname, aname, kind, lo, hi, unit)
+                b.el(alist, "Argument", name=aname, argumentTypeRef=tname)
+        cc = b.el(mc, "CommandContainer", name=cname)
+        el = b.el(cc, "EntryList")
+        if fid is not None:
+            b.el(el, "FixedValueEntry", name="function_id", binaryValue="%04X" % fid, sizeInBits=16)
+        for aname, *_r in cargs:
+            b.el(el, "ArgumentRefEntry", argumentRef=aname)
+        b.el(cc, "BaseContainer", containerRef="pus_tc")
+        if hazardous:
+            b.el(mc, "DefaultSignificance", consequenceLevel="critical", reasonForWarning="hazardous")
+        _verifiers(b, b.el(mc, "VerifierSet"))
+
+
+# PUS-1 verifiers: XTCE stage, report subtypes, window (s). A failure report (1.2/1.4/1.8) is not
+# a verifier yet: the stage waiting for success times out.
+VERIFIERS = (("Accepted", (1,), 60), ("Execution", (3,), 60), ("Complete", (7,), 600))
+
+
+_RELEASE = {"timeWindowIsRelativeTo": "commandRelease"}
+
+
+def _verifiers(b: _Builder, vs: ET.Element) -> None:
+    """A stage passes on a PUS-1 report of its subtype quoting the TC's sequence count, which
+    Yamcs' PUS post-processor keeps in the command history as ccsds-seqcount."""
+    for stage, subtypes, window in VERIFIERS:
+        v = b.el(vs, stage + "Verifier")
+        alt = b.el(b.el(v, "BooleanExpression"), "ORedConditions")
+        for sub in subtypes:
+            conds = b.el(alt, "ANDedConditions")
+            for ref, value in (("tm_service", "1"), ("tm_subtype", str(sub)), ("verif_seq_count", None)):
+                c = b.el(conds, "Condition")
+                b.el(c, "ParameterInstanceRef", parameterRef=ref)
+                b.el(c, "ComparisonOperator", "==")
+                if value is None:
+                    b.el(c, "ParameterInstanceRef", parameterRef="/yamcs/cmdHist/ccsds-seqcount")
+                else:
+                    b.el(c, "Value", value)
+        # every stage watches from the release on: the board reports 1.1, 1.3 and 1.7 in one tick,
+        # faster than a stage started after the previous one passed would see them
+        window_s = "PT%dS" % window
+        b.el(v, "CheckWindow", timeToStartChecking="PT0S", timeToStopChecking=window_s, **_RELEASE)
+
+
+def to_xtce(name: str = "cubesat") -> str:
+    """The XTCE 1.2 SpaceSystem: TM containers and types, MetaCommands with their containers."""
+    b = _Builder(name)
+    _telemetry(b)
+    _commands(b)
+    ET.indent(b.root)
+    return ET.tostring(b.root, encoding="unicode", xml_declaration=True)
