@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DICTIONARY = "flight/dictionary.py"
-GROUND_ONLY = ("TELEMETRY", "FAILURES", "FAIL_REASONS")
+GROUND_ONLY = ("TELEMETRY", "TM_ENUMS", "FAILURES", "FAIL_REASONS")
 
 
 def _commands(table: dict) -> dict:

@@ -206,6 +206,14 @@ TELEMETRY = {
     "heap_free": ("B", None, None, None, None, "Free heap after the last collection"),
     "payload_files": ("", None, None, None, None, "Payload files waiting for downlink"),
 }
+
+# The values of the enumerated telemetry, named (ground only: the board packs the numbers, as
+# flight/boot.py's reset causes and Sensors.rate's sources; tests/ground/test_xtce.py holds them
+# to those). The XTCE export's enumerations come from here and from MODES.
+TM_ENUMS = {
+    "reset_cause": {"POWER_ON": 0, "WATCHDOG": 1, "SOFT": 2, "BROWN_OUT": 3},
+    "rate_src": {"GYRO": 0, "MAGNETOMETER": 1},
+}
 # encoding in housekeeping reports (struct format); absent: f32
 TM_TYPES = {
     "mode": "B",

@@ -16,7 +16,6 @@ quoting the TC's sequence count).
 from __future__ import annotations
 
 import datetime
-import re
 import xml.etree.ElementTree as ET
 
 from flight.dictionary import (
@@ -28,6 +27,7 @@ from flight.dictionary import (
     MODES,
     PARAMS,
     TELEMETRY,
+    TM_ENUMS,
     TM_TYPES,
 )
 from hal.sim.environment import EPOCH_UNIX
@@ -47,8 +47,6 @@ _STRUCT = {
 }
 _ARG_INTS = {"u8": (8, False), "u16": (16, False), "u32": (32, False), "i16": (16, True), "i32": (32, True)}
 BOOLEANS = ("sunlit", "heater")  # 0/1 values
-# integer parameters whose description lists their values ("0 power-on, 1 watchdog, ..."); mode: MODES
-TEXT_ENUMS = ("reset_cause", "rate_src")
 CCSDS_HEADER = (("version", 3), ("type", 1), ("sec_hdr", 1), ("apid", 11), ("seq_flags", 2))
 CCSDS_HEADER += (("seq_count", 14), ("length", 16))
 PUS_TM_HEADER = (("pus_version", 4), ("time_ref", 4), ("service", 8), ("subtype", 8))
@@ -72,20 +70,11 @@ VERIFICATION = {1: "accepted", 2: "acceptance_failed", 3: "started", 4: "start_f
 VERIFICATION.update({5: "progress", 6: "progress_failed", 7: "completed", 8: "completion_failed"})
 
 
-def text_enum(text: str) -> dict[str, int]:
-    """{label: value} of a description listing values: "Body-rate source: 0 gyro, 1 magnetometer"."""
-    body = text.split(": ", 1)[-1]
-    items = [re.fullmatch(r"(\d+) (.+)", part.strip()) for part in body.split(",")]
-    if len(items) < 2 or not all(items):
-        raise ValueError("no enumeration in %r" % text)
-    return {m.group(2).replace(" ", "_").upper(): int(m.group(1)) for m in items if m}
-
-
 def enumerations() -> dict[str, dict[str, int]]:
     """The enumerated telemetry types: {type name: {label: value}}."""
     out = {"mode": dict(MODES)}
-    for name in TEXT_ENUMS:
-        out[name] = text_enum(TELEMETRY[name][5])
+    for name, values in TM_ENUMS.items():
+        out[name] = dict(values)
     out["failure_code"] = {name: code for code, (name, _t) in FAILURES.items()}
     out["failure_reason"] = {"NONE": 0, **{name: code for code, (name, _t) in FAIL_REASONS.items()}}
     out["event_id"] = {name: ev[0] for name, ev in EVENTS.items()}

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from flight.dictionary import COMMANDS, EVENTS, FAILURES, HK_SETS, MODES, TELEMETRY, TM_TYPES
+from flight.dictionary import COMMANDS, EVENTS, FAILURES, HK_SETS, MODES, TELEMETRY, TM_ENUMS, TM_TYPES
 from flight.telemetry import _LAYOUTS
 from ground.dictionary import build_tc, decode_hk
 from ground.xtce import APID, to_xtce
@@ -102,7 +102,7 @@ def test_each_housekeeping_set_is_its_onboard_report() -> None:
 
 def test_enumerations_are_the_dictionarys() -> None:
     assert _labels(PTYPES["mode_type"]) == MODES
-    assert _labels(PTYPES["reset_cause_type"]) == {"POWER-ON": 0, "WATCHDOG": 1, "SOFT": 2, "BROWN-OUT": 3}
+    assert _labels(PTYPES["reset_cause_type"]) == TM_ENUMS["reset_cause"]
     assert _labels(PTYPES["failure_code"]) == {name: code for code, (name, _t) in FAILURES.items()}
     assert _labels(PTYPES["event_id"]) == {name: ev[0] for name, ev in EVENTS.items()}
     for cname, (*_h, args, _hz, _d) in COMMANDS.items():
@@ -212,3 +212,19 @@ def test_every_command_has_pus1_verifiers_on_its_sequence_count() -> None:
             refs = [c.get("parameterRef") for c in v.iter(X + "ParameterInstanceRef")]
             assert refs == ["tm_service", "tm_subtype", "verif_seq_count", "/yamcs/cmdHist/ccsds-seqcount"]
             assert [e.text for e in v.iter(X + "Value")] == ["1", sub]
+
+
+def test_the_named_telemetry_values_are_the_flight_codes() -> None:
+    from flight import boot
+    from flight.sensors import Sensors
+
+    assert TM_ENUMS["reset_cause"] == {
+        "POWER_ON": boot.POWER_ON,
+        "WATCHDOG": boot.WATCHDOG,
+        "SOFT": boot.SOFT,
+        "BROWN_OUT": boot.BROWN_OUT,
+    }
+    s = Sensors()
+    assert s.rate(0.5) == (0.5, TM_ENUMS["rate_src"]["MAGNETOMETER"])  # no gyro reading
+    s.omega = (0.0, 0.0, 0.0)
+    assert s.rate(0.5) == (0.0, TM_ENUMS["rate_src"]["GYRO"])
