@@ -36,7 +36,7 @@ def twin(request: pytest.FixtureRequest) -> Iterator[TwinServer]:
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     try:
-        until(lambda: server.app.modes.mode == 1, 5, "BOOT -> SAFE")  # the first control tick
+        until(lambda: server.app.modes.mode == 1, 15, "BOOT -> SAFE")  # the first control tick
         yield server
     finally:
         server.stop()
@@ -69,7 +69,7 @@ def test_a_confirm_after_the_window_prints_the_board_s_reason(twin: TwinServer) 
     assert verdict.ok, verdict.describe()
     token = [aux["token"] for name, aux in verdict.events if name == "ARM_PENDING"][-1]
     valve = twin.app.propulsion.valves[0]
-    until(lambda: valve.state == 0, 5, "the 10 s window to lapse (1 s at 10x)")
+    until(lambda: valve.state == 0, 15, "the 10 s window to lapse (1 s at 10x)")
     code, out = _send(url, "thruster_arm_confirm", "token=%d" % token, "--confirm")
     assert code == 3 and "INTERLOCK (arm request expired)" in out, out
 

@@ -93,7 +93,7 @@ def test_the_ground_server_counts_and_ignores_other_spacecraft(twin7: TwinServer
     url = gs.start()
     try:
         sat7, sat42 = gs.links["sat7"], gs.links["sat42"]
-        until(lambda: sat42.stats()["foreign_frames"] > 0 and sat7.packets > 0, 5, "frames on both links")
+        until(lambda: sat42.stats()["foreign_frames"] > 0 and sat7.packets > 0, 20, "frames on both links")
         assert sat42.packets == 0 and sat42.stats()["foreign_scids"] == [7]
         assert sat7.stats()["foreign_frames"] == 0
         env = {"CUBESAT_SERVER": url, "CUBESAT_TOKEN": tokens["operator"]}

@@ -20,7 +20,7 @@ def ground10(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ground]:
     try:
         link = g.server.links["sat1"]
         until(lambda: link.term.fop._initialized, 15, "COP-1 Set V(R) confirmed")
-        until(lambda: g.twin.app.modes.mode == 1, 5, "BOOT -> SAFE")
+        until(lambda: g.twin.app.modes.mode == 1, 15, "BOOT -> SAFE")
         assert g.client().send("mode_set", {"mode": "DETUMBLE"}, wait="done").ok
         yield g
     finally:
@@ -41,7 +41,7 @@ def test_an_expired_arm_shows_the_board_s_reason(ground10: Ground) -> None:
     arm = gs.send("thruster_arm", confirm=True, wait="done")
     assert arm.ok and arm.reply["event"] == "ARM_PENDING"  # the token came back as the reply
     valve = ground10.twin.app.propulsion.valves[0]
-    until(lambda: valve.state == 0, 5, "the 10 s window to lapse (1 s at 10x)")
+    until(lambda: valve.state == 0, 15, "the 10 s window to lapse (1 s at 10x)")
     env = {"CUBESAT_TOKEN": ground10.tokens["operator"], "CUBESAT_SERVER": ground10.url}
     token = "token=%d" % arm.reply["args"]["token"]
     r = CliRunner().invoke(cli.main, ["send", "thruster_arm_confirm", token, "--confirm"], env=env)
