@@ -158,6 +158,11 @@ def failure_text(code: int) -> str:
     return FAILURES[code][1] if code in FAILURES else "unknown failure code"
 
 
+def failure_name(code: int) -> str:
+    """A PUS-1 failure code by its dictionary name: 4 -> "WRONG_MODE"."""
+    return FAILURES[code][0] if code in FAILURES else "code %d" % code
+
+
 ARG_REASONS = range(24, 32)  # reasons 24..31 name argument 1..8 of the command
 
 
@@ -190,3 +195,10 @@ def reason_text(reason: int | None, command_name: str | None = None) -> str | No
         if k < len(args):
             text += " (%s)" % args[k][0]
     return text
+
+
+def failure_summary(code: int, reason: int | None, command_name: str | None = None) -> str:
+    """A failure notice as the operator reads it: "INTERLOCK (arm request expired): interlock not
+    satisfied" (the reason, when the board gave one, names an argument of `command_name`)."""
+    why = reason_text(reason, command_name)
+    return "%s%s: %s" % (failure_name(code), " (%s)" % why if why else "", failure_text(code))

@@ -17,9 +17,9 @@ import re
 import struct
 
 from flight import events as flight_events
-from flight.dictionary import EVENTS, FAILURES, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
+from flight.dictionary import EVENTS, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
 from ground import DEFAULT_SCID
-from ground.dictionary import build_tc, decode_hk, failure_notice, failure_text, reason_text
+from ground.dictionary import build_tc, decode_hk, failure_notice, failure_summary, failure_text
 from ground.downlink import Downlink
 from protocols import cltu, cop1, sdls
 from protocols.cuc import CucTime
@@ -75,11 +75,6 @@ def event_text(name: str, aux: dict) -> str:
             shown = names.get(value, str(value))
         parts.append("%s=%s" % (key, shown))
     return " ".join(parts)
-
-
-def failure_name(code: int) -> str:
-    """A PUS-1 failure code by its dictionary name: 4 -> "WRONG_MODE"."""
-    return FAILURES[code][0] if code in FAILURES else "code %d" % code
 
 
 class Terminal:
@@ -186,8 +181,7 @@ class Terminal:
         text = stage_names(self.verdict(req))
         if req in self.failures:
             code, _detail = self.failures[req]
-            why = reason_text(self.reasons.get(req), self.sent.get(req))
-            text += " (%s%s: %s)" % (failure_name(code), " (%s)" % why if why else "", failure_text(code))
+            text += " (%s)" % failure_summary(code, self.reasons.get(req), self.sent.get(req))
         return text
 
     def describe_failure(self, req: tuple[int, int]) -> str:

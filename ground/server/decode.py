@@ -13,8 +13,16 @@ from typing import Any
 
 from flight import events as flight_events
 from flight.dictionary import EVENTS, HK_SETS, PARAMS
-from ground.dictionary import CommandError, decode_hk, failure_notice, failure_text, reason_name, reason_text
-from ground.terminal import VERIFICATION_STAGES, event_text, failure_name
+from ground.dictionary import (
+    CommandError,
+    decode_hk,
+    failure_name,
+    failure_notice,
+    failure_text,
+    reason_name,
+    reason_text,
+)
+from ground.terminal import VERIFICATION_STAGES, event_text
 from protocols.cuc import CucTime
 from protocols.pus import PusTm
 

@@ -13,7 +13,15 @@ import time
 from typing import Any
 
 from flight.dictionary import PARAM_IDS
-from ground.dictionary import CommandError, PermissionDenied, build_tc, check_permission, command, reason_text
+from ground.dictionary import (
+    CommandError,
+    PermissionDenied,
+    build_tc,
+    check_permission,
+    command,
+    failure_summary,
+    reason_text,
+)
 from ground.downlink import Downlink
 from ground.sdls_counter import CounterError, SequenceCounter
 from ground.server.auth import User
@@ -277,10 +285,7 @@ class SpacecraftLink:
             if failure.get("reason"):  # an argument reason names the argument of this command
                 failure = dict(failure, reason_text=reason_text(failure["reason"], rec.name))
             rec.failure = failure
-            detail = failure["name"]
-            if failure.get("reason_text"):
-                detail += " (%s)" % failure["reason_text"]
-            detail += ": %s" % failure["text"]
+            detail = failure_summary(failure["code"], failure.get("reason"), rec.name)
             if failure["detail"]:
                 detail += " (%s)" % failure["detail"]
         self._stage(rec, decoded["stage"], tm.subtype, detail, status, failure["code"] if failure else None)
