@@ -9,8 +9,9 @@ Each parameter's encoding is the one packed onboard (TM_TYPES: B/H/I integers, f
 Commands: an abstract `pus_tc` MetaCommand whose container is the CCSDS + PUS-C TC header (Yamcs'
 PUS post-processor fills the sequence count, the length and the CRC), and one MetaCommand per
 dictionary command: function id (PUS-8) then its arguments, as ground/dictionary.py encodes them,
-hazardous ones critical, with PUS-1 Accepted/Execution/Complete verifiers (reports 1.1, 1.3, 1.7
-quoting the TC's sequence count).
+hazardous ones critical, with PUS-1 Accepted/Execution/Complete verifiers (Yamcs' Pus1Verifier on
+reports 1.1/1.2, 1.3/1.4, 1.7/1.8 quoting the TC's request id; a failure report fails the command
+with its code and reason).
 """
 
 from __future__ import annotations
@@ -320,34 +321,42 @@ def _commands(b: _Builder) -> None:
         _verifiers(b, b.el(mc, "VerifierSet"))
 
 
-# PUS-1 verifiers: XTCE stage, report subtypes, window (s). A failure report (1.2/1.4/1.8) is not
-# a verifier yet: the stage waiting for success times out.
-VERIFIERS = (("Accepted", (1,), 60), ("Execution", (3,), 60), ("Complete", (7,), 600))
-
-
-_RELEASE = {"timeWindowIsRelativeTo": "commandRelease"}
+# PUS-1 verifiers: XTCE stage, the success subtype (its failure is the next one), window (s)
+VERIFIERS = (("Accepted", 1, 60), ("Execution", 3, 60), ("Complete", 7, 600))
+# Pus1Verifier's inputs, in the order it reads them, then the ones its failure message names
+VERIFIER_INPUTS = (
+    ("sentApid", "/yamcs/cmd/arg/ccsds_apid"),
+    ("sentSeq", "/yamcs/cmdHist/ccsds-seqcount"),  # set by Yamcs' PUS post-processor
+    ("rcvdApid", "verif_apid"),
+    ("rcvdSeq", "verif_seq_count"),
+    ("subtype", "tm_subtype"),
+    ("code", "verif_failure_code"),
+    ("reason", "verif_failure_reason"),
+)
 
 
 def _verifiers(b: _Builder, vs: ET.Element) -> None:
-    """A stage passes on a PUS-1 report of its subtype quoting the TC's sequence count, which
-    Yamcs' PUS post-processor keeps in the command history as ccsds-seqcount."""
-    for stage, subtypes, window in VERIFIERS:
+    """Each stage runs Yamcs' own PUS-1 verifier (org.yamcs.pus.Pus1Verifier): OK on the success
+    report quoting this TC's APID and sequence count, failed on the failure report, whose code
+    and reason become the command's failure message.
+
+    The verifier finishes synchronously as each report is processed, so 1.1, 1.3 and 1.7 arriving
+    back to back (one tick onboard) pass in order; a condition verifier finishes on a timer thread
+    and a later stage could complete the command, cancelling a pending earlier one. It is triggered
+    only by a verification report (verif_seq_count is in no other packet): other packets carry
+    subtypes 1..8 too and would meet the previous report's stale request id."""
+    for stage, subtype, window in VERIFIERS:
         v = b.el(vs, stage + "Verifier")
-        alt = b.el(b.el(v, "BooleanExpression"), "ORedConditions")
-        for sub in subtypes:
-            conds = b.el(alt, "ANDedConditions")
-            for ref, value in (("tm_service", "1"), ("tm_subtype", str(sub)), ("verif_seq_count", None)):
-                c = b.el(conds, "Condition")
-                b.el(c, "ParameterInstanceRef", parameterRef=ref)
-                b.el(c, "ComparisonOperator", "==")
-                if value is None:
-                    b.el(c, "ParameterInstanceRef", parameterRef="/yamcs/cmdHist/ccsds-seqcount")
-                else:
-                    b.el(c, "Value", value)
-        # every stage watches from the release on: the board reports 1.1, 1.3 and 1.7 in one tick,
-        # faster than a stage started after the previous one passed would see them
+        alg = b.el(v, "CustomAlgorithm", name="verify_%s" % stage.lower())
+        text = 'org.yamcs.pus.Pus1Verifier({stage: %d, template: "{code}: {reason}"})' % subtype
+        b.el(alg, "AlgorithmText", text, language="Java")
+        inputs = b.el(alg, "InputSet")
+        for name, ref in VERIFIER_INPUTS:
+            b.el(inputs, "InputParameterInstanceRef", parameterRef=ref, inputName=name)
+        b.el(b.el(alg, "TriggerSet"), "OnParameterUpdateTrigger", parameterRef="verif_seq_count")
+        # every stage watches from the release on: the board reports 1.1, 1.3 and 1.7 in one tick
         window_s = "PT%dS" % window
-        b.el(v, "CheckWindow", timeToStartChecking="PT0S", timeToStopChecking=window_s, **_RELEASE)
+        b.el(v, "CheckWindow", timeToStopChecking=window_s, timeWindowIsRelativeTo="commandRelease")
 
 
 def to_xtce(name: str = "cubesat") -> str:

@@ -204,14 +204,18 @@ def test_metacommands_encode_what_build_tc_packs(cname: str) -> None:
     assert (hazard is not None) == COMMANDS[cname][4]
 
 
-def test_every_command_has_pus1_verifiers_on_its_sequence_count() -> None:
+def test_every_command_has_pus1_verifiers_on_its_request_id() -> None:
+    inputs = ["/yamcs/cmd/arg/ccsds_apid", "/yamcs/cmdHist/ccsds-seqcount", "verif_apid", "verif_seq_count"]
+    inputs += ["tm_subtype", "verif_failure_code", "verif_failure_reason"]
     for cname in COMMANDS:
         vs = METACOMMANDS[cname].find(X + "VerifierSet")
         assert [v.tag[len(X) :] for v in vs] == ["AcceptedVerifier", "ExecutionVerifier", "CompleteVerifier"]
         for v, sub in zip(vs, ("1", "3", "7")):
-            refs = [c.get("parameterRef") for c in v.iter(X + "ParameterInstanceRef")]
-            assert refs == ["tm_service", "tm_subtype", "verif_seq_count", "/yamcs/cmdHist/ccsds-seqcount"]
-            assert [e.text for e in v.iter(X + "Value")] == ["1", sub]
+            alg = v.find(X + "CustomAlgorithm")
+            assert "Pus1Verifier({stage: %s," % sub in alg.find(X + "AlgorithmText").text
+            assert [i.get("parameterRef") for i in alg.iter(X + "InputParameterInstanceRef")] == inputs
+            triggers = [t.get("parameterRef") for t in alg.iter(X + "OnParameterUpdateTrigger")]
+            assert triggers == ["verif_seq_count"]  # a verification report, never another packet
 
 
 def test_the_named_telemetry_values_are_the_flight_codes() -> None:

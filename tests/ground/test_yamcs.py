@@ -248,18 +248,21 @@ def test_yamcs_sends_the_commands_cubesat_send_builds(yamcs) -> None:
 
 def test_yamcs_commands_execute_on_the_twin_and_their_verifiers_complete(yamcs, tmp_path: Path) -> None:
     """Yamcs' TCs go up through the project's COP-1 terminal; the twin's PUS-1 reports come back
-    to Yamcs, whose Accepted, Execution and Complete verifiers pass on them."""
+    to Yamcs, whose Accepted, Execution and Complete verifiers pass on them, and whose command
+    fails, with the board's code and reason, on a failure report."""
     api, udp, tc, log = yamcs
     twin, term, dl = FlightTwin(tmp_path / "flash"), Terminal(), Downlink(scid=SCID, keep_raw=True)
     term.start(0)
     ms = 0
     ids = {}
+    cases = (
+        ("ping", {}, 7),
+        ("param_set", {"param_id": 11, "value": 90.0}, 7),
+        ("mode_set", {"mode": "SAFE"}, 7),
+        ("thruster_fire", {"thruster": 0, "duration_ms": 50}, 4),  # refused at start in SAFE mode
+    )
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tm_out:
-        for name, args in (
-            ("ping", {}),
-            ("param_set", {"param_id": 11, "value": 90.0}),
-            ("mode_set", {"mode": "SAFE"}),
-        ):
+        for name, args, last in cases:
             ids[name] = _post_command(api, name, args)
             req = term.send_tc(PusTc.unpack(tc.recv(4096)), name)
             for _ in range(200):  # at most 20 s of mission
@@ -272,19 +275,24 @@ def test_yamcs_commands_execute_on_the_twin_and_their_verifiers_complete(yamcs, 
                 down = twin.link.ground_read()
                 term.downlink(down, ms)
                 list(dl.feed(down))
-                for raw, _tm in dl.raw or []:
+                for raw, _tm in dl.raw or []:  # one datagram per packet, as the board sent them
                     tm_out.sendto(raw, ("127.0.0.1", udp))
                 dl.raw = []
                 ms += 100
-            assert 7 in term.reports.get(req, []), (name, term.stages(req))
+            assert term.reports.get(req, [])[-1:] == [last], (name, term.stages(req))
 
     def complete(cid: str) -> dict:
         entry = _get(api + "/archive/cubesat/commands/" + urllib.parse.quote(cid, safe=""))
         attrs = {a["name"]: list(a["value"].values())[-1] for a in entry.get("attr", [])}
         return attrs if attrs.get("CommandComplete_Status") else {}
 
-    for name, cid in ids.items():
-        attrs = _wait("verification of " + name, lambda cid=cid: complete(cid), 10, log)
-        for stage in ("Accepted", "Execution", "Complete"):
-            assert attrs["Verifier_%s_Status" % stage] == "OK", (name, attrs)  # type: ignore[index]
-        assert attrs["CommandComplete_Status"] == "OK", (name, attrs)  # type: ignore[index]
+    for name, _args, last in cases:
+        attrs = _wait("verification of " + name, lambda cid=ids[name]: complete(cid), 10, log)
+        if last == 7:
+            for stage in ("Accepted", "Execution", "Complete"):
+                assert attrs["Verifier_%s_Status" % stage] == "OK", (name, attrs)  # type: ignore[index]
+            assert attrs["CommandComplete_Status"] == "OK", (name, attrs)  # type: ignore[index]
+        else:  # the stage whose failure report came fails the command, with the board's words
+            assert (attrs["Verifier_Accepted_Status"], attrs["Verifier_Execution_Status"]) == ("OK", "NOK")  # type: ignore[index]
+            assert attrs["CommandComplete_Status"] == "NOK", (name, attrs)  # type: ignore[index]
+            assert attrs["CommandComplete_Message"] == "WRONG_MODE: PROP_MODE", (name, attrs)  # type: ignore[index]
