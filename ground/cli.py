@@ -470,6 +470,61 @@ def dict_xtce(output: str | None) -> None:
         click.echo(xml)
 
 
+@dictionary.command("yamcs")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--scid", type=click.IntRange(0, 1023), default=DEFAULT_SCID, show_default=True)
+@click.option(
+    "--interleave", type=click.Choice(["1", "2", "3", "4", "5", "8"]), default="5", show_default=True
+)
+@click.option("--http-port", type=click.IntRange(1, 65535), default=8090, show_default=True)
+@click.option(
+    "--tm-frames-port",
+    type=click.IntRange(1, 65535),
+    default=10015,
+    show_default=True,
+    help="UDP port where Yamcs takes TM frames from the ground server.",
+)
+@click.option(
+    "--tm-packets-port",
+    type=click.IntRange(1, 65535),
+    default=10016,
+    show_default=True,
+    help="UDP port where Yamcs takes PUS packets.",
+)
+@click.option(
+    "--tc-port",
+    type=click.IntRange(1, 65535),
+    default=10025,
+    show_default=True,
+    help="UDP port of the ground server where Yamcs sends its telecommands.",
+)
+def dict_yamcs(
+    folder: str, scid: int, interleave: str, http_port: int, tm_frames_port: int, tm_packets_port: int,
+    tc_port: int,
+) -> None:  # fmt: skip
+    """Write a ready Yamcs instance (config, links, XTCE mission database) into FOLDER."""
+    import shlex
+    from pathlib import Path
+
+    from ground.yamcs_instance import YamcsPorts, java_command, write_instance
+
+    ports = YamcsPorts(http_port, tm_frames_port, tm_packets_port, tc_port)
+    try:
+        etc = write_instance(Path(folder), ports, scid, int(interleave))
+    except OSError as exc:
+        raise click.ClickException(
+            "cannot write the Yamcs instance to %s: %s" % (folder, exc.strerror or exc)
+        ) from None
+    click.echo("Yamcs instance written to %s" % etc.parent)
+    try:
+        click.echo("start it:    %s" % shlex.join(java_command(etc)))
+    except FileNotFoundError as exc:
+        click.echo("start it:    %s" % exc)
+    click.echo("web console: http://127.0.0.1:%d" % http_port)
+    click.echo("ground server [[spacecraft]] with scid = %d:" % scid)
+    click.echo('  yamcs = { tm_frames = "127.0.0.1:%d", tc_port = %d }' % (tm_frames_port, tc_port))
+
+
 def _read_key(path: str | None, option: str = "--key-file") -> bytes | None:
     """A key from a file of hex digits; its bytes are never echoed."""
     if path is None:

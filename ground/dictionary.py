@@ -37,6 +37,15 @@ def command(name: str) -> Command:
     return Command(name, *COMMANDS[name])
 
 
+def command_of(tc: PusTc) -> Command | None:
+    """The dictionary command a telecommand is (service, subtype and, for PUS-8, function id)."""
+    fid = int.from_bytes(tc.app_data[:2], "big") if len(tc.app_data) >= 2 else None
+    for name, (service, subtype, function_id, *_rest) in COMMANDS.items():
+        if (service, subtype) == (tc.service, tc.subtype) and function_id in (None, fid):
+            return command(name)
+    return None
+
+
 def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
     """Application data for the command: function id (PUS-8) then each argument, big-endian."""
     extra = set(values) - {a[0] for a in cmd.args}

@@ -5,12 +5,13 @@
 
 Counts what it drops: frame CRC failures, frames of another spacecraft, undecodable packets.
 With `keep_raw`, each decoded packet's bytes are also kept in `raw` as (bytes, PusTm) until the
-caller takes them (the ground server archives packets raw and decoded).
+caller takes them (the ground server archives packets raw and decoded). A `frame_sink` gets each
+good frame of this spacecraft as bytes (the server forwards them to Yamcs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from protocols import errors, sync, tmframe
 from protocols.pus import PusTm
@@ -37,6 +38,7 @@ class Downlink:
         self.bad_packets = 0
         self.clcw = None
         self.raw: list[tuple[bytes, PusTm]] | None = [] if keep_raw else None
+        self.frame_sink: Callable[[bytes], None] | None = None
 
     def feed(self, chunk: bytes) -> Iterator[tuple[tmframe.TmFrame, PusTm | None]]:
         for raw in self.dec.feed(chunk):
@@ -53,6 +55,8 @@ class Downlink:
                 continue
             self.frames += 1
             self.clcw = frame.clcw()
+            if self.frame_sink is not None:
+                self.frame_sink(bytes(raw))
             yield frame, None
             for pkt in self.ext.feed(frame):
                 try:

@@ -14,6 +14,8 @@
     key_file = "keys/ops.hex"     # SDLS SPI 1; or insecure = true
     apid = 16
     interleave = 5
+    yamcs = { tm_frames = "127.0.0.1:10015", tc_port = 10025, role = "operator" }  # optional:
+                                  # the server as Yamcs' front end (`cubesat dict yamcs DIR`)
 
     [[users]]
     name = "alice"
@@ -64,6 +66,17 @@ class LinkConfig:
 
 
 @dataclass(frozen=True)
+class YamcsConfig:
+    """The server as Yamcs' front end: good TM frames go to `tm_frames` (host:port, UDP); Yamcs'
+    PUS telecommands arrive on UDP `tc_port` (loopback) and are sent with `role`'s rights."""
+
+    tm_host: str
+    tm_port: int
+    tc_port: int
+    role: str = "operator"
+
+
+@dataclass(frozen=True)
 class SpacecraftConfig:
     name: str
     scid: int
@@ -71,6 +84,7 @@ class SpacecraftConfig:
     key_file: str | None = None
     apid: int = 0x10
     interleave: int = 5
+    yamcs: YamcsConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,7 @@ def _unknown(table: dict, known: set[str], where: str) -> None:
 
 def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
     where = "spacecraft[%d]" % i
-    _unknown(t, {"name", "scid", "link", "key_file", "insecure", "apid", "interleave"}, where)
+    _unknown(t, {"name", "scid", "link", "key_file", "insecure", "apid", "interleave", "yamcs"}, where)
     name = _get(t, "name", str, where)
     scid = _get(t, "scid", int, where)
     if not 0 <= scid <= 1023:
@@ -150,7 +164,23 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
     apid = _get(t, "apid", int, where, 0x10)
     if not 0 <= apid <= 2047:
         raise ConfigError("%s: apid must be 0..2047, got %d" % (where, apid))
-    return SpacecraftConfig(name, scid, link, key_file, apid, interleave)
+    yt = _get(t, "yamcs", dict, where, None)
+    yamcs = _yamcs(yt, where + ".yamcs") if yt is not None else None
+    return SpacecraftConfig(name, scid, link, key_file, apid, interleave, yamcs)
+
+
+def _yamcs(t: dict, where: str) -> YamcsConfig:
+    _unknown(t, {"tm_frames", "tc_port", "role"}, where)
+    host, _, port = _get(t, "tm_frames", str, where).rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError("%s: tm_frames must be host:port, got %r" % (where, t["tm_frames"]))
+    tc_port = _get(t, "tc_port", int, where)
+    if not 1 <= tc_port <= 65535:
+        raise ConfigError("%s: tc_port must be 1..65535, got %d" % (where, tc_port))
+    role = _get(t, "role", str, where, "operator")
+    if role not in ROLES[1:]:
+        raise ConfigError("%s: role must be operator or admin, got %r" % (where, role))
+    return YamcsConfig(host, int(port), tc_port, role)
 
 
 def parse_config(data: dict, base: Path | None = None) -> ServerConfig:

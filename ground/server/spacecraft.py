@@ -19,6 +19,7 @@ from ground.dictionary import (
     build_tc,
     check_permission,
     command,
+    command_of,
     failure_summary,
     reason_text,
 )
@@ -32,6 +33,7 @@ from ground.server.linkio import KissStream, read_key
 from ground.server.live import LiveHub
 from ground.server.records import FINAL, CommandRecord
 from ground.server.store import GroundStore
+from ground.server.yamcs_front import YamcsFrontEnd
 from ground.terminal import VERIFICATION_STAGES, Terminal
 from ground.transport import ReconnectingLink, open_link
 from protocols import cltu, errors
@@ -87,6 +89,10 @@ class SpacecraftLink:
         self._alerts_seen = 0
         self._foreign_seen: set[int] = set()  # other SCIDs whose frames were logged once
         self._last_stats = time.monotonic()
+        self.yamcs = YamcsFrontEnd(cfg.yamcs) if cfg.yamcs else None
+        self.yamcs_refused = 0
+        if self.yamcs is not None:
+            self.dl.frame_sink = self.yamcs.forward
 
     def _open(self) -> Any:
         link = open_link(self.cfg.link.url())
@@ -119,6 +125,8 @@ class SpacecraftLink:
             self._thread.join(5)
         self.link.close()
         self.store.add_link_stats(self.scid, self.stats())
+        if self.yamcs is not None:
+            self.yamcs.close()
 
     # --- commanding (any thread) --------------------------------------------------------------------
     def submit(self, user: User, name: str, args: dict[str, Any], confirm: bool = False) -> CommandRecord:
@@ -135,25 +143,52 @@ class SpacecraftLink:
         except CommandError as exc:
             raise CommandRefusedError(str(exc)) from None
         with self.lock:
-            fop = self.term.fop
-            if fop.suspended:
-                log.warning("COP-1 suspended: initializing again", extra=_fields(spacecraft=self.name))
-                self._dropped(fop.restart(self.now_ms()))
             tc = build_tc(name, values, self.cfg.apid, self.term.seq, user.role, confirm)
             self.term.seq = (self.term.seq + 1) & 0x3FFF
-            req = self.term.send_tc(tc, name)
-            cid = self.store.add_command(self.scid, user.name, user.role, name, args, *req)
-            rec = CommandRecord(cid, self.scid, user.name, name, dict(args), req, (cmd.service, cmd.subtype))
-            self.records[cid] = rec
-            self._by_req[req] = rec
-            if rec.kind in REPLY_TO or name in REPLY_EVENT:
-                self._awaiting_reply.append(rec)
-            self._stage(rec, "queued", None, "COP-1 queue: %d frame(s)" % fop.pending())
-            while len(self.records) > KEEP_RECORDS:  # the archive keeps them all; memory keeps the last
-                old = self.records.pop(next(iter(self.records)))
-                term = self.term
-                for table in (self._by_req, term.sent, term.reports, term.failures, term.reasons):
-                    table.pop(old.request, None)
+            return self._queue(user, name, args, tc)
+
+    def submit_packet(self, data: bytes, user: User) -> CommandRecord | None:
+        """A telecommand packet made elsewhere (Yamcs: its sequence count, which its verifiers
+        match): queued as it is if it is a dictionary command `user` may send. A refused one is
+        logged and counted; None."""
+        try:
+            tc = PusTc.unpack(data)
+            cmd = command_of(tc)
+            if cmd is None:
+                raise CommandError(
+                    "service %d.%d (data %s) is no dictionary command"
+                    % (tc.service, tc.subtype, tc.app_data[:2].hex())
+                )
+            check_permission(cmd, user.role, True)  # the sender (Yamcs) confirmed it
+        except (errors.ProtocolError, CommandError, PermissionDenied) as exc:
+            self.yamcs_refused += 1
+            log.warning(
+                "telecommand from %s refused: %s" % (user.name, exc), extra=_fields(spacecraft=self.name)
+            )
+            return None
+        with self.lock:
+            return self._queue(user, cmd.name, {"app_data": tc.app_data.hex()}, tc)
+
+    def _queue(self, user: User, name: str, args: dict[str, Any], tc: PusTc) -> CommandRecord:
+        """Onto COP-1 (the lock held), archived, and its reply awaited."""
+        cmd = command(name)
+        fop = self.term.fop
+        if fop.suspended:
+            log.warning("COP-1 suspended: initializing again", extra=_fields(spacecraft=self.name))
+            self._dropped(fop.restart(self.now_ms()))
+        req = self.term.send_tc(tc, name)
+        cid = self.store.add_command(self.scid, user.name, user.role, name, args, *req)
+        rec = CommandRecord(cid, self.scid, user.name, name, dict(args), req, (cmd.service, cmd.subtype))
+        self.records[cid] = rec
+        self._by_req[req] = rec
+        if rec.kind in REPLY_TO or name in REPLY_EVENT:
+            self._awaiting_reply.append(rec)
+        self._stage(rec, "queued", None, "COP-1 queue: %d frame(s)" % fop.pending())
+        while len(self.records) > KEEP_RECORDS:  # the archive keeps them all; memory keeps the last
+            old = self.records.pop(next(iter(self.records)))
+            term = self.term
+            for table in (self._by_req, term.sent, term.reports, term.failures, term.reasons):
+                table.pop(old.request, None)
         log.info(
             "command queued",
             extra=_fields(spacecraft=self.name, user=user.name, command=name, args=args, id=cid),
@@ -208,6 +243,9 @@ class SpacecraftLink:
             sa = self.term.sa
             if sa is not None and sa.last_sn > self._sn_end - 256:
                 self._reserve_sn()
+            if self.yamcs is not None:
+                for packet in self.yamcs.poll():
+                    self.submit_packet(packet, User("yamcs", self.yamcs.cfg.role))
             frames = self.term.fop.poll(now)
             alerts = self.term.fop.alerts[self._alerts_seen :]
             self._alerts_seen += len(alerts)
@@ -305,7 +343,13 @@ class SpacecraftLink:
                      "alerts": list(fop.alerts[-5:])},
             "link": {"up": self.link.link is not None, "reconnects": self.link.reconnects,
                      "failures": self.link.failures},
+            **self._yamcs_stats(),
         }  # fmt: skip
+
+    def _yamcs_stats(self) -> dict[str, Any]:
+        if self.yamcs is None:
+            return {}
+        return {"yamcs": {**self.yamcs.stats(), "refused": self.yamcs_refused}}
 
     def parameters(self) -> dict[str, tuple[float, float]]:
         with self.lock:

@@ -1,4 +1,5 @@
-"""A real Yamcs 5.12 (pip fprime-yamcs-bundle, Java 17) loads `cubesat dict xtce` and decodes the
+"""A real Yamcs 5.12 (pip fprime-yamcs-bundle, Java 17) on the instance `cubesat dict yamcs` writes
+loads the XTCE export and decodes the
 twin's downlink: every housekeeping value it holds equals the project's decode of the same packets;
 the telecommands it sends are byte-identical to build_tc's (`cubesat send`).
 
@@ -8,158 +9,44 @@ without them the tests fail, they do not skip; about 10 s (Yamcs starts in ~7 s)
 from __future__ import annotations
 
 import datetime
-import json
 import math
-import shutil
 import socket
 import struct
-import subprocess
-import time
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import fprime_yamcs_bundle as bundle
 import pytest
+from yamcs_harness import Yamcs, eng, running_yamcs
 
 from flight import events as flight_events
 from flight.dictionary import HK_SETS, TM_TYPES
-from ground.dictionary import build_tc, decode_hk, to_xtce
+from ground.dictionary import build_tc, decode_hk
 from ground.downlink import Downlink
 from ground.flight_twin import SCID, FlightTwin
 from ground.server.decode import onboard_time
 from ground.terminal import Terminal
-from ground.xtce import APID, MISSION_EPOCH, enumerations
+from ground.xtce import APID, enumerations
 from hal.sim.environment import EPOCH_UNIX
 from protocols.pus import PusTc
 
-PROCESSOR = """realtime:
-  services:
-    - class: org.yamcs.StreamTmPacketProvider
-    - class: org.yamcs.StreamTcCommandReleaser
-    - class: org.yamcs.tctm.StreamParameterProvider
-    - class: org.yamcs.algorithms.AlgorithmManager
-  config:
-    subscribeAll: true
-    alarm: {parameterCheck: true}
-"""
-INSTANCE = """services:
-  - class: org.yamcs.archive.XtceTmRecorder
-  - class: org.yamcs.archive.CommandHistoryRecorder
-  - class: org.yamcs.ProcessorCreatorService
-    args: {name: realtime, type: realtime}
-dataLinks:
-  - name: tm_in
-    class: org.yamcs.tctm.UdpTmDataLink
-    stream: tm_realtime
-    port: %(udp)d
-    packetPreprocessorClassName: org.yamcs.pus.PusPacketPreprocessor
-    packetPreprocessorArgs:
-      errorDetection: {type: CRC-16-CCIIT}
-      timeEncoding:  # CUC without P-field: 4 coarse + 2 fine octets (0x2E), the mission epoch
-        type: CUC
-        implicitPField: 0x2E
-        epoch: CUSTOM
-        epochUTC: "%(epoch)s"
-        timeIncludesLeapSeconds: false
-  - name: tc_out
-    class: org.yamcs.tctm.UdpTcDataLink
-    stream: tc_realtime
-    host: 127.0.0.1
-    port: %(tc)d
-    commandPostprocessorClassName: org.yamcs.pus.PusCommandPostprocessor
-    commandPostprocessorArgs:
-      errorDetection: {type: CRC-16-CCIIT}
-mdb:
-  - type: xtce
-    spec: %(mdb)s
-streamConfig:
-  tm:
-    - {name: tm_realtime, processor: realtime}
-  invalidTm: invalid_tm_stream
-  cmdHist: [cmdhist_realtime]
-  event: [events_realtime]
-  param: [pp_realtime, sys_param]
-  parameterAlarm: [alarms_realtime]
-  tc:
-    - {name: tc_realtime, processor: realtime}
-"""
-
-
-def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(what: str, cond: Callable[[], object], deadline_s: float, log: Path) -> object:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        got = cond()
-        if got:
-            return got
-        time.sleep(0.2)
-    pytest.fail("Yamcs: no %s within %.0f s; log tail:\n%s" % (what, deadline_s, log.read_text()[-3000:]))
-
 
 @pytest.fixture(scope="module")  # one Yamcs (~7 s to start) for the module's tests
-def yamcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, socket.socket, Path]]:
-    if shutil.which("java") is None:
-        pytest.fail("no java: ./dev.sh setup installs it (apt-get install openjdk-17-jre-headless)")
-    tmp_path = tmp_path_factory.mktemp("yamcs")
-    etc = tmp_path / "etc"
-    etc.mkdir()
-    mdb = etc / "cubesat.xml"
-    mdb.write_text(to_xtce())
-    http, udp = _free_port(socket.SOCK_STREAM), _free_port(socket.SOCK_DGRAM)
-    (etc / "yamcs.yaml").write_text(
-        "services:\n  - class: org.yamcs.http.HttpServer\n    args: {address: 127.0.0.1, port: %d}\n"
-        "instances: [cubesat]\ndataDir: %s\nsecretKey: test-only\n" % (http, tmp_path / "data")
-    )
-    (etc / "processor.yaml").write_text(PROCESSOR)
-    tc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # where Yamcs' TC link sends its packets
+def yamcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Yamcs, socket.socket]]:
+    """Yamcs on the instance `cubesat dict yamcs` writes; its TC link sends to the test's socket."""
+    tc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     tc.bind(("127.0.0.1", 0))
     tc.settimeout(10)
-    conf = {"udp": udp, "tc": tc.getsockname()[1], "epoch": MISSION_EPOCH, "mdb": mdb}
-    (etc / "yamcs.cubesat.yaml").write_text(INSTANCE % conf)
-    log = tmp_path / "yamcs.log"
-    cmd = ["java", "-cp", "%s/*" % bundle.LIB_DIR, "org.yamcs.YamcsServer", "--etc-dir", str(etc)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait("start", lambda: "Yamcs started" in log.read_text() or proc.poll() is not None, 60, log)
-        assert proc.poll() is None, log.read_text()[-3000:]
-        yield "http://127.0.0.1:%d/api" % http, udp, tc, log
+        with running_yamcs(tmp_path_factory.mktemp("yamcs"), tc.getsockname()[1], SCID) as y:
+            yield y, tc
     finally:
         tc.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return json.loads(r.read())
-
-
-def _eng(value: dict) -> object:
-    v = value["engValue"]
-    if v["type"] == "FLOAT":
-        return float(v["floatValue"])
-    if v["type"] == "ENUMERATED":
-        return v["stringValue"]
-    if v["type"] == "BOOLEAN":
-        return v.get("booleanValue", False)
-    return int(next(x for k, x in v.items() if k.endswith("Value")))
 
 
 def test_yamcs_decodes_the_twins_downlink_as_the_project_does(yamcs, tmp_path: Path) -> None:
-    api, udp, _tc, log = yamcs
-    assert "loaded: " in log.read_text() and "tm containers" in log.read_text()
+    y, _tc = yamcs
+    assert "loaded: " in y.log.read_text() and "tm containers" in y.log.read_text()
     twin = FlightTwin(tmp_path / "flash")
     twin.run_ms(61_000)  # core (10 s) and health (60 s) reports, the boot events
     dl = Downlink(scid=SCID, keep_raw=True)
@@ -170,7 +57,7 @@ def test_yamcs_decodes_the_twins_downlink_as_the_project_does(yamcs, tmp_path: P
     events: dict[str, dict[str, int]] = {}
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for raw, tm in packets:
-            s.sendto(raw, ("127.0.0.1", udp))
+            s.sendto(raw, ("127.0.0.1", y.ports.tm_packets))
             if (tm.service, tm.subtype) == (3, 25):
                 for name, value in decode_hk(tm.source_data)[1].items():
                     labels = {v: k for k, v in enums.get(name, {}).items()}
@@ -182,17 +69,17 @@ def test_yamcs_decodes_the_twins_downlink_as_the_project_does(yamcs, tmp_path: P
     assert sids >= {1, 3}, sids
 
     def tm_link() -> dict:
-        return _get(api + "/links/cubesat/tm_in")
+        return y.get("/links/cubesat/tm_packets")
 
-    _wait("packets on the UDP link", lambda: int(tm_link().get("dataInCount", 0)) == len(packets), 15, log)
+    y.wait("packets on the UDP link", lambda: int(tm_link().get("dataInCount", 0)) == len(packets), 15)
     link = tm_link()
     assert link["extra"]["Invalid datagrams"] == "0"
     names = [n for sid in sorted(sids) for n in HK_SETS[sid][3]]
     assert len(names) == 27
     for name in names:
-        url = api + "/processors/cubesat/realtime/parameters/cubesat/" + name
-        value = _wait(name, lambda url=url: _get(url).get("engValue") and _get(url), 10, log)
-        got, exp = _eng(value), want[name]  # type: ignore[arg-type]
+        url = "/processors/cubesat/realtime/parameters/cubesat/" + name
+        value = y.wait(name, lambda url=url: y.get(url).get("engValue") and y.get(url), 10)
+        got, exp = eng(value), want[name]  # type: ignore[arg-type]
         if TM_TYPES.get(name, "f") == "f":
             same = (math.isnan(got) and math.isnan(exp)) or struct.pack(">f", got) == struct.pack(">f", exp)  # type: ignore[arg-type]
             assert same, (name, got, exp)
@@ -206,32 +93,18 @@ def test_yamcs_decodes_the_twins_downlink_as_the_project_does(yamcs, tmp_path: P
             name = "event_%s_%s" % (event.lower(), a)
             enum = {"from": "mode", "to": "mode"}.get(a, a)
             labels = {v: k for k, v in enums.get(enum, {}).items()}
-            got = _eng(_get(api + "/processors/cubesat/realtime/parameters/cubesat/" + name))
+            got = eng(y.get("/processors/cubesat/realtime/parameters/cubesat/" + name))
             assert got == labels.get(value, value), (name, got, value)
     # the CUC time field: decoded by the MDB (tm_obt) and by the PUS preprocessor (generation time)
-    obt = _get(api + "/processors/cubesat/realtime/parameters/cubesat/tm_obt")
+    obt = y.get("/processors/cubesat/realtime/parameters/cubesat/tm_obt")
     last = EPOCH_UNIX + (onboard_time(packets[-1][1]) or 0.0)
     stamp = datetime.datetime.fromisoformat(obt["engValue"]["stringValue"].replace("Z", "+00:00"))
     generated = datetime.datetime.fromisoformat(obt["generationTime"].replace("Z", "+00:00"))
     assert abs(stamp.timestamp() - last) < 0.001 and abs(generated.timestamp() - last) < 0.001
 
 
-def _post_command(api: str, name: str, args: dict) -> str:
-    """Issue a command through Yamcs' REST API; its command id."""
-    req = urllib.request.Request(
-        api + "/processors/cubesat/realtime/commands/cubesat/" + name,
-        data=json.dumps({"args": args}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:
-        out = json.loads(r.read())
-    assert out["commandName"] == "/cubesat/" + name
-    return out["id"]
-
-
 def test_yamcs_sends_the_commands_cubesat_send_builds(yamcs) -> None:
-    api, _udp, tc, _log = yamcs
+    y, tc = yamcs
     cases = [
         ("ping", {}),
         ("param_set", {"param_id": 11, "value": 120.0}),
@@ -240,7 +113,7 @@ def test_yamcs_sends_the_commands_cubesat_send_builds(yamcs) -> None:
         ("rekey", {"spi": 7, "wrapped_key": bytes(range(32)).hex()}),
     ]
     for name, args in cases:
-        _post_command(api, name, args)
+        y.post_command(name, args)
         sent = tc.recv(4096)  # the post-processor numbers the packets: compare at its count
         want = build_tc(name, args, APID, PusTc.unpack(sent).seq_count, role="admin", confirmed=True)
         assert sent.hex() == want.pack().hex(), name
@@ -250,7 +123,7 @@ def test_yamcs_commands_execute_on_the_twin_and_their_verifiers_complete(yamcs, 
     """Yamcs' TCs go up through the project's COP-1 terminal; the twin's PUS-1 reports come back
     to Yamcs, whose Accepted, Execution and Complete verifiers pass on them, and whose command
     fails, with the board's code and reason, on a failure report."""
-    api, udp, tc, log = yamcs
+    y, tc = yamcs
     twin, term, dl = FlightTwin(tmp_path / "flash"), Terminal(), Downlink(scid=SCID, keep_raw=True)
     term.start(0)
     ms = 0
@@ -263,7 +136,7 @@ def test_yamcs_commands_execute_on_the_twin_and_their_verifiers_complete(yamcs, 
     )
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tm_out:
         for name, args, last in cases:
-            ids[name] = _post_command(api, name, args)
+            ids[name] = y.post_command(name, args)
             req = term.send_tc(PusTc.unpack(tc.recv(4096)), name)
             for _ in range(200):  # at most 20 s of mission
                 if term.done(req):
@@ -276,18 +149,18 @@ def test_yamcs_commands_execute_on_the_twin_and_their_verifiers_complete(yamcs, 
                 term.downlink(down, ms)
                 list(dl.feed(down))
                 for raw, _tm in dl.raw or []:  # one datagram per packet, as the board sent them
-                    tm_out.sendto(raw, ("127.0.0.1", udp))
+                    tm_out.sendto(raw, ("127.0.0.1", y.ports.tm_packets))
                 dl.raw = []
                 ms += 100
             assert term.reports.get(req, [])[-1:] == [last], (name, term.stages(req))
 
     def complete(cid: str) -> dict:
-        entry = _get(api + "/archive/cubesat/commands/" + urllib.parse.quote(cid, safe=""))
+        entry = y.get("/archive/cubesat/commands/" + urllib.parse.quote(cid, safe=""))
         attrs = {a["name"]: list(a["value"].values())[-1] for a in entry.get("attr", [])}
         return attrs if attrs.get("CommandComplete_Status") else {}
 
     for name, _args, last in cases:
-        attrs = _wait("verification of " + name, lambda cid=ids[name]: complete(cid), 10, log)
+        attrs = y.wait("verification of " + name, lambda cid=ids[name]: complete(cid), 10)
         if last == 7:
             for stage in ("Accepted", "Execution", "Complete"):
                 assert attrs["Verifier_%s_Status" % stage] == "OK", (name, attrs)  # type: ignore[index]

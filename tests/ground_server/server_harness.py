@@ -77,12 +77,13 @@ def start_ground(
     use_pty: bool = True,
     key: bytes | None = None,
     twin_speed: float = TWIN_SPEED,
+    craft_extra: dict | None = None,
     **server: object,
 ):
     """(Ground, stop) with the twin (at `twin_speed` x real time) and server running; `stop()` ends both."""
     twin = _Twin(use_pty, key, str(folder / "flash") if key else None, twin_speed)
     users, tokens = make_users()
-    craft: dict = {"name": "sat1", "scid": 42}
+    craft: dict = {"name": "sat1", "scid": 42, **(craft_extra or {})}
     if use_pty:
         craft["link"] = {"type": "pty", "address": twin.server.pty_path}
     else:
