@@ -517,6 +517,7 @@ def dict_yamcs(
         ) from None
     click.echo("Yamcs instance written to %s" % etc.parent)
     try:
+        click.echo("check it:    %s confcheck" % shlex.join(java_command(etc, "org.yamcs.cli.YamcsAdminCli")))
         click.echo("start it:    %s" % shlex.join(java_command(etc)))
     except FileNotFoundError as exc:
         click.echo("start it:    %s" % exc)

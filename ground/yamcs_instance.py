@@ -174,9 +174,10 @@ def _secret() -> str:
     return secrets.token_hex(16)
 
 
-def java_command(etc: Path) -> list[str]:
+def java_command(etc: Path, main: str = "org.yamcs.YamcsServer") -> list[str]:
     """The command that runs Yamcs on `etc` with the pip-installed Yamcs (fprime-yamcs-bundle,
-    the dev extras) and the `java` on PATH (17 or later)."""
+    the dev extras) and the `java` on PATH (17 or later). `main="org.yamcs.cli.YamcsAdminCli"`
+    is yamcsadmin (add "confcheck" to check the instance)."""
     try:
         import fprime_yamcs_bundle
     except ImportError:
@@ -187,7 +188,7 @@ def java_command(etc: Path) -> list[str]:
         "java",
         "-cp",
         "%s/*" % fprime_yamcs_bundle.LIB_DIR,
-        "org.yamcs.YamcsServer",
+        main,
         "--etc-dir",
         str(etc),
     ]

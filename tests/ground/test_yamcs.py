@@ -12,6 +12,7 @@ import datetime
 import math
 import socket
 import struct
+import subprocess
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from ground.flight_twin import SCID, FlightTwin
 from ground.server.decode import onboard_time
 from ground.terminal import Terminal
 from ground.xtce import APID, enumerations
+from ground.yamcs_instance import YamcsPorts, java_command, write_instance
 from hal.sim.environment import EPOCH_UNIX
 from protocols.pus import PusTc
 
@@ -42,6 +44,21 @@ def yamcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Yamcs, soc
             yield y, tc
     finally:
         tc.close()
+
+
+def test_yamcsadmin_finds_the_instance_ok_and_the_mdb_has_every_housekeeping_set(
+    yamcs, tmp_path: Path
+) -> None:
+    y, _tc = yamcs
+    etc = write_instance(tmp_path, YamcsPorts(), SCID)
+    check = subprocess.run(
+        [*java_command(etc, "org.yamcs.cli.YamcsAdminCli"), "confcheck"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert check.returncode == 0 and "Configuration OK" in check.stdout, check.stdout + check.stderr
+    for _sid, (set_name, *_rest) in HK_SETS.items():
+        container = y.get("/mdb/cubesat/containers/cubesat/hk_" + set_name)
+        assert [e["parameter"]["name"] for e in container["entry"]] == list(HK_SETS[_sid][3])
 
 
 def test_yamcs_decodes_the_twins_downlink_as_the_project_does(yamcs, tmp_path: Path) -> None:
