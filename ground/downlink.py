@@ -25,10 +25,13 @@ class Downlink:
         timestamp_len: int = 6,
         frame_len: int | None = None,
         keep_raw: bool = False,
+        dual_basis: bool = True,
     ) -> None:
         self.scid = scid
-        # frame_len: shortened frames (virtual fill), e.g. protocols.lora.FRAME_LEN; default 223 * I
-        self.dec = sync.CaduDecoder(frame_len or 223 * interleave, interleave)
+        # frame_len: shortened frames (virtual fill), e.g. protocols.lora.FRAME_LEN; default 223 * I.
+        # dual_basis: RS symbols in the dual basis (CCSDS, this project's flight); False: the
+        # conventional basis some other spacecraft send
+        self.dec = sync.CaduDecoder(frame_len or 223 * interleave, interleave, dual_basis)
         self.ext = tmframe.PacketExtractor()
         self.timestamp_len = timestamp_len
         self.frames = 0

@@ -14,6 +14,7 @@
     key_file = "keys/ops.hex"     # SDLS SPI 1; or insecure = true
     apid = 16
     interleave = 5
+    rs_basis = "dual"             # dual (CCSDS; this project's flight) | conventional
     yamcs = { tm_frames = "127.0.0.1:10015", tc_port = 10025, role = "operator" }  # optional:
                                   # the server as Yamcs' front end (`cubesat dict yamcs DIR`)
 
@@ -85,6 +86,7 @@ class SpacecraftConfig:
     apid: int = 0x10
     interleave: int = 5
     yamcs: YamcsConfig | None = None
+    dual_basis: bool = True  # RS symbols in the dual basis (rs_basis = "dual")
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ def _unknown(table: dict, known: set[str], where: str) -> None:
 
 def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
     where = "spacecraft[%d]" % i
-    _unknown(t, {"name", "scid", "link", "key_file", "insecure", "apid", "interleave", "yamcs"}, where)
+    known = {"name", "scid", "link", "key_file", "insecure", "apid", "interleave", "rs_basis", "yamcs"}
+    _unknown(t, known, where)
     name = _get(t, "name", str, where)
     scid = _get(t, "scid", int, where)
     if not 0 <= scid <= 1023:
@@ -166,7 +169,10 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
         raise ConfigError("%s: apid must be 0..2047, got %d" % (where, apid))
     yt = _get(t, "yamcs", dict, where, None)
     yamcs = _yamcs(yt, where + ".yamcs") if yt is not None else None
-    return SpacecraftConfig(name, scid, link, key_file, apid, interleave, yamcs)
+    basis = _get(t, "rs_basis", str, where, "dual")
+    if basis not in ("dual", "conventional"):
+        raise ConfigError("%s: rs_basis must be dual or conventional, got %r" % (where, basis))
+    return SpacecraftConfig(name, scid, link, key_file, apid, interleave, yamcs, basis == "dual")
 
 
 def _yamcs(t: dict, where: str) -> YamcsConfig:

@@ -70,7 +70,7 @@ class SpacecraftLink:
         self.hub = hub
         key = read_key(cfg.key_file) if cfg.key_file else None
         self.term = Terminal(cfg.scid, cfg.apid, key, cfg.interleave)
-        self.dl = Downlink(cfg.scid, cfg.interleave, keep_raw=True)  # raw bytes for the archive
+        self.dl = Downlink(cfg.scid, cfg.interleave, keep_raw=True, dual_basis=cfg.dual_basis)  # raw: archive
         self.term.dl = self.dl
         self.term.seq = int(time.time() * 1000) & 0x3FFF  # request ids unlike a previous run's
         self._counter = SequenceCounter(cfg.key_file + ".sn", SN_BLOCK) if cfg.key_file else None

@@ -122,3 +122,31 @@ def test_the_server_checks_yamcs_telecommands_before_they_go_up(tmp_path: Path) 
         assert link.stats()["yamcs"]["refused"] == 3
     finally:
         stop()
+
+
+def test_a_conventional_basis_spacecraft_is_decoded_when_the_config_says_so() -> None:
+    """The front end takes either RS basis (`rs_basis`): a conventional-basis CADU stream, which
+    reedsolo encodes independently, gives its frames only to a conventional-basis Downlink."""
+    import reedsolo
+
+    from ground.downlink import Downlink
+    from protocols import randomizer, sync, tmframe
+
+    rsc = reedsolo.RSCodec(nsym=32, nsize=255, fcr=112, prim=0x187, generator=0xAD, c_exp=8)  # as test_rs_ref
+    frames = [tmframe.pack(1115, 42, 0, i, i, 0x7FE, bytes([i]) * 1103, ocf=bytes(4)) for i in range(4)]
+    stream = b""
+    for frame in frames:
+        rows = [bytes(rsc.encode(frame[j::5])) for j in range(5)]  # interleave I=5, conventional
+        block = bytes(rows[j % 5][j // 5] for j in range(255 * 5))
+        stream += sync.ASM + randomizer.randomize(block)
+    cfg = parse_config({"spacecraft": [{**CRAFT, "rs_basis": "conventional"}]}).spacecraft[0]
+    assert cfg.dual_basis is False
+    conventional, dual = Downlink(42, dual_basis=cfg.dual_basis), Downlink(42)
+    sink: list[bytes] = []
+    conventional.frame_sink = sink.append
+    list(conventional.feed(stream))
+    list(dual.feed(stream))
+    assert sink == frames and conventional.dec.uncorrectable == 0
+    assert dual.frames == 0 and dual.dec.uncorrectable == 4
+    with pytest.raises(ConfigError, match="rs_basis must be dual or conventional"):
+        parse_config({"spacecraft": [{**CRAFT, "rs_basis": "berlekamp"}]})
