@@ -4,7 +4,9 @@
 
 Telemetry: an abstract CCSDS primary header container, an abstract PUS-C TM header (with the CUC
 time, 4 + 2 octets) restricted to TM packets of the spacecraft's APID, and one container per
-report: PUS-1 verification stages, TM(3,25) per SID, TM(5,x) per event, 9.2, 11.13, 17.2, 20.2.
+report: PUS-1 verification stages, TM(3,25) per SID, TM(5,x) per event, 9.2, 17.2, 20.2, and the
+variable-length 11.13 (an array of entries sized by its count) and 13.x (a file part sized by the
+packet length).
 Each parameter's encoding is the one packed onboard (TM_TYPES: B/H/I integers, f32 otherwise).
 Commands: an abstract `pus_tc` MetaCommand whose container is the CCSDS + PUS-C TC header (Yamcs'
 PUS post-processor fills the sequence count, the length and the CRC), and one MetaCommand per
@@ -17,6 +19,7 @@ with its code and reason).
 from __future__ import annotations
 
 import datetime
+import struct
 import xml.etree.ElementTree as ET
 
 from flight.dictionary import (
@@ -67,6 +70,8 @@ PUS_TC_HEADER = (
     ("pus_subtype", 8, None),
     ("pus_source_id", 16, 0),
 )
+# TM(11,13): after the count, per entry (flight/schedule.py Schedule.summary, ">IHH")
+SCHEDULE_ENTRY = (("release", "I"), ("apid", "H"), ("seq", "H"))
 VERIFICATION = {1: "accepted", 2: "acceptance_failed", 3: "started", 4: "start_failed"}
 VERIFICATION.update({5: "progress", 6: "progress_failed", 7: "completed", 8: "completion_failed"})
 
@@ -263,14 +268,48 @@ def _telemetry(b: _Builder) -> None:
     # the other reports
     b.param("time_report_obt", "cuc_time", "Onboard time of a TM(9,2) time report")
     b.container("tm_9_2_time", ["time_report_obt"], "pus_tm", tm_service=9, tm_subtype=2)
-    b.fmt_param("schedule_count", "B", "Time-tagged commands waiting (TM(11,13))")
-    b.container("tm_11_13_schedule", ["schedule_count"], "pus_tm", tm_service=11, tm_subtype=13)
+    _variable_reports(b)
     b.container("tm_17_2_pong", [], "pus_tm", tm_service=17, tm_subtype=2)
     b.fmt_param("param_count", "B", "Parameters in a TM(20,2) report (1 onboard)")
     b.param("param_report_id", "param_id")
     b.fmt_param("param_report_value", "f", "Value of the reported parameter")
     entries = ["param_count", "param_report_id", "param_report_value"]
     b.container("tm_20_2_param", entries, "pus_tm", tm_service=20, tm_subtype=2)
+
+
+def _dynamic(parent: ET.Element, ref: str, slope: int = 1, intercept: int = 0) -> None:
+    """A size from another parameter of the packet: slope * value + intercept."""
+    dv = _Builder.el(parent, "DynamicValue")
+    _Builder.el(dv, "ParameterInstanceRef", parameterRef=ref)
+    _Builder.el(dv, "LinearAdjustment", slope=slope, intercept=intercept)
+
+
+def _variable_reports(b: _Builder) -> None:
+    """The reports whose length varies: TM(11,13) lists its entries (flight/schedule.py summary),
+    TM(13,1/2/3) carry a part of a payload file (flight/payload.py next_part)."""
+    b.fmt_param("schedule_count", "B", "Time-tagged commands waiting (TM(11,13))")
+    entry = b.new_type("Aggregate", "schedule_entry_type")
+    members = b.el(entry, "MemberList")  # type: ignore[arg-type]
+    for name, fmt in SCHEDULE_ENTRY:
+        bits = 8 * struct.calcsize(">" + fmt)
+        b.int_type("u%d" % bits, bits)
+        b.el(members, "Member", name=name, typeRef="u%d" % bits)
+    arr = b.new_type("Array", "schedule_entries_type", arrayTypeRef="schedule_entry_type")
+    dim = b.el(b.el(arr, "DimensionList"), "Dimension")  # type: ignore[arg-type]
+    b.el(b.el(dim, "StartingIndex"), "FixedValue", "0")
+    _dynamic(b.el(dim, "EndingIndex"), "schedule_count", intercept=-1)  # count 0: no entry
+    b.param("schedule_entries", "schedule_entries_type", "Release time (onboard s) and request id of each")
+    b.container(
+        "tm_11_13_schedule", ["schedule_count", "schedule_entries"], "pus_tm", tm_service=11, tm_subtype=13
+    )
+    b.fmt_param("file_transaction", "H", "Payload file downlink: transaction (the file's serial)")
+    b.fmt_param("file_part", "H", "Payload file downlink: part number, from 1 (subtype 1 first, 3 last)")
+    data = b.new_type("Binary", "file_data_type")
+    # the rest of the source data: (ccsds_length + 1) - PUS header 7 - time 6 - 4 - CRC 2 bytes
+    size = b.el(b.el(data, "BinaryDataEncoding"), "SizeInBits")  # type: ignore[arg-type]
+    _dynamic(size, "ccsds_length", 8, -8 * 18)
+    b.param("file_data", "file_data_type", "Payload file downlink: the part's bytes")
+    b.container("tm_13_file_part", ["file_transaction", "file_part", "file_data"], "pus_tm", tm_service=13)
 
 
 def _arg_type(b: _Builder, cname: str, aname: str, kind: str, lo: object, hi: object, unit: str) -> str:

@@ -8,6 +8,7 @@ without them the tests fail, they do not skip; about 10 s (Yamcs starts in ~7 s)
 
 from __future__ import annotations
 
+import base64
 import datetime
 import math
 import socket
@@ -186,3 +187,60 @@ def test_yamcs_commands_execute_on_the_twin_and_their_verifiers_complete(yamcs, 
             assert (attrs["Verifier_Accepted_Status"], attrs["Verifier_Execution_Status"]) == ("OK", "NOK")  # type: ignore[index]
             assert attrs["CommandComplete_Status"] == "NOK", (name, attrs)  # type: ignore[index]
             assert attrs["CommandComplete_Message"] == "WRONG_MODE: PROP_MODE", (name, attrs)  # type: ignore[index]
+
+
+def test_yamcs_decodes_the_variable_length_reports(yamcs, tmp_path: Path) -> None:
+    """TM(11,13) lists each scheduled command, TM(13,x) carries a payload file's parts: made by the
+    flight's own Schedule and Payload, decoded by Yamcs entry for entry and byte for byte."""
+    from flight.payload import Payload
+    from flight.schedule import Schedule
+    from flight.storage import HostFs
+    from protocols.pus import pack_tm
+
+    y, _tc = yamcs
+    fs = HostFs(str(tmp_path))
+    schedule = Schedule(fs)
+    tcs = [build_tc("ping", {}, APID, seq, "operator").pack() for seq in (700, 701)]
+    schedule.insert(5000, tcs[1], 0)
+    schedule.insert(4000, tcs[0], 0)
+    payload = Payload(fs)
+    content = bytes(range(256)) * 2 + b"end"  # 515 bytes: three parts of 200, 200, 115
+    fs.write("exp_9.bin", content)
+    payload.queue.append("exp_9.bin")
+    reports = [(11, 13, schedule.summary())]
+    while (part := payload.next_part()) is not None:
+        reports.append((13, *part))
+    assert [r[1] for r in reports] == [13, 1, 2, 3]
+    parts = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for seq, (service, subtype, data) in enumerate(reports):
+            packet = bytes(pack_tm(service, subtype, data, APID, seq, 2, 0, bytes(6)))
+            s.sendto(packet, ("127.0.0.1", y.ports.tm_packets))
+            what = "report %d.%d" % (service, subtype)
+            if service == 11:
+                v = y.wait(what, lambda: y.get(PARAMETER + "schedule_entries").get("engValue"), 10)
+                rows = [_members(e["aggregateValue"]) for e in v["arrayValue"]]  # type: ignore[index]
+                assert rows == [
+                    {"release": 4000, "apid": APID, "seq": 700},
+                    {"release": 5000, "apid": APID, "seq": 701},
+                ]
+                continue
+            part = struct.unpack_from(">H", data, 2)[0]
+            y.wait(what, lambda part=part: _eng_or_none(y.get(PARAMETER + "file_part")) == part, 10)
+            assert eng(y.get(PARAMETER + "file_transaction")) == 9, what
+            parts.append(base64.b64decode(y.get(PARAMETER + "file_data")["engValue"]["binaryValue"]))
+    assert parts[0] == content[:200] and b"".join(parts) == content
+
+
+PARAMETER = "/processors/cubesat/realtime/parameters/cubesat/"
+
+
+def _eng_or_none(value: dict) -> object:
+    return eng(value) if "engValue" in value else None
+
+
+def _members(aggregate: dict) -> dict[str, int]:
+    return {
+        m: int(next(v for k, v in x.items() if k.endswith("Value")))
+        for m, x in zip(aggregate["name"], aggregate["value"])
+    }
