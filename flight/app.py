@@ -20,7 +20,7 @@ from flight.audit import KIND_BOOT, KIND_COMMAND, KIND_FDIR, KIND_MODE, AuditLog
 from flight.boot import BootRecord
 from flight.commands import Dispatcher
 from flight.comms import Comms
-from flight.dictionary import HK_SETS, MODE_NAMES, RATE_GROUPS
+from flight.dictionary import APID, HK_SETS, MODE_NAMES, RATE_GROUPS
 from flight.events import EventReporter
 from flight.executive import Executive
 from flight.fdir import Fdir
@@ -73,7 +73,7 @@ class FlightApp(CommandHandlers, Telemetry):
         fs,
         link,
         scid=0x2A,
-        apid=0x10,
+        apid=APID,
         key=None,
         admin_key=None,
         reset_cause=0,

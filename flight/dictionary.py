@@ -8,6 +8,7 @@ Argument types: "u8", "u16", "u32", "i16", "i32", "f32", "enum" (u8 with names),
 "tc" (the rest of the data field: a complete PUS telecommand, for the time-tagged schedule).
 """
 
+APID = 0x10  # the flight application's telecommands and telemetry (FlightApp, the ground)
 MODES = {"BOOT": 0, "SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}
 MODE_NAMES = ("BOOT", "SAFE", "DETUMBLE", "NOMINAL")
 _MODE_ARG = (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""),)

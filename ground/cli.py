@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from flight.dictionary import APID
 from ground import DEFAULT_SCID, __version__
 from ground.bench import bench
 from ground.passes_cli import contact_options, contact_summary, passes
@@ -974,7 +975,7 @@ def events(**opts: object) -> None:
     show_default=True,
     help="Seconds to wait for verification.",
 )
-@click.option("--apid", default=0x10, type=click.IntRange(0, 2047), show_default=True)
+@click.option("--apid", default=APID, type=click.IntRange(0, 2047), show_default=True)
 @click.option(
     "--key-file",
     type=click.Path(exists=True, dir_okay=False),

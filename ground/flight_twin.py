@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from flight.app import FlightApp
 from flight.boot import BROWN_OUT, POWER_ON, WATCHDOG
+from flight.dictionary import APID
 from flight.lora_link import LoraLink, carry_link
 from flight.storage import HostFs
 from ground import DEFAULT_SCID
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from ground.passes import Station
 
 SCID = DEFAULT_SCID
-APID = 0x10
 
 
 def default_environment(

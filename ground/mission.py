@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from flight.dictionary import HK_SETS, MODE_NAMES, PARAM_IDS
+from flight.dictionary import APID, HK_SETS, MODE_NAMES, PARAM_IDS
 from ground import DEFAULT_SCID
 from ground.archive import Archive
 from ground.flight_twin import FlightTwin, default_environment
@@ -30,7 +30,6 @@ from protocols import lora
 from protocols.pus import PusTm
 
 SCID = DEFAULT_SCID
-APID = 0x10
 
 
 def flip_bits(data: bytes, ber: float, rnd: random.Random) -> bytes:

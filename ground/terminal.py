@@ -17,7 +17,7 @@ import re
 import struct
 
 from flight import events as flight_events
-from flight.dictionary import EVENTS, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
+from flight.dictionary import APID, EVENTS, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
 from ground import DEFAULT_SCID
 from ground.dictionary import build_tc, decode_hk, failure_notice, failure_summary, failure_text
 from ground.downlink import Downlink
@@ -81,7 +81,7 @@ class Terminal:
     def __init__(
         self,
         scid: int = DEFAULT_SCID,
-        apid: int = 0x10,
+        apid: int = APID,
         key: bytes | None = None,
         interleave: int = 5,
         role: str = "admin",

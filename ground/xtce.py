@@ -23,6 +23,7 @@ import struct
 import xml.etree.ElementTree as ET
 
 from flight.dictionary import (
+    APID,
     COMMANDS,
     EVENTS,
     FAIL_REASONS,
@@ -37,7 +38,6 @@ from flight.dictionary import (
 from hal.sim.environment import EPOCH_UNIX
 
 NS = "http://www.omg.org/spec/XTCE/20180204"
-APID = 0x10  # the flight application's APID (flight/app.py FlightApp default)
 _EPOCH = datetime.datetime.fromtimestamp(EPOCH_UNIX, datetime.timezone.utc)
 MISSION_EPOCH = _EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")  # onboard time 0 (the twin's RTC epoch)
 # struct format -> (bits, signed)

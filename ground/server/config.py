@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flight.dictionary import APID
 from ground.server.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -83,7 +84,7 @@ class SpacecraftConfig:
     scid: int
     link: LinkConfig
     key_file: str | None = None
-    apid: int = 0x10
+    apid: int = APID
     interleave: int = 5
     yamcs: YamcsConfig | None = None
     dual_basis: bool = True  # RS symbols in the dual basis (rs_basis = "dual")
@@ -164,7 +165,7 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
     interleave = _get(t, "interleave", int, where, 5)
     if interleave not in (1, 2, 3, 4, 5, 8):
         raise ConfigError("%s: interleave must be 1..5 or 8, got %d" % (where, interleave))
-    apid = _get(t, "apid", int, where, 0x10)
+    apid = _get(t, "apid", int, where, APID)
     if not 0 <= apid <= 2047:
         raise ConfigError("%s: apid must be 0..2047, got %d" % (where, apid))
     yt = _get(t, "yamcs", dict, where, None)

@@ -295,6 +295,21 @@ CASES: list[Case] = [
         needs_ro=True,
     ),
     Case("dict xtce", "output is a folder", ("dict", "xtce", "-o", "{tmp}/folder"), 2, r"is a directory"),
+    Case(
+        "dict yamcs",
+        "read-only folder",
+        ("dict", "yamcs", "{ro}/yamcs"),
+        1,
+        r"cannot write the Yamcs instance to .*: (Permission denied|Operation not permitted)",
+        needs_ro=True,
+    ),
+    Case(
+        "dict yamcs",
+        "port 0",
+        ("dict", "yamcs", "{tmp}/y", "--tc-port", "0"),
+        2,
+        r"--tc-port.*not in the range",
+    ),
     # --- watch
     Case(
         "watch",
