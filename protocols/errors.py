@@ -38,7 +38,8 @@ class ArgumentError(EncodeError):
 
 
 class DecodeError(ProtocolError):
-    """Input bytes are not a valid encoding."""
+    """Input bytes are not a valid encoding. Subclasses that add nothing but their name take its
+    (field, offset, detail) as they are: no __init__ of their own, a function less on a board."""
 
     def __init__(self, field, offset, detail):
         super().__init__("%s at offset %d: %s" % (field, offset, detail), field, offset)
@@ -62,38 +63,37 @@ class OversizedError(DecodeError):
         self.got = got
 
 
-class VersionError(DecodeError):
+class MismatchError(DecodeError):
+    """A field holds `got` where `expected` was due; each subclass words it in `_what`."""
+
+    _what = "expected %d, got %d"
+
+    def __init__(self, field, offset, expected, got):
+        super().__init__(field, offset, self._what % (expected, got))
+        self.expected = expected
+        self.got = got
+
+
+class VersionError(MismatchError):
     """A version number field holds a value this codec does not speak."""
 
-    def __init__(self, field, offset, expected, got):
-        super().__init__(field, offset, "wrong version, expected %d, got %d" % (expected, got))
-        self.expected = expected
-        self.got = got
+    _what = "wrong version, expected %d, got %d"
 
 
-class LengthError(DecodeError):
+class LengthError(MismatchError):
     """A length field disagrees with the bytes present or with the format."""
 
-    def __init__(self, field, offset, expected, got):
-        super().__init__(field, offset, "bad length, expected %d, got %d" % (expected, got))
-        self.expected = expected
-        self.got = got
+    _what = "bad length, expected %d, got %d"
+
+
+class CrcError(MismatchError):
+    """Checksum mismatch; `expected` is the value computed over the bytes."""
+
+    _what = "bad CRC, computed 0x%04X, received 0x%04X"
 
 
 class FieldValueError(DecodeError):
     """A field holds a value that is not allowed (reserved, out of range)."""
-
-    def __init__(self, field, offset, detail):
-        super().__init__(field, offset, detail)
-
-
-class CrcError(DecodeError):
-    """Checksum mismatch; `expected` is the value computed over the bytes."""
-
-    def __init__(self, field, offset, expected, got):
-        super().__init__(field, offset, "bad CRC, computed 0x%04X, received 0x%04X" % (expected, got))
-        self.expected = expected
-        self.got = got
 
 
 class UncorrectableError(DecodeError):
@@ -106,15 +106,9 @@ class UncorrectableError(DecodeError):
 class SyncError(DecodeError):
     """A sync marker or delimiter is missing where the format requires one."""
 
-    def __init__(self, field, offset, detail):
-        super().__init__(field, offset, detail)
-
 
 class AuthenticationError(DecodeError):
     """A frame's MAC does not verify, or its security association is unknown or not allowed."""
-
-    def __init__(self, field, offset, detail):
-        super().__init__(field, offset, detail)
 
 
 class ReplayError(DecodeError):
