@@ -510,6 +510,10 @@ class FlightApp(CommandHandlers, Telemetry):
         )
 
     def _task_files(self):
+        # a file part waits while the queue is half full (radio down or slow): queued behind the
+        # housekeeping, it would be the oldest and dropped first, and its file is already gone
+        if len(self.tm_queue) >= TM_QUEUE_MAX // 2:
+            return
         part = self.payload.next_part()
         if part is not None:
             self._emit(13, part[0], part[1])

@@ -153,6 +153,11 @@ class HeapFigures:
     # sim-twin (which has every chip): the drivers and subsystems a smaller board does not build
     board_flight: dict[str, int]
     native: dict[str, int]  # per target: bytes of native code its bundle carries
+    tm_queue_full: int = 0  # what a full TM queue adds (the radio down): see _FILL
+
+    def worst(self, target: str, hal_board: str, with_sim: bool = False) -> int:
+        """`need` with the TM queue full: the radio down must not run the board out of heap."""
+        return self.need(target, hal_board, with_sim) + self.tm_queue_full
 
     def need(self, target: str, hal_board: str, with_sim: bool = False) -> int:
         """Heap the flight application needs on `target` (a firmware_builds target); an emulated
@@ -324,6 +329,7 @@ def measure(
                     if progress is not None and done % (chunk * 30) == 0:
                         progress("%d/%d ticks, live %d B" % (done, total, peak_live - base - sim))
                 stats = ast.literal_eval(_exec(t, "print(repr(W))").strip())
+                tm_queue_full = _queue_full(t)
             finally:
                 t.close()
     except EmulatorError as e:
@@ -345,7 +351,31 @@ def measure(
         board_modules=modules,
         board_flight={b: boots[b] - boots[SIMULATED] for b in boards or []},
         native=dict(native or {}),
+        tm_queue_full=tm_queue_full,
     )
+
+
+# The radio down (a TX that keeps failing, a reset radio): the TM queue does not drain and holds
+# TM_QUEUE_MAX packets, half of them payload file parts (flight/app.py lets a part wait beyond
+# that), the other half the largest housekeeping report, the health set.
+_FILL = """from flight.app import TM_QUEUE_MAX
+from flight.payload import PART
+app.tm_queue[:] = []
+for _ in range(TM_QUEUE_MAX // 2):
+    app._emit(13, 2, bytes(PART + 4))
+for _ in range(TM_QUEUE_MAX - TM_QUEUE_MAX // 2):
+    app.hk_report(3)
+"""
+
+
+def _queue_full(t) -> int:
+    """The live heap a full TM queue adds to an empty one (see _FILL)."""
+    _exec(t, "app.tm_queue[:] = []")
+    empty = _live(t)
+    _exec(t, _FILL)
+    full = _live(t) - empty
+    _exec(t, "app.tm_queue[:] = []")
+    return full
 
 
 def measure_targets(
@@ -389,6 +419,7 @@ def budget_table(figures: HeapFigures, targets: dict[str, dict]) -> list[dict]:
         if not budget:
             continue
         need = figures.need(name, target["hal_board"], target["with_sim"])
+        worst = figures.worst(name, target["hal_board"], target["with_sim"])
         rows.append(
             {
                 "target": name,
@@ -397,6 +428,8 @@ def budget_table(figures: HeapFigures, targets: dict[str, dict]) -> list[dict]:
                 "need": need,
                 "spare": 1 - need / budget,
                 "fits": need <= budget * (1 - SPARE),
+                "worst": worst,  # the TM queue full
+                "worst_fits": worst <= budget,
                 "source": defn.get("heap_source", ""),
             }
         )
@@ -417,6 +450,9 @@ def write_record(
         "how": "cubesat heap --minutes %g --write (ground/board_heap.py)" % minutes,
         "figures": figures.as_dict(),
         "needs": needs(figures, targets),
+        # with the TM queue full (the radio down): within the budget, for every bundle that flies
+        # from .mpy (tests/emuboard/test_board_heap.py)
+        "worst": {n: figures.worst(n, t["hal_board"], t["with_sim"]) for n, t in targets.items()},
     }
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 

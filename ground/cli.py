@@ -346,7 +346,7 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     f = figures
     console.print(
         "flight %d B live (boot %d), worst tick %d B (the first after boot %d B), simulator %d B; "
-        "%d ticks, %d/%d commands verified"
+        "%d ticks, %d/%d commands verified; a full TM queue (radio down) adds %d B"
         % (
             f.flight,
             f.flight_boot,
@@ -356,13 +356,15 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
             f.ticks,
             f.commands_verified,
             f.commands_sent,
+            f.tm_queue_full,
         )
     )
-    table = Table("bundle", "budget", "needs", "spare", "loads", "budget source")
+    table = Table("bundle", "budget", "needs", "spare", "queue full", "loads", "budget source")
     for r in rows:
         spare = "[%s]%.0f%%[/]" % ("green" if r["fits"] else "red", 100 * r["spare"])
         loads = ".mpy" if TARGETS[r["target"]]["from_mpy"] else "frozen"
-        table.add_row(r["target"], "%d" % r["budget"], "%d" % r["need"], spare, loads, r["source"])
+        worst = "[%s]%d[/]" % ("green" if r["worst_fits"] else "red", r["worst"])
+        table.add_row(r["target"], "%d" % r["budget"], "%d" % r["need"], spare, worst, loads, r["source"])
     console.print(table)
     if json_out:
         _write_output(

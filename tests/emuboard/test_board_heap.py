@@ -35,6 +35,8 @@ def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.Hea
     assert 60_000 < measured.flight < 400_000 and measured.flight_boot <= measured.flight
     assert 1_000 < measured.worst_tick < measured.flight and measured.sim > 10_000
     assert 1_000 < measured.first_tick < measured.flight
+    # 96 packets of 60-220 B, each an object of its own
+    assert 96 * 60 < measured.tm_queue_full < 96 * 400
     assert measured.peak() >= max(
         measured.flight + measured.worst_tick, measured.flight_boot + measured.first_tick
     )
@@ -70,6 +72,13 @@ def test_each_board_budget(target: str) -> None:
     need = heap_needed(target)
     assert need, "no recorded need for %s" % target
     fits = need <= budget * (1 - board_heap.SPARE)
+    if TARGETS[target]["from_mpy"]:  # the radio down (the TM queue full) must still fit
+        worst = json.loads(HEAP_FILE.read_text())["worst"][target]
+        assert need < worst <= budget, "%s: %d B with the TM queue full, over its %d B" % (
+            target,
+            worst,
+            budget,
+        )
     assert fits == TARGETS[target]["from_mpy"], (
         "%s needs %d B of its %d B budget (%.0f%% spare): set from_mpy=%s in firmware_builds/boards.py "
         "and say so in the README" % (target, need, budget, 100 * (1 - need / budget), fits)

@@ -183,6 +183,23 @@ def test_payload_experiment_holds_setpoint_samples_and_downlinks(rig):
     assert rig.app.payload.queue == []
 
 
+def test_a_file_waits_while_the_tm_queue_is_half_full(rig):
+    """Radio down: the queue does not drain, and a file part queued behind it would be dropped
+    as the oldest packet, its file already deleted. The part waits instead."""
+    from flight.app import TM_QUEUE_MAX
+
+    app = rig.app
+    app.fs.write("exp_5.bin", b"\x01" * 300)
+    app.payload.queue.append("exp_5.bin")
+    app.tm_queue[:] = [b"stuck"] * (TM_QUEUE_MAX // 2)
+    app._task_files()
+    assert app.tm_queue == [b"stuck"] * (TM_QUEUE_MAX // 2) and app.payload.queue == ["exp_5.bin"]
+    app.tm_queue[:] = []  # the radio is back
+    app._task_files()
+    assert len(app.tm_queue) == 1 and app.tm_queue[0][7:9] == bytes((13, 1))  # TM(13,1), the first part
+    assert app.fs.read("exp_5.bin") is not None  # kept until its last part is queued
+
+
 def test_payload_refused_outside_nominal(tmp_path):
     rig = Rig(tmp_path / "f")
     assert rig.until(lambda: rig.app.modes.mode == 1)
