@@ -27,7 +27,7 @@ except ImportError:  # CPython
         return x
 
 
-_FMT = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
+ARG_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
 _SIZE = {"u8": 1, "u16": 2, "u32": 4, "i16": 2, "i32": 4, "f32": 4, "enum": 1}
 RECENT = 32
 # authority of the frame that carried a command (flight.comms decides it from the SDLS SPI)
@@ -77,7 +77,7 @@ def decode_args(name, spec, data):
         if kind.startswith("bytes"):
             values.append(bytes(data[i : i + size]))
         else:
-            v = struct.unpack_from(_FMT[kind], data, i)[0]
+            v = struct.unpack_from(ARG_FORMATS[kind], data, i)[0]
             if kind == "enum":
                 if v not in hi.values():
                     raise CommandError(

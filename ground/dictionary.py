@@ -5,11 +5,15 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from flight.commands import ARG_FORMATS
 from flight.dictionary import COMMANDS, FAIL_REASONS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
 from protocols.pus import PusTc
 
 ROLES = ("viewer", "operator", "admin")
-_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
+# TM report layouts the flight packs (flight/handlers.py, flight/schedule.py), for every ground
+# decoder (server, HIL, XTCE): after a count byte, each entry in this struct format
+PARAM_ENTRY = ">Hf"  # TM(20,2): parameter id, value
+SCHEDULE_ENTRY = (("release", "I"), ("apid", "H"), ("seq", "H"))  # TM(11,13)
 
 
 class CommandError(ValueError):
@@ -89,7 +93,7 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
             raise CommandError("%s: %s must be a number, got %r" % (cmd.name, name, raw)) from None
         if num != num or not lo <= num <= hi:
             raise CommandError("%s: %s=%s out of range %s..%s %s" % (cmd.name, name, raw, lo, hi, unit))
-        out += struct.pack(_FORMATS[kind], num)
+        out += struct.pack(ARG_FORMATS[kind], num)
     return bytes(out)
 
 

@@ -35,6 +35,7 @@ from flight.dictionary import (
     TM_ENUMS,
     TM_TYPES,
 )
+from ground.dictionary import SCHEDULE_ENTRY
 from hal.sim.environment import EPOCH_UNIX
 
 NS = "http://www.omg.org/spec/XTCE/20180204"
@@ -70,8 +71,6 @@ PUS_TC_HEADER = (
     ("pus_subtype", 8, None),
     ("pus_source_id", 16, 0),
 )
-# TM(11,13): after the count, per entry (flight/schedule.py Schedule.summary, ">IHH")
-SCHEDULE_ENTRY = (("release", "I"), ("apid", "H"), ("seq", "H"))
 VERIFICATION = {1: "accepted", 2: "acceptance_failed", 3: "started", 4: "start_failed"}
 VERIFICATION.update({5: "progress", 6: "progress_failed", 7: "completed", 8: "completion_failed"})
 

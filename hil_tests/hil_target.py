@@ -5,7 +5,6 @@ Used by conftest.py (the `target` fixture) and the test modules (helpers and con
 from __future__ import annotations
 
 import random
-import struct
 import subprocess
 import threading
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from flight.dictionary import HK_SETS, PARAM_IDS
 from ground.sdls_counter import clock_floor
+from ground.server.decode import decode_tm
 from ground.terminal import Terminal
 from ground.transport import ReconnectingLink, open_link
 
@@ -180,9 +180,9 @@ class Target:
         self.ok("param_get", {"param_id": pid})
         reports = lambda: [tm for tm in self.term.tm[n:] if (tm.service, tm.subtype) == (20, 2)]  # noqa: E731
         assert self.pump(10, lambda: bool(reports())), "no parameter report TM(20,2) for %s" % name
-        count, got_pid, value = struct.unpack(">BHf", reports()[-1].source_data)
-        assert (count, got_pid) == (1, pid)
-        return value
+        params = decode_tm(reports()[-1])["params"]  # the ground's decoder: the dictionary's layout
+        assert [p["id"] for p in params] == [pid], params
+        return params[0]["value"]
 
     def set_param(self, name: str, value: float) -> None:
         """param_set; on a persistent target the value it had first is put back at teardown."""

@@ -14,6 +14,8 @@ from typing import Any
 from flight import events as flight_events
 from flight.dictionary import EVENTS, HK_SETS, PARAMS
 from ground.dictionary import (
+    PARAM_ENTRY,
+    SCHEDULE_ENTRY,
     CommandError,
     decode_hk,
     failure_name,
@@ -69,23 +71,28 @@ def _verification(data: bytes, subtype: int) -> dict[str, Any]:
 def _params(data: bytes) -> dict[str, Any]:
     count = data[0] if data else 0
     items = []
+    size = struct.calcsize(PARAM_ENTRY)
     for i in range(count):
-        off = 1 + 6 * i
-        if off + 6 > len(data):
+        off = 1 + size * i
+        if off + size > len(data):
             break
-        pid, value = struct.unpack_from(">Hf", data, off)
+        pid, value = struct.unpack_from(PARAM_ENTRY, data, off)
         items.append({"id": pid, "name": PARAMS[pid][0] if pid in PARAMS else None, "value": value})
     return {"params": items}
+
+
+_SCHEDULE_FMT = ">" + "".join(fmt for _name, fmt in SCHEDULE_ENTRY)
+_SCHEDULE_LEN = struct.calcsize(_SCHEDULE_FMT)
 
 
 def _schedule(data: bytes) -> dict[str, Any]:
     count = data[0] if data else 0
     entries = []
     for i in range(count):
-        off = 1 + 8 * i
-        if off + 8 > len(data):
+        off = 1 + _SCHEDULE_LEN * i
+        if off + _SCHEDULE_LEN > len(data):
             break
-        release, apid, seq = struct.unpack_from(">IHH", data, off)
+        release, apid, seq = struct.unpack_from(_SCHEDULE_FMT, data, off)
         entries.append({"release_s": release, "apid": apid, "seq": seq})
     return {"count": count, "entries": entries}
 
