@@ -4,7 +4,7 @@
                                                "wait": "completed", "timeout": 10}
     GET  /api/v1/commands/{id}?wait=done&timeout=10     stages with times, failure, decoded reply
     GET  /api/v1/commands?since=T&until=T&spacecraft=&limit=&after=   history (user, stages)
-    GET  /api/v1/telemetry?since=T&spacecraft=&service=  decoded TM packets (raw hex too)
+    GET  /api/v1/telemetry?since=T&spacecraft=&service=&after=ID  decoded TM packets (raw hex too), paged
     GET  /api/v1/events?since=T&until=T&spacecraft=&limit=&after=     events
          both page: at most `limit` (<= 10000) rows with an id above `after`, oldest first, and
          "next": the `after` of the next page (null: no more)
@@ -220,9 +220,11 @@ async def telemetry(request: Request) -> Response:
     limit = int(_number(request, "limit", 1000, 1, MAX_LIMIT))
     service = request.query_params.get("service")
     svc = int(_number(request, "service", 0, 0, 255)) if service is not None else None
+    after = int(_number(request, "after", 0, 0, 2**62))
     store = _ground(request).store
-    rows = await run_in_threadpool(store.packets, _scid(request), since, limit, svc)
-    return JSONResponse({"packets": rows})
+    rows = await run_in_threadpool(store.packets, _scid(request), since, limit + 1, svc, after)
+    more = len(rows) > limit  # one more than asked: is there a next page?
+    return JSONResponse({"packets": rows[:limit], "next": rows[limit - 1]["id"] if more else None})
 
 
 async def events(request: Request) -> Response:

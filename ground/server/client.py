@@ -247,13 +247,25 @@ class GroundClient:
         """SCID -> the spacecraft's name in the server's config."""
         return {sc["scid"]: sc["name"] for sc in self.request("GET", "/api/v1/spacecraft")["spacecraft"]}
 
-    def telemetry(self, since: float = 0.0, service: int | None = None, limit: int = 1000) -> list[dict]:
-        q: dict[str, Any] = {"since": since, "limit": limit}
+    def telemetry_page(
+        self, since: float = 0.0, service: int | None = None, limit: int = 1000, after: int = 0
+    ) -> Page:
+        """One request: up to `limit` (<= PAGE) decoded TM packets with an id above `after`."""
+        q: dict[str, Any] = {"since": since, "limit": limit, "after": after}
         if service is not None:
             q["service"] = service
         if self.spacecraft:
             q["spacecraft"] = self.spacecraft
-        return self.request("GET", "/api/v1/telemetry?" + urllib.parse.urlencode(q))["packets"]
+        got = self.request(
+            "GET", "/api/v1/telemetry?" + urllib.parse.urlencode(q), timeout=max(self.timeout, 60.0)
+        )
+        return got["packets"], got.get("next")
+
+    def telemetry(
+        self, since: float = 0.0, service: int | None = None, limit: int = 1000, after: int = 0
+    ) -> list[dict]:
+        """Up to `limit` decoded TM packets (any number: pages of PAGE), oldest first."""
+        return collect_pages(lambda a, n: self.telemetry_page(since, service, n, a), limit, after)[0]
 
     def live(self, spacecraft: str | None = None) -> LiveStream:
         return LiveStream(self, spacecraft)

@@ -249,9 +249,9 @@ class SqliteStore(GroundStore):
         with self.lock:
             return self.db.execute(sql, args).fetchall()
 
-    def packets(self, scid, since, limit, service=None) -> list[dict]:
-        sql = "SELECT %s FROM tm_packets WHERE t_ground >= ?" % _PACKET_COLS
-        args: tuple[Any, ...] = (since,)
+    def packets(self, scid, since, limit, service=None, after=0) -> list[dict]:
+        sql = "SELECT %s FROM tm_packets WHERE t_ground >= ? AND id > ?" % _PACKET_COLS
+        args: tuple[Any, ...] = (since, after)
         if scid is not None:
             sql, args = sql + " AND scid = ?", (*args, scid)
         if service is not None:

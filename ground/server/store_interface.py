@@ -65,8 +65,9 @@ class GroundStore(ABC):
 
     @abstractmethod
     def packets(
-        self, scid: int | None, since: float, limit: int, service: int | None = None
-    ) -> list[dict]: ...
+        self, scid: int | None, since: float, limit: int, service: int | None = None, after: int = 0
+    ) -> list[dict]:
+        """TM packets received at or after `since` with an id above `after`, in id order."""
 
     @abstractmethod
     def packet(self, packet_id: int) -> dict | None: ...

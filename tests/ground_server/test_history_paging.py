@@ -1,6 +1,6 @@
 """History past 10000 rows: `GroundStore.page` and its cursor, the API's `after`/`next`, and
-`cubesat history/events --limit N --after ID`, on an archive of 25000 commands and 25000 events
-(written with executemany, not flown)."""
+`cubesat history/events --limit N --after ID`, on an archive of 25000 commands, 25000 events and
+25000 TM packets (written with executemany, not flown)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,12 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "VALUES (?, 42, ?, 'alice', 'operator', 'ping', '{}', 16, ?, 'completed')",
             ((i, T0 + i, i & 0x3FFF) for i in range(1, N + 1)),
         )
+        db.executemany(  # TM(17,2) pongs, one in ten a TM(3,25) report
+            "INSERT INTO tm_packets (id, scid, t_ground, t_onboard, apid, seq, service, subtype, raw, "
+            "decoded) VALUES (?, 42, ?, ?, 16, ?, ?, ?, x'00', '{}')",
+            ((i, T0 + i, float(i), i & 0x3FFF, 3 if i % 10 == 0 else 17, 25 if i % 10 == 0 else 2)
+             for i in range(1, N + 1)),
+        )  # fmt: skip
         db.executemany(
             "INSERT INTO cmd_stages (command_id, t, stage) VALUES (?, ?, ?)",
             (
@@ -109,3 +115,19 @@ def test_the_api_and_the_cli_through_the_server_page_alike(server: tuple[str, st
     got = json.loads(out)
     assert code == 0 and [r["id"] for r in got] == [10000, 10001] and "go on with --after 10001" in err
     assert got[1]["stages"][1]["stage"] == "completed" and got[1]["user"] == "alice"
+
+
+def test_telemetry_pages_past_10000_packets(server: tuple[str, str]) -> None:
+    url, token = server
+    gs = GroundClient(url, token)
+    rows, cursor = gs.telemetry_page(limit=5, after=9998)
+    assert [r["id"] for r in rows] == list(range(9999, 10004)) and cursor == 10003
+    rows, cursor = gs.telemetry_page(limit=10, after=N - 2)
+    assert [r["id"] for r in rows] == [N - 1, N] and cursor is None
+    every = gs.telemetry(limit=N + 1)  # three requests, each at most 10000 packets
+    assert [r["id"] for r in every] == list(range(1, N + 1))
+    hk = gs.telemetry(service=3, limit=N, after=20000)
+    assert [r["id"] for r in hk] == list(range(20010, N + 1, 10)) and {r["service"] for r in hk} == {3}
+    with pytest.raises(ClientError, match="after") as err:
+        gs.telemetry_page(after=-1)
+    assert err.value.status == 400
