@@ -473,6 +473,15 @@ def dict_xtce(output: str | None) -> None:
         click.echo(xml)
 
 
+def _udp_port(default: int, what: str) -> dict:
+    return {
+        "type": click.IntRange(1, 65535),
+        "default": default,
+        "show_default": True,
+        "help": "UDP port %s." % what,
+    }
+
+
 @dictionary.command("yamcs")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--scid", type=click.IntRange(0, 1023), default=DEFAULT_SCID, show_default=True)
@@ -480,27 +489,9 @@ def dict_xtce(output: str | None) -> None:
     "--interleave", type=click.Choice(["1", "2", "3", "4", "5", "8"]), default="5", show_default=True
 )
 @click.option("--http-port", type=click.IntRange(1, 65535), default=8090, show_default=True)
-@click.option(
-    "--tm-frames-port",
-    type=click.IntRange(1, 65535),
-    default=10015,
-    show_default=True,
-    help="UDP port where Yamcs takes TM frames from the ground server.",
-)
-@click.option(
-    "--tm-packets-port",
-    type=click.IntRange(1, 65535),
-    default=10016,
-    show_default=True,
-    help="UDP port where Yamcs takes PUS packets.",
-)
-@click.option(
-    "--tc-port",
-    type=click.IntRange(1, 65535),
-    default=10025,
-    show_default=True,
-    help="UDP port of the ground server where Yamcs sends its telecommands.",
-)
+@click.option("--tm-frames-port", **_udp_port(10015, "where Yamcs takes TM frames from the ground server"))
+@click.option("--tm-packets-port", **_udp_port(10016, "where Yamcs takes PUS packets"))
+@click.option("--tc-port", **_udp_port(10025, "of the ground server where Yamcs sends its telecommands"))
 def dict_yamcs(
     folder: str, scid: int, interleave: str, http_port: int, tm_frames_port: int, tm_packets_port: int,
     tc_port: int,

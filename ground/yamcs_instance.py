@@ -43,20 +43,15 @@ PROCESSOR_YAML = """realtime:
   config:
     subscribeAll: true
     alarm: {parameterCheck: true}
-# replays: the web console's archive views and the REST API's parameter history
-Archive:
-  services:
-    - class: org.yamcs.tctm.ReplayService
-    - class: org.yamcs.algorithms.AlgorithmManager
-  config:
-    subscribeAll: true
-ArchiveRetrieval:
-  services:
+"""
+# replays: the web console's archive views (Archive) and the REST API's parameter history
+_REPLAY = """  services:
     - class: org.yamcs.tctm.ReplayService
     - class: org.yamcs.algorithms.AlgorithmManager
   config:
     subscribeAll: true
 """
+PROCESSOR_YAML += "Archive:\n" + _REPLAY + "ArchiveRetrieval:\n" + _REPLAY
 # the PUS preprocessor: CRC-16-CCITT on every packet, CUC without P-field (4 coarse + 2 fine
 # octets: 0x2E) from the mission epoch, which counts no leap seconds
 PUS_PREPROCESSOR = """packetPreprocessorClassName: org.yamcs.pus.PusPacketPreprocessor
