@@ -608,12 +608,13 @@ def twin(
     scid: int = DEFAULT_SCID,
     tle=None,  # ground.passes.Tle, from --tle
     station=None,  # ground.passes.Station, from --station
+    start: str = "epoch",
 ) -> None:
     """Run the flight software on the simulated spacecraft, its space link on TCP or a pty.
 
     Keyed (--key-file KEY --flash DIR: the anti-replay window lives in the flash) or, as an
-    explicit choice, --insecure. --tle flies a TLE's orbit; with --station too, the link is up
-    only in contact (`cubesat passes` lists the passes). Exit codes: 0 stopped, 1 cannot start
+    explicit choice, --insecure. --tle flies a TLE's orbit (from --start); with --station too, the
+    link is up only in contact (`cubesat passes` lists the passes). Exit codes: 0 stopped, 1 cannot start
     (busy port or flash folder, bad key), 2 usage.
     """
     import logging
@@ -633,6 +634,16 @@ def twin(
             "a keyed twin needs --flash DIR: its anti-replay window must survive restarts, "
             "or a captured command could be replayed"
         )
+    start_unix = None
+    if start.strip().lower() != "epoch":
+        from ground.passes import PassError, parse_time
+
+        if tle is None:
+            raise click.UsageError("--start needs --tle (the orbit it starts)")
+        try:
+            start_unix = parse_time(start, tle)
+        except PassError as exc:
+            raise click.BadParameter(str(exc), param_hint="--start") from None
     key = _read_key(key_file)
     admin_key = _read_key(admin_key_file, "--admin-key-file")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -673,6 +684,7 @@ def twin(
             scid=scid,
             tle=tle,
             station=station,
+            start_unix=start_unix,
         )
     except TwinError as exc:
         raise click.ClickException(str(exc)) from None
@@ -690,7 +702,7 @@ def twin(
                 err=True,
             )
         click.echo("twin: link at %s (SCID %d, speed x%g); Ctrl-C stops" % (where, scid, speed), err=True)
-        for line in contact_summary(tle, station):
+        for line in contact_summary(tle, station, start_unix):
             click.echo(line, err=True)
         server.serve(seconds)
     except KeyboardInterrupt:

@@ -43,7 +43,15 @@ def _station(ctx: click.Context, param: click.Parameter, value: str | None) -> S
 
 
 def contact_options(f):  # type: ignore[no-untyped-def]
-    """--tle and --station on `cubesat twin`: the orbit from a TLE, the link only in contact."""
+    """--tle, --start and --station on `cubesat twin`: the orbit from a TLE, from a chosen time,
+    the link only in contact."""
+    f = click.option(
+        "--start",
+        default="epoch",
+        show_default=True,
+        help="With --tle: the UTC the twin's orbit starts at (its mission time 0): 'epoch' (the "
+        "TLE's), 'now' or ISO 8601, e.g. 2026-11-30T12:00:00Z; as `cubesat passes --start` takes it.",
+    )(f)
     f = click.option(
         "--station",
         callback=_station,
@@ -55,18 +63,20 @@ def contact_options(f):  # type: ignore[no-untyped-def]
         "--tle",
         callback=_tle,
         type=click.Path(dir_okay=False),
-        help="Fly the orbit of this TLE (SGP4), from its epoch, instead of the built-in circular one.",
+        help="Fly the orbit of this TLE (SGP4), from its epoch (or --start), instead of the built-in "
+        "circular one.",
     )(f)
 
 
-def contact_summary(tle: Tle | None, station: Station | None) -> list[str]:
+def contact_summary(tle: Tle | None, station: Station | None, start_unix: float | None = None) -> list[str]:
     """What `cubesat twin` tells the operator about its orbit and contact windows."""
     if tle is None:
         return []
     from ground.passes import PassError, find_passes, iso
 
-    t0 = tle.epoch_unix
-    lines = ["twin: orbit of %s (SGP4), mission time 0 = TLE epoch %s" % (tle.name, iso(t0))]
+    t0 = tle.epoch_unix if start_unix is None else start_unix
+    when = "TLE epoch %s" % iso(t0) if start_unix is None else "%s (--start)" % iso(t0)
+    lines = ["twin: orbit of %s (SGP4), mission time 0 = %s" % (tle.name, when)]
     if station is None:
         return [*lines, "twin: no --station: the link is up for the whole orbit"]
     try:

@@ -97,6 +97,7 @@ class TwinServer:
         board_speed: float | None = None,
         tle: Tle | None = None,
         station: Station | None = None,
+        start_unix: float | None = None,
     ) -> None:
         if station is not None and tle is None:
             raise TwinError("a ground station (contact windows) needs the orbit as a TLE (--tle)")
@@ -110,12 +111,15 @@ class TwinServer:
             # a temporary flash would forget the anti-replay window: old frames would run again
             raise TwinError("a keyed twin needs a flash folder: its anti-replay window must survive restarts")
         env = default_environment(tumble_dps, soc)
-        if tle is not None:  # the orbit propagated from the TLE by SGP4, flown from its epoch
+        if start_unix is not None and tle is None:
+            raise TwinError("a start time needs the orbit as a TLE (--tle)")
+        if tle is not None:  # the orbit propagated from the TLE by SGP4, from its epoch or `start_unix`
             from ground.contact import TleOrbit
             from ground.passes import PassError
 
+            t0 = tle.epoch_unix if start_unix is None else start_unix
             try:
-                env = default_environment(tumble_dps, soc, TleOrbit(tle, tle.epoch_unix), tle.epoch_unix)
+                env = default_environment(tumble_dps, soc, TleOrbit(tle, t0), t0)
             except PassError as exc:
                 raise TwinError(str(exc)) from None
         self._tmp = None

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from ground import cli
 from ground.contact import ContactPipe, TleOrbit
 from ground.flight_twin import FlightTwin, default_environment
-from ground.passes import Station, find_passes, load_tle, parse_time
+from ground.passes import Station, find_passes, iso, load_tle, parse_time
 from ground.terminal import Terminal
 from ground.twin import TwinError, TwinServer
 
@@ -126,3 +126,33 @@ def test_cubesat_twin_with_tle_and_station_says_when_the_first_contact_is(tmp_pa
         bad.exit_code == 1
         and "Error: a ground station (contact windows) needs the orbit as a TLE" in bad.output
     )
+
+
+def test_the_twin_starts_its_orbit_when_told(tmp_path: Path) -> None:
+    """--start puts mission time 0 at a chosen UTC, so the twin's contacts are the ones `cubesat
+    passes --start` predicts: inside a pass the link is up at once, before one it comes at AOS."""
+    tle = load_tle(str(ISS))
+    p = find_passes(tle, STATION, START, START + 86400.0)[0]
+    server = TwinServer(
+        port=0, station=STATION, tle=tle, start_unix=p.aos + 10.0, flash_dir=str(tmp_path / "f")
+    )
+    try:
+        r_km = tle.teme_km([p.aos + 10.0])[0]
+        assert [c / 1000.0 for c in server.twin.env.r_eci] == pytest.approx(list(r_km), abs=1e-6)
+        assert server.twin.link.in_contact()
+    finally:
+        server.close()
+    station = "48.15,11.57,520,35"
+    base = ["twin", "--insecure", "--port", "0", "--seconds", "0.2", "--speed", "1000", "--tle", str(ISS)]
+    inside = CliRunner().invoke(cli.main, [*base, "--station", station, "--start", iso(p.aos + 10.0)])
+    assert inside.exit_code == 0, inside.output
+    assert "mission time 0 = %s (--start)" % iso(p.aos + 10.0) in inside.output
+    assert "first contact now (until T+%.0f s)" % (p.los - p.aos - 10.0) in inside.output
+    before = CliRunner().invoke(cli.main, [*base, "--station", station, "--start", iso(p.aos - 100.0)])
+    assert before.exit_code == 0 and "first contact at T+100 s (%s)" % iso(p.aos) in before.output
+    bad = CliRunner().invoke(cli.main, [*base, "--start", "yesterday"])
+    assert bad.exit_code == 2 and "--start" in bad.output and "ISO 8601" in bad.output
+    alone = CliRunner().invoke(cli.main, ["twin", "--insecure", "--port", "0", "--start", "now"])
+    assert alone.exit_code == 2 and "--start needs --tle" in alone.output
+    with pytest.raises(TwinError, match="a start time needs the orbit as a TLE"):
+        TwinServer(port=0, start_unix=START, flash_dir=str(tmp_path / "g"))
