@@ -318,7 +318,7 @@ def _fuzz_small(pick: int, arg: int, body: bytes) -> None:
         _both(crc.crc16_py, native and native.crc16, body, arg * 257)
         _both(randomizer.randomize_py, native and native.randomize, body)
     elif pick == 6:
-        _outcome(tmframe.Clcw.unpack, body)
+        _outcome(tmframe.clcw_unpack, body)
     elif pick == 7:
         DISPATCH.handle(body)  # the flight dispatcher: never raises, every bad packet a failure report
     elif pick == 8:

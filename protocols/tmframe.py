@@ -28,9 +28,6 @@ from protocols._lazy import forward
 from protocols.crc import crc16
 from protocols.errors import (
     EncodeError,
-    FieldValueError,
-    TruncatedError,
-    VersionError,
 )
 
 try:
@@ -57,7 +54,8 @@ COP_1 = const(1)
 
 
 class Clcw:
-    """Communications Link Control Word, reported by FARM-1 in the TM OCF.
+    """Communications Link Control Word, reported by FARM-1 in the TM OCF (what a board builds;
+    the ground reads one as a tmframe_rx.RxClcw, with pack, unpack, == and repr).
 
     32 bits: control word type (1, 0) | version (2, 00) | status (3) | COP in effect (2, 01)
     | VCID (6) | spare (2) | no RF available | no bit lock | lockout | wait | retransmit
@@ -88,21 +86,6 @@ class Clcw:
         self.status = status
         self.cop_in_effect = cop_in_effect
 
-    def __eq__(self, other):
-        return isinstance(other, Clcw) and self.word() == other.word()
-
-    def __repr__(self):
-        return "Clcw(vc=%d, N(R)=%d, lockout=%d, wait=%d, retransmit=%d, b=%d, no_rf=%d, no_lock=%d)" % (
-            self.vcid,
-            self.report_value,
-            self.lockout,
-            self.wait,
-            self.retransmit,
-            self.farm_b_counter,
-            self.no_rf,
-            self.no_bitlock,
-        )
-
     def word(self):
         """The CLCW as a 32-bit integer."""
         if (
@@ -112,7 +95,7 @@ class Clcw:
             or not 0 <= self.status <= 7
             or not 0 <= self.cop_in_effect <= 3
         ):
-            raise EncodeError("clcw", "field out of range: %r" % (self,))
+            raise EncodeError("clcw", "a field is out of range")
         return (
             self.status << 26
             | self.cop_in_effect << 24
@@ -128,31 +111,6 @@ class Clcw:
 
     def pack_into(self, buf, offset=0):
         struct.pack_into(">I", buf, offset, self.word())
-
-    def pack(self):
-        return struct.pack(">I", self.word())
-
-    @classmethod
-    def unpack(cls, data, offset=0):
-        if len(data) - offset < OCF_LEN:
-            raise TruncatedError("clcw", offset, OCF_LEN, max(0, len(data) - offset))
-        word = struct.unpack_from(">I", data, offset)[0]
-        if word >> 31:
-            raise FieldValueError("clcw.type", offset, "control word type 1 is not a CLCW")
-        if (word >> 29) & 3:
-            raise VersionError("clcw.version", offset, 0, (word >> 29) & 3)
-        return cls(
-            (word >> 18) & 63,
-            word & 0xFF,
-            bool(word >> 13 & 1),
-            bool(word >> 12 & 1),
-            bool(word >> 11 & 1),
-            (word >> 9) & 3,
-            bool(word >> 15 & 1),
-            bool(word >> 14 & 1),
-            (word >> 26) & 7,
-            (word >> 24) & 3,
-        )
 
 
 def data_field_len(frame_len, has_ocf=True, has_fecf=True, sec_hdr_len=0):
@@ -529,4 +487,5 @@ class TmFramer:
 
 
 # the receive side, imported on first use
-__getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", ("unpack", "PacketExtractor", "TmFrame"))
+_RX = ("unpack", "PacketExtractor", "TmFrame", "RxClcw", "clcw_unpack")
+__getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", _RX)

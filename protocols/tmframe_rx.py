@@ -2,7 +2,7 @@
 ground's half).
 
 A spacecraft builds frames (protocols.tmframe) and never parses TM frames, so a board never
-loads this module; tmframe.TmFrame, tmframe.unpack and tmframe.PacketExtractor reach it too."""
+loads this module; tmframe.TmFrame, unpack, PacketExtractor, RxClcw and clcw_unpack reach it too."""
 
 import struct
 
@@ -20,6 +20,51 @@ from protocols.tmframe import (
     Clcw,
     pack_into,
 )
+
+
+class RxClcw(Clcw):
+    """A CLCW as the ground handles it: compared, printed, packed on its own."""
+
+    def __eq__(self, other):
+        return isinstance(other, Clcw) and self.word() == other.word()
+
+    def __repr__(self):
+        return "Clcw(vc=%d, N(R)=%d, lockout=%d, wait=%d, retransmit=%d, b=%d, no_rf=%d, no_lock=%d)" % (
+            self.vcid,
+            self.report_value,
+            self.lockout,
+            self.wait,
+            self.retransmit,
+            self.farm_b_counter,
+            self.no_rf,
+            self.no_bitlock,
+        )
+
+    def pack(self):
+        return struct.pack(">I", self.word())
+
+
+def clcw_unpack(data, offset=0):
+    """The CLCW in 4 bytes of an OCF (an RxClcw)."""
+    if len(data) - offset < OCF_LEN:
+        raise TruncatedError("clcw", offset, OCF_LEN, max(0, len(data) - offset))
+    word = struct.unpack_from(">I", data, offset)[0]
+    if word >> 31:
+        raise FieldValueError("clcw.type", offset, "control word type 1 is not a CLCW")
+    if (word >> 29) & 3:
+        raise VersionError("clcw.version", offset, 0, (word >> 29) & 3)
+    return RxClcw(
+        (word >> 18) & 63,
+        word & 0xFF,
+        bool(word >> 13 & 1),
+        bool(word >> 12 & 1),
+        bool(word >> 11 & 1),
+        (word >> 9) & 3,
+        bool(word >> 15 & 1),
+        bool(word >> 14 & 1),
+        (word >> 26) & 7,
+        (word >> 24) & 3,
+    )
 
 
 class TmFrame:
@@ -70,7 +115,7 @@ class TmFrame:
 
     def clcw(self):
         """The CLCW carried in the OCF, or None when the frame has no OCF."""
-        return None if self.ocf is None else Clcw.unpack(self.ocf)
+        return None if self.ocf is None else clcw_unpack(self.ocf)
 
     def pack(self, has_fecf=True):
         """The frame's bytes again (length follows from the fields present)."""

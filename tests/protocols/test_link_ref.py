@@ -50,7 +50,7 @@ def test_frame_decoders_on_garbage(blob):
         tcframe.TcFrame.unpack,
         lambda b: tcframe.TcFrame.unpack(b, True, False),
         cltu.decode,
-        tmframe.Clcw.unpack,
+        tmframe.clcw_unpack,
     ):
         try:
             fn(blob)

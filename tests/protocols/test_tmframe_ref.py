@@ -70,7 +70,7 @@ def test_our_frames_parse_in_spacepackets(scid, vcid, mc, vc, fhp, data, ocf, fe
     st.one_of(st.none(), st.binary(min_size=1, max_size=63)),
 )
 def test_spacepackets_frames_parse_in_ours(scid, vcid, mc, vc, fhp, data, with_ocf, sec):
-    ocf = tmframe.Clcw(vcid=vcid, report_value=mc).pack() if with_ocf else None
+    ocf = tmframe.RxClcw(vcid=vcid, report_value=mc).pack() if with_ocf else None
     status = TransferFrameDataFieldStatus(sec is not None, False, False, 0b11, fhp)
     hdr = TmFramePrimaryHeader(MasterChannelId(0, scid), vcid, with_ocf, mc, vc, status)
     sec_hdr = None if sec is None else TransferFrameSecondaryHeader(0, len(sec), sec)
@@ -81,7 +81,7 @@ def test_spacepackets_frames_parse_in_ours(scid, vcid, mc, vc, fhp, data, with_o
     assert (ours.scid, ours.vcid, ours.mc_count, ours.vc_count, ours.fhp) == (scid, vcid, mc, vc, fhp)
     assert ours.data == data and ours.ocf == ocf and ours.sec_header == sec
     if with_ocf:
-        assert ours.clcw() == tmframe.Clcw(vcid=vcid, report_value=mc)
+        assert ours.clcw() == tmframe.RxClcw(vcid=vcid, report_value=mc)
     assert ours.pack() == raw
 
 
@@ -98,7 +98,7 @@ def test_spacepackets_frames_parse_in_ours(scid, vcid, mc, vc, fhp, data, with_o
     st.integers(0, 3),
 )
 def test_clcw_round_trip_and_bit_positions(vcid, nr, lockout, wait, retx, b, no_rf, no_lock, status, cop):
-    clcw = tmframe.Clcw(vcid, nr, lockout, wait, retx, b, no_rf, no_lock, status, cop)
+    clcw = tmframe.RxClcw(vcid, nr, lockout, wait, retx, b, no_rf, no_lock, status, cop)
     word = int.from_bytes(clcw.pack(), "big")
     # CCSDS 232.0-B 4.2.1: bit 0 is the most significant bit of the 32-bit word
     bits = f"{word:032b}"
@@ -106,7 +106,7 @@ def test_clcw_round_trip_and_bit_positions(vcid, nr, lockout, wait, retx, b, no_
     assert int(bits[8:14], 2) == vcid and bits[14:16] == "00"
     assert bits[16:21] == "".join("1" if x else "0" for x in (no_rf, no_lock, lockout, wait, retx))
     assert int(bits[21:23], 2) == b and bits[23] == "0" and int(bits[24:], 2) == nr
-    assert tmframe.Clcw.unpack(clcw.pack()) == clcw
+    assert tmframe.clcw_unpack(clcw.pack()) == clcw
 
 
 def _packets(sizes, rnd):
@@ -205,7 +205,7 @@ def test_unpack_on_garbage_raises_only_protocol_errors(blob):
             assert len(f.data) >= 1
             tmframe.PacketExtractor().feed(f)
         try:
-            tmframe.Clcw.unpack(blob)
+            tmframe.clcw_unpack(blob)
         except errors.ProtocolError:
             pass
 
