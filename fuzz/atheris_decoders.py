@@ -139,7 +139,7 @@ def _tm_frames(frame_len: int, count: int, salt: int) -> list[bytes]:
     """count consecutive TM frames of frame_len bytes (OCF + FECF) full of space packets."""
 
     def build():
-        framer = tmframe.TmFramer(frame_len, 0x2A, salt % 8)
+        framer = tmframe.TmFramerBytes(frame_len, 0x2A, salt % 8)
         frames: list[bytes] = []
         n = 0
         while len(frames) < count:

@@ -17,8 +17,9 @@ built into caller buffers of exactly that length: `build_into` writes the header
 around a data field already in place, `TmFramer.build_into` fills the data field from its
 packet queue (no allocation per frame).
 
-Parsing frames and extracting packets (the ground's side: TmFrame, unpack, PacketExtractor) is
-protocols/tmframe_rx.py, which a board never loads; those names here import it on first use.
+Parsing frames and extracting packets (the ground's side: TmFrame, unpack, PacketExtractor), and
+the conveniences a board does not need (pack, TmFramerBytes, RxClcw), are protocols/tmframe_rx.py,
+which a board never loads; those names here import it on first use.
 """
 
 import struct
@@ -219,12 +220,6 @@ def pack_into(
     )
 
 
-def pack(frame_len, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, has_fecf=True, sec_hdr=None):
-    buf = bytearray(frame_len)
-    pack_into(buf, scid, vcid, mc_count, vc_count, fhp, data, ocf, has_fecf, sec_hdr)
-    return bytes(buf)
-
-
 class MasterChannel:
     """The master channel frame counter, shared by the framers of all VCs on one link."""
 
@@ -246,10 +241,9 @@ class TmFramer:
     frame with an idle packet (APID 0x7FF); with nothing queued it builds an OID frame
     (FHP 0x7FE) so the downlink keeps its rhythm and carries a fresh CLCW.
 
-    Two ways to use it:
-      - `push(packet)` then `build_into(buf, flush)` per frame into a caller buffer of
-        frame_len bytes: no allocation per frame;
-      - `add_packet(packet)` / `flush()`: the completed frames as a list of bytes.
+    `push(packet)` then `build_into(buf, flush)` per frame into a caller buffer of frame_len
+    bytes: no allocation per frame. (The ground's and the tests' `TmFramerBytes` adds
+    `add_packet(packet)` / `flush()`, the completed frames as a list of bytes.)
     """
 
     def __init__(
@@ -294,7 +288,6 @@ class TmFramer:
         self._boundary = 0  # distance from the head to the next packet start
         self._hdr = bytearray(sp.HEADER_LEN)
         self._hdr_mv = memoryview(self._hdr)
-        self._scratch = None
         self._idle_seq = 0
         self.frames = 0
         self.idle_frames = 0
@@ -449,43 +442,7 @@ class TmFramer:
         self._data_frame_into(buf)
         return True
 
-    def _frame_bytes(self, flush=False):
-        if self._scratch is None:
-            self._scratch = bytearray(self.frame_len)
-        self.build_into(self._scratch, flush)
-        return bytes(self._scratch)
-
-    def add_packet(self, packet):
-        """Queue one space packet (any length); returns the frames it completed (bytes)."""
-        n = self._check_packet(packet)
-        src = memoryview(packet)
-        out = []
-        pos = 0
-        dlen = self.dlen
-        while pos < n:
-            room = self._cap - self._count
-            # the header goes in whole, so the FHP walk can read its length field
-            if room < (sp.HEADER_LEN if pos == 0 else 1):
-                out.append(self._frame_bytes())
-                continue
-            take = n - pos if n - pos < room else room
-            self._write(src, pos, pos + take)
-            pos += take
-            while self._count >= dlen:
-                out.append(self._frame_bytes())
-        self.packets += 1
-        return out
-
-    def flush(self):
-        """Frame everything queued (idle packet fill), or one OID frame when nothing is."""
-        if not self._count:
-            return [self._frame_bytes(True)]
-        out = []
-        while self._count:
-            out.append(self._frame_bytes(True))
-        return out
-
 
 # the receive side, imported on first use
-_RX = ("unpack", "PacketExtractor", "TmFrame", "RxClcw", "clcw_unpack")
+_RX = ("unpack", "PacketExtractor", "TmFrame", "RxClcw", "clcw_unpack", "pack", "TmFramerBytes")
 __getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", _RX)

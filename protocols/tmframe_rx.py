@@ -18,6 +18,7 @@ from protocols.tmframe import (
     OCF_LEN,
     SEG_LEN_ID,
     Clcw,
+    TmFramer,
     pack_into,
 )
 
@@ -369,4 +370,53 @@ class PacketExtractor:
             if pos < 0 or not self._total:
                 break
             pos = self._body(data, pos, n, out)
+        return out
+
+
+def pack(frame_len, scid, vcid, mc_count, vc_count, fhp, data, ocf=None, has_fecf=True, sec_hdr=None):
+    buf = bytearray(frame_len)
+    pack_into(buf, scid, vcid, mc_count, vc_count, fhp, data, ocf, has_fecf, sec_hdr)
+    return bytes(buf)
+
+
+class TmFramerBytes(TmFramer):
+    """A TmFramer that hands out whole frames as bytes (ground, tests, tools): `add_packet`
+    returns the frames a packet completed, `flush` the rest."""
+
+    _scratch = None
+
+    def _frame_bytes(self, flush=False):
+        if self._scratch is None:
+            self._scratch = bytearray(self.frame_len)
+        self.build_into(self._scratch, flush)
+        return bytes(self._scratch)
+
+    def add_packet(self, packet):
+        """Queue one space packet (any length); returns the frames it completed (bytes)."""
+        n = self._check_packet(packet)
+        src = memoryview(packet)
+        out = []
+        pos = 0
+        dlen = self.dlen
+        while pos < n:
+            room = self._cap - self._count
+            # the header goes in whole, so the FHP walk can read its length field
+            if room < (sp.HEADER_LEN if pos == 0 else 1):
+                out.append(self._frame_bytes())
+                continue
+            take = n - pos if n - pos < room else room
+            self._write(src, pos, pos + take)
+            pos += take
+            while self._count >= dlen:
+                out.append(self._frame_bytes())
+        self.packets += 1
+        return out
+
+    def flush(self):
+        """Frame everything queued (idle packet fill), or one OID frame when nothing is."""
+        if not self._count:
+            return [self._frame_bytes(True)]
+        out = []
+        while self._count:
+            out.append(self._frame_bytes(True))
         return out

@@ -43,7 +43,7 @@ def test_crc_randomizer_and_cltu_allocate_nothing():
 def test_downlink_frame_and_cadu_allocation_is_bounded():
     import gc
 
-    framer = tmframe.TmFramer(223 * 5, 0x2A, vcid=0)
+    framer = tmframe.TmFramerBytes(223 * 5, 0x2A, vcid=0)
     frame = bytearray(223 * 5)
     cadu = bytearray(sync.cadu_len(223 * 5, 5))
     pkt = PusTm(3, 25, bytes(60), 0x10, 1, 1, timestamp=bytes(6)).pack()

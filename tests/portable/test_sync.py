@@ -134,7 +134,7 @@ def test_flush_decides_with_what_is_buffered():
 
 def test_cadu_decoder_corrects_and_parses_frames():
     frame_len = 223
-    framer = tmframe.TmFramer(frame_len, scid=99)
+    framer = tmframe.TmFramerBytes(frame_len, scid=99)
     pkts = [sp.SpacePacket(sp.TM, 5, bytes([i]) * (30 + i), seq_count=i).pack() for i in range(10)]
     raw_frames = []
     for p in pkts:
@@ -169,7 +169,7 @@ def test_downlink_round_trip_i5_with_noise_chunking_and_a_lost_cadu():
     # -> synchronizer -> RS decode -> frames -> packet extractor
     rnd = _Lcg(2024)
     frame_len = 223 * 5
-    framer = tmframe.TmFramer(frame_len, scid=0x1AB, vcid=1)
+    framer = tmframe.TmFramerBytes(frame_len, scid=0x1AB, vcid=1)
     framer.clcw.report_value = 77
     pkts = [
         sp.SpacePacket(sp.TM, 0x40 + i % 4, bytes(rnd.next(256) for _ in range(40 + rnd.next(700))), i).pack()

@@ -121,7 +121,7 @@ def test_build_into_writes_around_a_data_field_in_place():
 
 def test_framer_sets_first_header_pointer_and_idle_fill_by_hand():
     # 32-byte frames without OCF/FECF: 26-byte data fields
-    framer = tmframe.TmFramer(32, scid=3, has_ocf=False, has_fecf=False)
+    framer = tmframe.TmFramerBytes(32, scid=3, has_ocf=False, has_fecf=False)
     p1, p2, p3 = _pkt(10, 4, 1), _pkt(11, 24, 2), _pkt(12, 2, 3)  # 10, 30 and 8 bytes
     frames = framer.add_packet(p1) + framer.add_packet(p2) + framer.add_packet(p3)
     assert len(frames) == 1
@@ -145,7 +145,7 @@ def test_framer_sets_first_header_pointer_and_idle_fill_by_hand():
 
 
 def test_packet_ending_on_a_frame_boundary():
-    framer = tmframe.TmFramer(32, scid=3, has_ocf=False, has_fecf=False)
+    framer = tmframe.TmFramerBytes(32, scid=3, has_ocf=False, has_fecf=False)
     p1, p2 = _pkt(1, 20), _pkt(2, 10)  # 26 bytes: exactly one data field
     frames = framer.add_packet(p1) + framer.add_packet(p2) + framer.flush()
     f = [tmframe.unpack(r, False) for r in frames]
@@ -155,7 +155,7 @@ def test_packet_ending_on_a_frame_boundary():
 
 
 def test_build_into_uses_caller_buffer_and_counters_wrap():
-    framer = tmframe.TmFramer(40, scid=5, vcid=2)
+    framer = tmframe.TmFramerBytes(40, scid=5, vcid=2)
     framer.vc_count = 255
     framer.master.mc_count = 254
     buf = bytearray(40)
@@ -175,7 +175,7 @@ def test_build_into_uses_caller_buffer_and_counters_wrap():
 
 
 def test_oid_frame_and_clcw_update():
-    framer = tmframe.TmFramer(32, scid=7, idle_byte=0x55)
+    framer = tmframe.TmFramerBytes(32, scid=7, idle_byte=0x55)
     framer.clcw.report_value = 200
     framer.clcw.retransmit = True
     (raw,) = framer.flush()
@@ -189,8 +189,8 @@ def test_oid_frame_and_clcw_update():
 
 def test_shared_master_channel_counts_every_vc():
     mc = tmframe.MasterChannel()
-    a = tmframe.TmFramer(24, 9, vcid=0, master=mc)
-    b = tmframe.TmFramer(24, 9, vcid=1, master=mc)
+    a = tmframe.TmFramerBytes(24, 9, vcid=0, master=mc)
+    b = tmframe.TmFramerBytes(24, 9, vcid=1, master=mc)
     frames = a.flush() + b.flush() + a.flush()
     got = [(tmframe.unpack(r).vcid, tmframe.unpack(r).mc_count, tmframe.unpack(r).vc_count) for r in frames]
     assert got == [(0, 0, 0), (1, 1, 0), (0, 2, 1)]
@@ -201,7 +201,7 @@ def test_shared_master_channel_counts_every_vc():
 
 
 def test_framer_rejects_bad_packets_and_overflow():
-    framer = tmframe.TmFramer(24, 9, capacity=40)
+    framer = tmframe.TmFramerBytes(24, 9, capacity=40)
     raises(errors.EncodeError, framer.add_packet, b"\x20\x01\xc0\x00\x00\x00\x00")  # version 001
     raises(errors.EncodeError, framer.add_packet, b"\x00\x01\xc0\x00\x00\x05\x00")  # length field says 12
     raises(errors.EncodeError, framer.add_packet, b"\x00\x01\xc0")
@@ -223,7 +223,7 @@ def _frames(framer, pkts):
 
 def test_framer_and_extractor_round_trip_with_spanning_packets():
     pkts = _packets(20)
-    frames = _frames(tmframe.TmFramer(64, scid=42, vcid=1), pkts)
+    frames = _frames(tmframe.TmFramerBytes(64, scid=42, vcid=1), pkts)
     ext = tmframe.PacketExtractor()
     got = []
     spans = 0
@@ -239,7 +239,7 @@ def test_framer_and_extractor_round_trip_with_spanning_packets():
 
 def test_header_split_across_frames():
     # 12-byte data fields: a 10-byte packet leaves 2 bytes, so the next header is split 2 + 4
-    framer = tmframe.TmFramer(20, scid=1, has_ocf=False)
+    framer = tmframe.TmFramerBytes(20, scid=1, has_ocf=False)
     pkts = [_pkt(1, 4, 1), _pkt(2, 20, 2), _pkt(3, 1, 3)]
     frames = _frames(framer, pkts)
     parsed = [tmframe.unpack(r) for r in frames]
@@ -253,7 +253,7 @@ def test_header_split_across_frames():
 
 def test_lost_frame_is_detected_and_extraction_resyncs():
     pkts = _packets(30)
-    frames = _frames(tmframe.TmFramer(48, scid=1), pkts)
+    frames = _frames(tmframe.TmFramerBytes(48, scid=1), pkts)
     ext = tmframe.PacketExtractor()
     got = []
     for i, raw in enumerate(frames):
@@ -270,7 +270,7 @@ def test_lost_frame_is_detected_and_extraction_resyncs():
 
 
 def test_wrong_first_header_pointer_drops_the_partial_packet():
-    framer = tmframe.TmFramer(32, scid=1, has_ocf=False, has_fecf=False)
+    framer = tmframe.TmFramerBytes(32, scid=1, has_ocf=False, has_fecf=False)
     pkts = [_pkt(1, 30, 1), _pkt(2, 5, 2), _pkt(3, 5, 3)]
     frames = [tmframe.unpack(r, False) for r in _frames(framer, pkts)]
     # frame 1 starts with the last 10 bytes of packet 1, then packet 2 at 10: claim 12 instead
@@ -285,7 +285,7 @@ def test_wrong_first_header_pointer_drops_the_partial_packet():
 
 
 def test_oversized_packet_forces_resync():
-    framer = tmframe.TmFramer(40, scid=1)
+    framer = tmframe.TmFramerBytes(40, scid=1)
     pkts = [_pkt(1, 100, 1), _pkt(2, 10, 2), _pkt(3, 10, 3)]
     frames = _frames(framer, pkts)
     ext = tmframe.PacketExtractor(max_packet_len=64)

@@ -68,7 +68,7 @@ def test_frame_decoders_on_garbage(blob):
 )
 def test_extractor_recovers_packets_for_any_frame_size_and_chunking(payloads, frame_len, data):
     pkts = [sp.SpacePacket(sp.TM, 3, p, i).pack() for i, p in enumerate(payloads)]
-    framer = tmframe.TmFramer(frame_len, scid=5)
+    framer = tmframe.TmFramerBytes(frame_len, scid=5)
     frames = []
     for p in pkts:
         frames.extend(framer.add_packet(p))

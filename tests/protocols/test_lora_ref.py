@@ -29,7 +29,7 @@ def _reference_pn(nbytes: int) -> bytes:
 
 
 def _tm_frames(n: int) -> list[bytes]:
-    framer = tmframe.TmFramer(lora.FRAME_LEN, 0x2A, vcid=0)
+    framer = tmframe.TmFramerBytes(lora.FRAME_LEN, 0x2A, vcid=0)
     frames: list[bytes] = []
     for i in range(n):
         frames += framer.add_packet(

@@ -147,7 +147,7 @@ def test_noisy_stream_never_yields_a_wrong_frame(seed, depth):
 def test_downlink_round_trip_rs_i5_with_frame_loss(seed):
     rnd = random.Random(seed)
     frame_len = 223 * 5
-    framer = tmframe.TmFramer(frame_len, scid=0x2C, vcid=2)
+    framer = tmframe.TmFramerBytes(frame_len, scid=0x2C, vcid=2)
     pkts = [
         sp.SpacePacket(sp.TM, rnd.randrange(0x7FF), rnd.randbytes(rnd.randrange(1, 3000)), i).pack()
         for i in range(rnd.randrange(5, 25))

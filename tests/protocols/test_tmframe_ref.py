@@ -125,7 +125,7 @@ def _packets(sizes, rnd):
 )
 def test_framer_extractor_round_trip_any_geometry(sizes, frame_len, has_ocf, has_fecf, seed):
     pkts = _packets(sizes, random.Random(seed))
-    framer = tmframe.TmFramer(frame_len, scid=5, has_ocf=has_ocf, has_fecf=has_fecf)
+    framer = tmframe.TmFramerBytes(frame_len, scid=5, has_ocf=has_ocf, has_fecf=has_fecf)
     frames = []
     for p in pkts:
         frames.extend(framer.add_packet(p))
@@ -143,12 +143,12 @@ def test_framer_extractor_round_trip_any_geometry(sizes, frame_len, has_ocf, has
 def test_build_into_gives_the_same_frames_as_add_packet(sizes, frame_len, seed):
     rnd = random.Random(seed)
     pkts = _packets(sizes, rnd)
-    a = tmframe.TmFramer(frame_len, scid=9, vcid=3)
+    a = tmframe.TmFramerBytes(frame_len, scid=9, vcid=3)
     listed = []
     for p in pkts:
         listed.extend(a.add_packet(p))
     listed.extend(a.flush())
-    b = tmframe.TmFramer(frame_len, scid=9, vcid=3, capacity=4096)
+    b = tmframe.TmFramerBytes(frame_len, scid=9, vcid=3, capacity=4096)
     buf = bytearray(frame_len)
     built = []
     for p in pkts:
@@ -177,7 +177,7 @@ def test_build_into_gives_the_same_frames_as_add_packet(sizes, frame_len, seed):
 def test_frame_loss_is_counted_and_delivered_packets_are_intact(sizes, frame_len, seed, loss):
     rnd = random.Random(seed)
     pkts = _packets(sizes, rnd)
-    framer = tmframe.TmFramer(frame_len, scid=1)
+    framer = tmframe.TmFramerBytes(frame_len, scid=1)
     frames = []
     for p in pkts:
         frames.extend(framer.add_packet(p))
@@ -214,7 +214,7 @@ def test_unpack_on_garbage_raises_only_protocol_errors(blob):
 def test_mutated_frames_decode_or_raise_protocol_errors(seed, flips):
     rnd = random.Random(seed)
     pkts = _packets([rnd.randrange(1, 200) for _ in range(8)], rnd)
-    framer = tmframe.TmFramer(rnd.randrange(20, 120), scid=3, has_fecf=False)
+    framer = tmframe.TmFramerBytes(rnd.randrange(20, 120), scid=3, has_fecf=False)
     frames = []
     for p in pkts:
         frames.extend(framer.add_packet(p))
