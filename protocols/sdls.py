@@ -10,7 +10,9 @@ above the last one accepted and at most `window` ahead (anti-replay; window=None
 number above the last, for senders whose counter is a clock). Keys stay inside
 `SecurityAssociation` objects: their repr and every error message omit them.
 
-Runs on MicroPython: only hashlib.sha256 is needed (HMAC is built here, RFC 2104).
+Runs on MicroPython: only hashlib.sha256 is needed (HMAC is built here, RFC 2104). Protecting
+frames (protect, protected_len, secure_frame) is the ground's: protocols/sdls_ground.py, which
+a board never loads; those names here import it on first use.
 """
 
 import struct
@@ -20,6 +22,7 @@ try:
 except ImportError:  # pragma: no cover - some MicroPython ports name it uhashlib
     import uhashlib as hashlib
 
+from protocols._lazy import forward
 from protocols.errors import AuthenticationError, EncodeError, ReplayError, TruncatedError
 
 HEADER_LEN = 6
@@ -115,21 +118,6 @@ class SecurityAssociation:
         self.last_sn = 0
 
 
-def protect(sa, primary_header, payload):
-    """Data field (security header + payload + MAC) for a frame whose primary header is given.
-
-    The caller builds the TC frame with this data field; `primary_header` must be the 5 header
-    bytes the frame will carry (use tcframe.TcFrame(...).pack()[:5] of a frame with this length).
-    """
-    sa.last_sn += 1
-    sec = struct.pack(">HI", sa.spi, sa.last_sn)
-    return sec + bytes(payload) + sa.mac(primary_header, sec, payload)
-
-
-def protected_len(sa, payload_len):
-    return HEADER_LEN + payload_len + sa.mac_len
-
-
 class SecurityEndpoint:
     """Receiver side: verifies frames against its security associations and counts every rejection."""
 
@@ -176,13 +164,5 @@ class SecurityEndpoint:
         return bytes(payload)
 
 
-def secure_frame(sa, scid, vcid, seq, payload, bypass=False, control=False):
-    """A complete TC frame (bytes) whose data field is protected under `sa` (control: a BC frame,
-    e.g. Unlock or Set V(R), authenticated like any other so nobody else can reset COP-1)."""
-    bypass = bypass or control
-    from protocols.tcframe import HEADER_LEN as TC_HEADER_LEN
-    from protocols.tcframe import TcFrame
-
-    n = protected_len(sa, len(payload))
-    header = TcFrame(scid, vcid, bytes(n), seq=seq, bypass=bypass, control=control).pack()[:TC_HEADER_LEN]
-    return TcFrame(scid, vcid, protect(sa, header, payload), seq=seq, bypass=bypass, control=control).pack()
+# the sender's side (the ground's), imported on first use: a board only verifies
+__getattr__ = forward("protocols.sdls", "protocols.sdls_ground", ("protect", "protected_len", "secure_frame"))
