@@ -14,6 +14,7 @@ from typing import Any
 
 from flight.dictionary import PARAM_IDS
 from ground.dictionary import (
+    Command,
     CommandError,
     PermissionDenied,
     build_tc,
@@ -90,9 +91,9 @@ class SpacecraftLink:
         self._foreign_seen: set[int] = set()  # other SCIDs whose frames were logged once
         self._last_stats = time.monotonic()
         self.yamcs = YamcsFrontEnd(cfg.yamcs) if cfg.yamcs else None
-        self.yamcs_refused = 0
         if self.yamcs is not None:
             self.dl.frame_sink = self.yamcs.forward
+            self._yamcs_user = User("yamcs", cfg.yamcs.role)
 
     def _open(self) -> Any:
         link = open_link(self.cfg.link.url())
@@ -145,12 +146,12 @@ class SpacecraftLink:
         with self.lock:
             tc = build_tc(name, values, self.cfg.apid, self.term.seq, user.role, confirm)
             self.term.seq = (self.term.seq + 1) & 0x3FFF
-            return self._queue(user, name, args, tc)
+            return self._queue(user, cmd, args, tc)
 
     def submit_packet(self, data: bytes, user: User) -> CommandRecord | None:
         """A telecommand packet made elsewhere (Yamcs: its sequence count, which its verifiers
         match): queued as it is if it is a dictionary command `user` may send. A refused one is
-        logged and counted; None."""
+        logged; None."""
         try:
             tc = PusTc.unpack(data)
             cmd = command_of(tc)
@@ -161,17 +162,16 @@ class SpacecraftLink:
                 )
             check_permission(cmd, user.role, True)  # the sender (Yamcs) confirmed it
         except (errors.ProtocolError, CommandError, PermissionDenied) as exc:
-            self.yamcs_refused += 1
             log.warning(
                 "telecommand from %s refused: %s" % (user.name, exc), extra=_fields(spacecraft=self.name)
             )
             return None
         with self.lock:
-            return self._queue(user, cmd.name, {"app_data": tc.app_data.hex()}, tc)
+            return self._queue(user, cmd, {"app_data": tc.app_data.hex()}, tc)
 
-    def _queue(self, user: User, name: str, args: dict[str, Any], tc: PusTc) -> CommandRecord:
+    def _queue(self, user: User, cmd: Command, args: dict[str, Any], tc: PusTc) -> CommandRecord:
         """Onto COP-1 (the lock held), archived, and its reply awaited."""
-        cmd = command(name)
+        name = cmd.name
         fop = self.term.fop
         if fop.suspended:
             log.warning("COP-1 suspended: initializing again", extra=_fields(spacecraft=self.name))
@@ -245,7 +245,8 @@ class SpacecraftLink:
                 self._reserve_sn()
             if self.yamcs is not None:
                 for packet in self.yamcs.poll():
-                    self.submit_packet(packet, User("yamcs", self.yamcs.cfg.role))
+                    if self.submit_packet(packet, self._yamcs_user) is None:
+                        self.yamcs.refused += 1
             frames = self.term.fop.poll(now)
             alerts = self.term.fop.alerts[self._alerts_seen :]
             self._alerts_seen += len(alerts)
@@ -343,13 +344,8 @@ class SpacecraftLink:
                      "alerts": list(fop.alerts[-5:])},
             "link": {"up": self.link.link is not None, "reconnects": self.link.reconnects,
                      "failures": self.link.failures},
-            **self._yamcs_stats(),
+            **({} if self.yamcs is None else {"yamcs": self.yamcs.stats()}),
         }  # fmt: skip
-
-    def _yamcs_stats(self) -> dict[str, Any]:
-        if self.yamcs is None:
-            return {}
-        return {"yamcs": {**self.yamcs.stats(), "refused": self.yamcs_refused}}
 
     def parameters(self) -> dict[str, tuple[float, float]]:
         with self.lock:

@@ -31,6 +31,7 @@ class YamcsFrontEnd:
         self.frames_out = 0
         self.send_errors = 0
         self.tc_in = 0
+        self.refused = 0  # telecommands the server would not send (SpacecraftLink.submit_packet)
         self._tm = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._tc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
@@ -62,9 +63,7 @@ class YamcsFrontEnd:
         while len(out) < MAX_TC_PER_CYCLE:
             try:
                 data = self._tc.recv(MAX_TC_BYTES)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:  # an ICMP error from an earlier send surfaces here on some systems
+            except OSError:  # nothing waiting (BlockingIOError), or an earlier send's ICMP error
                 break
             self.tc_in += 1
             out.append(data)
@@ -75,6 +74,7 @@ class YamcsFrontEnd:
             "yamcs_frames_out": self.frames_out,
             "yamcs_send_errors": self.send_errors,
             "yamcs_tc_in": self.tc_in,
+            "refused": self.refused,
         }
 
     def close(self) -> None:

@@ -15,9 +15,10 @@ import urllib.parse
 from pathlib import Path
 
 from yamcs.client import YamcsClient
-from yamcs_harness import Yamcs, free_port, running_yamcs
+from yamcs_harness import Yamcs, eng, free_port, running_yamcs
 
 from flight.dictionary import HK_SETS, TM_TYPES
+from ground.passes import parse_time
 from ground.server.store import SqliteStore
 from ground.xtce import enumerations
 from hal.sim.environment import EPOCH_UNIX
@@ -37,24 +38,11 @@ def _archived(y: Yamcs, name: str, t0: str, t1: str) -> dict[float, object]:
     while True:
         page = y.get("/archive/cubesat/parameters/cubesat/%s?%s" % (name, urllib.parse.urlencode(query)))
         for pv in page.get("parameter", []):
-            t = _iso_to_unix(pv["generationTime"])
-            out[round(t, 2)] = _value(pv)
+            out[round(parse_time(pv["generationTime"]), 2)] = eng(pv)
         token = page.get("continuationToken")
         if not token:
             return out
         query["next"] = token
-
-
-def _iso_to_unix(text: str) -> float:
-    import datetime
-
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _value(pv: dict) -> object:
-    from yamcs_harness import eng
-
-    return eng(pv)
 
 
 def _server_samples(store) -> dict[str, dict[float, object]]:

@@ -106,7 +106,7 @@ def test_the_server_checks_yamcs_telecommands_before_they_go_up(tmp_path: Path) 
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as yamcs_tc:
             for data in refused:
                 yamcs_tc.sendto(data, ("127.0.0.1", tc_port))
-            until(lambda: link.yamcs_refused == 3, 10, "three refusals")
+            until(lambda: link.yamcs.refused == 3, 10, "three refusals")
             yamcs_tc.sendto(build_tc("ping", {}, 0x10, 3, "operator").pack(), ("127.0.0.1", tc_port))
 
         def pinged() -> bool:
