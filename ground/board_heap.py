@@ -200,8 +200,10 @@ def _exec(t, code: str, timeout: float = 120) -> str:
 def _raw_repl(board: EmulatedBoard):
     from mpremote.transport_serial import SerialTransport
 
+    from ground.flash.raw_repl import enter_raw_repl
+
     t = SerialTransport(board.port, baudrate=115200)
-    t.enter_raw_repl(soft_reset=False)
+    enter_raw_repl(t, soft_reset=False)
     return t
 
 

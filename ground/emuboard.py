@@ -638,9 +638,11 @@ def heap_report(port: str, timeout: float = 10.0) -> dict[str, int]:
     """
     from mpremote.transport_serial import SerialTransport
 
+    from ground.flash.raw_repl import enter_raw_repl
+
     t = SerialTransport(port, baudrate=115200)
     try:
-        t.enter_raw_repl(soft_reset=False)
+        enter_raw_repl(t, soft_reset=False)
         # The port collects only when control returns to JS, so collect in one command, measure in the next.
         t.exec("import gc\ngc.collect()")
         out = t.exec(

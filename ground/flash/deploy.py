@@ -43,6 +43,8 @@ import serial
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
+from .raw_repl import ATTEMPT_S, TOTAL_S, enter_raw_repl
+
 BOOT_SELECT_SRC = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
 MAIN_PY = b"import boot_select\nboot_select.boot()\n"
 STATE = "boot_state.json"
@@ -332,7 +334,7 @@ class _Board:
     def enter(self) -> BoardInfo:
         # Soft reset in raw mode: the app is stopped (Ctrl-C) and main.py does not run meanwhile.
         try:
-            self.t.enter_raw_repl(soft_reset=True)
+            enter_raw_repl(self.t, attempt_s=ATTEMPT_S, total_s=TOTAL_S)
         except (TransportError, serial.SerialException, OSError) as exc:
             raise BoardError("no raw REPL on %s: %s" % (self.t.device_name, exc)) from None
         # the heap an application gets at boot: collect first, in a command of its own (the
