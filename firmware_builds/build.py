@@ -96,8 +96,17 @@ _ERR_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 OPT = 3
 
 
+def module_name(rel: str) -> str:
+    """'flight/app.py' -> 'flight.app', 'hal/drivers/__init__.py' -> 'hal.drivers'."""
+    parts = rel[: -len(".py")].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def compile_one(src: Path, rel: str, dest: Path, arch: str | None) -> None:
-    cmd = [mpy_cross(), "-O%d" % OPT, "-o", str(dest), "-s", rel]
+    # The embedded source name is the module's dotted name: importing the module interns that
+    # string anyway, so tracebacks still name the module and no second string per module loads
+    # (a path such as 'flight/app.py' is a qstr of its own: 1.3 KB over the bundle).
+    cmd = [mpy_cross(), "-O%d" % OPT, "-o", str(dest), "-s", module_name(rel)]
     if arch:
         cmd.append("-march=" + arch)
     proc = subprocess.run([*cmd, str(src)], capture_output=True, text=True)
