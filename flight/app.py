@@ -13,237 +13,41 @@ so a reset (watchdog, brown-out) resumes where it was.
 
 import gc
 import struct
+import sys
 
 from flight import modes
-from flight.adcs import Bdot, SunPointing
-from flight.audit import KIND_BOOT, KIND_COMMAND, KIND_FDIR, KIND_MODE, AuditLog
-from flight.boot import BootRecord
-from flight.commands import Dispatcher
-from flight.comms import Comms
-from flight.dictionary import APID, HK_SETS, MODE_NAMES, RATE_GROUPS
-from flight.events import EventReporter
-from flight.executive import Executive
-from flight.fdir import Fdir
+from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
+from flight.dictionary import MODE_NAMES
 from flight.handlers import CommandHandlers
-from flight.params import ParamTable
-from flight.payload import Payload
-from flight.power import LoadShedder
-from flight.power_monitor import PowerMonitor
-from flight.schedule import Schedule
-from flight.sensors import MAG, Sensors
-from flight.storage import RecordLog
+from flight.sensors import MAG
 from flight.telemetry import Telemetry
-from flight.thermal import HeaterController
 from hal.clock import ticks_diff
-from hal.errors import HalError
 from protocols.cuc import split_seconds
 from protocols.pus import pack_tm
+
+
+def release(name):
+    """Forget module `name` (a package's submodule): once nothing else refers to its functions,
+    the next collection frees its bytecode."""
+    sys.modules.pop(name, None)
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules and hasattr(sys.modules[parent], child):
+        delattr(sys.modules[parent], child)
+
 
 LOAD_PRIORITY = {"payload": 2, "heater": 2, "radio_pa": 1, "adcs": 1}
 TM_QUEUE_MAX = 96
 
 
-_I2C_DRIVERS = {
-    "lis3mdl": ("hal.drivers.lis3mdl", "LIS3MDL"),
-    "lsm6dsox": ("hal.drivers.lsm6dsox", "LSM6DSOX"),
-    "ina219": ("hal.drivers.ina219", "INA219"),
-    "tmp117": ("hal.drivers.tmp117", "TMP117"),
-}
-
-
-def _driver(where):
-    """The driver class at (module, class name), imported on first use."""
-    module, name = where
-    return getattr(__import__(module, None, None, (name,)), name)
-
-
-def _try(make):
-    """A driver, or None when its chip does not answer at boot (FDIR sees it as a fault)."""
-    try:
-        return make()
-    except (OSError, ValueError, KeyError, HalError):  # DeviceNotFoundError: a silent chip
-        return None
-
-
 class FlightApp(CommandHandlers, Telemetry):
-    def __init__(
-        self,
-        board,
-        clock,
-        fs,
-        link,
-        scid=0x2A,
-        apid=APID,
-        key=None,
-        admin_key=None,
-        reset_cause=0,
-        cpu_us=None,
-        rtc_s=None,
-        tick_ms=100,
-        watchdog=None,
-        interleave=5,
-    ):
-        self.board = board
-        self.clock = clock
-        self.fs = fs
-        self.apid = apid
-        self.rtc_s = rtc_s  # onboard time source (s); None: uptime (+ time_set offset)
-        self.time_offset = 0.0
-        self._t0_ms = clock.ticks_ms()
-        self._uptime_ms = 0
-        self._last_ms = self._t0_ms
-        self.tm_queue = []
-        self._stamp = bytearray(6)
-        self.tm_dropped = 0
-        self.tm_seq = 0
-        self.msg_counter = 0
-        self.thruster_anomalies = []
-        self.rate_rad_s = None
-        self.rate_src = 0
-        self._calm = 0  # control cycles in a row below the detumble rate
-        self._detumble_reported = False
-        self._frames_seen = 0  # TC frames accepted when the downlink last ran
-        self._rx_busy = False  # link_rx did a unit of work this tick: link_tx waits a tick
-        self._tx_turn = False  # link_tx waited last tick: this tick is the downlink's
-        self.heap_free = 0
+    def __init__(self, board, clock, fs, link, **options):
+        """See flight.assembly.assemble for the options (scid, apid, key, admin_key, reset_cause,
+        cpu_us, rtc_s, tick_ms, watchdog, interleave)."""
+        # the construction code runs once: it lives in a module released again after boot
+        from flight import assembly
 
-        # persistence first: everything after this may report events and audit records
-        self.boot = BootRecord(fs, reset_cause)
-        self.boot_s = 0.0
-        self.audit = AuditLog(fs)
-        self.events = EventReporter(self._emit, RecordLog(fs, "events"), self.obt)
-        self.params = ParamTable(fs)
-        self.schedule = Schedule(fs)
-        self.payload = Payload(fs, self.events.report)
-        self.modes = modes.ModeManager(self.uptime, self._mode_changed)
-        self.dispatcher = Dispatcher(self._emit, self._audit_command)
-        self.comms = Comms(
-            link,
-            scid,
-            self.dispatcher.handle,
-            self.events.report,
-            interleave=interleave,
-            key=key,
-            fs=fs if key is not None else None,
-            admin_key=admin_key,
-        )
-
-        # hardware
-        d = board.defn
-        self.sensors = Sensors(limit=5)
-        self._make_drivers(board, d)
-        self.coils = self._make_coils(board, d)
-        self.loads = {}
-        for name, pin in d.get("loads", {}).items():
-            self.loads[name] = board.pin(pin)
-        self.shedder = LoadShedder({n: LOAD_PRIORITY.get(n, 2) for n in self.loads} or {"obc": 0})
-        self.power = PowerMonitor()
-        self.bdot = Bdot(
-            self.params["adcs.bdot_gain"], d["max_dipole"], self.params["adcs.done_rate_dps"], hold=30
-        )
-        self.sun_pointing = SunPointing(self.params["adcs.sun_gain"], 4e-3, d["max_dipole"])
-        self.heater = HeaterController(
-            self.params["thermal.heater_on_c"], self.params["thermal.heater_off_c"]
-        )
-        # propulsion (and its driver) only on a board with thrusters: the modules are heap
-        self.propulsion = None
-        valves = self._make_valves(board, d, clock)
-        if valves:
-            from flight.propulsion import Propulsion
-
-            self.propulsion = Propulsion(valves, self.events.report)
-        self.radio = None
-        if d.get("spi"):
-            dev = d["spi"][0]["devices"].get("sx1276")
-            if dev is not None:
-                self.radio = _try(lambda: _sx1276(board, dev, clock))
-        self.fdir = Fdir(self)
-        self._hk = {sid: [s[1], s[2], 0] for sid, s in HK_SETS.items()}  # [period, enabled, countdown]
-        self._beacon_s = 0
-        self._time_rate_exp = None
-        self._hk_cycles = 0
-        self._register_commands()
-
-        self.executive = Executive(
-            tick_ms, cpu_us, self.events.report, watchdog.feed if watchdog else None, gc_idle=True
-        )
-        periods = dict(RATE_GROUPS)
-        self.executive.add("fast", periods["fast"], "link_rx", self._task_link_rx)
-        if self.propulsion is not None:
-            self.executive.add("fast", periods["fast"], "thrusters", self._task_thrusters)
-        self.executive.add("fast", periods["fast"], "link_tx", self._task_link_tx)
-        for name, fn in (
-            ("sensors", self._task_sensors),
-            ("adcs", self._task_adcs),
-            ("power", self._task_power),
-            ("thermal", self._task_thermal),
-            ("fdir", self._task_fdir),
-            ("modes", self._task_modes),
-            ("schedule", self._task_schedule),
-            ("payload", self._task_payload),
-            ("housekeeping", self._task_hk),
-        ):
-            self.executive.add("control", periods["control"], name, fn)
-        self.executive.add("slow", periods["slow"], "radio", self._task_radio)
-        self.executive.add("slow", periods["slow"], "downlink_files", self._task_files)
-        self.executive.add("slow", periods["slow"], "memory", self._task_memory)
-
-        self.audit.append(self.obt(), KIND_BOOT, "boot %d cause %d" % (self.boot.count, reset_cause))
-        self.events.report("BOOT", self.boot.count & 0xFFFF, reset_cause)
-        if self.audit.repaired:
-            self.events.report("STORAGE_REPAIRED", 1, min(self.audit.repaired, 65535))
-
-    # --- construction helpers ------------------------------------------------------------------
-    def _make_drivers(self, board, d):
-        # only the drivers of chips this board has are imported: each module is heap on a board
-        found = {}
-        for bus_id, bus in d["i2c"].items():
-            for chip, addr in bus["devices"].items():
-                if chip in _I2C_DRIVERS:
-                    found[chip] = _try(
-                        lambda c=chip, b=bus_id, a=addr: _driver(_I2C_DRIVERS[c])(board.i2c(b), a)
-                    )
-        s = self.sensors
-        s.mag_drv = found.get("lis3mdl")
-        s.gyro_drv = found.get("lsm6dsox")
-        s.power_drv = found.get("ina219")
-        s.thermo_drv = found.get("tmp117")
-        adc_pins = d.get("sun_adc", ())
-        if len(adc_pins) == 6 and None not in adc_pins:
-            from hal.drivers.sun_sensor import CoarseSunSensor
-
-            self.sensors.sun_drv = _try(lambda: CoarseSunSensor([board.adc(p) for p in adc_pins]))
-
-    @staticmethod
-    def _make_coils(board, d):
-        from hal.drivers.magnetorquer import Magnetorquer, MagnetorquerSet
-
-        return MagnetorquerSet(
-            [
-                Magnetorquer(board.pwm(m["pwm"]), board.pin(m["dir"]), d["max_dipole"])
-                for m in d["magnetorquers"]
-            ]
-        )
-
-    def _make_valves(self, board, d, clock):
-        valves = []
-        if not d.get("thrusters"):
-            return valves  # a board without thrusters never loads their driver (heap)
-        from hal.drivers.thruster import ThrusterValve
-
-        for i, t in enumerate(d["thrusters"]):
-            valves.append(
-                ThrusterValve(
-                    board.pin(t["arm"]),
-                    board.pin(t["fire"]),
-                    clock,
-                    max_on_ms=500,
-                    auto_disarm_ms=120000,
-                    budget_ms=60000,
-                    name="thruster%d" % i,
-                )
-            )
-        return valves
+        assembly.assemble(self, board, clock, fs, link, **options)
+        release("flight.assembly")
 
     # --- time -----------------------------------------------------------------------------------
     def uptime(self):
@@ -262,14 +66,17 @@ class FlightApp(CommandHandlers, Telemetry):
         struct.pack_into(">IH", self._stamp, 0, coarse, fine)
         return self._stamp
 
-    def _emit(self, service, subtype, data):
-        if len(self.tm_queue) >= TM_QUEUE_MAX:
-            self.tm_queue.pop(0)  # oldest first: fresh state beats stale state
-            self.tm_dropped += 1
+    def _emit(self, service, subtype, data, downlink=True):
         # one buffer per packet, no PusTm or CucTime objects: every report of every tick comes here
         pkt = pack_tm(service, subtype, data, self.apid, self.tm_seq, self.msg_counter, 0, self.stamp())
         self.tm_seq = (self.tm_seq + 1) & 0x3FFF
         self.msg_counter = (self.msg_counter + 1) & 0xFFFF
+        self.stores.keep(service, pkt)  # to flash now: no packet waits in RAM for its store
+        if not downlink:
+            return
+        if len(self.tm_queue) >= TM_QUEUE_MAX:
+            self.tm_queue.pop(0)  # oldest first: fresh state beats stale state
+            self.tm_dropped += 1
         self.tm_queue.append(pkt)
 
     # --- audit ----------------------------------------------------------------------------------
@@ -509,6 +316,9 @@ class FlightApp(CommandHandlers, Telemetry):
             self.power.soc or 0.0,
         )
 
+    def _task_playback(self):
+        self.stores.task(self.tm_queue, TM_QUEUE_MAX // 2)  # realtime keeps half the queue
+
     def _task_files(self):
         # a file part waits while the queue is half full (radio down or slow): queued behind the
         # housekeeping, it would be the oldest and dropped first, and its file is already gone
@@ -549,9 +359,3 @@ class FlightApp(CommandHandlers, Telemetry):
 
     def run(self, ticks=None):
         self.executive.run(self.clock, ticks)
-
-
-def _sx1276(board, dev, clock):
-    from hal.drivers.sx1276 import SX1276
-
-    return SX1276(board.spi(0), board.pin(dev["cs"]), board.pin(dev["reset"]), clock, board.pin(dev["dio0"]))

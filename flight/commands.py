@@ -29,7 +29,6 @@ except ImportError:  # CPython
 
 ARG_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}
 _SIZE = {"u8": 1, "u16": 2, "u32": 4, "i16": 2, "i32": 4, "f32": 4, "enum": 1}
-RECENT = 32
 # authority of the frame that carried a command (flight.comms decides it from the SDLS SPI)
 LEVEL_NONE = 0  # not authenticated on a keyed spacecraft
 LEVEL_OPERATOR = 1
@@ -118,9 +117,6 @@ class Dispatcher:
         self.failed = 0
         self.refused_auth = 0
         self.by_code = {}
-        # the reports of the last RECENT requests, to repeat on request when the downlink lost them
-        self.recent = {}
-        self._recent_order = []
 
     def register(self, name, execute, check=None):
         if name not in COMMANDS:
@@ -134,32 +130,7 @@ class Dispatcher:
             tail = struct.pack(">HB", code, reason) + message.encode()[:48]
             self.failed += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
-        self.emit(1, subtype, req + tail)
-        # kept packed (subtype, length, what follows the request id), one bytes object per request:
-        # a few hundred bytes for all RECENT requests instead of a list of tuples each
-        key = bytes(req)
-        rec = bytes((subtype, len(tail))) + tail
-        old = self.recent.get(key)
-        if old is None:
-            self._recent_order.append(key)
-            if len(self._recent_order) > RECENT:
-                del self.recent[self._recent_order.pop(0)]
-            self.recent[key] = rec
-        else:
-            self.recent[key] = old + rec
-
-    def repeat(self, apid, seq):
-        """Emit again every report of request (apid, seq); False when it is no longer known."""
-        for key in self._recent_order:
-            if (key[0] << 8 | key[1]) & 0x7FF == apid and (key[2] << 8 | key[3]) & 0x3FFF == seq:
-                recs = self.recent[key]
-                pos = 0
-                while pos < len(recs):
-                    n = recs[pos + 1]
-                    self.emit(1, recs[pos], key + recs[pos + 2 : pos + 2 + n])
-                    pos += 2 + n
-                return True
-        return False
+        self.emit(1, subtype, req + tail)  # kept in flash by the verification packet store
 
     def handle(self, raw, source="link", level=LEVEL_ADMIN):
         """Verify and run one telecommand packet that arrived with authority `level`; returns True

@@ -13,6 +13,18 @@ MODES = {"BOOT": 0, "SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}
 MODE_NAMES = ("BOOT", "SAFE", "DETUMBLE", "NOMINAL")
 _MODE_ARG = (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""),)
 
+# PUS-15 packet stores: id: (name, service of the packets it keeps, segments, segment bytes, wrap
+# when full; else new packets are refused). flight/packet_store.py; 384 KiB of housekeeping hold
+# about 10 hours of the default sets, the longest gap between passes over one station.
+PACKET_STORES = {
+    1: ("hk", 3, 48, 8192, True),
+    2: ("events", 5, 16, 4096, True),
+    3: ("verification", 1, 8, 4096, True),
+}
+PLAYBACK_DEST = 0x100  # destination ID of a played-back packet: PLAYBACK_DEST + its store id
+_STORE_ARG = ("store", "u8", 1, len(PACKET_STORES), "")
+_STORE_RATE = ("rate", "u8", 1, 50, "packets/s")
+
 # name: (service, subtype, function id or None, args, hazardous, description)
 # args: tuple of (name, type, minimum, maximum or enum mapping, unit)
 COMMANDS = {
@@ -99,6 +111,46 @@ COMMANDS = {
         "Delete the time-tagged command with this request id",
     ),
     "schedule_list": (11, 17, None, (), False, "Summary report of the schedule: TM(11,13)"),
+    "store_enable": (15, 1, None, (_STORE_ARG,), False, "Resume storing packets in a packet store"),
+    "store_disable": (15, 2, None, (_STORE_ARG,), False, "Stop storing packets in a packet store"),
+    "store_dump": (
+        15,
+        9,
+        None,
+        (_STORE_ARG, ("from_s", "u32", 0, 4294967295, "s"), ("to_s", "u32", 0, 4294967295, "s"), _STORE_RATE),
+        False,
+        "Play back a store's packets made from from_s to to_s (onboard time), rate packets per second",
+    ),
+    "store_dump_seq": (
+        15,
+        129,
+        None,
+        (
+            _STORE_ARG,
+            ("from_seq", "u32", 0, 4294967295, ""),
+            ("to_seq", "u32", 0, 4294967295, ""),
+            _STORE_RATE,
+        ),
+        False,
+        "Play back a store's packets by store sequence number, from_seq to to_seq",
+    ),
+    "store_abort": (15, 17, None, (_STORE_ARG,), False, "Stop a store's running playback"),
+    "store_delete": (
+        15,
+        11,
+        None,
+        (_STORE_ARG, ("to_s", "u32", 0, 4294967295, "s")),
+        False,
+        "Delete a store's packets made up to to_s (whole segments: later packets always stay)",
+    ),
+    "store_summary": (
+        15,
+        12,
+        None,
+        (("store", "u8", 0, len(PACKET_STORES), ""),),
+        False,
+        "Report packet stores (0: all): TM(15,13)",
+    ),
     "param_get": (20, 1, None, (("param_id", "u16", 0, 65535, ""),), False, "Report a parameter value"),
     "param_set": (
         20,
@@ -164,6 +216,7 @@ FAIL_REASONS = {
     20: ("NO_RADIO", "no radio on this board"),
     21: ("NOTHING_RUNNING", "no experiment running"),
     22: ("LINK_NOT_SECURED", "link not secured"),
+    23: ("PLAYBACK_BUSY", "a packet store playback is already running"),
     # 24..31: argument 1..8 of the command (missing, out of range or unknown, as the code says)
     24: ("ARG_1", "argument 1"),
     25: ("ARG_2", "argument 2"),
@@ -317,6 +370,20 @@ EVENTS = {
     "PAYLOAD_FILE": (22, 1, ">BH", ("experiment", "samples"), "Payload file closed and queued for downlink"),
     "THRUSTER_FIRED": (23, 1, ">BH", ("thruster", "ms"), "Thruster pulse done (ms: total on-time)"),
     "ARM_PENDING": (24, 2, ">H", ("token",), "Thruster arming requested: confirm with this token"),
+    "STORE_FULL": (
+        25,
+        3,
+        ">BI",
+        ("store", "lost"),
+        "Packet store full: its oldest segment overwritten (lost packets), or new packets refused (lost 0)",
+    ),
+    "PLAYBACK_DONE": (
+        26,
+        1,
+        ">BIB",
+        ("store", "packets", "status"),
+        "Packet store playback ended (status 0 done, 1 nothing in the range, 2 aborted)",
+    ),
 }
 
 # PUS-20 parameters: id: (name, default, minimum, maximum, unit, description)

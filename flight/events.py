@@ -1,10 +1,11 @@
-"""PUS-5 event reporting: TM(5, severity) with the event id and its auxiliary data, also logged.
+"""PUS-5 event reporting: TM(5, severity) with the event id and its auxiliary data.
 
-    events = EventReporter(emit, log=RecordLog(fs, "events"), clock=obt)
+    events = EventReporter(emit)
     events.report("MODE_CHANGE", 1, 3, 0)
 
-`emit(service, subtype, data)` queues the TM packet; the record log keeps the event across a
-reboot (t u32 | id u16 | aux). A disabled event (TC 5,6) is still logged, not downlinked.
+`emit(service, subtype, data, downlink)` makes the TM packet; the events packet store keeps it
+in flash across a reboot (flight/packet_store.py). A disabled event (TC 5,6) is still made and
+stored, not downlinked.
 """
 
 import struct
@@ -15,27 +16,18 @@ _BY_ID = {v[0]: name for name, v in EVENTS.items()}
 
 
 class EventReporter:
-    def __init__(self, emit, log=None, now=None):
+    def __init__(self, emit):
         self.emit = emit
-        self.log = log
-        self.now = now if now is not None else (lambda: 0)
         self.disabled = set()
         self.counts = [0, 0, 0, 0, 0]  # by severity 1..4
-        self.last = None  # (name, aux) of the last event; every event is in `log` (flash)
-        self.log_errors = 0
+        self.last = None  # (name, aux) of the last event; every event is in the events store
 
     def report(self, name, *aux):
         ev_id, severity, fmt, _names, _desc = EVENTS[name]
         data = struct.pack(">H", ev_id) + struct.pack(fmt, *aux)
         self.counts[severity] += 1
         self.last = (name, aux)
-        if self.log is not None:
-            try:
-                self.log.append(struct.pack(">I", int(self.now()) & 0xFFFFFFFF) + data)
-            except OSError:
-                self.log_errors += 1  # a full or failing filesystem must not stop event reporting
-        if ev_id not in self.disabled:
-            self.emit(5, severity, data)
+        self.emit(5, severity, data, ev_id not in self.disabled)
         return data
 
     def set_enabled(self, ev_id, on):

@@ -66,9 +66,10 @@ class CommandHandlers:
         d.register("schedule_list", lambda v: self._emit(11, 13, self.schedule.summary()))
         d.register("param_get", self._param_get)
         d.register("param_set", self._param_set)
+        self.stores.register(d, self._emit, CommandError, FAIL)
 
     def _verification_query(self, v):
-        if not self.dispatcher.repeat(v[0], v[1]):
+        if not self.stores.repeat_reports(v[0], v[1], self._emit):
             raise CommandError(FAIL["UNKNOWN_ID"], "no recent request %d/%d" % (v[0], v[1]))
 
     def _fdir_reset(self, v):

@@ -10,7 +10,7 @@ hardware, by the simulated world's clock otherwise (then `realtime` paces it to 
 
 import sys
 
-from flight.app import FlightApp
+from flight.app import FlightApp, release
 from flight.storage import HostFs
 
 HEALTH_TICKS = 20
@@ -73,6 +73,8 @@ def boot(board=None, flash="flash", system=None):
         from flight.lora_link import carry_link
 
         carry_link(link, app, system.board, system.clock)
+    if sys.implementation.name == "micropython":
+        release("hal.boards")  # detection and definitions: boot only (the board keeps its dict)
     return system, app
 
 

@@ -77,6 +77,15 @@ class HostFs:
         with open(self._p(name), "ab") as f:
             f.write(data)
 
+    def read_at(self, name, offset, n):
+        """Up to n bytes from `offset` (b"" past the end or for a missing file)."""
+        try:
+            with open(self._p(name), "rb") as f:
+                f.seek(offset)
+                return f.read(n)
+        except OSError:
+            return b""
+
     def size(self, name):
         try:
             return os.stat(self._p(name))[6]
@@ -152,20 +161,26 @@ class SlotStore:
         self.seq, self.slot = seq, target
 
 
-def frame_record(payload):
+def frame_record(payload, seq=None, into=None):
     """magic | length u16 | payload | CRC-32 of length and payload, built in one buffer (a log
-    append is in the tick of every event and command: few allocations)."""
-    n = len(payload)
+    append is in the tick of every event and command: few allocations). With `seq`, the payload
+    is that number (u32) followed by `payload` (a packet store's record); with `into`, a buffer
+    that is large enough, the record is built there and a memoryview of it returned."""
+    k = 0 if seq is None else 4
+    n = len(payload) + k
     if n > _MAX_RECORD:
         raise StorageError("record of %d bytes exceeds %d" % (n, _MAX_RECORD))
-    rec = bytearray(n + 8)
+    rec = into if into is not None and len(into) >= n + 8 else bytearray(n + 8)
     rec[0] = _LOG_MAGIC[0]
     rec[1] = _LOG_MAGIC[1]
     rec[2] = n >> 8
     rec[3] = n & 0xFF
-    rec[4 : 4 + n] = payload
-    struct.pack_into(">I", rec, 4 + n, crc32(payload, crc32(rec[2:4])) & 0xFFFFFFFF)
-    return rec
+    if k:
+        struct.pack_into(">I", rec, 4, seq)
+    rec[4 + k : 4 + n] = payload
+    mv = memoryview(rec)
+    struct.pack_into(">I", rec, 4 + n, crc32(mv[2 : 4 + n]) & 0xFFFFFFFF)
+    return rec if rec is not into else mv[: n + 8]
 
 
 def scan_records(raw):
@@ -186,6 +201,30 @@ def scan_records(raw):
         skipped += 1
         i += 1
     return out, skipped
+
+
+def record_at(fs, name, offset, end):
+    """(payload, offset after it) of the first intact record at or after `offset` in file `name`
+    (of `end` bytes), read a record at a time (bounded RAM, for a store of any size); torn or
+    corrupt bytes are skipped up to the next magic. None when no intact record is left."""
+    while end - offset >= 8:
+        head = fs.read_at(name, offset, 4)
+        if head[:2] == _LOG_MAGIC:
+            n = (head[2] << 8) | head[3]
+            if n <= _MAX_RECORD and offset + n + 8 <= end:
+                rec = fs.read_at(name, offset + 2, n + 6)  # length, payload, CRC-32
+                if (
+                    len(rec) == n + 6
+                    and struct.unpack_from(">I", rec, n + 2)[0]
+                    == crc32(memoryview(rec)[: n + 2]) & 0xFFFFFFFF
+                ):
+                    return rec[2 : n + 2], offset + n + 8
+        window = fs.read_at(name, offset + 1, 64)
+        if not window:
+            return None
+        k = window.find(_LOG_MAGIC[:1])
+        offset += 1 + (k if k >= 0 else len(window))
+    return None
 
 
 class RecordLog:

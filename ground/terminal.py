@@ -17,7 +17,7 @@ import re
 import struct
 
 from flight import events as flight_events
-from flight.dictionary import APID, EVENTS, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
+from flight.dictionary import APID, EVENTS, MODE_NAMES, PARAMS, PLAYBACK_DEST, RATE_GROUPS, TELEMETRY
 from ground import DEFAULT_SCID
 from ground.dictionary import build_tc, decode_hk, failure_notice, failure_summary, failure_text
 from ground.downlink import Downlink
@@ -111,6 +111,7 @@ class Terminal:
         self.unconfirmed: list[bytes] = []  # commands in flight when the spacecraft rebooted
         self.tm: list[PusTm] = []  # everything else (17,2 / 20,2 / 11,13 / 13,x / 9,2)
         self.verification_tm: list[PusTm] = []  # the PUS-1 reports themselves
+        self.playback: list[PusTm] = []  # packets played back from an onboard store (PUS-15)
 
     def start(self, now_ms: int) -> None:
         self.fop.initialize(now_ms)
@@ -144,7 +145,10 @@ class Terminal:
                 self.fop.on_clcw(frame.clcw(), now_ms)
                 continue
             t = CucTime.unpack(tm.timestamp).seconds() if tm.timestamp else 0.0
-            if tm.service == 1 and len(tm.source_data) >= 4:
+            if tm.dest_id >= PLAYBACK_DEST:
+                # history, not news: a played-back BOOT is an old reboot, an old report no new stage
+                self.playback.append(tm)
+            elif tm.service == 1 and len(tm.source_data) >= 4:
                 pid, psc = struct.unpack_from(">HH", tm.source_data)
                 req = (pid & 0x7FF, psc & 0x3FFF)
                 self.verification_tm.append(tm)

@@ -14,10 +14,10 @@ skip it, type-BC (bypass 1, control 1) carry COP-1 control commands (CCSDS
 
 import struct
 
+from protocols._lazy import forward
 from protocols.crc import crc16
 from protocols.errors import (
     CrcError,
-    EncodeError,
     FieldValueError,
     LengthError,
     OversizedError,
@@ -46,13 +46,6 @@ CC_UNLOCK = const(0)
 CC_SET_VR = const(1)
 UNLOCK = b"\x00"
 SET_VR_PREFIX = b"\x82\x00"
-
-
-def set_vr(value):
-    """Set V(R) control command body."""
-    if not 0 <= value <= 255:
-        raise EncodeError("tcframe.set_vr", "out of range 0..255: %r" % (value,))
-    return bytes((0x82, 0x00, value))
 
 
 def parse_control(data, offset=0):
@@ -119,38 +112,10 @@ class TcFrame:
         return frame_len(len(self.data), self.map_id is not None, self.has_fecf)
 
     def pack_into(self, buf, offset=0):
-        """Write the frame at buf[offset:]; returns its length."""
-        if not 0 <= self.scid <= 0x3FF or not 0 <= self.vcid <= 63 or not 0 <= self.seq <= 255:
-            raise EncodeError("tcframe.header", "scid/vcid/seq out of range: %r" % (self,))
-        if self.control and not self.bypass:
-            raise EncodeError("tcframe.flags", "control command frames are type BC (bypass set)")
-        if self.control and self.map_id is not None:
-            raise EncodeError("tcframe.map_id", "type BC frames carry no segment header")
-        if not self.data:
-            raise EncodeError("tcframe.data", "empty data field")
-        seg = 0 if self.map_id is None else 1
-        n = frame_len(len(self.data), seg, self.has_fecf)
-        if n > MAX_FRAME_LEN:
-            raise EncodeError("tcframe.length", "frame of %d bytes exceeds %d" % (n, MAX_FRAME_LEN))
-        if len(buf) - offset < n:
-            raise EncodeError("tcframe.buffer", "needs %d bytes, has %d" % (n, len(buf) - offset))
-        w0 = (1 if self.bypass else 0) << 13 | (1 if self.control else 0) << 12 | self.scid
-        struct.pack_into(">HHB", buf, offset, w0, self.vcid << 10 | (n - 1), self.seq)
-        pos = offset + HEADER_LEN
-        if seg:
-            if not 0 <= self.map_id <= 63 or not 0 <= self.seq_flags <= 3:
-                raise EncodeError(
-                    "tcframe.segment_header", "MAP ID / flags out of range: %r" % (self.map_id,)
-                )
-            buf[pos] = self.seq_flags << 6 | self.map_id
-            pos += 1
-        buf[pos : pos + len(self.data)] = self.data
-        if self.has_fecf:
-            end = offset + n
-            c = crc16(memoryview(buf)[offset : end - 2])
-            buf[end - 2] = c >> 8
-            buf[end - 1] = c & 0xFF
-        return n
+        """Write the frame at buf[offset:]; returns its length (a ground's job: tcframe_tx)."""
+        from protocols.tcframe_tx import pack_into
+
+        return pack_into(self, buf, offset)
 
     def pack(self):
         buf = bytearray(len(self))
@@ -212,16 +177,6 @@ class TcFrame:
         return parse_control(self.data, HEADER_LEN)
 
 
-def unlock_frame(scid, vcid, has_fecf=True):
-    """Type-BC frame carrying the COP-1 Unlock directive."""
-    return TcFrame(scid, vcid, UNLOCK, 0, True, True, None, SEG_UNSEGMENTED, has_fecf)
-
-
-def set_vr_frame(scid, vcid, value, has_fecf=True):
-    """Type-BC frame carrying Set V(R) = value."""
-    return TcFrame(scid, vcid, set_vr(value), 0, True, True, None, SEG_UNSEGMENTED, has_fecf)
-
-
 def peek_length(data, offset=0):
     """Frame length from the header at data[offset:] (to cut a frame out of CLTU data)."""
     if len(data) - offset < HEADER_LEN:
@@ -235,3 +190,7 @@ def unpack_with_fill(data, has_segment_header=False, has_fecf=True):
     if length > len(data):
         raise TruncatedError("tcframe", 0, length, len(data))
     return TcFrame.unpack(data[:length], has_segment_header, has_fecf)
+
+
+# Building frames is the ground's job: a board only receives them (protocols/tcframe_tx.py)
+__getattr__ = forward("protocols.tcframe", "protocols.tcframe_tx", ("set_vr", "unlock_frame", "set_vr_frame"))

@@ -256,8 +256,16 @@ def main(port, uname_machine, flash, ticks):
     print("sensors", " ".join(n for n in names if getattr(app.sensors, n) is not None) or "none")
     from flight.events import decode
 
-    logged = app.events.log.records()  # t u32 | id u16 | aux, in flash
-    print("events", " ".join(sorted(set(decode(r[4:])[0] for r in logged))))
+    events = app.stores.stores[2]  # the events packet store, in flash
+    events.start_dump(0, 0xFFFFFFFF, False)
+    logged = set()
+    while True:
+        pkt = events.next_playback()
+        if pkt is None:
+            break
+        logged.add(decode(pkt[19:-2])[0])  # the source data of a TM(5,x) with its CUC time
+    events.dump = None
+    print("events", " ".join(sorted(logged)))
     print("watchdog_fed", sys.modules["machine"].WDT.last.fed)
     gc.collect()
     print("heap", gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0)

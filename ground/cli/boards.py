@@ -85,11 +85,13 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     rows = board_heap.budget_table(figures, TARGETS)
     f = figures
     console.print(
-        "flight %d B live (boot %d), worst tick %d B (the first after boot %d B), simulator %d B; "
-        "%d ticks, %d/%d commands verified; a full TM queue (radio down) adds %d B"
+        "flight %d B live (boot %d, %d before the boot code is released), worst tick %d B (the "
+        "first after boot %d B), simulator %d B; %d ticks, %d/%d commands verified; a full TM "
+        "queue (radio down) adds %d B"
         % (
             f.flight,
             f.flight_boot,
+            f.boot_peak,
             f.worst_tick,
             f.first_tick,
             f.sim,

@@ -12,10 +12,11 @@ import struct
 from typing import Any
 
 from flight import events as flight_events
-from flight.dictionary import EVENTS, HK_SETS, PARAMS
+from flight.dictionary import EVENTS, HK_SETS, PACKET_STORES, PARAMS, PLAYBACK_DEST
 from ground.dictionary import (
     PARAM_ENTRY,
     SCHEDULE_ENTRY,
+    STORE_ENTRY,
     CommandError,
     decode_hk,
     failure_name,
@@ -35,6 +36,7 @@ REPLY_TO: dict[tuple[int, int], tuple[int, int]] = {
     (20, 1): (20, 2),
     (20, 3): (20, 2),
     (11, 17): (11, 13),
+    (15, 12): (15, 13),
     (9, 1): (9, 2),
 }
 # commands answered by an event: thruster_arm's reply is the ARM_PENDING event with its token
@@ -97,10 +99,29 @@ def _schedule(data: bytes) -> dict[str, Any]:
     return {"count": count, "entries": entries}
 
 
+_STORE_FMT = ">" + "".join(fmt for _name, fmt in STORE_ENTRY)
+_STORE_LEN = struct.calcsize(_STORE_FMT)
+
+
+def _stores(data: bytes) -> dict[str, Any]:
+    count = data[0] if data else 0
+    stores = []
+    for i in range(count):
+        off = 1 + _STORE_LEN * i
+        if off + _STORE_LEN > len(data):
+            break
+        entry = dict(zip((name for name, _fmt in STORE_ENTRY), struct.unpack_from(_STORE_FMT, data, off)))
+        entry["name"] = PACKET_STORES[entry["store"]][0] if entry["store"] in PACKET_STORES else None
+        stores.append(entry)
+    return {"stores": stores}
+
+
 def decode_tm(tm: PusTm) -> dict[str, Any]:
     """The packet's content by the dictionary; unknown or malformed content stays as hex."""
     kind = (tm.service, tm.subtype)
     out: dict[str, Any] = {"type": "TM(%d,%d)" % kind}
+    if tm.dest_id >= PLAYBACK_DEST:  # played back from an onboard store, made at its own time
+        out["playback"] = tm.dest_id - PLAYBACK_DEST
     data = tm.source_data
     try:
         if tm.service == 1:
@@ -121,6 +142,8 @@ def decode_tm(tm: PusTm) -> dict[str, Any]:
             out.update(_params(data))
         elif kind == (11, 13):
             out.update(_schedule(data))
+        elif kind == (15, 13):
+            out.update(_stores(data))
         elif kind == (9, 2):
             out["obt_s"] = CucTime.unpack(data).seconds()
         else:

@@ -266,6 +266,7 @@ class SpacecraftLink:
         term.events.clear()
         term.tm.clear()
         term.verification_tm.clear()
+        term.playback.clear()
         for raw, tm in tapped:
             self._packet(raw, tm)
 
@@ -282,6 +283,11 @@ class SpacecraftLink:
             "subtype": tm.subtype, "data": decoded,
         }  # fmt: skip
         kind = (tm.service, tm.subtype)
+        if "playback" in decoded:
+            # history from an onboard store: archived and shown as such; never a command's stage
+            # or reply nor the latest value, and not (yet) merged into the realtime samples/events
+            self.hub.publish(item)
+            return
         if kind == (3, 25) and "values" in decoded and t_onboard is not None:
             self.store.add_samples(self.scid, t_onboard, decoded["values"])
             for k, v in decoded["values"].items():

@@ -81,7 +81,8 @@ def test_flight_heap_on_the_emulated_board_within_budget(tmp_path):
                 "from flight.storage import HostFs\nw = SimWorld()"
             )
             base = live()
-            run("from flight.app import FlightApp")
+            # the assembly module is held, as the probe on the unix port holds it (code kept)
+            run("from flight.app import FlightApp\nimport flight.assembly\nkeep = flight.assembly")
             code = live() - base
             run(
                 "app = FlightApp(w.board, w.clock, HostFs('/data'), w.link,"

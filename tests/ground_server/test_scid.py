@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from server_harness import make_users, until
 
-from flight.app import FlightApp
+from flight.assembly import assemble
 from ground import DEFAULT_SCID, cli
 from ground.server.config import parse_config
 from ground.server.server import GroundServer
@@ -39,7 +39,7 @@ def _run(args: list[str], env: dict | None = None) -> tuple[int, str]:
 
 
 def test_one_default_scid_and_the_twin_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert inspect.signature(FlightApp.__init__).parameters["scid"].default == DEFAULT_SCID
+    assert inspect.signature(assemble).parameters["scid"].default == DEFAULT_SCID  # FlightApp's
     seen: dict = {}
 
     class FakeTwin:

@@ -50,6 +50,9 @@ class MemFs:
     def append(self, name, data):
         self._write(name, data, True)
 
+    def read_at(self, name, offset, n):
+        return bytes(self.files.get(name, b"")[offset : offset + n])
+
     def size(self, name):
         return len(self.files.get(name, b""))
 

@@ -1,0 +1,231 @@
+"""The flight application built at boot: the drivers of the chips the board has, the services,
+the executive's tasks, wired onto one FlightApp.
+
+Code that runs once per boot: FlightApp.__init__ imports this module, runs `assemble` and then
+releases the module (flight.app.release), so its bytecode does not stay on a board's heap for the
+whole flight. Nothing built here may keep a reference into this module (no lambda or closure
+defined here outlives `assemble`): that would keep all of it alive.
+"""
+
+from flight import modes
+from flight.adcs import Bdot, SunPointing
+from flight.app import LOAD_PRIORITY
+from flight.audit import KIND_BOOT, AuditLog
+from flight.boot import BootRecord
+from flight.commands import Dispatcher
+from flight.comms import Comms
+from flight.dictionary import APID, HK_SETS, RATE_GROUPS
+from flight.events import EventReporter
+from flight.executive import Executive
+from flight.fdir import Fdir
+from flight.packet_store import PacketStoreService
+from flight.params import ParamTable
+from flight.payload import Payload
+from flight.power import LoadShedder
+from flight.power_monitor import PowerMonitor
+from flight.schedule import Schedule
+from flight.sensors import Sensors
+from flight.thermal import HeaterController
+from hal.errors import HalError
+
+_I2C_DRIVERS = {
+    "lis3mdl": ("hal.drivers.lis3mdl", "LIS3MDL"),
+    "lsm6dsox": ("hal.drivers.lsm6dsox", "LSM6DSOX"),
+    "ina219": ("hal.drivers.ina219", "INA219"),
+    "tmp117": ("hal.drivers.tmp117", "TMP117"),
+}
+
+
+def _driver(where):
+    """The driver class at (module, class name), imported on first use."""
+    module, name = where
+    return getattr(__import__(module, None, None, (name,)), name)
+
+
+def _try(make):
+    """A driver, or None when its chip does not answer at boot (FDIR sees it as a fault)."""
+    try:
+        return make()
+    except (OSError, ValueError, KeyError, HalError):  # DeviceNotFoundError: a silent chip
+        return None
+
+
+def assemble(
+    app,
+    board,
+    clock,
+    fs,
+    link,
+    scid=0x2A,
+    apid=APID,
+    key=None,
+    admin_key=None,
+    reset_cause=0,
+    cpu_us=None,
+    rtc_s=None,
+    tick_ms=100,
+    watchdog=None,
+    interleave=5,
+):
+    """Build `app` (a FlightApp) on `board`; the arguments are FlightApp's."""
+    app.board = board
+    app.clock = clock
+    app.fs = fs
+    app.apid = apid
+    app.rtc_s = rtc_s  # onboard time source (s); None: uptime (+ time_set offset)
+    app.time_offset = 0.0
+    app._t0_ms = clock.ticks_ms()
+    app._uptime_ms = 0
+    app._last_ms = app._t0_ms
+    app.tm_queue = []
+    app._stamp = bytearray(6)
+    app.tm_dropped = 0
+    app.tm_seq = 0
+    app.msg_counter = 0
+    app.thruster_anomalies = []
+    app.rate_rad_s = None
+    app.rate_src = 0
+    app._calm = 0  # control cycles in a row below the detumble rate
+    app._detumble_reported = False
+    app._frames_seen = 0  # TC frames accepted when the downlink last ran
+    app._rx_busy = False  # link_rx did a unit of work this tick: link_tx waits a tick
+    app._tx_turn = False  # link_tx waited last tick: this tick is the downlink's
+    app.heap_free = 0
+
+    # persistence first: everything after this may report events and audit records
+    app.boot = BootRecord(fs, reset_cause)
+    app.boot_s = 0.0
+    app.audit = AuditLog(fs)
+    app.events = EventReporter(app._emit)
+    app.stores = PacketStoreService(fs, app.events.report)
+    app.params = ParamTable(fs)
+    app.schedule = Schedule(fs)
+    app.payload = Payload(fs, app.events.report)
+    app.modes = modes.ModeManager(app.uptime, app._mode_changed)
+    app.dispatcher = Dispatcher(app._emit, app._audit_command)
+    app.comms = Comms(
+        link,
+        scid,
+        app.dispatcher.handle,
+        app.events.report,
+        interleave=interleave,
+        key=key,
+        fs=fs if key is not None else None,
+        admin_key=admin_key,
+    )
+
+    # hardware
+    d = board.defn
+    app.sensors = Sensors(limit=5)
+    _make_drivers(app, board, d)
+    app.coils = _make_coils(board, d)
+    app.loads = {}
+    for name, pin in d.get("loads", {}).items():
+        app.loads[name] = board.pin(pin)
+    app.shedder = LoadShedder({n: LOAD_PRIORITY.get(n, 2) for n in app.loads} or {"obc": 0})
+    app.power = PowerMonitor()
+    app.bdot = Bdot(app.params["adcs.bdot_gain"], d["max_dipole"], app.params["adcs.done_rate_dps"], hold=30)
+    app.sun_pointing = SunPointing(app.params["adcs.sun_gain"], 4e-3, d["max_dipole"])
+    app.heater = HeaterController(app.params["thermal.heater_on_c"], app.params["thermal.heater_off_c"])
+    # propulsion (and its driver) only on a board with thrusters: the modules are heap
+    app.propulsion = None
+    valves = _make_valves(board, d, clock)
+    if valves:
+        from flight.propulsion import Propulsion
+
+        app.propulsion = Propulsion(valves, app.events.report)
+    app.radio = None
+    if d.get("spi"):
+        dev = d["spi"][0]["devices"].get("sx1276")
+        if dev is not None:
+            app.radio = _try(lambda: _sx1276(board, dev, clock))
+    app.fdir = Fdir(app)
+    app._hk = {sid: [s[1], s[2], 0] for sid, s in HK_SETS.items()}  # [period, enabled, countdown]
+    app._beacon_s = 0
+    app._time_rate_exp = None
+    app._hk_cycles = 0
+    app._register_commands()
+
+    app.executive = Executive(
+        tick_ms, cpu_us, app.events.report, watchdog.feed if watchdog else None, gc_idle=True
+    )
+    periods = dict(RATE_GROUPS)
+    app.executive.add("fast", periods["fast"], "link_rx", app._task_link_rx)
+    if app.propulsion is not None:
+        app.executive.add("fast", periods["fast"], "thrusters", app._task_thrusters)
+    app.executive.add("fast", periods["fast"], "link_tx", app._task_link_tx)
+    for name, fn in (
+        ("sensors", app._task_sensors),
+        ("adcs", app._task_adcs),
+        ("power", app._task_power),
+        ("thermal", app._task_thermal),
+        ("fdir", app._task_fdir),
+        ("modes", app._task_modes),
+        ("schedule", app._task_schedule),
+        ("payload", app._task_payload),
+        ("housekeeping", app._task_hk),
+        ("playback", app._task_playback),
+    ):
+        app.executive.add("control", periods["control"], name, fn)
+    app.executive.add("slow", periods["slow"], "radio", app._task_radio)
+    app.executive.add("slow", periods["slow"], "downlink_files", app._task_files)
+    app.executive.add("slow", periods["slow"], "memory", app._task_memory)
+
+    app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))
+    app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)
+    if app.audit.repaired:
+        app.events.report("STORAGE_REPAIRED", 1, min(app.audit.repaired, 65535))
+
+
+def _make_drivers(app, board, d):
+    # only the drivers of chips this board has are imported: each module is heap on a board
+    found = {}
+    for bus_id, bus in d["i2c"].items():
+        for chip, addr in bus["devices"].items():
+            if chip in _I2C_DRIVERS:
+                found[chip] = _try(lambda c=chip, b=bus_id, a=addr: _driver(_I2C_DRIVERS[c])(board.i2c(b), a))
+    s = app.sensors
+    s.mag_drv = found.get("lis3mdl")
+    s.gyro_drv = found.get("lsm6dsox")
+    s.power_drv = found.get("ina219")
+    s.thermo_drv = found.get("tmp117")
+    adc_pins = d.get("sun_adc", ())
+    if len(adc_pins) == 6 and None not in adc_pins:
+        from hal.drivers.sun_sensor import CoarseSunSensor
+
+        app.sensors.sun_drv = _try(lambda: CoarseSunSensor([board.adc(p) for p in adc_pins]))
+
+
+def _make_coils(board, d):
+    from hal.drivers.magnetorquer import Magnetorquer, MagnetorquerSet
+
+    return MagnetorquerSet(
+        [Magnetorquer(board.pwm(m["pwm"]), board.pin(m["dir"]), d["max_dipole"]) for m in d["magnetorquers"]]
+    )
+
+
+def _make_valves(board, d, clock):
+    valves = []
+    if not d.get("thrusters"):
+        return valves  # a board without thrusters never loads their driver (heap)
+    from hal.drivers.thruster import ThrusterValve
+
+    for i, t in enumerate(d["thrusters"]):
+        valves.append(
+            ThrusterValve(
+                board.pin(t["arm"]),
+                board.pin(t["fire"]),
+                clock,
+                max_on_ms=500,
+                auto_disarm_ms=120000,
+                budget_ms=60000,
+                name="thruster%d" % i,
+            )
+        )
+    return valves
+
+
+def _sx1276(board, dev, clock):
+    from hal.drivers.sx1276 import SX1276
+
+    return SX1276(board.spi(0), board.pin(dev["cs"]), board.pin(dev["reset"]), clock, board.pin(dev["dio0"]))

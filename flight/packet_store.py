@@ -1,0 +1,328 @@
+"""PUS-15 onboard packet stores: TM packets go to flash as they are made and are played back by
+time or packet range at a commanded rate, so housekeeping made out of contact reaches the ground.
+
+A store is a ring of `nseg` segment files `<name>.<k>`, each at most `seg_bytes`. A record is
+storage.frame_record (magic, length, payload, CRC-32) with payload = store sequence number u32 |
+the TM packet, appended with one write: a power cut costs at most the packet being written, and
+readers skip its torn bytes (storage.record_at). When the ring is full, a wrapping store deletes
+its oldest segment (counted in `overwritten`); a stopping store refuses packets (`refused`) until
+a delete frees a segment. RAM: one byte per segment (in use or not), nothing else: a segment's first
+sequence number and time are read from flash when a command needs them, and playback reads one
+record at a time.
+
+A played-back packet is the stored one with its destination ID set to PLAYBACK_DEST + store id (and
+its CRC made again), so the ground tells it from realtime and can merge the two.
+"""
+
+import struct
+
+from flight.dictionary import PACKET_STORES, PLAYBACK_DEST
+from flight.storage import frame_record, record_at
+from protocols.crc import crc16
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_T = const(17)  # payload offset of the packet's CUC coarse time: 4 (sequence) + 6 + 7 (PUS-C TM header)
+
+
+_REC = bytearray(256)  # every store builds its record here: nothing allocated per packet
+
+
+class PacketStore:
+    def __init__(self, fs, sid, name, nseg, seg_bytes, wrap, on_full=None):
+        self.fs = fs
+        self.sid = sid
+        self.name = name
+        self.nseg = nseg
+        self.seg_bytes = seg_bytes
+        self.wrap = wrap
+        self.on_full = on_full  # on_full(store id, packets lost): a segment overwritten or refusing
+        self.enabled = True
+        self.used = bytearray(nseg)  # 1: the segment holds a record (RAM: nothing else per segment)
+        self.cur = 0  # the segment being appended
+        self.size = 0  # its bytes
+        self.next_seq = 0
+        self.last_t = 0
+        self.overwritten = 0
+        self.refused = 0
+        self.errors = 0
+        self.full = False
+        self.dump = None  # [lo, hi, by_time, segment, offset, packets sent]
+        best = -1
+        for k in range(nseg):
+            first = self.first(k)
+            if first is not None:
+                self.used[k] = 1
+                if first[0] > best:
+                    best, self.cur = first[0], k
+        name = self._seg(self.cur)
+        self.size = end = fs.size(name)
+        off = 0
+        while True:
+            r = record_at(fs, name, off, end)
+            if r is None:
+                break
+            seq, self.last_t = _key(r[0])
+            self.next_seq = seq + 1
+            off = r[1]
+
+    def _seg(self, k):
+        return "%s.%d" % (self.name, k)
+
+    def first(self, k):
+        """(sequence number, time) of segment k's first record, read from flash; None: empty."""
+        name = self._seg(k)
+        r = record_at(self.fs, name, 0, self.fs.size(name))
+        return None if r is None else _key(r[0])
+
+    def order(self):
+        """Non-empty segments, oldest first."""
+        return [k for k in ((self.cur + i) % self.nseg for i in range(1, self.nseg + 1)) if self.used[k]]
+
+    def _after(self, k):
+        """First sequence number after segment k: the next segment's first, else the next to come."""
+        nxt = (k + 1) % self.nseg
+        return self.first(nxt)[0] if self.used[nxt] and nxt != k else self.next_seq
+
+    def oldest(self):
+        o = self.order()
+        return self.first(o[0]) if o else None
+
+    def add(self, pkt, t):
+        """Store one TM packet made at onboard time t (its CUC coarse time)."""
+        if not self.enabled:
+            return
+        rec = frame_record(pkt, self.next_seq, _REC)
+        lost = None
+        try:
+            if self.size and self.size + len(rec) > self.seg_bytes:
+                nxt = (self.cur + 1) % self.nseg
+                if self.used[nxt]:
+                    if not self.wrap:
+                        self.refused += 1
+                        if not self.full:
+                            self.full = True  # before reporting: the report may come back here
+                            if self.on_full:
+                                self.on_full(self.sid, 0)
+                        return
+                    lost = self._after(nxt) - self.first(nxt)[0]
+                    self.overwritten += lost
+                    if self.dump is not None and self.dump[3] == nxt:
+                        self.dump[3], self.dump[4] = (nxt + 1) % self.nseg, 0  # its part is gone
+                self._drop(nxt)  # the overwritten segment, or leftovers of a torn write
+                self.cur, self.size = nxt, 0
+            self.fs.append(self._seg(self.cur), rec)
+        except OSError:
+            self.errors += 1  # a failing filesystem loses this packet, not the flight software
+            self.size = self.fs.size(self._seg(self.cur))
+            return
+        self.used[self.cur] = 1
+        self.size += len(rec)
+        self.next_seq += 1
+        self.last_t = t
+        self.full = False
+        if lost is not None and self.on_full:
+            self.on_full(self.sid, lost)  # after the store is consistent: the report is stored too
+
+    def _drop(self, k):
+        self.fs.remove(self._seg(k))
+        self.used[k] = 0
+
+    def packets(self):
+        first = self.oldest()
+        return self.next_seq - first[0] if first else 0
+
+    def delete_to(self, t):
+        """Delete the oldest segments whose packets are all at or before time t; returns how many
+        packets went (a segment is deleted whole: packets after t always stay)."""
+        gone = 0
+        o = self.order()
+        for i in range(len(o) - 1):  # never the segment being appended
+            k, after = self.first(o[i]), self.first(o[i + 1])
+            if after[1] > t + 1:  # segment o[i]'s last packet may be later than t
+                break
+            gone += after[0] - k[0]
+            if self.dump is not None and self.dump[3] == o[i]:
+                self.dump[3], self.dump[4] = o[i + 1], 0
+            self._drop(o[i])
+        return gone
+
+    def start_dump(self, lo, hi, by_time):
+        """Play back packets whose time (by_time) or sequence number lies in [lo, hi]."""
+        o = self.order()
+        start = o[0] if o else self.cur
+        for k in o[1:]:  # skip the segments that end before lo
+            if self.first(k)[1 if by_time else 0] > lo:
+                break
+            start = k
+        self.dump = [lo, hi, by_time, start, 0, 0]
+
+    def next_playback(self):
+        """The next packet of the running dump, marked as playback; None when the dump is done."""
+        d = self.dump
+        while d is not None:
+            k = d[3]
+            name = self._seg(k)
+            r = None
+            if self.used[k]:
+                r = record_at(self.fs, name, d[4], self.size if k == self.cur else self.fs.size(name))
+            if r is None:
+                if k == self.cur:
+                    return None
+                d[3], d[4] = (k + 1) % self.nseg, 0
+                continue
+            payload, d[4] = r
+            seq, t = _key(payload)
+            key = t if d[2] else seq
+            if key > d[1]:
+                return None
+            if key < d[0]:
+                continue
+            d[5] += 1
+            pkt = bytearray(memoryview(payload)[4:])
+            struct.pack_into(">H", pkt, 11, PLAYBACK_DEST + self.sid)
+            c = crc16(memoryview(pkt)[:-2])
+            pkt[-2] = c >> 8
+            pkt[-1] = c & 0xFF
+            return pkt
+        return None
+
+    def recent(self, segments=2):
+        """The packets of the last `segments` segments, oldest first, one at a time."""
+        for k in self.order()[-segments:]:
+            name = self._seg(k)
+            end = self.size if k == self.cur else self.fs.size(name)
+            off = 0
+            while True:
+                r = record_at(self.fs, name, off, end)
+                if r is None:
+                    break
+                payload, off = r
+                yield payload[4:]
+
+    def summary(self):
+        """This store as an entry of the TM(15,13) report (its layout: ground/dictionary.py
+        STORE_ENTRY; the ground's decoders are tested against this)."""
+        o = self.order()
+        first = self.oldest() or (self.next_seq, 0)
+        return struct.pack(
+            ">BBBBIIIIIII",
+            self.sid,
+            self.enabled,
+            self.wrap,
+            self.dump is not None,
+            self.next_seq - first[0],
+            first[0],
+            self.next_seq,
+            first[1],
+            self.last_t,
+            self.size + sum(self.fs.size(self._seg(k)) for k in o if k != self.cur),
+            self.overwritten + self.refused,
+        )
+
+
+def _key(payload):
+    """(store sequence number, packet time) of a record's payload."""
+    return struct.unpack_from(">I", payload, 0)[0], struct.unpack_from(">I", payload, _T)[0]
+
+
+_R_PLAYBACK_BUSY = const(23)  # a failure reason: a number onboard, named in the ground dictionary
+
+
+class PacketStoreService:
+    """PUS service 15 over the stores of flight/dictionary.py PACKET_STORES: keeps every TM packet
+    of a stored service as it is made, runs one playback at a time, paced so that realtime
+    telemetry keeps its place in the downlink queue, and registers its own telecommands."""
+
+    def __init__(self, fs, report):
+        self.report = report  # events.report
+        self.stores = {}
+        self._by_service = {}
+        for sid, (name, service, nseg, seg_bytes, wrap) in PACKET_STORES.items():
+            st = PacketStore(fs, sid, "ps_" + name, nseg, seg_bytes, wrap, self._full)
+            self.stores[sid] = st
+            self._by_service[service] = st
+        self.playing = None  # the store whose playback runs
+        self.rate = 1  # its packets per second
+
+    def _full(self, sid, lost):
+        self.report("STORE_FULL", sid, lost)
+
+    def keep(self, service, pkt):
+        """Called for every TM packet made onboard (not for played-back ones)."""
+        st = self._by_service.get(service)
+        if st is not None:
+            st.add(pkt, struct.unpack_from(">I", pkt, _T - 4)[0])
+
+    def repeat_reports(self, apid, seq, emit):
+        """Emit again the verification reports of request (apid, seq) that the last segments of
+        the verification store hold (TC 1,128, when the downlink lost them); False: none there."""
+        st = self._by_service.get(1)
+        found = []
+        for pkt in st.recent() if st is not None else ():
+            pid, psc = struct.unpack_from(">HH", pkt, 19)  # the request id opens the source data
+            if pid & 0x7FF == apid and psc & 0x3FFF == seq:
+                found.append(pkt)
+        for pkt in found:  # after reading: the reports made now go into the same store
+            emit(1, pkt[8], pkt[19:-2])
+        return bool(found)
+
+    def task(self, queue, room):
+        """Once a second: up to `rate` played-back packets onto the TM queue while it holds fewer
+        than `room` packets (realtime first: playback waits while the downlink is behind)."""
+        st = self.playing
+        for _ in range(self.rate if st is not None else 0):
+            if len(queue) >= room:
+                return
+            pkt = st.next_playback()
+            if pkt is None:
+                self._end(0)
+                return
+            queue.append(pkt)
+
+    def _end(self, status):
+        st = self.playing
+        sent = st.dump[5]
+        st.dump = None
+        self.playing = None
+        self.report("PLAYBACK_DONE", st.sid, sent, 1 if status == 0 and not sent else status)
+
+    def register(self, d, emit, error, codes):
+        """The service's telecommands on dispatcher d; `error(code, text, reason)` makes the
+        CommandError a check raises, `codes` is the dictionary's FAIL."""
+
+        def busy(v):
+            if self.playing is not None:
+                raise error(
+                    codes["INTERLOCK"], "store %d is playing back" % self.playing.sid, _R_PLAYBACK_BUSY
+                )
+
+        def play(by_time):
+            def start(v):
+                self.rate = v[3]
+                self.playing = self.stores[v[0]]
+                self.playing.start_dump(v[1], v[2], by_time)
+
+            return start
+
+        def abort(v):
+            if self.playing is self.stores[v[0]]:
+                self._end(2)
+
+        def summary(v):
+            sel = [st for sid, st in self.stores.items() if v[0] in (0, sid)]
+            emit(15, 13, bytes((len(sel),)) + b"".join(st.summary() for st in sel))
+
+        d.register("store_enable", lambda v: setattr(self.stores[v[0]], "enabled", True))
+        d.register("store_disable", lambda v: setattr(self.stores[v[0]], "enabled", False))
+        d.register("store_dump", play(True), busy)
+        d.register("store_dump_seq", play(False), busy)
+        d.register("store_abort", abort)
+        d.register("store_delete", lambda v: self.stores[v[0]].delete_to(v[1]))
+        d.register("store_summary", summary)
