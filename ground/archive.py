@@ -171,6 +171,17 @@ class Archive:
         ).fetchone()[0]
         return epoch + 1 if last is not None and t < last else epoch
 
+    def epoch_at(self, scid: int, t: float) -> int:
+        """The epoch a sample made at onboard time `t` belongs to when it arrives late (played
+        back): the newest epoch whose samples reach back to `t`, else the newest."""
+        row = self.db.execute(
+            "SELECT MAX(epoch) FROM segments WHERE scid=? AND t_start<=?", (scid, t)
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            return int(row[0])
+        row = self.db.execute("SELECT MAX(epoch) FROM segments WHERE scid=?", (scid,)).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
+
     def epochs(self, scid: int) -> list[int]:
         return [
             r[0]

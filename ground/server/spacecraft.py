@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from flight.dictionary import PARAM_IDS
@@ -44,6 +45,7 @@ log = logging.getLogger("cubesat.ground")
 SN_BLOCK = 1 << 16  # anti-replay numbers reserved at a time (KEY_FILE.sn, shared with `cubesat send`)
 KEEP_RECORDS = 2000  # commands kept in memory; all of them are in the archive
 STATS_EVERY_S = 10.0
+SEEN_KEYS = 200_000  # packets remembered to tell a played-back duplicate (days of housekeeping)
 
 
 def _fields(**fields: Any) -> dict[str, Any]:
@@ -83,6 +85,10 @@ class SpacecraftLink:
         self._awaiting_reply: list[CommandRecord] = []
         self.latest: dict[str, tuple[float, float]] = {}  # parameter -> (onboard t, value)
         self.packets = 0
+        # packets of this session by (apid, seq, service, subtype, onboard time): a played-back
+        # copy of one is a duplicate; for older ones the archive answers
+        self._seen: OrderedDict[tuple, None] = OrderedDict()
+        self.playback = {"new": 0, "duplicates": 0}
         self.link = ReconnectingLink(self._open)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="link-%s" % cfg.name, daemon=True)
@@ -275,6 +281,16 @@ class SpacecraftLink:
         t_onboard = onboard_time(tm)
         decoded = decode_tm(tm)
         header = (tm.apid, tm.seq_count, tm.service, tm.subtype)
+        key = (*header, t_onboard)
+        playback = "playback" in decoded
+        if playback and (key in self._seen or self.store.has_packet(self.scid, key)):
+            self.playback["duplicates"] += 1  # realtime or an earlier dump carried it: archived
+            return
+        if playback:
+            self.playback["new"] += 1
+        self._seen[key] = None
+        if len(self._seen) > SEEN_KEYS:
+            self._seen.popitem(last=False)
         pid = self.store.add_packet(self.scid, t_ground, t_onboard, header, raw, decoded)
         self.packets += 1
         item = {
@@ -283,9 +299,14 @@ class SpacecraftLink:
             "subtype": tm.subtype, "data": decoded,
         }  # fmt: skip
         kind = (tm.service, tm.subtype)
-        if "playback" in decoded:
-            # history from an onboard store: archived and shown as such; never a command's stage
-            # or reply nor the latest value, and not (yet) merged into the realtime samples/events
+        if playback:
+            # history from an onboard store, merged into the archive where realtime missed it; never
+            # a command's stage or reply, nor the latest value
+            if kind == (3, 25) and "values" in decoded and t_onboard is not None:
+                self.store.add_samples(self.scid, t_onboard, decoded["values"], playback=True)
+            elif tm.service == 5 and "event" in decoded:
+                name, args, text = decoded["event"], decoded["args"], decoded["text"]
+                self.store.add_event(self.scid, t_ground, t_onboard, tm.subtype, name, args, text, pid)
             self.hub.publish(item)
             return
         if kind == (3, 25) and "values" in decoded and t_onboard is not None:
@@ -343,7 +364,7 @@ class SpacecraftLink:
         return {
             "frames": dl.frames, "crc_failures": dl.crc_failures, "lost_frames": dl.ext.lost_frames,
             "foreign_frames": dl.foreign_frames, "foreign_scids": sorted(dl.foreign_scids),
-            "bad_packets": dl.bad_packets, "packets": self.packets,
+            "bad_packets": dl.bad_packets, "packets": self.packets, "playback": dict(self.playback),
             "rs_corrected": dl.dec.corrected_symbols, "rs_uncorrectable": dl.dec.uncorrectable,
             "cop1": {"suspended": fop.suspended, "initialized": fop._initialized, "pending": fop.pending(),
                      "acknowledged": fop.acknowledged, "retransmissions": fop.retransmissions,

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS tm_packets (
     id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t_ground REAL NOT NULL, t_onboard REAL,
     apid INTEGER, seq INTEGER, service INTEGER, subtype INTEGER, raw BLOB NOT NULL, decoded TEXT);
 CREATE INDEX IF NOT EXISTS tm_packets_by_time ON tm_packets (t_ground);
+CREATE INDEX IF NOT EXISTS tm_packets_by_onboard ON tm_packets (scid, t_onboard);
 CREATE TABLE IF NOT EXISTS tm_events (
     id INTEGER PRIMARY KEY, scid INTEGER NOT NULL, t_ground REAL NOT NULL, t_onboard REAL,
     severity INTEGER, name TEXT, args TEXT, text TEXT, packet_id INTEGER);
@@ -195,11 +196,16 @@ class SqliteStore(GroundStore):
         )
         return eid
 
-    def add_samples(self, scid: int, t_onboard: float, values: dict[str, float]) -> None:
+    def add_samples(
+        self, scid: int, t_onboard: float, values: dict[str, float], playback: bool = False
+    ) -> None:
         rows = [(k, t_onboard, float(v)) for k, v in values.items()]
 
         def write() -> None:
-            epoch = self.archive.next_epoch(scid, t_onboard)
+            if playback:
+                epoch = self.archive.epoch_at(scid, t_onboard)
+            else:
+                epoch = self.archive.next_epoch(scid, t_onboard)
             self.archive.ingest_samples(scid, rows, epoch)
             self.rows_written += len(rows) - 1  # the writer counts one per queued item
 
@@ -243,6 +249,16 @@ class SqliteStore(GroundStore):
                 (scid, time.time(), json.dumps(stats)),
             )
         )
+
+    def has_packet(self, scid: int, key: tuple[int, int, int, int, float | None]) -> bool:
+        apid, seq, service, subtype, t_onboard = key
+        with self.lock:  # no flush: what is still queued is the caller's own session
+            row = self.db.execute(
+                "SELECT 1 FROM tm_packets WHERE scid = ? AND t_onboard IS ? AND apid = ? AND seq = ? "
+                "AND service = ? AND subtype = ? LIMIT 1",
+                (scid, t_onboard, apid, seq, service, subtype),
+            ).fetchone()
+        return row is not None
 
     def _rows(self, sql: str, args: tuple) -> list[tuple]:
         self.flush()

@@ -38,7 +38,16 @@ class GroundStore(ABC):
     ) -> int: ...
 
     @abstractmethod
-    def add_samples(self, scid: int, t_onboard: float, values: dict[str, float]) -> None: ...
+    def add_samples(
+        self, scid: int, t_onboard: float, values: dict[str, float], playback: bool = False
+    ) -> None:
+        """playback: samples made before the newest ones (played back from an onboard store),
+        filed with the onboard clock they were made by, not as a clock restart."""
+
+    @abstractmethod
+    def has_packet(self, scid: int, key: tuple[int, int, int, int, float | None]) -> bool:
+        """Whether a packet with key (apid, seq, service, subtype, t_onboard) was archived before
+        (in an earlier session: the caller knows its own)."""
 
     @abstractmethod
     def add_command(
