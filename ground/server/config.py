@@ -17,6 +17,8 @@
     rs_basis = "dual"             # dual (CCSDS; this project's flight) | conventional
     yamcs = { tm_frames = "127.0.0.1:10015", tc_port = 10025, role = "operator" }  # optional:
                                   # the server as Yamcs' front end (`cubesat dict yamcs DIR`)
+    playback = { rate = 20, silence_s = 60, horizon_s = 43200 }  # optional: at each AOS, play
+                                  # back what the archive lacks (ground/server/playback.py)
 
     [[users]]
     name = "alice"
@@ -79,6 +81,15 @@ class YamcsConfig:
 
 
 @dataclass(frozen=True)
+class PlaybackConfig:
+    """At each AOS, play back what the archive lacks (ground/server/playback.py)."""
+
+    rate: int = 20  # packets per second onboard (the store_dump argument, 1..50)
+    silence_s: float = 60.0  # no frame for this long: the next one is an AOS
+    horizon_s: float = 43200.0  # how far back gaps are looked for (the store's reach)
+
+
+@dataclass(frozen=True)
 class SpacecraftConfig:
     name: str
     scid: int
@@ -88,6 +99,7 @@ class SpacecraftConfig:
     interleave: int = 5
     yamcs: YamcsConfig | None = None
     dual_basis: bool = True  # RS symbols in the dual basis (rs_basis = "dual")
+    playback: PlaybackConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,18 @@ def _unknown(table: dict, known: set[str], where: str) -> None:
 
 def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
     where = "spacecraft[%d]" % i
-    known = {"name", "scid", "link", "key_file", "insecure", "apid", "interleave", "rs_basis", "yamcs"}
+    known = {
+        "name",
+        "scid",
+        "link",
+        "key_file",
+        "insecure",
+        "apid",
+        "interleave",
+        "rs_basis",
+        "yamcs",
+        "playback",
+    }
     _unknown(t, known, where)
     name = _get(t, "name", str, where)
     scid = _get(t, "scid", int, where)
@@ -173,7 +196,23 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
     basis = _get(t, "rs_basis", str, where, "dual")
     if basis not in ("dual", "conventional"):
         raise ConfigError("%s: rs_basis must be dual or conventional, got %r" % (where, basis))
-    return SpacecraftConfig(name, scid, link, key_file, apid, interleave, yamcs, basis == "dual")
+    pt = _get(t, "playback", dict, where, None)
+    playback = _playback(pt, where + ".playback") if pt is not None else None
+    return SpacecraftConfig(name, scid, link, key_file, apid, interleave, yamcs, basis == "dual", playback)
+
+
+def _playback(t: dict, where: str) -> PlaybackConfig:
+    _unknown(t, {"rate", "silence_s", "horizon_s"}, where)
+    rate = _get(t, "rate", int, where, 20)
+    if not 1 <= rate <= 50:
+        raise ConfigError("%s: rate must be 1..50 packets per second, got %d" % (where, rate))
+    out = {"rate": rate}
+    for key, default in (("silence_s", 60.0), ("horizon_s", 43200.0)):
+        value = _get(t, key, (int, float), where, default)
+        if isinstance(value, bool) or not 0 < value < 1e7:
+            raise ConfigError("%s: %s must be a number of seconds above 0, got %r" % (where, key, value))
+        out[key] = float(value)
+    return PlaybackConfig(**out)
 
 
 def _yamcs(t: dict, where: str) -> YamcsConfig:

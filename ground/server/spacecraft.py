@@ -33,6 +33,7 @@ from ground.server.decode import REPLY_EVENT, REPLY_TO, decode_tm, onboard_time
 from ground.server.errors import CommandRefusedError, ConfigError, ForbiddenError
 from ground.server.linkio import KissStream, read_key
 from ground.server.live import LiveHub
+from ground.server.playback import PlaybackPlanner
 from ground.server.records import FINAL, CommandRecord
 from ground.server.store import GroundStore
 from ground.server.yamcs_front import YamcsFrontEnd
@@ -97,6 +98,7 @@ class SpacecraftLink:
         self._foreign_seen: set[int] = set()  # other SCIDs whose frames were logged once
         self._last_stats = time.monotonic()
         self.yamcs = YamcsFrontEnd(cfg.yamcs) if cfg.yamcs else None
+        self.planner = PlaybackPlanner(self, store, cfg.playback) if cfg.playback else None
         if self.yamcs is not None:
             self.dl.frame_sink = self.yamcs.forward
             self._yamcs_user = User("yamcs", cfg.yamcs.role)
@@ -234,7 +236,10 @@ class SpacecraftLink:
         with self.lock:
             now = self.now_ms()
             if data:
+                frames = self.dl.frames
                 self.term.downlink(data, now)
+                if self.planner is not None and self.dl.frames > frames:
+                    self.planner.on_frames(time.monotonic())
                 self._ingest()
                 if self.dl.foreign_scids - self._foreign_seen:
                     new = sorted(self.dl.foreign_scids - self._foreign_seen)
@@ -318,6 +323,8 @@ class SpacecraftLink:
             self.store.add_event(self.scid, t_ground, t_onboard, tm.subtype, name, args, text, pid)
         self._match_reply(kind, decoded, item)
         self.hub.publish(item)
+        if self.planner is not None:
+            self.planner.on_packet(kind, decoded, t_onboard)
         if tm.service == 1 and "request" in decoded:
             self._verification(tm, decoded)
 
@@ -372,6 +379,7 @@ class SpacecraftLink:
             "link": {"up": self.link.link is not None, "reconnects": self.link.reconnects,
                      "failures": self.link.failures},
             **({} if self.yamcs is None else {"yamcs": self.yamcs.stats()}),
+            **({} if self.planner is None else {"planner": self.planner.status()}),
         }  # fmt: skip
 
     def parameters(self) -> dict[str, tuple[float, float]]:

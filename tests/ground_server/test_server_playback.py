@@ -42,15 +42,16 @@ def test_played_back_housekeeping_fills_the_archive_and_stays_history(ground: Gr
     store = ground.server.store
     latest = dict(link.latest)
     # a sample the station never heard (made before the server ran), as the board plays it back:
-    # a realtime core housekeeping packet of this flight, made at t = 1000 s, destination 0x101
+    # a realtime core housekeeping packet of this flight, made long ago, destination 0x101
     real = next(p for p in store.packets(link.scid, 0, 100000, service=3) if p["data"].get("sid") == 1)
     raw = bytearray(bytes.fromhex(real["raw"]))
-    struct.pack_into(">HIH", raw, 11, PLAYBACK_DEST + 1, 1000, 0)  # destination, CUC time
+    t = 1000 + 10 * sum(link.playback.values())  # a time no earlier run of this test used
+    struct.pack_into(">HIH", raw, 11, PLAYBACK_DEST + 1, t, 0)  # destination, CUC time
     c = crc16(bytes(raw[:-2]))
     raw[-2:] = bytes((c >> 8, c & 0xFF))
     raw = bytes(raw)
     tm = PusTm.unpack(raw, timestamp_len=6)
-    assert tm.dest_id == PLAYBACK_DEST + 1 and tm.timestamp[:4] == b"\x00\x00\x03\xe8"
+    assert tm.dest_id == PLAYBACK_DEST + 1 and tm.timestamp[:4] == struct.pack(">I", t)
     before = dict(link.playback)
     with link.lock:
         link._packet(raw, tm)
@@ -58,8 +59,8 @@ def test_played_back_housekeeping_fills_the_archive_and_stays_history(ground: Gr
     store.flush()
     decoded = store.packets(link.scid, 0, 100000)[-1]["data"]
     assert decoded["playback"] == 1
-    times, values = store.samples(link.scid, "batt_v", 999.0, 1001.0)
-    assert list(times) == [1000.0] and values[0] == real["data"]["values"]["batt_v"]
+    times, values = store.samples(link.scid, "batt_v", t - 1.0, t + 1.0)
+    assert list(times) == [float(t)] and values[0] == real["data"]["values"]["batt_v"]
     # the second copy (another dump of the same range) is a duplicate
     with link.lock:
         link._packet(raw, tm)
