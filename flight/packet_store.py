@@ -111,13 +111,21 @@ class PacketStore:
                             if self.on_full:
                                 self.on_full(self.sid, 0)
                         return
-                    lost = self._after(nxt) - self.first(nxt)[0]
-                    self.overwritten += lost
-                    if self.dump is not None and self.dump[3] == nxt:
-                        self.dump[3], self.dump[4] = (nxt + 1) % self.nseg, 0  # its part is gone
-                self._drop(nxt)  # the overwritten segment, or leftovers of a torn write
+                    lost = self._overwrite(nxt)
+                else:
+                    self._drop(nxt)  # leftovers of a torn write, if any
                 self.cur, self.size = nxt, 0
-            self.fs.append(self._seg(self.cur), rec)
+            try:
+                self.fs.append(self._seg(self.cur), rec)
+            except OSError:
+                # the filesystem filled before the store did: a wrapping store makes room as when
+                # it is full, then writes again
+                o = self.order()
+                if not self.wrap or not o or o[0] == self.cur:
+                    raise
+                lost = (lost or 0) + self._overwrite(o[0])
+                self.fs.append(self._seg(self.cur), rec)
+                self.size = self.fs.size(self._seg(self.cur)) - len(rec)  # with any torn bytes
         except OSError:
             self.errors += 1  # a failing filesystem loses this packet, not the flight software
             self.size = self.fs.size(self._seg(self.cur))
@@ -129,6 +137,15 @@ class PacketStore:
         self.full = False
         if lost is not None and self.on_full:
             self.on_full(self.sid, lost)  # after the store is consistent: the report is stored too
+
+    def _overwrite(self, k):
+        """Drop segment k, the oldest, to make room; returns how many packets went."""
+        lost = self._after(k) - self.first(k)[0]
+        self.overwritten += lost
+        if self.dump is not None and self.dump[3] == k:
+            self.dump[3], self.dump[4] = (k + 1) % self.nseg, 0  # its part is gone
+        self._drop(k)
+        return lost
 
     def _drop(self, k):
         self.fs.remove(self._seg(k))

@@ -165,3 +165,18 @@ def test_a_failing_filesystem_counts_the_loss_and_raises_nothing():
     st = _store(FullFs())
     _fill(st, 0, 3)
     assert st.errors == 3 and st.packets() == 0
+
+
+def test_a_filesystem_that_fills_before_the_store_makes_it_wrap_early():
+    class SmallFs(MemFs):
+        def append(self, name, data):
+            if sum(len(b) for b in self.files.values()) + len(data) > 2 * 200:
+                raise OSError(28)  # ENOSPC: room for two of the store's four segments
+            MemFs.append(self, name, data)
+
+    full = []
+    st = _store(SmallFs(), full=full)
+    _fill(st, 0, 20)
+    got = [_number(p) for p in _dump(st, 0, 0xFFFFFFFF)]
+    assert got == list(range(20 - len(got), 20)) and PER <= len(got) <= 2 * PER  # the newest kept
+    assert st.errors == 0 and st.overwritten == 20 - len(got) == sum(lost for _s, lost in full)
