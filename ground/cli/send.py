@@ -77,7 +77,7 @@ def send(
 
     With --server (or $CUBESAT_SERVER, or [client] server in --config) the ground server sends it:
     your token's user and role apply (not --role), the server holds the keys, and the decoded
-    reply (TM 17,2 / 20,2 / 11,13 / 3,25) is printed too.
+    reply (TM 17,2 / 20,2 / 11,13 / 15,13 / 3,25) is printed too.
 
     `thruster_arm --confirm` does both arming steps: the token of the ARM_PENDING event is
     quoted in thruster_arm_confirm as soon as it is down, inside the board's window.

@@ -58,6 +58,14 @@ def spacecraft_for(url: str, token: str | None, spacecraft: str | None, scid: in
     return names[scid]
 
 
+def _store_text(s: dict[str, Any]) -> str:
+    flags = ("" if s["enabled"] else ", disabled") + (", playing back" if s["playing"] else "")
+    return "store %s (%d): %d packets (%d..%d), made %d..%d s, %d B, %d lost%s" % (
+        s["name"], s["store"], s["packets"], s["first_seq"], s["next_seq"] - 1,
+        s["oldest_s"], s["newest_s"], s["bytes"], s["lost"], flags,
+    )  # fmt: skip
+
+
 def reply_text(reply: dict[str, Any] | None) -> str:
     """A decoded TM reply as the operator reads it."""
     if not reply:
@@ -71,6 +79,8 @@ def reply_text(reply: dict[str, Any] | None) -> str:
         body = "%d entries" % reply["count"] + "".join(
             "; release %d s: request %d/%d" % (e["release_s"], e["apid"], e["seq"]) for e in reply["entries"]
         )
+    elif "stores" in reply:
+        body = "; ".join(_store_text(s) for s in reply["stores"])
     elif reply.get("pong"):
         body = "pong"
     elif "obt_s" in reply:

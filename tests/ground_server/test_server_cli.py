@@ -26,6 +26,8 @@ def test_send_through_the_server_prints_reply_and_keeps_exit_codes(ground: Groun
     assert r.exit_code == 0, r.output
     assert "accepted, started, completed" in r.output and "user operator" in r.output
     assert "reply TM(20,2): comms.beacon_s (11) = " in r.output
+    r = CliRunner().invoke(cli.main, ["send", "store_summary", "store=1"], env=env)
+    assert r.exit_code == 0 and "reply TM(15,13): store hk (1): " in r.output and " packets (0.." in r.output
     r = CliRunner().invoke(cli.main, ["send", "mode_set", "mode=NOMINAL"], env=env)
     assert r.exit_code == 3 and "WRONG_MODE" in r.output and "SAFE -> NOMINAL" in r.output, r.output
     r = CliRunner().invoke(cli.main, ["send", "param_get", "param_id=70000"], env=env)
