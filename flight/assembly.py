@@ -7,9 +7,11 @@ whole flight. Nothing built here may keep a reference into this module (no lambd
 defined here outlives `assemble`): that would keep all of it alive.
 """
 
+import sys
+
 from flight import modes
 from flight.adcs import Bdot, SunPointing
-from flight.app import LOAD_PRIORITY
+from flight.app import LOAD_PRIORITY, FlightApp
 from flight.audit import KIND_BOOT, AuditLog
 from flight.boot import BootRecord
 from flight.commands import Dispatcher
@@ -25,6 +27,7 @@ from flight.power import LoadShedder
 from flight.power_monitor import PowerMonitor
 from flight.schedule import Schedule
 from flight.sensors import Sensors
+from flight.storage import HostFs
 from flight.thermal import HeaterController
 from hal.errors import HalError
 
@@ -140,7 +143,9 @@ def assemble(
         if dev is not None:
             app.radio = _try(lambda: _sx1276(board, dev, clock))
     app.fdir = Fdir(app)
-    app._hk = {sid: [s[1], s[2], 0] for sid, s in HK_SETS.items()}  # [period, enabled, countdown]
+    # [period, enabled, countdown]: the sets' first reports one second apart from the second after
+    # boot, not all in the first tick (which already changes mode out of BOOT)
+    app._hk = {sid: [s[1], s[2], i + 1] for i, (sid, s) in enumerate(HK_SETS.items())}
     app._beacon_s = 0
     app._time_rate_exp = None
     app._hk_cycles = 0
@@ -229,3 +234,82 @@ def _sx1276(board, dev, clock):
     from hal.drivers.sx1276 import SX1276
 
     return SX1276(board.spi(0), board.pin(dev["cs"]), board.pin(dev["reset"]), clock, board.pin(dev["dio0"]))
+
+
+def boot(board=None, flash="flash", system=None):
+    """The board's system (or `system`, already opened) and the flight application on it."""
+    from hal.boards import detect, open_system
+    from hal.clock import ticks_us
+
+    if system is None:
+        name = board or detect()
+        system = open_system(name, _link_for(name))
+    key = _read_key(flash, "sdls_key.hex")
+    # the ground link: the system's byte link (UART, the emulator's pty), or the board's LoRa radio
+    # where its definition says so ("link": "lora"; flight.lora_link, protocols.lora)
+    lora = system.board.defn.get("link") == "lora"
+    if lora:
+        from flight.lora_link import LoraLink
+
+        link = LoraLink()
+    else:
+        link = system.link
+    app = FlightApp(
+        system.board,
+        system.clock,
+        HostFs(flash),
+        link,
+        watchdog=system.watchdog,
+        rtc_s=system.rtc_s,
+        reset_cause=system.reset_cause,
+        # execution time of tasks and rate groups, so OVERRUN events are reported on every board:
+        # the system's own clock (a board's time.ticks_us), else this interpreter's microseconds
+        cpu_us=getattr(system, "cpu_us", None) or ticks_us,
+        key=key,
+        admin_key=_read_key(flash, "sdls_admin_key.hex") if key is not None else None,
+    )
+    if lora:
+        from flight.lora_link import carry_link
+
+        carry_link(link, app, system.board, system.clock)
+    if sys.implementation.name == "micropython":
+        _forget_boot_helpers()
+    return system, app
+
+
+def _forget_boot_helpers():
+    """Board detection and opening run once: their functions go (the next collection frees their
+    bytecode); hal.boards itself stays imported, so nothing that holds it breaks."""
+    import hal.boards
+
+    for name in (
+        "detect", "open_system", "open_board", "board_for", "names", "_machine_name", "_PORT_BOARDS",
+        "SIMULATED_PLATFORMS",
+    ):  # fmt: skip
+        if hasattr(hal.boards, name):
+            delattr(hal.boards, name)
+
+
+def _link_for(name):
+    # the emulated board wires its flight UART to the host: the ground link of the twin inside it
+    if name == "sim-twin" and sys.implementation.name == "micropython":
+        try:
+            import machine
+
+            return machine.UART(1)
+        except (ImportError, AttributeError, ValueError, OSError):
+            return None
+    return None
+
+
+def _read_key(flash, name):
+    """An SDLS key provisioned on the board (hex in <flash>/<name>: sdls_key.hex for the operators,
+    sdls_admin_key.hex for admin commands), or None: unauthenticated."""
+    try:
+        with open(flash + "/" + name) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    import binascii
+
+    return binascii.unhexlify(text)

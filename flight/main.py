@@ -8,24 +8,9 @@ the A/B boot selector the slot is good, then runs forever: paced by the real clo
 hardware, by the simulated world's clock otherwise (then `realtime` paces it to the wall).
 """
 
-import sys
-
-from flight.app import FlightApp, release
-from flight.storage import HostFs
+from flight.app import release
 
 HEALTH_TICKS = 20
-
-
-def _link_for(name):
-    # the emulated board wires its flight UART to the host: the ground link of the twin inside it
-    if name == "sim-twin" and sys.implementation.name == "micropython":
-        try:
-            import machine
-
-            return machine.UART(1)
-        except (ImportError, AttributeError, ValueError, OSError):
-            return None
-    return None
 
 
 def _mark_good():
@@ -38,57 +23,14 @@ def _mark_good():
 
 
 def boot(board=None, flash="flash", system=None):
-    """The board's system (or `system`, already opened) and the flight application on it."""
-    from hal.boards import detect, open_system
-    from hal.clock import ticks_us
+    """The board's system (or `system`, already opened) and the flight application on it; the
+    code that does it runs once and is released again (flight/assembly.py)."""
+    from flight import assembly
 
-    if system is None:
-        name = board or detect()
-        system = open_system(name, _link_for(name))
-    key = _read_key(flash, "sdls_key.hex")
-    # the ground link: the system's byte link (UART, the emulator's pty), or the board's LoRa radio
-    # where its definition says so ("link": "lora"; flight.lora_link, protocols.lora)
-    lora = system.board.defn.get("link") == "lora"
-    if lora:
-        from flight.lora_link import LoraLink
-
-        link = LoraLink()
-    else:
-        link = system.link
-    app = FlightApp(
-        system.board,
-        system.clock,
-        HostFs(flash),
-        link,
-        watchdog=system.watchdog,
-        rtc_s=system.rtc_s,
-        reset_cause=system.reset_cause,
-        # execution time of tasks and rate groups, so OVERRUN events are reported on every board:
-        # the system's own clock (a board's time.ticks_us), else this interpreter's microseconds
-        cpu_us=getattr(system, "cpu_us", None) or ticks_us,
-        key=key,
-        admin_key=_read_key(flash, "sdls_admin_key.hex") if key is not None else None,
-    )
-    if lora:
-        from flight.lora_link import carry_link
-
-        carry_link(link, app, system.board, system.clock)
-    if sys.implementation.name == "micropython":
-        release("hal.boards")  # detection and definitions: boot only (the board keeps its dict)
-    return system, app
-
-
-def _read_key(flash, name):
-    """An SDLS key provisioned on the board (hex in <flash>/<name>: sdls_key.hex for the operators,
-    sdls_admin_key.hex for admin commands), or None: unauthenticated."""
     try:
-        with open(flash + "/" + name) as f:
-            text = f.read().strip()
-    except OSError:
-        return None
-    import binascii
-
-    return binascii.unhexlify(text)
+        return assembly.boot(board, flash, system)
+    finally:
+        release("flight.assembly")
 
 
 def main(board=None, flash="flash", ticks=None, realtime=True):

@@ -1,7 +1,7 @@
 """PUS-15 onboard packet stores: TM packets go to flash as they are made and are played back by
 time or packet range at a commanded rate, so housekeeping made out of contact reaches the ground.
 
-A store is a ring of `nseg` segment files `<name>.<k>`, each at most `seg_bytes`. A record is
+A store is a ring of `nseg` segment files `ps<store id>.<k>`, each at most `seg_bytes`. A record is
 storage.frame_record (magic, length, payload, CRC-32) with payload = store sequence number u32 |
 the TM packet, appended with one write: a power cut costs at most the packet being written, and
 readers skip its torn bytes (storage.record_at). When the ring is full, a wrapping store deletes
@@ -35,11 +35,9 @@ _REC = bytearray(256)  # every store builds its record here: nothing allocated p
 
 
 class PacketStore:
-    def __init__(self, fs, sid, name, nseg, seg_bytes, wrap, on_full=None):
+    def __init__(self, fs, sid, nseg, seg_bytes, wrap, on_full=None):
         self.fs = fs
         self.sid = sid
-        self.name = name
-        self.nseg = nseg
         self.seg_bytes = seg_bytes
         self.wrap = wrap
         self.on_full = on_full  # on_full(store id, packets lost): a segment overwritten or refusing
@@ -73,7 +71,7 @@ class PacketStore:
             off = r[1]
 
     def _seg(self, k):
-        return "%s.%d" % (self.name, k)
+        return "ps%d.%d" % (self.sid, k)
 
     def first(self, k):
         """(sequence number, time) of segment k's first record, read from flash; None: empty."""
@@ -83,11 +81,12 @@ class PacketStore:
 
     def order(self):
         """Non-empty segments, oldest first."""
-        return [k for k in ((self.cur + i) % self.nseg for i in range(1, self.nseg + 1)) if self.used[k]]
+        n = len(self.used)
+        return [k for k in ((self.cur + i) % n for i in range(1, n + 1)) if self.used[k]]
 
     def _after(self, k):
         """First sequence number after segment k: the next segment's first, else the next to come."""
-        nxt = (k + 1) % self.nseg
+        nxt = (k + 1) % len(self.used)
         return self.first(nxt)[0] if self.used[nxt] and nxt != k else self.next_seq
 
     def oldest(self):
@@ -102,7 +101,7 @@ class PacketStore:
         lost = None
         try:
             if self.size and self.size + len(rec) > self.seg_bytes:
-                nxt = (self.cur + 1) % self.nseg
+                nxt = (self.cur + 1) % len(self.used)
                 if self.used[nxt]:
                     if not self.wrap:
                         self.refused += 1
@@ -143,7 +142,7 @@ class PacketStore:
         lost = self._after(k) - self.first(k)[0]
         self.overwritten += lost
         if self.dump is not None and self.dump[3] == k:
-            self.dump[3], self.dump[4] = (k + 1) % self.nseg, 0  # its part is gone
+            self.dump[3], self.dump[4] = (k + 1) % len(self.used), 0  # its part is gone
         self._drop(k)
         return lost
 
@@ -192,7 +191,7 @@ class PacketStore:
             if r is None:
                 if k == self.cur:
                     return None
-                d[3], d[4] = (k + 1) % self.nseg, 0
+                d[3], d[4] = (k + 1) % len(self.used), 0
                 continue
             payload, d[4] = r
             seq, t = _key(payload)
@@ -261,8 +260,8 @@ class PacketStoreService:
         self.report = report  # events.report
         self.stores = {}
         self._by_service = {}
-        for sid, (name, service, nseg, seg_bytes, wrap) in PACKET_STORES.items():
-            st = PacketStore(fs, sid, "ps_" + name, nseg, seg_bytes, wrap, self._full)
+        for sid, (_name, service, nseg, seg_bytes, wrap) in PACKET_STORES.items():
+            st = PacketStore(fs, sid, nseg, seg_bytes, wrap, self._full)
             self.stores[sid] = st
             self._by_service[service] = st
         self.playing = None  # the store whose playback runs

@@ -32,10 +32,10 @@ class SpeedRun:
             # executive hal.clock.ticks_us, the board's microsecond clock)
             hal.clock.ticks_us = ScaledCpuClock(factor).ticks_us
         import flight.main
+        from hal.boards import open_system
 
-        # the simulated world's in-memory link, which the host drives (not the emulator's UART)
-        flight.main._link_for = lambda name: None
-        self.system, self.app = flight.main.boot("sim-twin", flash)
+        # the simulated world with its in-memory link, which the host drives (not the emulator's UART)
+        self.system, self.app = flight.main.boot("sim-twin", flash, system=open_system("sim-twin"))
         self.link = self.system.link
         ex = self.app.executive
         self.ex = ex

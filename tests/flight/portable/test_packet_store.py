@@ -24,7 +24,7 @@ PER = 200 // 38  # records per 200-byte segment: 8 framing + 4 sequence + a 26-b
 
 def _store(fs, wrap=True, full=None):
     return PacketStore(
-        fs, 1, "hk", 4, 200, wrap, (lambda sid, lost: full.append((sid, lost))) if full is not None else None
+        fs, 1, 4, 200, wrap, (lambda sid, lost: full.append((sid, lost))) if full is not None else None
     )
 
 
@@ -151,7 +151,7 @@ def test_garbage_in_a_segment_is_skipped_and_storing_goes_on_after_it():
     fs = MemFs()
     st = _store(fs)
     _fill(st, 0, 2)
-    fs.files["hk.0"] += b"\xa5\x5a\x00\x30 torn"  # a record cut short
+    fs.files["ps1.0"] += b"\xa5\x5a\x00\x30 torn"  # a record cut short
     st = _store(fs)
     _fill(st, 2, 2)
     assert [_number(p) for p in _dump(_store(fs), 0, 0xFFFFFFFF)] == [0, 1, 2, 3]
