@@ -70,47 +70,38 @@ def _verification(data: bytes, subtype: int) -> dict[str, Any]:
     return out
 
 
-def _params(data: bytes) -> dict[str, Any]:
+def _entries(data: bytes, fmt: str) -> tuple[int, list[tuple]]:
+    """(count, entries) of a report that is a count byte and then `count` entries in struct `fmt`
+    (a truncated report gives the entries that are whole)."""
     count = data[0] if data else 0
-    items = []
-    size = struct.calcsize(PARAM_ENTRY)
-    for i in range(count):
-        off = 1 + size * i
-        if off + size > len(data):
-            break
-        pid, value = struct.unpack_from(PARAM_ENTRY, data, off)
-        items.append({"id": pid, "name": PARAMS[pid][0] if pid in PARAMS else None, "value": value})
-    return {"params": items}
+    size = struct.calcsize(fmt)
+    whole = min(count, max(0, len(data) - 1) // size)
+    return count, [struct.unpack_from(fmt, data, 1 + size * i) for i in range(whole)]
+
+
+def _params(data: bytes) -> dict[str, Any]:
+    _count, entries = _entries(data, PARAM_ENTRY)
+    return {
+        "params": [
+            {"id": pid, "name": PARAMS[pid][0] if pid in PARAMS else None, "value": value}
+            for pid, value in entries
+        ]
+    }
 
 
 _SCHEDULE_FMT = ">" + "".join(fmt for _name, fmt in SCHEDULE_ENTRY)
-_SCHEDULE_LEN = struct.calcsize(_SCHEDULE_FMT)
+_STORE_FMT = ">" + "".join(fmt for _name, fmt in STORE_ENTRY)
 
 
 def _schedule(data: bytes) -> dict[str, Any]:
-    count = data[0] if data else 0
-    entries = []
-    for i in range(count):
-        off = 1 + _SCHEDULE_LEN * i
-        if off + _SCHEDULE_LEN > len(data):
-            break
-        release, apid, seq = struct.unpack_from(_SCHEDULE_FMT, data, off)
-        entries.append({"release_s": release, "apid": apid, "seq": seq})
-    return {"count": count, "entries": entries}
-
-
-_STORE_FMT = ">" + "".join(fmt for _name, fmt in STORE_ENTRY)
-_STORE_LEN = struct.calcsize(_STORE_FMT)
+    count, entries = _entries(data, _SCHEDULE_FMT)
+    return {"count": count, "entries": [{"release_s": r, "apid": a, "seq": q} for r, a, q in entries]}
 
 
 def _stores(data: bytes) -> dict[str, Any]:
-    count = data[0] if data else 0
     stores = []
-    for i in range(count):
-        off = 1 + _STORE_LEN * i
-        if off + _STORE_LEN > len(data):
-            break
-        entry = dict(zip((name for name, _fmt in STORE_ENTRY), struct.unpack_from(_STORE_FMT, data, off)))
+    for values in _entries(data, _STORE_FMT)[1]:
+        entry = dict(zip((name for name, _fmt in STORE_ENTRY), values))
         entry["name"] = PACKET_STORES[entry["store"]][0] if entry["store"] in PACKET_STORES else None
         stores.append(entry)
     return {"stores": stores}
