@@ -7,6 +7,9 @@ bytecode-only bundles depend on it alone, `arch` matters once modules use the na
 `from_mpy`: the .mpy bundle flies on the board's stock firmware with 15% of its heap budget spare
 (tests/emuboard/test_board_heap.py holds this true both ways); otherwise the board needs the
 frozen profile (manifest.py frozen into a custom firmware: bytecode and strings stay in flash).
+`romfs` (optional): {"packages", "partition"}: those packages go into `romfs.img` for the board
+firmware's ROMFS partition of `partition` bytes, where they run in place and cost no heap for their
+bytecode (firmware_builds/romfs.py); `cubesat flash deploy` writes the image with vfs.rom_ioctl.
 `platforms` are the `sys.platform` values of the firmware the bundle runs on: the deployer refuses
 a bundle whose board says otherwise before writing anything (an rp2040 bundle on the emulated board
 would only fail its trial boots). The emulated bundle also runs on the MicroPython unix port
@@ -74,6 +77,10 @@ TARGETS: dict[str, dict] = {
         "from_mpy": False,
         "family": "SAMD51",
         "flash": "uf2",
+        # Stock samd firmware on a SAMD51 with an external SPI flash (Feather M4 Express class) keeps
+        # a 64 KiB ROMFS partition at the end of its 496 KiB code flash (micropython ports/samd,
+        # samd51x19a.ld, VfsRom support from micropython#17452). The flight package fits it.
+        "romfs": {"packages": ("flight",), "partition": 64 * 1024},
     },
     "esp32": {
         "platforms": ("esp32",),

@@ -18,7 +18,8 @@ during import still counts. Once `attempts` reaches `max_attempts` without the a
 
 The state file is replaced atomically: write boot_state.json.tmp, then rename it over the old one.
 A reader that finds no valid boot_state.json (FAT's rename removes the target first) uses a complete
-.tmp; a torn .tmp is ignored. Only os, json and sys are used, so this file runs unchanged on both sides.
+.tmp; a torn .tmp is ignored. It uses os, json and sys (and vfs, hashlib, binascii for a slot that runs
+packages from a ROMFS image), so this file runs unchanged on both sides.
 """
 
 import json
@@ -145,6 +146,21 @@ def _reset():
     raise SystemExit()  # what soft_reset raises on most ports: main.py ends, the board soft-reboots
 
 
+def rom_holds(want):
+    """True when ROM partition 0 starts with the ROMFS image `want` ([size, sha256 hex]) that a slot
+    was built with (its packages import from /rom); False without one or with another build's."""
+    try:
+        import binascii
+        import hashlib
+
+        import vfs
+
+        digest = hashlib.sha256(vfs.rom_ioctl(2, 0)[: want[0]]).digest()
+    except (ImportError, AttributeError, OSError, TypeError):
+        return False
+    return binascii.hexlify(digest).decode() == want[1]
+
+
 def boot(reset=_reset):
     global running
     _root()
@@ -158,6 +174,9 @@ def boot(reset=_reset):
     sys.path.insert(0, slot_dir(slot))
     running = slot
     try:
+        rom = info.get("romfs")
+        if rom and not rom_holds(rom):  # its modules would import another build's from /rom
+            raise ImportError("the ROM partition does not hold ROMFS image %s this slot needs" % rom[1][:12])
         __import__(entry)
         main = getattr(sys.modules[entry], "main", None)
         if main:

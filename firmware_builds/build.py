@@ -23,6 +23,7 @@ from pathlib import Path
 
 import cbor2
 
+from firmware_builds import romfs
 from firmware_builds.boards import TARGETS, heap_needed
 from firmware_builds.slim_dictionary import DICTIONARY, slim_source
 
@@ -151,6 +152,15 @@ def _build(board: str, out: Path, root: Path) -> dict:
             modules.append(rel)
     finally:
         shutil.rmtree(generated, ignore_errors=True)
+    rom = target.get("romfs")
+    rom_entry = None
+    if rom:  # these packages run in place from the board's ROMFS partition, not from the slot
+        try:
+            image, rom_entry = romfs.make_image(bundle, rom["packages"], rom["partition"])
+        except romfs.RomfsError as exc:
+            raise BuildError(str(bundle / romfs.IMAGE), None, str(exc)) from None
+        (bundle / romfs.IMAGE).write_bytes(image)
+        files = {rel: info for rel, info in files.items() if rel not in rom_entry["files"]}
     manifest = {
         "name": "cubesat-fsw",
         "version": VERSION,
@@ -166,6 +176,8 @@ def _build(board: str, out: Path, root: Path) -> dict:
         },
         "files": files,
     }
+    if rom_entry:
+        manifest["romfs"] = rom_entry
     (bundle / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
     (bundle / "manifest.cbor").write_bytes(cbor2.dumps(manifest, canonical=True))
     (bundle / "manifest.py").write_text(_freeze_manifest(modules))

@@ -27,6 +27,10 @@ allocation of one tick is exact):
    machine layer, and the flight application (its modules, then its boot) on that board's
    simulated chips, against the same on the sim-twin (`board_flight`: the drivers and subsystems, such as
    propulsion, that a board without those chips does not build).
+   A board whose bundle runs packages in place from a ROMFS partition (firmware_builds/romfs.py)
+   flies them from the emulated board's ROM partition here, so board_flight also holds the heap
+   their bytecode does not take (the end of boot, with the boot code still loaded, is not re-measured:
+   boot_peak stays the emulated bundle's, an upper bound).
    A board needs that peak + board_flight + its definition module and machine layer
    + the native (viper) code its bundle carries, which the WebAssembly port cannot load
    (counted at its .mpy size, an upper bound).
@@ -224,37 +228,47 @@ def _flash_with(bundle: Path, key: bytes | None) -> Path:
 
 
 def _per_board(
-    bundle: Path, boards: list[str], key: bytes | None
+    bundle: Path, boards: list[str], key: bytes | None, roms: dict[str, bytes] | None = None
 ) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]]]:
     """Per board definition, each in a fresh interpreter on a fresh flash: the live heap of its
     definition module and machine layer, and the flight application's live heap on that board's
     simulated chips (its modules, imported before the simulator, plus its boot: which drivers
-    and subsystems it builds); and the modules that flight loads there (from a first boot)."""
+    and subsystems it builds); and the modules that flight loads there (from a first boot).
+    A board in `roms` runs the packages of that ROMFS image in place from the emulated board's ROM
+    partition (mounted at /rom, ahead of the slot on sys.path), as its bundle does on the board."""
     modules: dict[str, int] = {}
     boots: dict[str, int] = {}
     loaded: dict[str, list[str]] = {}
+    roms = roms or {}
     flash = _flash_with(bundle, key)
+    rom_kb = max([-(-len(img) // 4096) * 4 for img in roms.values()] or [0])
+    rom_dir = Path(tempfile.mkdtemp(prefix="board_heap-rom-"))
 
-    def fresh(board: EmulatedBoard):
+    def fresh(board: EmulatedBoard, name: str):
         for old in (flash / "flash").iterdir():  # a first boot each time, like the long run's
             if old.name != "sdls_key.hex":
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
+        if rom_kb:  # the partition as that board's deploy leaves it (blank for a board without one)
+            board.rom_file.write_bytes(roms.get(name, b""))
         board.restart()
         return _raw_repl(board)
 
+    def setup(name: str) -> str:
+        return _SETUP + ("sys.path.insert(0, '/rom')\n" if name in roms else "")
+
     try:
-        with EmulatedBoard(flash, uart_pty=False) as board:
+        with EmulatedBoard(flash, uart_pty=False, rom_kb=rom_kb, rom_file=rom_dir / "rom0") as board:
             for name in boards:
-                t = fresh(board)
+                t = fresh(board, name)
                 try:
-                    _exec(t, _SETUP + _sim(name))
+                    _exec(t, setup(name) + _sim(name))
                     _boot(t, name)
                     loaded[name] = ast.literal_eval(_exec(t, _LIST).strip())
                 finally:
                     t.close()
-                t = fresh(board)
+                t = fresh(board, name)
                 try:
-                    _exec(t, _SETUP + "import hal.boards")
+                    _exec(t, setup(name) + "import hal.boards")
                     before = _live(t)
                     _exec(
                         t,
@@ -273,6 +287,7 @@ def _per_board(
                     t.close()
     finally:
         shutil.rmtree(flash, ignore_errors=True)
+        shutil.rmtree(rom_dir, ignore_errors=True)
     return modules, boots, loaded
 
 
@@ -291,8 +306,10 @@ def measure(
     native: dict[str, int] | None = None,
     boards: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    roms: dict[str, bytes] | None = None,
 ) -> HeapFigures:
-    """Fly the emulated bundle at `bundle` and measure its heap (see the module docstring)."""
+    """Fly the emulated bundle at `bundle` and measure its heap (see the module docstring); `roms`:
+    per board definition, the ROMFS image its bundle runs packages from (see _per_board)."""
     from ground.terminal import Terminal
 
     term = Terminal(key=key)
@@ -301,7 +318,7 @@ def measure(
     total = int(minutes * 60_000 // TICK_MS)
     sent: list[tuple[int, int]] = []
     try:
-        modules, boots, loaded = _per_board(bundle, [SIMULATED, *(boards or [])], key)
+        modules, boots, loaded = _per_board(bundle, [SIMULATED, *(boards or [])], key, roms)
         with EmulatedBoard(flash, uart_pty=False) as board:
             t = _raw_repl(board)
             try:
@@ -400,8 +417,33 @@ def measure_targets(
     build("emulated", work)
     boards = sorted({t["hal_board"] for t in TARGETS.values() if not t["with_sim"]})
     return measure(
-        work / "emulated", minutes, native=native_sizes(work, TARGETS), boards=boards, progress=progress
+        work / "emulated",
+        minutes,
+        native=native_sizes(work, TARGETS),
+        boards=boards,
+        progress=progress,
+        roms=rom_images(work / "emulated", TARGETS),
     )
+
+
+def rom_images(bundle: Path, targets: dict[str, dict]) -> dict[str, bytes]:
+    """Per board definition whose target runs packages from ROMFS: that image, made of the emulated
+    bundle's .mpy (the same bytecode; native modules, which this port cannot load, are counted
+    apart as for every bundle)."""
+    from firmware_builds.romfs import make_image
+
+    out = {}
+    for target in targets.values():
+        rom = target.get("romfs")
+        if rom:
+            copy = Path(tempfile.mkdtemp(prefix="board_heap-romfs-"))
+            try:
+                for pkg in rom["packages"]:
+                    shutil.copytree(bundle / pkg, copy / pkg)
+                out[target["hal_board"]] = make_image(copy, rom["packages"], rom["partition"])[0]
+            finally:
+                shutil.rmtree(copy, ignore_errors=True)
+    return out
 
 
 def native_sizes(work: Path, targets: dict[str, dict]) -> dict[str, int]:

@@ -279,6 +279,9 @@ class EmulatedBoard:
     board_speed: a board ("rp2040") whose speed the board's clock keeps: ticks_ms/ticks_us advance by
       the CPU time of the Python code x a factor calibrated at power-on (docs/board-speed.md);
     speed_factor: that factor given directly. `speed` then holds the factor and its calibration.
+    rom_kb: a ROM partition of this size (0: none), as a stock firmware's ROMFS partition: `vfs.rom_ioctl`
+      writes it, a ROMFS image in it is mounted at /rom and its .mpy run in place (outside the heap).
+      Its bytes persist in `rom_file` (default: beside flash_dir, `<flash_dir>.rom0`), not in the flash.
     """
 
     def __init__(
@@ -298,6 +301,8 @@ class EmulatedBoard:
         log_console: bool = False,
         board_speed: str | None = None,
         speed_factor: float | None = None,
+        rom_kb: int = 0,
+        rom_file: str | os.PathLike[str] | None = None,
     ) -> None:
         from ground.board_speed import BoardSpeedError, emulator_args
 
@@ -312,6 +317,11 @@ class EmulatedBoard:
         self.virtual_clock = virtual_clock
         self.heap_kb = heap_kb
         self.flash_kb = flash_kb
+        if not 0 <= rom_kb <= 16384:
+            raise EmulatorError("rom_kb must be 0..16384, got %d" % rom_kb)
+        self.rom_kb = rom_kb
+        default_rom = self.flash_dir.with_name(self.flash_dir.name + ".rom0")
+        self.rom_file = Path(rom_file) if rom_file else default_rom
         self.start_timeout = start_timeout
         self._want_uart_pty = uart_pty
         self._want_uart_tcp = uart_tcp
@@ -436,6 +446,7 @@ class EmulatedBoard:
         return [
             node, str(BOARD_JS), "--flash", str(self.flash_dir),
             "--heap-kb", str(self.heap_kb), "--flash-kb", str(self.flash_kb), *self._speed_args,
+            *(["--rom-kb", str(self.rom_kb), "--rom", str(self.rom_file)] if self.rom_kb else []),
         ]  # fmt: skip
 
     def _power_on(self) -> None:

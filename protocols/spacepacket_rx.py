@@ -17,9 +17,11 @@ from protocols.spacepacket import (
     unpack_header,
 )
 
-try:
+try:  # CPython only: MicroPython may ship an `operator` module, but its bytes have no __getitem__
     from operator import add as _add
-except ImportError:  # MicroPython has no operator module
+
+    bytes.__getitem__  # noqa: B018
+except (ImportError, AttributeError):
     _add = None
 
 

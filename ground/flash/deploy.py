@@ -43,6 +43,7 @@ import serial
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
+from . import romfs_deploy
 from .raw_repl import ATTEMPT_S, TOTAL_S, enter_raw_repl
 
 BOOT_SELECT_SRC = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
@@ -102,6 +103,10 @@ class WrongBoardError(AbiMismatchError):
 
 class HeapTooSmallError(DeployError):
     """The board's free heap at boot cannot hold the application the bundle carries."""
+
+
+class RomfsPartitionError(DeployError):
+    """The bundle runs packages from a ROMFS image and the board has no ROM partition to hold it."""
 
 
 class VerifyError(DeployError):
@@ -239,7 +244,9 @@ def load_bundle(bundle_dir: str | Path) -> Bundle:
                 "%s: %s header says .mpy v%s, manifest target says v%s"
                 % (path, rel, data[1] if len(data) > 1 else "?", want)
             )
-    return Bundle(path, manifest, raw)
+    bundle = Bundle(path, manifest, raw)
+    romfs_deploy.image_of(bundle)  # the ROMFS image too, when it has one
+    return bundle
 
 
 def bundle_platforms(bundle: Bundle) -> tuple[str, ...]:
@@ -666,7 +673,8 @@ def deploy(
         raise DeployError("max_attempts must be >= 1, got %d" % max_attempts)
     base = entry.replace(".", "/")
     candidates = (base + ".mpy", base + ".py", base + "/__init__.mpy", base + "/__init__.py")
-    if not any(c in bundle.files for c in candidates):
+    in_rom = (bundle.manifest.get("romfs") or {}).get("files") or {}
+    if not any(c in bundle.files or c in in_rom for c in candidates):
         # Caught here rather than after max_attempts failed boots on the board.
         raise BundleError(
             "%s: entry module %s is not in the bundle (no %s)" % (bundle.path, entry, candidates[0])
@@ -699,6 +707,9 @@ def _install(
     """Every step up to and including the boot pointer switch; the board is not rebooted here."""
     check_abi(bundle, info)
     check_heap(bundle, info)
+    image = romfs_deploy.image_of(bundle)
+    if image is not None:
+        romfs_deploy.check_partition(board, bundle, image)
     if info.heap_free is not None:
         need = bundle.manifest.get("heap_needed")
         say(
@@ -717,6 +728,8 @@ def _install(
     want = _fill_slot(board, bundle, target, active, result, say)
     _verify_slot(board, target, active, want)
     say("slot %s verified: %d files match the manifest" % (target, len(want)))
+    if image is not None and romfs_deploy.write_image(board, image, say) and result.previous:
+        say("ROMFS rewritten: slot %s runs only if it was built for this image" % active)
     new = {k: v for k, v in state.items() if k != "rolled_back"}
     new.update(pending=target, attempts=0, max_attempts=max_attempts)
     new["slots"] = dict(state.get("slots") or {})
@@ -727,6 +740,8 @@ def _install(
         "git_revision": m.get("git_revision"),
         "board": m.get("board"),
     }
+    if image is not None:  # boot_select runs the slot only against this image
+        new["slots"][target]["romfs"] = [m["romfs"]["size"], m["romfs"]["sha256"]]
     board.write_state(new, "switching the boot pointer to slot %s" % target)
     say(
         "boot pointer: slot %s on trial (%d attempts), %s"

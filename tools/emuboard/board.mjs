@@ -4,7 +4,7 @@
 //
 //   node board.mjs --flash DIR [--uart-rx-fd N --uart-tx-fd N] [--uart-id 1] [--status-fd N]
 //                  [--virtual-clock] [--heap-kb 192] [--wasm-mem-mb 64] [--uid HEX] [--flash-kb 2048]
-//                  [--speed-factor F | --board-factor B --unix-kernel-us U]
+//                  [--speed-factor F | --board-factor B --unix-kernel-us U] [--rom-kb 64 --rom FILE]
 //
 // Console: bytes on stdin/stdout (ground/emuboard.py puts a pty in front). What the port lacks and is
 // added here, as measured in shared/EMULATED_BOARD.md: soft reset (fresh instance + boot.py/main.py),
@@ -18,6 +18,12 @@
 // (real: 1x the wall clock; virtual: only by sleeps and main-loop periods). --speed-factor gives F;
 // --board-factor B (the board against this machine's unix port) --unix-kernel-us U (tools/emuboard/
 // speed_kernel.py on the unix port) calibrates it at power-on: F = B x U / (the kernel's time here).
+//
+// ROM partition (--rom-kb N): N KiB of memory-mapped flash outside the GC heap, as the ROMFS partition
+// of a board's stock firmware (MicroPython >= 1.25): `vfs.rom_ioctl` erases and writes it (what
+// `mpremote romfs deploy` and `cubesat flash deploy` call), it keeps its bytes in --rom FILE across
+// power cycles, and a valid ROMFS image in it is mounted at /rom at boot, with /rom and /rom/lib on
+// sys.path; .mpy files imported from there run in place, their bytecode never copied to the heap.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +39,8 @@ function die(msg, code = 2) {
 // ---------------------------------------------------------------------------------------------- options
 function parseArgs(argv) {
   const o = { flash: null, uartRx: -1, uartTx: -1, uartId: 1, status: -1, virtual: false, heapKb: 192,
-    wasmMemMb: 64, uid: 'e0b0a4d0c0de0001', flashKb: 2048, speedFactor: 0, boardFactor: 0, unixKernelUs: 0 };
+    wasmMemMb: 64, uid: 'e0b0a4d0c0de0001', flashKb: 2048, speedFactor: 0, boardFactor: 0, unixKernelUs: 0,
+    romKb: 0, rom: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) die(`${a} needs a value`); return argv[++i]; };
@@ -50,9 +57,13 @@ function parseArgs(argv) {
     else if (a === '--speed-factor') o.speedFactor = parseFloat(next());
     else if (a === '--board-factor') o.boardFactor = parseFloat(next());
     else if (a === '--unix-kernel-us') o.unixKernelUs = parseFloat(next());
+    else if (a === '--rom-kb') o.romKb = parseInt(next(), 10);
+    else if (a === '--rom') o.rom = next();
     else die(`unknown option ${a}`);
   }
   if (!o.flash) die('--flash DIR is required');
+  if (!(o.romKb >= 0 && o.romKb <= 16384)) die('--rom-kb must be 0..16384');
+  if (o.romKb && !o.rom) die('--rom-kb needs --rom FILE (where the partition keeps its bytes)');
   const bad = (v) => !(Number.isFinite(v) && v > 0);
   if (o.speedFactor && bad(o.speedFactor)) die('--speed-factor must be a number above 0');
   if (o.speedFactor && o.boardFactor) die('--speed-factor and --board-factor exclude each other');
@@ -66,6 +77,7 @@ if (!fs.existsSync(path.join(PKG, 'micropython.mjs'))) {
   die(`MicroPython package missing in ${PKG}: run tools/emuboard/setup.sh (npm ci)`, 3);
 }
 const { loadMicroPython } = await import(path.join(PKG, 'micropython.mjs'));
+const MP_VERSION = JSON.parse(fs.readFileSync(path.join(PKG, 'package.json'), 'utf8')).version;
 
 // Own copies of the timer functions: globalThis' ones are wrapped below to track Python's timers.
 const realSetTimeout = globalThis.setTimeout;
@@ -201,6 +213,46 @@ class Flash {
   }
 }
 const flash = new Flash(opt.flash);
+
+// ------------------------------------------------------------------------------------- ROM partition
+// Lives in wasm memory outside the GC heap (malloc'd per instance, registered with the port), erased
+// to 0xFF as NOR flash is; its bytes persist in the host file, written at WRITE_COMPLETE.
+const rom = {
+  size: opt.romKb * 1024,
+  addr: 0,
+  load(mp) {
+    this.addr = 0;
+    if (!this.size) return;
+    const M = mp._module;
+    this.addr = M._malloc(this.size);
+    M.HEAPU8.fill(0xff, this.addr, this.addr + this.size);
+    let data = null;
+    try { data = fs.readFileSync(opt.rom); } catch { /* a blank partition */ }
+    if (data) M.HEAPU8.set(data.subarray(0, this.size), this.addr);
+    M.ccall('mp_js_register_romfs', 'null', ['pointer', 'number'], [this.addr, this.size]);
+  },
+  view() { return new Uint8Array(wasmMemory.buffer, this.addr, this.size); },
+  // offset/length checked here as a port's rom_ioctl does: -EINVAL (22) outside the partition
+  erase(offset, n) {
+    if (!this.size || offset < 0 || n < 0 || offset + n > this.size) return -22;
+    this.view().fill(0xff, offset, offset + n);
+    return 4; // the minimum write size, as the rp2 and stm32 ports report it
+  },
+  write(offset, addr, n) {
+    if (!this.size || offset < 0 || n < 0 || offset + n > this.size) return -22;
+    const mem = new Uint8Array(wasmMemory.buffer);
+    const v = this.view();
+    for (let i = 0; i < n; i++) v[offset + i] &= mem[addr + i]; // NOR flash: a write only clears bits
+    return 0;
+  },
+  save() {
+    if (!this.size) return -22;
+    const tmp = `${opt.rom}.tmp`;
+    fs.writeFileSync(tmp, Buffer.from(this.view()));
+    fs.renameSync(tmp, opt.rom);
+    return 0;
+  },
+};
 
 // ------------------------------------------------------------------------------------------- wasm hooks
 // Emscripten/WASI errno numbers -> Linux ones (what errno.ENOENT etc. are in MicroPython).
@@ -369,6 +421,10 @@ const api = {
     S.program = true;
   },
   stop_main: () => stopLoop(),
+  rom_size: () => rom.size,
+  rom_erase: (offset, n) => rom.erase(offset, n),
+  rom_write: (offset, addr, n) => rom.write(offset, addr, n),
+  rom_save: () => rom.save(),
   program_started: () => { S.program = true; },
   program_done: () => { S.program = false; realSetTimeout(() => startReplIfIdle(), 0); },
 };
@@ -427,6 +483,7 @@ async function boot(mode) {
     stderr: (b) => { for (const c of b) con.byte(c); },
   });
   S.mp = mp;
+  rom.load(mp);
   flash.populate(mp.FS);
   mp.registerJsModule('_emuboard', api);
   try {
@@ -439,7 +496,7 @@ async function boot(mode) {
   // Ready before boot.py/main.py: a main.py that never returns must still be reachable (Ctrl-C).
   if (S.boots === 1) {
     calibrate(mp);
-    status({ event: 'ready', version: 'MicroPython v1.27.0 (webassembly-pyscript)', mpy: 774, pid: process.pid,
+    status({ event: 'ready', version: `MicroPython v${MP_VERSION} (webassembly-pyscript)`, mpy: 774, pid: process.pid,
       speed: speedReport() });
     process.stdin.on('data', (d) => { acceptInput(d, false); kick(); });
     process.stdin.on('end', () => shutdown(0));

@@ -5,7 +5,49 @@
 # names boot.py/main.py define end up in __main__.
 
 
-def _emuboard_setup(main_globals):
+def _rom_partition(vfs, sys, _js, uctypes):
+    # The ROM partition board.mjs registered (--rom-kb): a valid ROMFS image in it is mounted at /rom
+    # with /rom and /rom/lib on sys.path, as the port's mp_init does. The port's own vfs.rom_ioctl
+    # only reads; the erase/write/complete operations of a board's flash driver are added here, under
+    # the same numbers and return values, by a `vfs` module in sys.modules (which `import vfs` finds
+    # before the built-in one).
+    if not _js.rom_size():
+        return
+    try:
+        vfs.mount(vfs.VfsRom(vfs.rom_ioctl(2, 0)), "/rom")
+        sys.path[2:2] = ["/rom", "/rom/lib"]
+    except OSError:  # blank or not a ROMFS image: nothing mounted, as on a board
+        pass
+    real_ioctl = vfs.rom_ioctl
+
+    def rom_ioctl(op, *args):
+        if op in (1, 2):  # number of partitions; partition 0 as a memoryview
+            return real_ioctl(op, *args)
+        if not args or args[0] != 0:
+            return -19  # ENODEV: one partition, id 0
+        if op == 3:  # WRITE_PREPARE (id, length) or (id, offset, length): erase
+            offset, n = (0, args[1]) if len(args) == 2 else (args[1], args[2])
+            return _js.rom_erase(offset, n)
+        if op == 4:  # WRITE (id, offset, buf)
+            buf = args[2]
+            return _js.rom_write(args[1], uctypes.addressof(buf), len(buf))
+        if op == 5:  # WRITE_COMPLETE (id)
+            return _js.rom_save()
+        if op == 6:  # block size
+            return 4096
+        return -22
+
+    class shim:  # noqa: N801 - stands in for the module
+        pass
+
+    for k in dir(vfs):
+        if not k.startswith("__"):
+            setattr(shim, k, getattr(vfs, k))
+    shim.rom_ioctl = rom_ioctl
+    sys.modules["vfs"] = shim
+
+
+def _emuboard_setup(main_globals, rom_partition):
     import asyncio
     import gc
     import os
@@ -21,6 +63,7 @@ def _emuboard_setup(main_globals):
     vfs.mount(vfs.VfsPosix("/flash"), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
+    rom_partition(vfs, sys, _js, uctypes)
 
     # VfsPosix's ilistdir has no size field, so `mpremote fs ls` would print 0 for every file.
     real_ilistdir = os.ilistdir
@@ -354,5 +397,5 @@ def _emuboard_setup(main_globals):
     return run_file
 
 
-_emuboard_run_file = _emuboard_setup(globals())
-del _emuboard_setup
+_emuboard_run_file = _emuboard_setup(globals(), _rom_partition)
+del _emuboard_setup, _rom_partition

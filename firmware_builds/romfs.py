@@ -1,0 +1,71 @@
+"""ROMFS images: the packages of a bundle that the board's firmware runs in place from flash.
+
+MicroPython (1.25 and later) maps a ROMFS partition into the address space, mounts it at /rom and
+imports .mpy files from it without copying their bytecode or constant strings to the heap
+(docs.micropython.org reference/romfs). Stock firmware for boards with a ROMFS partition, such as
+the SAMD51 boards with an external SPI flash (64 KiB at the end of the code flash), can so keep the
+largest part of the application out of RAM without a custom firmware build.
+
+A target that names `romfs` in firmware_builds/boards.py ({"packages", "partition"}) gets those
+packages in `romfs.img`, next to its manifest, instead of in the slot's file tree. The image is made
+by mpremote's own builder (what `mpremote romfs build` runs), from the same .mpy files. Packages go
+whole: MicroPython finds a package in one sys.path entry only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+IMAGE = "romfs.img"
+HEADER = b"\xd2\xcd\x31"  # a ROMFS image's first bytes (extmod/vfs_rom.c)
+
+
+class RomfsError(Exception):
+    """The image cannot be made, or does not fit its partition."""
+
+
+def make_image(bundle: Path, packages: tuple[str, ...] | list[str], partition: int) -> tuple[bytes, dict]:
+    """Move `packages` (compiled .mpy folders inside `bundle`) into one ROMFS image.
+
+    Returns the image and its manifest entry: packages, partition size, image size and SHA-256, and
+    each file's size and SHA-256 (paths as in the slot, e.g. "flight/app.mpy"). The folders are
+    removed from the bundle; a failure leaves them in place."""
+    from mpremote.romfs import make_romfs
+
+    files: dict[str, dict] = {}
+    stage = Path(tempfile.mkdtemp(prefix="cubesat-romfs-"))
+    try:
+        for pkg in packages:
+            src = bundle / pkg
+            if not (src / "__init__.mpy").is_file():
+                raise RomfsError("package %s is not in the bundle" % pkg)
+            shutil.copytree(src, stage / pkg)
+            for f in sorted((stage / pkg).rglob("*")):
+                if f.is_file():
+                    data = f.read_bytes()
+                    rel = f.relative_to(stage).as_posix()
+                    files[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        with contextlib.redirect_stdout(io.StringIO()):  # its progress tree
+            image = bytes(make_romfs(str(stage), mpy_cross=False))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    if len(image) > partition:
+        raise RomfsError(
+            "%d B of %s do not fit the board's %d B ROMFS partition"
+            % (len(image), ", ".join(packages), partition)
+        )
+    for pkg in packages:
+        shutil.rmtree(bundle / pkg)
+    entry = {
+        "packages": list(packages),
+        "partition": partition,
+        "size": len(image),
+        "sha256": hashlib.sha256(image).hexdigest(),
+        "files": files,
+    }
+    return image, entry

@@ -1,0 +1,119 @@
+"""Write a bundle's ROMFS image into the board's ROM partition, the way `mpremote romfs deploy` does
+(vfs.rom_ioctl: prepare/erase, write in chunks, complete), with what a deploy needs on top:
+
+* the partition is checked before anything on the board is written (a firmware without ROMFS, or a
+  partition too small, is refused in one line that says what to do);
+* a partition that already holds the image (same SHA-256) is left alone: flash wears, and a deploy
+  that changes only slot files should not rewrite 50 KB of flash;
+* the written partition is hashed on the board and compared with the manifest.
+
+The image holds whole packages (firmware_builds/romfs.py); /rom is on the board's sys.path after the
+slot, so the slot's modules import them from there. A slot records the image it was built with
+(boot_state.json: "romfs": [size, sha256]) and boot_select refuses to run it against another one.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from firmware_builds.romfs import HEADER, IMAGE
+
+if TYPE_CHECKING:
+    from .deploy import Bundle, _Board
+
+CHUNK = 1024  # bytes per write command (1.4 KB of base64): small enough for any board's raw REPL
+
+_HELPERS = """import vfs, hashlib, binascii
+def _rhx(n):
+ return binascii.hexlify(hashlib.sha256(vfs.rom_ioctl(2, 0)[:n]).digest()).decode()
+"""
+
+
+def image_of(bundle: Bundle) -> bytes | None:
+    """The bundle's ROMFS image, checked against its manifest entry (None: the bundle has none)."""
+    from .deploy import BundleError
+
+    entry = bundle.manifest.get("romfs")
+    if entry is None:
+        return None
+    try:
+        image = (bundle.path / IMAGE).read_bytes()
+    except FileNotFoundError:
+        raise BundleError("%s: %s is in the manifest but missing" % (bundle.path, IMAGE)) from None
+    if (
+        not isinstance(entry, dict)
+        or len(image) != entry.get("size")
+        or hashlib.sha256(image).hexdigest() != entry.get("sha256")
+        or not image.startswith(HEADER)
+    ):
+        raise BundleError("%s: %s does not match its manifest entry (size/sha256)" % (bundle.path, IMAGE))
+    return image
+
+
+def check_partition(board: _Board, bundle: Bundle, image: bytes) -> int:
+    """The size of the board's ROM partition 0; RomfsPartitionError when it cannot hold `image`."""
+    from .deploy import RomfsPartitionError
+
+    pkgs = ", ".join(bundle.manifest["romfs"]["packages"])
+    need = "this bundle runs %s in place from a ROMFS partition (%d B)" % (pkgs, len(image))
+    board.exec("import vfs", "looking for ROMFS")
+    if not board.eval("hasattr(vfs, 'rom_ioctl')", "looking for ROMFS"):
+        raise RomfsPartitionError(
+            "the board's firmware has no ROMFS support (vfs.rom_ioctl): %s; flash a firmware that "
+            "has one (MicroPython 1.25 or later with a ROMFS partition)" % need
+        )
+    count = board.eval("vfs.rom_ioctl(1)", "counting ROM partitions")
+    size = board.eval("len(vfs.rom_ioctl(2, 0))", "reading the ROM partition") if count > 0 else 0
+    if size < len(image):
+        raise RomfsPartitionError(
+            "the board's ROM partition holds %d B: %s; use a firmware with a larger partition, "
+            "or the frozen profile (manifest.py)" % (size, need)
+        )
+    return size
+
+
+def write_image(board: _Board, image: bytes, say: Callable[[str], None]) -> bool:
+    """Put `image` at the start of ROM partition 0 unless it is there already; True if written."""
+    from .deploy import BoardError, VerifyError
+
+    want = hashlib.sha256(image).hexdigest()
+    board.exec(_HELPERS, "loading ROMFS helpers")
+    if board.eval("_rhx(%d)" % len(image), "hashing the ROM partition") == want:
+        say("ROMFS: the partition already holds this image (%d B, %s)" % (len(image), want[:12]))
+        return False
+    # nothing may run from /rom while it is rewritten
+    board.exec("try:\n vfs.umount('/rom')\nexcept OSError:\n pass", "unmounting /rom")
+    size = board.eval("len(vfs.rom_ioctl(2, 0))", "reading the ROM partition")
+    block = board.eval("vfs.rom_ioctl(6, 0)", "reading the ROM block size")
+    block = block if block > 0 else size
+    if block < size:  # erase only the blocks the image covers, 32 KB per command (as mpremote)
+        offset, min_write = 0, 4
+        while offset < len(image):
+            n = -(-min(len(image) - offset, 32768) // block) * block
+            min_write = board.eval("vfs.rom_ioctl(3, 0, %d, %d)" % (offset, n), "erasing the ROM partition")
+            offset += n
+    else:
+        min_write = board.eval("vfs.rom_ioctl(3, 0, %d)" % len(image), "erasing the ROM partition")
+    if min_write < 0:
+        raise BoardError("the board refused to erase its ROM partition (error %d)" % min_write)
+    chunk = max(CHUNK, min_write)
+    board.exec("from binascii import a2b_base64", "loading ROMFS helpers")
+    for offset in range(0, len(image), chunk):
+        part = image[offset : offset + chunk]
+        part += bytes(-len(part) % min_write)  # whole write units
+        code = "r = vfs.rom_ioctl(4, 0, %d, a2b_base64(%r))\nif r:\n raise OSError(-r)" % (
+            offset,
+            binascii.b2a_base64(part, newline=False),
+        )
+        board.exec(code, "writing the ROM partition at %d" % offset)
+    board.eval("vfs.rom_ioctl(5, 0)", "completing the ROM partition write")
+    got = board.eval("_rhx(%d)" % len(image), "hashing the written ROM partition")
+    if got != want:
+        raise VerifyError(
+            "the ROM partition hashes to %s after writing, expected %s" % (got, want), {IMAGE: (want, got)}
+        )
+    say("ROMFS: wrote and verified %d B (%s)" % (len(image), want[:12]))
+    return True
