@@ -74,7 +74,7 @@ TARGETS: dict[str, dict] = {
         "mpy_version": 6,
         "hal_board": "samd51-pycubed",
         "with_sim": False,
-        "from_mpy": False,
+        "from_mpy": True,
         "family": "SAMD51",
         "flash": "uf2",
         # Stock samd firmware on a SAMD51 with an external SPI flash (Feather M4 Express class) keeps

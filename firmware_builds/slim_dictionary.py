@@ -11,7 +11,8 @@ Tuples are written as calls (`_t(17, 1, ...)`), not literals: mpy-cross folds a 
 into a constant, and a string inside a constant tuple loads as its own heap object, where a
 string the code loads is an interned qstr shared with every module that names it. Measured on
 the 32-bit emulated board: 10.3 KB live against 13.6 KB as literals (15.1 KB with FAILURES and
-the event argument names).
+the event argument names). A tuple the tables hold more than once (an argument such as
+("sid", "u8", 0, 255, ""), a store's argument list) is built once and shared (0.5 KB).
 """
 
 from __future__ import annotations
@@ -38,13 +39,30 @@ _SLIM = {
 }
 
 
-def _source(value) -> str:
-    """`value` as Python source that builds it at import, tuples as calls (see the docstring)."""
+def _source(value, shared: dict | None = None) -> str:
+    """`value` as Python source that builds it at import, tuples as calls (see the docstring); a
+    tuple in `shared` (its source: its name) is written as that name."""
     if isinstance(value, tuple):
-        return "_t(%s)" % ", ".join(_source(v) for v in value)
+        text = "_t(%s)" % ", ".join(_source(v, shared) for v in value)
+        return shared.get(text, text) if shared else text
     if isinstance(value, dict):
-        return "{%s}" % ", ".join("%s: %s" % (_source(k), _source(v)) for k, v in value.items())
+        return "{%s}" % ", ".join(
+            "%s: %s" % (_source(k, shared), _source(v, shared)) for k, v in value.items()
+        )
     return repr(value)
+
+
+def _tuples(value, seen: list) -> None:
+    """Every non-empty tuple inside `value`, innermost first, in source order (with repeats)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _tuples(k, seen)
+            _tuples(v, seen)
+    elif isinstance(value, tuple):
+        for v in value:
+            _tuples(v, seen)
+        if value:
+            seen.append(value)
 
 
 def slim_source(path: Path) -> str:
@@ -54,12 +72,31 @@ def slim_source(path: Path) -> str:
     lines = [
         '"""Generated from flight/dictionary.py by firmware_builds.slim_dictionary: do not edit."""',
         "def _t(*items):\n    return items\n",
+        "_s = []",
     ]
+    tables = {}
     for name, value in namespace.items():
-        if name.startswith("_") or name in GROUND_ONLY:
-            continue
-        if name in _SLIM:
-            value = _SLIM[name](value)
-        lines.append("%s = %s" % (name, _source(value)))
-    lines.append("del _t")
+        if not name.startswith("_") and name not in GROUND_ONLY:
+            tables[name] = _SLIM[name](value) if name in _SLIM else value
+    # A tuple written more than once (an argument such as ("sid", "u8", 0, 255, ""), a store's
+    # argument list) is built once and shared: immutable, so no flight code can tell.
+    seen: list = []
+    _tuples(tables, seen)
+    counts: dict = {}
+    for t in seen:
+        counts[_source(t)] = counts.get(_source(t), 0) + 1
+    shared: dict = {}
+    named: set = set()
+    for t in seen:  # innermost first: a shared tuple's source names the shared tuples inside it
+        plain = _source(t)
+        if counts[plain] > 1 and plain not in named:
+            named.add(plain)
+            # held in a list, not in names of their own: a name would be a qstr more on the heap
+            name = "_s[%d]" % len(shared)
+            text = _source(t, shared)
+            lines.append("_s.append(%s)" % text)
+            shared[text] = name
+    for name, value in tables.items():
+        lines.append("%s = %s" % (name, _source(value, shared)))
+    lines.append("del _t, _s")
     return "\n".join(lines) + "\n"

@@ -284,7 +284,7 @@ def _forget_boot_helpers():
 
     for name in (
         "detect", "open_system", "open_board", "board_for", "names", "_machine_name", "_PORT_BOARDS",
-        "SIMULATED_PLATFORMS",
+        "SIMULATED_PLATFORMS", "definition", "_DEFINITIONS", "UnknownBoardError",
     ):  # fmt: skip
         if hasattr(hal.boards, name):
             delattr(hal.boards, name)

@@ -48,13 +48,14 @@ class HostFs:
 
     def __init__(self, root):
         self.root = root.rstrip("/")
+        self._dir = self.root + "/"  # one string joined per file operation, not two
         try:
             os.mkdir(self.root)
         except OSError:
             pass  # exists
 
     def _p(self, name):
-        return self.root + "/" + name
+        return self._dir + name
 
     def read(self, name):
         try:

@@ -682,6 +682,7 @@ def run_emulator(
     raise_errors: bool = False,
     board_speed: str | None = None,
     speed_factor: float | None = None,
+    rom_kb: int = 0,
 ) -> int:
     """Run a board until SIGINT/SIGTERM (the body of `cubesat emulate`); restarts node if it crashes.
 
@@ -707,6 +708,7 @@ def run_emulator(
             flash_kb=flash_kb,
             board_speed=board_speed,
             speed_factor=speed_factor,
+            rom_kb=rom_kb,
         ) as board:
             echo("console  %s%s" % (board.port, "  (-> %s)" % link if link else ""))
             if board.speed:
@@ -716,6 +718,8 @@ def run_emulator(
             if board.uart_tcp is not None:
                 echo("uart tcp socket://127.0.0.1:%d" % board.uart_tcp)
             echo("flash    %s" % Path(flash).resolve())
+            if rom_kb:
+                echo("rom      %d KiB ROMFS partition, kept in %s" % (rom_kb, board.rom_file.resolve()))
             echo("try: mpremote connect %s repl   (Ctrl-C here stops the board)" % (link or board.port))
             crashes = 0
             while not stop.wait(0.2):
@@ -761,6 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         "--board", help="keep this board's speed (rp2040, stm32f4, ...): clock = CPU time x factor"
     )
     ap.add_argument("--speed-factor", type=float, help="board clock = CPU time x this factor")
+    ap.add_argument("--rom-kb", type=int, default=0, help="a ROMFS partition of this size (0: none)")
     a = ap.parse_args(argv)
     return run_emulator(
         a.flash,
@@ -772,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
         flash_kb=a.flash_kb,
         board_speed=a.board,
         speed_factor=a.speed_factor,
+        rom_kb=a.rom_kb,
     )
 
 

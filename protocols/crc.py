@@ -5,20 +5,22 @@ PUS packet error control field (ECSS-E-ST-70-41C). Also known as
 CRC-16/CCITT-FALSE; its check value over b"123456789" is 0x29B1.
 """
 
+from array import array
+
 from protocols._accel import BUFFER, native, readable
 from protocols._viper import hot as _hot
 from protocols.errors import ArgumentError
 
 
 def _make_table():
-    table = []
+    # 16-bit entries: 512 B where a tuple of ints takes 1 KB on a 32-bit board
+    table = array("H", bytes(512))
     for byte in range(256):
         crc = byte << 8
         for _ in range(8):
             crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-        table.append(crc & 0xFFFF)
-    # array-free: a tuple indexes fast on both interpreters and never changes
-    return tuple(table)
+        table[byte] = crc & 0xFFFF
+    return table
 
 
 _TABLE = _make_table()

@@ -104,7 +104,8 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     table = Table("bundle", "budget", "needs", "spare", "queue full", "loads", "budget source")
     for r in rows:
         spare = "[%s]%.0f%%[/]" % ("green" if r["fits"] else "red", 100 * r["spare"])
-        loads = ".mpy" if TARGETS[r["target"]]["from_mpy"] else "frozen"
+        t = TARGETS[r["target"]]
+        loads = (".mpy + ROMFS" if t.get("romfs") else ".mpy") if t["from_mpy"] else "frozen"
         worst = "[%s]%d[/]" % ("green" if r["worst_fits"] else "red", r["worst"])
         table.add_row(r["target"], "%d" % r["budget"], "%d" % r["need"], spare, worst, loads, r["source"])
     console.print(table)
@@ -151,6 +152,14 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     default=None,
     help="Board clock = CPU time of the Python code x this factor.",
 )
+@click.option(
+    "--rom-kb",
+    type=click.IntRange(0, 16384),
+    default=0,
+    show_default=True,
+    help="A ROMFS partition of this size, as a stock firmware's (samd51: 64): `cubesat flash deploy` "
+    "writes a bundle's romfs.img there, and its .mpy run in place.",
+)
 def emulate(
     flash: str,
     link: str | None,
@@ -161,6 +170,7 @@ def emulate(
     flash_kb: int,
     board_speed: str | None,
     speed_factor: float | None,
+    rom_kb: int,
 ) -> None:
     """Run the emulated MicroPython dev board (real MicroPython, WebAssembly) until Ctrl-C.
 
@@ -181,6 +191,7 @@ def emulate(
             raise_errors=True,
             board_speed=board_speed,
             speed_factor=speed_factor,
+            rom_kb=rom_kb,
         )
     except EmulatorError as exc:
         raise click.ClickException(str(exc)) from None
