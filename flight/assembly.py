@@ -178,6 +178,7 @@ def assemble(
 
     app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))
     app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)
+    app.stores.boot()
     if app.audit.repaired:
         app.events.report("STORAGE_REPAIRED", 1, min(app.audit.repaired, 65535))
 

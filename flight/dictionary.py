@@ -382,7 +382,8 @@ EVENTS = {
         1,
         ">BIB",
         ("store", "packets", "status"),
-        "Packet store playback ended (status 0 done, 1 nothing in the range, 2 aborted)",
+        "Packet store playback ended (status 0 done, 1 nothing in the range, 2 aborted, 3 cut by a "
+        "reset: the packets it sent are not counted)",
     ),
 }
 

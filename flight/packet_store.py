@@ -31,6 +31,7 @@ except ImportError:  # CPython
 _T = const(17)  # payload offset of the packet's CUC coarse time: 4 (sequence) + 6 + 7 (PUS-C TM header)
 
 
+_PLAYING = "ps_play"  # holds the store id while a playback runs (see PacketStoreService.boot)
 _REC = bytearray(256)  # every store builds its record here: nothing allocated per packet
 
 
@@ -257,6 +258,7 @@ class PacketStoreService:
     telemetry keeps its place in the downlink queue, and registers its own telecommands."""
 
     def __init__(self, fs, report):
+        self.fs = fs
         self.report = report  # events.report
         self.stores = {}
         self._by_service = {}
@@ -307,7 +309,16 @@ class PacketStoreService:
         sent = st.dump[5]
         st.dump = None
         self.playing = None
+        self.fs.remove(_PLAYING)
         self.report("PLAYBACK_DONE", st.sid, sent, 1 if status == 0 and not sent else status)
+
+    def boot(self):
+        """After the BOOT event: a playback that a reset cut short is reported (PLAYBACK_DONE with
+        status 3; what it had sent is not known), so the ground plans its dumps again."""
+        cut = self.fs.read_at(_PLAYING, 0, 1)
+        if cut:
+            self.fs.remove(_PLAYING)
+            self.report("PLAYBACK_DONE", cut[0], 0, 3)
 
     def register(self, d, emit, error, codes):
         """The service's telecommands on dispatcher d; `error(code, text, reason)` makes the
@@ -321,6 +332,8 @@ class PacketStoreService:
 
         def play(by_time):
             def start(v):
+                self.fs.remove(_PLAYING)  # a marker in flash: a reset from here on is reported
+                self.fs.append(_PLAYING, bytes((v[0],)))
                 self.rate = v[3]
                 self.playing = self.stores[v[0]]
                 self.playing.start_dump(v[1], v[2], by_time)

@@ -10,6 +10,8 @@ of the core set. For each gap, oldest first, it commands a playback of the house
 then of the events store over that time range, one at a time (the board runs one playback: the
 next is sent when PLAYBACK_DONE comes down). A playback a pass cut short leaves a smaller gap in
 the archive, which the next AOS finds again; the stores' own running playback is aborted first.
+A board that resets in the middle of a dump says so at boot (PLAYBACK_DONE status 3): the planner
+then plans again at the next core sample, in the same pass.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ CORE_SID = 1
 CORE_PARAM = "obt_s"  # a value of the core set: its sample times are the set's
 HK_STORE = next(sid for sid, s in PACKET_STORES.items() if s[1] == 3)
 EVENT_STORE = next(sid for sid, s in PACKET_STORES.items() if s[1] == 5)
+RESET_CUT = 3  # PLAYBACK_DONE status: a reset ended the playback (flight/packet_store.py)
 
 
 class _Link(Protocol):
@@ -50,6 +53,7 @@ class PlaybackPlanner:
         self.playing = False  # a store_dump was sent and its PLAYBACK_DONE has not come down
         self.aos = 0
         self.dumps = 0
+        self.resets = 0  # playbacks a reset of the board cut short, planned again
         self.last_gaps: list[tuple[float, float]] = []
 
     def on_frames(self, now_s: float) -> None:
@@ -69,6 +73,12 @@ class PlaybackPlanner:
             self._plan(self.last_gaps)
         elif kind[0] == 5 and decoded.get("event") == "PLAYBACK_DONE":
             self.playing = False
+            if decoded.get("args", {}).get("status") == RESET_CUT:
+                # the board reset in the middle of a dump: plan again from the archive at the
+                # next core sample, as at an AOS (what the cut dump had sent is in the archive)
+                self.queue.clear()
+                self.aos_pending = True
+                self.resets += 1
         self._next()
 
     def gaps(self, t_now: float) -> list[tuple[float, float]]:
@@ -104,6 +114,7 @@ class PlaybackPlanner:
         return {
             "aos": self.aos,
             "dumps": self.dumps,
+            "cut_by_reset": self.resets,
             "playing": self.playing,
             "queued": len(self.queue),
             "gaps": [{"from_s": a, "to_s": b, "seconds": b - a + 2} for a, b in self.last_gaps],

@@ -134,3 +134,23 @@ def test_a_disabled_store_keeps_nothing_until_enabled(rig: Rig) -> None:
     # deleting up to now keeps the segment being written, so every packet of this short run
     assert r.send("store_delete", {"store": 1, "to_s": int(r.app.obt())}) == [1, 3, 7]
     assert _summary(r, 1)[0]["packets"] >= on["packets"]
+
+
+def test_a_reset_in_the_middle_of_a_playback_is_reported_and_loses_nothing(rig: Rig) -> None:
+    from flight.boot import WATCHDOG
+
+    r = rig
+    r.run(20)
+    before = _summary(r, 1)[0]["packets"]
+    assert r.send("store_dump", {"store": 1, "from_s": 0, "to_s": 4000000000, "rate": 1}) == [1, 3, 7]
+    r.run(3)
+    assert r.app.stores.playing is not None
+    r.twin.reset(WATCHDOG)  # the board resets with the playback under way
+    assert r.until(lambda: _events(r, "PLAYBACK_DONE"), 30)
+    assert _events(r, "PLAYBACK_DONE")[-1] == {"store": 1, "packets": 0, "status": 3}
+    names = [n for _t, n, _a in r.term.events]
+    assert names.index("PLAYBACK_DONE") > len(names) - 1 - names[::-1].index("BOOT")  # after the BOOT
+    assert r.app.stores.playing is None and _summary(r, 1)[0]["packets"] >= before  # nothing lost
+    # a dump after the reset runs and ends as any other
+    assert r.send("store_dump", {"store": 1, "from_s": 0, "to_s": 4000000000, "rate": 50}) == [1, 3, 7]
+    assert r.until(lambda: _events(r, "PLAYBACK_DONE")[-1]["status"] == 0, 60)

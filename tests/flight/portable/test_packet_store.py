@@ -180,3 +180,54 @@ def test_a_filesystem_that_fills_before_the_store_makes_it_wrap_early():
     got = [_number(p) for p in _dump(st, 0, 0xFFFFFFFF)]
     assert got == list(range(20 - len(got), 20)) and PER <= len(got) <= 2 * PER  # the newest kept
     assert st.errors == 0 and st.overwritten == 20 - len(got) == sum(lost for _s, lost in full)
+
+
+def _recorder(said):
+    def report(name, *aux):  # events.report; no tuple star-unpacking on MicroPython
+        rec = [name]
+        rec.extend(aux)
+        said.append(tuple(rec))
+
+    return report
+
+
+class _Dispatcher:
+    def __init__(self):
+        self.handlers = {}
+
+    def register(self, name, execute, check=None):
+        self.handlers[name] = execute
+
+
+def test_a_reset_in_the_middle_of_a_playback_is_reported_once_at_the_next_boot():
+    from flight.packet_store import PacketStoreService
+
+    fs = MemFs()
+    said = []
+    svc = PacketStoreService(fs, _recorder(said))
+    d = _Dispatcher()
+    svc.register(d, lambda *a: None, Exception, {"INTERLOCK": 5})
+    for i in range(5):
+        svc.keep(3, _tm(i, 1000 + i))
+    d.handlers["store_dump"]([1, 0, 2000, 1])
+    queue = []
+    svc.task(queue, 10)
+    assert len(queue) == 1 and svc.playing is not None
+    # the board resets here: a new service on the same flash finds the playback that never ended
+    said.clear()
+    svc = PacketStoreService(fs, _recorder(said))
+    svc.boot()
+    assert said == [("PLAYBACK_DONE", 1, 0, 3)]
+    svc.boot()  # reported once
+    assert said == [("PLAYBACK_DONE", 1, 0, 3)]
+    assert svc.stores[1].packets() == 5  # nothing stored was lost
+    # a playback that ends leaves nothing for a later boot to report
+    d.handlers = {}
+    svc.register(d, lambda *a: None, Exception, {"INTERLOCK": 5})
+    d.handlers["store_dump"]([1, 0, 2000, 50])
+    svc.task(queue, 100)
+    svc.task(queue, 100)
+    assert said[-1] == ("PLAYBACK_DONE", 1, 5, 0)
+    said.clear()
+    PacketStoreService(fs, _recorder(said)).boot()
+    assert said == []
