@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 
 CHUNK = 1024  # bytes per write command (1.4 KB of base64): small enough for any board's raw REPL
 
-_HELPERS = """import vfs, hashlib, binascii
-def _rhx(n):
- return binascii.hexlify(hashlib.sha256(vfs.rom_ioctl(2, 0)[:n]).digest()).decode()
-"""
-
 
 def image_of(bundle: Bundle) -> bytes | None:
     """The bundle's ROMFS image, checked against its manifest entry (None: the bundle has none)."""
@@ -80,7 +75,7 @@ def write_image(board: _Board, image: bytes, say: Callable[[str], None]) -> bool
     from .deploy import BoardError, VerifyError
 
     want = hashlib.sha256(image).hexdigest()
-    board.exec(_HELPERS, "loading ROMFS helpers")
+    # _rhx: firmware_builds/deploy_helpers.py, loaded with the session
     if board.eval("_rhx(%d)" % len(image), "hashing the ROM partition") == want:
         say("ROMFS: the partition already holds this image (%d B, %s)" % (len(image), want[:12]))
         return False
