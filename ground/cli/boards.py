@@ -72,17 +72,19 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
 
     from firmware_builds.boards import HEAP_FILE, TARGETS
     from firmware_builds.build import BuildError
-    from ground import board_heap
+    from ground import board_heap, board_heap_targets
 
     if not 0 < minutes <= 24 * 60:
         raise click.BadParameter("must be in 0..1440, got %s" % minutes, param_hint="--minutes")
     console = Console()
     with tempfile.TemporaryDirectory(prefix="cubesat-heap-") as work:
         try:
-            figures = board_heap.measure_targets(Path(work), minutes, progress=lambda m: console.print(m))
+            figures = board_heap_targets.measure_targets(
+                Path(work), minutes, progress=lambda m: console.print(m)
+            )
         except (BuildError, board_heap.HeapMeasureError) as exc:
             raise click.ClickException(str(exc)) from None
-    rows = board_heap.budget_table(figures, TARGETS)
+    rows = board_heap_targets.budget_table(figures, TARGETS)
     f = figures
     console.print(
         "flight %d B live (boot %d, %d before the boot code is released), worst tick %d B (the "
@@ -114,7 +116,7 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
             json_out, json.dumps({"figures": f.as_dict(), "boards": rows}, indent=1) + "\n", "--json"
         )
     if write:
-        board_heap.write_record(HEAP_FILE, f, TARGETS, minutes, datetime.date.today().isoformat())
+        board_heap_targets.write_record(HEAP_FILE, f, TARGETS, minutes, datetime.date.today().isoformat())
         console.print("recorded in %s: rebuild the bundles to carry it" % HEAP_FILE)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from firmware_builds.boards import TARGETS
-from ground import board_heap
+from ground import board_heap_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".bench" / "board_heap.json"
@@ -25,9 +25,11 @@ MINUTES = 30
 
 @pytest.mark.benchmark(group="flight heap per board (emulated, 32-bit)")
 def test_board_heap(benchmark, tmp_path: Path) -> None:
-    figures = benchmark.pedantic(board_heap.measure_targets, args=(tmp_path, MINUTES), rounds=1, iterations=1)
+    figures = benchmark.pedantic(
+        board_heap_targets.measure_targets, args=(tmp_path, MINUTES), rounds=1, iterations=1
+    )
     assert figures.commands_verified == figures.commands_sent == MINUTES * 6
-    rows = board_heap.budget_table(figures, TARGETS)
+    rows = board_heap_targets.budget_table(figures, TARGETS)
     benchmark.extra_info["figures"] = figures.as_dict()
     benchmark.extra_info["boards"] = rows
     OUT.parent.mkdir(exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from firmware_builds.boards import HEAP_FILE, TARGETS, heap_needed
-from ground import board_heap
+from ground import board_heap, board_heap_targets
 
 MINUTES = 10
 DRIFT = 0.03  # run-to-run and 10-versus-30-minute difference allowed before the record is stale
@@ -25,7 +25,7 @@ DRIFT = 0.03  # run-to-run and 10-versus-30-minute difference allowed before the
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> board_heap.HeapFigures:
-    return board_heap.measure_targets(tmp_path_factory.mktemp("bundles"), MINUTES)
+    return board_heap_targets.measure_targets(tmp_path_factory.mktemp("bundles"), MINUTES)
 
 
 def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.HeapFigures) -> None:
@@ -52,7 +52,7 @@ def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.Hea
 
 def test_the_recorded_needs_are_the_measured_ones(measured: board_heap.HeapFigures) -> None:
     recorded = json.loads(HEAP_FILE.read_text())["needs"]
-    now = board_heap.needs(measured, TARGETS)
+    now = board_heap_targets.needs(measured, TARGETS)
     stale = {
         t: (recorded.get(t), n)
         for t, n in now.items()
