@@ -159,6 +159,8 @@ def _build(board: str, out: Path, root: Path) -> dict:
             image, rom_entry = romfs.make_image(bundle, rom["packages"], rom["partition"])
         except romfs.RomfsError as exc:
             raise BuildError(str(bundle / romfs.IMAGE), None, str(exc)) from None
+        for pkg in rom["packages"]:  # in the image, not in the slot
+            shutil.rmtree(bundle / pkg)
         (bundle / romfs.IMAGE).write_bytes(image)
         files = {rel: info for rel, info in files.items() if rel not in rom_entry["files"]}
     manifest = {

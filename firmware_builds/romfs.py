@@ -30,11 +30,10 @@ class RomfsError(Exception):
 
 
 def make_image(bundle: Path, packages: tuple[str, ...] | list[str], partition: int) -> tuple[bytes, dict]:
-    """Move `packages` (compiled .mpy folders inside `bundle`) into one ROMFS image.
+    """One ROMFS image of `packages` (compiled .mpy folders inside `bundle`, left in place).
 
     Returns the image and its manifest entry: packages, partition size, image size and SHA-256, and
-    each file's size and SHA-256 (paths as in the slot, e.g. "flight/app.mpy"). The folders are
-    removed from the bundle; a failure leaves them in place."""
+    each file's size and SHA-256 (paths as in the slot, e.g. "flight/app.mpy")."""
     from mpremote.romfs import make_romfs
 
     files: dict[str, dict] = {}
@@ -59,8 +58,6 @@ def make_image(bundle: Path, packages: tuple[str, ...] | list[str], partition: i
             "%d B of %s do not fit the board's %d B ROMFS partition"
             % (len(image), ", ".join(packages), partition)
         )
-    for pkg in packages:
-        shutil.rmtree(bundle / pkg)
     entry = {
         "packages": list(packages),
         "partition": partition,

@@ -82,13 +82,13 @@ def slim_source(path: Path) -> str:
     # argument list) is built once and shared: immutable, so no flight code can tell.
     seen: list = []
     _tuples(tables, seen)
+    plains = [_source(t) for t in seen]
     counts: dict = {}
-    for t in seen:
-        counts[_source(t)] = counts.get(_source(t), 0) + 1
+    for plain in plains:
+        counts[plain] = counts.get(plain, 0) + 1
     shared: dict = {}
     named: set = set()
-    for t in seen:  # innermost first: a shared tuple's source names the shared tuples inside it
-        plain = _source(t)
+    for t, plain in zip(seen, plains):  # innermost first: shared tuples name the shared ones inside
         if counts[plain] > 1 and plain not in named:
             named.add(plain)
             # held in a list, not in names of their own: a name would be a qstr more on the heap

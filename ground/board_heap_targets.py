@@ -6,8 +6,6 @@ its ROMFS image), the budget table against each board's heap, and the record the
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,13 +42,7 @@ def rom_images(bundle: Path, targets: dict[str, dict]) -> dict[str, bytes]:
     for target in targets.values():
         rom = target.get("romfs")
         if rom:
-            copy = Path(tempfile.mkdtemp(prefix="board_heap-romfs-"))
-            try:
-                for pkg in rom["packages"]:
-                    shutil.copytree(bundle / pkg, copy / pkg)
-                out[target["hal_board"]] = make_image(copy, rom["packages"], rom["partition"])[0]
-            finally:
-                shutil.rmtree(copy, ignore_errors=True)
+            out[target["hal_board"]] = make_image(bundle, rom["packages"], rom["partition"])[0]
     return out
 
 

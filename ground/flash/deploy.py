@@ -139,6 +139,7 @@ class Bundle:
     path: Path
     manifest: dict
     manifest_bytes: bytes
+    romfs_image: bytes | None = None  # romfs.img, checked against the manifest (None: no image)
 
     @property
     def files(self) -> dict[str, dict]:
@@ -245,7 +246,7 @@ def load_bundle(bundle_dir: str | Path) -> Bundle:
                 % (path, rel, data[1] if len(data) > 1 else "?", want)
             )
     bundle = Bundle(path, manifest, raw)
-    romfs_deploy.image_of(bundle)  # the ROMFS image too, when it has one
+    bundle.romfs_image = romfs_deploy.image_of(bundle)
     return bundle
 
 
@@ -707,9 +708,9 @@ def _install(
     """Every step up to and including the boot pointer switch; the board is not rebooted here."""
     check_abi(bundle, info)
     check_heap(bundle, info)
-    image = romfs_deploy.image_of(bundle)
+    image = bundle.romfs_image
     if image is not None:
-        romfs_deploy.check_partition(board, bundle, image)
+        rom_size = romfs_deploy.check_partition(board, bundle, image)
     if info.heap_free is not None:
         need = bundle.manifest.get("heap_needed")
         say(
@@ -728,7 +729,7 @@ def _install(
     want = _fill_slot(board, bundle, target, active, result, say)
     _verify_slot(board, target, active, want)
     say("slot %s verified: %d files match the manifest" % (target, len(want)))
-    if image is not None and romfs_deploy.write_image(board, image, say) and result.previous:
+    if image is not None and romfs_deploy.write_image(board, image, rom_size, say) and result.previous:
         say("ROMFS rewritten: slot %s runs only if it was built for this image" % active)
     new = {k: v for k, v in state.items() if k != "rolled_back"}
     new.update(pending=target, attempts=0, max_attempts=max_attempts)

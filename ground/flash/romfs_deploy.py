@@ -70,8 +70,9 @@ def check_partition(board: _Board, bundle: Bundle, image: bytes) -> int:
     return size
 
 
-def write_image(board: _Board, image: bytes, say: Callable[[str], None]) -> bool:
-    """Put `image` at the start of ROM partition 0 unless it is there already; True if written."""
+def write_image(board: _Board, image: bytes, size: int, say: Callable[[str], None]) -> bool:
+    """Put `image` at the start of ROM partition 0 (`size` bytes, from check_partition) unless it
+    is there already; True if written."""
     from .deploy import BoardError, VerifyError
 
     want = hashlib.sha256(image).hexdigest()
@@ -81,7 +82,6 @@ def write_image(board: _Board, image: bytes, say: Callable[[str], None]) -> bool
         return False
     # nothing may run from /rom while it is rewritten
     board.exec("try:\n vfs.umount('/rom')\nexcept OSError:\n pass", "unmounting /rom")
-    size = board.eval("len(vfs.rom_ioctl(2, 0))", "reading the ROM partition")
     block = board.eval("vfs.rom_ioctl(6, 0)", "reading the ROM block size")
     block = block if block > 0 else size
     if block < size:  # erase only the blocks the image covers, 32 KB per command (as mpremote)
