@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ground.server.auth import new_token
 from ground.server.client import GroundClient
@@ -111,3 +113,15 @@ def start_ground(
         twin.close()
 
     return ground, stop
+
+
+@contextmanager
+def running_ground(folder: Path, **kw: Any) -> Iterator[Ground]:
+    """start_ground(folder, **kw), once the server has COP-1 running with the board; stopped on exit."""
+    g, stop = start_ground(folder, **kw)
+    try:
+        link = g.server.links["sat1"]
+        until(lambda: link.term.fop._initialized, 15, "COP-1 Set V(R) confirmed")
+        yield g
+    finally:
+        stop()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from server_harness import Ground, start_ground, until
+from server_harness import Ground, running_ground, until
 
 PERIOD = 10.0  # the core housekeeping set's period (flight/dictionary.py HK_SETS[1])
 
@@ -17,13 +17,8 @@ PERIOD = 10.0  # the core housekeeping set's period (flight/dictionary.py HK_SET
 @pytest.fixture(scope="module")
 def ground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ground]:
     playback = {"rate": 50, "silence_s": 0.5, "horizon_s": 7200}
-    g, stop = start_ground(tmp_path_factory.mktemp("aos"), craft_extra={"playback": playback})
-    try:
-        link = g.server.links["sat1"]
-        until(lambda: link.term.fop._initialized, 15, "COP-1 Set V(R) confirmed")
+    with running_ground(tmp_path_factory.mktemp("aos"), craft_extra={"playback": playback}) as g:
         yield g
-    finally:
-        stop()
 
 
 def _core_times(g: Ground) -> np.ndarray:

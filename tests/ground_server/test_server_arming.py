@@ -9,22 +9,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from server_harness import Ground, start_ground, until
+from server_harness import Ground, running_ground, until
 
 from ground import cli
 
 
 @pytest.fixture(scope="module")
 def ground10(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ground]:
-    g, stop = start_ground(Path(tmp_path_factory.mktemp("ground10")), twin_speed=10.0)
-    try:
-        link = g.server.links["sat1"]
-        until(lambda: link.term.fop._initialized, 15, "COP-1 Set V(R) confirmed")
+    with running_ground(Path(tmp_path_factory.mktemp("ground10")), twin_speed=10.0) as g:
         until(lambda: g.twin.app.modes.mode == 1, 15, "BOOT -> SAFE")
         assert g.client().send("mode_set", {"mode": "DETUMBLE"}, wait="done").ok
         yield g
-    finally:
-        stop()
 
 
 def test_arm_with_confirm_through_the_server(ground10: Ground) -> None:
