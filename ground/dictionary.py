@@ -129,23 +129,40 @@ def check_permission(cmd: Command, role: str, confirmed: bool) -> None:
 def build_tc(
     name: str, values: dict[str, object], apid: int, seq: int, role: str, confirmed: bool = False
 ) -> PusTc:
+    """The telecommand; an embedded command written as text gets sequence count seq + 1."""
     cmd = command(name)
     check_permission(cmd, role, confirmed)
     values = dict(values)
     for aname, kind, *_rest in cmd.args:
         if kind == "tc" and isinstance(values.get(aname), str):
-            # an embedded command written as on the command line: "param_set param_id=11 value=120"
-            words = values[aname].split()
-            if not words:
-                raise CommandError("%s: %s is empty" % (name, aname))
-            inner_args = {}
-            for w in words[1:]:
-                if "=" not in w:
-                    raise CommandError("%s: %s arguments are key=value, got %r" % (name, aname, w))
-                k, v = w.split("=", 1)
-                inner_args[k] = v
-            values[aname] = build_tc(words[0], inner_args, apid, (seq + 1) & 0x3FFF, role, confirmed)
+            text = str(values[aname])
+            values[aname] = embedded_tc(name, aname, text, apid, (seq + 1) & 0x3FFF, role, confirmed)
     return PusTc(cmd.service, cmd.subtype, encode_args(cmd, values), apid=apid, seq_count=seq)
+
+
+def embedded_tc(
+    name: str, aname: str, text: str, apid: int, seq: int, role: str, confirmed: bool = False
+) -> PusTc:
+    """An embedded command written as on the command line: "param_set param_id=11 value=120"."""
+    words = text.split()
+    if not words:
+        raise CommandError("%s: %s is empty" % (name, aname))
+    inner_args = {}
+    for w in words[1:]:
+        if "=" not in w:
+            raise CommandError("%s: %s arguments are key=value, got %r" % (name, aname, w))
+        k, v = w.split("=", 1)
+        inner_args[k] = v
+    return build_tc(words[0], inner_args, apid, seq, role, confirmed)
+
+
+def embedded_args(name: str, values: dict[str, object]) -> list[tuple[str, str]]:
+    """(argument, text) of each embedded command of `name` given as text in `values`."""
+    return [
+        (aname, str(values[aname]))
+        for aname, kind, *_rest in command(name).args
+        if kind == "tc" and isinstance(values.get(aname), str)
+    ]
 
 
 def limit_state(name: str, value: float) -> str:

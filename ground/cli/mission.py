@@ -45,26 +45,72 @@ from ground.cli.options import Finite
     help="uart: the wired byte link; lora: the board's SX1276 on the simulated radio, one 255-byte "
     "CADU per packet (RS I=1, shortened frames), with LoRa time on air.",
 )
-def mission(seconds: int, ber: float, interleave: str, seed: int, out: str, link: str) -> None:
-    """Fly an emulated pass through the full space link and print telemetry and link statistics."""
+@click.option(
+    "--day",
+    is_flag=True,
+    help="Fly a day of store and forward instead: contact windows over --station, PUS-15 stores "
+    "dumped at each AOS; passes when the archive holds every core housekeeping sample.",
+)
+@click.option(
+    "--hours",
+    default=24.0,
+    type=Finite(0.1, 240.0),
+    show_default=True,
+    help="With --day: simulated hours to fly.",
+)
+@click.option(
+    "--station",
+    default="78.23,15.39,500,5",
+    show_default=True,
+    help="With --day: the ground station as lat,lon,alt_m[,mask_deg] (default: Svalbard).",
+)
+def mission(
+    seconds: int, ber: float, interleave: str, seed: int, out: str, link: str, day: bool, hours: float,
+    station: str,
+) -> None:  # fmt: skip
+    """Fly an emulated pass through the full space link and print telemetry and link statistics;
+    with --day, a day of contact windows, onboard packet stores and playback."""
     from pathlib import Path
 
-    from ground.mission import run_mission
+    ctx = click.get_current_context()
 
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+    if day:
+        for name in ("seconds", "interleave", "link"):
+            if given(name):
+                raise click.UsageError("--%s is for the single pass, not --day" % name)
+    else:
+        for name in ("hours", "station"):
+            if given(name):
+                raise click.UsageError("--%s goes with --day" % name)
     writable_dir(out, "--out")  # before the pass is flown, not after
-    for name in ("mission.sqlite", "mission.png"):
+    stem = "mission-day" if day else "mission"
+    if day:
+        from ground.passes import PassError, Station
+
+        try:
+            Station.parse(station)
+        except PassError as exc:
+            raise click.BadParameter(str(exc), param_hint="--station") from None
+    for name in (stem + ".sqlite", stem + ".png"):
         if (Path(out) / name).is_dir():
             raise click.ClickException(
                 "--out %s: %s is a folder; remove it or give another --out" % (out, name)
             )
-    if (
-        link == "lora"
-        and interleave != "1"
-        and click.get_current_context().get_parameter_source("interleave")
-        == click.core.ParameterSource.COMMANDLINE
-    ):
+    if link == "lora" and interleave != "1" and given("interleave"):
         raise click.BadParameter(
             "the LoRa profile fixes I=1 (one codeblock per packet)", param_hint="--interleave"
         )
-    ok = run_mission(seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out, link=link)
+    if day:
+        from ground.mission_day import run_day
+
+        ok = run_day(hours=hours, station=station, ber=ber, seed=seed, out_dir=out)
+    else:
+        from ground.mission import run_mission
+
+        ok = run_mission(
+            seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out, link=link
+        )
     sys.exit(0 if ok else 1)

@@ -41,7 +41,7 @@ from ground.server.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
-from ground.server.records import DONE, MAX_WAIT_S
+from ground.server.records import DONE, MAX_WAIT_S, reached
 
 if TYPE_CHECKING:
     from ground.server.server import GroundServer
@@ -103,14 +103,6 @@ def _link(request: Request, name: str | None) -> SpacecraftLink | None:
     return links[name]
 
 
-def _reached(rec: dict[str, Any], wait: str) -> bool:
-    if rec["status"] in DONE:
-        return True
-    if wait == "done":
-        return False
-    return any(s["stage"] == wait for s in rec["stages"])
-
-
 async def _record(request: Request, cid: int, wait: str | None, timeout: float) -> dict[str, Any]:
     """The command's record, after waiting (at most `timeout` s) for stage `wait` or its end."""
     ground = _ground(request)
@@ -125,7 +117,7 @@ async def _record(request: Request, cid: int, wait: str | None, timeout: float) 
                     raise NotFoundError("no command %d" % cid)
                 return rec  # from the archive: an earlier run's, or long finished
             left = deadline - time.monotonic()
-            if changed is None or _reached(rec, wait) or left <= 0:
+            if changed is None or reached(rec, wait) or left <= 0:
                 return rec
             changed.clear()
             try:  # woken by the link thread's next stage for this command (no polling)

@@ -1,12 +1,9 @@
-"""Scripting API for test procedures, in the spirit of COSMOS `cmd`/`wait_check` and the
-fprime-gds IntegrationTestAPI. Standard library only (urllib, http.client).
+"""The scripting API (ground.server.scripting) over HTTP, against a running ground server, in
+the spirit of COSMOS `cmd`/`wait_check` and the fprime-gds IntegrationTestAPI. Standard library
+only (urllib, http.client).
 
     gs = GroundClient("http://127.0.0.1:8700", token, spacecraft="sat1")
-    r = gs.send("param_set", param_id="comms.beacon_s", value=30)   # waits for "completed"
-    assert r.ok, r.describe()
-    gs.reply().get("params")                 # the decoded TM(20,2) of the last command
-    gs.wait_for("mode", lambda v: v == 2, timeout=30)
-    for ev in gs.events(since=t0): print(ev["text"])
+    r = gs.send("ping")
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ground.server.errors import ClientError, WaitTimeoutError
+from ground.server.scripting import CommandResult, ScriptingApi, check_wait
 
 PAGE = 10000  # rows per request: the most the API gives at once
 Page = tuple[list[dict], "int | None"]  # rows, and the cursor of the next page (None: no more)
@@ -38,41 +36,7 @@ def collect_pages(page: Callable[[int, int], Page], limit: int, after: int = 0) 
         after = cursor
 
 
-class CommandResult:
-    """A command as the server reported it: status, stages with their times, failure, reply."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    id = property(lambda self: int(self.data["id"]))
-    status = property(lambda self: str(self.data["status"]))
-    stages = property(lambda self: [s["stage"] for s in self.data["stages"]])
-    failure = property(lambda self: self.data.get("failure"))
-    reply = property(lambda self: self.data.get("reply"))
-
-    @property
-    def done(self) -> bool:
-        return self.status in ("completed", "failed", "rejected", "unconfirmed")
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "completed"
-
-    def describe(self) -> str:
-        text = ", ".join(s for s in self.stages if s != "queued") or "no verification report yet"
-        f = self.failure
-        if f:
-            text += " (failure code %d %s%s: %s%s)" % (
-                f["code"], f["name"], " (%s)" % f["reason_text"] if f.get("reason_text") else "",
-                f["text"], "; " + f["detail"] if f.get("detail") else "",
-            )  # fmt: skip
-        return text
-
-    def __repr__(self) -> str:
-        return "CommandResult(%s #%d: %s)" % (self.data["name"], self.id, self.status)
-
-
-class GroundClient:
+class GroundClient(ScriptingApi):
     def __init__(
         self, url: str, token: str | None = None, spacecraft: str | None = None, timeout: float = 10.0
     ) -> None:
@@ -81,6 +45,12 @@ class GroundClient:
         self.spacecraft = spacecraft
         self.timeout = timeout
         self.last: CommandResult | None = None
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wait(self, seconds: float) -> None:
+        time.sleep(seconds)
 
     # --- plumbing ---------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
@@ -122,8 +92,6 @@ class GroundClient:
         self, cmd: str, args: dict[str, Any] | None = None, *, wait: str = "completed",
         timeout: float = 10.0, confirm: bool = False, spacecraft: str | None = None, **kwargs: Any,
     ) -> CommandResult:  # fmt: skip
-        """Send `cmd` with `args` (or keyword arguments) and wait until stage `wait` (queued,
-        accepted, started, completed, done) or the command's end. WaitTimeoutError if neither."""
         body = {
             "command": cmd, "args": {**(args or {}), **kwargs}, "confirm": confirm,
             "wait": wait, "timeout": timeout,
@@ -131,42 +99,11 @@ class GroundClient:
         path = "/api/v1/spacecraft/%s/commands" % urllib.parse.quote(self._craft(spacecraft))
         result = CommandResult(self.request("POST", path, body, timeout + 10))
         self.last = result
-        if wait != "queued" and result.status not in ("completed", "failed", "rejected", "unconfirmed"):
-            if wait == "done" or wait not in result.stages:
-                raise WaitTimeoutError(
-                    "%s: no '%s' within %g s (%s)" % (cmd, wait, timeout, result.describe())
-                )
-        return result
-
-    def arm_thruster(
-        self, timeout: float = 10.0, spacecraft: str | None = None
-    ) -> tuple[CommandResult, int | None, CommandResult | None]:
-        """Both steps of arming: thruster_arm, then at once thruster_arm_confirm quoting the token
-        of the ARM_PENDING event the server handed it as its reply (inside the board's window,
-        1 s of wall time at 10x). (arm, token or None, confirm or None when there was no token)."""
-        deadline = time.monotonic() + timeout
-        arm = self.send("thruster_arm", wait="done", timeout=timeout, confirm=True, spacecraft=spacecraft)
-        token = (arm.reply or {}).get("args", {}).get("token") if arm.ok else None
-        if token is None:
-            return arm, None, None
-        left = max(0.5, deadline - time.monotonic())
-        confirm = self.send(
-            "thruster_arm_confirm", {"token": token}, wait="done", timeout=left, confirm=True,
-            spacecraft=spacecraft,
-        )  # fmt: skip
-        return arm, token, confirm
+        return check_wait(cmd, wait, timeout, result)
 
     def command(self, cid: int, wait: str | None = None, timeout: float = 0.0) -> CommandResult:
         query = "?" + urllib.parse.urlencode({"wait": wait, "timeout": timeout}) if wait else ""
         return CommandResult(self.request("GET", "/api/v1/commands/%d%s" % (cid, query), None, timeout + 10))
-
-    def reply(self, result: CommandResult | int | None = None, timeout: float = 5.0) -> dict[str, Any] | None:
-        """The decoded TM reply of a command (the last one sent by default), once it has ended."""
-        target = result if result is not None else self.last
-        if target is None:
-            raise ClientError("no command sent yet")
-        cid = target if isinstance(target, int) else target.id
-        return self.command(cid, "done", timeout).reply
 
     # --- telemetry ---------------------------------------------------------------------------------
     def parameters(self, spacecraft: str | None = None) -> dict[str, dict[str, float]]:
@@ -177,7 +114,6 @@ class GroundClient:
         self, param: str, predicate: Callable[[float], bool], timeout: float = 30.0,
         spacecraft: str | None = None,
     ) -> float:  # fmt: skip
-        """The first value of `param` (latest or new housekeeping) that satisfies `predicate`."""
         name = self._craft(spacecraft)
         deadline = time.monotonic() + timeout
         last = None

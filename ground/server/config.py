@@ -17,8 +17,9 @@
     rs_basis = "dual"             # dual (CCSDS; this project's flight) | conventional
     yamcs = { tm_frames = "127.0.0.1:10015", tc_port = 10025, role = "operator" }  # optional:
                                   # the server as Yamcs' front end (`cubesat dict yamcs DIR`)
-    playback = { rate = 20, silence_s = 60, horizon_s = 43200 }  # optional: at each AOS, play
-                                  # back what the archive lacks (ground/server/playback.py)
+    playback = { rate = 20, silence_s = 60, horizon_s = 43200, from_s = 0 }
+                                  # optional: at each AOS, play back what the archive lacks
+                                  # (ground/server/playback.py)
 
     [[users]]
     name = "alice"
@@ -87,6 +88,8 @@ class PlaybackConfig:
     rate: int = 20  # packets per second onboard (the store_dump argument, 1..50)
     silence_s: float = 60.0  # no frame for this long: the next one is an AOS
     horizon_s: float = 43200.0  # how far back gaps are looked for (the store's reach)
+    from_s: float | None = None  # onboard time the archive should be complete from (mission start);
+    # None: from the first sample it holds
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class SpacecraftConfig:
     yamcs: YamcsConfig | None = None
     dual_basis: bool = True  # RS symbols in the dual basis (rs_basis = "dual")
     playback: PlaybackConfig | None = None
+    frame_len: int | None = None  # shortened TM frames (protocols.lora.FRAME_LEN); None: 223 x I
+    t1_ms: int = 4000  # COP-1 FOP retransmission timer (a LoRa round trip needs 12 s)
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,7 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
 
 
 def _playback(t: dict, where: str) -> PlaybackConfig:
-    _unknown(t, {"rate", "silence_s", "horizon_s"}, where)
+    _unknown(t, {"rate", "silence_s", "horizon_s", "from_s"}, where)
     rate = _get(t, "rate", int, where, 20)
     if not 1 <= rate <= 50:
         raise ConfigError("%s: rate must be 1..50 packets per second, got %d" % (where, rate))
@@ -212,6 +217,11 @@ def _playback(t: dict, where: str) -> PlaybackConfig:
         if isinstance(value, bool) or not 0 < value < 1e7:
             raise ConfigError("%s: %s must be a number of seconds above 0, got %r" % (where, key, value))
         out[key] = float(value)
+    start = _get(t, "from_s", (int, float), where, None)
+    if start is not None:
+        if isinstance(start, bool) or not 0 <= start < 2**32:
+            raise ConfigError("%s: from_s must be an onboard time in seconds, got %r" % (where, start))
+        out["from_s"] = float(start)
     return PlaybackConfig(**out)
 
 

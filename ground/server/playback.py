@@ -6,10 +6,12 @@ The planner watches the downlink. After `silence_s` without a frame (or at the f
 session) the next frame is an AOS. At the first realtime core housekeeping packet after it, the
 planner reads the archive's core housekeeping times over the last `horizon_s` (what the onboard
 store can still hold) and finds the gaps: two consecutive samples further apart than 1.5 periods
-of the core set. For each gap, oldest first, it commands a playback of the housekeeping store and
-then of the events store over that time range, one at a time (the board runs one playback: the
-next is sent when PLAYBACK_DONE comes down). A playback a pass cut short leaves a smaller gap in
-the archive, which the next AOS finds again; the stores' own running playback is aborted first.
+of the core set. With `from_s`, the archive should be complete from that onboard time on (the
+mission's start), so the time before its first sample is a gap too. For each gap, oldest first,
+it commands a playback of the housekeeping store and then of the events store over that range,
+one at a time (the board runs one playback: the next is sent when PLAYBACK_DONE comes down). A
+playback a pass cut short leaves a smaller gap in the archive, which the next AOS finds again;
+the stores' own running playback is aborted first.
 A board that resets in the middle of a dump says so at boot (PLAYBACK_DONE status 3): the planner
 then plans again at the next core sample, in the same pass.
 """
@@ -83,8 +85,13 @@ class PlaybackPlanner:
 
     def gaps(self, t_now: float) -> list[tuple[float, float]]:
         """(first, last) onboard seconds of each stretch without core housekeeping before t_now."""
-        times, _ = self.store.samples(self.link.scid, CORE_PARAM, t_now - self.cfg.horizon_s, t_now + 1)
-        times = sorted(set(float(t) for t in times) | {float(t_now)})
+        t0 = t_now - self.cfg.horizon_s
+        times, _ = self.store.samples(self.link.scid, CORE_PARAM, t0, t_now + 1)
+        marks = {float(t_now)}
+        if self.cfg.from_s is not None and self.cfg.from_s < t_now:
+            # complete from the mission's start: before the first sample the archive holds, too
+            marks.add(max(self.cfg.from_s, t0) - 1)
+        times = sorted(set(float(t) for t in times) | marks)
         limit = 1.5 * self.period
         return [(a + 1, b - 1) for a, b in itertools.pairwise(times) if b - a > limit]
 

@@ -12,6 +12,15 @@ DONE = ("completed", "failed", "rejected", "unconfirmed")
 MAX_WAIT_S = 120.0  # the longest one API request waits for a stage
 
 
+def reached(rec: dict[str, Any], wait: str) -> bool:
+    """Whether a command (as a dict) has reached stage `wait`, or ended ("done": only ended)."""
+    if rec["status"] in DONE:
+        return True
+    if wait == "done":
+        return False
+    return any(s["stage"] == wait for s in rec["stages"])
+
+
 @dataclass
 class CommandRecord:
     id: int
@@ -21,11 +30,12 @@ class CommandRecord:
     args: dict[str, Any]
     request: tuple[int, int]  # (apid, sequence count): what the PUS-1 reports quote
     kind: tuple[int, int]  # TC (service, subtype)
-    t: float = field(default_factory=time.time)
+    t: float = field(default_factory=time.time)  # when it was queued (the link's clock)
     stages: list[dict[str, Any]] = field(default_factory=list)
     status: str = "queued"
     failure: dict[str, Any] | None = None
     reply: dict[str, Any] | None = None
+    embedded: int | None = None  # the record of the command this one carries (time-tagged schedule)
     # as_dict() at the last change, for readers on other threads (the API's event loop) that must
     # not wait for the link's lock: replaced whole, never mutated
     snapshot: dict[str, Any] | None = field(default=None, repr=False)
@@ -37,8 +47,10 @@ class CommandRecord:
     def done(self) -> bool:
         return self.status in DONE
 
-    def add(self, stage: str, subtype: int | None, detail: str, status: str | None) -> dict[str, Any]:
-        entry = {"stage": stage, "t": time.time(), "subtype": subtype, "detail": detail}
+    def add(
+        self, stage: str, subtype: int | None, detail: str, status: str | None, t: float
+    ) -> dict[str, Any]:
+        entry = {"stage": stage, "t": t, "subtype": subtype, "detail": detail}
         self.stages.append(entry)
         if status is not None:
             self.status = status
@@ -62,4 +74,5 @@ class CommandRecord:
             "stages": list(self.stages),
             "failure": self.failure,
             "reply": self.reply,
+            "embedded": self.embedded,
         }

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flight.dictionary import PARAM_IDS
@@ -22,29 +22,30 @@ from ground.dictionary import (
     check_permission,
     command,
     command_of,
-    failure_summary,
-    reason_text,
+    embedded_args,
+    embedded_tc,
 )
 from ground.downlink import Downlink
 from ground.sdls_counter import CounterError, SequenceCounter
 from ground.server.auth import User
+from ground.server.clock import WALL, Clock
 from ground.server.config import SpacecraftConfig
-from ground.server.decode import REPLY_EVENT, REPLY_TO, decode_tm, onboard_time
+from ground.server.decode import decode_tm, onboard_time
 from ground.server.errors import CommandRefusedError, ConfigError, ForbiddenError
 from ground.server.linkio import KissStream, read_key
 from ground.server.live import LiveHub
 from ground.server.playback import PlaybackPlanner
-from ground.server.records import FINAL, CommandRecord
+from ground.server.records import CommandRecord
 from ground.server.store import GroundStore
+from ground.server.tracking import CommandTracker
 from ground.server.yamcs_front import YamcsFrontEnd
-from ground.terminal import VERIFICATION_STAGES, Terminal
+from ground.terminal import Terminal
 from ground.transport import ReconnectingLink, open_link
 from protocols import cltu, errors
 from protocols.pus import PusTc, PusTm
 
 log = logging.getLogger("cubesat.ground")
 SN_BLOCK = 1 << 16  # anti-replay numbers reserved at a time (KEY_FILE.sn, shared with `cubesat send`)
-KEEP_RECORDS = 2000  # commands kept in memory; all of them are in the archive
 STATS_EVERY_S = 10.0
 SEEN_KEYS = 200_000  # packets remembered to tell a played-back duplicate (days of housekeeping)
 
@@ -66,37 +67,47 @@ def _with_param_names(values: dict[str, Any]) -> dict[str, Any]:
 
 
 class SpacecraftLink:
-    def __init__(self, cfg: SpacecraftConfig, store: GroundStore, hub: LiveHub) -> None:
+    """clock: the wall clock, or a simulated one with the link stepped by its driver (`step`)
+    instead of its own thread. opener: what opens the byte link (default: the config's URL)."""
+
+    def __init__(
+        self, cfg: SpacecraftConfig, store: GroundStore, hub: LiveHub, clock: Clock = WALL,
+        opener: Callable[[], Any] | None = None,
+    ) -> None:  # fmt: skip
         self.cfg = cfg
+        self.clock = clock
         self.name = cfg.name
         self.scid = cfg.scid
         self.store = store
         self.hub = hub
         key = read_key(cfg.key_file) if cfg.key_file else None
-        self.term = Terminal(cfg.scid, cfg.apid, key, cfg.interleave)
-        self.dl = Downlink(cfg.scid, cfg.interleave, keep_raw=True, dual_basis=cfg.dual_basis)  # raw: archive
+        self.term = Terminal(
+            cfg.scid, cfg.apid, key, cfg.interleave, t1_ms=cfg.t1_ms, frame_len=cfg.frame_len
+        )
+        self.dl = Downlink(
+            cfg.scid, cfg.interleave, frame_len=cfg.frame_len, keep_raw=True, dual_basis=cfg.dual_basis
+        )  # raw: archive
         self.term.dl = self.dl
-        self.term.seq = int(time.time() * 1000) & 0x3FFF  # request ids unlike a previous run's
+        self.term.seq = int(clock.time() * 1000) & 0x3FFF  # request ids unlike a previous run's
         self._counter = SequenceCounter(cfg.key_file + ".sn", SN_BLOCK) if cfg.key_file else None
         self._sn_end = 0
         self._reserve_sn()
         self.lock = threading.RLock()
-        self.records: dict[int, CommandRecord] = {}
-        self._by_req: dict[tuple[int, int], CommandRecord] = {}
-        self._awaiting_reply: list[CommandRecord] = []
+        self.commands = CommandTracker(cfg.scid, cfg.name, store, hub, clock)
+        self.records = self.commands.records  # id -> record, the last KEEP_RECORDS of them
         self.latest: dict[str, tuple[float, float]] = {}  # parameter -> (onboard t, value)
         self.packets = 0
         # packets of this session by (apid, seq, service, subtype, onboard time): a played-back
         # copy of one is a duplicate; for older ones the archive answers
         self._seen: OrderedDict[tuple, None] = OrderedDict()
         self.playback = {"new": 0, "duplicates": 0}
-        self.link = ReconnectingLink(self._open)
+        self.link = ReconnectingLink(opener or self._open)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="link-%s" % cfg.name, daemon=True)
-        self._t0 = time.monotonic()
+        self._t0 = clock.monotonic()
         self._alerts_seen = 0
         self._foreign_seen: set[int] = set()  # other SCIDs whose frames were logged once
-        self._last_stats = time.monotonic()
+        self._last_stats = clock.monotonic()
         self.yamcs = YamcsFrontEnd(cfg.yamcs) if cfg.yamcs else None
         self.planner = PlaybackPlanner(self, store, cfg.playback) if cfg.playback else None
         if self.yamcs is not None:
@@ -120,12 +131,14 @@ class SpacecraftLink:
         self._sn_end = sa.last_sn + SN_BLOCK
 
     def now_ms(self) -> int:
-        return int((time.monotonic() - self._t0) * 1000)
+        return int((self.clock.monotonic() - self._t0) * 1000)
 
     # --- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, thread: bool = True) -> None:
+        """thread=False: the driver calls `step()` (a simulated clock)."""
         self.term.start(self.now_ms())
-        self._thread.start()
+        if thread:
+            self._thread.start()
         log.info("link started", extra=_fields(spacecraft=self.name, url=self.cfg.link.url()))
 
     def stop(self) -> None:
@@ -152,9 +165,25 @@ class SpacecraftLink:
         except CommandError as exc:
             raise CommandRefusedError(str(exc)) from None
         with self.lock:
-            tc = build_tc(name, values, self.cfg.apid, self.term.seq, user.role, confirm)
-            self.term.seq = (self.term.seq + 1) & 0x3FFF
-            return self._queue(user, cmd, args, tc)
+            seq = self.term.seq
+            tc = build_tc(name, values, self.cfg.apid, seq, user.role, confirm)
+            inner = embedded_args(name, values)
+            self.term.seq = (seq + 1 + len(inner)) & 0x3FFF  # build_tc gave the embedded one seq + 1
+            rec = self._queue(user, cmd, args, tc)
+            for aname, text in inner:
+                sub = embedded_tc(name, aname, text, self.cfg.apid, (seq + 1) & 0x3FFF, user.role, confirm)
+                words = text.split()
+                inner_args = dict(w.split("=", 1) for w in words[1:])
+                carried = self.commands.add(
+                    user,
+                    command(words[0]),
+                    inner_args,
+                    (sub.apid, sub.seq_count),
+                    "carried by command #%d" % rec.id,
+                )
+                rec.embedded = carried.id
+                rec.publish()
+            return rec
 
     def submit_packet(self, data: bytes, user: User) -> CommandRecord | None:
         """A telecommand packet made elsewhere (Yamcs: its sequence count, which its verifiers
@@ -179,50 +208,24 @@ class SpacecraftLink:
 
     def _queue(self, user: User, cmd: Command, args: dict[str, Any], tc: PusTc) -> CommandRecord:
         """Onto COP-1 (the lock held), archived, and its reply awaited."""
-        name = cmd.name
         fop = self.term.fop
         if fop.suspended:
             log.warning("COP-1 suspended: initializing again", extra=_fields(spacecraft=self.name))
-            self._dropped(fop.restart(self.now_ms()))
-        req = self.term.send_tc(tc, name)
-        cid = self.store.add_command(self.scid, user.name, user.role, name, args, *req)
-        rec = CommandRecord(cid, self.scid, user.name, name, dict(args), req, (cmd.service, cmd.subtype))
-        self.records[cid] = rec
-        self._by_req[req] = rec
-        if rec.kind in REPLY_TO or name in REPLY_EVENT:
-            self._awaiting_reply.append(rec)
-        self._stage(rec, "queued", None, "COP-1 queue: %d frame(s)" % fop.pending())
-        while len(self.records) > KEEP_RECORDS:  # the archive keeps them all; memory keeps the last
-            old = self.records.pop(next(iter(self.records)))
-            term = self.term
-            for table in (self._by_req, term.sent, term.reports, term.failures, term.reasons):
-                table.pop(old.request, None)
+            self.commands.dropped(fop.restart(self.now_ms()))
+        req = self.term.send_tc(tc, cmd.name)
+        rec = self.commands.add(user, cmd, args, req, "COP-1 queue: %d frame(s)" % fop.pending())
+        self.commands.forget_old(self.term)
         log.info(
             "command queued",
-            extra=_fields(spacecraft=self.name, user=user.name, command=name, args=args, id=cid),
+            extra=_fields(spacecraft=self.name, user=user.name, command=cmd.name, args=args, id=rec.id),
         )
         return rec
 
-    def _stage(
-        self, rec: CommandRecord, stage: str, subtype: int | None, detail: str = "",
-        status: str | None = None, code: int | None = None,
-    ) -> None:  # fmt: skip
-        rec.add(stage, subtype, detail, status)
-        self.store.add_stage(rec.id, stage, subtype, detail, status, code)
-        self.hub.publish({"kind": "command", "scid": self.scid, "spacecraft": self.name, **rec.publish()})
-
-    def _dropped(self, frames: list[bytes]) -> None:
-        for data in frames:
-            try:
-                tc = PusTc.unpack(data)
-            except errors.ProtocolError:
-                continue
-            rec = self._by_req.get((tc.apid, tc.seq_count))
-            if rec is not None and not rec.done:
-                why = "in flight when COP-1 restarted (spacecraft reset?): not resent"
-                self._stage(rec, "unconfirmed", None, why, "unconfirmed")
-
     # --- the link thread -------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One cycle of the link, driven from outside (a simulated clock; `start(thread=False)`)."""
+        self._cycle()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -239,7 +242,7 @@ class SpacecraftLink:
                 frames = self.dl.frames
                 self.term.downlink(data, now)
                 if self.planner is not None and self.dl.frames > frames:
-                    self.planner.on_frames(time.monotonic())
+                    self.planner.on_frames(self.clock.monotonic())
                 self._ingest()
                 if self.dl.foreign_scids - self._foreign_seen:
                     new = sorted(self.dl.foreign_scids - self._foreign_seen)
@@ -249,7 +252,7 @@ class SpacecraftLink:
                         extra=_fields(spacecraft=self.name, scid=self.scid, foreign_scids=new),
                     )
             if self.term.unconfirmed:
-                self._dropped(self.term.unconfirmed)
+                self.commands.dropped(self.term.unconfirmed)
                 self.term.unconfirmed = []
             sa = self.term.sa
             if sa is not None and sa.last_sn > self._sn_end - 256:
@@ -265,8 +268,8 @@ class SpacecraftLink:
             log.warning("COP-1 alert", extra=_fields(spacecraft=self.name, alert=alert))
         for frame in frames:
             self.link.write(cltu.encode(frame))
-        if time.monotonic() - self._last_stats > STATS_EVERY_S:
-            self._last_stats = time.monotonic()
+        if self.clock.monotonic() - self._last_stats > STATS_EVERY_S:
+            self._last_stats = self.clock.monotonic()
             self.store.add_link_stats(self.scid, self.stats())
 
     def _ingest(self) -> None:
@@ -282,7 +285,7 @@ class SpacecraftLink:
             self._packet(raw, tm)
 
     def _packet(self, raw: bytes, tm: PusTm) -> None:
-        t_ground = time.time()
+        t_ground = self.clock.time()
         t_onboard = onboard_time(tm)
         decoded = decode_tm(tm)
         header = (tm.apid, tm.seq_count, tm.service, tm.subtype)
@@ -321,49 +324,12 @@ class SpacecraftLink:
         elif tm.service == 5 and "event" in decoded:
             name, args, text = decoded["event"], decoded["args"], decoded["text"]
             self.store.add_event(self.scid, t_ground, t_onboard, tm.subtype, name, args, text, pid)
-        self._match_reply(kind, decoded, item)
+        self.commands.match_reply(kind, decoded, item)
         self.hub.publish(item)
         if self.planner is not None:
             self.planner.on_packet(kind, decoded, t_onboard)
         if tm.service == 1 and "request" in decoded:
-            self._verification(tm, decoded)
-
-    def _match_reply(self, kind: tuple[int, int], decoded: dict, item: dict) -> None:
-        """The oldest accepted command waiting for this kind of TM gets it as its reply."""
-        for rec in self._awaiting_reply:
-            if not rec.has("accepted"):
-                continue
-            if rec.name in REPLY_EVENT:
-                if decoded.get("event") != REPLY_EVENT[rec.name]:
-                    continue
-            elif REPLY_TO.get(rec.kind) != kind:
-                continue
-            if kind == (3, 25) and str(decoded.get("sid")) != str(rec.args.get("sid")):
-                continue
-            rec.reply = {"packet_id": item["id"], "t_onboard": item["t_onboard"], **decoded}
-            rec.publish()
-            self._awaiting_reply.remove(rec)
-            self.store.set_reply(rec.id, item["id"])
-            return
-
-    def _verification(self, tm: PusTm, decoded: dict) -> None:
-        req = (decoded["request"]["apid"], decoded["request"]["seq"])
-        rec = self._by_req.get(req)
-        if rec is None or rec.has(VERIFICATION_STAGES.get(tm.subtype, "")):
-            return  # another ground's command, or a repeated report
-        failure = decoded.get("failure")
-        status = FINAL.get(tm.subtype, "in progress")
-        detail = ""
-        if failure:
-            if failure.get("reason"):  # an argument reason names the argument of this command
-                failure = dict(failure, reason_text=reason_text(failure["reason"], rec.name))
-            rec.failure = failure
-            detail = failure_summary(failure["code"], failure.get("reason"), rec.name)
-            if failure["detail"]:
-                detail += " (%s)" % failure["detail"]
-        self._stage(rec, decoded["stage"], tm.subtype, detail, status, failure["code"] if failure else None)
-        if rec.done and rec in self._awaiting_reply:
-            self._awaiting_reply.remove(rec)
+            self.commands.verification(tm, decoded)
 
     # --- status ------------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

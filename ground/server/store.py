@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ground.archive import Archive, ArchiveError
+from ground.server.clock import WALL, Clock
 from ground.server.errors import ConfigError
 from ground.server.store_interface import GroundStore
 
@@ -75,7 +76,8 @@ class SqliteStore(GroundStore):
     readonly: open an existing server archive for queries (`cubesat history/events`); the file
     is never written, and one without the server's tables is refused (ConfigError says why)."""
 
-    def __init__(self, path: str, readonly: bool = False, batch_s: float = 0.02) -> None:
+    def __init__(self, path: str, readonly: bool = False, batch_s: float = 0.02, clock: Clock = WALL) -> None:
+        self.clock = clock  # the time commands, stages and link statistics are filed at
         try:
             self.archive = Archive(path, readonly=readonly)
         except ArchiveError as exc:
@@ -217,7 +219,7 @@ class SqliteStore(GroundStore):
             (
                 "INSERT INTO cmd_history (id, scid, t, user, role, name, args, apid, seq, status) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
-                (cid, scid, time.time(), user, role, name, json.dumps(args, default=str), apid, seq),
+                (cid, scid, self.clock.time(), user, role, name, json.dumps(args, default=str), apid, seq),
             )
         )
         return cid
@@ -226,7 +228,7 @@ class SqliteStore(GroundStore):
         items: list[Callable[[], None] | tuple[str, tuple]] = [
             (
                 "INSERT INTO cmd_stages (command_id, t, stage, subtype, detail) VALUES (?, ?, ?, ?, ?)",
-                (command_id, time.time(), stage, subtype, detail),
+                (command_id, self.clock.time(), stage, subtype, detail),
             )
         ]
         if status is not None:
@@ -246,7 +248,7 @@ class SqliteStore(GroundStore):
         self._put(
             (
                 "INSERT INTO link_stats (scid, t, stats) VALUES (?, ?, ?)",
-                (scid, time.time(), json.dumps(stats)),
+                (scid, self.clock.time(), json.dumps(stats)),
             )
         )
 

@@ -31,7 +31,18 @@ def test_mission_runs_and_reports_everything_verified(tmp_path) -> None:
     arc = Archive(tmp_path / "mission.sqlite")
     t, rate = arc.samples(0x2A, "rate_dps", 0, 1e9)
     assert len(t) >= 89 and rate[0] > 4.5 and rate[-1] < rate[0]  # detumbling
-    assert [c[4] for c in arc.commands(0x2A)] == ["completed"] * 6
+    # the archive is a ground-server archive: its command history, with the time-tagged command
+    # released by the schedule as a command of its own
+    from ground.server.store import SqliteStore
+
+    history = SqliteStore(str(tmp_path / "mission.sqlite"), readonly=True)
+    commands = history.commands(0x2A, 0, 100)
+    history.close()
+    assert [c["status"] for c in commands] == ["completed"] * 7
+    assert [c["user"] for c in commands] == ["mission"] * 7
+    assert (
+        commands[5]["name"] == "hk_oneshot" and "carried by command #5" in commands[5]["stages"][0]["detail"]
+    )
     assert (tmp_path / "mission.png").stat().st_size > 20000
 
 
