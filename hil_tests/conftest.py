@@ -5,8 +5,10 @@
     pytest hil_tests --target serial --port /dev/ttyACM0 [--key-file k.hex] [--reset-cmd CMD]   # a board
     pytest hil_tests --target emulated --hil-repeat 5 --hil-link-loss 0.05 --hil-seed 1234   # stress
 
-Every test talks to the target the same way: an operator terminal (ground.terminal) sends
-dictionary commands through COP-1 as CLTUs and reads CADUs back, over a pty or serial line.
+Every test talks to the target the same way an operator does: a ground server (the one
+`cubesat ground` runs) owns the target's pty or serial line, with COP-1, SDLS and its archive, and
+the test drives it through the scripting API (GroundClient over HTTP: send and wait for a stage,
+decoded replies, events since a time).
 Target-specific actions (reset, fault injection) are methods of `Target`; a test that needs one
 the target cannot do is skipped with the reason. On a target whose state outlives the test (a
 real board) every parameter a test changes is put back, and thrusters are disarmed, at teardown.
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hil_target import EmulatedTarget, LinkNoise, SequenceNumbers, SerialTarget, Target, TwinTarget
+from hil_target import KEY, EmulatedTarget, LinkNoise, SerialTarget, Target, TwinTarget
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -157,12 +159,16 @@ def hil_rng(hil_seed: int) -> random.Random:
 
 
 @pytest.fixture(scope="session")
-def sequence_numbers(request: pytest.FixtureRequest) -> SequenceNumbers:
-    # only a real board outlives the run: its key file gets the counter file alongside
-    key_file = request.config.getoption("--key-file")
-    if request.config.getoption("--target") == "serial" and key_file:
-        return SequenceNumbers(Path(key_file + ".sn"))
-    return SequenceNumbers()
+def key_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The ground server's SDLS key file. A real board's (--key-file): its anti-replay counter
+    (KEY_FILE.sn, shared with `cubesat send`) outlives the run, as the board's last number does.
+    The twin and the emulated board start afresh each test: their key in a file of the run."""
+    if request.config.getoption("--target") == "serial":
+        given = request.config.getoption("--key-file")
+        return Path(given) if given else None
+    path = tmp_path_factory.mktemp("keys") / "sdls.hex"
+    path.write_text(KEY.hex())
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -188,26 +194,24 @@ def emulated_bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 
 
 @pytest.fixture
-def target(
-    request: pytest.FixtureRequest, tmp_path: Path, sequence_numbers: SequenceNumbers
-) -> Iterator[Target]:
+def target(request: pytest.FixtureRequest, tmp_path: Path, key_file: Path | None) -> Iterator[Target]:
     opt = request.config.getoption
     kind = opt("--target")
     seed = seed_of(request.config, request.node.nodeid)
     random.seed(seed)  # any use of the global random module in the code under test is replayable too
     noise = LinkNoise(opt("--hil-link-loss"), seed)
     if kind == "twin":
-        t: Target = TwinTarget(tmp_path / "flash", sequence_numbers, noise)
+        assert key_file is not None
+        t: Target = TwinTarget(tmp_path, key_file, noise)
     elif kind == "emulated":
+        assert key_file is not None
         bundle = request.getfixturevalue("emulated_bundle")
-        t = EmulatedTarget(tmp_path / "flash", bundle, sequence_numbers, noise)
+        t = EmulatedTarget(tmp_path, bundle, key_file, noise)
     else:
         port = opt("--port")
         if not port:
             pytest.skip("--target serial needs --port")
-        key_file = opt("--key-file")
-        key = bytes.fromhex(Path(key_file).read_text().strip()) if key_file else None
-        t = SerialTarget(port, key, opt("--speed"), opt("--reset-cmd"), sequence_numbers, noise)
+        t = SerialTarget(port, key_file, opt("--speed"), opt("--reset-cmd"), tmp_path, noise)
     try:
         t.wait_link()
         yield t

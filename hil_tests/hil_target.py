@@ -1,6 +1,7 @@
-"""The HIL targets: a spacecraft behind a byte link with an operator terminal attached (twin,
-emulated board, real board), plus the ground's SDLS anti-replay counter for a pytest session.
-Used by conftest.py (the `target` fixture) and the test modules (helpers and constants)."""
+"""The HIL targets: a spacecraft behind a byte link (twin, emulated board, real board), owned by
+the ground server operators run (`cubesat ground`), which the tests drive through its scripting
+API (`target.gs`, ground.server.client.GroundClient over HTTP). Used by conftest.py (the `target`
+fixture) and the test modules (helpers and constants)."""
 
 from __future__ import annotations
 
@@ -10,45 +11,22 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from flight.dictionary import HK_SETS, PARAM_IDS
-from ground.sdls_counter import clock_floor
-from ground.server.decode import decode_tm
-from ground.terminal import Terminal
-from ground.transport import ReconnectingLink, open_link
+from flight.dictionary import HK_SETS
+from ground.server.auth import new_token
+from ground.server.client import GroundClient
+from ground.server.config import parse_config
+from ground.server.scripting import CommandResult
+from ground.server.server import GroundServer
+from ground.transport import open_link
 
 KEY = bytes(range(0x40, 0x60))  # the SDLS key of the twin and of the emulated board
 OK = [1, 3, 7]  # PUS-1: accepted, started, completed
-
-
-class SequenceNumbers:
-    """The ground's SDLS anti-replay counter across tests and runs.
-
-    The spacecraft keeps the last accepted sequence number (persisted across resets) and rejects
-    anything not above it, so a fresh terminal per test must not start again at 0, nor a new run
-    below where the last one stopped. Like `cubesat send`, the counter starts from a clock (0.1 s
-    since 2026-01-01), but a run sends more than 10 frames a second, so with a `path` the last
-    number used is also kept in a file and the next run starts above it."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-        self.last = 0
-        if path is not None and path.exists():
-            self.last = int(path.read_text().strip() or 0)
-        self.floor()
-
-    def floor(self) -> int:
-        self.last = max(self.last, clock_floor())  # the same clock floor as `cubesat send`
-        return self.last
-
-    def used(self, sn: int) -> None:
-        self.last = max(self.last, sn)
-        if self.path is not None:
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text("%d\n" % self.last)
-            tmp.replace(self.path)  # never a half-written counter, even if the run is killed
+CRAFT = "sat"
+T1_MS = 1500  # COP-1 retransmission timer: a round trip on a pty is far shorter
 
 
 class LinkNoise:
@@ -71,8 +49,34 @@ class LinkNoise:
         return False
 
 
+class NoisyUplink:
+    """The server's link to the target with the bench in between: each CLTU burst the server
+    sends up may be dropped (the seeded noise, or a test's own `drop_uplink`)."""
+
+    def __init__(self, link: Any, target: Target) -> None:
+        self.link = link
+        self.target = target
+
+    def write(self, data: bytes) -> None:
+        t = self.target
+        if t.drop_uplink is not None:  # a test's own drops replace the noise
+            if t.drop_uplink(data):
+                t.dropped += 1
+                return
+        elif t.noise.drop_up():
+            return
+        self.link.write(data)
+
+    def read(self, timeout: float = 0.0) -> bytes:
+        return self.link.read(timeout)
+
+    def close(self) -> None:
+        self.link.close()
+
+
 class Target:
-    """A spacecraft behind a byte link, with an operator terminal attached."""
+    """A spacecraft behind a byte link at `address` (pty or serial port), owned by a ground server
+    in this process with its archive and log in `folder`; the tests use `gs`, its scripting API."""
 
     kind = "?"
     speed = 1.0  # mission seconds per wall second
@@ -80,108 +84,100 @@ class Target:
     can: frozenset[str] = frozenset()
     persistent = False  # its state outlives the test: changes are undone at teardown
 
-    def __init__(self, link, key: bytes | None, sns: SequenceNumbers, noise: LinkNoise | None = None) -> None:
-        self.link = link
+    def __init__(
+        self,
+        address: str,
+        link_type: str,
+        key_file: Path | None,
+        folder: Path,
+        noise: LinkNoise | None = None,
+    ) -> None:
         self.noise = noise or LinkNoise()
-        self.key = key
-        self.term = Terminal(key=key, t1_ms=1500)
-        self.sns = sns
-        if self.term.sa is not None:
-            self.term.sa.last_sn = sns.floor()
-        self.start = time.monotonic()
+        self.key = bytes.fromhex(key_file.read_text().strip()) if key_file is not None else None
         self.drop_uplink: Callable[[bytes], bool] | None = None  # return True to drop a CLTU burst
         self.dropped = 0  # bursts drop_uplink dropped (the link noise counts its own)
         self.undo: list[Callable[[], None]] = []  # run in reverse at teardown on persistent targets
         self._restored: set[str] = set()
-        self.term.start(self.now_ms())
-
-    def now_ms(self) -> int:
-        return int((time.monotonic() - self.start) * 1000)
-
-    def pump(self, seconds: float, until: Callable[[], bool] | None = None) -> bool:
-        """Exchange link traffic for up to `seconds` of wall time, or until `until()` holds."""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if until is not None and until():
-                return True
-            up = self.term.uplink(self.now_ms())
-            if up:
-                if self.drop_uplink is not None:  # a test's own drops replace the noise
-                    if self.drop_uplink(up):
-                        self.dropped += 1
-                    else:
-                        self.link.write(up)
-                elif not self.noise.drop_up():
-                    self.link.write(up)
-            data = self.link.read(0.02)
-            if data:
-                self.term.downlink(data, self.now_ms())
-        return until() if until is not None else True
+        token, line = new_token("hil")
+        craft: dict[str, Any] = {"name": CRAFT, "scid": 42, "link": {"type": link_type, "address": address}}
+        craft["t1_ms"] = T1_MS
+        if key_file is not None:  # its anti-replay counter is KEY_FILE.sn, as for `cubesat send`
+            craft["key_file"] = str(key_file)
+        else:
+            craft["insecure"] = True
+        config = {
+            "server": {"port": 0, "archive": "ground.sqlite", "log_file": "ground.log"},
+            "spacecraft": [craft],
+            "users": [{"name": "hil", "role": "admin", "token_hash": line.split('"')[1]}],
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        self.server = GroundServer(
+            parse_config(config, folder), openers={CRAFT: lambda: NoisyUplink(open_link(address), self)}
+        )
+        self.gs = GroundClient(self.server.start(), token, CRAFT)
+        self.link = self.server.links[CRAFT]  # the server's own link: COP-1 state, raw access for forgeries
 
     def mission_s(self, seconds: float) -> float:
         """Wall seconds for `seconds` of mission time on this target."""
         return seconds / self.speed
 
+    def mark(self) -> float:
+        """Now, as the archive's ground receive time: pass as `since` for what comes after."""
+        return time.time()
+
+    def pump(self, seconds: float, until: Callable[[], bool] | None = None) -> bool:
+        """Let up to `seconds` of wall time pass, or until `until()` holds (checked every 50 ms)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if until is not None and until():
+                return True
+            time.sleep(0.05)
+        return until() if until is not None else True
+
     def link_ready(self) -> bool:
         """COP-1 is initialised: the spacecraft confirmed Set V(R) and the AD service runs."""
-        fop = self.term.fop
-        return fop._init_frame is None and not fop.suspended
+        cop1 = self.gs.status()["stats"]["cop1"]
+        return cop1["initialized"] and not cop1["suspended"]
 
     def wait_link(self, timeout: float = 30.0) -> None:
         assert self.pump(timeout, self.link_ready), "COP-1: Set V(R) never confirmed (%s)" % (
-            self.term.fop.alerts or "no CLCW answered it"
+            self.gs.status()["stats"]["cop1"]["alerts"] or "no CLCW answered it"
         )
+
+    def command(self, name: str, values: dict | None = None, timeout: float = 30.0) -> CommandResult:
+        """Send a command (as the bench's admin, confirmed) and wait for its end."""
+        return self.gs.send(name, values or {}, wait="done", timeout=timeout, confirm=True)
 
     def send(
         self, name: str, values: dict | None = None, timeout: float = 30.0
     ) -> tuple[list[int], int | None]:
         """Send a command and wait for its final verdict: (PUS-1 subtypes, failure code or None)."""
-        req = self.term.command(name, values)
-        assert self.pump(timeout, lambda: self.term.done(req)), "%s: no verdict in %.0f s (got %s)" % (
-            name,
-            timeout,
-            self.term.verdict(req),
-        )
-        return self.term.verdict(req), self.term.failures.get(req, (None, ""))[0]
+        r = self.command(name, values, timeout)
+        return [s["subtype"] for s in r.data["stages"] if s["subtype"]], (r.failure or {}).get("code")
 
-    def ok(self, name: str, values: dict | None = None, timeout: float = 30.0) -> None:
-        req = self.term.command(name, values)
-        assert self.pump(timeout, lambda: self.term.done(req)), "%s: no verdict in %.0f s" % (name, timeout)
-        assert self.term.verdict(req) == OK, "%s: %s, %s" % (
-            name,
-            self.term.verdict(req),
-            self.term.describe_failure(req),
-        )
+    def ok(self, name: str, values: dict | None = None, timeout: float = 30.0) -> CommandResult:
+        r = self.command(name, values, timeout)
+        assert r.ok, "%s: %s" % (name, r.describe())
+        return r
 
-    def events(self, name: str, since: int = 0) -> list[dict]:
-        return [aux for _t, n, aux in self.term.events[since:] if n == name]
+    def events(self, name: str, since: float) -> list[dict]:
+        """The arguments of each `name` event received since `since` (a `mark()`)."""
+        return [e["args"] for e in self.gs.events(since, limit=100_000) if e["name"] == name]
 
-    def wait_event(self, name: str, timeout: float, since: int = 0) -> dict:
-        """The latest `name` event among those after index `since` of the terminal's event list."""
-        got = self.pump(timeout, lambda: bool(self.events(name, since)))
-        assert got, "no %s event in %.0f s (saw %s)" % (
-            name,
-            timeout,
-            [n for _t, n, _a in self.term.events[since:]],
-        )
-        return self.events(name, since)[-1]
+    def wait_event(self, name: str, timeout: float, since: float) -> dict:
+        """The arguments of the first `name` event received since `since`."""
+        return self.gs.wait_event(name, timeout, since, poll=0.05)["args"]
 
-    def hk(self, sid: int, timeout: float = 15.0) -> dict:
-        """A fresh housekeeping report of set `sid`, asked for now (hk_oneshot)."""
-        n = len(self.term.hk)
-        self.ok("hk_oneshot", {"sid": sid})
-        fresh = lambda: any(s == sid for _t, s, _v in self.term.hk[n:])  # noqa: E731
-        assert self.pump(timeout, fresh), "no housekeeping set %d in %.0f s" % (sid, timeout)
-        return [v for _t, s, v in self.term.hk[n:] if s == sid][-1]
+    def hk(self, sid: int) -> dict:
+        """A fresh housekeeping report of set `sid`, asked for now (hk_oneshot; its reply)."""
+        reply = self.ok("hk_oneshot", {"sid": sid}).reply
+        assert reply is not None and reply["sid"] == sid, reply
+        return reply["values"]
 
     def get_param(self, name: str) -> float:
-        pid = PARAM_IDS[name]
-        n = len(self.term.tm)
-        self.ok("param_get", {"param_id": pid})
-        reports = lambda: [tm for tm in self.term.tm[n:] if (tm.service, tm.subtype) == (20, 2)]  # noqa: E731
-        assert self.pump(10, lambda: bool(reports())), "no parameter report TM(20,2) for %s" % name
-        params = decode_tm(reports()[-1])["params"]  # the ground's decoder: the dictionary's layout
-        assert [p["id"] for p in params] == [pid], params
+        """param_get by name; the value from its TM(20,2) reply, laid out by the dictionary."""
+        params = (self.ok("param_get", {"param_id": name}).reply or {}).get("params")
+        assert params is not None and [p["name"] for p in params] == [name], params
         return params[0]["value"]
 
     def set_param(self, name: str, value: float) -> None:
@@ -189,8 +185,8 @@ class Target:
         if self.persistent and name not in self._restored:
             before = self.get_param(name)
             self._restored.add(name)
-            self.undo.append(lambda: self.ok("param_set", {"param_id": PARAM_IDS[name], "value": before}))
-        self.ok("param_set", {"param_id": PARAM_IDS[name], "value": value})
+            self.undo.append(lambda: self.ok("param_set", {"param_id": name, "value": before}))
+        self.ok("param_set", {"param_id": name, "value": value})
 
     def set_hk_interval(self, sid: int, seconds: int) -> None:
         if self.persistent:
@@ -216,9 +212,7 @@ class Target:
         raise NotImplementedError
 
     def close(self) -> None:
-        if self.term.sa is not None:
-            self.sns.used(self.term.sa.last_sn)
-        self.link.close()
+        self.server.stop()
 
 
 class TwinTarget(Target):
@@ -228,27 +222,34 @@ class TwinTarget(Target):
     speed = 20.0
     can = frozenset({"reset", "battery", "key"})
 
-    def __init__(self, flash: Path, sns: SequenceNumbers, noise: LinkNoise | None = None) -> None:
+    def __init__(self, folder: Path, key_file: Path, noise: LinkNoise | None = None) -> None:
         from ground.twin import TwinServer
 
-        self.server = TwinServer(use_pty=True, speed=self.speed, key=KEY, flash_dir=str(flash))
-        self.thread = threading.Thread(target=self.server.serve, name="hil-twin", daemon=True)
+        self.twin = TwinServer(use_pty=True, speed=self.speed, key=KEY, flash_dir=str(folder / "flash"))
+        self.thread = threading.Thread(target=self.twin.serve, name="hil-twin", daemon=True)
         self.thread.start()
-        super().__init__(open_link(self.server.pty_path), KEY, sns, noise)
+        try:
+            super().__init__(self.twin.pty_path, "pty", key_file, folder / "ground", noise)
+        except BaseException:
+            self._stop_twin()
+            raise
 
     def reset(self) -> None:
         # twin.power_cycle() done by the serving thread at a tick boundary: calling it from here
         # would rebuild the flight application while that thread is inside a tick
-        self.server.request_reset(0)
+        self.twin.request_reset(0)
 
     def battery_low(self) -> None:
-        self.server.twin.env.battery.soc = 0.15  # a float store: atomic for the serving thread
+        self.twin.twin.env.battery.soc = 0.15  # a float store: atomic for the serving thread
+
+    def _stop_twin(self) -> None:
+        self.twin.stop()
+        self.thread.join(5)
+        self.twin.close()
 
     def close(self) -> None:
         super().close()
-        self.server.stop()
-        self.thread.join(5)
-        self.server.close()
+        self._stop_twin()
 
 
 class EmulatedTarget(Target):
@@ -259,12 +260,11 @@ class EmulatedTarget(Target):
     kind = "emulated"
     can = frozenset({"reset", "key"})
 
-    def __init__(
-        self, flash: Path, bundle: Path, sns: SequenceNumbers, noise: LinkNoise | None = None
-    ) -> None:
+    def __init__(self, folder: Path, bundle: Path, key_file: Path, noise: LinkNoise | None = None) -> None:
         from ground.emuboard import EmulatedBoard
         from ground.flash.deploy import deploy
 
+        flash = folder / "flash"
         # provision the SDLS key the way a team would: a file in the board's flash, read at boot
         (flash / "flash").mkdir(parents=True, exist_ok=True)
         (flash / "flash" / "sdls_key.hex").write_text(KEY.hex())
@@ -275,11 +275,10 @@ class EmulatedTarget(Target):
             # deploy returns at boot_select's "slot X good", which flight.main prints (mark_good) just
             # before its own line: wait for that line on the console, with a deadline
             self.boot_log = self.wait_boot_line(60)
-            link = open_link(self.board.uart_port)
+            super().__init__(self.board.uart_port, "pty", key_file, folder / "ground", noise)
         except BaseException:
             self.board.close()
             raise
-        super().__init__(link, KEY, sns, noise)
 
     def wait_boot_line(self, timeout: float) -> str:
         """The console of the last boot, from boot_select's first line to flight.main's `flight: boot`."""
@@ -300,25 +299,21 @@ class EmulatedTarget(Target):
 
 
 class SerialTarget(Target):
-    """A real board running flight.main, its ground-link UART on --port."""
+    """A real board running flight.main, its ground-link UART on --port. The server reopens the
+    port when it drops (a USB CDC port disappears while the board resets)."""
 
     kind = "serial"
     persistent = True
 
     def __init__(
-        self,
-        port: str,
-        key: bytes | None,
-        speed: float,
-        reset_cmd: str | None,
-        sns: SequenceNumbers,
+        self, port: str, key_file: Path | None, speed: float, reset_cmd: str | None, folder: Path,
         noise: LinkNoise | None = None,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.speed = speed
-        self.can = frozenset({"reset"} if reset_cmd else set()) | ({"key"} if key is not None else set())
+        has_key = {"key"} if key_file is not None else set()
+        self.can = frozenset({"reset"} if reset_cmd else set()) | has_key
         self.reset_cmd = reset_cmd
-        # a USB CDC port disappears while the board resets: reopen it instead of failing the test
-        super().__init__(ReconnectingLink(lambda: open_link(port)), key, sns, noise)
+        super().__init__(port, "serial", key_file, folder / "ground", noise)
 
     def reset(self) -> None:
         assert self.reset_cmd

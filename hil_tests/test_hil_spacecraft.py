@@ -28,9 +28,11 @@ def test_boot_and_ping(target: Target) -> None:
         assert "flight: boot " in target.boot_log
     health = target.hk(3)
     assert health["boot_count"] >= 1 and health["task_errors"] == 0
-    n = len(target.term.tm)
+    t0 = target.mark()
     assert target.send("ping") == (OK, None)
-    assert [(tm.service, tm.subtype) for tm in target.term.tm[n:]] == [(17, 2)]
+    reply = target.gs.reply()  # the ping's TM(17,2), matched to it by the server
+    assert reply is not None and reply["type"] == "TM(17,2)" and reply["pong"] is True
+    assert [(p["service"], p["subtype"]) for p in target.gs.telemetry(t0, service=17)] == [(17, 2)]
 
 
 def test_housekeeping_arrives_and_decodes_in_range(target: Target) -> None:
@@ -40,8 +42,11 @@ def test_housekeeping_arrives_and_decodes_in_range(target: Target) -> None:
     assert core["mode"] in (SAFE, DETUMBLE, MODES["NOMINAL"])
     # periodic reports, not only answers: 1 s period, two in a row about 1 s apart on board
     target.set_hk_interval(1, 1)
-    n = len(target.term.hk)
-    periodic = lambda: [v for _t, s, v in target.term.hk[n:] if s == 1]  # noqa: E731
+    t0 = target.mark()
+
+    def periodic() -> list[dict]:
+        return [p["data"]["values"] for p in target.gs.telemetry(t0, service=3) if p["data"].get("sid") == 1]
+
     assert target.pump(target.mission_s(3) + 10, lambda: len(periodic()) >= 3), "no periodic housekeeping"
     a, b = periodic()[-2:]
     assert 0 <= b["obt_s"] - a["obt_s"] <= 2
@@ -52,9 +57,9 @@ def test_parameter_set_survives_a_reset(target: Target) -> None:
     target.require("reset")
     before = target.hk(3)["boot_count"]
     target.set_param("comms.beacon_s", 123.0)
-    n = len(target.term.events)
+    n = target.mark()
     target.reset()
-    # the terminal sees the BOOT event and resynchronises COP-1 with the fresh FARM by itself
+    # the server sees the BOOT event and resynchronises COP-1 with the fresh FARM by itself
     boot = target.wait_event("BOOT", 90, since=n)
     assert boot["boot_count"] == before + 1
     target.wait_link()
@@ -66,7 +71,7 @@ def test_mode_changes_and_refusals(target: Target) -> None:
     _in_safe_without_auto_recovery(target)
     assert target.send("mode_set", {"mode": "NOMINAL"}) == ([1, 4], FAIL["WRONG_MODE"])  # SAFE -> NOMINAL
     assert target.hk(1)["mode"] == SAFE
-    n = len(target.term.events)
+    n = target.mark()
     target.ok("mode_set", {"mode": "DETUMBLE"})
     assert target.wait_event("MODE_CHANGE", 10, since=n) == {"from": SAFE, "to": DETUMBLE, "reason": 0}
     assert target.hk(1)["mode"] == DETUMBLE
@@ -77,7 +82,7 @@ def test_fdir_battery_low_goes_safe(target: Target) -> None:
     _in_safe_without_auto_recovery(target)
     target.ok("mode_set", {"mode": "DETUMBLE"})  # out of SAFE, so the trip has to bring it back
     trips = target.hk(3)["fdir_trips"]
-    n = len(target.term.events)
+    n = target.mark()
     target.battery_low()
     low = target.wait_event("BATTERY_LOW", target.mission_s(10) + 10, since=n)
     assert low["soc_permille"] < 250
@@ -92,8 +97,8 @@ def test_fdir_battery_low_goes_safe(target: Target) -> None:
 def test_fdir_link_silence_resets_the_radio(target: Target) -> None:
     target.set_param("fdir.link_silence_s", 60.0)  # the shortest the dictionary allows
     trips = target.hk(3)["fdir_trips"]
-    n = len(target.term.events)
-    # nobody talks: the terminal only listens (nothing is left for COP-1 to retransmit)
+    n = target.mark()
+    # nobody talks: the server only listens (nothing is left for COP-1 to retransmit)
     ev = target.wait_event("LINK_SILENCE_RESET", target.mission_s(60) + 30, since=n)
     assert 60 <= ev["silent_s"] <= 65
     assert not target.events("LINK_SILENCE_SAFE", n)  # that second stage needs another 60 s
@@ -103,21 +108,24 @@ def test_fdir_link_silence_resets_the_radio(target: Target) -> None:
 
 def test_authentication_rejection(target: Target) -> None:
     target.require("key")
-    term = target.term
+    link = target.link  # the server's link: the forger writes beside it, with its numbers
+    term = link.term
     before = target.get_param("comms.beacon_s")
     rejects = target.hk(3)["auth_rejects"]
     # a frame the board would accept (next FARM sequence number, next SDLS sequence number) but
     # for its MAC: it is made with another key
     assert target.key is not None and term.sa is not None
     forger = sdls.SecurityAssociation(1, bytes(b ^ 0xFF for b in target.key), window=None)
-    forger.last_sn = term.sa.last_sn
-    tc = term.build("param_set", {"param_id": PARAM_IDS["comms.beacon_s"], "value": 777.0})
-    assert tc.seq_count not in [s for _a, s in term.reports]
-    n = len(term.events)
-    target.link.write(cltu.encode(sdls.secure_frame(forger, term.scid, 0, term.fop.vs, tc.pack())))
+    n = target.mark()
+    with link.lock:
+        forger.last_sn = term.sa.last_sn
+        tc = term.build("param_set", {"param_id": PARAM_IDS["comms.beacon_s"], "value": 777.0})
+        assert tc.seq_count not in [s for _a, s in term.reports]
+        link.link.write(cltu.encode(sdls.secure_frame(forger, term.scid, 0, term.fop.vs, tc.pack())))
     assert target.wait_event("AUTH_REJECT", 20, since=n)["check"] == 1  # the MAC check failed
     target.pump(target.mission_s(2))
-    assert not term.verdict((tc.apid, tc.seq_count))  # not even accepted
+    with link.lock:
+        assert not term.verdict((tc.apid, tc.seq_count))  # not even accepted
     assert target.get_param("comms.beacon_s") == before  # nothing executed
     assert target.hk(3)["auth_rejects"] == rejects + 1
     assert target.send("ping") == (OK, None)  # the real operator is unaffected
@@ -132,23 +140,25 @@ def test_cop1_retransmits_a_lost_command(target: Target) -> None:
             return True
         return False
 
-    retransmissions = target.term.fop.retransmissions
-    n = len(target.term.tm)
+    cop1 = lambda: target.gs.status()["stats"]["cop1"]  # noqa: E731
+    retransmissions = cop1()["retransmissions"]
+    t0 = target.mark()
     dropped = target.dropped
     target.drop_uplink = drop_first
     assert target.send("ping", timeout=40) == (OK, None)
-    assert target.dropped == dropped + 1 and target.term.fop.retransmissions > retransmissions
+    assert target.dropped == dropped + 1 and cop1()["retransmissions"] > retransmissions
     # the FARM took the retransmitted frame once: one ping, one answer
-    assert [(tm.service, tm.subtype) for tm in target.term.tm[n:]] == [(17, 2)]
+    assert [(p["service"], p["subtype"]) for p in target.gs.telemetry(t0, service=17)] == [(17, 2)]
 
 
-def _detumble_with_thrusters_safe_after(target: Target) -> int:
-    """DETUMBLE (propulsion is inhibited in SAFE); returns the event index the test starts at.
+def _detumble_with_thrusters_safe_after(target: Target) -> float:
+    """DETUMBLE (propulsion is inhibited in SAFE).
     On a persistent target the valves are disarmed afterwards, and an FDIR propulsion inhibit the
-    test's own pulse caused (THRUSTER_ANOMALY) is lifted, so the next run starts from the same place."""
+    test's own pulse caused (THRUSTER_ANOMALY) is lifted, so the next run starts from the same place.
+    Returns the ground time the test's events are read from."""
     _in_safe_without_auto_recovery(target)
     target.ok("mode_set", {"mode": "DETUMBLE"})
-    n = len(target.term.events)
+    n = target.mark()
     if target.persistent:
 
         def cleanup() -> None:

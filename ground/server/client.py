@@ -179,6 +179,14 @@ class GroundClient(ScriptingApi):
         got = self.request("GET", "/api/v1/archive/samples?" + q, timeout=max(self.timeout, 60.0))
         return got["t"], got["value"]
 
+    def status(self, spacecraft: str | None = None) -> dict[str, Any]:
+        """The link's status: name, SCID, link, secured, and its statistics (frames, COP-1, ...)."""
+        name = self._craft(spacecraft)
+        for sc in self.request("GET", "/api/v1/spacecraft")["spacecraft"]:
+            if sc["name"] == name:
+                return sc
+        raise ClientError("the server has no spacecraft %r" % name, 404)
+
     def spacecraft_names(self) -> dict[int, str]:
         """SCID -> the spacecraft's name in the server's config."""
         return {sc["scid"]: sc["name"] for sc in self.request("GET", "/api/v1/spacecraft")["spacecraft"]}

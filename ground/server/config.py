@@ -15,6 +15,7 @@
     apid = 16
     interleave = 5
     rs_basis = "dual"             # dual (CCSDS; this project's flight) | conventional
+    t1_ms = 4000                  # COP-1 retransmission timer (longer than a round trip)
     yamcs = { tm_frames = "127.0.0.1:10015", tc_port = 10025, role = "operator" }  # optional:
                                   # the server as Yamcs' front end (`cubesat dict yamcs DIR`)
     playback = { rate = 20, silence_s = 60, horizon_s = 43200, from_s = 0 }
@@ -167,6 +168,7 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
         "rs_basis",
         "yamcs",
         "playback",
+        "t1_ms",
     }
     _unknown(t, known, where)
     name = _get(t, "name", str, where)
@@ -203,7 +205,14 @@ def _spacecraft(t: dict, i: int, base: Path) -> SpacecraftConfig:
         raise ConfigError("%s: rs_basis must be dual or conventional, got %r" % (where, basis))
     pt = _get(t, "playback", dict, where, None)
     playback = _playback(pt, where + ".playback") if pt is not None else None
-    return SpacecraftConfig(name, scid, link, key_file, apid, interleave, yamcs, basis == "dual", playback)
+    t1_ms = _get(t, "t1_ms", int, where, 4000)
+    if not 100 <= t1_ms <= 120_000:
+        raise ConfigError(
+            "%s: t1_ms must be 100..120000 (COP-1 retransmission timer), got %d" % (where, t1_ms)
+        )
+    return SpacecraftConfig(
+        name, scid, link, key_file, apid, interleave, yamcs, basis == "dual", playback, t1_ms=t1_ms
+    )
 
 
 def _playback(t: dict, where: str) -> PlaybackConfig:

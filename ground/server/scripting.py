@@ -124,6 +124,20 @@ class ScriptingApi(ABC):
     ) -> list[dict]:
         """Up to `limit` decoded TM packets received at or after `since`, oldest first."""
 
+    def wait_event(self, name: str, timeout: float = 30.0, since: float = 0.0, poll: float = 0.1) -> dict:
+        """The first event `name` received at or after `since` (ground time), waiting up to
+        `timeout` (fprime-gds `await_event`). WaitTimeoutError names the events that did come."""
+        deadline = self.now() + timeout
+        while True:
+            got = self.events(since, limit=100_000)
+            for event in got:
+                if event["name"] == name:
+                    return event
+            if self.now() >= deadline:
+                seen = [e["name"] for e in got][-20:]
+                raise WaitTimeoutError("no %s event within %g s (came: %s)" % (name, timeout, seen or "none"))
+            self.wait(poll)
+
     def reply(self, result: CommandResult | int | None = None, timeout: float = 5.0) -> dict[str, Any] | None:
         """The decoded TM reply of a command (the last one sent by default), once it has ended."""
         target = result if result is not None else self.last

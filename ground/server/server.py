@@ -41,7 +41,12 @@ def _stop_signal(signum: int, frame: object) -> None:
 
 
 class GroundServer:
-    def __init__(self, config: ServerConfig, store: GroundStore | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self, config: ServerConfig, store: GroundStore | None = None, verbose: bool = False,
+        openers: dict[str, Callable[[], Any]] | None = None,
+    ) -> None:  # fmt: skip
+        """openers: spacecraft name -> what opens its byte link instead of the config's URL (a test
+        bench that puts loss or a probe between the server and the port)."""
         if not config.spacecraft:
             raise ConfigError("config names no [[spacecraft]]: the server would own no link")
         self.config = config
@@ -52,7 +57,8 @@ class GroundServer:
         self.links: dict[str, SpacecraftLink] = {}
         try:
             for sc in config.spacecraft:
-                self.links[sc.name] = SpacecraftLink(sc, self.store, self.hub)
+                opener = (openers or {}).get(sc.name)
+                self.links[sc.name] = SpacecraftLink(sc, self.store, self.hub, opener=opener)
         except GroundServerError:
             self.store.close()
             raise
