@@ -1,6 +1,6 @@
 """Telecommand intake: decode arguments from the dictionary, route, verify (PUS-1).
 
-    d = Dispatcher(emit, mode=lambda: app.mode, audit=audit.append)
+    d = Dispatcher(emit, audit=audit.append)
     d.register("ping", execute=lambda v: emit(17, 2, b""))
     d.handle(tc_bytes)        # emits 1.1/1.2, 1.3/1.4, 1.7/1.8 with failure codes
 
@@ -108,9 +108,26 @@ def route(service, subtype, fid):
 
 
 class Dispatcher:
+    """Verifies and runs telecommands against the handlers registered for dictionary commands.
+
+    `register(name, execute, check=None)` binds a command of flight/dictionary.py's COMMANDS (a
+    name not in it is a KeyError): `check(values)` is the start stage (preconditions; raises
+    CommandError to refuse), `execute(values)` the completion stage. `handle(raw, source, level)`
+    takes a packet's bytes, `execute(tc, source, level)` an unpacked PusTc; both return True when
+    the command completed. Acceptance also refuses a command (and any TC it carries) that needs
+    more authority than `level` (`required_level`). The verification reports (which, and when:
+    the module docstring) are TM(1, n) packets through `emit(service, subtype, data)`; a
+    handler's CommandError becomes the stage's failure report, any other exception from
+    `execute` a failure with reason _R_SOFTWARE_ERROR (the software runs on). `audit(text)`, when given, gets one line per command that passed argument
+    decoding: REFUSED (authority or check), FAILED or OK with its values (bytes shown only as
+    their length). Counters: `ok`, `failed` (every failure report, plus packets too short to
+    report against), `refused_auth`, `by_code` (failures per FAIL code). `now` is stored but not
+    used.
+    """
+
     def __init__(self, emit, audit=None, now=None):
         self.emit = emit  # emit(service, subtype, data) queues a TM packet
-        self.audit = audit  # audit(text) records every command that reached execution
+        self.audit = audit  # audit(text) records every command that passed argument decoding
         self.now = now
         self.handlers = {}  # name: (check, execute)
         self.ok = 0

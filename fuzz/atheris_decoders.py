@@ -15,7 +15,7 @@ of byte 2 choose how the body is used:
   2  the valid object with the body applied as corruption: 4-byte ops of position (16 bits),
      xor value and burst length (1..16 bytes);
   3  as 2, after cutting or extending the object by the body's first byte.
-The other targets (space packets, PUS, CBOR, KISS, CLCW, find_asm/FrameSync, the flight
+The other targets (space packets, PUS, KISS, CLCW, find_asm/FrameSync, the flight
 software's telecommand dispatcher and keyed uplink, which must never raise at all) take the
 body raw.
 
@@ -44,7 +44,6 @@ with atheris.instrument_imports() if atheris is not None else contextlib.nullcon
     from flight.comms import Comms
     from flight.dictionary import COMMANDS
     from protocols import (
-        cbor,
         cltu,
         crc,
         errors,
@@ -311,29 +310,27 @@ def _fuzz_small(pick: int, arg: int, body: bytes) -> None:
         sync.FrameSync(40 + arg).feed(body)
         _both(sync.find_asm_py, native and native.find_asm, body, arg)
     elif pick == 3:
-        _outcome(cbor.loads, body)
-    elif pick == 4:
         kiss.KissDecoder(max_frame=16 + arg).feed(body)
-    elif pick == 5:
+    elif pick == 4:
         _both(crc.crc16_py, native and native.crc16, body, arg * 257)
         _both(randomizer.randomize_py, native and native.randomize, body)
-    elif pick == 6:
+    elif pick == 5:
         _outcome(tmframe.clcw_unpack, body)
-    elif pick == 7:
+    elif pick == 6:
         DISPATCH.handle(body)  # the flight dispatcher: never raises, every bad packet a failure report
-    elif pick == 8:
+    elif pick == 7:
         PIPE.data = cltu.encode(body) if arg & 1 and body else body  # the flight uplink, SDLS-keyed
         COMMS.poll(0.0)
-    elif pick == 9:
+    elif pick == 8:
         _both(spacepacket.split_packets_py, native and native.split_packets, body, arg, 7 + arg)
-    elif pick == 10:
+    elif pick == 9:
         _outcome(cltu.decode, body)
         cltu.CltuReceiver().feed(body)
     else:
         sync.CaduDecoder(40, 1).feed(body)
 
 
-SMALL = 12
+SMALL = 11
 PICKS = 2 * len(LINK) + SMALL  # the link decoders take half the inputs
 
 

@@ -5,7 +5,7 @@ GPIO numbers. The ESP32's GPIO matrix puts any bus on any pin, and MicroPython t
 pins: I2C(0) on SCL 22 / SDA 21, SPI(2) (VSPI) on 18/23/19, UART(2) on TX 17 / RX 16 (the port's
 defaults for UART2; UART0 stays the REPL). Avoided: 6-11 (SPI flash), 1/3 (REPL), 0 (boot mode).
 34-39 are inputs only (ADC1 and DIO0). The burn wire's enable and fire sit on strapping pins 2
-and 12, which must be low at reset: the burn wire's safe state. No RS-485 propulsion port: UART0
+and 12, which must be low at reset: the burn wire's safe state. No RS-485 port: UART0
 is the REPL, UART2 the ground link, and no GPIO is left for UART1 after the radio, the coils, the
 sun sensors and the burn wire.
 Each bus is keyed by the index the flight application uses (0) and carries the port's bus `id`.
