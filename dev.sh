@@ -3,7 +3,8 @@
 # environment exists (venv, pip packages, the C core), so a fresh clone needs
 # nothing installed by hand.
 #
-#   ./dev.sh mission   set up, then fly the emulated mission (the main job)
+#   ./dev.sh mission   set up, then fly the emulated mission (the main job): one orbit with an
+#                      operator's pass, then a day of store and forward; with ARGS: cubesat mission ARGS
 #   ./dev.sh test      set up, then lint and run the whole test suite on 2 workers (pytest-xdist);
 #                      with ARGS: pytest ARGS only (-n 0: one process, e.g. for --pdb)
 #   ./dev.sh bench     set up, then run the benchmarks (ours vs peer), JSON in .bench/
@@ -114,7 +115,14 @@ shift || true
 case "$cmd" in
 setup) setup ;;
 test) setup && run_tests "$@" ;;
-mission) setup && exec "$VENV/bin/cubesat" mission "$@" ;;
+mission)
+    setup
+    if [ $# -gt 0 ]; then
+        exec "$VENV/bin/cubesat" mission "$@"
+    fi
+    "$VENV/bin/cubesat" mission
+    exec "$VENV/bin/cubesat" mission --day
+    ;;
 bench)
     setup
     mkdir -p .bench

@@ -65,3 +65,24 @@ def test_a_reset_in_the_middle_of_a_dump_plans_the_gaps_again_in_the_same_pass()
     link.sent.clear()
     p.on_packet(*_done(0))
     assert link.sent == [("store_dump", {"store": EVENT_STORE, "from_s": 1491, "to_s": 1999, "rate": 20})]
+
+
+def test_from_s_makes_the_time_before_the_first_archived_sample_a_gap() -> None:
+    # the first pass: the archive holds only what came down in real time, from 5000 s on
+    times = [float(t) for t in range(5000, 5100, 10)]
+    plain = PlaybackPlanner(_Link(), _Store(times), PlaybackConfig(horizon_s=43200))
+    assert plain.gaps(5100.0) == []  # without a start it cannot know anything is missing
+    link = _Link()
+    p = PlaybackPlanner(link, _Store(times), PlaybackConfig(rate=20, horizon_s=43200, from_s=0.0))
+    assert p.gaps(5100.0) == [(0.0, 4999.0)]
+    p.on_frames(0.0)
+    p.on_packet(*_core(5100.0))
+    assert [a for n, a in link.sent if n == "store_dump"] == [
+        {"store": HK_STORE, "from_s": 0, "to_s": 4999, "rate": 20}
+    ]
+    # the start reaches back no further than the store can hold (the horizon)
+    late = PlaybackPlanner(_Link(), _Store(times), PlaybackConfig(horizon_s=3000, from_s=0.0))
+    assert late.gaps(5100.0) == [(2100.0, 4999.0)]
+    # once the archive is complete from the start, there is nothing to fetch
+    full = [float(t) for t in range(0, 5100, 10)]
+    assert PlaybackPlanner(_Link(), _Store(full), PlaybackConfig(from_s=0.0)).gaps(5100.0) == []

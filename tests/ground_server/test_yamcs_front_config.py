@@ -150,3 +150,14 @@ def test_a_conventional_basis_spacecraft_is_decoded_when_the_config_says_so() ->
     assert dual.frames == 0 and dual.dec.uncorrectable == 4
     with pytest.raises(ConfigError, match="rs_basis must be dual or conventional"):
         parse_config({"spacecraft": [{**CRAFT, "rs_basis": "berlekamp"}]})
+
+
+def test_cop1_timer_and_playback_start_are_read_and_checked() -> None:
+    craft = {**CRAFT, "t1_ms": 12000, "playback": {"rate": 10, "from_s": 0}}
+    cfg = parse_config({"spacecraft": [craft]}).spacecraft[0]
+    assert cfg.t1_ms == 12000 and cfg.playback is not None and cfg.playback.from_s == 0.0
+    assert parse_config({"spacecraft": [CRAFT]}).spacecraft[0].t1_ms == 4000
+    with pytest.raises(ConfigError, match="t1_ms must be 100..120000"):
+        parse_config({"spacecraft": [{**CRAFT, "t1_ms": 5}]})
+    with pytest.raises(ConfigError, match="from_s must be an onboard time in seconds"):
+        parse_config({"spacecraft": [{**CRAFT, "playback": {"from_s": -1}}]})
