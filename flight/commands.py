@@ -118,11 +118,12 @@ class Dispatcher:
     more authority than `level` (`required_level`). The verification reports (which, and when:
     the module docstring) are TM(1, n) packets through `emit(service, subtype, data)`; a
     handler's CommandError becomes the stage's failure report, any other exception from
-    `execute` a failure with reason _R_SOFTWARE_ERROR (the software runs on). `audit(text)`, when given, gets one line per command that passed argument
-    decoding: REFUSED (authority or check), FAILED or OK with its values (bytes shown only as
-    their length). Counters: `ok`, `failed` (every failure report, plus packets too short to
-    report against), `refused_auth`, `by_code` (failures per FAIL code). `now` is stored but not
-    used.
+    `execute` a failure with reason _R_SOFTWARE_ERROR (the software runs on).
+
+    `audit(text)`, when given, gets one line per command that passed argument decoding: REFUSED
+    (authority or check), FAILED or OK with its values (bytes shown only as their length).
+    Counters: `ok`, `failed` (every failure report, plus packets too short to report against),
+    `refused_auth`, `by_code` (failures per FAIL code). `now` is stored but not used.
     """
 
     def __init__(self, emit, audit=None, now=None):
