@@ -17,7 +17,8 @@ of byte 2 choose how the body is used:
   3  as 2, after cutting or extending the object by the body's first byte.
 The other targets (space packets, PUS, KISS, CLCW, find_asm/FrameSync, the flight
 software's telecommand dispatcher and keyed uplink, which must never raise at all) take the
-body raw.
+body raw, except CFDP: its byte 1 picks a valid PDU (every kind, four header geometries, file
+data up to 1000 bytes) and, in its low two bits, one of the four body modes above.
 
 A finding is: any exception that is not a protocols.errors.ProtocolError, any disagreement
 between the C and the pure path, a codeword with at most 16 corrupted symbols that RS does
@@ -44,6 +45,8 @@ with atheris.instrument_imports() if atheris is not None else contextlib.nullcon
     from flight.comms import Comms
     from flight.dictionary import COMMANDS
     from protocols import (
+        cfdp,
+        cfdp_directives,
         cltu,
         crc,
         errors,
@@ -326,11 +329,52 @@ def _fuzz_small(pick: int, arg: int, body: bytes) -> None:
     elif pick == 9:
         _outcome(cltu.decode, body)
         cltu.CltuReceiver().feed(body)
-    else:
+    elif pick == 10:
         sync.CaduDecoder(40, 1).feed(body)
+    else:
+        _fuzz_cfdp(arg, body)
 
 
-SMALL = 11
+def _cfdp_seeds() -> list[bytes]:
+    """Valid CFDP PDUs of every kind in four header geometries, file data up to 1000 bytes."""
+    cd = cfdp_directives
+    out = []
+    for id_len, seq_len, crc_on, large in (
+        (1, 1, False, False),
+        (2, 4, True, False),
+        (4, 2, True, True),
+        (8, 8, False, True),
+    ):
+        hdr = cfdp.PduHeader(3, 77, 5, id_len, seq_len, cfdp.ACKNOWLEDGED, crc_on, large)
+        pdus = [
+            cfdp.FileData(hdr, 4096, _pattern(1000, id_len)),
+            cfdp.FileData(hdr, 0, _pattern(40, seq_len), b"seg", cfdp.RCS_START),
+            cd.Eof(hdr, 1 << 20, 0x12345678),
+            cd.Eof(hdr, 10, 0, cd.FILE_SIZE_ERROR, 5),
+            cd.Finished(hdr, cd.FILESTORE_REJECTION, 1, 1, [b"\x10\x03abc\x00\x00"], 3),
+            cd.Ack(hdr, cd.FINISHED),
+            cd.Metadata(hdr, 1 << 20, "/data/hk.bin", "hk.bin", 3, True, [(2, b"msg"), (5, b"\x01")]),
+            cd.Nak(hdr, 0, 9000, [(0, 0), (100, 600), (2000, 2500)]),
+            cd.Prompt(hdr, 1),
+            cd.KeepAlive(hdr, 4242),
+        ]
+        out += [bytes(p.pack()) for p in pdus]
+    return out
+
+
+def _fuzz_cfdp(arg: int, body: bytes) -> None:
+    """A valid PDU (picked by arg >> 2), shaped by arg & 3 like the link decoders' inputs; what
+    decodes must pack into bytes that decode to the same PDU."""
+    seeds = _seed(("cfdp",), _cfdp_seeds)
+    got = _shape(seeds[(arg >> 2) % len(seeds)], arg & 3, body)
+    result = _outcome(cfdp.decode, got)
+    if result[0] == "ok":
+        again = cfdp.decode(result[1].pack())
+        if again != result[1]:
+            raise AssertionError("CFDP PDU does not survive pack/decode: %r" % (result[1],))
+
+
+SMALL = 12
 PICKS = 2 * len(LINK) + SMALL  # the link decoders take half the inputs
 
 

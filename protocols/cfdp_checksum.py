@@ -1,0 +1,221 @@
+"""CFDP file checksums (CCSDS 727.0-B-5 annex F and the SANA checksum registry), fed segment by
+segment at their file offsets, in any order.
+
+  MODULAR (0)  the file as 4-byte big-endian words aligned on file offset 0 (the last one
+               padded with zeros), summed mod 2^32: a byte at offset o adds b << 8*(3 - o % 4)
+  CRC32C  (2)  CRC-32C (Castagnoli, reflected poly 0x82F63B78), pure Python
+  CRC32   (3)  CRC-32 (IEEE 802.3, zlib's), binascii.crc32 where it exists
+  NULL    (15) always 0
+CRC-32 Proximity-1 (type 1) is refused (ArgumentError): no mission of ours uses it.
+
+The CRCs are order-dependent, so each contiguous run of received data keeps its own CRC and
+runs are joined as segments fill the gaps between them (zlib's crc32_combine: multiply by
+x^(8n) mod P). Bytes already received are skipped, so a retransmitted or overlapping segment
+counts once. value() reads gaps, and the file past the data up to `file_size`, as zeros: the
+checksum of the file as a receiver's filestore holds it.
+"""
+
+import sys
+
+from protocols.errors import ArgumentError
+
+try:
+    import binascii
+
+    _crc32 = binascii.crc32
+except (ImportError, AttributeError):  # a MicroPython build without it: the table below
+    _crc32 = None
+
+MODULAR = 0
+CRC32_PROXIMITY1 = 1
+CRC32C = 2
+CRC32 = 3
+NULL = 15
+
+_POLY = {CRC32: 0xEDB88320, CRC32C: 0x82F63B78}
+_TABLES = {}
+_X2N = {}
+# CPython sums every 4th byte in C (memoryview slices with a step); MicroPython has no step
+_STEP = sys.implementation.name == "cpython"
+
+
+def _table(poly):
+    table = _TABLES.get(poly)
+    if table is None:
+        from array import array
+
+        table = array("I", bytes(1024))
+        for i in range(256):
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ poly if c & 1 else c >> 1
+            table[i] = c
+        _TABLES[poly] = table
+    return table
+
+
+def crc32_py(data, crc=0, poly=_POLY[CRC32]):
+    """The reflected CRC-32 of data continuing from crc (zlib's convention), for any poly."""
+    table = _table(poly)
+    c = crc ^ 0xFFFFFFFF
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def _mult(a, b, poly):
+    """a * b mod poly, reflected (bit 31 is x^0)."""
+    m = 0x80000000
+    p = 0
+    while m:
+        if a & m:
+            p ^= b
+        m >>= 1
+        b = (b >> 1) ^ poly if b & 1 else b >> 1
+    return p
+
+
+def _x8n(n, poly):
+    """x^(8n) mod poly."""
+    table = _X2N.get(poly)
+    if table is None:
+        table = [0x40000000]  # x^1, then x^2, x^4, ...
+        for _ in range(63):
+            table.append(_mult(table[-1], table[-1], poly))
+        _X2N[poly] = table
+    p = 0x80000000  # x^0
+    k = 3
+    while n:
+        if n & 1:
+            p = _mult(table[k], p, poly)
+        n >>= 1
+        k += 1
+    return p
+
+
+def crc32_combine(crc1, crc2, len2, poly=_POLY[CRC32]):
+    """CRC of A + B from crc1 = CRC(A), crc2 = CRC(B) and len2 = len(B)."""
+    return _mult(_x8n(len2, poly), crc1, poly) ^ crc2
+
+
+def crc32_zeros(n, poly=_POLY[CRC32]):
+    """CRC of n zero bytes."""
+    return _mult(_x8n(n, poly), 0xFFFFFFFF, poly) ^ 0xFFFFFFFF
+
+
+def modular(offset, data):
+    """The modular checksum contribution (mod 2^32) of data placed at file offset."""
+    n = len(data)
+    total = 0
+    i = 0
+    while i < n and (offset + i) & 3:  # bytes before the first aligned word
+        total += data[i] << (24 - 8 * ((offset + i) & 3))
+        i += 1
+    stop = i + ((n - i) & ~3)
+    if _STEP:
+        mv = memoryview(data)
+        l0 = sum(mv[i:stop:4])
+        l1 = sum(mv[i + 1 : stop : 4])
+        l2 = sum(mv[i + 2 : stop : 4])
+        l3 = sum(mv[i + 3 : stop : 4])
+    else:
+        l0 = l1 = l2 = l3 = 0
+        for j in range(i, stop, 4):
+            l0 += data[j]
+            l1 += data[j + 1]
+            l2 += data[j + 2]
+            l3 += data[j + 3]
+    total += (l0 << 24) + (l1 << 16) + (l2 << 8) + l3
+    for j in range(stop, n):
+        total += data[j] << (24 - 8 * ((offset + j) & 3))
+    return total & 0xFFFFFFFF
+
+
+class FileChecksum:
+    """A file checksum of `kind` (MODULAR, CRC32, CRC32C or NULL) fed with update(offset, data)."""
+
+    def __init__(self, kind=MODULAR):
+        if kind not in (MODULAR, CRC32, CRC32C, NULL):
+            raise ArgumentError("cfdp.checksum.kind", kind, "0 (modular), 2 (CRC-32C), 3 (CRC-32) or 15")
+        self.kind = kind
+        self._sum = 0
+        self._runs = []  # sorted, disjoint, non-adjacent [start, end, crc of the run]
+
+    def spans(self):
+        """[(start, end)] of the file offsets received so far, sorted."""
+        return [(r[0], r[1]) for r in self._runs]
+
+    def update(self, offset, data):
+        """Add a segment at a file offset; bytes already counted are skipped."""
+        if type(offset) is not int or offset < 0:
+            raise ArgumentError("cfdp.checksum.offset", offset, "an int >= 0")
+        end = offset + len(data)
+        pieces = []
+        pos = offset
+        for start, stop, _ in self._runs:
+            if stop <= pos:
+                continue
+            if start >= end:
+                break
+            if start > pos:
+                pieces.append((pos, start))
+            pos = stop
+            if pos >= end:
+                break
+        if pos < end:
+            pieces.append((pos, end))
+        mv = memoryview(data)
+        for start, stop in pieces:
+            self._add(start, mv[start - offset : stop - offset])
+
+    def _add(self, start, piece):
+        kind = self.kind
+        stop = start + len(piece)
+        if kind == MODULAR:
+            self._sum = (self._sum + modular(start, piece)) & 0xFFFFFFFF
+            crc = 0
+        elif kind == CRC32 and _crc32 is not None:
+            crc = _crc32(piece)
+        elif kind == NULL:
+            crc = 0
+        else:
+            crc = crc32_py(piece, 0, _POLY[kind])
+        runs = self._runs
+        i = 0
+        while i < len(runs) and runs[i][1] < start:
+            i += 1
+        if i < len(runs) and runs[i][1] == start:  # extends the run before it
+            run = runs[i]
+            run[2] = self._join(run[2], crc, stop - start)
+            run[1] = stop
+        else:
+            runs.insert(i, [start, stop, crc])
+        run = runs[i]
+        if i + 1 < len(runs) and runs[i + 1][0] == stop:  # and reaches the run after it
+            nxt = runs.pop(i + 1)
+            run[2] = self._join(run[2], nxt[2], nxt[1] - nxt[0])
+            run[1] = nxt[1]
+
+    def _join(self, crc1, crc2, len2):
+        if self.kind in _POLY:
+            return crc32_combine(crc1, crc2, len2, _POLY[self.kind])
+        return 0
+
+    def value(self, file_size=0):
+        """The checksum of the file (gaps and the rest up to file_size read as zeros)."""
+        kind = self.kind
+        if kind == MODULAR:
+            return self._sum
+        if kind == NULL:
+            return 0
+        poly = _POLY[kind]
+        acc = 0
+        pos = 0
+        for start, stop, crc in self._runs:
+            if start > pos:
+                acc = crc32_combine(acc, crc32_zeros(start - pos, poly), start - pos, poly)
+            acc = crc32_combine(acc, crc, stop - start, poly)
+            pos = stop
+        if file_size > pos:
+            acc = crc32_combine(acc, crc32_zeros(file_size - pos, poly), file_size - pos, poly)
+        return acc

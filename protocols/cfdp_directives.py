@@ -1,0 +1,394 @@
+"""CCSDS 727.0-B-5 CFDP file directive PDUs (section 5.2): EOF, Finished, ACK and Metadata here;
+NAK, Prompt and Keep Alive in protocols/cfdp_nak.py (also reachable as names of this module).
+
+A directive's data field is its directive code (1 byte) and its parameters; FSS fields (file
+size, progress, offsets) are 4 bytes, 8 with the header's large file flag. Each class takes a
+protocols.cfdp.PduHeader first; pack() sets the header's PDU type and direction (fixed by the
+directive; for ACK by the acknowledged directive) and returns the PDU as a bytearray, with its
+CRC when the header asks for one. unpack() refuses a PDU of another kind, a wrong direction, a
+bad CRC, fields that run past the data field and bytes left over.
+
+TLVs (5.4) are kept raw, except the fault location, which is an entity ID (an int; packed in
+the header's entity ID length): Finished filestore responses are a list of TLV values (type 1)
+and Metadata options a list of (type, value) pairs, packed as given.
+"""
+
+from protocols._lazy import forward
+from protocols.cfdp import TOWARD_RECEIVER, TOWARD_SENDER, PduHeader, check_uint, get_uint, need, put_uint
+from protocols.errors import EncodeError, FieldValueError, OversizedError
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+EOF = const(0x04)
+FINISHED = const(0x05)
+ACK = const(0x06)
+METADATA = const(0x07)
+NAK = const(0x08)
+PROMPT = const(0x09)
+KEEP_ALIVE = const(0x0C)
+
+# condition codes (5.2.2, table 5-5)
+NO_ERROR = const(0)
+POSITIVE_ACK_LIMIT_REACHED = const(1)
+KEEP_ALIVE_LIMIT_REACHED = const(2)
+INVALID_TRANSMISSION_MODE = const(3)
+FILESTORE_REJECTION = const(4)
+FILE_CHECKSUM_FAILURE = const(5)
+FILE_SIZE_ERROR = const(6)
+NAK_LIMIT_REACHED = const(7)
+INACTIVITY_DETECTED = const(8)
+INVALID_FILE_STRUCTURE = const(9)
+CHECK_LIMIT_REACHED = const(10)
+UNSUPPORTED_CHECKSUM_TYPE = const(11)
+SUSPEND_REQUEST_RECEIVED = const(14)
+CANCEL_REQUEST_RECEIVED = const(15)
+
+# TLV types (5.4)
+TLV_FILESTORE_REQUEST = const(0x00)
+TLV_FILESTORE_RESPONSE = const(0x01)
+TLV_MESSAGE_TO_USER = const(0x02)
+TLV_FAULT_HANDLER_OVERRIDE = const(0x04)
+TLV_FLOW_LABEL = const(0x05)
+TLV_ENTITY_ID = const(0x06)
+
+# ACK transaction status, Finished delivery code and file status, Prompt response
+TRANSACTION_UNDEFINED = const(0)
+TRANSACTION_ACTIVE = const(1)
+TRANSACTION_TERMINATED = const(2)
+TRANSACTION_UNRECOGNIZED = const(3)
+DATA_COMPLETE = const(0)
+DATA_INCOMPLETE = const(1)
+FILE_DISCARDED = const(0)
+FILE_REJECTED = const(1)
+FILE_RETAINED = const(2)
+FILE_STATUS_UNREPORTED = const(3)
+PROMPT_NAK = const(0)
+PROMPT_KEEP_ALIVE = const(1)
+# a Finished PDU has no fault location with these conditions (an EOF only not with No error)
+_NO_FAULT = (NO_ERROR, UNSUPPORTED_CHECKSUM_TYPE)
+
+
+def _nibble(field, value):
+    if not isinstance(value, int) or not 0 <= value <= 15:
+        raise EncodeError(field, "must be 0..15, got %r" % (value,))
+
+
+def _tlv_len(field, value):
+    n = len(value)
+    if n > 255:
+        raise EncodeError(field, "TLV/LV value of %d bytes, limit 255" % n)
+    return n + 2
+
+
+def _put_tlv(buf, pos, tlv_type, value):
+    n = len(value)
+    buf[pos] = tlv_type
+    buf[pos + 1] = n
+    buf[pos + 2 : pos + 2 + n] = value
+    return pos + 2 + n
+
+
+def _tlvs(field, data, pos, end):
+    """[(type, value bytes)] of the TLVs filling data[pos:end]."""
+    out = []
+    while pos < end:
+        need(field, data, pos, 2, end)
+        n = data[pos + 1]
+        need(field, data, pos + 2, n, end)
+        out.append((data[pos], bytes(data[pos + 2 : pos + 2 + n])))
+        pos += 2 + n
+    return out
+
+
+def _fault_size(field, pdu, hdr, not_with):
+    """Bytes of pdu's fault location TLV (an entity ID in the header's ID length), 0 if None."""
+    if pdu.fault_location is None:
+        return 0
+    if pdu.condition in not_with:
+        raise EncodeError(field, "omitted with condition code %d" % pdu.condition)
+    check_uint(field, pdu.fault_location, hdr.id_len)
+    return 2 + hdr.id_len
+
+
+def _put_fault(hdr, buf, pos, fault_location):
+    if fault_location is not None:
+        buf[pos] = TLV_ENTITY_ID
+        buf[pos + 1] = hdr.id_len
+        put_uint(buf, pos + 2, fault_location, hdr.id_len)
+
+
+def _fault_location(field, value, offset):
+    if not 1 <= len(value) <= 8:
+        raise FieldValueError(field, offset, "entity ID of %d bytes, must be 1..8" % len(value))
+    return get_uint(value, 0, len(value))
+
+
+class Directive:
+    """What every directive PDU shares; subclasses set CODE and define _size, _write, _read."""
+
+    CODE = 0
+    DIRECTION = TOWARD_RECEIVER
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self.pack() == other.pack()
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, self.header)
+
+    def _direction(self):
+        return self.DIRECTION
+
+    def pack(self):
+        hdr = self.header
+        buf, pos = hdr.start(0, self._direction(), 1 + self._size(hdr))
+        buf[pos] = self.CODE
+        self._write(hdr, buf, pos + 1)
+        return hdr.seal(buf)
+
+    @classmethod
+    def unpack(cls, data):
+        hdr, pos, end = PduHeader.unpack(data)
+        if hdr.pdu_type != 0:
+            raise FieldValueError("cfdp.pdu_type", 0, "a File Data PDU, not a file directive")
+        need("cfdp.directive_code", data, pos, 1, end)
+        if data[pos] != cls.CODE:
+            raise FieldValueError(
+                "cfdp.directive_code", pos, "expected 0x%02X, got 0x%02X" % (cls.CODE, data[pos])
+            )
+        return cls._checked(hdr, data, pos + 1, end)
+
+    @classmethod
+    def _checked(cls, hdr, data, pos, end):
+        pdu = cls._read(hdr, data, pos, end)
+        if hdr.direction != pdu._direction():
+            raise FieldValueError("cfdp.header.direction", 0, "wrong direction for this directive")
+        return pdu
+
+    @classmethod
+    def _fixed(cls, data, pos, end, size):
+        """Check that the parameters take exactly size bytes."""
+        need(cls.NAME, data, pos, size, end)
+        if end - pos > size:
+            raise OversizedError(cls.NAME, pos, size, end - pos)
+
+
+class Eof(Directive):
+    """EOF (5.2.2): condition code, file checksum (32-bit int), file size, and the fault
+    location (an entity ID, or None; present only with an error condition)."""
+
+    CODE = EOF
+    NAME = "cfdp.eof"
+
+    def __init__(self, header, file_size, checksum, condition=NO_ERROR, fault_location=None):
+        self.header = header
+        self.file_size = file_size
+        self.checksum = checksum
+        self.condition = condition
+        self.fault_location = fault_location
+
+    def _size(self, hdr):
+        _nibble("cfdp.eof.condition", self.condition)
+        check_uint("cfdp.eof.checksum", self.checksum, 4)
+        check_uint("cfdp.eof.file_size", self.file_size, hdr.fss())
+        n = 5 + hdr.fss()
+        return n + _fault_size("cfdp.eof.fault_location", self, hdr, (NO_ERROR,))
+
+    def _write(self, hdr, buf, pos):
+        buf[pos] = self.condition << 4
+        pos = put_uint(buf, pos + 1, self.checksum, 4)
+        pos = put_uint(buf, pos, self.file_size, hdr.fss())
+        _put_fault(hdr, buf, pos, self.fault_location)
+
+    @classmethod
+    def _read(cls, hdr, data, pos, end):
+        fss = hdr.fss()
+        need("cfdp.eof", data, pos, 5 + fss, end)
+        condition = data[pos] >> 4
+        fault = None
+        tlv_at = pos + 5 + fss
+        for tlv_type, value in _tlvs("cfdp.eof.fault_location", data, tlv_at, end):
+            if tlv_type != TLV_ENTITY_ID or fault is not None or condition == NO_ERROR:
+                raise FieldValueError("cfdp.eof.fault_location", tlv_at, "unexpected TLV 0x%02X" % tlv_type)
+            fault = _fault_location("cfdp.eof.fault_location", value, tlv_at)
+        return cls(hdr, get_uint(data, pos + 5, fss), get_uint(data, pos + 1, 4), condition, fault)
+
+
+class Finished(Directive):
+    """Finished (5.2.3): condition code, delivery code, file status, filestore responses (a list
+    of raw TLV values) and the fault location (an entity ID or None; not with the conditions
+    No error and Unsupported checksum type)."""
+
+    CODE = FINISHED
+    DIRECTION = TOWARD_SENDER
+    NAME = "cfdp.finished"
+
+    def __init__(
+        self,
+        header,
+        condition=NO_ERROR,
+        delivery=DATA_COMPLETE,
+        file_status=FILE_RETAINED,
+        filestore_responses=(),
+        fault_location=None,
+    ):
+        self.header = header
+        self.condition = condition
+        self.delivery = delivery
+        self.file_status = file_status
+        self.filestore_responses = list(filestore_responses)
+        self.fault_location = fault_location
+
+    def _size(self, hdr):
+        _nibble("cfdp.finished.condition", self.condition)
+        if self.delivery not in (0, 1) or self.file_status not in (0, 1, 2, 3):
+            raise EncodeError("cfdp.finished", "delivery 0..1 and file status 0..3")
+        n = 1
+        for value in self.filestore_responses:
+            n += _tlv_len("cfdp.finished.filestore_response", value)
+        return n + _fault_size("cfdp.finished.fault_location", self, hdr, _NO_FAULT)
+
+    def _write(self, hdr, buf, pos):
+        buf[pos] = (self.condition << 4) | (self.delivery << 2) | self.file_status
+        pos += 1
+        for value in self.filestore_responses:
+            pos = _put_tlv(buf, pos, TLV_FILESTORE_RESPONSE, value)
+        _put_fault(hdr, buf, pos, self.fault_location)
+
+    @classmethod
+    def _read(cls, hdr, data, pos, end):
+        need("cfdp.finished", data, pos, 1, end)
+        b = data[pos]
+        pdu = cls(hdr, b >> 4, (b >> 2) & 1, b & 3)
+        at = pos + 1
+        for tlv_type, value in _tlvs("cfdp.finished.tlv", data, at, end):
+            if tlv_type == TLV_FILESTORE_RESPONSE and pdu.fault_location is None:
+                pdu.filestore_responses.append(value)
+            elif tlv_type == TLV_ENTITY_ID and pdu.fault_location is None and pdu.condition not in _NO_FAULT:
+                pdu.fault_location = _fault_location("cfdp.finished.fault_location", value, at)
+            else:
+                raise FieldValueError("cfdp.finished.tlv", at, "unexpected TLV 0x%02X" % tlv_type)
+            at += 2 + len(value)
+        return pdu
+
+
+class Ack(Directive):
+    """ACK (5.2.4) of an EOF or a Finished PDU: the acknowledged directive code, its condition
+    code and the transaction status. The subtype is 1 for a Finished, 0 for an EOF."""
+
+    CODE = ACK
+    NAME = "cfdp.ack"
+
+    def __init__(self, header, directive, condition=NO_ERROR, status=TRANSACTION_ACTIVE):
+        self.header = header
+        self.directive = directive
+        self.condition = condition
+        self.status = status
+
+    def _direction(self):
+        return TOWARD_RECEIVER if self.directive == FINISHED else TOWARD_SENDER
+
+    def _size(self, hdr):
+        if self.directive not in (EOF, FINISHED):
+            raise EncodeError(
+                "cfdp.ack.directive", "only EOF (4) and Finished (5), got %r" % (self.directive,)
+            )
+        _nibble("cfdp.ack.condition", self.condition)
+        if self.status not in (0, 1, 2, 3):
+            raise EncodeError("cfdp.ack.status", "must be 0..3, got %r" % (self.status,))
+        return 2
+
+    def _write(self, hdr, buf, pos):
+        buf[pos] = (self.directive << 4) | (1 if self.directive == FINISHED else 0)
+        buf[pos + 1] = (self.condition << 4) | self.status
+
+    @classmethod
+    def _read(cls, hdr, data, pos, end):
+        cls._fixed(data, pos, end, 2)
+        directive = data[pos] >> 4
+        subtype = data[pos] & 0x0F
+        if directive not in (EOF, FINISHED) or subtype != (1 if directive == FINISHED else 0):
+            raise FieldValueError("cfdp.ack.directive", pos, "cannot acknowledge 0x%02X" % data[pos])
+        return cls(hdr, directive, data[pos + 1] >> 4, data[pos + 1] & 3)
+
+
+class Metadata(Directive):
+    """Metadata (5.2.5): closure requested, checksum type, file size, source and destination
+    file names (bytes; a str is UTF-8 encoded) and options (a list of raw (type, value) TLVs)."""
+
+    CODE = METADATA
+    NAME = "cfdp.metadata"
+
+    def __init__(self, header, file_size, source_name, dest_name, checksum_type=0, closure=False, options=()):
+        self.header = header
+        self.file_size = file_size
+        self.source_name = source_name.encode() if isinstance(source_name, str) else bytes(source_name)
+        self.dest_name = dest_name.encode() if isinstance(dest_name, str) else bytes(dest_name)
+        self.checksum_type = checksum_type
+        self.closure = bool(closure)
+        self.options = list(options)
+
+    def _size(self, hdr):
+        _nibble("cfdp.metadata.checksum_type", self.checksum_type)
+        check_uint("cfdp.metadata.file_size", self.file_size, hdr.fss())
+        n = 1 + hdr.fss() + _tlv_len("cfdp.metadata.source_name", self.source_name) - 1
+        n += _tlv_len("cfdp.metadata.dest_name", self.dest_name) - 1
+        for tlv_type, value in self.options:
+            if type(tlv_type) is not int or not 0 <= tlv_type <= 255:
+                raise EncodeError("cfdp.metadata.options", "TLV type 0..255, got %r" % (tlv_type,))
+            n += _tlv_len("cfdp.metadata.options", value)
+        return n
+
+    def _write(self, hdr, buf, pos):
+        buf[pos] = (self.closure << 6) | self.checksum_type
+        pos = put_uint(buf, pos + 1, self.file_size, hdr.fss())
+        for name in (self.source_name, self.dest_name):
+            n = len(name)
+            buf[pos] = n
+            buf[pos + 1 : pos + 1 + n] = name
+            pos += 1 + n
+        for tlv_type, value in self.options:
+            pos = _put_tlv(buf, pos, tlv_type, value)
+
+    @classmethod
+    def _read(cls, hdr, data, pos, end):
+        fss = hdr.fss()
+        need("cfdp.metadata", data, pos, 1 + fss, end)
+        first = data[pos]
+        size = get_uint(data, pos + 1, fss)
+        pos += 1 + fss
+        names = []
+        for field in ("cfdp.metadata.source_name", "cfdp.metadata.dest_name"):
+            need(field, data, pos, 1, end)
+            n = data[pos]
+            need(field, data, pos + 1, n, end)
+            names.append(bytes(data[pos + 1 : pos + 1 + n]))
+            pos += 1 + n
+        options = _tlvs("cfdp.metadata.options", data, pos, end)
+        return cls(hdr, size, names[0], names[1], first & 0x0F, (first >> 6) & 1, options)
+
+
+_CLASSES = {EOF: Eof, FINISHED: Finished, ACK: Ack, METADATA: Metadata}
+
+
+def decode_directive(hdr, data, pos, end):
+    """The directive PDU whose data field is data[pos:end] (protocols.cfdp.decode calls this)."""
+    need("cfdp.directive_code", data, pos, 1, end)
+    code = data[pos]
+    cls = _CLASSES.get(code)
+    if cls is None and code in (NAK, PROMPT, KEEP_ALIVE):
+        from protocols.cfdp_nak import CLASSES
+
+        cls = CLASSES[code]
+    if cls is None:
+        raise FieldValueError("cfdp.directive_code", pos, "unknown directive 0x%02X" % code)
+    return cls._checked(hdr, data, pos + 1, end)
+
+
+# NAK, Prompt and Keep Alive live in protocols/cfdp_nak.py, imported on first use
+__getattr__ = forward("protocols.cfdp_directives", "protocols.cfdp_nak", ("Nak", "Prompt", "KeepAlive"))
