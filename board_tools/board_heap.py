@@ -45,7 +45,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ground.emuboard import EmulatedBoard, EmulatorError
+from board_tools.emuboard import EmulatedBoard, EmulatorError
 
 TICK_MS = 100
 SIMULATED = "sim-twin"  # the board the long run flies: every chip the definitions name
@@ -209,7 +209,7 @@ def _exec(t, code: str, timeout: float = 120) -> str:
 def _raw_repl(board: EmulatedBoard):
     from mpremote.transport_serial import SerialTransport
 
-    from ground.flash.raw_repl import enter_raw_repl
+    from board_tools.flash.raw_repl import enter_raw_repl
 
     t = SerialTransport(board.port, baudrate=115200)
     enter_raw_repl(t, soft_reset=False)

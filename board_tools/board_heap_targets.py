@@ -1,6 +1,6 @@
 """`cubesat heap` per bundle target: what each target adds to the measurement (its native code,
 its ROMFS image), the budget table against each board's heap, and the record the manifests carry
-(firmware_builds/heap_needed.json). The measurement itself is ground/board_heap.py.
+(firmware_builds/heap_needed.json). The measurement itself is board_tools/board_heap.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ground.board_heap import SPARE, HeapFigures, measure
+from board_tools.board_heap import SPARE, HeapFigures, measure
 from hal.boards import definition
 
 
@@ -101,7 +101,7 @@ def write_record(
     """The measured needs, for the build to put into every manifest (firmware_builds/heap_needed.json)."""
     record = {
         "measured": today,
-        "how": "cubesat heap --minutes %g --write (ground/board_heap.py)" % minutes,
+        "how": "cubesat heap --minutes %g --write (board_tools/board_heap.py)" % minutes,
         "figures": figures.as_dict(),
         "needs": needs(figures, targets),
         # with the TM queue full (the radio down): within the budget, for every bundle that flies

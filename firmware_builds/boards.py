@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 
 # What each bundle's application needs of its board's heap, measured by `cubesat heap --write`
-# (ground/board_heap.py: the emulated board, 32-bit MicroPython, the bundle's .mpy); the build
+# (board_tools/board_heap.py: the emulated board, 32-bit MicroPython, the bundle's .mpy); the build
 # writes it into the manifest and `cubesat flash deploy` refuses a board with less free heap.
 HEAP_FILE = Path(__file__).with_name("heap_needed.json")
 

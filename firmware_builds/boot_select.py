@@ -32,7 +32,7 @@ MAX_ATTEMPTS = 3
 DEFAULT_ENTRY = "flight.main"
 SLOTS = ("a", "b")
 
-# Lines the ground deploy tool waits for on the console (keep in sync with ground/flash/deploy.py).
+# Lines the ground deploy tool waits for on the console (keep in sync with board_tools/flash/deploy_boot.py).
 GOOD_LINE = "boot_select: slot %s good"
 ROLLBACK_LINE = "boot_select: slot %s failed %d boots, rolled back to %s"
 

@@ -1,4 +1,4 @@
-"""Board-side helpers of `cubesat flash deploy` (ground/flash/deploy.py), sent as source to the
+"""Board-side helpers of `cubesat flash deploy` (board_tools/flash/deploy.py), sent as source to the
 board's raw REPL once per session: MicroPython code, compiled by mpy-cross in the tests like every
 file that runs on a board. One call hashes a whole slot, printing one line per entry, so the host
 never holds the board's RAM hostage with a big reply.
@@ -8,7 +8,7 @@ import binascii
 import hashlib
 import json
 import os
-import sys  # noqa: F401 (the deploy session's later commands use it)
+import sys
 
 _db = bytearray(512)
 
@@ -56,6 +56,35 @@ def _dcp(s, d):
             fo.write(mv[:n])
 
 
+def _dcps(pairs):
+    # copies within the board: (source, destination) pairs
+    for s, d in pairs:
+        _dcp(s, d)
+
+
+def _drm(files, dirs):
+    # stale files of a slot, then the folders they leave empty (a folder still in use stays)
+    for p in files:
+        os.remove(p)
+    for p in dirs:
+        try:
+            os.rmdir(p)
+        except OSError:
+            pass
+
+
+def _dinfo():
+    # what the deploy checks a bundle against: .mpy ABI, version, machine, boot directory, platform
+    impl = sys.implementation
+    return (
+        getattr(impl, "_mpy", None),
+        tuple(impl.version),
+        getattr(impl, "_machine", sys.platform),
+        os.getcwd(),
+        sys.platform,
+    )
+
+
 def _dcount(d):
     n = 0
     try:
@@ -92,7 +121,26 @@ def _dmk(ps):
 
 
 def _rhx(n):
-    # the SHA-256 of the first n bytes of ROM partition 0 (ground/flash/romfs_deploy.py)
+    # the SHA-256 of the first n bytes of ROM partition 0 (board_tools/flash/romfs_deploy.py)
     import vfs
 
     return binascii.hexlify(hashlib.sha256(vfs.rom_ioctl(2, 0)[:n]).digest()).decode()
+
+
+def _rum():
+    # nothing may run from /rom while it is rewritten
+    import vfs
+
+    try:
+        vfs.umount("/rom")
+    except OSError:
+        pass
+
+
+def _rwr(off, b64):
+    # one chunk (base64) into ROM partition 0 at offset off
+    import vfs
+
+    r = vfs.rom_ioctl(4, 0, off, binascii.a2b_base64(b64))
+    if r:
+        raise OSError(-r)

@@ -261,8 +261,8 @@ class EmulatedTarget(Target):
     can = frozenset({"reset", "key"})
 
     def __init__(self, folder: Path, bundle: Path, key_file: Path, noise: LinkNoise | None = None) -> None:
-        from ground.emuboard import EmulatedBoard
-        from ground.flash.deploy import deploy
+        from board_tools.emuboard import EmulatedBoard
+        from board_tools.flash.deploy import deploy
 
         flash = folder / "flash"
         # provision the SDLS key the way a team would: a file in the board's flash, read at boot

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mpremote.transport_serial import SerialTransport
 
-from ground.emuboard import EmulatedBoard
+from board_tools.emuboard import EmulatedBoard
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ("tests/flight/portable", "tests/portable", "tests/hal/portable")

@@ -21,9 +21,17 @@ from firmware_builds.boards import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
 FLIGHT_PACKAGES = ("protocols", "hal", "flight")
-# board-side code outside the bundle: the A/B boot selector, and what `cubesat flash deploy` runs
-# in the board's raw REPL
-BOARD_SIDE = ("firmware_builds/boot_select.py", "firmware_builds/deploy_helpers.py")
+# board-side code outside the bundle: the A/B boot selector, what `cubesat flash deploy` runs in
+# the board's raw REPL, and what the other board tools send there (board_tools/board_side)
+BOARD_SIDE = (
+    "firmware_builds/boot_select.py",
+    "firmware_builds/deploy_helpers.py",
+    *(
+        p.relative_to(ROOT).as_posix()
+        for p in sorted((ROOT / "board_tools" / "board_side").glob("*.py"))
+        if p.name != "__init__.py"  # the host's loader
+    ),
+)
 CPYTHON_ONLY = ("protocols/_native",)
 ARCHES = ("armv6m", "armv7emsp", "xtensawin", "rv32imc")
 BOARD_ARCHES = tuple(sorted({t["arch"] for t in TARGETS.values() if t["arch"]} | set(ARCHES)))

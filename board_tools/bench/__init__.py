@@ -50,8 +50,8 @@ def bench_run(
     import tempfile
     from pathlib import Path
 
-    from ground.bench.instruments import BenchError, InstrumentUnreachableError
-    from ground.bench.plan import run_plan_file
+    from board_tools.bench.instruments import BenchError, InstrumentUnreachableError
+    from board_tools.bench.plan import run_plan_file
 
     # failures come back as BenchError with the reason; pymodbus's own frame dumps are noise here
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)

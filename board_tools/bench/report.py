@@ -12,7 +12,7 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ground.bench.plan import CaseResult, PlanResult, StepResult
+from board_tools.bench.plan import CaseResult, PlanResult, StepResult
 
 
 def _slug(name: str) -> str:

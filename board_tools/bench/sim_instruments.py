@@ -36,7 +36,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from ground.bench.instruments import (
+from board_tools.bench.instruments import (
     LOAD_MAP,
     PSU_MAP,
     BenchError,

@@ -21,16 +21,17 @@ from typing import TYPE_CHECKING
 
 from firmware_builds.romfs import HEADER, IMAGE
 
+from .deploy_errors import BoardError, BundleError, RomfsPartitionError, VerifyError
+
 if TYPE_CHECKING:
-    from .deploy import Bundle, _Board
+    from .deploy_bundle import Bundle
+    from .deploy_session import _Board
 
 CHUNK = 1024  # bytes per write command (1.4 KB of base64): small enough for any board's raw REPL
 
 
 def image_of(bundle: Bundle) -> bytes | None:
     """The bundle's ROMFS image, checked against its manifest entry (None: the bundle has none)."""
-    from .deploy import BundleError
-
     entry = bundle.manifest.get("romfs")
     if entry is None:
         return None
@@ -50,8 +51,6 @@ def image_of(bundle: Bundle) -> bytes | None:
 
 def check_partition(board: _Board, bundle: Bundle, image: bytes) -> int:
     """The size of the board's ROM partition 0; RomfsPartitionError when it cannot hold `image`."""
-    from .deploy import RomfsPartitionError
-
     pkgs = ", ".join(bundle.manifest["romfs"]["packages"])
     need = "this bundle runs %s in place from a ROMFS partition (%d B)" % (pkgs, len(image))
     board.exec("import vfs", "looking for ROMFS")
@@ -73,15 +72,13 @@ def check_partition(board: _Board, bundle: Bundle, image: bytes) -> int:
 def write_image(board: _Board, image: bytes, size: int, say: Callable[[str], None]) -> bool:
     """Put `image` at the start of ROM partition 0 (`size` bytes, from check_partition) unless it
     is there already; True if written."""
-    from .deploy import BoardError, VerifyError
-
     want = hashlib.sha256(image).hexdigest()
     # _rhx: firmware_builds/deploy_helpers.py, loaded with the session
     if board.eval("_rhx(%d)" % len(image), "hashing the ROM partition") == want:
         say("ROMFS: the partition already holds this image (%d B, %s)" % (len(image), want[:12]))
         return False
-    # nothing may run from /rom while it is rewritten
-    board.exec("try:\n vfs.umount('/rom')\nexcept OSError:\n pass", "unmounting /rom")
+    # nothing may run from /rom while it is rewritten (_rum, _rwr: firmware_builds/deploy_helpers.py)
+    board.exec("_rum()", "unmounting /rom")
     block = board.eval("vfs.rom_ioctl(6, 0)", "reading the ROM block size")
     block = block if block > 0 else size
     if block < size:  # erase only the blocks the image covers, 32 KB per command (as mpremote)
@@ -95,14 +92,10 @@ def write_image(board: _Board, image: bytes, size: int, say: Callable[[str], Non
     if min_write < 0:
         raise BoardError("the board refused to erase its ROM partition (error %d)" % min_write)
     chunk = max(CHUNK, min_write)
-    board.exec("from binascii import a2b_base64", "loading ROMFS helpers")
     for offset in range(0, len(image), chunk):
         part = image[offset : offset + chunk]
         part += bytes(-len(part) % min_write)  # whole write units
-        code = "r = vfs.rom_ioctl(4, 0, %d, a2b_base64(%r))\nif r:\n raise OSError(-r)" % (
-            offset,
-            binascii.b2a_base64(part, newline=False),
-        )
+        code = "_rwr(%d, %r)" % (offset, binascii.b2a_base64(part, newline=False))
         board.exec(code, "writing the ROM partition at %d" % offset)
     board.eval("vfs.rom_ioctl(5, 0)", "completing the ROM partition write")
     got = board.eval("_rhx(%d)" % len(image), "hashing the written ROM partition")

@@ -18,14 +18,16 @@ The package holds one module per topic; this one puts the `cubesat` group togeth
     watch          watch
     ground_server  ground (and ground token), history, events
 
-`archive` (ground/archive_cli.py, loaded lazily), `bench` (ground/bench) and `passes`
-(ground/passes_cli.py) live beside the parts of the ground segment they drive. Every module
-imports only click at the top, so that `cubesat --help` is fast; heavy modules load inside commands.
+`archive` (ground/archive_cli.py, loaded lazily), `bench` (board_tools/bench) and `passes`
+(ground/passes_cli.py) live beside the parts they drive. flash, emulate, heap and bench front the
+board tools (board_tools/): of the ground, only this package imports them (tests/test_layers.py).
+Every module imports only click at the top, so that `cubesat --help` is fast; heavy modules load
+inside commands.
 """
 
 from __future__ import annotations
 
-from ground.bench import bench
+from board_tools.bench import bench
 from ground.cli.boards import build, emulate, heap
 from ground.cli.dictionary import dictionary
 from ground.cli.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_SOFTWARE

@@ -70,9 +70,9 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from board_tools import board_heap, board_heap_targets
     from firmware_builds.boards import HEAP_FILE, TARGETS
     from firmware_builds.build import BuildError
-    from ground import board_heap, board_heap_targets
 
     if not 0 < minutes <= 24 * 60:
         raise click.BadParameter("must be in 0..1440, got %s" % minutes, param_hint="--minutes")
@@ -178,7 +178,8 @@ def emulate(
 
     Exit status: 0 stopped by Ctrl-C, 1 could not start (no node, busy port, unusable flash
     folder) or kept crashing."""
-    from ground.emuboard import EmulatorError, run_emulator
+    from board_tools.emuboard import EmulatorError
+    from board_tools.emuboard_run import run_emulator
 
     try:
         rc = run_emulator(

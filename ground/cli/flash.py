@@ -33,7 +33,7 @@ def flash_deploy(port: str, bundle_dir: str, entry: str, attempts: int, timeout:
     Exit status: 0 deployed, 1 failed (the previous slot still boots), 3 the new slot failed its
     boots and the board rolled back.
     """
-    from ground.flash.deploy import DeployError, RolledBackError, deploy
+    from board_tools.flash.deploy import DeployError, RolledBackError, deploy
 
     try:
         r = deploy(port, bundle_dir, entry=entry, max_attempts=attempts, boot_timeout=timeout, log=click.echo)
@@ -71,7 +71,7 @@ def flash_deploy(port: str, bundle_dir: str, entry: str, attempts: int, timeout:
 def flash_restart(port: str) -> None:
     """Start the flight software again after a tool stopped it (mpremote ls/cp, a raw REPL):
     soft-reboot into main.py, where boot_select boots the active slot."""
-    from ground.flash.deploy import DeployError, restart
+    from board_tools.flash.deploy import DeployError, restart
 
     try:
         restart(port)
@@ -86,7 +86,7 @@ def flash_restart(port: str) -> None:
 @click.option("--port", "-p", required=True, help="Serial port of the board.")
 def flash_status(port: str) -> None:
     """Show the firmware's .mpy ABI, the boot pointer and what each slot holds (restarts the app)."""
-    from ground.flash.deploy import DeployError, status
+    from board_tools.flash.deploy import DeployError, status
 
     try:
         s = status(port)
@@ -167,7 +167,7 @@ def flash_esp32_cmd(
 
     Exit status: 0 written and verified, 1 refused or failed (the message says which).
     """
-    from ground.flash.esp import EspFlashError, flash_esp32
+    from board_tools.flash.esp import EspFlashError, flash_esp32
 
     try:
         addr = int(address, 0)
@@ -223,7 +223,7 @@ def flash_uf2(image: str, drive: str, family: str) -> None:
     Exit status: 0 written, 1 refused or failed (nothing written)."""
     from pathlib import Path
 
-    from ground.flash import uf2
+    from board_tools.flash import uf2
 
     try:
         data = Path(image).read_bytes()
@@ -252,7 +252,7 @@ def flash_dfu(image: str, address: str, vid: str, pid: str) -> None:
     """
     from pathlib import Path
 
-    from ground.flash.dfu import DfuError, DfuSeDevice
+    from board_tools.flash.dfu import DfuError, DfuSeDevice
 
     try:
         import usb.core

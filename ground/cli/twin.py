@@ -119,7 +119,7 @@ def twin(
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     factor = None
     if board_speed is not None:
-        from ground.board_speed import BoardSpeedError, twin_speed
+        from board_tools.board_speed import BoardSpeedError, twin_speed
 
         try:
             calibration = twin_speed(board_speed)

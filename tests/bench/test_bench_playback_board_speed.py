@@ -1,6 +1,6 @@
 """PUS-15 playback at the RP2040's speed (./dev.sh bench -k playback_board_speed): the twin flies
 with `board_speed=` the RP2040 factor calibrated for CPython against the unix port
-(ground.board_speed.twin_speed, as the twin row of test_board_speed_bench.py), stores an hour of
+(board_tools.board_speed.twin_speed, as the twin row of test_board_speed_bench.py), stores an hour of
 housekeeping out of contact, then plays it back at the highest commandable rate while realtime
 telemetry goes on (as test_bench_playback.py does at the host's speed).
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from board_tools.board_speed import twin_speed
 from flight.dictionary import COMMANDS, PLAYBACK_DEST
 from flight.events import decode
-from ground.board_speed import twin_speed
 from ground.downlink import Downlink
 from ground.flight_twin import FlightTwin, default_environment
 from hal.clock import ticks_diff

@@ -1,6 +1,6 @@
 """The flight application's heap per board, 30 simulated minutes on the emulated board (./dev.sh bench).
 
-ground/board_heap.py flies the .mpy bundle on 32-bit MicroPython (WebAssembly) with housekeeping
+board_tools/board_heap.py flies the .mpy bundle on 32-bit MicroPython (WebAssembly) with housekeeping
 and an authenticated ping every 10 s, and records per bundle target: its board's budget, what the
 application needs (live heap + its own chips against the sim-twin + the worst tick + its board's
 modules + native code) and the spare.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from board_tools import board_heap_targets
 from firmware_builds.boards import TARGETS
-from ground import board_heap_targets
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".bench" / "board_heap.json"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from ground.board_speed import published, twin_speed, unix_port
+from board_tools.board_speed import published, twin_speed, unix_port
 from ground.terminal import Terminal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,7 +181,7 @@ def test_rp2040_speed_on_emulated_board(benchmark, tmp_path: Path) -> None:
     """The WebAssembly board, its clock at the factor it calibrated at power-on (pure-Python RS)."""
     from mpremote.transport_serial import SerialTransport
 
-    from ground.emuboard import EmulatedBoard
+    from board_tools.emuboard import EmulatedBoard
 
     root = _flash(tmp_path, with_code=True)
     with EmulatedBoard(root, uart_pty=False, virtual_clock=True, board_speed=BOARD) as board:

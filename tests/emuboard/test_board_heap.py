@@ -2,7 +2,7 @@
 
 The emulated board (WebAssembly, 32-bit like every target MCU) flies the .mpy bundle for ten
 simulated minutes with housekeeping downlink and an authenticated ping every 10 s, every one
-verified; ground/board_heap.py takes the live heap after top-level collections and the largest
+verified; board_tools/board_heap.py takes the live heap after top-level collections and the largest
 allocation of one tick, the simulator taken out. Each bundle target's need must match what
 firmware_builds/heap_needed.json records (the figure every manifest carries, recorded from 30
 minutes by `cubesat heap --write`), and a target flagged `from_mpy` must keep 15% of its board's
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from board_tools import board_heap, board_heap_targets
 from firmware_builds.boards import HEAP_FILE, TARGETS, heap_needed
-from ground import board_heap, board_heap_targets
 
 MINUTES = 10
 DRIFT = 0.03  # run-to-run and 10-versus-30-minute difference allowed before the record is stale

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import serial
 
+from board_tools.emuboard import EmulatedBoard
+from board_tools.flash.deploy import HeapTooSmallError, WrongBoardError, deploy, restart, status
 from firmware_builds.build import build
-from ground.emuboard import EmulatedBoard
-from ground.flash.deploy import HeapTooSmallError, WrongBoardError, deploy, restart, status
 
 MPREMOTE = Path(sys.executable).with_name("mpremote")
 

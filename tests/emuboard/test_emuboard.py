@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from ground.emuboard import EmulatedBoard, EmulatorError, heap_report
+from board_tools.emuboard import EmulatedBoard, EmulatorError
+from board_tools.emuboard_console import heap_report
 
 MPREMOTE = Path(sys.executable).with_name("mpremote")
 
@@ -285,7 +286,7 @@ def test_missing_node_is_an_error_not_a_skip(flash: Path, tmp_path: Path) -> Non
 def test_command_line_runs_until_sigint(flash: Path) -> None:
     # What `cubesat emulate` runs: prints the ports, serves them, writes the flash back on Ctrl-C.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ground.emuboard", "--flash", str(flash), "--uart-tcp", "0"],
+        [sys.executable, "-m", "board_tools.emuboard", "--flash", str(flash), "--uart-tcp", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[2],

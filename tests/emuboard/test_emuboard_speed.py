@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ground.emuboard import EmulatedBoard, EmulatorError
+from board_tools.emuboard import EmulatedBoard, EmulatorError
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -93,7 +93,7 @@ def test_executive_reports_overruns_at_a_board_speed(tmp_path: Path) -> None:
 
 
 def test_board_name_calibrates_the_factor_at_power_on(tmp_path: Path) -> None:
-    from ground.board_speed import published
+    from board_tools.board_speed import published
 
     with EmulatedBoard(tmp_path / "c", uart_pty=False, virtual_clock=True, board_speed="rp2040") as board:
         s = board.speed

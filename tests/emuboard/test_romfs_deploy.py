@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import serial
 
+from board_tools.emuboard import EmulatedBoard
+from board_tools.flash.deploy import RomfsPartitionError, deploy
 from firmware_builds.boards import TARGETS
 from firmware_builds.build import build
-from ground.emuboard import EmulatedBoard
-from ground.flash.deploy import RomfsPartitionError, deploy
 
 MPREMOTE = Path(sys.executable).with_name("mpremote")
 
@@ -139,7 +139,7 @@ def test_a_board_without_room_for_the_image_is_refused_before_anything_is_writte
 
 
 def test_a_bundle_whose_image_was_altered_is_refused(tmp_path: Path, bundles: dict[str, Path]) -> None:
-    from ground.flash.deploy import BundleError
+    from board_tools.flash.deploy import BundleError
 
     bad = tmp_path / "bad"
     shutil.copytree(bundles["v1"], bad)

@@ -53,7 +53,7 @@ def test_flight_heap_on_the_emulated_board_within_budget(tmp_path):
     (the C stack is not scannable inside a call), so every step is its own command."""
     from mpremote.transport_serial import SerialTransport
 
-    from ground.emuboard import EmulatedBoard
+    from board_tools.emuboard import EmulatedBoard
 
     flash = tmp_path / "flash"
     flash.mkdir()

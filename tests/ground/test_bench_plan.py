@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from flight.boot import BROWN_OUT, POWER_ON
-from flight.dictionary import PARAM_IDS
-from ground.bench import bench
-from ground.bench.instruments import (
+from board_tools.bench import bench
+from board_tools.bench.instruments import (
     BenchError,
     ElectronicLoad,
     InstrumentRejectedError,
@@ -24,8 +22,10 @@ from ground.bench.instruments import (
     PowerSupply,
     SetpointError,
 )
-from ground.bench.plan import PlanError, TwinPowerTarget, load_plan, parse_plan, run_plan, run_plan_file
-from ground.bench.sim_instruments import SimBench
+from board_tools.bench.plan import PlanError, TwinPowerTarget, load_plan, parse_plan, run_plan, run_plan_file
+from board_tools.bench.sim_instruments import SimBench
+from flight.boot import BROWN_OUT, POWER_ON
+from flight.dictionary import PARAM_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "bench_plan.toml"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from board_tools.board_speed import BoardSpeedError, board_name, published, twin_speed, unix_kernel_us
 from ground import flight_twin
-from ground.board_speed import BoardSpeedError, board_name, published, twin_speed, unix_kernel_us
 from ground.flight_twin import FlightTwin
 from ground.twin import TwinError, TwinServer
 from hal.boards import definition, names

@@ -54,7 +54,7 @@ def test_status_on_a_dead_port_fails_cleanly() -> None:
 def test_flash_esp32_cli_writes_and_refuses(tmp_path: Path) -> None:
     from test_flash_esp import micropython_like
 
-    from ground.flash.sim_esp_rom import SimEspRom
+    from board_tools.flash.sim_esp_rom import SimEspRom
 
     image = micropython_like(64 * 1024)
     path = tmp_path / "ESP32_GENERIC.bin"
@@ -74,7 +74,7 @@ def test_flash_esp32_cli_writes_and_refuses(tmp_path: Path) -> None:
 
 
 def test_flash_uf2_cli(tmp_path: Path) -> None:
-    from ground.flash import uf2
+    from board_tools.flash import uf2
 
     drive = tmp_path / "RPI-RP2"
     drive.mkdir()
@@ -94,7 +94,7 @@ def test_flash_uf2_cli(tmp_path: Path) -> None:
 def test_flash_dfu_cli(tmp_path: Path, monkeypatch) -> None:
     import usb.core
 
-    from ground.flash.sim_dfu import SimDfuBackend, SimDfuDevice
+    from board_tools.flash.sim_dfu import SimDfuBackend, SimDfuDevice
 
     sim = SimDfuDevice()
     real_find = usb.core.find

@@ -15,9 +15,7 @@ from click.testing import CliRunner
 from mpremote.transport_serial import SerialTransport
 from upy_pty_board import UpyPtyBoard
 
-from firmware_builds.build import build
-from ground import cli
-from ground.flash.deploy import (
+from board_tools.flash.deploy import (
     AbiMismatchError,
     BoardError,
     BoardInfo,
@@ -33,6 +31,8 @@ from ground.flash.deploy import (
     restart,
     status,
 )
+from firmware_builds.build import build
+from ground import cli
 
 APP = """import boot_select
 import time

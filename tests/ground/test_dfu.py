@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import usb.core
 
-from ground.flash.dfu import DfuError, DfuSeDevice
-from ground.flash.sim_dfu import DFU_ERROR, DFU_IDLE, SimDfuBackend, SimDfuDevice
+from board_tools.flash.dfu import DfuError, DfuSeDevice
+from board_tools.flash.sim_dfu import DFU_ERROR, DFU_IDLE, SimDfuBackend, SimDfuDevice
 
 BASE = 0x08000000
 

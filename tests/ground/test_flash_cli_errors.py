@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 from upy_pty_board import UpyPtyBoard
 
+from board_tools.flash import uf2
 from firmware_builds.build import build
 from ground import cli
-from ground.flash import uf2
 
 RP2_INFO = "UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n"
 
@@ -232,7 +232,7 @@ def test_emulate_link_in_a_missing_folder_is_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="needs /proc (a folder nobody can create in)")
 def test_emulate_module_prints_the_error_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    from ground.emuboard import main
+    from board_tools.emuboard_run import main
 
     assert main(["--flash", "/proc/cubesat-flash"]) == 1
     assert capsys.readouterr().out.startswith("error: cannot start the emulated board")

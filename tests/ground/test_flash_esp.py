@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from esptool.bin_image import ELFSection, ESP32FirmwareImage, ESP32S3FirmwareImage
 
-from ground.flash.esp import (
+from board_tools.flash.esp import (
     EspChipError,
     EspConnectError,
     EspImageError,
@@ -20,7 +20,7 @@ from ground.flash.esp import (
     flash_esp32,
     inspect_image,
 )
-from ground.flash.sim_esp_rom import (
+from board_tools.flash.sim_esp_rom import (
     CHANGE_BAUDRATE,
     FLASH_BEGIN,
     FLASH_DATA,

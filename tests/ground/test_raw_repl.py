@@ -15,9 +15,9 @@ import pytest
 import serial
 from mpremote.transport_serial import SerialTransport
 
-from ground.flash import deploy as deploy_mod
-from ground.flash.deploy import BoardError, status
-from ground.flash.raw_repl import RawReplTimeoutError, enter_raw_repl
+from board_tools.flash import deploy_session
+from board_tools.flash.deploy import BoardError, status
+from board_tools.flash.raw_repl import RawReplTimeoutError, enter_raw_repl
 
 PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 
@@ -110,8 +110,8 @@ def test_a_board_that_never_stops_printing_is_a_clear_error_not_a_hang(chatty: C
 def test_status_on_a_board_that_never_stops_printing_raises_board_error(
     chatty: ChattyBoard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deploy_mod, "ATTEMPT_S", 0.5)
-    monkeypatch.setattr(deploy_mod, "TOTAL_S", 2.0)
+    monkeypatch.setattr(deploy_session, "ATTEMPT_S", 0.5)
+    monkeypatch.setattr(deploy_session, "TOTAL_S", 2.0)
     with pytest.raises(BoardError) as info:
         status(chatty.port)
     assert str(info.value).startswith("no raw REPL on %s: " % chatty.port)

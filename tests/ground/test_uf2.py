@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ground.flash import uf2
+from board_tools.flash import uf2
 
 
 def test_block_layout_by_the_spec() -> None:

@@ -6,7 +6,7 @@
 //                  [--virtual-clock] [--heap-kb 192] [--wasm-mem-mb 64] [--uid HEX] [--flash-kb 2048]
 //                  [--speed-factor F | --board-factor B --unix-kernel-us U] [--rom-kb 64 --rom FILE]
 //
-// Console: bytes on stdin/stdout (ground/emuboard.py puts a pty in front). What the port lacks and is
+// Console: bytes on stdin/stdout (board_tools/emuboard.py puts a pty in front). What the port lacks and is
 // added here, as measured in shared/EMULATED_BOARD.md: soft reset (fresh instance + boot.py/main.py),
 // raw-paste, `\n` -> `\r\n`, Linux errno numbers, a flash persisted in a host directory, the flight
 // UART (two pipes: rx non-blocking so Python can poll it inside a call), Ctrl-C for code that sleeps,
