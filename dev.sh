@@ -72,6 +72,8 @@ setup() {
     fi
     # the emulated MicroPython board: the WebAssembly port from npm, run by node
     bash tools/emuboard/setup.sh
+    # the web console: uPlot from npm, and Chromium for its browser tests
+    bash tools/console/setup.sh
 }
 
 # pytest-xdist workers: 2 (CI has exactly 2 cores), fewer on a smaller machine, never more (a

@@ -93,6 +93,9 @@ def run_mission(
     out_dir: str | None = "out",
     link: str = "uart",
     stats: dict | None = None,
+    web_console: bool = False,
+    speed: float = 10.0,
+    port: int = 0,
 ) -> bool:
     """Fly the scripted pass; True when every command was verified and no telemetry was lost.
 
@@ -100,7 +103,10 @@ def run_mission(
     board's SX1276 on the simulated radio medium (protocols.lora: one 255-byte CADU per packet, I=1,
     shortened frames; CLTUs in packets), with the medium flipping bits at `ber` and every packet
     taking its LoRa time on air; `interleave` is then the profile's (1). A `stats` dict gets the
-    pass's figures (commands verified, and for LoRa what the radios carried)."""
+    pass's figures (commands verified, and for LoRa what the radios carried).
+
+    web_console: the ground server's API and web console on `port` (0: any free one) while the pass
+    flies at `speed` times real time; after it the twin flies on until Ctrl-C."""
     lora_link = link == "lora"
     if lora_link:
         interleave = lora.INTERLEAVE
@@ -125,8 +131,16 @@ def run_mission(
             twin.world.medium.damage = BitErrors(ber, seed)
             kw = {"ber": 0.0, "seed": seed, "frame_len": lora.FRAME_LEN, "t1_ms": 12000}
         count = HkCount(twin)
+        if web_console:
+            kw.update(port=port, pace=speed, user="operator")
         with TwinGround(twin, archive, **kw) as gs:
             gs.after_step.append(count.probe)
+            if web_console:
+                url = gs.serve()
+                console.print(
+                    "console: %s  (log in as operator with the token %s)" % (url, gs.token), soft_wrap=True
+                )
+                console.file.flush()
             results = fly_pass(gs, seconds, console.print)
             gs.wait(seconds - gs.now())
             results = [(label, gs.command(r.id)) for label, r in results]  # as they ended
@@ -172,7 +186,20 @@ def run_mission(
                 "     housekeeping set 1: %d reports received of %d generated onboard" % (core_rx, core_gen)
                 + ("" if core_rx + queued.get(1, 0) == core_gen else " (%d lost)" % missing.get(1, 0))
             )
+            if web_console:
+                _fly_on(gs, console)
             return ok
+
+
+def _fly_on(gs: TwinGround, out: Console) -> None:
+    """The console's spacecraft flies on (at its pace) until Ctrl-C."""
+    out.print("the pass is over; the twin flies on for the console until Ctrl-C")
+    out.file.flush()
+    try:
+        while True:
+            gs.wait(60)
+    except KeyboardInterrupt:
+        out.print("stopped")
 
 
 def _archive_path(out_dir: str | None, scratch: str) -> str:

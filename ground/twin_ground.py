@@ -17,21 +17,20 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ground.flight_twin import FlightTwin
-from ground.server.auth import User
+from ground.server.auth import User, new_token
 from ground.server.client import collect_pages
 from ground.server.clock import SimClock
-from ground.server.config import LinkConfig, PlaybackConfig, SpacecraftConfig
+from ground.server.config import LinkConfig, PlaybackConfig, ServerConfig, SpacecraftConfig, UserConfig
 from ground.server.errors import ClientError, GroundServerError, WaitTimeoutError
-from ground.server.live import LiveHub
-from ground.server.logs import remove_logging, setup_logging
 from ground.server.records import reached
 from ground.server.scripting import CommandResult, ScriptingApi, check_wait
-from ground.server.spacecraft import SpacecraftLink
+from ground.server.server import GroundServer
 from ground.server.store import SqliteStore
 
 
@@ -67,34 +66,49 @@ class TwinChannel:
 
 
 class TwinGround(ScriptingApi):
-    """The scripting API on the twin; timeouts and waits are simulated seconds."""
+    """The scripting API on the twin; timeouts and waits are simulated seconds.
+
+    The ground is a `GroundServer` in stepped mode (its links run no thread; `step` drives them on
+    the twin's clock). `serve()` also starts its HTTP API and web console (the user `user`, with
+    `token`), and `pace` then holds the simulation to at most that many times real time."""
 
     def __init__(
         self, twin: FlightTwin, archive: str, *, ber: float = 0.0, seed: int = 1, name: str = "sat1",
         user: str = "mission", playback: PlaybackConfig | None = None, frame_len: int | None = None,
-        t1_ms: int = 4000, log_file: str | None = None,
+        t1_ms: int = 4000, log_file: str | None = None, port: int = 0, pace: float | None = None,
     ) -> None:  # fmt: skip
         if twin.key is not None:
             raise GroundServerError("TwinGround flies an insecure twin (the server reads keys from files)")
         self.twin = twin
         self.clock = SimClock(twin.env.epoch)
         self.clock.advance(twin.t)
-        link = LinkConfig("twin", "in-process")
-        cfg = SpacecraftConfig(
-            name, twin.scid, link, interleave=twin.interleave, playback=playback, frame_len=frame_len,
-            t1_ms=t1_ms,
+        self.pace = pace
+        self._paced_from: tuple[float, float] | None = None  # (simulated t, wall t) pacing counts from
+        craft = SpacecraftConfig(
+            name, twin.scid, LinkConfig("twin", "in-process"), interleave=twin.interleave,
+            playback=playback, frame_len=frame_len, t1_ms=t1_ms,
         )  # fmt: skip
+        self.token, line = new_token(user)
+        users = (UserConfig(user, "operator", line.split('"')[1]),)
         # the server's JSON-lines log (next to the archive unless told), each line with its
         # simulated time: COP-1 alerts at LOS and the planner's dumps are told there, not on the console
-        self._log = setup_logging(log_file or str(Path(archive).with_suffix(".log")))
-        assert self._log is not None
-        self._log.addFilter(self._stamp)
+        log = log_file or str(Path(archive).with_suffix(".log"))
+        cfg = ServerConfig(port=port, archive=archive, log_file=log, spacecraft=(craft,), users=users)
         self.store = SqliteStore(archive, clock=self.clock)
         self.channel = TwinChannel(twin, ber, random.Random(seed))
-        self.link = SpacecraftLink(cfg, self.store, LiveHub(), clock=self.clock, opener=lambda: self.channel)
+        self.server = GroundServer(
+            cfg, self.store, openers={name: lambda: self.channel}, clock=self.clock, stepped=True
+        )
+        assert self.server.log_handler is not None
+        self.server.log_handler.addFilter(self._stamp)
+        self.link = self.server.links[name]
         self.user = User(user, "operator")
         self.after_step: list[Callable[[], None]] = []  # called after every tick (a procedure's probes)
-        self.link.start(thread=False)
+        self.server.start_links()
+
+    def serve(self) -> str:
+        """The server's HTTP API and web console, on a thread; returns its URL."""
+        return self.server.start()
 
     def _stamp(self, record: logging.LogRecord) -> bool:
         record.fields = {**(getattr(record, "fields", None) or {}), "t_sim": round(self.clock.time(), 3)}
@@ -108,6 +122,14 @@ class TwinGround(ScriptingApi):
         self.link.step()
         for probe in self.after_step:
             probe()
+        if self.pace:
+            if self._paced_from is None:
+                self._paced_from = (self.clock.t, time.monotonic())
+            ahead = (self.clock.t - self._paced_from[0]) / self.pace - (
+                time.monotonic() - self._paced_from[1]
+            )
+            if ahead > 0:
+                time.sleep(ahead)
 
     def now(self) -> float:
         return self.clock.monotonic()
@@ -212,9 +234,7 @@ class TwinGround(ScriptingApi):
         return collect_pages(page, limit, after)[0]
 
     def close(self) -> None:
-        self.link.stop()
-        self.store.close()
-        remove_logging(self._log)
+        self.server.stop()
 
     def __enter__(self) -> TwinGround:
         return self

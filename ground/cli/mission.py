@@ -64,9 +64,26 @@ from ground.cli.options import Finite
     show_default=True,
     help="With --day: the ground station as lat,lon,alt_m[,mask_deg] (default: Svalbard).",
 )
+@click.option(
+    "--console",
+    "web_console",
+    is_flag=True,
+    help="Serve the ground server's web console (and API) for the pass, flown at --speed times real "
+    "time; the twin flies on after it until Ctrl-C. Prints the URL and a token.",
+)
+@click.option(
+    "--speed",
+    default=10.0,
+    type=Finite(0.1, 1000.0),
+    show_default=True,
+    help="With --console: simulated seconds per wall second.",
+)
+@click.option(
+    "--port", default=0, type=click.IntRange(0, 65535), help="With --console: port (0: a free one)."
+)
 def mission(
     seconds: int, ber: float, interleave: str, seed: int, out: str, link: str, day: bool, hours: float,
-    station: str,
+    station: str, web_console: bool, speed: float, port: int,
 ) -> None:  # fmt: skip
     """Fly an emulated pass through the full space link and print telemetry and link statistics;
     with --day, a day of contact windows, onboard packet stores and playback."""
@@ -81,10 +98,16 @@ def mission(
         for name in ("seconds", "interleave", "link"):
             if given(name):
                 raise click.UsageError("--%s is for the single pass, not --day" % name)
+        if web_console:
+            raise click.UsageError("--console is for the single pass, not --day")
     else:
         for name in ("hours", "station"):
             if given(name):
                 raise click.UsageError("--%s goes with --day" % name)
+    if not web_console:
+        for name in ("speed", "port"):
+            if given(name):
+                raise click.UsageError("--%s goes with --console" % name)
     writable_dir(out, "--out")  # before the pass is flown, not after
     stem = "mission-day" if day else "mission"
     if day:
@@ -111,6 +134,7 @@ def mission(
         from ground.mission import run_mission
 
         ok = run_mission(
-            seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out, link=link
-        )
+            seconds=seconds, ber=ber, interleave=int(interleave), seed=seed, out_dir=out, link=link,
+            web_console=web_console, speed=speed, port=port,
+        )  # fmt: skip
     sys.exit(0 if ok else 1)

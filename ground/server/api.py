@@ -13,7 +13,8 @@
     GET  /api/v1/archive/samples?spacecraft=&parameter=&from=&to=   one parameter's samples (onboard t)
     GET  /api/v1/live?spacecraft=NAME                    server-sent events: tm and command updates
 
-Every request but /api/v1/health needs `Authorization: Bearer <token>`; commanding needs the
+Every request but /api/v1/health needs `Authorization: Bearer <token>` (or the web console's
+session cookie, ground/server/console.py); commanding needs the
 operator role (hazardous commands: the dictionary's roles plus "confirm": true). Every error is
 a JSON body {"error": code, "message": text} with a 4xx status; the server goes on.
 """
@@ -21,7 +22,6 @@ a JSON body {"error": code, "message": text} with a 4xx status; the server goes 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -31,17 +31,19 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ground.server.auth import User, require
+from ground.server import console
+from ground.server.auth import require
 from ground.server.errors import (
     BadRequestError,
     GroundServerError,
     NotFoundError,
-    PayloadTooLargeError,
 )
 from ground.server.records import DONE, MAX_WAIT_S, reached
+from ground.server.requests import SafeJSONResponse as JSONResponse
+from ground.server.requests import ground_of, json_body, json_text, user_of
 
 if TYPE_CHECKING:
     from ground.server.server import GroundServer
@@ -53,32 +55,9 @@ MAX_LIMIT = 10000
 KEEPALIVE_S = 1.0
 
 
-def _ground(request: Request) -> GroundServer:
-    return request.app.state.ground
-
-
-async def _user(request: Request) -> User:
-    auth = _ground(request).auth
-    return await run_in_threadpool(auth.user_for, request.headers.get("authorization"))
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    limit = _ground(request).config.max_body_bytes
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise PayloadTooLargeError("body over %d bytes" % limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLargeError("body over %d bytes" % limit)
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequestError("body is not valid JSON: %s" % exc) from None
-    if not isinstance(data, dict):
-        raise BadRequestError("body must be a JSON object")
-    return data
+_ground = ground_of
+_user = user_of
+_json_body = json_body
 
 
 def _number(request: Request, name: str, default: float, lo: float, hi: float) -> float:
@@ -257,7 +236,7 @@ async def archive_samples(request: Request) -> Response:
 
 def _sse(event: str, data: dict[str, Any], eid: Any = None) -> str:
     head = "id: %s\n" % eid if eid is not None else ""
-    return "%sevent: %s\ndata: %s\n\n" % (head, event, json.dumps(data))
+    return "%sevent: %s\ndata: %s\n\n" % (head, event, json_text(data))
 
 
 async def live(request: Request) -> Response:
@@ -308,6 +287,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(ground: GroundServer) -> Starlette:
     routes = [
+        *console.routes(),
         Route("/api/v1/health", health),
         Route("/api/v1/spacecraft", spacecraft),
         Route("/api/v1/spacecraft/{name}/commands", post_command, methods=["POST"]),

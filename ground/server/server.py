@@ -21,10 +21,12 @@ import uvicorn
 
 from ground.server.api import create_app
 from ground.server.auth import Authenticator
+from ground.server.clock import WALL, Clock
 from ground.server.config import ServerConfig
 from ground.server.errors import ConfigError, GroundServerError
 from ground.server.live import LiveHub
 from ground.server.logs import remove_logging, setup_logging
+from ground.server.sessions import SessionStore
 from ground.server.spacecraft import SpacecraftLink
 from ground.server.store import GroundStore, SqliteStore
 
@@ -43,22 +45,24 @@ def _stop_signal(signum: int, frame: object) -> None:
 class GroundServer:
     def __init__(
         self, config: ServerConfig, store: GroundStore | None = None, verbose: bool = False,
-        openers: dict[str, Callable[[], Any]] | None = None,
+        openers: dict[str, Callable[[], Any]] | None = None, clock: Clock = WALL, stepped: bool = False,
     ) -> None:  # fmt: skip
         """openers: spacecraft name -> what opens its byte link instead of the config's URL (a test
-        bench that puts loss or a probe between the server and the port)."""
+        bench that puts loss or a probe between the server and the port). stepped: the links run
+        no thread; their driver calls `link.step()` on `clock` (ground.twin_ground: the twin's)."""
         if not config.spacecraft:
             raise ConfigError("config names no [[spacecraft]]: the server would own no link")
         self.config = config
-        self._log_handler = setup_logging(config.log_file, verbose) if config.log_file else None
+        self.log_handler = setup_logging(config.log_file, verbose) if config.log_file else None
         self.store = store if store is not None else SqliteStore(config.archive)
         self.hub = LiveHub()
         self.auth = Authenticator(config.users)
+        self.sessions = SessionStore()  # the web console's logins
         self.links: dict[str, SpacecraftLink] = {}
         try:
             for sc in config.spacecraft:
                 opener = (openers or {}).get(sc.name)
-                self.links[sc.name] = SpacecraftLink(sc, self.store, self.hub, opener=opener)
+                self.links[sc.name] = SpacecraftLink(sc, self.store, self.hub, clock, opener)
         except GroundServerError:
             self.store.close()
             raise
@@ -66,7 +70,16 @@ class GroundServer:
         self._uvicorn: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self.stepped = stepped
+        self._links_started = False
         self._closed = False
+
+    def start_links(self) -> None:
+        """The links' COP-1 (and their threads unless stepped); once."""
+        if not self._links_started:
+            self._links_started = True
+            for link in self.links.values():
+                link.start(thread=not self.stepped)
 
     def live_record(self, cid: int) -> dict[str, Any] | None:
         """A command still tracked in memory (any link), as a dict. Never waits for a link's lock:
@@ -94,8 +107,7 @@ class GroundServer:
         sock = self._socket()
         host, port = sock.getsockname()[:2]
         self.url = "http://%s:%d" % ("[%s]" % host if ":" in host else host, port)
-        for link in self.links.values():
-            link.start()
+        self.start_links()
         cfg = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2
         )
@@ -159,5 +171,5 @@ class GroundServer:
             link.stop()
         self.store.close()
         log.info("ground server stopped")
-        remove_logging(self._log_handler)
-        self._log_handler = None
+        remove_logging(self.log_handler)
+        self.log_handler = None

@@ -43,6 +43,7 @@ from ground.terminal import Terminal
 from ground.transport import ReconnectingLink, open_link
 from protocols import cltu, errors
 from protocols.pus import PusTc, PusTm
+from protocols.sync import SEARCH
 
 log = logging.getLogger("cubesat.ground")
 SN_BLOCK = 1 << 16  # anti-replay numbers reserved at a time (KEY_FILE.sn, shared with `cubesat send`)
@@ -64,6 +65,22 @@ def _with_param_names(values: dict[str, Any]) -> dict[str, Any]:
             raise CommandRefusedError("unknown parameter %r; known: %s" % (pid, known))
         values = dict(values, param_id=PARAM_IDS[pid])
     return values
+
+
+def _sync(sync: Any) -> dict[str, Any]:
+    """The CADU synchronizer: locked or searching, and what it took to stay so."""
+    return {
+        "locked": sync.state != SEARCH, "cadus": sync.frames, "asm_misses": sync.asm_misses,
+        "lock_losses": sync.lock_losses, "slips": sync.slips, "bytes_skipped": sync.bytes_skipped,
+    }  # fmt: skip
+
+
+def _clcw(clcw: Any) -> dict[str, Any] | None:
+    """The last CLCW the spacecraft sent: its FARM-1's state as the ground last saw it."""
+    if clcw is None:
+        return None
+    names = ("report_value", "lockout", "wait", "retransmit", "farm_b_counter", "no_rf", "no_bitlock")
+    return {name: int(getattr(clcw, name)) for name in names}
 
 
 class SpacecraftLink:
@@ -339,6 +356,7 @@ class SpacecraftLink:
             "foreign_frames": dl.foreign_frames, "foreign_scids": sorted(dl.foreign_scids),
             "bad_packets": dl.bad_packets, "packets": self.packets, "playback": dict(self.playback),
             "rs_corrected": dl.dec.corrected_symbols, "rs_uncorrectable": dl.dec.uncorrectable,
+            "sync": _sync(dl.dec.sync), "clcw": _clcw(dl.clcw),
             "cop1": {"suspended": fop.suspended, "initialized": fop._initialized, "pending": fop.pending(),
                      "acknowledged": fop.acknowledged, "retransmissions": fop.retransmissions,
                      "alerts": list(fop.alerts[-5:])},
