@@ -27,6 +27,7 @@ from ground.flight_twin import FlightTwin, default_environment
 from ground.lora_ground import BitErrors
 from ground.mission_report import (
     HkCount,
+    archive_path,
     lora_stats,
     plot,
     print_lora,
@@ -119,7 +120,7 @@ def run_mission(
     with tempfile.TemporaryDirectory(prefix="mission-") as scratch:
         flash = Path(scratch) / "flash"
         flash.mkdir()
-        archive = _archive_path(out_dir, scratch)
+        archive = archive_path(out_dir, scratch, "mission")
         twin = FlightTwin(
             flash, default_environment(tumble_dps=5.0, soc=0.8), interleave=interleave, link=link
         )
@@ -200,15 +201,3 @@ def _fly_on(gs: TwinGround, out: Console) -> None:
             gs.wait(60)
     except KeyboardInterrupt:
         out.print("stopped")
-
-
-def _archive_path(out_dir: str | None, scratch: str) -> str:
-    """out/mission.sqlite, new for this pass (a pass's archive is its own), or a scratch file."""
-    if out_dir is None:
-        return str(Path(scratch) / "mission.sqlite")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "mission.sqlite"
-    for old in (db, out / "mission.sqlite-wal", out / "mission.sqlite-shm"):
-        old.unlink(missing_ok=True)
-    return str(db)

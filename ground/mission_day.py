@@ -23,7 +23,7 @@ from rich.table import Table
 
 from ground.contact import ContactPipe
 from ground.flight_twin import FlightTwin, default_environment
-from ground.mission_report import HkCount, hk_packets, title_rule
+from ground.mission_report import HkCount, archive_path, hk_packets, title_rule
 from ground.passes import Station, iso
 from ground.server.config import PlaybackConfig
 from ground.twin_ground import TwinGround
@@ -117,7 +117,7 @@ def run_day(
     with tempfile.TemporaryDirectory(prefix="mission-day-") as scratch:
         flash = Path(scratch) / "flash"
         flash.mkdir()
-        archive = _archive(out_dir, scratch)
+        archive = archive_path(out_dir, scratch, "mission-day")
         twin = FlightTwin(flash, default_environment(tumble_dps=5.0, soc=0.8), station=site)
         count = HkCount(twin)
         t0_obt = float(twin.app.obt())
@@ -158,17 +158,6 @@ def run_day(
                 console.print("plot:    %s" % png, soft_wrap=True)
             _verdict(console, ok, summary, missing)
             return ok
-
-
-def _archive(out_dir: str | None, scratch: str) -> str:
-    if out_dir is None:
-        return str(Path(scratch) / "mission-day.sqlite")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "mission-day.sqlite"
-    for old in (db, out / "mission-day.sqlite-wal", out / "mission-day.sqlite-shm"):
-        old.unlink(missing_ok=True)
-    return str(db)
 
 
 def _print_passes(console: Console, gs: TwinGround, contacts: list[Contact]) -> None:

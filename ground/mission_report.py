@@ -20,6 +20,18 @@ from protocols.pus import PusTm
 CORE_SID = 1
 
 
+def archive_path(out_dir: str | None, scratch: str, stem: str) -> str:
+    """OUT/STEM.sqlite, new for this run (a run's archive is its own), or a scratch file."""
+    if out_dir is None:
+        return str(Path(scratch) / (stem + ".sqlite"))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / (stem + ".sqlite")
+    for old in (db, out / (stem + ".sqlite-wal"), out / (stem + ".sqlite-shm")):
+        old.unlink(missing_ok=True)
+    return str(db)
+
+
 def title_rule(console: Console, title: str) -> None:
     if console.width >= len(title) + 6:
         console.rule(title)

@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const S = {
   user: null, csrf: "", dict: null, craft: null, latest: {}, trend: {}, events: [],
-  live: null, current: null, plot: null, linkTimer: null,
+  live: null, current: null, plot: null, linkTimer: null, commands: new Map(),
   latency: [], // seconds from the server's decoding of a housekeeping packet to this page showing it
 };
 window.consoleLatency = S.latency;
@@ -276,14 +276,39 @@ async function sendCommand(ev) {
     const rec = await api("POST", "/api/v1/spacecraft/" + encodeURIComponent(S.craft) + "/commands",
       { command: name, args, confirm: $("cmd-confirm").checked, wait: "queued", timeout: 0 });
     S.current = rec.id;
-    renderCommand(rec);
+    showCommand(rec);
   } catch (e) {
     $("cmd-error").textContent = "refused by the server: " + e.message;
+    return;
+  }
+  // the live stream brings each stage; a long poll until the end covers a stage the stream
+  // brought before this page knew the command's id
+  for (let i = 0; i < 20 && S.current !== null; i++) {
+    const id = S.current;
+    try {
+      const rec = await api("GET", "/api/v1/commands/" + id + "?wait=done&timeout=30");
+      if (id !== S.current) return;
+      showCommand(rec);
+      if (["completed", "failed", "rejected", "unconfirmed"].includes(rec.status)) return;
+    } catch (e) {
+      return;
+    }
   }
 }
 
 function onCommand(rec) {
-  if (rec.id === S.current) renderCommand(rec);
+  const known = S.commands.get(rec.id);
+  if (!known || rec.stages.length >= known.stages.length) S.commands.set(rec.id, rec);
+  if (S.commands.size > 200) S.commands.delete(S.commands.keys().next().value);
+  if (rec.id === S.current) showCommand(rec);
+}
+
+function showCommand(rec) {
+  // the most advanced of what came: the POST's answer, the stream's, the long poll's
+  const known = S.commands.get(rec.id);
+  if (known && known.stages.length > rec.stages.length) rec = known;
+  else S.commands.set(rec.id, rec);
+  renderCommand(rec);
 }
 
 function renderCommand(rec) {
