@@ -10,6 +10,7 @@ confirmation (completed), and opens a plot with data points. Screenshots: out/co
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,3 +149,27 @@ def test_viewer_cannot_command(browser: WebDriver, ground: Ground) -> None:
     assert "viewer" in _text(d, "#cmd-error")
     d.save_screenshot(str(SHOTS / "viewer-refused.png"))
     assert ground.executed() == before
+
+
+def test_html_in_event_text_is_shown_as_text(browser: WebDriver, ground: Ground) -> None:
+    # an event whose text carries markup (a ground-side name, a Yamcs-side text, a future
+    # event with a string argument): archived, published live, and shown as text on the page
+    d = browser
+    _login(d, ground, "operator")
+    _tab(d, "events")
+    _until(lambda: _text(d, "#live-state") == "live", 20, "the live stream")
+    evil = "<img src=x onerror=\"document.title='pwned'\">PAYLOAD_NOTE"
+    server = ground.server
+    now = time.time()
+    pid = server.store.add_packet(42, now, 1.0, (16, 1, 5, 1), b"", {"event": "NOTE", "text": evil})
+    server.store.add_event(42, now, 1.0, 1, "NOTE", {}, evil, pid)
+    item = {
+        "kind": "tm", "id": pid, "scid": 42, "spacecraft": "sat1", "t_ground": now, "t_onboard": 1.0,
+        "apid": 16, "seq": 1, "service": 5, "subtype": 1, "data": {"event": "NOTE", "text": evil},
+    }  # fmt: skip
+    server.hub.publish(item)
+    _until(lambda: "PAYLOAD_NOTE" in _text(d, "#ev-table"), 20, "the event on the page")
+    assert evil in _text(d, "#ev-table")
+    assert not d.execute_script("return document.querySelector('#ev-table img')")
+    assert d.title == "cubesat console"
+    d.save_screenshot(str(SHOTS / "events-html-as-text.png"))

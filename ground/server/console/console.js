@@ -69,8 +69,6 @@ async function start(session) {
   S.user = session.user;
   S.csrf = session.csrf;
   $("who").textContent = session.user + " (" + session.role + ")";
-  $("login").hidden = true;
-  $("app").hidden = false;
   S.dict = await api("GET", "/api/v1/dictionary");
   const crafts = (await api("GET", "/api/v1/spacecraft")).spacecraft;
   const sel = $("craft");
@@ -78,6 +76,8 @@ async function start(session) {
   for (const c of crafts) sel.appendChild(new Option(c.name + " (SCID " + c.scid + ")", c.name));
   S.craft = crafts.length ? crafts[0].name : null;
   buildCommandList();
+  $("login").hidden = true;
+  $("app").hidden = false; // once the forms are built from the dictionary
   await selectCraft();
   setInterval(renderTelemetry, 1000);
 }
