@@ -21,6 +21,7 @@ from flight import events
 from flight.dictionary import FAILURES
 from ground import DEFAULT_SCID
 from ground.dictionary import failure_notice, reason_text
+from ground.pus import EVENT_REPORTING, VERIFICATION, verification
 from ground.transport import LinkError, open_link
 from protocols import cltu, cop1, errors, sdls, sync, tmframe
 from protocols.pus import PusTc, PusTm
@@ -189,16 +190,15 @@ class LinkSession:
                         tm = PusTm.unpack(pkt, timestamp_len=6)
                     except errors.ProtocolError:
                         continue
-                    if tm.service == 5 and len(tm.source_data) >= 3:
+                    if tm.service == EVENT_REPORTING and len(tm.source_data) >= 3:
                         name, aux = events.decode(tm.source_data)
                         if name == "AUTH_REJECT":
                             verdict.auth_rejects.append(aux.get("check", 0))
                         verdict.events.append((name, aux))
                         continue
-                    if tm.service != 1 or len(tm.source_data) < 4:
+                    if tm.service != VERIFICATION:
                         continue
-                    rpid, rpsc = struct.unpack_from(">HH", tm.source_data)
-                    if (rpid & 0x7FF, rpsc & 0x3FFF) != (pid & 0x7FF, psc & 0x3FFF):
+                    if verification.request_id(tm.source_data) != (pid & 0x7FF, psc & 0x3FFF):
                         continue
                     if tm.subtype in verdict.stages:
                         continue  # a repeated report (after a query) counts once

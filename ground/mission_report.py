@@ -12,6 +12,7 @@ from rich.table import Table
 
 from flight.dictionary import HK_SETS, MODE_NAMES
 from ground.flight_twin import FlightTwin
+from ground.pus import housekeeping
 from ground.server.scripting import CommandResult
 from ground.twin_ground import TwinGround
 from protocols import lora
@@ -76,7 +77,7 @@ def queued_hk(app) -> dict[int, int]:
     out: dict[int, int] = {}
     for pkt in app.tm_queue:
         tm = PusTm.unpack(pkt)
-        if (tm.service, tm.subtype) == (3, 25) and tm.source_data:
+        if (tm.service, tm.subtype) == housekeeping.REPORT and tm.source_data:
             out[tm.source_data[0]] = out.get(tm.source_data[0], 0) + 1
     return out
 

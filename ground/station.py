@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ground.archive import Archive
 from ground.dictionary import decode_hk
 from ground.downlink import Downlink
+from ground.pus import VERIFICATION, housekeeping, verification
 from ground.transport import open_link
 from protocols import cltu, cop1
 from protocols.cuc import CucTime
@@ -74,13 +75,15 @@ class GroundStation:
         for frame, tm in s.downlink.feed(data):
             if tm is None:
                 s.fop.on_clcw(frame.clcw(), now_ms)
-            elif (tm.service, tm.subtype) == (3, 25):
+            elif (tm.service, tm.subtype) == housekeeping.REPORT:
                 _sid, hk = decode_hk(tm.source_data)
                 t = CucTime.unpack(tm.timestamp).seconds()
                 s.hk_reports += 1
                 samples.extend((k, t, float(v)) for k, v in hk.items())
-            elif tm.service == 1 and tm.subtype == 7:
-                s.verified.append(((tm.source_data[2] << 8) | tm.source_data[3]) & 0x3FFF)
+            elif tm.service == VERIFICATION and tm.subtype == verification.COMPLETED:
+                req = verification.request_id(tm.source_data)
+                if req is not None:
+                    s.verified.append(req[1])
         if samples:
             pending = self._pending.setdefault(s.scid, [])
             pending += samples

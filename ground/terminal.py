@@ -13,68 +13,22 @@ pty, a TCP link or a lossy channel model.
 
 from __future__ import annotations
 
-import re
-import struct
-
 from flight import events as flight_events
-from flight.dictionary import APID, EVENTS, MODE_NAMES, PARAMS, PLAYBACK_DEST, RATE_GROUPS, TELEMETRY
+from flight.dictionary import APID, PLAYBACK_DEST
 from ground import DEFAULT_SCID
 from ground.dictionary import build_tc, decode_hk, failure_notice, failure_summary, failure_text
 from ground.downlink import Downlink
+from ground.pus import EVENT_REPORTING, VERIFICATION, housekeeping, verification
+from ground.pus.events import EVENT_VALUE_NAMES, event_text
+from ground.pus.verification import STAGES as VERIFICATION_STAGES
 from protocols import cltu, cop1, sdls
 from protocols.cuc import CucTime
 from protocols.pus import PusTc, PusTm
-
-# PUS-1 verification report subtypes (ECSS-E-ST-70-41C): the stage each one reports
-VERIFICATION_STAGES = {
-    1: "accepted",
-    2: "acceptance failed",
-    3: "started",
-    4: "start failed",
-    5: "progress",
-    6: "progress failed",
-    7: "completed",
-    8: "completion failed",
-}
 
 
 def stage_names(stages: list[int]) -> str:
     """PUS-1 subtypes as the stages they report: [1, 3, 7] -> "accepted, started, completed"."""
     return ", ".join(VERIFICATION_STAGES.get(s, "subtype %d" % s) for s in stages)
-
-
-def _numbered(text: str) -> dict[int, str]:
-    """The "N name" list of a dictionary description: "0 power-on, 1 watchdog" -> {0: "power-on", 1: ...}."""
-    return {int(n): name for n, name in re.findall(r"\b(\d+) ([A-Za-z][\w-]*)", text)}
-
-
-# Event arguments that carry a code, named from flight/dictionary.py (the single source: named
-# tables where it has them, else the numbered list in the description of the event or parameter).
-_MODES = dict(enumerate(MODE_NAMES))
-EVENT_VALUE_NAMES: dict[tuple[str, str], dict[int, str]] = {
-    ("BOOT", "reset_cause"): _numbered(TELEMETRY["reset_cause"][5]),
-    ("MODE_CHANGE", "from"): _MODES,
-    ("MODE_CHANGE", "to"): _MODES,
-    ("MODE_CHANGE", "reason"): _numbered(EVENTS["MODE_CHANGE"][4]),
-    ("OVERRUN", "group"): {i: name for i, (name, _ms) in enumerate(RATE_GROUPS)},
-    ("AUTH_REJECT", "check"): _numbered(EVENTS["AUTH_REJECT"][4]),
-    ("SENSOR_FAULT", "sensor"): _numbered(EVENTS["SENSOR_FAULT"][4]),
-    ("SENSOR_FAULT", "fallback"): _numbered(EVENTS["SENSOR_FAULT"][4]),
-    ("PARAM_CHANGED", "param_id"): {pid: p[0] for pid, p in PARAMS.items()},
-}
-
-
-def event_text(name: str, aux: dict) -> str:
-    """An event as an operator reads it: "MODE_CHANGE from=SAFE to=DETUMBLE reason=command"."""
-    parts = [name]
-    for key, value in aux.items():
-        names = EVENT_VALUE_NAMES.get((name, key), {})
-        if isinstance(value, float):
-            shown = "%g" % value
-        else:
-            shown = names.get(value, str(value))
-        parts.append("%s=%s" % (key, shown))
-    return " ".join(parts)
 
 
 class Terminal:
@@ -148,19 +102,19 @@ class Terminal:
             if tm.dest_id >= PLAYBACK_DEST:
                 # history, not news: a played-back BOOT is an old reboot, an old report no new stage
                 self.playback.append(tm)
-            elif tm.service == 1 and len(tm.source_data) >= 4:
-                pid, psc = struct.unpack_from(">HH", tm.source_data)
-                req = (pid & 0x7FF, psc & 0x3FFF)
+            elif tm.service == VERIFICATION and len(tm.source_data) >= 4:
+                req = verification.request_id(tm.source_data)
+                assert req is not None
                 self.verification_tm.append(tm)
                 self.reports.setdefault(req, []).append(tm.subtype)
-                if tm.subtype % 2 == 0 and len(tm.source_data) >= 6:
+                if verification.is_failure(tm.subtype) and len(tm.source_data) >= 6:
                     code, reason, detail = failure_notice(tm.source_data)
                     self.failures[req] = (code, detail)
                     self.reasons[req] = reason
-            elif (tm.service, tm.subtype) == (3, 25):
+            elif (tm.service, tm.subtype) == housekeeping.REPORT:
                 sid, values = decode_hk(tm.source_data)
                 self.hk.append((t, sid, values))
-            elif tm.service == 5:
+            elif tm.service == EVENT_REPORTING:
                 name, aux = flight_events.decode(tm.source_data)
                 self.events.append((t, name, aux))
                 if name == "BOOT" and self.sa is not None:
@@ -197,3 +151,6 @@ class Terminal:
             if s == sid:
                 return values
         return {}
+
+
+__all__ = ["EVENT_VALUE_NAMES", "VERIFICATION_STAGES", "Terminal", "event_text", "stage_names"]

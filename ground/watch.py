@@ -14,7 +14,8 @@ from ground import DEFAULT_SCID
 from ground.archive import Archive
 from ground.dictionary import decode_hk, limit_state
 from ground.downlink import Downlink
-from ground.terminal import event_text
+from ground.pus import EVENT_REPORTING, housekeeping
+from ground.pus.events import event_text
 from ground.transport import open_link
 from protocols.cuc import CucTime
 
@@ -40,7 +41,7 @@ class Watcher:
             if tm is None:
                 continue
             t = CucTime.unpack(tm.timestamp).seconds()
-            if (tm.service, tm.subtype) == (3, 25):
+            if (tm.service, tm.subtype) == housekeeping.REPORT:
                 _sid, hk = decode_hk(tm.source_data)
                 self.t = t
                 self.values.update({k: float(v) for k, v in hk.items()})
@@ -49,7 +50,7 @@ class Watcher:
                     # a restarted spacecraft's clock starts again: its samples go into a new epoch
                     epoch = self.archive.next_epoch(self.scid, t)
                     self.archive.ingest_samples(self.scid, [(k, t, float(v)) for k, v in hk.items()], epoch)
-            elif tm.service == 5:
+            elif tm.service == EVENT_REPORTING:
                 name, aux = flight_events.decode(tm.source_data)
                 self.events.append("%.0f %s (severity %d)" % (t, event_text(name, aux), tm.subtype))
                 if self.archive is not None:

@@ -6,6 +6,7 @@ import pytest
 from hil_target import OK, Target
 
 from flight.dictionary import FAIL, MODES, PARAM_IDS, RATE_GROUPS
+from ground.pus import TEST, ping
 from protocols import cltu, sdls
 
 SAFE, DETUMBLE = MODES["SAFE"], MODES["DETUMBLE"]
@@ -32,7 +33,7 @@ def test_boot_and_ping(target: Target) -> None:
     assert target.send("ping") == (OK, None)
     reply = target.gs.reply()  # the ping's TM(17,2), matched to it by the server
     assert reply is not None and reply["type"] == "TM(17,2)" and reply["pong"] is True
-    assert [(p["service"], p["subtype"]) for p in target.gs.telemetry(t0, service=17)] == [(17, 2)]
+    assert [(p["service"], p["subtype"]) for p in target.gs.telemetry(t0, service=TEST)] == [ping.PONG]
 
 
 def test_housekeeping_arrives_and_decodes_in_range(target: Target) -> None:
@@ -148,7 +149,7 @@ def test_cop1_retransmits_a_lost_command(target: Target) -> None:
     assert target.send("ping", timeout=40) == (OK, None)
     assert target.dropped == dropped + 1 and cop1()["retransmissions"] > retransmissions
     # the FARM took the retransmitted frame once: one ping, one answer
-    assert [(p["service"], p["subtype"]) for p in target.gs.telemetry(t0, service=17)] == [(17, 2)]
+    assert [(p["service"], p["subtype"]) for p in target.gs.telemetry(t0, service=TEST)] == [ping.PONG]
 
 
 def _detumble_with_thrusters_safe_after(target: Target) -> float:

@@ -23,6 +23,7 @@ import logging
 from typing import Any, Protocol
 
 from flight.dictionary import HK_SETS, PACKET_STORES
+from ground.pus import EVENT_REPORTING, housekeeping
 from ground.server.auth import User
 from ground.server.config import PlaybackConfig
 
@@ -69,11 +70,16 @@ class PlaybackPlanner:
 
     def on_packet(self, kind: tuple[int, int], decoded: dict[str, Any], t_onboard: float | None) -> None:
         """A realtime packet (not a played-back one)."""
-        if kind == (3, 25) and decoded.get("sid") == CORE_SID and t_onboard is not None and self.aos_pending:
+        if (
+            kind == housekeeping.REPORT
+            and decoded.get("sid") == CORE_SID
+            and t_onboard is not None
+            and self.aos_pending
+        ):
             self.aos_pending = False
             self.last_gaps = self.gaps(t_onboard)
             self._plan(self.last_gaps)
-        elif kind[0] == 5 and decoded.get("event") == "PLAYBACK_DONE":
+        elif kind[0] == EVENT_REPORTING and decoded.get("event") == "PLAYBACK_DONE":
             self.playing = False
             if decoded.get("args", {}).get("status") == RESET_CUT:
                 # the board reset in the middle of a dump: plan again from the archive at the

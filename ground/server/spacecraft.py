@@ -26,6 +26,7 @@ from ground.dictionary import (
     embedded_tc,
 )
 from ground.downlink import Downlink
+from ground.pus import EVENT_REPORTING, VERIFICATION, housekeeping
 from ground.sdls_counter import CounterError, SequenceCounter
 from ground.server.auth import User
 from ground.server.clock import WALL, Clock
@@ -327,25 +328,25 @@ class SpacecraftLink:
         if playback:
             # history from an onboard store, merged into the archive where realtime missed it; never
             # a command's stage or reply, nor the latest value
-            if kind == (3, 25) and "values" in decoded and t_onboard is not None:
+            if kind == housekeeping.REPORT and "values" in decoded and t_onboard is not None:
                 self.store.add_samples(self.scid, t_onboard, decoded["values"], playback=True)
-            elif tm.service == 5 and "event" in decoded:
+            elif tm.service == EVENT_REPORTING and "event" in decoded:
                 name, args, text = decoded["event"], decoded["args"], decoded["text"]
                 self.store.add_event(self.scid, t_ground, t_onboard, tm.subtype, name, args, text, pid)
             self.hub.publish(item)
             return
-        if kind == (3, 25) and "values" in decoded and t_onboard is not None:
+        if kind == housekeeping.REPORT and "values" in decoded and t_onboard is not None:
             self.store.add_samples(self.scid, t_onboard, decoded["values"])
             for k, v in decoded["values"].items():
                 self.latest[k] = (t_onboard, v)
-        elif tm.service == 5 and "event" in decoded:
+        elif tm.service == EVENT_REPORTING and "event" in decoded:
             name, args, text = decoded["event"], decoded["args"], decoded["text"]
             self.store.add_event(self.scid, t_ground, t_onboard, tm.subtype, name, args, text, pid)
         self.commands.match_reply(kind, decoded, item)
         self.hub.publish(item)
         if self.planner is not None:
             self.planner.on_packet(kind, decoded, t_onboard)
-        if tm.service == 1 and "request" in decoded:
+        if tm.service == VERIFICATION and "request" in decoded:
             self.commands.verification(tm, decoded)
 
     # --- status ------------------------------------------------------------------------------------

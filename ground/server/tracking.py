@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from ground.dictionary import Command, failure_summary, reason_text
+from ground.pus import housekeeping, verification
 from ground.server.auth import User
 from ground.server.clock import Clock
 from ground.server.decode import REPLY_EVENT, REPLY_TO
 from ground.server.live import LiveHub
 from ground.server.records import FINAL, CommandRecord
 from ground.server.store_interface import GroundStore
-from ground.terminal import VERIFICATION_STAGES, Terminal
+from ground.terminal import Terminal
 from protocols import errors
 from protocols.pus import PusTc, PusTm
 
@@ -92,7 +93,7 @@ class CommandTracker:
                     continue
             elif REPLY_TO.get(rec.kind) != kind:
                 continue
-            if kind == (3, 25) and str(decoded.get("sid")) != str(rec.args.get("sid")):
+            if kind == housekeeping.REPORT and str(decoded.get("sid")) != str(rec.args.get("sid")):
                 continue
             rec.reply = {"packet_id": item["id"], "t_onboard": item["t_onboard"], **decoded}
             rec.publish()
@@ -103,7 +104,7 @@ class CommandTracker:
     def verification(self, tm: PusTm, decoded: dict) -> None:
         req = (decoded["request"]["apid"], decoded["request"]["seq"])
         rec = self._by_req.get(req)
-        if rec is None or rec.has(VERIFICATION_STAGES.get(tm.subtype, "")):
+        if rec is None or rec.has(verification.STAGES.get(tm.subtype, "")):
             return  # another ground's command, or a repeated report
         failure = decoded.get("failure")
         status = FINAL.get(tm.subtype, "in progress")
