@@ -2,6 +2,7 @@
 in-memory channel on a fake clock, class 1 and class 2, and every timer and fault they declare."""
 
 import os
+import random
 
 from _check import raises
 
@@ -156,8 +157,16 @@ def test_class2_completes_through_loss_and_reordering():
 
 
 def test_class2_100000_bytes_at_20_percent_loss_through_host_file_stores():
-    root = "/tmp/cfdp-xfer-" + "".join("%02x" % b for b in os.urandom(4))
-    os.mkdir(root)
+    # a folder of its own in the current one (the board's flash on the emulated board; not every
+    # MicroPython port has /tmp or os.urandom)
+    n = random.getrandbits(24)
+    while True:  # mkdir claims the name: another run at the same time takes the next one
+        root = "cfdp-xfer-%06x" % (n & 0xFFFFFF)
+        try:
+            os.mkdir(root)
+            break
+        except OSError:
+            n += 1
     src = HostFileStore(root)
     try:
         tx, rx, dst = pair(100000, seg=1000, src=src, dst=src, nak_segments=8)
