@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,13 +39,21 @@ class Yamcs:
 
     def wait(self, what: str, cond: Callable[[], object], deadline_s: float) -> object:
         end = time.monotonic() + deadline_s
+        last_error = ""
         while time.monotonic() < end:
-            got = cond()
+            try:
+                got = cond()
+            except urllib.error.HTTPError as exc:  # Yamcs answers 500 now and then while it archives
+                if exc.code < 500:
+                    raise
+                last_error = " (last answer: HTTP %d)" % exc.code
+                got = None
             if got:
                 return got
             time.sleep(0.2)
         pytest.fail(
-            "Yamcs: no %s within %.0f s; log tail:\n%s" % (what, deadline_s, self.log.read_text()[-3000:])
+            "Yamcs: no %s within %.0f s%s; log tail:\n%s"
+            % (what, deadline_s, last_error, self.log.read_text()[-3000:])
         )
 
     def post_command(self, name: str, args: dict) -> str:
