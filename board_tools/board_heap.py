@@ -62,8 +62,8 @@ os.chdir('/')
 # link growing) is the simulator's, so each wrapper adds its allocation to S and run() takes it out
 # of the tick. All of it is counted in `sim`. gc.mem_alloc() scans the heap, so the wrappers are on
 # only for the first minutes (`tick_window_s`), in short chunks; exclude(False) takes them off.
-_SIM = """from hal.sim import bus, spi, world, board, live_pin
-import hal.sim.clock
+_SIM = """from hal.sim.buses import bus, spi, live_pin, clock
+from hal.sim.board import world, board
 S = [0]
 _F = type(lambda: 0)
 _ORIG = []
@@ -76,7 +76,7 @@ def _wrap(f):
             S[0] += gc.mem_alloc() - s
     return w
 for cls in (bus.SimI2C, spi.SimSPI, bus.SimPin, bus.SimPWM, bus.SimADC, bus.SimUART, live_pin.LivePin,
-            world.BytePipe, world.SimWatchdog, board.SimBoard, hal.sim.clock.VirtualClock):
+            world.BytePipe, world.SimWatchdog, board.SimBoard, clock.VirtualClock):
     for name in dir(cls):
         f = getattr(cls, name)
         if not name.startswith('__') and type(f) is _F and (cls, name) not in _ORIG:
@@ -92,7 +92,7 @@ sy = SimWorld(board=BOARD)
 def _sim(board: str) -> str:
     """The simulated world of the board definition `board` (any definition: the simulator builds
     the chips it names), with the wrappers on."""
-    return "from hal.sim.world import SimWorld\nBOARD = %r\n" % board + _SIM
+    return "from hal.sim.board.world import SimWorld\nBOARD = %r\n" % board + _SIM
 
 
 # The code only boot runs (flight.assembly, which builds the application, and hal.boards) is

@@ -57,6 +57,7 @@ with atheris.instrument_imports() if atheris is not None else contextlib.nullcon
         spacepacket,
         sync,
         tcframe,
+        tm_extractor,
         tmframe,
     )
     from protocols._accel import native
@@ -257,7 +258,7 @@ def _fuzz_cadu(a: int, b: int, body: bytes) -> None:
     decoder = sync.CaduDecoder(frame_len, depth)
     half = len(got) // 2
     good = decoder.feed_frames(got[:half]) + decoder.feed_frames(got[half:]) + decoder.flush_frames()
-    extractor = tmframe.PacketExtractor()
+    extractor = tm_extractor.PacketExtractor()
     for frame in good:
         extractor.feed(frame)
     # the first CADU's codeblock through both paths
@@ -277,7 +278,7 @@ def _fuzz_tm_frame(a: int, b: int, body: bytes) -> None:
     if len(got) >= 2:
         _both(crc.crc16_py, native and native.crc16, got[:-2])
     unchecked = _outcome(tmframe.unpack, got, False)  # header fields reached despite the corruption
-    extractor = tmframe.PacketExtractor(max_packet_len=64 + b)
+    extractor = tm_extractor.PacketExtractor(max_packet_len=64 + b)
     for result in (checked, unchecked):
         if result[0] == "ok":
             try:

@@ -23,7 +23,7 @@ from ground import DEFAULT_SCID
 from ground.dictionary import failure_notice, reason_text
 from ground.pus import EVENT_REPORTING, VERIFICATION, verification
 from ground.transport import LinkError, open_link
-from protocols import cltu, cop1, errors, sdls, sync, tmframe
+from protocols import cltu, cop1, errors, sdls, sync, tm_extractor, tmframe
 from protocols.pus import PusTc, PusTm
 
 # from the flight dictionary: the code the spacecraft reports, the words the operator reads
@@ -121,7 +121,7 @@ class LinkSession:
         self.fop = cop1.Fop1(scid, vcid=0, window=4, t1_ms=2000, transmission_limit=5, secure=secure)
         self.fop.initialize(0)
         self.dec = sync.CaduDecoder(223 * interleave, interleave)
-        self.ext = tmframe.PacketExtractor()
+        self.ext = tm_extractor.PacketExtractor()
         self.t0 = time.monotonic()
         self.last_seq: int | None = None  # the last request sequence count this session used
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 
 from ground.passes import DAY_S, UNIX_EPOCH_JD, PassError, Station, Tle, elevation_deg, gmst_rad, iso
-from hal.sim.orbit import OMEGA_EARTH
-from hal.sim.world import BytePipe
+from hal.sim.board.world import BytePipe
+from hal.sim.env.orbit import OMEGA_EARTH
 
 
 class TleOrbit:
@@ -58,7 +58,7 @@ class ContactPipe(BytePipe):
     now (its position and time), so it follows whatever orbit the world flies: a `TleOrbit` is
     turned to Earth-fixed by GMST, hal.sim's circular orbit by its own Earth rotation."""
 
-    def __init__(self, env, station: Station) -> None:  # env: hal.sim.environment.Environment
+    def __init__(self, env, station: Station) -> None:  # env: hal.sim.env.environment.Environment
         super().__init__()
         self.env = env
         self.station = station
@@ -74,7 +74,7 @@ class ContactPipe(BytePipe):
             if getattr(env.orbit, "frame", None) == "TEME":
                 angle = float(gmst_rad(env.epoch + env.t))
             else:
-                angle = OMEGA_EARTH * env.t  # hal/sim/orbit.py eci_to_ecef, gmst0 = 0
+                angle = OMEGA_EARTH * env.t  # hal/sim/env/orbit.py eci_to_ecef, gmst0 = 0
             r_km = [c / 1000.0 for c in env.r_eci]
             self._elevation = float(elevation_deg(self.station, r_km, angle)[0])
             self._t = env.t

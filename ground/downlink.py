@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from protocols import errors, sync, tmframe
+from protocols import errors, sync, tm_extractor, tmframe
 from protocols.pus import PusTm
 
 
@@ -32,7 +32,7 @@ class Downlink:
         # dual_basis: RS symbols in the dual basis (CCSDS, this project's flight); False: the
         # conventional basis some other spacecraft send
         self.dec = sync.CaduDecoder(frame_len or 223 * interleave, interleave, dual_basis)
-        self.ext = tmframe.PacketExtractor()
+        self.ext = tm_extractor.PacketExtractor()
         self.timestamp_len = timestamp_len
         self.frames = 0
         self.crc_failures = 0

@@ -28,11 +28,11 @@ from flight.storage import HostFs
 from ground import DEFAULT_SCID
 from ground.lora_ground import LoraGroundStation
 from hal.clock import ticks_diff
-from hal.sim.attitude import RigidBody
-from hal.sim.clock import ScaledCpuClock
-from hal.sim.environment import EPOCH_UNIX, Environment
-from hal.sim.orbit import CircularOrbit
-from hal.sim.world import SimWorld
+from hal.sim.board.world import SimWorld
+from hal.sim.buses.clock import ScaledCpuClock
+from hal.sim.env.attitude import RigidBody
+from hal.sim.env.environment import EPOCH_UNIX, Environment
+from hal.sim.env.orbit import CircularOrbit
 
 if TYPE_CHECKING:
     from ground.passes import Station

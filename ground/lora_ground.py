@@ -22,9 +22,9 @@ import random
 from flight.lora_link import profile_radio
 from hal.clock import ticks_diff
 from hal.drivers.sx1276 import SX1276
-from hal.sim.bus import SimPin
+from hal.sim.buses.bus import SimPin
+from hal.sim.buses.spi import SimSPI
 from hal.sim.chips.sx1276 import SimSX1276
-from hal.sim.spi import SimSPI
 from protocols import lora
 
 

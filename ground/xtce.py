@@ -36,7 +36,7 @@ from flight.dictionary import (
     TM_TYPES,
 )
 from ground.dictionary import SCHEDULE_ENTRY
-from hal.sim.environment import EPOCH_UNIX
+from hal.sim.env.environment import EPOCH_UNIX
 
 NS = "http://www.omg.org/spec/XTCE/20180204"
 _EPOCH = datetime.datetime.fromtimestamp(EPOCH_UNIX, datetime.timezone.utc)

@@ -2,7 +2,7 @@
 
 On MicroPython these are `time.ticks_*`. On CPython they are emulated over a 2^30 period
 (MicroPython's TICKS_PERIOD) so code that is correct here is correct on a board, where the
-counters wrap every ~12.4 days. The simulated clocks (hal.sim.clock: `VirtualClock`, which the
+counters wrap every ~12.4 days. The simulated clocks (hal.sim.buses.clock: `VirtualClock`, which the
 twin injects to run faster than real time, and `ScaledCpuClock`) are the simulator's.
 """
 
@@ -39,7 +39,7 @@ else:
 
 
 class RealClock:
-    """The board's own clock, with the interface of hal.sim.clock.VirtualClock."""
+    """The board's own clock, with the interface of hal.sim.buses.clock.VirtualClock."""
 
     def ticks_ms(self):
         return ticks_ms()

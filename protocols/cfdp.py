@@ -31,10 +31,8 @@ from protocols.errors import (
 
 try:
     from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
+except ImportError:  # CPython
+    from protocols._const import const
 
 
 VERSION = const(1)  # "001": CFDP version 2 (727.0-B-4 and -5)

@@ -19,10 +19,8 @@ from protocols.errors import EncodeError, FieldValueError, OversizedError
 
 try:
     from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
+except ImportError:  # CPython
+    from protocols._const import const
 
 
 EOF = const(0x04)

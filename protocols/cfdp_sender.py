@@ -36,10 +36,8 @@ from protocols.errors import ArgumentError, FieldValueError
 
 try:
     from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
+except ImportError:  # CPython
+    from protocols._const import const
 
 
 SENDING = const(0)

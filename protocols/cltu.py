@@ -29,9 +29,7 @@ from protocols.randomizer import xor_sequence_into
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 START = b"\xeb\x90"

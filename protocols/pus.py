@@ -15,6 +15,11 @@ from protocols._lazy import forward
 from protocols.crc import crc16
 from protocols.errors import CrcError, EncodeError, TruncatedError, VersionError
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
 PUS_VERSION_C = 2
 TC_HEADER_LEN = 5
 TM_HEADER_LEN = 7
@@ -23,6 +28,12 @@ ACK_START = 0b0010
 ACK_PROGRESS = 0b0100
 ACK_COMPLETION = 0b1000
 ACK_ALL = 0b1111
+
+# offsets in the data field header (TC and TM alike up to the subtype; pus_tm.py has the TM's rest)
+_VERSION = const(0)  # PUS version (4) | TC acknowledgement flags or TM time reference status (4)
+_SERVICE = const(1)
+_SUBTYPE = const(2)
+_SOURCE_ID = const(3)  # TC: source ID (16)
 
 
 def _byte(field, value):
@@ -66,9 +77,9 @@ def pack_tm(
     buf = bytearray(n)
     sp.pack_header_into(buf, 0, sp.TM, True, apid, seq_flags, seq_count, n - sp.HEADER_LEN)
     struct.pack_into(
-        ">BBBHH", buf, 6, (PUS_VERSION_C << 4) | time_ref, service, subtype, msg_counter, dest_id
+        ">BBBHH", buf, sp.HEADER_LEN, (PUS_VERSION_C << 4) | time_ref, service, subtype, msg_counter, dest_id
     )
-    pos = 6 + TM_HEADER_LEN
+    pos = sp.HEADER_LEN + TM_HEADER_LEN
     buf[pos : pos + nt] = timestamp
     buf[pos + nt : pos + nt + nd] = source_data
     if has_crc:
@@ -79,8 +90,10 @@ def pack_tm(
 
 
 def _split(data, has_crc, kind):
-    """(space packet fields, data field without CRC) with the CRC verified."""
-    ptype, sec, apid, flags, count, dlen = sp.unpack_header(data)
+    """(the space packet's spacepacket.Header, its data field without the CRC) with the CRC
+    verified."""
+    hdr = sp.unpack_header(data)
+    dlen = hdr.data_len
     end = sp.HEADER_LEN + dlen
     if len(data) < end:
         raise TruncatedError(kind + ".data", sp.HEADER_LEN, dlen, len(data) - sp.HEADER_LEN)
@@ -92,7 +105,7 @@ def _split(data, has_crc, kind):
         if got != want:
             raise CrcError(kind + ".crc", end - 2, want, got)
         end -= 2
-    return ptype, sec, apid, flags, count, memoryview(data)[sp.HEADER_LEN : end], sp.HEADER_LEN + dlen
+    return hdr, memoryview(data)[sp.HEADER_LEN : end]
 
 
 class PusTc:
@@ -146,9 +159,16 @@ class PusTc:
         buf = bytearray(n)
         sp.pack_header_into(buf, 0, sp.TC, True, self.apid, self.seq_flags, self.seq_count, n - sp.HEADER_LEN)
         struct.pack_into(
-            ">BBBH", buf, 6, (PUS_VERSION_C << 4) | self.ack_flags, self.service, self.subtype, self.source_id
+            ">BBBH",
+            buf,
+            sp.HEADER_LEN,
+            (PUS_VERSION_C << 4) | self.ack_flags,
+            self.service,
+            self.subtype,
+            self.source_id,
         )
-        buf[11 : 11 + len(self.app_data)] = self.app_data
+        start = sp.HEADER_LEN + TC_HEADER_LEN
+        buf[start : start + len(self.app_data)] = self.app_data
         if self.has_crc:
             c = crc16(memoryview(buf)[: n - 2])
             buf[n - 2] = c >> 8
@@ -161,25 +181,25 @@ class PusTc:
 
     @classmethod
     def unpack(cls, data, has_crc=True):
-        ptype, _sec, apid, flags, count, body, _ = _split(data, has_crc, "pus.tc")
-        if ptype != sp.TC:
-            raise VersionError("pus.tc.packet_type", 0, sp.TC, ptype)
+        hdr, body = _split(data, has_crc, "pus.tc")
+        if hdr.ptype != sp.TC:
+            raise VersionError("pus.tc.packet_type", 0, sp.TC, hdr.ptype)
         if len(body) < TC_HEADER_LEN:
             raise TruncatedError("pus.tc.header", sp.HEADER_LEN, TC_HEADER_LEN, len(body))
-        version = body[0] >> 4
+        version = body[_VERSION] >> 4
         if version != PUS_VERSION_C:
             raise VersionError("pus.tc.version", sp.HEADER_LEN, PUS_VERSION_C, version)
-        source_id = (body[3] << 8) | body[4]
+        source_id = (body[_SOURCE_ID] << 8) | body[_SOURCE_ID + 1]
         return cls(
-            body[1],
-            body[2],
+            body[_SERVICE],
+            body[_SUBTYPE],
             bytes(body[TC_HEADER_LEN:]),
-            apid,
-            count,
+            hdr.apid,
+            hdr.seq_count,
             source_id,
-            body[0] & 0xF,
+            body[_VERSION] & 0xF,
             has_crc,
-            flags,
+            hdr.seq_flags,
         )
 
 

@@ -10,6 +10,18 @@ from protocols import spacepacket as sp
 from protocols.errors import TruncatedError, VersionError
 from protocols.pus import PUS_VERSION_C, TM_HEADER_LEN, _check_tm, _split, pack_tm
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
+# offsets in the TM data field header (pus.py's own are private consts, which MicroPython folds
+# away: another module cannot import them)
+_VERSION = const(0)  # PUS version (4) | spacecraft time reference status (4)
+_SERVICE = const(1)
+_SUBTYPE = const(2)
+_MSG_COUNTER = const(3)  # message type counter (16), then the destination ID (16)
+
 
 class PusTm:
     """A PUS-C telemetry packet; `timestamp` is the packed time field (bytes) of fixed length."""
@@ -81,26 +93,26 @@ class PusTm:
 
     @classmethod
     def unpack(cls, data, timestamp_len=6, has_crc=True):
-        ptype, _sec, apid, flags, count, body, _ = _split(data, has_crc, "pus.tm")
-        if ptype != sp.TM:
-            raise VersionError("pus.tm.packet_type", 0, sp.TM, ptype)
+        hdr, body = _split(data, has_crc, "pus.tm")
+        if hdr.ptype != sp.TM:
+            raise VersionError("pus.tm.packet_type", 0, sp.TM, hdr.ptype)
         need = TM_HEADER_LEN + timestamp_len
         if len(body) < need:
             raise TruncatedError("pus.tm.header", sp.HEADER_LEN, need, len(body))
-        version = body[0] >> 4
+        version = body[_VERSION] >> 4
         if version != PUS_VERSION_C:
             raise VersionError("pus.tm.version", sp.HEADER_LEN, PUS_VERSION_C, version)
-        msg_counter, dest_id = struct.unpack_from(">HH", body, 3)
+        msg_counter, dest_id = struct.unpack_from(">HH", body, _MSG_COUNTER)
         return cls(
-            body[1],
-            body[2],
+            body[_SERVICE],
+            body[_SUBTYPE],
             bytes(body[need:]),
-            apid,
-            count,
+            hdr.apid,
+            hdr.seq_count,
             msg_counter,
             dest_id,
             bytes(body[TM_HEADER_LEN:need]),
-            body[0] & 0xF,
+            body[_VERSION] & 0xF,
             has_crc,
-            flags,
+            hdr.seq_flags,
         )

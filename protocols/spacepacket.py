@@ -11,6 +11,7 @@ scan_packets, PacketStream, ... import it on first use.
 """
 
 import struct
+from collections import namedtuple
 
 from protocols._lazy import forward
 from protocols.errors import (
@@ -30,6 +31,9 @@ SEQ_UNSEGMENTED = 3
 MAX_DATA_LEN = 65536
 MAX_STREAM_LEN = 0xFFFFFFFF  # the scanners report offsets as uint32
 SEQ_COUNT_MODULO = 0x4000
+
+# a decoded primary header (unpack_header); data_len is the data field's size in bytes
+Header = namedtuple("Header", ("ptype", "sec_hdr", "apid", "seq_flags", "seq_count", "data_len"))
 
 
 def _check_range(field, value, limit):
@@ -56,14 +60,15 @@ def pack_header_into(buf, offset, ptype, sec_hdr, apid, seq_flags, seq_count, da
 
 
 def unpack_header(data, offset=0):
-    """(type, sec_hdr, apid, seq_flags, seq_count, data_len) of the header at data[offset:]."""
+    """The primary header at data[offset:], a Header (ptype, sec_hdr, apid, seq_flags, seq_count,
+    data_len)."""
     if len(data) - offset < HEADER_LEN:
         raise TruncatedError("spacepacket.header", offset, HEADER_LEN, max(0, len(data) - offset))
     w0, w1, w2 = struct.unpack_from(">HHH", data, offset)
     version = w0 >> 13
     if version != 0:
         raise VersionError("spacepacket.version", offset, 0, version)
-    return (w0 >> 12) & 1, (w0 >> 11) & 1, w0 & 0x7FF, w1 >> 14, w1 & 0x3FFF, w2 + 1
+    return Header((w0 >> 12) & 1, (w0 >> 11) & 1, w0 & 0x7FF, w1 >> 14, w1 & 0x3FFF, w2 + 1)
 
 
 _RX = (

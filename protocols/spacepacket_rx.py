@@ -79,7 +79,8 @@ class SpacePacket:
     @classmethod
     def unpack(cls, data, offset=0, exact=True):
         """Packet at data[offset:]. With exact=True, bytes after the packet are an error."""
-        ptype, sec, apid, flags, count, dlen = unpack_header(data, offset)
+        hdr = unpack_header(data, offset)
+        dlen = hdr.data_len
         end = offset + HEADER_LEN + dlen
         if end > len(data):
             raise TruncatedError(
@@ -87,7 +88,14 @@ class SpacePacket:
             )
         if exact and end != len(data):
             raise OversizedError("spacepacket", offset, HEADER_LEN + dlen, len(data) - offset)
-        return cls(ptype, apid, bytes(data[offset + HEADER_LEN : end]), count, flags, sec)
+        return cls(
+            hdr.ptype,
+            hdr.apid,
+            bytes(data[offset + HEADER_LEN : end]),
+            hdr.seq_count,
+            hdr.seq_flags,
+            hdr.sec_hdr,
+        )
 
 
 def idle_packet(data_len, seq_count=0, fill=0x00):

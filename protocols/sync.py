@@ -17,9 +17,7 @@ from protocols.errors import EncodeError
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 ASM = b"\x1a\xcf\xfc\x1d"

@@ -28,9 +28,7 @@ from protocols.errors import (
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 HEADER_LEN = const(5)

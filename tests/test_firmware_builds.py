@@ -25,7 +25,7 @@ def test_every_board_builds(board: str, tmp_path: Path) -> None:
     assert json.loads((bundle / "manifest.json").read_text()) == manifest
     assert cbor2.loads((bundle / "manifest.cbor").read_bytes()) == manifest
     assert "protocols/rs.mpy" in manifest["files"] and "protocols/_native/wrap.mpy" not in manifest["files"]
-    assert ("hal/sim/bus.mpy" in manifest["files"]) == TARGETS[board]["with_sim"]
+    assert ("hal/sim/buses/bus.mpy" in manifest["files"]) == TARGETS[board]["with_sim"]
     # viper machine code only where there is an arch to compile it for (the pure code runs elsewhere)
     assert ("protocols/_viper_hot.mpy" in manifest["files"]) == (TARGETS[board]["arch"] is not None)
     assert "protocols/_viper.mpy" in manifest["files"]

@@ -46,7 +46,7 @@ def open_board(name, env=None):
     """Buses for the board: machine.* on hardware, simulated chips on `env` otherwise."""
     defn = definition(name)
     if env is not None or defn.get("simulated"):
-        from hal.sim.board import SimBoard
+        from hal.sim.board.board import SimBoard
 
         return SimBoard(defn, env)
     from hal.boards.machine_board import MachineBoard
@@ -63,7 +63,7 @@ def open_system(name, link=None):
     """
     defn = definition(name)
     if defn.get("simulated"):
-        from hal.sim.world import SimWorld
+        from hal.sim.board.world import SimWorld
 
         world = SimWorld(board=name)
         if link is not None:

@@ -9,7 +9,7 @@ BOARD["sun_adc"] = (26, 27, 28, 29, 30, 31)  # all six faces, for the coarse sun
 # switched loads on the EPS (virtual GPIOs of its I/O expander) and what each draws in the simulation
 BOARD["loads"] = {"payload": 40, "heater": 41, "radio_pa": 42, "adcs": 43}
 BOARD["load_watts"] = {"payload": 1.2, "heater": 3.0, "radio_pa": 0.6, "adcs": 0.4}
-# the four cold-gas valves of hal.sim.board_extras.EXAMPLE_THRUSTERS: one shared ARM switch
+# the four cold-gas valves of hal.sim.board.extras.EXAMPLE_THRUSTERS: one shared ARM switch
 BOARD["thrusters"] = (
     {"arm": 6, "fire": 7},
     {"arm": 6, "fire": 8},

@@ -6,12 +6,10 @@ pm.bus_voltage(), pm.current(), pm.power()      # V, A, W
 
 try:
     from micropython import const
-except ImportError:
+except ImportError:  # CPython: a board never loads this
+    from protocols._const import const
 
-    def const(x):
-        return x
-
-
+from hal import drivers as _reg
 from hal.errors import ConfigError, DeviceNotFoundError
 
 _CONFIG = const(0x00)  # RST - BRNG PG[1:0] BADC[3:0] SADC[3:0] MODE[2:0]
@@ -21,11 +19,12 @@ _POWER = const(0x03)
 _CURRENT = const(0x04)
 _CALIBRATION = const(0x05)  # FS[15:1] -
 
-_RST = const(0x8000)
+# register fields, section 8.6 (Configuration, Bus Voltage, Calibration)
+_RST = const(0x8000)  # Configuration RST: reset every register to its power-on value
 _POR_CONFIG = const(0x399F)  # 32 V range, /8 gain, 12-bit ADCs, shunt and bus continuous
-_BD_SHIFT = const(3)
-_OVF = const(0x01)
-_CAL_MASK = const(0xFFFE)  # calibration bit 0 is read-only
+_BD_SHIFT = const(3)  # Bus Voltage BD[12:0] in bits 15:3
+_OVF = const(0x01)  # Bus Voltage OVF: the power or current calculation overflowed
+_CAL_MASK = const(0xFFFE)  # Calibration FS[15:1]: bit 0 is read-only
 
 
 class INA219:
@@ -34,7 +33,6 @@ class INA219:
             raise ConfigError("INA219 needs a positive shunt and maximum current")
         self.i2c = i2c
         self.address = address
-        self._buf = bytearray(2)
         # current LSB rounded up to a round number of uA, calibration per datasheet equation 1
         lsb = max_current_a / 32768
         self.current_lsb = (int(lsb * 1e6) + 1) / 1e6
@@ -44,38 +42,29 @@ class INA219:
         self.power_lsb = 20 * self.current_lsb
         self.configure()
 
-    def _read(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._buf)
-        return (self._buf[0] << 8) | self._buf[1]
-
-    def _write(self, reg, value):
-        self._buf[0] = value >> 8
-        self._buf[1] = value & 0xFF
-        self.i2c.writeto_mem(self.address, reg, self._buf)
-
     def configure(self):
         try:
-            self._write(_CONFIG, _RST)
-            config = self._read(_CONFIG)
+            _reg.write_u16(self.i2c, self.address, _CONFIG, _RST)
+            config = _reg.read_u16(self.i2c, self.address, _CONFIG)
         except OSError as exc:
             raise DeviceNotFoundError("INA219@0x%02X" % self.address, "no answer (%s)" % exc) from None
         if config != _POR_CONFIG:  # the reset value identifies the part
             raise DeviceNotFoundError("INA219@0x%02X" % self.address, "config 0x%04X after reset" % config)
-        self._write(_CALIBRATION, self.calibration & _CAL_MASK)
+        _reg.write_u16(self.i2c, self.address, _CALIBRATION, self.calibration & _CAL_MASK)
 
     def shunt_voltage(self):
-        raw = self._read(_SHUNT_VOLTAGE)
+        raw = _reg.read_u16(self.i2c, self.address, _SHUNT_VOLTAGE)
         return (raw - 65536 if raw & 0x8000 else raw) * 10e-6
 
     def bus_voltage(self):
-        raw = self._read(_BUS_VOLTAGE)
+        raw = _reg.read_u16(self.i2c, self.address, _BUS_VOLTAGE)
         if raw & _OVF:
             raise OverflowError("INA219 math overflow: current beyond the calibrated range")
         return (raw >> _BD_SHIFT) * 4e-3  # 4 mV/LSB
 
     def current(self):
-        raw = self._read(_CURRENT)
+        raw = _reg.read_u16(self.i2c, self.address, _CURRENT)
         return (raw - 65536 if raw & 0x8000 else raw) * self.current_lsb
 
     def power(self):
-        return self._read(_POWER) * self.power_lsb
+        return _reg.read_u16(self.i2c, self.address, _POWER) * self.power_lsb

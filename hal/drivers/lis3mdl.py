@@ -8,12 +8,10 @@ Register map from the LIS3MDL datasheet (DocID024204), section 7.
 
 try:
     from micropython import const
-except ImportError:
+except ImportError:  # CPython: a board never loads this
+    from protocols._const import const
 
-    def const(x):
-        return x
-
-
+from hal import drivers as _reg
 from hal.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError
 
 _WHO_AM_I = const(0x0F)
@@ -27,12 +25,13 @@ _TEMP_OUT_L = const(0x2E)
 _AUTO_INC = const(0x80)  # sub-address MSB: multi-byte read with address increment
 _ID = const(0x3D)  # WHO_AM_I value
 
-_OM_UHP = const(0x60)  # OM = 11: X and Y axes in ultra-high-performance mode
-_DO_SHIFT = const(2)
-_FS_SHIFT = const(5)
-_MD_CONTINUOUS = const(0x00)  # MD = 00: continuous conversion
-_OMZ_UHP = const(0x0C)  # OMZ = 11: Z axis in ultra-high-performance mode
-_ZYXDA = const(0x08)
+# register fields, section 7 (CTRL_REG1..4, STATUS_REG)
+_OM_UHP = const(0x60)  # CTRL_REG1 OM = 11: X and Y axes in ultra-high-performance mode
+_DO_SHIFT = const(2)  # CTRL_REG1 DO[2:0]: output data rate
+_FS_SHIFT = const(5)  # CTRL_REG2 FS[1:0]: full scale
+_MD_CONTINUOUS = const(0x00)  # CTRL_REG3 MD = 00: continuous conversion
+_OMZ_UHP = const(0x0C)  # CTRL_REG4 OMZ = 11: Z axis in ultra-high-performance mode
+_ZYXDA = const(0x08)  # STATUS_REG: a new X, Y and Z sample
 
 _SCALES = {4: (0, 6842), 8: (1, 3421), 12: (2, 2281), 16: (3, 1711)}  # gauss: (FS code, LSB/gauss)
 _ODRS = {10: 4, 20: 5, 40: 6, 80: 7}  # Hz -> DO code
@@ -47,7 +46,6 @@ class LIS3MDL:
         self.i2c = i2c
         self.address = address
         self.retries = retries
-        self._b1 = bytearray(1)
         self._b6 = bytearray(6)
         self._scale_gauss = scale_gauss
         self._odr_hz = odr_hz
@@ -57,27 +55,20 @@ class LIS3MDL:
     def configure(self):
         """Probe the identity and program the chip (also used to recover after a reset)."""
         try:
-            who = self._read(_WHO_AM_I)
+            who = _reg.read_u8(self.i2c, self.address, _WHO_AM_I)
         except OSError as exc:
             raise DeviceNotFoundError("LIS3MDL@0x%02X" % self.address, "no answer (%s)" % exc) from None
         if who != _ID:
             raise DeviceNotFoundError("LIS3MDL@0x%02X" % self.address, "WHO_AM_I 0x%02X, expected 0x3D" % who)
         fs_bits, self._lsb_per_gauss = _SCALES[self._scale_gauss]
-        self._write(_CTRL_REG1, _OM_UHP | (_ODRS[self._odr_hz] << _DO_SHIFT))
-        self._write(_CTRL_REG2, fs_bits << _FS_SHIFT)
-        self._write(_CTRL_REG4, _OMZ_UHP)
-        self._write(_CTRL_REG3, _MD_CONTINUOUS)
-
-    def _read(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._b1)
-        return self._b1[0]
-
-    def _write(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._b1)
+        i2c, addr = self.i2c, self.address
+        _reg.write_u8(i2c, addr, _CTRL_REG1, _OM_UHP | (_ODRS[self._odr_hz] << _DO_SHIFT))
+        _reg.write_u8(i2c, addr, _CTRL_REG2, fs_bits << _FS_SHIFT)
+        _reg.write_u8(i2c, addr, _CTRL_REG4, _OMZ_UHP)
+        _reg.write_u8(i2c, addr, _CTRL_REG3, _MD_CONTINUOUS)
 
     def data_ready(self):
-        return bool(self._read(_STATUS_REG) & _ZYXDA)
+        return bool(_reg.read_u8(self.i2c, self.address, _STATUS_REG) & _ZYXDA)
 
     def wait_ready(self, clock, timeout_ms=200, poll_ms=5):
         waited = 0

@@ -8,12 +8,10 @@ imu.burst_into(buf)  # both sensors in one 12-byte read (gyro XYZ, accel XYZ)
 
 try:
     from micropython import const
-except ImportError:
+except ImportError:  # CPython: a board never loads this
+    from protocols._const import const
 
-    def const(x):
-        return x
-
-
+from hal import drivers as _reg
 from hal.errors import ConfigError, DeviceNotFoundError
 
 _WHO_AM_I = const(0x0F)
@@ -24,12 +22,13 @@ _STATUS_REG = const(0x1E)  # - - - - - TDA GDA XLDA
 _OUTX_L_G = const(0x22)
 _ID = const(0x6C)  # WHO_AM_I value
 
-_ODR_SHIFT = const(4)  # ODR_XL, ODR_G: bits 7:4
-_FS_SHIFT = const(2)  # FS_XL, FS_G: bits 3:2
-_BDU = const(0x40)  # block data update: both bytes of an output come from one sample
-_IF_INC = const(0x04)  # register address auto-increment in multi-byte access
-_XLDA = const(0x01)
-_GDA = const(0x02)
+# register fields, section 9 (CTRL1_XL, CTRL2_G, CTRL3_C, STATUS_REG)
+_ODR_SHIFT = const(4)  # CTRL1_XL ODR_XL, CTRL2_G ODR_G: bits 7:4
+_FS_SHIFT = const(2)  # CTRL1_XL FS_XL, CTRL2_G FS_G: bits 3:2
+_BDU = const(0x40)  # CTRL3_C: block data update, both bytes of an output come from one sample
+_IF_INC = const(0x04)  # CTRL3_C: register address auto-increment in multi-byte access
+_XLDA = const(0x01)  # STATUS_REG: new accelerometer sample
+_GDA = const(0x02)  # STATUS_REG: new gyroscope sample
 _G = 9.80665
 _RAD = 0.017453292519943295
 
@@ -47,7 +46,6 @@ class LSM6DSOX:
             )
         self.i2c = i2c
         self.address = address
-        self._b1 = bytearray(1)
         self._b12 = bytearray(12)
         self._mv12 = memoryview(self._b12)
         self._accel = _ACCEL[accel_g]
@@ -55,30 +53,23 @@ class LSM6DSOX:
         self._odr = _ODR[odr_hz]
         self.configure()
 
-    def _read(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._b1)
-        return self._b1[0]
-
-    def _write(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._b1)
-
     def configure(self):
         try:
-            who = self._read(_WHO_AM_I)
+            who = _reg.read_u8(self.i2c, self.address, _WHO_AM_I)
         except OSError as exc:
             raise DeviceNotFoundError("LSM6DSOX@0x%02X" % self.address, "no answer (%s)" % exc) from None
         if who != _ID:
             raise DeviceNotFoundError(
                 "LSM6DSOX@0x%02X" % self.address, "WHO_AM_I 0x%02X, expected 0x6C" % who
             )
-        self._write(_CTRL3_C, _BDU | _IF_INC)  # coherent multi-byte reads
-        self._write(_CTRL1_XL, self._odr << _ODR_SHIFT | self._accel[0] << _FS_SHIFT)
-        self._write(_CTRL2_G, self._odr << _ODR_SHIFT | self._gyro[0] << _FS_SHIFT)
+        i2c, addr = self.i2c, self.address
+        _reg.write_u8(i2c, addr, _CTRL3_C, _BDU | _IF_INC)  # coherent multi-byte reads
+        _reg.write_u8(i2c, addr, _CTRL1_XL, self._odr << _ODR_SHIFT | self._accel[0] << _FS_SHIFT)
+        _reg.write_u8(i2c, addr, _CTRL2_G, self._odr << _ODR_SHIFT | self._gyro[0] << _FS_SHIFT)
 
     def data_ready(self):
         """(accel ready, gyro ready)."""
-        s = self._read(_STATUS_REG)
+        s = _reg.read_u8(self.i2c, self.address, _STATUS_REG)
         return bool(s & _XLDA), bool(s & _GDA)
 
     def burst_into(self, buf):

@@ -2,20 +2,19 @@
 
 try:
     from micropython import const
-except ImportError:
+except ImportError:  # CPython: a board never loads this
+    from protocols._const import const
 
-    def const(x):
-        return x
-
-
+from hal import drivers as _reg
 from hal.errors import DeviceNotFoundError, DeviceTimeoutError
 
 _TEMP_RESULT = const(0x00)
 _CONFIGURATION = const(0x01)  # HIGH_Alert LOW_Alert Data_Ready EEPROM_Busy MOD[1:0] CONV[2:0] ...
 _DEVICE_ID = const(0x0F)  # REV[3:0] DID[11:0]
 
-_DATA_READY = const(0x2000)
-_DID_MASK = const(0x0FFF)
+# register fields (datasheet register map: Configuration, Device_ID registers)
+_DATA_READY = const(0x2000)  # Configuration Data_Ready (bit 13): a conversion completed
+_DID_MASK = const(0x0FFF)  # Device_ID DID[11:0]
 _DID = const(0x117)
 _TEMP_POR = const(0x8000)  # Temp_Result before the first conversion completes
 _CONV_MS = const(16)  # poll period: the shortest conversion cycle is 15.5 ms
@@ -25,20 +24,15 @@ class TMP117:
     def __init__(self, i2c, address=0x48):
         self.i2c = i2c
         self.address = address
-        self._buf = bytearray(2)
         try:
-            ident = self._read(_DEVICE_ID) & _DID_MASK
+            ident = _reg.read_u16(i2c, address, _DEVICE_ID) & _DID_MASK
         except OSError as exc:
             raise DeviceNotFoundError("TMP117@0x%02X" % address, "no answer (%s)" % exc) from None
         if ident != _DID:
             raise DeviceNotFoundError("TMP117@0x%02X" % address, "device ID 0x%03X, expected 0x117" % ident)
 
-    def _read(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._buf)
-        return (self._buf[0] << 8) | self._buf[1]
-
     def data_ready(self):
-        return bool(self._read(_CONFIGURATION) & _DATA_READY)
+        return bool(_reg.read_u16(self.i2c, self.address, _CONFIGURATION) & _DATA_READY)
 
     def temperature(self, clock=None, timeout_ms=1000):
         """Degrees Celsius; with a clock, waits (bounded) for a fresh conversion first."""
@@ -48,7 +42,7 @@ class TMP117:
                 raise DeviceTimeoutError("TMP117", "data ready", waited)
             clock.sleep_ms(_CONV_MS)
             waited += _CONV_MS
-        raw = self._read(_TEMP_RESULT)
+        raw = _reg.read_u16(self.i2c, self.address, _TEMP_RESULT)
         if raw == _TEMP_POR:
             raise DeviceTimeoutError("TMP117", "first conversion", waited)
         return (raw - 65536 if raw & 0x8000 else raw) * 0.0078125

@@ -24,7 +24,7 @@ TICK_MS = 100
 class SpeedRun:
     def __init__(self, flash, factor=0):
         import hal.clock
-        from hal.sim.clock import ScaledCpuClock
+        from hal.sim.buses.clock import ScaledCpuClock
 
         raw = hal.clock.ticks_us
         if factor:

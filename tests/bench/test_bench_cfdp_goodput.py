@@ -32,7 +32,7 @@ from flight.dictionary import APID as FLIGHT_APID
 from ground.twin_ground import flip_bits
 from protocols import cfdp_checksum as ck
 from protocols import cfdp_directives as cd
-from protocols import cltu, cop1, errors, sync, tmframe
+from protocols import cltu, cop1, errors, sync, tm_extractor, tmframe
 from protocols import spacepacket as sp
 from protocols.cfdp_filestore import MemoryFileStore
 from protocols.cfdp_receiver import Receiver
@@ -96,8 +96,8 @@ def space_packet(ptype: int, seq: int, data: bytes) -> bytes:
 
 def pdu_of(packet: bytes) -> bytes | None:
     """The CFDP PDU a space packet of CFDP_APID carries (None for any other packet)."""
-    _t, _s, apid, _f, _c, n = sp.unpack_header(packet)
-    return bytes(packet[sp.HEADER_LEN : sp.HEADER_LEN + n]) if apid == CFDP_APID else None
+    hdr = sp.unpack_header(packet)
+    return bytes(packet[sp.HEADER_LEN : sp.HEADER_LEN + hdr.data_len]) if hdr.apid == CFDP_APID else None
 
 
 def run_transfer(rate: float, ber: float, size: int, segment: int, seed: int = 7) -> dict:
@@ -132,7 +132,7 @@ def run_transfer(rate: float, ber: float, size: int, segment: int, seed: int = 7
     tm_seq = 0
     # ground: decoder chain, COP-1 FOP, receiver
     dec = sync.CaduDecoder(FRAME_LEN, INTERLEAVE)
-    ext = tmframe.PacketExtractor(max_packet_len=sp.HEADER_LEN + 64 + segment + 64)
+    ext = tm_extractor.PacketExtractor(max_packet_len=sp.HEADER_LEN + 64 + segment + 64)
     t1_ms = max(100, int(2 * rtt_ms))
     fop = cop1.Fop1(SCID, vcid=0, window=8, t1_ms=t1_ms, transmission_limit=50)
     tc_seq = 0

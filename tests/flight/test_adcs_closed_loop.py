@@ -9,8 +9,8 @@ from flight.adcs import Bdot
 from hal import boards
 from hal.drivers.lis3mdl import LIS3MDL
 from hal.drivers.magnetorquer import Magnetorquer, MagnetorquerSet
-from hal.sim.attitude import RigidBody
-from hal.sim.environment import Environment
+from hal.sim.env.attitude import RigidBody
+from hal.sim.env.environment import Environment
 
 
 def test_detumble_through_the_sim_twin_board() -> None:

@@ -9,7 +9,7 @@ import flight.main
 from flight.dictionary import FAIL
 from ground.terminal import Terminal
 from hal.boards import definition
-from hal.sim.world import SimWorld
+from hal.sim.board.world import SimWorld
 
 
 def test_a_board_without_thrusters_has_no_propulsion_and_says_so(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from twin_rig import Rig
 from flight.boot import WATCHDOG
 from flight.dictionary import FAIL, PARAM_IDS
 from flight.sensors import GYRO, MAG, TEMP
-from hal.sim.bus import Fault
+from hal.sim.buses.bus import Fault
 
 
 @pytest.fixture
@@ -148,9 +148,9 @@ def test_beacon_over_lora_when_nobody_talks(tmp_path):
     import struct
 
     from hal.drivers.sx1276 import SX1276
-    from hal.sim.bus import SimPin
+    from hal.sim.buses.bus import SimPin
+    from hal.sim.buses.spi import SimSPI
     from hal.sim.chips.sx1276 import SimSX1276
-    from hal.sim.spi import SimSPI
 
     rig = Rig(tmp_path / "flash")
     world = rig.twin.world

@@ -13,7 +13,7 @@ from twin_rig import Rig
 from flight.commands import Dispatcher
 from flight.comms import Comms
 from flight.dictionary import COMMANDS, PARAM_IDS
-from hal.sim.world import BytePipe
+from hal.sim.board.world import BytePipe
 from protocols import cltu, sdls
 from protocols.pus import PusTc
 

@@ -77,7 +77,7 @@ def test_flight_heap_on_the_emulated_board_within_budget(tmp_path):
                 return int(run("print(gc.mem_alloc())"))
 
             run(
-                "import sys\nsys.path.insert(0, '/')\nfrom hal.sim.world import SimWorld\n"
+                "import sys\nsys.path.insert(0, '/')\nfrom hal.sim.board.world import SimWorld\n"
                 "from flight.storage import HostFs\nw = SimWorld()"
             )
             base = live()

@@ -10,7 +10,7 @@ import flight.main
 from flight.lora_link import LoraLink
 from ground.lora_ground import LoraGroundStation
 from ground.terminal import Terminal
-from hal.sim.world import SimWorld
+from hal.sim.board.world import SimWorld
 from protocols import lora
 
 KEY = bytes(range(32))

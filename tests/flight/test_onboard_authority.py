@@ -20,10 +20,10 @@ ADMIN_KEY = bytes(range(100, 132))
 
 
 def _reports(twin: FlightTwin) -> list[PusTm]:
-    from protocols import sync, tmframe
+    from protocols import sync, tm_extractor, tmframe
 
     dec = sync.CaduDecoder(223 * twin.interleave, twin.interleave)
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     out = []
     for raw in dec.feed(twin.link.ground_read()):
         for pkt in ext.feed(tmframe.unpack(raw)):

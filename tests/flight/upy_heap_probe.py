@@ -28,7 +28,7 @@ def main(flash_dir, ticks):
     if tracemalloc is not None:
         tracemalloc.start()
     from flight.storage import HostFs
-    from hal.sim.world import SimWorld
+    from hal.sim.board.world import SimWorld
 
     world = SimWorld()
     gc.collect()

@@ -16,7 +16,7 @@ from ground.flight_twin import FlightTwin
 from ground.twin import TwinError, TwinServer
 from hal.boards import definition, names
 from hal.clock import TICKS_PERIOD
-from hal.sim.clock import ScaledCpuClock
+from hal.sim.buses.clock import ScaledCpuClock
 
 BIN = Path(sys.executable).parent
 

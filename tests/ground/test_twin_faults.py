@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from ground import cli
 from ground.sdls_counter import SequenceCounter, clock_floor
 from ground.twin import TwinError, TwinServer
-from protocols import cltu, errors, sdls, sync, tmframe
+from protocols import cltu, errors, sdls, sync, tm_extractor, tmframe
 from protocols.pus import PusTc, PusTm
 
 KEY = bytes(range(32))
@@ -177,7 +177,7 @@ class ReportEater:
         import select
 
         dec = sync.CaduDecoder(223 * self.interleave, self.interleave)
-        ext = tmframe.PacketExtractor()
+        ext = tm_extractor.PacketExtractor()
         while not self.stop.is_set():
             ready, _, _ = select.select([client, upstream], [], [], 0.02)
             for s in ready:

@@ -30,7 +30,7 @@ from ground.server.decode import onboard_time
 from ground.terminal import Terminal
 from ground.xtce import APID, enumerations
 from ground.yamcs_instance import YamcsPorts, java_command, write_instance
-from hal.sim.environment import EPOCH_UNIX
+from hal.sim.env.environment import EPOCH_UNIX
 from protocols.pus import PusTc
 
 

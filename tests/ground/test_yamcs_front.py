@@ -21,7 +21,7 @@ from flight.dictionary import HK_SETS, TM_TYPES
 from ground.passes import parse_time
 from ground.server.store import SqliteStore
 from ground.xtce import enumerations
-from hal.sim.environment import EPOCH_UNIX
+from hal.sim.env.environment import EPOCH_UNIX
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ground_server"))
 from server_harness import start_ground, until

@@ -9,12 +9,12 @@ import math
 
 from hal.drivers.lis3mdl import LIS3MDL
 from hal.drivers.magnetorquer import Magnetorquer, MagnetorquerSet
-from hal.sim import vec
-from hal.sim.attitude import RigidBody
-from hal.sim.bus import FaultSet, SimI2C, SimPin, SimPWM
+from hal.sim.buses.bus import FaultSet, SimI2C, SimPin, SimPWM
 from hal.sim.chips.lis3mdl import SimLIS3MDL
 from hal.sim.chips.magnetorquer import SimMagnetorquer
-from hal.sim.environment import Environment
+from hal.sim.env import vec
+from hal.sim.env.attitude import RigidBody
+from hal.sim.env.environment import Environment
 
 MAX_DIPOLE = 0.2
 GAIN = 4e4  # A m^2 per (T/s)

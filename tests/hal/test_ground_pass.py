@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from hal import boards
 from hal.drivers.sx1276 import SX1276
-from hal.sim.board_extras import add_radio
-from hal.sim.bus import SimPin
+from hal.sim.board.board import SimBoard
+from hal.sim.buses.bus import SimPin
+from hal.sim.buses.clock import VirtualClock
+from hal.sim.buses.spi import SimSPI
 from hal.sim.chips.sx1276 import SimSX1276
-from hal.sim.clock import VirtualClock
-from hal.sim.link_budget import GroundStation, LoraLinkBudget
-from hal.sim.radio_medium import RadioMedium
-from hal.sim.spi import SimSPI
+from hal.sim.env.environment import Environment
+from hal.sim.env.link_budget import GroundStation, LoraLinkBudget
+from hal.sim.env.radio_medium import RadioMedium
 
 STEP_S = 5
 
 
 def test_beacons_are_heard_only_during_the_pass() -> None:
-    board = boards.open_board("sim-twin")
-    env = board.env
+    env = Environment()
     clock = VirtualClock()
     gs = GroundStation(20.0, -4.0, min_elevation_deg=10.0)  # under the first ascending pass
     link = LoraLinkBudget(
@@ -28,8 +28,9 @@ def test_beacons_are_heard_only_during_the_pass() -> None:
         visible=lambda s, r: gs.sees(env.r_eci, env.t),
     )
     medium = RadioMedium(clock, link=link)
+    board = SimBoard(boards.definition("sim-twin"), env, clock, medium)
     dev = board.defn["spi"][0]["devices"]["sx1276"]
-    spi = add_radio(board, clock, medium)
+    spi = board.spi(0)
     sat = SX1276(
         spi,
         board.pin(dev["cs"]),

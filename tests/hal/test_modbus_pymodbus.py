@@ -126,7 +126,7 @@ class _SilentUart:
 
 
 def test_silent_bus_times_out_after_bounded_retries() -> None:
-    from hal.sim.clock import VirtualClock
+    from hal.sim.buses.clock import VirtualClock
 
     clock = VirtualClock()
     client = ModbusRtuClient(_SilentUart(), clock, timeout_ms=100, retries=2)

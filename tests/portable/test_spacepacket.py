@@ -20,6 +20,13 @@ def test_tm_header_all_fields_at_limits():
     assert sp.SpacePacket.unpack(pkt.pack()) == pkt
 
 
+def test_unpack_header_names_its_fields():
+    hdr = sp.unpack_header(unhex("00 1801 C016 0005"), 1)
+    assert (hdr.ptype, hdr.sec_hdr, hdr.apid) == (sp.TC, 1, 1)
+    assert (hdr.seq_flags, hdr.seq_count, hdr.data_len) == (sp.SEQ_UNSEGMENTED, 22, 6)
+    assert hdr == (1, 1, 1, 3, 22, 6)  # still a tuple
+
+
 def test_idle_packet_uses_apid_7ff():
     pkt = sp.idle_packet(3)
     raw = pkt.pack()

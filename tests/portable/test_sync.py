@@ -2,7 +2,7 @@
 
 from _check import raises
 
-from protocols import errors, randomizer, rs, sync, tmframe
+from protocols import errors, randomizer, rs, sync, tm_extractor, tmframe
 from protocols import spacepacket as sp
 
 
@@ -144,7 +144,7 @@ def test_cadu_decoder_corrects_and_parses_frames():
     for pos in range(50, len(stream), 97):  # about 1 byte error in 97: well within RS capability
         stream[pos] ^= 0x24
     dec = sync.CaduDecoder(frame_len, interleave=1)
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for i in range(0, len(stream), 100):
         for f in dec.feed_frames(bytes(stream[i : i + 100])):
@@ -195,7 +195,7 @@ def test_downlink_round_trip_i5_with_noise_chunking_and_a_lost_cadu():
         if i == 4:
             stream += b"\x00\x01\x02"  # bytes inserted between CADUs: a slip
     dec = sync.CaduDecoder(frame_len, interleave=5)
-    ext = tmframe.PacketExtractor(vcid=1)
+    ext = tm_extractor.PacketExtractor(vcid=1)
     got = []
     pos = 0
     while pos < len(stream):

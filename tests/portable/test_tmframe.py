@@ -5,7 +5,7 @@ Header and CLCW vectors are derived by hand from the bit layouts in the standard
 
 from _check import raises, unhex
 
-from protocols import errors, tmframe
+from protocols import errors, tm_extractor, tmframe
 from protocols import spacepacket as sp
 from protocols.crc import crc16
 
@@ -137,7 +137,7 @@ def test_framer_sets_first_header_pointer_and_idle_fill_by_hand():
     assert f3.fhp == tmframe.FHP_NO_PACKET_START and f3.data[:2] == unhex("0017")
     assert (f1.vc_count, f2.vc_count, f3.vc_count) == (0, 1, 2)
     assert (f1.mc_count, f2.mc_count, f3.mc_count) == (0, 1, 2)
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for f in (f1, f2, f3):
         got += ext.feed(f)
@@ -150,7 +150,7 @@ def test_packet_ending_on_a_frame_boundary():
     frames = framer.add_packet(p1) + framer.add_packet(p2) + framer.flush()
     f = [tmframe.unpack(r, False) for r in frames]
     assert f[0].fhp == 0 and f[1].fhp == 0
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     assert ext.feed(f[0]) == [p1] and ext.feed(f[1]) == [p2]
 
 
@@ -182,7 +182,7 @@ def test_oid_frame_and_clcw_update():
     f = tmframe.unpack(raw)
     assert f.fhp == tmframe.FHP_IDLE and f.data == b"\x55" * 20
     assert f.clcw().report_value == 200 and f.clcw().retransmit
-    assert tmframe.PacketExtractor().feed(f) == []
+    assert tm_extractor.PacketExtractor().feed(f) == []
     framer.push(_pkt(1, 1))
     raises(errors.EncodeError, framer.idle_frame_into, bytearray(32))
 
@@ -194,7 +194,7 @@ def test_shared_master_channel_counts_every_vc():
     frames = a.flush() + b.flush() + a.flush()
     got = [(tmframe.unpack(r).vcid, tmframe.unpack(r).mc_count, tmframe.unpack(r).vc_count) for r in frames]
     assert got == [(0, 0, 0), (1, 1, 0), (0, 2, 1)]
-    ext = tmframe.PacketExtractor(vcid=0)
+    ext = tm_extractor.PacketExtractor(vcid=0)
     for r in frames:
         ext.feed(tmframe.unpack(r))
     assert ext.other_vc == 1 and ext.frames == 2 and ext.lost_frames == 0 and ext.mc_lost == 0
@@ -224,7 +224,7 @@ def _frames(framer, pkts):
 def test_framer_and_extractor_round_trip_with_spanning_packets():
     pkts = _packets(20)
     frames = _frames(tmframe.TmFramerBytes(64, scid=42, vcid=1), pkts)
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     spans = 0
     for raw in frames:
@@ -244,7 +244,7 @@ def test_header_split_across_frames():
     frames = _frames(framer, pkts)
     parsed = [tmframe.unpack(r) for r in frames]
     assert parsed[0].fhp == 0 and parsed[1].fhp == tmframe.FHP_NO_PACKET_START
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for f in parsed:
         got += ext.feed(f)
@@ -254,7 +254,7 @@ def test_header_split_across_frames():
 def test_lost_frame_is_detected_and_extraction_resyncs():
     pkts = _packets(30)
     frames = _frames(tmframe.TmFramerBytes(48, scid=1), pkts)
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for i, raw in enumerate(frames):
         if i in (5, 11, 12):
@@ -276,7 +276,7 @@ def test_wrong_first_header_pointer_drops_the_partial_packet():
     # frame 1 starts with the last 10 bytes of packet 1, then packet 2 at 10: claim 12 instead
     assert frames[1].fhp == 10
     frames[1].fhp = 12
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for f in frames:
         got += ext.feed(f)
@@ -288,7 +288,7 @@ def test_oversized_packet_forces_resync():
     framer = tmframe.TmFramerBytes(40, scid=1)
     pkts = [_pkt(1, 100, 1), _pkt(2, 10, 2), _pkt(3, 10, 3)]
     frames = _frames(framer, pkts)
-    ext = tmframe.PacketExtractor(max_packet_len=64)
+    ext = tm_extractor.PacketExtractor(max_packet_len=64)
     got = []
     for r in frames:
         got += ext.feed(tmframe.unpack(r))

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from spacepackets.ccsds.tm_frame import TmTransferFrame
 
-from protocols import cltu, errors, sync, tcframe, tmframe
+from protocols import cltu, errors, sync, tcframe, tm_extractor, tmframe
 from protocols import spacepacket as sp
 
 
@@ -73,7 +73,7 @@ def test_extractor_recovers_packets_for_any_frame_size_and_chunking(payloads, fr
     for p in pkts:
         frames.extend(framer.add_packet(p))
     frames.extend(framer.flush())
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for raw in frames:
         got.extend(ext.feed(tmframe.unpack(raw)))

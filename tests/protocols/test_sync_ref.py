@@ -11,7 +11,7 @@ from hangguard import no_hang
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols import errors, rs, sync, tmframe
+from protocols import errors, rs, sync, tm_extractor, tmframe
 from protocols import spacepacket as sp
 
 
@@ -168,7 +168,7 @@ def test_downlink_round_trip_rs_i5_with_frame_loss(seed):
             _corrupt(cadu, 5, 16, rnd)
         stream += cadu
     dec = sync.CaduDecoder(frame_len, 5)
-    ext = tmframe.PacketExtractor(max_packet_len=3100)
+    ext = tm_extractor.PacketExtractor(max_packet_len=3100)
     got = []
     pos = 0
     while pos < len(stream):

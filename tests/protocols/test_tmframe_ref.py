@@ -17,7 +17,7 @@ from spacepackets.ccsds.tm_frame import (
     TransferFrameSecondaryHeader,
 )
 
-from protocols import errors, tmframe
+from protocols import errors, tm_extractor, tmframe
 from protocols import spacepacket as sp
 
 CRC = crcmod.predefined.mkCrcFun("crc-ccitt-false")
@@ -131,7 +131,7 @@ def test_framer_extractor_round_trip_any_geometry(sizes, frame_len, has_ocf, has
         frames.extend(framer.add_packet(p))
     frames.extend(framer.flush())
     assert all(len(f) == frame_len for f in frames)
-    ext = tmframe.PacketExtractor(max_packet_len=500)
+    ext = tm_extractor.PacketExtractor(max_packet_len=500)
     got = []
     for raw in frames:
         got.extend(ext.feed(tmframe.unpack(raw, has_fecf, frame_len)))
@@ -183,7 +183,7 @@ def test_frame_loss_is_counted_and_delivered_packets_are_intact(sizes, frame_len
         frames.extend(framer.add_packet(p))
     frames.extend(framer.flush())
     kept = [i for i in range(len(frames)) if i == 0 or rnd.random() > loss]
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     got = []
     for i in kept:
         got.extend(ext.feed(tmframe.unpack(frames[i])))
@@ -203,7 +203,7 @@ def test_unpack_on_garbage_raises_only_protocol_errors(blob):
             except errors.ProtocolError:
                 continue
             assert len(f.data) >= 1
-            tmframe.PacketExtractor().feed(f)
+            tm_extractor.PacketExtractor().feed(f)
         try:
             tmframe.clcw_unpack(blob)
         except errors.ProtocolError:
@@ -219,7 +219,7 @@ def test_mutated_frames_decode_or_raise_protocol_errors(seed, flips):
     for p in pkts:
         frames.extend(framer.add_packet(p))
     frames.extend(framer.flush())
-    ext = tmframe.PacketExtractor(max_packet_len=rnd.choice([7, 64, 4102]))
+    ext = tm_extractor.PacketExtractor(max_packet_len=rnd.choice([7, 64, 4102]))
     with no_hang():
         for raw in frames:
             bad = bytearray(raw)
@@ -249,7 +249,7 @@ def test_mutated_frames_decode_or_raise_protocol_errors(seed, flips):
     )
 )
 def test_extractor_survives_arbitrary_frame_sequences(seq):
-    ext = tmframe.PacketExtractor(max_packet_len=100, vcid=0)
+    ext = tm_extractor.PacketExtractor(max_packet_len=100, vcid=0)
     with no_hang():
         for vcid, mc, vc, fhp, data, sync_flag in seq:
             frame = tmframe.TmFrame(1, vcid, mc, vc, fhp, data, sync_flag=sync_flag)

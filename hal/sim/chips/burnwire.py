@@ -7,7 +7,7 @@ Faults: `open_circuit` (broken wire: never melts), `switch_stuck` (the switch ne
 so the driver sees FAILED although the antenna is out: operators must see both).
 """
 
-from hal.sim.live_pin import LivePin
+from hal.sim.buses.live_pin import LivePin
 
 
 class SimBurnWire:

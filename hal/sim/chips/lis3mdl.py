@@ -1,5 +1,10 @@
 """ST LIS3MDL 3-axis magnetometer model: identity, full scale, continuous mode, data-ready, data."""
 
+try:
+    from micropython import const
+except ImportError:  # CPython: a board never loads this
+    from protocols._const import const
+
 from hal.sim.chips.base import RegisterChip
 from hal.sim.prng import Prng
 
@@ -11,6 +16,19 @@ STATUS = 0x27
 OUT_X_L = 0x28
 TEMP_OUT_L = 0x2E
 LSB_PER_GAUSS = (6842, 3421, 2281, 1711)  # FS = +-4, 8, 12, 16 gauss (datasheet table 3)
+
+# register fields, datasheet DocID024204 section 7 (as hal.drivers.lis3mdl names them)
+_ID = const(0x3D)  # WHO_AM_I value
+_CTRL_REG1_POR = const(0x10)  # DO = 100: 10 Hz
+_FS_SHIFT = const(5)  # CTRL_REG2 FS[1:0]
+_FS_MASK = const(0x03)
+_SOFT_RST = const(0x04)  # CTRL_REG2 SOFT_RST
+_MD_MASK = const(0x03)  # CTRL_REG3 MD[1:0]
+_MD_CONTINUOUS = const(0x00)
+_MD_POWER_DOWN = const(0x03)
+_XYZ_DA = const(0x0F)  # STATUS_REG ZYXDA ZDA YDA XDA
+_AUTO_INC = const(0x80)  # sub-address MSB: multi-byte access with address increment
+_SUB_ADDR = const(0x7F)  # the register address below it
 
 
 class SimLIS3MDL(RegisterChip):
@@ -26,12 +44,12 @@ class SimLIS3MDL(RegisterChip):
         super().__init__()
 
     def power_on_values(self):
-        self.regs[WHO_AM_I] = 0x3D
-        self.regs[CTRL_REG1] = 0x10
-        self.regs[CTRL_REG3] = 0x03  # power-down until the driver selects continuous mode
+        self.regs[WHO_AM_I] = _ID
+        self.regs[CTRL_REG1] = _CTRL_REG1_POR
+        self.regs[CTRL_REG3] = _MD_POWER_DOWN  # until the driver selects continuous mode
 
     def _sample(self):
-        fs = (self.regs[CTRL_REG2] >> 5) & 3
+        fs = (self.regs[CTRL_REG2] >> _FS_SHIFT) & _FS_MASK
         sens = LSB_PER_GAUSS[fs]
         b = self.field()
         for axis in range(3):
@@ -44,13 +62,13 @@ class SimLIS3MDL(RegisterChip):
         t = (t - 200) & 0xFFFF
         self.regs[TEMP_OUT_L] = t & 0xFF
         self.regs[TEMP_OUT_L + 1] = t >> 8
-        self.regs[STATUS] = 0x0F  # ZYXDA and per-axis data available
+        self.regs[STATUS] = _XYZ_DA  # ZYXDA and per-axis data available
 
     def read(self, reg, n):
-        auto = reg & 0x80
-        reg &= 0x7F
+        auto = reg & _AUTO_INC
+        reg &= _SUB_ADDR
         if reg in (STATUS, OUT_X_L):
-            if self.regs[CTRL_REG3] & 3 == 0:  # continuous conversion
+            if self.regs[CTRL_REG3] & _MD_MASK == _MD_CONTINUOUS:
                 self._sample()
         out = bytearray(n)
         for i in range(n):
@@ -61,8 +79,8 @@ class SimLIS3MDL(RegisterChip):
         return out
 
     def write(self, reg, data):
-        reg &= 0x7F
+        reg &= _SUB_ADDR
         for i in range(len(data)):
             self.regs[(reg + i) & 0xFF] = data[i]
-            if reg + i == CTRL_REG2 and data[i] & 0x04:  # SOFT_RST
+            if reg + i == CTRL_REG2 and data[i] & _SOFT_RST:
                 self.reset()

@@ -1,4 +1,4 @@
-"""Simulated Semtech SX1276 (LoRa mode) behind SPI; hal.sim.radio_medium carries its packets.
+"""Simulated Semtech SX1276 (LoRa mode) behind SPI; hal.sim.env.radio_medium carries its packets.
 
 The model follows the SX1276/77/78/79 datasheet (rev. 7, section 4.1 LoRa modem, 6.4 register
 map): an SPI transaction is an address byte (bit 7 = write) then data bytes with address
@@ -18,8 +18,13 @@ SPI still answers), `upset()` silently reloads power-on register values (a brown
 a low RESET pin holds the chip in reset; after RESET rises the chip ignores SPI for 5 ms.
 """
 
+try:
+    from micropython import const
+except ImportError:  # CPython: a board never loads this
+    from protocols._const import const
+
 from hal.clock import ticks_add, ticks_diff
-from hal.sim.live_pin import LivePin
+from hal.sim.buses.live_pin import LivePin
 
 REG_FIFO = 0x00
 REG_OP_MODE = 0x01
@@ -62,6 +67,27 @@ IRQ_PAYLOAD_CRC_ERROR = 0x20
 IRQ_VALID_HEADER = 0x10
 IRQ_TX_DONE = 0x08
 IRQ_CAD_DONE = 0x04
+
+# register fields, datasheet section 6.4 (as hal.drivers.sx1276 names them)
+_WRITE = const(0x80)  # SPI address byte: bit 7 set for a write
+_ADDR_MASK = const(0x7F)
+_REG_FRF_MID = const(0x07)
+_REG_FRF_LSB = const(0x08)
+_REG_MODEM_STAT = const(0x18)
+_LONG_RANGE = const(0x80)  # RegOpMode LongRangeMode
+_MODE_MASK = const(0x07)  # RegOpMode Mode[2:0]
+_STAT_DETECTED_RX_ONGOING = const(0x05)  # RegModemStat: signal detected + RX on-going
+_STAT_MODEM_CLEAR = const(0x10)  # RegModemStat: modem clear
+_BW_SHIFT = const(4)  # RegModemConfig1 Bw[3:0]
+_CR_SHIFT = const(1)  # RegModemConfig1 CodingRate[2:0]
+_CR_MASK = const(0x07)
+_IMPLICIT_HEADER = const(0x01)  # RegModemConfig1 ImplicitHeaderModeOn
+_SF_SHIFT = const(4)  # RegModemConfig2 SpreadingFactor[3:0]
+_CRC_ON = const(0x04)  # RegModemConfig2 RxPayloadCrcOn
+_SYMB_TIMEOUT_MSB = const(0x03)  # RegModemConfig2 SymbTimeout[9:8]
+_LOW_DATA_RATE_OPTIMIZE = const(0x08)  # RegModemConfig3
+_DIO0_SHIFT = const(6)  # RegDioMapping1 Dio0Mapping[1:0] in bits 7:6
+_CRC_ON_PAYLOAD = const(0x40)  # RegHopChannel CrcOnPayload
 
 # power-on values of the registers the model uses (datasheet table 41, LoRa column)
 _POR = {
@@ -108,7 +134,7 @@ _RESET_READY_US = 5000
 
 
 class SimSX1276:
-    """One radio. `medium` (hal.sim.radio_medium.RadioMedium) connects it to others. Without a
+    """One radio. `medium` (hal.sim.env.radio_medium.RadioMedium) connects it to others. Without a
     `dio0_pin` the chip makes its own LivePin (`self.dio0`, id `name + "_dio0"`), which brings the
     radios up to date when read; a plain SimPin passed in only moves when something updates the
     medium (the twin's step)."""
@@ -191,12 +217,12 @@ class SimSX1276:
             return 0x00
         if self._addr is None:
             self._catch_up()
-            self._write_op = bool(byte & 0x80)
-            self._addr = byte & 0x7F
+            self._write_op = bool(byte & _WRITE)
+            self._addr = byte & _ADDR_MASK
             return 0x00
         addr = self._addr
         if addr != REG_FIFO:
-            self._addr = (addr + 1) & 0x7F
+            self._addr = (addr + 1) & _ADDR_MASK
         if self._write_op:
             self._write(addr, byte)
             return 0x00
@@ -214,8 +240,9 @@ class SimSX1276:
             return self.fifo[ptr]
         if addr == REG_RSSI:
             return max(0, min(255, self.noise_rssi_dbm - self.rssi_offset()))
-        if addr == 0x18:  # RegModemStat: signal detected + RX on-going while a packet is in the air
-            return 0x05 if self.medium is not None and self.listening() and self.medium.in_air(self) else 0x10
+        if addr == _REG_MODEM_STAT:  # signal detected + RX on-going while a packet is in the air
+            busy = self.medium is not None and self.listening() and self.medium.in_air(self)
+            return _STAT_DETECTED_RX_ONGOING if busy else _STAT_MODEM_CLEAR
         return self.regs[addr]
 
     def _write(self, addr, value):
@@ -240,18 +267,18 @@ class SimSX1276:
 
     # --- modem state machine -------------------------------------------------------------------
     def mode(self):
-        return self.regs[REG_OP_MODE] & 0x07
+        return self.regs[REG_OP_MODE] & _MODE_MASK
 
     def lora(self):
-        return bool(self.regs[REG_OP_MODE] & 0x80)
+        return bool(self.regs[REG_OP_MODE] & _LONG_RANGE)
 
     def _set_op_mode(self, value):
         old = self.regs[REG_OP_MODE]
-        if old & 0x07 != MODE_SLEEP:
-            value = (value & 0x7F) | (old & 0x80)  # LongRangeMode changes only in Sleep
+        if old & _MODE_MASK != MODE_SLEEP:
+            value = (value & ~_LONG_RANGE & 0xFF) | (old & _LONG_RANGE)  # changes only in Sleep
         self.regs[REG_OP_MODE] = value
-        mode = value & 0x07
-        if old & 0x07 == mode:
+        mode = value & _MODE_MASK
+        if old & _MODE_MASK == mode:
             return
         self._tx_end = None
         self._rx_single_end = None
@@ -274,11 +301,13 @@ class SimSX1276:
             self._rx_ptr = self.regs[REG_FIFO_RX_BASE]
             self.regs[REG_FIFO_RX_BYTE_ADDR] = self._rx_ptr
             if mode == MODE_RX_SINGLE:
-                symbols = ((self.regs[REG_MODEM_CONFIG2] & 0x03) << 8) | self.regs[REG_SYMB_TIMEOUT_LSB]
+                symbols = ((self.regs[REG_MODEM_CONFIG2] & _SYMB_TIMEOUT_MSB) << 8) | self.regs[
+                    REG_SYMB_TIMEOUT_LSB
+                ]
                 self._rx_single_end = ticks_add(now, int(symbols * self.symbol_us()))
         elif mode == MODE_CAD:
             self._raise_irq(IRQ_CAD_DONE)
-            self.regs[REG_OP_MODE] = (value & 0xF8) | MODE_STDBY
+            self.regs[REG_OP_MODE] = (value & ~_MODE_MASK & 0xFF) | MODE_STDBY
 
     def tick(self):
         """Finish a transmission or an RxSingle window whose time has come."""
@@ -288,11 +317,11 @@ class SimSX1276:
         if self._tx_end is not None and ticks_diff(now, self._tx_end) >= 0:
             self._tx_end = None
             self.sent += 1
-            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
+            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & ~_MODE_MASK & 0xFF) | MODE_STDBY
             self._raise_irq(IRQ_TX_DONE)
         if self._rx_single_end is not None and ticks_diff(now, self._rx_single_end) >= 0:
             self._rx_single_end = None
-            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
+            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & ~_MODE_MASK & 0xFF) | MODE_STDBY
             self._raise_irq(IRQ_RX_TIMEOUT)
 
     def _raise_irq(self, bit):
@@ -301,7 +330,7 @@ class SimSX1276:
         self._update_dio0()
 
     def _update_dio0(self):
-        mapping = self.regs[REG_DIO_MAPPING1] >> 6
+        mapping = self.regs[REG_DIO_MAPPING1] >> _DIO0_SHIFT
         flags = self.regs[REG_IRQ_FLAGS]
         source = (IRQ_RX_DONE, IRQ_TX_DONE, IRQ_CAD_DONE, 0)[mapping]
         self.dio0.drive(1 if flags & source else 0)
@@ -317,19 +346,19 @@ class SimSX1276:
 
     def channel(self):
         """(Frf, SF, BW code, sync word): radios hear each other only when all four match."""
-        frf = (self.regs[0x06] << 16) | (self.regs[0x07] << 8) | self.regs[0x08]
+        frf = (self.regs[REG_FRF_MSB] << 16) | (self.regs[_REG_FRF_MID] << 8) | self.regs[_REG_FRF_LSB]
         return (
             frf,
-            self.regs[REG_MODEM_CONFIG2] >> 4,
-            self.regs[REG_MODEM_CONFIG1] >> 4,
+            self.regs[REG_MODEM_CONFIG2] >> _SF_SHIFT,
+            self.regs[REG_MODEM_CONFIG1] >> _BW_SHIFT,
             self.regs[REG_SYNC_WORD],
         )
 
     def crc_on(self):
-        return bool(self.regs[REG_MODEM_CONFIG2] & 0x04)
+        return bool(self.regs[REG_MODEM_CONFIG2] & _CRC_ON)
 
     def frequency_hz(self):
-        frf = (self.regs[0x06] << 16) | (self.regs[0x07] << 8) | self.regs[0x08]
+        frf = (self.regs[REG_FRF_MSB] << 16) | (self.regs[_REG_FRF_MID] << 8) | self.regs[_REG_FRF_LSB]
         return frf * 32e6 / 524288
 
     def rssi_offset(self):
@@ -337,18 +366,18 @@ class SimSX1276:
         return -164 if self.frequency_hz() < 525e6 else -157
 
     def symbol_us(self):
-        sf = self.regs[REG_MODEM_CONFIG2] >> 4
-        code = self.regs[REG_MODEM_CONFIG1] >> 4
+        sf = self.regs[REG_MODEM_CONFIG2] >> _SF_SHIFT
+        code = self.regs[REG_MODEM_CONFIG1] >> _BW_SHIFT
         bw = _BW_HZ[code] if code < len(_BW_HZ) else 125000
         return (1 << sf) * 1e6 / bw
 
     def time_on_air_us(self, n):
         """Datasheet section 4.1.1.7, from the registers as programmed."""
-        sf = self.regs[REG_MODEM_CONFIG2] >> 4
-        cr = (self.regs[REG_MODEM_CONFIG1] >> 1) & 0x07
-        implicit = self.regs[REG_MODEM_CONFIG1] & 0x01
+        sf = self.regs[REG_MODEM_CONFIG2] >> _SF_SHIFT
+        cr = (self.regs[REG_MODEM_CONFIG1] >> _CR_SHIFT) & _CR_MASK
+        implicit = self.regs[REG_MODEM_CONFIG1] & _IMPLICIT_HEADER
         crc = 1 if self.crc_on() else 0
-        de = 1 if self.regs[REG_MODEM_CONFIG3] & 0x08 else 0
+        de = 1 if self.regs[REG_MODEM_CONFIG3] & _LOW_DATA_RATE_OPTIMIZE else 0
         preamble = (self.regs[REG_PREAMBLE_MSB] << 8) | self.regs[REG_PREAMBLE_LSB]
         num = 8 * n - 4 * sf + 28 + 16 * crc - 20 * implicit
         den = 4 * (sf - 2 * de)
@@ -365,7 +394,7 @@ class SimSX1276:
         self.regs[REG_FIFO_RX_CURRENT] = start
         self.regs[REG_FIFO_RX_BYTE_ADDR] = self._rx_ptr
         self.regs[REG_RX_NB_BYTES] = len(payload)
-        self.regs[REG_HOP_CHANNEL] = 0x40 if has_crc else 0x00
+        self.regs[REG_HOP_CHANNEL] = _CRC_ON_PAYLOAD if has_crc else 0x00
         snr_q = int(snr_db * 4)
         self.regs[REG_PKT_SNR] = snr_q & 0xFF
         self.regs[REG_PKT_RSSI] = max(0, min(255, int(rssi_dbm - self.rssi_offset())))
@@ -380,4 +409,4 @@ class SimSX1276:
         self._raise_irq(IRQ_RX_DONE)
         if self.mode() == MODE_RX_SINGLE:
             self._rx_single_end = None
-            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & 0xF8) | MODE_STDBY
+            self.regs[REG_OP_MODE] = (self.regs[REG_OP_MODE] & ~_MODE_MASK & 0xFF) | MODE_STDBY

@@ -3,7 +3,7 @@
 CADU, or times out) delays telemetry but loses none of it; the failures are counted."""
 
 from flight.comms import Comms
-from protocols import sync, tmframe
+from protocols import sync, tm_extractor, tmframe
 from protocols.pus import PusTm
 
 
@@ -14,7 +14,7 @@ class FlakyLink:
         self.fail = 0
         self.calls = 0
         self.dec = sync.CaduDecoder(223 * 5, 5)
-        self.ext = tmframe.PacketExtractor()
+        self.ext = tm_extractor.PacketExtractor()
         self.seqs = []  # sequence counts of the packets the ground decoded, in arrival order
 
     def read(self):

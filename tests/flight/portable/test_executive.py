@@ -3,7 +3,7 @@
 from _check import raises
 
 from flight.executive import Executive
-from hal.sim.clock import VirtualClock
+from hal.sim.buses.clock import VirtualClock
 
 
 class FakeCpu:

@@ -9,13 +9,13 @@ import gc
 from flight.comms import Comms
 from flight.lora_link import LoraLink, profile_radio
 from hal.drivers.sx1276 import SX1276
-from hal.sim.bus import SimPin
+from hal.sim.buses.bus import SimPin
+from hal.sim.buses.clock import VirtualClock
+from hal.sim.buses.spi import SimSPI
 from hal.sim.chips.sx1276 import SimSX1276
-from hal.sim.clock import VirtualClock
+from hal.sim.env.radio_medium import RadioMedium
 from hal.sim.prng import Prng
-from hal.sim.radio_medium import RadioMedium
-from hal.sim.spi import SimSPI
-from protocols import cltu, lora, rs, sync, tcframe, tmframe
+from protocols import cltu, lora, rs, sync, tcframe, tm_extractor, tmframe
 from protocols.pus import PusTc, PusTm
 
 SCID = 0x2A
@@ -110,7 +110,7 @@ def test_downlink_packets_are_single_cadus_and_decode_in_order():
         assert lora.is_cadu(p)
     gc.collect()
     dec = sync.CaduDecoder(lora.FRAME_LEN, 1)
-    ext = tmframe.PacketExtractor()
+    ext = tm_extractor.PacketExtractor()
     seqs = []
     for p in rig.heard:  # the ground's stream: the packets end to end
         for raw in dec.feed(p):

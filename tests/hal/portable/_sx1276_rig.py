@@ -1,11 +1,11 @@
 """Builds simulated SX1276 radios on one SPI bus and one medium (shared by the radio tests)."""
 
 from hal.drivers.sx1276 import SX1276
-from hal.sim.bus import FaultSet, SimPin
+from hal.sim.buses.bus import FaultSet, SimPin
+from hal.sim.buses.clock import VirtualClock
+from hal.sim.buses.spi import SimSPI
 from hal.sim.chips.sx1276 import SimSX1276
-from hal.sim.clock import VirtualClock
-from hal.sim.radio_medium import RadioMedium
-from hal.sim.spi import SimSPI
+from hal.sim.env.radio_medium import RadioMedium
 
 
 class Rig:

@@ -1,3 +1,4 @@
+# upy-heapsize: 256K  hal.sim.board.world for every board definition (the whole simulator) from source, 64-bit
 """The simulated flight board with its radio, burn wire and thrusters: the flight-side drivers run
 on the board's own pins and buses, the ground radio shares the medium, and a thruster pulse
 spins the environment's rigid body by torque x time / inertia."""
@@ -9,18 +10,19 @@ from hal.drivers.burnwire import DEPLOYED, BurnWire
 from hal.drivers.sx1276 import SX1276
 from hal.drivers.thruster import ThrusterValve
 from hal.errors import DeviceNotFoundError
-from hal.sim.board_extras import EXAMPLE_THRUSTERS, add_burnwire, add_radio, add_thrusters
-from hal.sim.bus import Fault, SimPin
+from hal.sim.board.board import SimBoard
+from hal.sim.board.extras import EXAMPLE_THRUSTERS, add_burnwire, add_thrusters
+from hal.sim.buses.bus import Fault, SimPin
+from hal.sim.buses.clock import VirtualClock
+from hal.sim.buses.spi import SimSPI
 from hal.sim.chips.sx1276 import SimSX1276
-from hal.sim.clock import VirtualClock
-from hal.sim.radio_medium import RadioMedium
-from hal.sim.spi import SimSPI
+from hal.sim.env.radio_medium import RadioMedium
 
 
-def _board():
-    board = boards.open_board("sim-twin")
-    clock = VirtualClock()
-    return board, clock
+def _board(clock=None, medium=None):
+    """The sim-twin board on a virtual clock: its radio is on SPI bus 0 (on `medium`, if given)."""
+    clock = clock if clock is not None else VirtualClock()
+    return SimBoard(boards.definition("sim-twin"), None, clock, medium), clock
 
 
 def _ground_station(clock, medium):
@@ -32,9 +34,10 @@ def _ground_station(clock, medium):
 
 
 def test_flight_radio_on_the_board_pins_talks_to_the_ground():
-    board, clock = _board()
+    clock = VirtualClock()
     medium = RadioMedium(clock)
-    spi = add_radio(board, clock, medium)
+    board, clock = _board(clock, medium)
+    spi = board.spi(0)
     dev = board.defn["spi"][0]["devices"]["sx1276"]
     assert board.pin(dev["dio0"]) is board.chips["sx1276"].dio0
     radio = SX1276(
@@ -59,13 +62,20 @@ def test_flight_radio_on_the_board_pins_talks_to_the_ground():
     assert ground.recv(50) == b"TM: ack"
 
 
+def test_the_board_attaches_its_radio_only_on_a_clock():
+    board = _board()[0]
+    assert board.spi(0) is board.spi(0) and "sx1276" in board.chips
+    bare = boards.open_board("sim-twin")  # I2C chips only: the radio's timing needs the virtual clock
+    raises(KeyError, bare.spi, 0)
+    assert "sx1276" not in bare.chips
+
+
 def test_board_fault_set_reaches_the_radio_bus():
     board, clock = _board()
-    add_radio(board, clock)
     dev = board.defn["spi"][0]["devices"]["sx1276"]
     board.faults.inject(dev["cs"], Fault(Fault.NACK))
     cs, reset = board.pin(dev["cs"]), board.pin(dev["reset"])
-    raises(DeviceNotFoundError, SX1276, board.sim_spi[0], cs, reset, clock)
+    raises(DeviceNotFoundError, SX1276, board.spi(0), cs, reset, clock)
 
 
 def test_burnwire_deploys_through_the_board_pins():
@@ -107,7 +117,7 @@ def test_thruster_pulse_spins_the_body_by_torque_times_time_over_inertia():
 def test_every_board_definition_can_be_simulated():
     """The heap measurement boots the flight application on each board's simulated chips: the world
     builds every definition, a radio only where the definition has one (the ESP32-C3's has none)."""
-    from hal.sim.world import SimWorld
+    from hal.sim.board.world import SimWorld
 
     for name in boards.names():
         world = SimWorld(board=name)
@@ -115,5 +125,5 @@ def test_every_board_definition_can_be_simulated():
         has_radio = "sx1276" in spi.get(0, {}).get("devices", {})
         assert ("sx1276" in world.board.chips) == has_radio, name
         if not has_radio:
-            assert add_radio(world.board, world.clock) is None
+            raises(KeyError, world.board.spi, 0)
     assert not boards.definition("esp32c3-flight").get("spi")  # the case above is exercised

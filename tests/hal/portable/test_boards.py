@@ -9,7 +9,7 @@ from hal.drivers.lsm6dsox import LSM6DSOX
 from hal.drivers.magnetorquer import Magnetorquer
 from hal.drivers.sun_sensor import CoarseSunSensor
 from hal.drivers.tmp117 import TMP117
-from hal.sim import vec
+from hal.sim.env import vec
 
 
 def test_definitions_are_complete():

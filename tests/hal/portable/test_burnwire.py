@@ -5,9 +5,9 @@ from _check import raises
 
 from hal.drivers.burnwire import BURNING, DEPLOYED, DONE, FAILED, IDLE, SETTLING, BurnWire
 from hal.errors import ConfigError, InterlockError
-from hal.sim.bus import SimPin
+from hal.sim.buses.bus import SimPin
+from hal.sim.buses.clock import VirtualClock
 from hal.sim.chips.burnwire import SimBurnWire
-from hal.sim.clock import VirtualClock
 
 
 def _rig(melt_ms=2500, with_switch=True, **kwargs):

@@ -3,7 +3,7 @@ and PWM/Pin behaviour a driver relies on."""
 
 from _check import raises
 
-from hal.sim.bus import ETIMEDOUT, Fault, FaultSet, SimADC, SimI2C, SimPin, SimPWM, SimUART
+from hal.sim.buses.bus import ETIMEDOUT, Fault, FaultSet, SimADC, SimI2C, SimPin, SimPWM, SimUART
 from hal.sim.chips.base import RegisterChip
 
 

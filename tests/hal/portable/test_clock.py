@@ -1,10 +1,10 @@
 """hal.clock: MicroPython's tick arithmetic (period 2^30, signed differences across a wrap),
-the VirtualClock the twin drives (hal.sim.clock), and the real clock moving forward. Expected
+the VirtualClock the twin drives (hal.sim.buses.clock), and the real clock moving forward. Expected
 values are worked out by hand from the definition in MicroPython's docs (time.ticks_diff: result
 in [-PERIOD/2, PERIOD/2 - 1])."""
 
 from hal import clock
-from hal.sim.clock import VirtualClock
+from hal.sim.buses.clock import VirtualClock
 
 PERIOD = 1 << 30
 MAX = PERIOD - 1

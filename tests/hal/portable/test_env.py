@@ -2,9 +2,9 @@
 
 import math
 
-from hal.sim import magfield, orbit, sun, vec
-from hal.sim.attitude import RigidBody
-from hal.sim.environment import Environment
+from hal.sim.env import magfield, orbit, sun, vec
+from hal.sim.env.attitude import RigidBody
+from hal.sim.env.environment import Environment
 
 
 def test_orbit_period_is_keplers():

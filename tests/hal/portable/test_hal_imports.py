@@ -1,4 +1,4 @@
-# upy-heapsize: 256K  hal.sim.world (the whole simulator, emulated boards only) from source, 64-bit
+# upy-heapsize: 256K  hal.sim.board.world (the whole simulator, emulated boards only) from source, 64-bit
 """Every hal/ module imports on this interpreter (on MicroPython: parses, compiles and runs its
 top level within the 192 KiB heap, one module at a time), except the real-board factory, which
 needs `machine.Pin`/`machine.I2C` of a board."""

@@ -9,8 +9,8 @@ import math
 from _sx1276_rig import Rig
 
 from hal.drivers.sx1276 import SX1276
-from hal.sim.link_budget import GroundStation, LoraLinkBudget, fspl_db, noise_floor_dbm, tx_power_dbm
-from hal.sim.orbit import R_EARTH
+from hal.sim.env.link_budget import GroundStation, LoraLinkBudget, fspl_db, noise_floor_dbm, tx_power_dbm
+from hal.sim.env.orbit import R_EARTH
 
 
 def test_free_space_loss_and_noise_floor():

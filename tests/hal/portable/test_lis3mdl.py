@@ -4,9 +4,9 @@ from _check import raises
 
 from hal.drivers.lis3mdl import LIS3MDL
 from hal.errors import ConfigError, DeviceNotFoundError
-from hal.sim.bus import ENODEV, Fault, FaultSet, SimI2C
+from hal.sim.buses.bus import ENODEV, Fault, FaultSet, SimI2C
+from hal.sim.buses.clock import VirtualClock
 from hal.sim.chips.lis3mdl import SimLIS3MDL
-from hal.sim.clock import VirtualClock
 
 FIELD = (21e-6, -13e-6, 40e-6)  # tesla
 

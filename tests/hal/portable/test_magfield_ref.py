@@ -7,8 +7,8 @@
 
 import math
 
-from hal.sim import magfield, vec
-from hal.sim.orbit import R_EARTH
+from hal.sim.env import magfield, vec
+from hal.sim.env.orbit import R_EARTH
 
 G10, G11, H11 = -29404.8e-9, -1450.9e-9, 4652.5e-9  # IGRF-13 2020.0, tesla
 

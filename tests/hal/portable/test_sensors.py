@@ -9,11 +9,11 @@ from hal.drivers.lsm6dsox import LSM6DSOX
 from hal.drivers.sun_sensor import CoarseSunSensor
 from hal.drivers.tmp117 import TMP117
 from hal.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError
-from hal.sim.bus import Fault, FaultSet, SimADC, SimI2C
+from hal.sim.buses.bus import Fault, FaultSet, SimADC, SimI2C
+from hal.sim.buses.clock import VirtualClock
 from hal.sim.chips.ina219 import SimINA219
 from hal.sim.chips.lsm6dsox import SimLSM6DSOX
 from hal.sim.chips.tmp117 import SimTMP117
-from hal.sim.clock import VirtualClock
 
 
 def test_ina219_calibration_follows_the_datasheet_example():

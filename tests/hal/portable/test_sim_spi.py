@@ -3,8 +3,8 @@ floating MISO, and the injected faults."""
 
 from _check import raises
 
-from hal.sim.bus import ETIMEDOUT, Fault, FaultSet, SimPin
-from hal.sim.spi import SimSPI
+from hal.sim.buses.bus import ETIMEDOUT, Fault, FaultSet, SimPin
+from hal.sim.buses.spi import SimSPI
 
 
 class EchoChip:

@@ -13,7 +13,7 @@ from _sx1276_rig import Rig
 
 from hal.drivers.sx1276 import SX1276, frf_from_hz, hz_from_frf, time_on_air_us
 from hal.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError
-from hal.sim.bus import ETIMEDOUT, Fault
+from hal.sim.buses.bus import ETIMEDOUT, Fault
 
 
 def test_time_on_air_matches_hand_derivation():

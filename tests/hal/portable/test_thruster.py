@@ -5,9 +5,9 @@ from _check import raises
 
 from hal.drivers.thruster import ARM_PENDING, ARMED, FIRING, SAFE, ThrusterValve
 from hal.errors import ConfigError, InterlockError
-from hal.sim.bus import SimPin
+from hal.sim.buses.bus import SimPin
+from hal.sim.buses.clock import VirtualClock
 from hal.sim.chips.thruster import SimThrusterValve, ThrusterCluster
-from hal.sim.clock import VirtualClock
 
 
 class Body:

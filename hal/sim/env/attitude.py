@@ -1,6 +1,6 @@
 """Rigid-body attitude: Euler's equations and quaternion kinematics, integrated with RK4."""
 
-from hal.sim import vec
+from hal.sim.env import vec
 
 
 class RigidBody:

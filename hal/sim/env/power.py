@@ -1,6 +1,6 @@
 """Solar panels on the body faces and a 2S Li-ion battery with a linear open-circuit curve."""
 
-from hal.sim import vec
+from hal.sim.env import vec
 
 SOLAR_CONSTANT = 1361.0  # W/m^2 at 1 AU
 

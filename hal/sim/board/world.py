@@ -13,11 +13,11 @@ physics (the environment flies on), pins fall to their reset state, and the caus
 
 from hal.boards import definition
 from hal.clock import ticks_diff
-from hal.sim.board import SimBoard
-from hal.sim.board_extras import EXAMPLE_THRUSTERS, add_loads, add_radio, add_thrusters
-from hal.sim.clock import VirtualClock
-from hal.sim.environment import Environment
-from hal.sim.radio_medium import RadioMedium
+from hal.sim.board.board import SimBoard
+from hal.sim.board.extras import EXAMPLE_THRUSTERS, add_loads, add_thrusters
+from hal.sim.buses.clock import VirtualClock
+from hal.sim.env.environment import Environment
+from hal.sim.env.radio_medium import RadioMedium
 
 
 class BytePipe:
@@ -77,8 +77,7 @@ class SimWorld:
         self._build()
 
     def _build(self):
-        self.board = SimBoard(self._defn, self.env)
-        add_radio(self.board, self.clock, self.medium)
+        self.board = SimBoard(self._defn, self.env, self.clock, self.medium)
         add_thrusters(self.board, self.clock, EXAMPLE_THRUSTERS)
         self.env.switched = []
         self.loads = add_loads(self.board)

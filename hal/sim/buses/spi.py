@@ -9,12 +9,12 @@ A chip implements `select()`, `exchange(byte) -> byte` (one full-duplex byte whi
 and `deselect()`. With no chip selected MISO floats high and reads 0xFF, as on a board with
 the pull-up most SPI flash/radio boards carry; an absent chip therefore reads 0xFF too.
 
-Faults are keyed by the CS pin id (FaultSet from hal.sim.bus): `nack` makes the chip absent
+Faults are keyed by the CS pin id (FaultSet from hal.sim.buses.bus): `nack` makes the chip absent
 (MISO reads 0xFF, writes are lost), `timeout` raises OSError(ETIMEDOUT) (a DMA transfer that
 never completes), `stuck` holds MISO at `value`, `bitflip` flips received bits.
 """
 
-from hal.sim.bus import ETIMEDOUT, Fault, FaultSet
+from hal.sim.buses.bus import ETIMEDOUT, Fault, FaultSet
 
 
 class SimSPI:

@@ -20,7 +20,7 @@ class RadioMedium:
     CRC the damaged payload reaches the caller. Overlapping transmissions on
     one channel collide and are lost. RSSI/SNR are what receivers report: fixed values, or from
     `link(sender, receiver) -> (rssi_dbm, snr_db) or None` (None: not heard), e.g. a
-    hal.sim.link_budget.LoraLinkBudget."""
+    hal.sim.env.link_budget.LoraLinkBudget."""
 
     def __init__(
         self, clock, loss=0.0, corrupt=0.0, rssi_dbm=-105.0, snr_db=7.5, seed=1, link=None, damage=None

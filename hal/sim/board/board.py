@@ -1,24 +1,34 @@
-"""A board definition populated with simulated chips that read the simulated environment."""
+"""A board definition populated with simulated chips that read the simulated environment.
 
-from hal.sim import vec
-from hal.sim.bus import FaultSet, SimADC, SimI2C, SimPin, SimPWM
+    board = SimBoard(definition("sim-twin"), env, clock, medium)
+
+The chips on its I2C buses read `env`; the SPI chips (the SX1276 radio) run on the virtual `clock`
+and talk over `medium` (hal.sim.env.radio_medium), so the board has SPI buses only when it is given
+a clock (the SimWorld gives it its own). Burn wire, valves and loads: hal.sim.board.extras.
+"""
+
+from hal.sim.buses.bus import FaultSet, SimADC, SimI2C, SimPin, SimPWM
+from hal.sim.buses.spi import SimSPI
 from hal.sim.chips.ina219 import SimINA219
 from hal.sim.chips.lis3mdl import SimLIS3MDL
 from hal.sim.chips.lsm6dsox import SimLSM6DSOX
 from hal.sim.chips.magnetorquer import SimMagnetorquer
+from hal.sim.chips.sx1276 import SimSX1276
 from hal.sim.chips.tmp117 import SimTMP117
-from hal.sim.environment import Environment
+from hal.sim.env import vec
+from hal.sim.env.environment import Environment
 
 _FACES = ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))
 
 
 class SimBoard:
-    def __init__(self, defn, env=None):
+    def __init__(self, defn, env=None, clock=None, medium=None):
         self.defn = defn
         self.env = env if env is not None else Environment()
         self.faults = FaultSet()
         self.chips = {}
         self._i2c = {}
+        self._spi = {}
         self._pins = {}
         self._pwms = {}
         env = self.env
@@ -40,16 +50,30 @@ class SimBoard:
             coils.append(SimMagnetorquer(self.pwm(mt["pwm"]), self.pin(mt["dir"]), defn["max_dipole"]))
         env.coils = coils
         self.coils = coils
+        if clock is not None:
+            self._attach_spi(clock, medium)
+
+    def _attach_spi(self, clock, medium):
+        """An SPI bus per definition entry, with the chips it names that have a simulation."""
+        for bus_id, bus in self.defn.get("spi", {}).items():
+            spi = SimSPI(self.faults)
+            dev = bus["devices"].get("sx1276")
+            if dev is not None:
+                chip = SimSX1276(clock, medium, self.pin(dev["reset"]), None, "sx1276")
+                chip.dio0.id = dev["dio0"]
+                self._pins[dev["dio0"]] = chip.dio0  # board.pin(dio0) is the live pin the chip drives
+                spi.attach(self.pin(dev["cs"]), chip)
+                self.chips["sx1276"] = chip
+            self._spi[bus_id] = spi
 
     def i2c(self, bus_id):
         return self._i2c[bus_id]
 
     def spi(self, bus_id):
-        """The simulated SPI bus; chips are put on it by hal.sim.board_extras.add_radio."""
-        spis = getattr(self, "sim_spi", None)
-        if spis is None or bus_id not in spis:
-            raise KeyError("no simulated SPI bus %r: call hal.sim.board_extras.add_radio first" % (bus_id,))
-        return spis[bus_id]
+        """The simulated SPI bus with its chips attached (a board built with a clock has them)."""
+        if bus_id not in self._spi:
+            raise KeyError("no simulated SPI bus %r (not in the definition, or no clock given)" % (bus_id,))
+        return self._spi[bus_id]
 
     def pin(self, pin_id, mode=None):
         if pin_id not in self._pins:

@@ -8,8 +8,8 @@ north geomagnetic pole sits at 80.7 N, 72.7 W.
 
 import math
 
-from hal.sim import vec
-from hal.sim.orbit import R_EARTH, ecef_to_eci, eci_to_ecef
+from hal.sim.env import vec
+from hal.sim.env.orbit import R_EARTH, ecef_to_eci, eci_to_ecef
 
 G10 = -29404.8e-9
 G11 = -1450.9e-9

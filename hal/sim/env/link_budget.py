@@ -14,7 +14,7 @@ SF6 -5 dB ... SF12 -20 dB in 2.5 dB steps. Spherical Earth, like the rest of the
 
 import math
 
-from hal.sim.orbit import R_EARTH, ecef_to_eci
+from hal.sim.env.orbit import R_EARTH, ecef_to_eci
 
 SNR_LIMIT_DB = {6: -5.0, 7: -7.5, 8: -10.0, 9: -12.5, 10: -15.0, 11: -17.5, 12: -20.0}
 _BW_HZ = (7800, 10400, 15600, 20800, 31250, 41700, 62500, 125000, 250000, 500000)
@@ -34,7 +34,7 @@ def _dist(a, b):
 
 
 class GroundStation:
-    """A station on the spherical Earth; positions in the same ECI frame as hal.sim.orbit."""
+    """A station on the spherical Earth; positions in the same ECI frame as hal.sim.env.orbit."""
 
     def __init__(self, lat_deg, lon_deg, alt_m=0.0, min_elevation_deg=10.0):
         lat = math.radians(lat_deg)

@@ -5,13 +5,13 @@
 actuator chips set from the pins and PWM the drivers drive.
 """
 
-from hal.sim import vec
-from hal.sim.attitude import RigidBody
-from hal.sim.magfield import field_eci
-from hal.sim.orbit import CircularOrbit
-from hal.sim.power import Battery, SolarArray
-from hal.sim.sun import in_eclipse, sun_vector
-from hal.sim.thermal import ThermalNode, conduct
+from hal.sim.env import vec
+from hal.sim.env.attitude import RigidBody
+from hal.sim.env.magfield import field_eci
+from hal.sim.env.orbit import CircularOrbit
+from hal.sim.env.power import Battery, SolarArray
+from hal.sim.env.sun import in_eclipse, sun_vector
+from hal.sim.env.thermal import ThermalNode, conduct
 
 EPOCH_UNIX = 1798761600.0  # 2027-01-01T00:00:00Z
 
@@ -30,7 +30,7 @@ class Environment:
         self.magnetorquer_dipole = (0.0, 0.0, 0.0)
         self.thruster_torque = (0.0, 0.0, 0.0)
         self.coils = None  # (x, y, z) SimMagnetorquer: when set, the dipole comes from the coils' PWM
-        # switched loads: [(pin, watts, heats payload)], added by hal.sim.board_extras.add_loads
+        # switched loads: [(pin, watts, heats payload)], added by hal.sim.board.extras.add_loads
         self.switched = []
         self.heater_w = 0.0
         self._update()

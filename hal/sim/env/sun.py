@@ -2,8 +2,8 @@
 
 import math
 
-from hal.sim import vec
-from hal.sim.orbit import R_EARTH
+from hal.sim.env import vec
+from hal.sim.env.orbit import R_EARTH
 
 J2000_UNIX = 946728000.0
 

@@ -5,7 +5,7 @@ steps them. A driver that only watches a pin (DIO0 of a radio, a deployment swit
 wait forever; a LivePin brings its owner up to date first, so polling the pin sees the truth.
 """
 
-from hal.sim.bus import SimPin
+from hal.sim.buses.bus import SimPin
 
 
 class LivePin(SimPin):

@@ -1,20 +1,18 @@
-"""Puts the SPI radio, the burn wire and thruster valves on a simulated board (hal.sim.board.SimBoard)
-from its definition, so flight code reaches them through the same pins and buses as on hardware.
+"""Puts the burn wire, thruster valves and switched loads on a simulated board (board.SimBoard), so
+flight code reaches them through the same pins as on hardware. The SPI chips (the radio) are the
+board's own: SimBoard attaches them from its definition when it is given a clock.
 
-    board = boards.open_board("sim-twin")
     clock = VirtualClock()
-    medium = RadioMedium(clock)
-    spi = add_radio(board, clock, medium)            # SimSX1276 at defn["spi"][0]["devices"]["sx1276"]
+    board = SimBoard(definition("sim-twin"), None, clock, RadioMedium(clock))
     wire = add_burnwire(board, clock)                # at defn["burnwire"]; board.pin(switch) is live
     valves = add_thrusters(board, clock, THRUSTERS)  # torque lands in board.env.thruster_torque
+    pins = add_loads(board)                          # defn["loads"] draw from the battery when on
 
 The twin advances `clock` together with the environment and calls `medium.update()` each step.
 """
 
 from hal.sim.chips.burnwire import SimBurnWire
-from hal.sim.chips.sx1276 import SimSX1276
 from hal.sim.chips.thruster import SimThrusterValve, ThrusterCluster
-from hal.sim.spi import SimSPI
 
 # An example layout: four 10 mN cold-gas nozzles on the -Z face, 5 cm off axis, firing along +Z
 # in pairs gives +-X and +-Y torques (pins are free GPIOs of the RP2040 flight board).
@@ -31,26 +29,6 @@ def _register_pin(board, pin):
     pins = getattr(board, "_pins", None)
     if pins is not None:
         pins[pin.id] = pin
-
-
-def add_radio(board, clock, medium=None, bus_id=0, name="sx1276"):
-    """A SimSX1276 wired as the definition says; returns the SimSPI for board.spi(bus_id), or None
-    on a board without one (the ESP32-C3 definition has no radio)."""
-    dev = board.defn.get("spi", {}).get(bus_id, {}).get("devices", {}).get("sx1276")
-    if dev is None:
-        return None
-    spis = getattr(board, "sim_spi", None)
-    if spis is None:
-        spis = board.sim_spi = {}
-    spi = spis.get(bus_id)
-    if spi is None:
-        spi = spis[bus_id] = SimSPI(board.faults)
-    chip = SimSX1276(clock, medium, board.pin(dev["reset"]), None, name)
-    chip.dio0.id = dev["dio0"]
-    _register_pin(board, chip.dio0)
-    spi.attach(board.pin(dev["cs"]), chip)
-    board.chips[name] = chip
-    return spi
 
 
 def add_burnwire(board, clock, melt_ms=2500):

@@ -1,0 +1,1 @@
+"""The simulated board: chips on buses from a board definition, and the world around it."""

@@ -1,0 +1,1 @@
+"""Simulated buses, pins and clocks with the MicroPython `machine`/`time` APIs."""
