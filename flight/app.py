@@ -20,7 +20,7 @@ from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
 from flight.dictionary import MODE_NAMES
 from flight.handlers import CommandHandlers
 from flight.sensors import MAG
-from flight.telemetry import Telemetry
+from flight.telemetry import HK_COUNTDOWN, HK_ENABLED, HK_PERIOD, Telemetry
 from hal.clock import ticks_diff
 from protocols.cuc import split_seconds
 from protocols.pus import pack_tm
@@ -283,11 +283,11 @@ class FlightApp(CommandHandlers, Telemetry):
     def _task_hk(self):
         self._hk_cycles += 1
         for sid, st in self._hk.items():
-            if not st[1]:
+            if not st[HK_ENABLED]:
                 continue
-            st[2] -= 1
-            if st[2] <= 0:
-                st[2] = st[0]
+            st[HK_COUNTDOWN] -= 1
+            if st[HK_COUNTDOWN] <= 0:
+                st[HK_COUNTDOWN] = st[HK_PERIOD]
                 self.hk_report(sid)
         if self._time_rate_exp is not None and self._hk_cycles % (1 << self._time_rate_exp) == 0:
             self._emit(9, 2, bytes(self.stamp()))
@@ -346,9 +346,10 @@ class FlightApp(CommandHandlers, Telemetry):
             self.audit.flush()
             self._send_downlink()
         except Exception as exc:  # same isolation as in the executive: counted, never fatal
-            task = self.executive.tasks[0]
-            task.errors += 1
-            task.last_error = "%s: %s" % (type(exc).__name__, exc)
+            for task in self.executive.tasks:
+                if task.name == "link_rx":  # the task whose work this is
+                    task.errors += 1
+                    task.last_error = "%s: %s" % (type(exc).__name__, exc)
 
     # --- the tick -------------------------------------------------------------------------------
     def step(self):

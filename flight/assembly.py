@@ -143,8 +143,8 @@ def assemble(
         if dev is not None:
             app.radio = _try(lambda: _sx1276(board, dev, clock))
     app.fdir = Fdir(app)
-    # [period, enabled, countdown]: the sets' first reports one second apart from the second after
-    # boot, not all in the first tick (which already changes mode out of BOOT)
+    # [period, enabled, countdown] (flight/telemetry.py HK_*): the sets' first reports one second
+    # apart from the second after boot, not all in the first tick (which already changes mode)
     app._hk = {sid: [s[1], s[2], i + 1] for i, (sid, s) in enumerate(HK_SETS.items())}
     app._beacon_s = 0
     app._time_rate_exp = None

@@ -22,9 +22,7 @@ from protocols.pus import ACK_ACCEPTANCE, ACK_COMPLETION, ACK_START, PusTc
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 ARG_FORMATS = {"u8": ">B", "u16": ">H", "u32": ">I", "i16": ">h", "i32": ">i", "f32": ">f", "enum": ">B"}

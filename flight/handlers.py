@@ -11,13 +11,12 @@ from flight.commands import CommandError
 from flight.dictionary import EVENTS, FAIL, HK_SETS, MODE_NAMES
 from flight.errors import ParamError
 from flight.payload import EXPERIMENTS
+from flight.telemetry import HK_COUNTDOWN, HK_ENABLED, HK_PERIOD
 
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 # failure reasons: numbers of flight/dictionary.py's table (no string on the board)
@@ -82,12 +81,13 @@ class CommandHandlers:
 
     def _hk_set(self, sid, on):
         st = self._hk[sid]
-        st[1] = on
-        st[2] = 1  # report at the next cycle
+        st[HK_ENABLED] = on
+        st[HK_COUNTDOWN] = 1  # report at the next cycle
 
     def _hk_interval(self, v):
-        self._hk[v[0]][0] = v[1]
-        self._hk[v[0]][2] = min(self._hk[v[0]][2], v[1])
+        st = self._hk[v[0]]
+        st[HK_PERIOD] = v[1]
+        st[HK_COUNTDOWN] = min(st[HK_COUNTDOWN], v[1])
 
     def _check_event(self, v):
         if v[0] not in [e[0] for e in EVENTS.values()]:

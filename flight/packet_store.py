@@ -23,9 +23,7 @@ from protocols.crc import crc16
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 _T = const(17)  # payload offset of the packet's CUC coarse time: 4 (sequence) + 6 + 7 (PUS-C TM header)

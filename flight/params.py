@@ -13,9 +13,7 @@ from flight.storage import SlotStore
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 # failure reasons (flight/dictionary.py's numbers): the parameter id, the value

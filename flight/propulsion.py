@@ -15,9 +15,7 @@ from hal.errors import ConfigError, InterlockError
 try:
     from micropython import const
 except ImportError:  # CPython
-
-    def const(x):
-        return x
+    from protocols._const import const
 
 
 # failure reasons (numbers of flight/dictionary.py's table; the valve's own come with its refusal)

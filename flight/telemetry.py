@@ -8,6 +8,16 @@ import struct
 
 from flight.dictionary import HK_SETS, TM_TYPES
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
+# a housekeeping set's schedule, app._hk[sid]: [period (control cycles), enabled, cycles to go]
+HK_PERIOD = const(0)
+HK_ENABLED = const(1)
+HK_COUNTDOWN = const(2)
+
 
 class Telemetry:
     def tm_value(self, name):
