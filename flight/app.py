@@ -350,6 +350,7 @@ class FlightApp(CommandHandlers, Telemetry):
                 if task.name == "link_rx":  # the task whose work this is
                     task.errors += 1
                     task.last_error = "%s: %s" % (type(exc).__name__, exc)
+                    break
 
     # --- the tick -------------------------------------------------------------------------------
     def step(self):

@@ -53,8 +53,8 @@ _FILL_BLOCK = const(64)  # idle fill is copied this many bytes at a time
 COP_1 = const(1)
 
 # Clcw stays in this module: a board loads it with the framer every time, so a module of its own
-# would only add a module's overhead to the board's heap (about 190 B on the emulated RP2040,
-# measured 2026-12-01); the ground's RxClcw and clcw_unpack are in tmframe_rx.
+# would only add a module's overhead to the board's heap (640 B more for the RP2040 in
+# `cubesat heap`, 2026-12-01); the ground's RxClcw and clcw_unpack are in tmframe_rx.
 
 
 class Clcw:

@@ -4,7 +4,7 @@
 # `_reg.read_u8(i2c, addr, reg)`): Adafruit's register idea, MicroPython-sized. Functions of this
 # package, not an object per driver nor a module of their own: the package loads with any driver
 # anyway, so they cost a board no module, and they replace each driver's own _read/_write and
-# scratch buffer (`cubesat heap`, 2026-12-01: the RP2040 needs 128 B less than with per-driver
+# scratch buffer (`cubesat heap`, 2026-12-01: the RP2040 needs 112 B less than with per-driver
 # helpers; a separate hal/drivers/registers.py cost 370-560 B more). One- and two-byte transfers
 # go through the scratch buffers below, shared by every driver: nothing allocates per access, an
 # access completes before the next begins (drivers are not called from interrupts) and the value

@@ -61,7 +61,7 @@ class SimBoard:
             if dev is not None:
                 chip = SimSX1276(clock, medium, self.pin(dev["reset"]), None, "sx1276")
                 chip.dio0.id = dev["dio0"]
-                self._pins[dev["dio0"]] = chip.dio0  # board.pin(dio0) is the live pin the chip drives
+                self.live_pin(chip.dio0)
                 spi.attach(self.pin(dev["cs"]), chip)
                 self.chips["sx1276"] = chip
             self._spi[bus_id] = spi
@@ -74,6 +74,11 @@ class SimBoard:
         if bus_id not in self._spi:
             raise KeyError("no simulated SPI bus %r (not in the definition, or no clock given)" % (bus_id,))
         return self._spi[bus_id]
+
+    def live_pin(self, pin):
+        """From now on board.pin(pin.id) is `pin`: an input the simulation drives (a chip's
+        interrupt line, a switch)."""
+        self._pins[pin.id] = pin
 
     def pin(self, pin_id, mode=None):
         if pin_id not in self._pins:

@@ -24,19 +24,12 @@ EXAMPLE_THRUSTERS = (
 )
 
 
-def _register_pin(board, pin):
-    """Make board.pin(id) return `pin` (a live input the simulation drives)."""
-    pins = getattr(board, "_pins", None)
-    if pins is not None:
-        pins[pin.id] = pin
-
-
 def add_burnwire(board, clock, melt_ms=2500):
     dev = board.defn["burnwire"]
     wire = SimBurnWire(
         board.pin(dev["enable"]), board.pin(dev["fire"]), clock, melt_ms, sense_id=dev["switch"]
     )
-    _register_pin(board, wire.sense_pin)
+    board.live_pin(wire.sense_pin)
     board.chips["burnwire"] = wire
     return wire
 
