@@ -1,0 +1,128 @@
+"""What to uplink for an in-orbit update: a new bundle against the manifest of the board's active slot.
+
+    plan = plan_uplink("dist/emulated", active_manifest)   # the dict downlinked from the board
+    for rel in plan.uplink:                                 # manifest.json last
+        cfdp_put(plan.bundle / rel, "slot_%s/%s" % (inactive, rel))
+
+The board (flight/update.py) then builds the rest of the slot from its active slot and verifies it.
+Both sides decide the same way: a file of the new manifest whose SHA-256 the active slot's manifest
+lists (at any path, as the USB deploy clones by hash) is copied onboard; every other file is uplinked.
+manifest.json goes last so that, until the transfer completes, the target slot holds no manifest
+naming files it does not have yet. A bundle for another board, another .mpy ABI or another ROMFS
+image is refused: the radio update changes slot files only, never the firmware or the ROM partition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+class UplinkPlanError(Exception):
+    """The bundle cannot be uplinked as an in-orbit update; the message says why."""
+
+
+class BoardMismatchError(UplinkPlanError):
+    """The bundle was built for another board (board, hal_board) or .mpy ABI than the one flying."""
+
+
+class RomfsChangeError(UplinkPlanError):
+    """The bundle needs another ROMFS image than the board's: only a USB deploy rewrites ROMFS."""
+
+
+@dataclass(frozen=True)
+class UplinkPlan:
+    bundle: Path
+    version: str | None
+    uplink: tuple[str, ...]  # bundle-relative paths in uplink order, manifest.json last
+    uplink_bytes: int  # what crosses the link (file contents, manifest included)
+    reused: tuple[str, ...]  # files of the new bundle the board copies from its active slot
+    removed: tuple[str, ...]  # files of the active slot the new bundle no longer has
+
+    def describe(self) -> str:
+        return "version %s: uplink %d files (%d B), %d reused onboard, %d removed" % (
+            self.version,
+            len(self.uplink),
+            self.uplink_bytes,
+            len(self.reused),
+            len(self.removed),
+        )
+
+
+def _romfs(manifest: dict) -> tuple | None:
+    # the image identity the board checks (boot_select: [size, sha256])
+    rom = manifest.get("romfs")
+    return (rom.get("size"), rom.get("sha256")) if isinstance(rom, dict) else None
+
+
+def _files(manifest: object, what: str) -> dict[str, dict]:
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not files:
+        raise UplinkPlanError("%s lacks its files" % what)
+    return files
+
+
+def plan_uplink(bundle_dir: str | Path, active_manifest: dict) -> UplinkPlan:
+    """The files to uplink so the board can stage `bundle_dir` next to its active slot."""
+    bundle = Path(bundle_dir)
+    mpath = bundle / MANIFEST
+    try:
+        raw = mpath.read_bytes()
+        new = json.loads(raw)
+    except FileNotFoundError:
+        raise UplinkPlanError("%s: no manifest.json (build it with `cubesat build`)" % bundle) from None
+    except (OSError, ValueError) as exc:
+        raise UplinkPlanError("%s: unreadable manifest: %s" % (mpath, exc)) from None
+    files = _files(new, str(mpath))
+    old_files = _files(active_manifest, "the active slot's manifest")
+    for key in ("board", "hal_board"):
+        if new.get(key) != active_manifest.get(key):
+            raise BoardMismatchError(
+                "%s: built for %s %r, the board runs %r"
+                % (bundle, key, new.get(key), active_manifest.get(key))
+            )
+    nt, ot = new.get("target") or {}, active_manifest.get("target") or {}
+    for key in ("mpy_version", "arch"):
+        if nt.get(key) != ot.get(key):
+            raise BoardMismatchError(
+                "%s: target %s %r, the board's firmware loads %r" % (bundle, key, nt.get(key), ot.get(key))
+            )
+    if _romfs(new) != _romfs(active_manifest):
+        raise RomfsChangeError(
+            "%s: ROMFS image %s differs from the board's %s: a ROMFS change needs a USB deploy"
+            % (bundle, _romfs(new), _romfs(active_manifest))
+        )
+    onboard = {info.get("sha256") for info in old_files.values() if isinstance(info, dict)}
+    uplink: list[str] = []
+    reused: list[str] = []
+    size = len(raw)
+    for rel in sorted(files):
+        info = files[rel]
+        if rel.startswith("/") or ".." in rel.split("/") or rel == MANIFEST or not isinstance(info, dict):
+            raise UplinkPlanError("%s: unsafe or malformed manifest entry %r" % (mpath, rel))
+        if info.get("sha256") in onboard:
+            reused.append(rel)
+            continue
+        try:
+            data = (bundle / rel).read_bytes()
+        except OSError:
+            raise UplinkPlanError("%s: %s is in the manifest but missing" % (bundle, rel)) from None
+        if hashlib.sha256(data).hexdigest() != info.get("sha256"):  # the board would fail staging on it
+            raise UplinkPlanError(
+                "%s: %s does not match its manifest entry (rebuild the bundle)" % (bundle, rel)
+            )
+        uplink.append(rel)
+        size += len(data)
+    uplink.append(MANIFEST)
+    return UplinkPlan(
+        bundle=bundle,
+        version=new.get("version"),
+        uplink=tuple(uplink),
+        uplink_bytes=size,
+        reused=tuple(reused),
+        removed=tuple(sorted(set(old_files) - set(files))),
+    )
