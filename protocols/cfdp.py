@@ -83,6 +83,17 @@ def need(field, data, pos, nbytes, end):
         raise TruncatedError(field, pos, nbytes, max(0, end - pos))
 
 
+def check_transaction(hdr, own):
+    """FieldValueError unless hdr belongs to the transaction of the header own."""
+    if (hdr.source_id, hdr.seq_num, hdr.dest_id) != (own.source_id, own.seq_num, own.dest_id):
+        raise FieldValueError(
+            "cfdp.transaction",
+            0,
+            "PDU of transaction %d/%d to %d, this one is %d/%d to %d"
+            % (hdr.source_id, hdr.seq_num, hdr.dest_id, own.source_id, own.seq_num, own.dest_id),
+        )
+
+
 class PduHeader:
     """The transaction's part of every PDU header. pdu_type, direction, seg_meta and data_len
     are what a decoded header held; a PDU's pack() sets them from its own kind and size."""
@@ -99,15 +110,16 @@ class PduHeader:
         large=False,
         seg_ctrl=0,
     ):
+        field = "cfdp.header"  # + ".id_len" and so on: one string, not one per field
         if type(id_len) is not int or not 1 <= id_len <= 8:
-            raise EncodeError("cfdp.header.id_len", "entity IDs take 1..8 bytes, got %r" % (id_len,))
+            raise EncodeError(field + ".id_len", "entity IDs take 1..8 bytes, got %r" % (id_len,))
         if type(seq_len) is not int or not 1 <= seq_len <= 8:
-            raise EncodeError("cfdp.header.seq_len", "sequence numbers take 1..8 bytes, got %r" % (seq_len,))
-        check_uint("cfdp.header.source_id", source_id, id_len)
-        check_uint("cfdp.header.dest_id", dest_id, id_len)
-        check_uint("cfdp.header.seq_num", seq_num, seq_len)
-        if mode not in (0, 1) or seg_ctrl not in (0, 1):
-            raise EncodeError("cfdp.header", "mode and seg_ctrl are 0 or 1, got %r, %r" % (mode, seg_ctrl))
+            raise EncodeError(field + ".seq_len", "sequence numbers take 1..8 bytes, got %r" % (seq_len,))
+        check_uint(field + ".source_id", source_id, id_len)
+        check_uint(field + ".dest_id", dest_id, id_len)
+        check_uint(field + ".seq_num", seq_num, seq_len)
+        if mode not in range(2) or seg_ctrl not in range(2):
+            raise EncodeError(field, "mode and seg_ctrl are 0 or 1, got %r, %r" % (mode, seg_ctrl))
         self.source_id = source_id
         self.seq_num = seq_num
         self.dest_id = dest_id
@@ -208,7 +220,7 @@ class PduHeader:
         b0 = data[0]
         version = b0 >> 5
         if version != VERSION:
-            raise VersionError("cfdp.header.version", 0, VERSION, version)
+            raise VersionError("cfdp.header" + ".version", 0, VERSION, version)
         b3 = data[3]
         id_len = ((b3 >> 4) & 7) + 1
         seq_len = (b3 & 7) + 1
@@ -265,15 +277,16 @@ class FileData:
     def pack(self):
         hdr = self.header
         fss = hdr.fss()
-        check_uint("cfdp.file_data.offset", self.offset, fss)
+        field = "cfdp.file_data"
+        check_uint(field + ".offset", self.offset, fss)
         meta = self.metadata
         mlen = 0
         if meta is not None:
             mlen = len(meta)
             if mlen > MAX_SEGMENT_METADATA_LEN:
-                raise EncodeError("cfdp.file_data.metadata", "%d bytes, limit 63" % mlen)
-            if self.rcs not in (0, 1, 2, 3):
-                raise EncodeError("cfdp.file_data.rcs", "must be 0..3, got %r" % (self.rcs,))
+                raise EncodeError(field + ".metadata", "%d bytes, limit 63" % mlen)
+            if self.rcs not in range(4):
+                raise EncodeError(field + ".rcs", "must be 0..3, got %r" % (self.rcs,))
             mlen += 1
         n = len(self.data)
         buf, pos = hdr.start(FILE_DATA, TOWARD_RECEIVER, mlen + fss + n, 0 if meta is None else 1)
@@ -298,15 +311,16 @@ class FileData:
             raise FieldValueError("cfdp.header.direction", 0, "file data must go toward the receiver")
         metadata = None
         rcs = RCS_NO_START_NO_END
+        field = "cfdp.file_data"
         if hdr.seg_meta:
-            need("cfdp.file_data.metadata", data, pos, 1, end)
+            need(field + ".metadata", data, pos, 1, end)
             rcs = data[pos] >> 6
             mlen = data[pos] & 0x3F
-            need("cfdp.file_data.metadata", data, pos + 1, mlen, end)
+            need(field + ".metadata", data, pos + 1, mlen, end)
             metadata = bytes(data[pos + 1 : pos + 1 + mlen])
             pos += 1 + mlen
         fss = hdr.fss()
-        need("cfdp.file_data.offset", data, pos, fss, end)
+        need(field + ".offset", data, pos, fss, end)
         offset = get_uint(data, pos, fss)
         return cls(hdr, offset, bytes(data[pos + fss : end]), metadata, rcs)
 

@@ -19,13 +19,6 @@ import sys
 
 from protocols.errors import ArgumentError
 
-try:
-    import binascii
-
-    _crc32 = binascii.crc32
-except (ImportError, AttributeError):  # a MicroPython build without it: the table below
-    _crc32 = None
-
 MODULAR = 0
 CRC32_PROXIMITY1 = 1
 CRC32C = 2
@@ -138,6 +131,14 @@ class FileChecksum:
         if kind not in (MODULAR, CRC32, CRC32C, NULL):
             raise ArgumentError("cfdp.checksum.kind", kind, "0 (modular), 2 (CRC-32C), 3 (CRC-32) or 15")
         self.kind = kind
+        self._fast = None  # binascii.crc32 for CRC-32 where the port has it, else the table below
+        if kind == CRC32:  # imported only then: on some ports binascii is a Python module
+            try:
+                import binascii
+
+                self._fast = binascii.crc32
+            except (ImportError, AttributeError):
+                pass
         self._sum = 0
         self._runs = []  # sorted, disjoint, non-adjacent [start, end, crc of the run]
 
@@ -174,8 +175,8 @@ class FileChecksum:
         if kind == MODULAR:
             self._sum = (self._sum + modular(start, piece)) & 0xFFFFFFFF
             crc = 0
-        elif kind == CRC32 and _crc32 is not None:
-            crc = _crc32(piece)
+        elif self._fast is not None:
+            crc = self._fast(piece)
         elif kind == NULL:
             crc = 0
         else:

@@ -72,9 +72,10 @@ PROMPT_KEEP_ALIVE = const(1)
 _NO_FAULT = (NO_ERROR, UNSUPPORTED_CHECKSUM_TYPE)
 
 
-def _nibble(field, value):
+def _nibble(pdu, field, value):
+    """EncodeError (field pdu.NAME + field) unless value is an int 0..15."""
     if not isinstance(value, int) or not 0 <= value <= 15:
-        raise EncodeError(field, "must be 0..15, got %r" % (value,))
+        raise EncodeError(pdu.NAME + field, "must be 0..15, got %r" % (value,))
 
 
 def _tlv_len(field, value):
@@ -104,10 +105,11 @@ def _tlvs(field, data, pos, end):
     return out
 
 
-def _fault_size(field, pdu, hdr, not_with):
+def _fault_size(pdu, hdr, not_with):
     """Bytes of pdu's fault location TLV (an entity ID in the header's ID length), 0 if None."""
     if pdu.fault_location is None:
         return 0
+    field = pdu.NAME + ".fault_location"
     if pdu.condition in not_with:
         raise EncodeError(field, "omitted with condition code %d" % pdu.condition)
     check_uint(field, pdu.fault_location, hdr.id_len)
@@ -121,14 +123,17 @@ def _put_fault(hdr, buf, pos, fault_location):
         put_uint(buf, pos + 2, fault_location, hdr.id_len)
 
 
-def _fault_location(field, value, offset):
+def _fault_location(cls, value, offset):
     if not 1 <= len(value) <= 8:
-        raise FieldValueError(field, offset, "entity ID of %d bytes, must be 1..8" % len(value))
+        raise FieldValueError(
+            cls.NAME + ".fault_location", offset, "entity ID of %d bytes, must be 1..8" % len(value)
+        )
     return get_uint(value, 0, len(value))
 
 
 class Directive:
-    """What every directive PDU shares; subclasses set CODE and define _size, _write, _read."""
+    """What every directive PDU shares; subclasses set CODE, NAME and define _size, _write, _read.
+    Error fields are NAME + ".field", joined when raised: no string per field on a board."""
 
     CODE = 0
     DIRECTION = TOWARD_RECEIVER
@@ -191,11 +196,10 @@ class Eof(Directive):
         self.fault_location = fault_location
 
     def _size(self, hdr):
-        _nibble("cfdp.eof.condition", self.condition)
-        check_uint("cfdp.eof.checksum", self.checksum, 4)
-        check_uint("cfdp.eof.file_size", self.file_size, hdr.fss())
-        n = 5 + hdr.fss()
-        return n + _fault_size("cfdp.eof.fault_location", self, hdr, (NO_ERROR,))
+        _nibble(self, ".condition", self.condition)
+        check_uint(self.NAME + ".checksum", self.checksum, 4)
+        check_uint(self.NAME + ".file_size", self.file_size, hdr.fss())
+        return 5 + hdr.fss() + _fault_size(self, hdr, (NO_ERROR,))
 
     def _write(self, hdr, buf, pos):
         buf[pos] = self.condition << 4
@@ -206,14 +210,15 @@ class Eof(Directive):
     @classmethod
     def _read(cls, hdr, data, pos, end):
         fss = hdr.fss()
-        need("cfdp.eof", data, pos, 5 + fss, end)
+        need(cls.NAME, data, pos, 5 + fss, end)
         condition = data[pos] >> 4
         fault = None
         tlv_at = pos + 5 + fss
-        for tlv_type, value in _tlvs("cfdp.eof.fault_location", data, tlv_at, end):
+        field = cls.NAME + ".fault_location"
+        for tlv_type, value in _tlvs(field, data, tlv_at, end):
             if tlv_type != TLV_ENTITY_ID or fault is not None or condition == NO_ERROR:
-                raise FieldValueError("cfdp.eof.fault_location", tlv_at, "unexpected TLV 0x%02X" % tlv_type)
-            fault = _fault_location("cfdp.eof.fault_location", value, tlv_at)
+                raise FieldValueError(field, tlv_at, "unexpected TLV 0x%02X" % tlv_type)
+            fault = _fault_location(cls, value, tlv_at)
         return cls(hdr, get_uint(data, pos + 5, fss), get_uint(data, pos + 1, 4), condition, fault)
 
 
@@ -243,13 +248,13 @@ class Finished(Directive):
         self.fault_location = fault_location
 
     def _size(self, hdr):
-        _nibble("cfdp.finished.condition", self.condition)
-        if self.delivery not in (0, 1) or self.file_status not in (0, 1, 2, 3):
-            raise EncodeError("cfdp.finished", "delivery 0..1 and file status 0..3")
+        _nibble(self, ".condition", self.condition)
+        if self.delivery not in range(2) or self.file_status not in range(4):
+            raise EncodeError(self.NAME, "delivery 0..1 and file status 0..3")
         n = 1
         for value in self.filestore_responses:
-            n += _tlv_len("cfdp.finished.filestore_response", value)
-        return n + _fault_size("cfdp.finished.fault_location", self, hdr, _NO_FAULT)
+            n += _tlv_len(self.NAME + ".filestore_response", value)
+        return n + _fault_size(self, hdr, _NO_FAULT)
 
     def _write(self, hdr, buf, pos):
         buf[pos] = (self.condition << 4) | (self.delivery << 2) | self.file_status
@@ -260,17 +265,18 @@ class Finished(Directive):
 
     @classmethod
     def _read(cls, hdr, data, pos, end):
-        need("cfdp.finished", data, pos, 1, end)
+        need(cls.NAME, data, pos, 1, end)
         b = data[pos]
         pdu = cls(hdr, b >> 4, (b >> 2) & 1, b & 3)
         at = pos + 1
-        for tlv_type, value in _tlvs("cfdp.finished.tlv", data, at, end):
+        field = cls.NAME + ".tlv"
+        for tlv_type, value in _tlvs(field, data, at, end):
             if tlv_type == TLV_FILESTORE_RESPONSE and pdu.fault_location is None:
                 pdu.filestore_responses.append(value)
             elif tlv_type == TLV_ENTITY_ID and pdu.fault_location is None and pdu.condition not in _NO_FAULT:
-                pdu.fault_location = _fault_location("cfdp.finished.fault_location", value, at)
+                pdu.fault_location = _fault_location(cls, value, at)
             else:
-                raise FieldValueError("cfdp.finished.tlv", at, "unexpected TLV 0x%02X" % tlv_type)
+                raise FieldValueError(field, at, "unexpected TLV 0x%02X" % tlv_type)
             at += 2 + len(value)
         return pdu
 
@@ -294,11 +300,11 @@ class Ack(Directive):
     def _size(self, hdr):
         if self.directive not in (EOF, FINISHED):
             raise EncodeError(
-                "cfdp.ack.directive", "only EOF (4) and Finished (5), got %r" % (self.directive,)
+                self.NAME + ".directive", "only EOF (4) and Finished (5), got %r" % (self.directive,)
             )
-        _nibble("cfdp.ack.condition", self.condition)
-        if self.status not in (0, 1, 2, 3):
-            raise EncodeError("cfdp.ack.status", "must be 0..3, got %r" % (self.status,))
+        _nibble(self, ".condition", self.condition)
+        if self.status not in range(4):
+            raise EncodeError(self.NAME + ".status", "must be 0..3, got %r" % (self.status,))
         return 2
 
     def _write(self, hdr, buf, pos):
@@ -311,7 +317,7 @@ class Ack(Directive):
         directive = data[pos] >> 4
         subtype = data[pos] & 0x0F
         if directive not in (EOF, FINISHED) or subtype != (1 if directive == FINISHED else 0):
-            raise FieldValueError("cfdp.ack.directive", pos, "cannot acknowledge 0x%02X" % data[pos])
+            raise FieldValueError(cls.NAME + ".directive", pos, "cannot acknowledge 0x%02X" % data[pos])
         return cls(hdr, directive, data[pos + 1] >> 4, data[pos + 1] & 3)
 
 
@@ -332,14 +338,15 @@ class Metadata(Directive):
         self.options = list(options)
 
     def _size(self, hdr):
-        _nibble("cfdp.metadata.checksum_type", self.checksum_type)
-        check_uint("cfdp.metadata.file_size", self.file_size, hdr.fss())
-        n = 1 + hdr.fss() + _tlv_len("cfdp.metadata.source_name", self.source_name) - 1
-        n += _tlv_len("cfdp.metadata.dest_name", self.dest_name) - 1
+        name = self.NAME
+        _nibble(self, ".checksum_type", self.checksum_type)
+        check_uint(name + ".file_size", self.file_size, hdr.fss())
+        n = 1 + hdr.fss() + _tlv_len(name + ".source_name", self.source_name) - 1
+        n += _tlv_len(name + ".dest_name", self.dest_name) - 1
         for tlv_type, value in self.options:
             if type(tlv_type) is not int or not 0 <= tlv_type <= 255:
-                raise EncodeError("cfdp.metadata.options", "TLV type 0..255, got %r" % (tlv_type,))
-            n += _tlv_len("cfdp.metadata.options", value)
+                raise EncodeError(name + ".options", "TLV type 0..255, got %r" % (tlv_type,))
+            n += _tlv_len(name + ".options", value)
         return n
 
     def _write(self, hdr, buf, pos):
@@ -356,18 +363,19 @@ class Metadata(Directive):
     @classmethod
     def _read(cls, hdr, data, pos, end):
         fss = hdr.fss()
-        need("cfdp.metadata", data, pos, 1 + fss, end)
+        need(cls.NAME, data, pos, 1 + fss, end)
         first = data[pos]
         size = get_uint(data, pos + 1, fss)
         pos += 1 + fss
         names = []
-        for field in ("cfdp.metadata.source_name", "cfdp.metadata.dest_name"):
+        for field in (".source_name", ".dest_name"):
+            field = cls.NAME + field
             need(field, data, pos, 1, end)
             n = data[pos]
             need(field, data, pos + 1, n, end)
             names.append(bytes(data[pos + 1 : pos + 1 + n]))
             pos += 1 + n
-        options = _tlvs("cfdp.metadata.options", data, pos, end)
+        options = _tlvs(cls.NAME + ".options", data, pos, end)
         return cls(hdr, size, names[0], names[1], first & 0x0F, (first >> 6) & 1, options)
 
 

@@ -84,8 +84,9 @@ class HostFileStore:
     rename and remove). Writing past the end first fills the gap with zeros, which every VFS
     accepts (FAT on MicroPython does not seek past the end of a file)."""
 
-    def __init__(self, root="."):
+    def __init__(self, root=".", max_size=None):
         self.root = root.rstrip("/") or "/"
+        self.max_size = max_size  # a write past it is refused like a full disk (OSError)
         self._name = None
         self._fh = None
 
@@ -136,6 +137,8 @@ class HostFileStore:
         return fh.seek(0, 2)
 
     def write(self, name, offset, data):
+        if self.max_size is not None and offset + len(data) > self.max_size:
+            raise OSError(28)  # ENOSPC: this store's quota
         fh = self._open(name)
         end = fh.seek(0, 2)
         while end < offset:  # zeros up to offset, in small pieces

@@ -27,10 +27,10 @@ class Nak(Directive):
         pairs = [(self.start, self.end)]
         pairs.extend(self.segments)
         for start, end in pairs:
-            check_uint("cfdp.nak.offset", start, fss)
-            check_uint("cfdp.nak.offset", end, fss)
+            check_uint(self.NAME + ".offset", start, fss)
+            check_uint(self.NAME + ".offset", end, fss)
             if start > end:
-                raise EncodeError("cfdp.nak.offset", "start %d after end %d" % (start, end))
+                raise EncodeError(self.NAME + ".offset", "start %d after end %d" % (start, end))
         return 2 * fss * (1 + len(self.segments))
 
     def _write(self, hdr, buf, pos):
@@ -44,15 +44,15 @@ class Nak(Directive):
     @classmethod
     def _read(cls, hdr, data, pos, end):
         fss = hdr.fss()
-        need("cfdp.nak", data, pos, 2 * fss, end)
+        need(cls.NAME, data, pos, 2 * fss, end)
         if (end - pos) % (2 * fss):
-            raise LengthError("cfdp.nak.segments", pos, (end - pos) // (2 * fss) * 2 * fss, end - pos)
+            raise LengthError(cls.NAME + ".segments", pos, (end - pos) // (2 * fss) * 2 * fss, end - pos)
         pairs = []
         while pos < end:
             start = get_uint(data, pos, fss)
             stop = get_uint(data, pos + fss, fss)
             if start > stop:
-                raise FieldValueError("cfdp.nak.offset", pos, "start %d after end %d" % (start, stop))
+                raise FieldValueError(cls.NAME + ".offset", pos, "start %d after end %d" % (start, stop))
             pairs.append((start, stop))
             pos += 2 * fss
         return cls(hdr, pairs[0][0], pairs[0][1], pairs[1:])
@@ -69,8 +69,8 @@ class Prompt(Directive):
         self.response = response
 
     def _size(self, hdr):
-        if self.response not in (0, 1):
-            raise EncodeError("cfdp.prompt.response", "must be 0 or 1, got %r" % (self.response,))
+        if self.response not in range(2):
+            raise EncodeError(self.NAME + ".response", "must be 0 or 1, got %r" % (self.response,))
         return 1
 
     def _write(self, hdr, buf, pos):
@@ -94,7 +94,7 @@ class KeepAlive(Directive):
         self.progress = progress
 
     def _size(self, hdr):
-        check_uint("cfdp.keep_alive.progress", self.progress, hdr.fss())
+        check_uint(self.NAME + ".progress", self.progress, hdr.fss())
         return hdr.fss()
 
     def _write(self, hdr, buf, pos):

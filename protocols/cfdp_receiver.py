@@ -27,10 +27,9 @@ its condition code, the temporary file removed, `delivered` False.
 """
 
 from protocols import cfdp_directives as cd
-from protocols.cfdp import ACKNOWLEDGED, FileData, PduHeader, decode
+from protocols.cfdp import ACKNOWLEDGED, FileData, PduHeader, check_transaction, decode
 from protocols.cfdp_checksum import FileChecksum
 from protocols.cfdp_filestore import check_name
-from protocols.cfdp_sender import check_transaction
 from protocols.cfdp_spans import add_span, contiguous, covers, gaps
 from protocols.errors import ArgumentError, FieldValueError
 
@@ -158,16 +157,43 @@ class Receiver:
                 "cfdp.directive_code", 0, "a %s PDU is not for a file receiver" % kind.__name__
             )
 
-    def _open(self, hdr):
+    def _open(self, hdr, create=True):
         self.header = PduHeader(
             hdr.source_id, hdr.seq_num, hdr.dest_id, hdr.id_len, hdr.seq_len, hdr.mode, hdr.crc, hdr.large
         )
         self.acked = hdr.mode == ACKNOWLEDGED
         self.temp_name = ".cfdp-%d-%d.part" % (hdr.source_id, hdr.seq_num)
         try:
-            self.store.create(self.temp_name)
+            if create:
+                self.store.create(self.temp_name)
         except OSError:
             self._fault(cd.FILESTORE_REJECTION)
+
+    def cancel(self, condition=cd.CANCEL_REQUEST_RECEIVED):
+        """End the transaction here with `condition` (a local cancel, or a refusal such as
+        FILESTORE_REJECTION): the temporary file is removed, the Finished PDU reports it."""
+        self._fault(condition)
+
+    def checkpoint(self):
+        """(Metadata PDU, EOF PDU or None, spans) for resume() after a reset, or None before the
+        Metadata or after the end. Taken after a feed, every span it names is in the file store."""
+        if self.metadata is None or self.state != RECEIVING:
+            return None
+        return self.metadata.pack(), None if self.eof is None else self.eof.pack(), list(self.spans)
+
+    def resume(self, metadata, eof, spans, now_ms):
+        """Carry on a transaction from its checkpoint(): the temporary file stays as it is, what it
+        holds is read back for the checksum, and an EOF that had come is taken again (acknowledged,
+        the gaps NAKed)."""
+        md = decode(metadata)
+        self._open(md.header, False)
+        for start, end in spans:
+            add_span(self.spans, start, end)
+            self._high = max(self._high, end)
+        self._heard = self._timer = self._ka_timer = self._now = now_ms
+        self._metadata(md, now_ms)
+        if eof is not None:
+            self._eof(decode(eof), now_ms)
 
     def _store(self, op, *args):
         """A file store call; an OSError is a filestore rejection fault (False)."""

@@ -29,7 +29,7 @@ undecodable bytes with the codec's DecodeError.
 """
 
 from protocols import cfdp_directives as cd
-from protocols.cfdp import ACKNOWLEDGED, FileData, PduHeader, decode
+from protocols.cfdp import ACKNOWLEDGED, FileData, PduHeader, check_transaction, decode
 from protocols.cfdp_checksum import MODULAR, FileChecksum
 from protocols.cfdp_spans import add_span, squeeze
 from protocols.errors import ArgumentError, FieldValueError
@@ -44,17 +44,6 @@ SENDING = const(0)
 WAIT_EOF_ACK = const(1)
 WAIT_FINISHED = const(2)
 DONE = const(3)
-
-
-def check_transaction(hdr, own):
-    """FieldValueError unless hdr belongs to the transaction of the header own."""
-    if (hdr.source_id, hdr.seq_num, hdr.dest_id) != (own.source_id, own.seq_num, own.dest_id):
-        raise FieldValueError(
-            "cfdp.transaction",
-            0,
-            "PDU of transaction %d/%d to %d, this one is %d/%d to %d"
-            % (hdr.source_id, hdr.seq_num, hdr.dest_id, own.source_id, own.seq_num, own.dest_id),
-        )
 
 
 class Sender:

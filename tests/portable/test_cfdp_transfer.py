@@ -301,6 +301,81 @@ def test_cancel_and_eof_cancel():
     assert not rx.delivered and not dst.exists(rx.temp_name)
 
 
+def test_a_receiver_resumes_from_its_checkpoint_after_a_reset():
+    # the sender goes on while the receiver is "off": what arrived after the checkpoint is lost
+    # with the RAM, the temporary file keeps what the checkpoint names, the gaps are NAKed
+    tx, rx, dst = pair(5000, seg=200)
+    now = 0
+    kept = None
+    while tx.progress < 3000:
+        for pdu in tx.poll(now):
+            rx.feed(pdu, now)
+            if tx.progress <= 2000:
+                kept = rx.checkpoint()
+        now += 10
+    md, eof, spans = kept
+    held = contiguous(spans)
+    assert eof is None and 0 < held < tx.progress and cd.Metadata.unpack(md).dest_name == b"out/got.bin"
+    lost = tx.progress - held
+    rx2 = Receiver(dst, 9, now, ack_timeout_ms=200, nak_timeout_ms=200, inactivity_ms=5000)
+    rx2.resume(md, eof, spans, now)
+    assert rx2.progress == held and rx2.metadata is not None
+    run(tx, rx2)
+    assert tx.condition == cd.NO_ERROR and rx2.condition == cd.NO_ERROR and rx2.delivered
+    same_file(dst, "out/got.bin", 5000)
+    assert tx.resent >= lost  # what the receiver took after its checkpoint went again
+
+
+def test_a_resumed_receiver_that_had_the_eof_naks_the_gaps_at_once():
+    tx, rx, dst = pair(3000, seg=500)
+    pdus = []
+    now = 0
+    while now < 1000 and not any(type(cfdp.decode(p)) is cd.Eof for p in pdus):
+        pdus += tx.poll(now)
+        now += 10
+    for pdu in pdus:
+        got = cfdp.decode(pdu)
+        if type(got) is cfdp.FileData and got.offset == 1000:
+            continue  # one segment lost on the way
+        rx.feed(pdu, now)
+    md, eof, spans = rx.checkpoint()
+    assert eof is not None and len(spans) == 2
+    rx2 = Receiver(dst, 9, now, ack_timeout_ms=200, nak_timeout_ms=200)
+    rx2.resume(md, eof, spans, now)
+    out = [cfdp.decode(p) for p in rx2.poll(now)]
+    naks = [p for p in out if type(p) is cd.Nak]
+    assert naks and naks[0].segments == [(1000, 1500)], out
+    assert any(type(p) is cd.Ack for p in out)  # the EOF acknowledged again
+
+
+def test_a_receiver_cancels_with_the_condition_it_is_given():
+    tx, rx, dst = pair(1000)
+    for pdu in tx.poll(0):
+        rx.feed(pdu, 0)
+    rx.cancel(cd.FILESTORE_REJECTION)
+    assert rx.condition == cd.FILESTORE_REJECTION and not rx.delivered and not dst.exists(rx.temp_name)
+    run(tx, rx)
+    assert tx.condition == cd.FILESTORE_REJECTION and tx.finished.condition == cd.FILESTORE_REJECTION
+
+
+def test_a_host_file_store_quota_is_a_filestore_rejection():
+    root = "cfdp_quota_%d" % Rng(7).below(1 << 30)
+    os.mkdir(root)
+    try:
+        tx, rx, _dst = pair(3000, seg=500, dst=HostFileStore(root, max_size=2000))
+        run(tx, rx)
+        assert rx.condition == cd.FILESTORE_REJECTION and not rx.delivered
+        assert tx.condition == cd.FILESTORE_REJECTION
+        assert os.listdir(root) in ([], ["out"])  # the part file removed, nothing delivered
+    finally:
+        for name in ("out",):
+            try:
+                os.rmdir(root + "/" + name)
+            except OSError:
+                pass
+        os.rmdir(root)
+
+
 def test_refusals_are_protocol_errors():
     tx, rx, _dst = pair(10)
     pdus = tx.poll(0)
