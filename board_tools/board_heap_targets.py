@@ -36,13 +36,15 @@ def rom_images(bundle: Path, targets: dict[str, dict]) -> dict[str, bytes]:
     """Per board definition whose target runs packages from ROMFS: that image, made of the emulated
     bundle's .mpy (the same bytecode; native modules, which this port cannot load, are counted
     apart as for every bundle)."""
+    from firmware_builds.build import unused_on
     from firmware_builds.romfs import make_image
 
     out = {}
     for target in targets.values():
         rom = target.get("romfs")
-        if rom:
-            out[target["hal_board"]] = make_image(bundle, rom["packages"], rom["partition"])[0]
+        if rom:  # as that board's own bundle builds it: without the modules it never imports
+            leave_out = unused_on(target["hal_board"])
+            out[target["hal_board"]] = make_image(bundle, rom["packages"], rom["partition"], leave_out)[0]
     return out
 
 

@@ -56,12 +56,32 @@ def mpy_cross() -> str:
 NATIVE_PREFIX = "protocols/_viper_"
 
 
-def sources(root: Path, with_sim: bool, arch: str | None) -> list[Path]:
+def unused_on(hal_board: str) -> tuple[str, ...]:
+    """Modules the flight never imports on a board with this definition (flight/assembly.py imports
+    them only for what the definition names): its bundle leaves them out, so they take neither
+    flash nor room in a ROMFS partition the flight package fills."""
+    from hal.boards import definition
+
+    d = definition(hal_board)
+    out: tuple[str, ...] = ()
+    if d.get("link") != "lora":
+        out += ("flight/lora_link.py", "protocols/lora.py")
+    if not d.get("thrusters"):
+        out += ("flight/propulsion.py", "hal/drivers/thruster.py")
+    return out
+
+
+def sources(root: Path, with_sim: bool, arch: str | None, hal_board: str | None = None) -> list[Path]:
+    """The .py files of a bundle; with `hal_board` (a real board's), without what it never imports.
+    A bundle with the simulator (the emulated board) flies every definition: it keeps them all."""
     out = []
+    unused = unused_on(hal_board) if hal_board and not with_sim else ()
     for pkg in PACKAGES:
         for path in sorted((root / pkg).rglob("*.py")):
             rel = path.relative_to(root).as_posix()
             if rel.startswith(EXCLUDE_ALWAYS) or (not with_sim and rel.startswith("hal/sim/")):
+                continue
+            if rel in unused:
                 continue
             if arch is None and rel.startswith(NATIVE_PREFIX):
                 continue
@@ -137,7 +157,7 @@ def _build(board: str, out: Path, root: Path) -> dict:
     modules = []
     generated = Path(tempfile.mkdtemp(prefix="cubesat-build-"))
     try:
-        for src in sources(root, target["with_sim"], target["arch"]):
+        for src in sources(root, target["with_sim"], target["arch"], target["hal_board"]):
             rel = src.relative_to(root).as_posix()
             dest_rel = rel[:-3] + ".mpy"
             dest = bundle / dest_rel

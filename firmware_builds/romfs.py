@@ -29,8 +29,11 @@ class RomfsError(Exception):
     """The image cannot be made, or does not fit its partition."""
 
 
-def make_image(bundle: Path, packages: tuple[str, ...] | list[str], partition: int) -> tuple[bytes, dict]:
-    """One ROMFS image of `packages` (compiled .mpy folders inside `bundle`, left in place).
+def make_image(
+    bundle: Path, packages: tuple[str, ...] | list[str], partition: int, leave_out: tuple[str, ...] = ()
+) -> tuple[bytes, dict]:
+    """One ROMFS image of `packages` (compiled .mpy folders inside `bundle`, left in place), without
+    the files `leave_out` names (sources, "flight/lora_link.py": what the board never imports).
 
     Returns the image and its manifest entry: packages, partition size, image size and SHA-256, and
     each file's size and SHA-256 (paths as in the slot, e.g. "flight/app.mpy")."""
@@ -44,6 +47,8 @@ def make_image(bundle: Path, packages: tuple[str, ...] | list[str], partition: i
             if not (src / "__init__.mpy").is_file():
                 raise RomfsError("package %s is not in the bundle" % pkg)
             shutil.copytree(src, stage / pkg)
+            for rel in leave_out:
+                (stage / (rel[:-3] + ".mpy")).unlink(missing_ok=True)
             for f in sorted((stage / pkg).rglob("*")):
                 if f.is_file():
                     data = f.read_bytes()

@@ -17,7 +17,7 @@ import sys
 
 from flight import modes
 from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
-from flight.dictionary import MODE_NAMES
+from flight.dictionary import CFDP_APID, MODE_NAMES
 from flight.handlers import CommandHandlers
 from flight.sensors import MAG
 from flight.telemetry import HK_COUNTDOWN, HK_ENABLED, HK_PERIOD, Telemetry
@@ -318,6 +318,18 @@ class FlightApp(CommandHandlers, Telemetry):
 
     def _task_playback(self):
         self.stores.task(self.tm_queue, TM_QUEUE_MAX // 2)  # realtime keeps half the queue
+        f = self.files  # file transfers (CFDP) and updates share this task: no task of their own
+        if f is not None and not f.task():  # idle: the service and CFDP's modules go
+            self.files = None
+            f.release()
+        if self.updater is not None:  # staging steps, a commanded reboot
+            self.updater.tick(self)
+
+    def update_command(self, v):
+        """TC update (flight/dictionary.py): its module, and the update's, load with the first one."""
+        from flight.update_command import command
+
+        return command(self, v)
 
     def _task_files(self):
         # a file part waits while the queue is half full (radio down or slow): queued behind the
@@ -337,6 +349,23 @@ class FlightApp(CommandHandlers, Telemetry):
         elif hasattr(gc, "mem_free"):
             gc.collect()
             self.heap_free = gc.mem_free()
+
+    # --- files (CFDP) ---------------------------------------------------------------------------
+    def _deliver(self, packet, source, level):
+        # a packet the link took in: CFDP PDUs to the file service, the rest to the dispatcher
+        if len(packet) > 6 and ((packet[0] & 7) << 8 | packet[1]) == CFDP_APID:
+            self.file_service().deliver(packet, level)
+            return False
+        return self.dispatcher.handle(packet, source, level)
+
+    def file_service(self):
+        """The file service (flight/file_service.py), loaded on first use: its module and CFDP's are
+        heap only while a transfer runs."""
+        if self.files is None:
+            from flight.file_service import FileService
+
+            self.files = FileService(self)
+        return self.files
 
     def service_link(self):
         """Uplink bytes arrived (a UART RX interrupt on a board, via micropython.schedule; the twin

@@ -106,10 +106,14 @@ def assemble(
     app.payload = Payload(fs, app.events.report)
     app.modes = modes.ModeManager(app.uptime, app._mode_changed)
     app.dispatcher = Dispatcher(app._emit, app._audit_command)
+    # the file service is loaded when a CFDP packet or a file command comes (FlightApp.file_service)
+    # and at boot only when a transfer was cut by a reset
+    app.files = None
+    app.updater = None  # flight/update.py's FlightUpdate, from the first update command on
     app.comms = Comms(
         link,
         scid,
-        app.dispatcher.handle,
+        app._deliver,
         app.events.report,
         interleave=interleave,
         key=key,
@@ -179,6 +183,8 @@ def assemble(
     app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))
     app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)
     app.stores.boot()
+    if fs.size("cfdp_rx.a") or fs.size("cfdp_rx.b"):  # a transfer a reset cut: it resumes
+        app.file_service()
     if app.audit.repaired:
         app.events.report("STORAGE_REPAIRED", 1, min(app.audit.repaired, 65535))
 

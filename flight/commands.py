@@ -37,6 +37,10 @@ _R_NEEDS_ADMIN_KEY = const(18)
 _R_SOFTWARE_ERROR = const(19)
 _R_ARG_1 = const(24)  # argument k (1..8) is _R_ARG_1 + k - 1
 
+# what a handler returns to report its completion later, through Dispatcher.complete (a command
+# that runs over many ticks: its 1,7 or 1,8 comes when it ends, as PUS-1 allows)
+DEFER = object()
+
 
 def required_level(name):
     """Authority a command needs onboard: hazardous ones an authenticated frame, admin ones the
@@ -63,15 +67,15 @@ def decode_args(name, spec, data):
                 raise CommandError(FAIL["ARG_RANGE"], "%s: %s: %s" % (name, aname, exc), arg) from None
             i = n
             continue
-        if kind.startswith("bytes"):
-            size = int(kind[5:])
+        if kind[:4] in ("byte", "text"):
+            size = int(kind[5:] if kind[0] == "b" else kind[4:])
         else:
             size = _SIZE[kind]
         if i + size > n:
             raise CommandError(
                 FAIL["BAD_LENGTH"], "%s: %d bytes, %s needs %d more" % (name, n, aname, i + size - n), arg
             )
-        if kind.startswith("bytes"):
+        if kind[:4] in ("byte", "text"):  # text: NUL-padded UTF-8, its handler decodes it
             values.append(bytes(data[i : i + size]))
         else:
             v = struct.unpack_from(ARG_FORMATS[kind], data, i)[0]
@@ -216,8 +220,9 @@ class Dispatcher:
             return False
         if ack & ACK_START:
             self._report(3, req)
+        self.current = (req, ack, source, name)  # a deferring handler keeps this for complete()
         try:
-            execute(values)
+            deferred = execute(values) is DEFER
         except CommandError as exc:
             self._report(8, req, exc.code, exc.message, exc.reason)
             self._audit("%s %s FAILED %d %s" % (source, name, exc.code, exc.message))
@@ -226,11 +231,25 @@ class Dispatcher:
             self._report(8, req, FAIL["EXEC_FAILED"], "%s: %s" % (type(exc).__name__, exc), _R_SOFTWARE_ERROR)
             self._audit("%s %s FAILED %s" % (source, name, type(exc).__name__))
             return False
+        if deferred:
+            return True
         self.ok += 1
         if ack & ACK_COMPLETION:
             self._report(7, req)
         self._audit("%s %s OK %s" % (source, name, _short(values)))
         return True
+
+    def complete(self, token, code=None, message="", reason=0):
+        """The end of a command whose handler returned DEFER; `token` is `current` as it ran."""
+        req, ack, source, name = token
+        if code is not None:
+            self._report(8, req, code, message, reason)
+            self._audit("%s %s FAILED %d %s" % (source, name, code, message))
+            return
+        self.ok += 1
+        if ack & ACK_COMPLETION:
+            self._report(7, req)
+        self._audit("%s %s OK" % (source, name))
 
     def _audit(self, text):
         if self.audit is not None:

@@ -29,6 +29,16 @@ MAX_WAITING = FARM_WINDOW  # received frames waiting to be taken in (a FARM wind
 
 
 class Comms:
+    # the rejection counters as class defaults: an instance's attribute table holds only the ones
+    # that ever counted (a board's heap; flight/executive.py's Task)
+    overflow = 0  # frames dropped because MAX_WAITING were waiting
+    rejected = 0
+    auth_rejects = 0
+    foreign = 0
+    wrong_vc = 0
+    tx_errors = 0  # CADUs the link refused (each is sent again)
+    oversize = 0  # TM packets too large to frame, dropped
+
     def __init__(
         self, io, scid, deliver, on_event=None, interleave=5, key=None, fs=None, spi=1, admin_key=None
     ):
@@ -47,7 +57,6 @@ class Comms:
         self._tx_ready = getattr(io, "tx_ready", None)
         self.rx = cltu.CltuReceiver()
         self._frames = []  # received TC frames not yet taken in (one per poll)
-        self.overflow = 0  # frames dropped because MAX_WAITING were waiting
         self._accepted = []  # (packet, level) taken in, not yet delivered
         self.farm = cop1.Farm1(vcid=0, window=FARM_WINDOW, deliver=self._accepted.append)
         # room for a frame's data plus the largest TM packet (a 200-byte file part and headers);
@@ -80,14 +89,8 @@ class Comms:
         if sas:
             self.security = SecurityEndpoint(sas)
         self.frames_ok = 0
-        self.rejected = 0
-        self.auth_rejects = 0
-        self.foreign = 0
-        self.wrong_vc = 0
         self.last_tc_s = None
         self.tx_bytes = 0
-        self.tx_errors = 0  # CADUs the link refused (each is sent again)
-        self.oversize = 0  # TM packets too large to frame, dropped
 
     def _restore_key(self, sa):
         store = self._stores.get(sa.spi)

@@ -5,10 +5,12 @@ telemetry decoder, its limit checks and its XTCE export from them (never a copie
 Plain tuples and dicts: cheap on MicroPython (frozen into the firmware as bytecode).
 
 Argument types: "u8", "u16", "u32", "i16", "i32", "f32", "enum" (u8 with names), "bytes<N>",
+"text<N>" (UTF-8, NUL-padded to N bytes),
 "tc" (the rest of the data field: a complete PUS telecommand, for the time-tagged schedule).
 """
 
 APID = 0x10  # the flight application's telecommands and telemetry (FlightApp, the ground)
+CFDP_APID = 0x0CF  # CFDP file transfers (flight/file_service.py): PDUs in space packets, both ways
 MODES = {"BOOT": 0, "SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}
 MODE_NAMES = ("BOOT", "SAFE", "DETUMBLE", "NOMINAL")
 _MODE_ARG = (("mode", "enum", None, {"SAFE": 1, "DETUMBLE": 2, "NOMINAL": 3}, ""),)
@@ -88,6 +90,27 @@ COMMANDS = {
         (("spi", "u16", 1, 65534, ""), ("wrapped_key", "bytes32", None, None, "")),
         True,
         "Install a new authentication key (wrapped under the current one)",
+    ),
+    "file_downlink": (
+        23,
+        128,
+        None,
+        (("name", "text48", None, None, ""),),
+        False,
+        "Send a file (a path under files/, flash/ or a slot; NUL-padded UTF-8) to the ground by CFDP",
+    ),
+    "update": (
+        8,
+        1,
+        40,
+        (
+            ("action", "enum", None, {"STAGE": 1, "SWITCH": 2, "CANCEL": 3, "REBOOT": 4}, ""),
+            ("max_attempts", "u8", 1, 10, "boots"),
+        ),
+        True,
+        "In-orbit update of the inactive A/B slot (its manifest and changed files uplinked by CFDP): "
+        "STAGE completes and verifies it (its completion report comes when that ends, a failure names "
+        "the file), SWITCH boots it on trial for max_attempts boots, CANCEL, REBOOT restarts the board",
     ),
     "time_report": (9, 1, None, (("rate_exp", "u8", 0, 8, ""),), False, "Time report every 2^n HK cycles"),
     "time_set": (9, 128, None, (("seconds", "u32", 0, 4294967295, "s"),), True, "Set onboard time"),
@@ -169,6 +192,7 @@ HAZARD_ROLES = {
     "thruster_arm_confirm": ("operator", "admin"),
     "thruster_fire": ("operator", "admin"),
     "rekey": ("admin",),
+    "update": ("admin",),
     "time_set": ("admin",),
 }
 
@@ -384,6 +408,14 @@ EVENTS = {
         ("store", "packets", "status"),
         "Packet store playback ended (status 0 done, 1 nothing in the range, 2 aborted, 3 cut by a "
         "reset: the packets it sent are not counted)",
+    ),
+    "FILE_REFUSED": (
+        29,
+        3,
+        ">HBB",
+        ("transaction", "reason", "condition"),
+        "Incoming file refused (1 outside the uplink folders or the running slot, 2 too big, 3 disk full, "
+        "4 needs the admin key, 5 no heap for a transfer, 6 an update is staged)",
     ),
 }
 

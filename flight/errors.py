@@ -25,5 +25,14 @@ class ParamError(CommandError):
     """A parameter id or value the table refuses."""
 
 
+class UpdateError(FlightError):
+    """An in-orbit update step refused (flight/update.py); `reason` (also str()) is the one line
+    for the ground."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class StorageError(FlightError):
     """A write that did not read back as written, or a value too large for its store."""

@@ -25,29 +25,36 @@ from hal.clock import ticks_add, ticks_diff
 
 
 class Task:
+    # failure fields as class defaults: a task that never failed carries none of them in its own
+    # attribute table (about 40 B of a board's heap per task)
+    errors = 0
+    consecutive = 0
+    enabled = True
+    last_error = None
+
     def __init__(self, name, fn):
         self.name = name
         self.fn = fn
         self.runs = 0
-        self.errors = 0
-        self.consecutive = 0
-        self.enabled = True
-        self.last_error = None
         self.max_us = 0
 
 
 class RateGroup:
+    overruns = 0  # class defaults, as Task's
+    max_us = 0
+    last_us = 0
+
     def __init__(self, name, period_ticks, period_ms):
         self.name = name
         self.period = period_ticks
         self.period_ms = period_ms
         self.tasks = []
-        self.overruns = 0
-        self.max_us = 0
-        self.last_us = 0
 
 
 class Executive:
+    slips = 0  # ticks run late by run() (a whole period or more); class defaults, as Task's
+    gc_missed = 0  # collections that ran inside the ticks, not at the idle point
+
     def __init__(self, tick_ms=100, cpu_us=None, on_event=None, feed=None, max_failures=5, gc_idle=False):
         self.tick_ms = tick_ms
         self.cpu_us = cpu_us  # execution-time clock (None: no timing, no overrun detection)
@@ -57,13 +64,11 @@ class Executive:
         self.groups = []
         self.tasks = []
         self.tick = 0
-        self.slips = 0  # ticks run late by run() (a whole period or more)
         # idle-point garbage collection (MicroPython: CPython has no gc.mem_free and no fixed heap)
         self._gc_on = gc_idle and hasattr(gc, "mem_free")
         self.gc_every = 1  # ticks between collections (adapted to the garbage made per tick)
         self.gc_reserve = 0  # bytes kept free for the ticks between collections
         self.gc_collections = 0
-        self.gc_missed = 0  # collections that ran inside the ticks, not at the idle point
         self.heap_free = None  # bytes free after the last idle collection
         self._gc_ticks = 0
         self._gc_rate = 0  # garbage per tick (bytes), the recent peak
@@ -102,7 +107,8 @@ class Executive:
         t0 = cpu() if cpu else 0
         try:
             task.fn()
-            task.consecutive = 0
+            if task.consecutive:
+                task.consecutive = 0
         except Exception as exc:  # isolation: one task's bug must not stop the others
             task.errors += 1
             task.consecutive += 1

@@ -55,6 +55,8 @@ class CommandHandlers:
         d.register("payload_start", self._payload_start, self._check_payload)
         d.register("payload_stop", self._payload_stop)
         d.register("rekey", self._rekey)
+        d.register("file_downlink", lambda v: self.file_service().downlink(v[0]))
+        d.register("update", self.update_command)
         d.register("time_report", self._time_report)
         d.register("time_set", self._time_set)
         d.register("schedule_enable", lambda v: self.schedule.set_enabled(True))

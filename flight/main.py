@@ -62,6 +62,10 @@ def main(board=None, flash="flash", ticks=None, realtime=True):
         def step():
             app.step()
             system.advance(tick)
+            if getattr(system.board, "reset_requested", False):  # a commanded reboot
+                import machine
+
+                machine.reset()  # the emulated board's host restarts MicroPython: boot_select again
 
         emuboard.run_main(step, tick)
         return app

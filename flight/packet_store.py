@@ -34,23 +34,26 @@ _REC = bytearray(256)  # every store builds its record here: nothing allocated p
 
 
 class PacketStore:
+    # rarely changed fields as class defaults: an instance's attribute table holds only what it
+    # set (a board's heap, flight/executive.py's Task)
+    enabled = True
+    overwritten = 0
+    refused = 0
+    errors = 0
+    full = False
+    dump = None  # [lo, hi, by_time, segment, offset, packets sent]
+
     def __init__(self, fs, sid, nseg, seg_bytes, wrap, on_full=None):
         self.fs = fs
         self.sid = sid
         self.seg_bytes = seg_bytes
         self.wrap = wrap
         self.on_full = on_full  # on_full(store id, packets lost): a segment overwritten or refusing
-        self.enabled = True
         self.used = bytearray(nseg)  # 1: the segment holds a record (RAM: nothing else per segment)
         self.cur = 0  # the segment being appended
         self.size = 0  # its bytes
         self.next_seq = 0
         self.last_t = 0
-        self.overwritten = 0
-        self.refused = 0
-        self.errors = 0
-        self.full = False
-        self.dump = None  # [lo, hi, by_time, segment, offset, packets sent]
         best = -1
         for k in range(nseg):
             first = self.first(k)

@@ -29,6 +29,8 @@ import hashlib
 import json
 import os
 
+from flight.errors import UpdateError
+
 CHUNK = 512
 MANIFEST = "manifest.json"
 
@@ -38,14 +40,6 @@ STAGING = "staging"
 STAGED = "staged"
 FAILED = "failed"
 SWITCHED = "switched"  # pointer written: the new slot runs on trial after the next reboot
-
-
-class UpdateError(Exception):
-    """A refused update operation; `reason` (also str()) is the one line for the ground."""
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _is_dir(p):

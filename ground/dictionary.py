@@ -89,6 +89,15 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
                 raise CommandError("%s: %s is not a valid telecommand: %s" % (cmd.name, name, exc)) from None
             out += packed
             continue
+        if kind.startswith("text"):  # UTF-8, NUL-padded to its size
+            size = int(kind[4:])
+            data = bytes(raw).rstrip(b"\x00") if isinstance(raw, (bytes, bytearray)) else str(raw).encode()
+            if len(data) > size or b"\x00" in data:
+                raise CommandError(
+                    "%s: %s must be text of at most %d bytes, got %r" % (cmd.name, name, size, raw)
+                )
+            out += data + bytes(size - len(data))
+            continue
         if kind.startswith("bytes"):
             size = int(kind[5:])
             try:

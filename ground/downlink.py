@@ -6,7 +6,8 @@
 Counts what it drops: frame CRC failures, frames of another spacecraft, undecodable packets.
 With `keep_raw`, each decoded packet's bytes are also kept in `raw` as (bytes, PusTm) until the
 caller takes them (the ground server archives packets raw and decoded). A `frame_sink` gets each
-good frame of this spacecraft as bytes (the server forwards them to Yamcs).
+good frame of this spacecraft as bytes (the server forwards them to Yamcs). A packet whose APID
+is in `sinks` goes to that handler instead of the PUS decoder.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Downlink:
         self.clcw = None
         self.raw: list[tuple[bytes, PusTm]] | None = [] if keep_raw else None
         self.frame_sink: Callable[[bytes], None] | None = None
+        # APID -> handler of that APID's packets (not PUS: CFDP PDUs, ground/file_transfer.py)
+        self.sinks: dict[int, Callable[[bytes], None]] = {}
 
     def feed(self, chunk: bytes) -> Iterator[tuple[tmframe.TmFrame, PusTm | None]]:
         for raw in self.dec.feed(chunk):
@@ -62,6 +65,10 @@ class Downlink:
                 self.frame_sink(bytes(raw))
             yield frame, None
             for pkt in self.ext.feed(frame):
+                sink = self.sinks.get((pkt[0] & 7) << 8 | pkt[1]) if self.sinks else None
+                if sink is not None:
+                    sink(bytes(pkt))
+                    continue
                 try:
                     tm = PusTm.unpack(pkt, timestamp_len=self.timestamp_len)
                 except errors.ProtocolError:

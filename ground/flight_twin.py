@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flight.app import FlightApp
-from flight.boot import BROWN_OUT, POWER_ON, WATCHDOG
+from flight.boot import BROWN_OUT, POWER_ON, SOFT, WATCHDOG
 from flight.dictionary import APID
 from flight.lora_link import LoraLink, carry_link
 from flight.storage import HostFs
@@ -148,6 +148,8 @@ class FlightTwin:
         self.world.advance(advance)
         if self.world.watchdog.expired():
             self.reset(WATCHDOG)
+        elif getattr(self.world.board, "reset_requested", False):  # the flight commanded a reboot
+            self.reset(SOFT)
 
     def run_ms(self, ms: int) -> None:
         for _ in range(max(1, ms // self.tick_ms)):

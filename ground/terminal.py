@@ -41,11 +41,13 @@ class Terminal:
         role: str = "admin",
         t1_ms: int = 4000,
         frame_len: int | None = None,
+        spi: int = 1,
     ) -> None:
         self.scid = scid
         self.apid = apid
         self.role = role
-        self.sa = sdls.SecurityAssociation(1, key, window=None) if key is not None else None
+        # the key's association: 1 the operators', 2 the admin key (flight/comms.py)
+        self.sa = sdls.SecurityAssociation(spi, key, window=None) if key is not None else None
         secure = None
         if self.sa is not None:
             sa = self.sa

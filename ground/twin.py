@@ -124,8 +124,10 @@ class TwinServer:
                 raise TwinError(str(exc)) from None
         self._tmp = None
         if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="twin-flash-")
-            flash_dir = self._tmp.name
+            # a board's boot directory of its own: the flash folder inside it, and files/ (CFDP)
+            # and the A/B slots beside it, never in the shared temporary folder
+            self._tmp = tempfile.TemporaryDirectory(prefix="twin-board-")
+            flash_dir = os.path.join(self._tmp.name, "flash")
         self._lock = _lock_flash(flash_dir)  # before the link opens and before anything boots
         self.speed = speed
         self.client_queue_max = client_queue_max

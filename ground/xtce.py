@@ -315,11 +315,14 @@ def _arg_type(b: _Builder, cname: str, aname: str, kind: str, lo: object, hi: ob
     tname = "%s_%s_type" % (cname, aname)
     if kind == "enum":
         b.enum_type(tname, hi, 8, "Argument")  # type: ignore[arg-type]
-    elif kind.startswith("bytes") or kind == "tc":
+    elif kind.startswith(("bytes", "text")) or kind == "tc":
+        # "text<N>" goes as its N bytes (UTF-8, NUL-padded), like "bytes<N>"
         t = b.new_type("Binary", tname, "Argument")
         enc = b.el(t, "BinaryDataEncoding")
         if kind != "tc":  # "tc": an embedded telecommand, the rest of the packet (no size: variable)
-            b.el(b.el(enc, "SizeInBits"), "FixedValue", str(8 * int(kind[5:])))
+            b.el(
+                b.el(enc, "SizeInBits"), "FixedValue", str(8 * int(kind[4:] if kind[0] == "t" else kind[5:]))
+            )
     else:
         t = b.float_type(tname, unit, "Argument") if kind == "f32" else None
         if kind != "f32":

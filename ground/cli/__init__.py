@@ -17,6 +17,7 @@ The package holds one module per topic; this one puts the `cubesat` group togeth
     send           send (and the two thruster arming steps)
     watch          watch
     ground_server  ground (and ground token), history, events
+    transfers      ground transfers list/put/get/cancel/resume (CFDP through the ground server)
 
 `archive` (ground/archive_cli.py, loaded lazily), `bench` (board_tools/bench) and `passes`
 (ground/passes_cli.py) live beside the parts they drive. flash, emulate, heap and bench front the
@@ -40,7 +41,9 @@ from ground.cli.options import resolve_server as _resolve_server
 from ground.cli.options import server_options as _server_options
 from ground.cli.root import main
 from ground.cli.send import send
+from ground.cli.transfers import transfers
 from ground.cli.twin import twin
+from ground.cli.uplink_bundle import uplink_bundle
 from ground.cli.watch import watch
 from ground.passes_cli import passes
 
@@ -54,6 +57,7 @@ for _command in (
     dictionary,
     twin,
     send,
+    uplink_bundle,
     watch,
     passes,
     ground,
@@ -61,6 +65,7 @@ for _command in (
     events,
 ):
     main.add_command(_command)
+ground.add_command(transfers)
 
 __all__ = [
     "EXIT_BROKEN_PIPE",

@@ -116,6 +116,8 @@ def twin(
             raise click.BadParameter(str(exc), param_hint="--start") from None
     key = read_key(key_file)
     admin_key = read_key(admin_key_file, "--admin-key-file")
+    if flash is not None:
+        _board_boot_directory(flash)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     factor = None
     if board_speed is not None:
@@ -179,3 +181,19 @@ def twin(
         pass
     finally:
         server.close()
+
+
+def _board_boot_directory(flash: str) -> None:
+    """A --flash folder inside a board's boot directory (A/B slots and boot_select.py beside it, as
+    `cubesat flash deploy` leaves a board): the twin's flight software finds that boot selector, as
+    on the board, so in-orbit updates (`cubesat uplink-bundle`) stage and switch its slots."""
+    import sys
+    from pathlib import Path
+
+    boot_dir = Path(flash).resolve().parent
+    if not (boot_dir / "boot_select.py").is_file():
+        return
+    sys.path.insert(0, str(boot_dir))
+    import boot_select  # type: ignore[import-not-found]
+
+    boot_select.root = str(boot_dir)

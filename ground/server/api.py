@@ -12,6 +12,7 @@
     GET  /api/v1/archive/parameters                      parameters with archived samples
     GET  /api/v1/archive/samples?spacecraft=&parameter=&from=&to=   one parameter's samples (onboard t)
     GET  /api/v1/live?spacecraft=NAME                    server-sent events: tm and command updates
+    GET/POST /api/v1/transfers...                        CFDP file transfers (transfers_api.py)
 
 Every request but /api/v1/health needs `Authorization: Bearer <token>` (or the web console's
 session cookie, ground/server/console.py); commanding needs the
@@ -35,6 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ground.server import console
+from ground.server import transfers_api as files
 from ground.server.auth import require
 from ground.server.errors import (
     BadRequestError,
@@ -299,6 +301,12 @@ def create_app(ground: GroundServer) -> Starlette:
         Route("/api/v1/live", live),
         Route("/api/v1/archive/parameters", archive_parameters),
         Route("/api/v1/archive/samples", archive_samples),
+        Route("/api/v1/transfers", files.list_transfers),
+        Route("/api/v1/transfers", files.put_transfer, methods=["POST"]),
+        Route("/api/v1/transfers/downlink", files.downlink, methods=["POST"]),
+        Route("/api/v1/transfers/{tid:int}", files.get_transfer),
+        Route("/api/v1/transfers/{tid:int}/cancel", files.cancel_transfer, methods=["POST"]),
+        Route("/api/v1/transfers/{tid:int}/resume", files.resume_transfer, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

@@ -59,11 +59,15 @@ class GroundClient(ScriptingApi):
             h["Authorization"] = "Bearer " + self.token
         return h
 
-    def request(self, method: str, path: str, body: dict | None = None, timeout: float | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
+    def request(
+        self, method: str, path: str, body: dict | None = None, timeout: float | None = None,
+        raw: bytes | None = None,
+    ) -> Any:  # fmt: skip
+        """raw: bytes to send as they are (application/octet-stream) instead of a JSON body."""
+        data = json.dumps(body).encode() if body is not None else raw
         headers = self._headers()
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = "application/json" if body is not None else "application/octet-stream"
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
@@ -210,6 +214,34 @@ class GroundClient(ScriptingApi):
     ) -> list[dict]:
         """Up to `limit` decoded TM packets (any number: pages of PAGE), oldest first."""
         return collect_pages(lambda a, n: self.telemetry_page(since, service, n, a), limit, after)[0]
+
+    # --- file transfers (ground/server/transfers.py) ---------------------------------------------
+    def transfers(self, spacecraft: str | None = None, limit: int = 100) -> list[dict]:
+        """The newest `limit` transfers, newest first (running ones with bytes, resent, eta_s)."""
+        q: dict[str, Any] = {"limit": limit}
+        if spacecraft or self.spacecraft:
+            q["spacecraft"] = spacecraft or self.spacecraft
+        return self.request("GET", "/api/v1/transfers?" + urllib.parse.urlencode(q))["transfers"]
+
+    def transfer(self, tid: int) -> dict:
+        return self.request("GET", "/api/v1/transfers/%d" % tid)
+
+    def put_file(self, data: bytes, remote: str, spacecraft: str | None = None) -> dict:
+        """Uplink `data` to the board's `remote` path (files/..., a slot: admin); the new transfer."""
+        q = urllib.parse.urlencode({"spacecraft": self._craft(spacecraft), "remote": remote})
+        return self.request("POST", "/api/v1/transfers?" + q, raw=data, timeout=max(self.timeout, 60.0))
+
+    def get_file(self, remote: str, spacecraft: str | None = None, timeout: float = 10.0) -> dict:
+        """Ask the spacecraft for its file `remote` (the file_downlink command); the command's record."""
+        body = {"spacecraft": self._craft(spacecraft), "remote": remote, "timeout": timeout}
+        return self.request("POST", "/api/v1/transfers/downlink", body, timeout + 10)
+
+    def cancel_transfer(self, tid: int) -> dict:
+        return self.request("POST", "/api/v1/transfers/%d/cancel" % tid, {})
+
+    def resume_transfer(self, tid: int) -> dict:
+        """A failed or cancelled uplink again, as a new transfer (returned)."""
+        return self.request("POST", "/api/v1/transfers/%d/resume" % tid, {})
 
     def live(self, spacecraft: str | None = None) -> LiveStream:
         return LiveStream(self, spacecraft)

@@ -54,6 +54,13 @@ class NotFoundError(GroundServerError):
     code = "not_found"
 
 
+class ConflictError(GroundServerError):
+    """The request does not fit what runs now (a transfer that ended, an uplink already running)."""
+
+    status = 409
+    code = "conflict"
+
+
 class LinkUnavailableError(GroundServerError):
     """The spacecraft link is down or its COP-1 service cannot take commands now."""
 

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -62,7 +63,8 @@ class GroundServer:
         try:
             for sc in config.spacecraft:
                 opener = (openers or {}).get(sc.name)
-                self.links[sc.name] = SpacecraftLink(sc, self.store, self.hub, clock, opener)
+                files = str(Path(config.archive).parent / "transfers" / sc.name)  # beside the archive
+                self.links[sc.name] = SpacecraftLink(sc, self.store, self.hub, clock, opener, files)
         except GroundServerError:
             self.store.close()
             raise

@@ -39,6 +39,7 @@ from ground.server.playback import PlaybackPlanner
 from ground.server.records import CommandRecord
 from ground.server.store import GroundStore
 from ground.server.tracking import CommandTracker
+from ground.server.transfers import LinkTransfers
 from ground.server.yamcs_front import YamcsFrontEnd
 from ground.terminal import Terminal
 from ground.transport import ReconnectingLink, open_link
@@ -86,11 +87,12 @@ def _clcw(clcw: Any) -> dict[str, Any] | None:
 
 class SpacecraftLink:
     """clock: the wall clock, or a simulated one with the link stepped by its driver (`step`)
-    instead of its own thread. opener: what opens the byte link (default: the config's URL)."""
+    instead of its own thread. opener: what opens the byte link (default: the config's URL).
+    files_dir: this spacecraft's file transfers folder (ground/server/transfers.py)."""
 
     def __init__(
         self, cfg: SpacecraftConfig, store: GroundStore, hub: LiveHub, clock: Clock = WALL,
-        opener: Callable[[], Any] | None = None,
+        opener: Callable[[], Any] | None = None, files_dir: str | None = None,
     ) -> None:  # fmt: skip
         self.cfg = cfg
         self.clock = clock
@@ -111,6 +113,8 @@ class SpacecraftLink:
         self._sn_end = 0
         self._reserve_sn()
         self.lock = threading.RLock()
+        # CFDP: its sink goes on self.dl, the Downlink the Terminal uses from here on
+        self.files = LinkTransfers(self, files_dir or "transfers/%s" % cfg.name)
         self.commands = CommandTracker(cfg.scid, cfg.name, store, hub, clock)
         self.records = self.commands.records  # id -> record, the last KEEP_RECORDS of them
         self.latest: dict[str, tuple[float, float]] = {}  # parameter -> (onboard t, value)
@@ -279,6 +283,7 @@ class SpacecraftLink:
                 for packet in self.yamcs.poll():
                     if self.submit_packet(packet, self._yamcs_user) is None:
                         self.yamcs.refused += 1
+            self.files.poll(now)
             frames = self.term.fop.poll(now)
             alerts = self.term.fop.alerts[self._alerts_seen :]
             self._alerts_seen += len(alerts)

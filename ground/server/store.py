@@ -22,6 +22,7 @@ from ground.archive import Archive, ArchiveError
 from ground.server.clock import WALL, Clock
 from ground.server.errors import ConfigError
 from ground.server.store_interface import GroundStore
+from ground.server.transfer_store import TRANSFER_SCHEMA, TransferArchive
 
 log = logging.getLogger("cubesat.ground.store")
 
@@ -66,7 +67,7 @@ _PACKET_COLS = "id, scid, t_ground, t_onboard, apid, seq, service, subtype, raw,
 _COMMAND_COLS = "id, scid, t, user, role, name, args, apid, seq, status, failure_code, failure, reply_packet"
 
 
-class SqliteStore(GroundStore):
+class SqliteStore(TransferArchive, GroundStore):
     """The archive in one SQLite file, written behind: callers (the link threads, the API) never
     wait for SQLite. Writes go to a queue that one writer thread commits in batches (every
     `batch_s`, one transaction); ids are handed out at once from counters, so a packet or a
@@ -92,12 +93,12 @@ class SqliteStore(GroundStore):
                     "`watch`?); give the archive of `cubesat ground`" % path
                 )
         else:
-            self.db.executescript(SCHEMA)
+            self.db.executescript(SCHEMA + TRANSFER_SCHEMA)
         self.lock = threading.RLock()  # the connection
         self.batch_s = batch_s
         self._next = {
             t: int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM %s" % t).fetchone()[0]) + 1
-            for t in ("tm_packets", "tm_events", "cmd_history")
+            for t in ("tm_packets", "tm_events", "cmd_history") + (() if readonly else ("file_transfers",))
         }
         self._cond = threading.Condition()
         self._queue: list[Callable[[], None] | tuple[str, tuple]] = []

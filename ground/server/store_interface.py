@@ -106,6 +106,20 @@ class GroundStore(ABC):
         return (rows[:limit], rows[limit - 1]["id"]) if len(rows) > limit else (rows, None)
 
     @abstractmethod
+    def add_transfer(self, row: dict) -> int:
+        """A CFDP transaction that started (ground/server/transfer_store.py has the fields); its id."""
+
+    @abstractmethod
+    def end_transfer(self, tid: int, row: dict) -> None:
+        """Its outcome: bytes, resent, ended, condition, condition_text, state."""
+
+    @abstractmethod
+    def transfers(
+        self, spacecraft: str | None = None, limit: int = 100, tid: int | None = None
+    ) -> list[dict]:
+        """The newest `limit` transfers (of one spacecraft), newest first; or the one of id `tid`."""
+
+    @abstractmethod
     def spacecraft_ids(self) -> list[int]:
         """The SCIDs the archive holds anything of (packets, events or commands)."""
 

@@ -44,6 +44,10 @@ class MachineBoard:
         inputs.append(defn.get("burnwire", {}).get("switch"))
         self._inputs = [p for p in inputs if p is not None]
 
+    def reset(self):
+        """Restart the board (a commanded reboot): boot_select runs again."""
+        machine.reset()
+
     def i2c(self, bus_id):
         if bus_id not in self._i2c:
             d = self.defn["i2c"][bus_id]

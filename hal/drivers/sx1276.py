@@ -151,6 +151,12 @@ def hz_from_frf(frf):
 class SX1276:
     """A LoRa modem driven through poll(); `send`/`recv` are bounded blocking helpers."""
 
+    # fault counters as class defaults: an instance holds only those that ever counted (heap)
+    crc_errors = 0
+    rx_missed = 0  # packets overwritten in the FIFO before poll() could take them
+    tx_timeouts = 0
+    recoveries = 0
+
     NONE = 0
     TX_DONE = 1
     RX_DONE = 2
@@ -219,10 +225,6 @@ class SX1276:
         # counters for housekeeping telemetry
         self.tx_count = 0
         self.rx_count = 0
-        self.crc_errors = 0
-        self.rx_missed = 0  # packets overwritten in the FIFO before poll() could take them
-        self.tx_timeouts = 0
-        self.recoveries = 0
         cs.value(1)
         self.reset()
         self._probe()

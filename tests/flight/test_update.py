@@ -6,8 +6,6 @@ and boots the new slot there."""
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import json
 import shutil
 import subprocess
@@ -15,114 +13,42 @@ import sys
 from pathlib import Path
 
 import pytest
+from bundle_rig import (
+    ROOT,
+    board_root,
+    expected,
+    fresh_boot_select,
+    install,
+    make_bundles,
+    manifest,
+    slot_tree,
+)
 
-from firmware_builds.build import build
 from flight.update import FAILED, STAGED, SWITCHED, Update, UpdateError
 from ground.bundle_diff import plan_uplink
-
-ROOT = Path(__file__).resolve().parents[2]
-TABLE = "TABLE = (%s)\n" % ", ".join(str(i * 7919 % 65521) for i in range(400))  # several 512 B chunks
-APP = """import boot_select
-
-VERSION = %r
-
-
-def main():
-    print("app", VERSION)
-    boot_select.mark_good()
-"""
-
-
-def _source(root: Path, *, util: str = "a + b", v3: bool = False) -> Path:
-    for pkg in ("protocols", "hal", "flight"):
-        (root / pkg).mkdir(parents=True, exist_ok=True)
-        (root / pkg / "__init__.py").write_text("")
-    (root / "protocols" / "util.py").write_text("def add(a, b):\n    return %s\n" % util)
-    (root / "protocols" / "table.py").write_text(TABLE)
-    if v3:  # v3 adds a module and drops hal/pins.py and the whole hal/drivers folder
-        (root / "protocols" / "extra.py").write_text("X = 3\n")
-    else:
-        (root / "hal" / "pins.py").write_text("LED = 25\n")
-        (root / "hal" / "drivers").mkdir(exist_ok=True)
-        (root / "hal" / "drivers" / "__init__.py").write_text("")
-        (root / "hal" / "drivers" / "led.py").write_text("ON = 1\n")
-    (root / "flight" / "main.py").write_text(APP % "1")  # same in every version: copied onboard
-    (root / "flight" / "update.py").write_text((ROOT / "flight" / "update.py").read_text())
-    return root
 
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("bundles")
-    out = {}
-    for name, kw in {
-        "v1": {},
-        "v2": {"util": "b + a"},  # one module changed
-        "v3": {"v3": True},
-    }.items():
-        build("emulated", base / name, root=_source(base / ("src_" + name), **kw))
-        out[name] = base / name / "emulated"
-    return out
-
-
-def _manifest(bundle: Path) -> dict:
-    return json.loads((bundle / "manifest.json").read_text())
-
-
-def _install(slot: Path, bundle: Path, rels) -> None:
-    for rel in rels:
-        (slot / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(bundle / rel, slot / rel)
-
-
-def _slot_tree(slot: Path) -> dict[str, str]:
-    return {
-        p.relative_to(slot).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(slot.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _expected(bundle: Path) -> dict[str, str]:
-    want = {rel: info["sha256"] for rel, info in _manifest(bundle)["files"].items()}
-    want["manifest.json"] = hashlib.sha256((bundle / "manifest.json").read_bytes()).hexdigest()
-    return want
-
-
-def _fresh_boot_select():
-    sys.modules.pop("firmware_builds.boot_select", None)
-    mod = importlib.import_module("firmware_builds.boot_select")
-    sys.modules.pop("firmware_builds.boot_select", None)  # every test (and "reboot") gets its own
-    return mod
+    # v2: one module changed; v3 adds a module and drops hal/pins.py and the hal/drivers folder
+    return make_bundles(
+        tmp_path_factory.mktemp("bundles"), {"v1": {}, "v2": {"util": "b + a"}, "v3": {"v3": True}}
+    )
 
 
 @pytest.fixture
 def flash(tmp_path: Path, bundles: dict[str, Path]) -> Path:
     """A board as `cubesat flash deploy` leaves it: v1 in slot a (good), nothing on trial."""
     root = tmp_path / "flash"
-    _install(root / "slot_a", bundles["v1"], [*_manifest(bundles["v1"])["files"], "manifest.json"])
-    (root / "slot_b").mkdir()
-    bs = _fresh_boot_select()
-    bs.root = str(root)
-    bs.write_state(
-        {
-            "active": "a",
-            "pending": None,
-            "attempts": 0,
-            "max_attempts": 3,
-            "slots": {
-                "a": {"entry": "flight.main", "version": "0.1.0", "git_revision": "x", "board": "emulated"}
-            },
-        }
-    )
+    board_root(root, bundles["v1"])
     return root
 
 
 def _uplink(flash: Path, bundle: Path) -> list[str]:
     """What the ground would send (ground/bundle_diff.py), written into slot b as CFDP would."""
-    plan = plan_uplink(bundle, _manifest(flash / "slot_a"))
+    plan = plan_uplink(bundle, manifest(flash / "slot_a"))
     assert plan.uplink[-1] == "manifest.json"
-    _install(flash / "slot_b", bundle, plan.uplink)
+    install(flash / "slot_b", bundle, plan.uplink)
     return list(plan.uplink)
 
 
@@ -145,23 +71,23 @@ def test_a_one_module_change_stages_verifies_and_switches_on_trial(
     (flash / "slot_b" / "junk.bin").write_bytes(b"x" * 1000)  # leftovers of an older bundle
     (flash / "slot_b" / "old" / "deep").mkdir(parents=True)
     (flash / "slot_b" / "old" / "deep" / "gone.mpy").write_bytes(b"M")
-    bs = _fresh_boot_select()
+    bs = fresh_boot_select()
     u = Update(str(flash), boot=bs)
     assert u.status()["state"] == "idle"
     u.stage()
     s = u.status()
     assert (s["state"], s["active"], s["pending"], s["target"], s["done"]) == ("staging", "a", None, "b", 0)
     steps = _run(u)
-    files = _manifest(bundles["v2"])["files"]
+    files = manifest(bundles["v2"])["files"]
     # one chunk per step: every file is read at least once in 512-byte pieces, copies twice more
     assert steps >= sum(-(-info["size"] // 512) for info in files.values())
     s = u.status()
     assert (s["state"], s["done"], s["total"], s["reason"]) == ("staged", len(files), len(files), None)
-    assert _slot_tree(flash / "slot_b") == _expected(bundles["v2"])  # junk and stale folder gone
-    assert _slot_tree(flash / "slot_a") == _expected(bundles["v1"])  # the running slot untouched
+    assert slot_tree(flash / "slot_b") == expected(bundles["v2"])  # junk and stale folder gone
+    assert slot_tree(flash / "slot_a") == expected(bundles["v1"])  # the running slot untouched
 
     u.switch(max_attempts=2)
-    m = _manifest(bundles["v2"])
+    m = manifest(bundles["v2"])
     st = _state(flash)
     assert st == {
         "active": "a",
@@ -186,7 +112,7 @@ def test_a_one_module_change_stages_verifies_and_switches_on_trial(
         u.stage()
 
     # the next boot: boot_select tries the new slot; the app reports good and it becomes active
-    boot = _fresh_boot_select()
+    boot = fresh_boot_select()
     boot.root = str(flash)
     boot.running, _ = boot.select()
     assert boot.running == "b" and boot.read_state()["attempts"] == 1
@@ -196,15 +122,15 @@ def test_a_one_module_change_stages_verifies_and_switches_on_trial(
 
 def test_a_slot_that_never_reports_good_is_rolled_back(flash: Path, bundles: dict[str, Path]) -> None:
     _uplink(flash, bundles["v2"])
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     _run(u)
     u.switch(max_attempts=3)
     for attempt in (1, 2, 3):  # each boot crashes or hangs before mark_good()
-        boot = _fresh_boot_select()
+        boot = fresh_boot_select()
         boot.root = str(flash)
         assert boot.select()[0] == "b" and _state(flash)["attempts"] == attempt
-    boot = _fresh_boot_select()
+    boot = fresh_boot_select()
     boot.root = str(flash)
     assert boot.select()[0] == "a"
     st = _state(flash)
@@ -222,11 +148,11 @@ def test_a_slot_that_never_reports_good_is_rolled_back(flash: Path, bundles: dic
 def test_adds_and_removals_across_folders(flash: Path, bundles: dict[str, Path]) -> None:
     up = _uplink(flash, bundles["v3"])
     assert up == ["protocols/extra.mpy", "manifest.json"]
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     _run(u)
     assert u.state == STAGED
-    assert _slot_tree(flash / "slot_b") == _expected(bundles["v3"])
+    assert slot_tree(flash / "slot_b") == expected(bundles["v3"])
     assert not (flash / "slot_b" / "hal" / "drivers").exists()
 
 
@@ -238,7 +164,7 @@ def test_a_corrupted_uplinked_file_fails_verification_naming_it(
     data = bytearray(bad.read_bytes())
     data[-1] ^= 1
     bad.write_bytes(bytes(data))
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     _run(u)
     s = u.status()
@@ -251,7 +177,7 @@ def test_a_corrupted_uplinked_file_fails_verification_naming_it(
 def test_a_file_the_board_cannot_build_fails_naming_it(flash: Path, bundles: dict[str, Path]) -> None:
     _uplink(flash, bundles["v2"])
     (flash / "slot_b" / "protocols" / "util.mpy").unlink()  # the CFDP transfer of it never came
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     _run(u)
     assert (u.state, u.reason) == (FAILED, "protocols/util.mpy: missing, uplink it")
@@ -261,12 +187,12 @@ def test_an_unchanged_file_damaged_in_the_target_is_copied_again(
     flash: Path, bundles: dict[str, Path]
 ) -> None:
     _uplink(flash, bundles["v2"])
-    _install(flash / "slot_b", bundles["v1"], ["protocols/table.mpy"])
+    install(flash / "slot_b", bundles["v1"], ["protocols/table.mpy"])
     (flash / "slot_b" / "protocols" / "table.mpy").write_bytes(b"torn")
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     _run(u)
-    assert u.state == STAGED and _slot_tree(flash / "slot_b") == _expected(bundles["v2"])
+    assert u.state == STAGED and slot_tree(flash / "slot_b") == expected(bundles["v2"])
 
 
 def test_a_power_cut_at_any_step_of_staging_stages_again_from_scratch(
@@ -275,28 +201,28 @@ def test_a_power_cut_at_any_step_of_staging_stages_again_from_scratch(
     _uplink(flash, bundles["v3"])
     template = tmp_path / "template"
     shutil.copytree(flash, template)
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     total = _run(u)
     for k in range(total):
         shutil.rmtree(flash)
         shutil.copytree(template, flash)
-        u = Update(str(flash), boot=_fresh_boot_select())
+        u = Update(str(flash), boot=fresh_boot_select())
         u.stage()
         for _ in range(k):
             u.step()
         u._close()  # the power cut: what was written so far stays, the rest never comes
         del u
-        again = Update(str(flash), boot=_fresh_boot_select())  # after the reboot, nothing in RAM
+        again = Update(str(flash), boot=fresh_boot_select())  # after the reboot, nothing in RAM
         assert again.status()["state"] == "idle"
         again.stage()
         _run(again)
         assert again.state == STAGED, (k, again.reason)
-        assert _slot_tree(flash / "slot_b") == _expected(bundles["v3"]), k
+        assert slot_tree(flash / "slot_b") == expected(bundles["v3"]), k
         assert _state(flash)["pending"] is None  # nothing switched before switch()
 
 
-def _edit_manifest(flash: Path, **changes) -> None:
+def _editmanifest(flash: Path, **changes) -> None:
     path = flash / "slot_b" / "manifest.json"
     m = json.loads(path.read_text())
     m.update(changes)
@@ -304,7 +230,7 @@ def _edit_manifest(flash: Path, **changes) -> None:
 
 
 def _refusal(flash: Path) -> str:
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     with pytest.raises(UpdateError) as info:
         u.stage()
     assert u.status()["state"] == "idle" and not u.step()
@@ -317,25 +243,25 @@ def test_refusals_each_say_why(flash: Path, bundles: dict[str, Path]) -> None:
     (flash / "slot_b" / "manifest.json").write_text('{"files": {"a.mpy": {"sha2')  # torn uplink
     assert _refusal(flash) == "no valid slot_b/manifest.json: uplink it first"
     _uplink(flash, bundles["v2"])
-    _edit_manifest(flash, board="rp2040")
+    _editmanifest(flash, board="rp2040")
     assert _refusal(flash) == "manifest is for board 'rp2040', this board runs 'emulated'"
     _uplink(flash, bundles["v2"])
-    _edit_manifest(flash, hal_board="rp2040-flight")
+    _editmanifest(flash, hal_board="rp2040-flight")
     assert _refusal(flash) == "manifest is for hal_board 'rp2040-flight', this board runs 'sim-twin'"
     _uplink(flash, bundles["v2"])
-    _edit_manifest(flash, target=dict(_manifest(bundles["v2"])["target"], mpy_version=5))
+    _editmanifest(flash, target=dict(manifest(bundles["v2"])["target"], mpy_version=5))
     assert _refusal(flash) == "manifest target mpy_version 5, the firmware loads 6"
     _uplink(flash, bundles["v2"])
-    _edit_manifest(flash, romfs={"packages": ["flight"], "size": 100, "sha256": "0" * 64, "files": {}})
+    _editmanifest(flash, romfs={"packages": ["flight"], "size": 100, "sha256": "0" * 64, "files": {}})
     assert _refusal(flash) == "romfs image differs from the active slot's: ROMFS cannot be updated by radio"
     _uplink(flash, bundles["v2"])
-    files = dict(_manifest(bundles["v2"])["files"])
+    files = dict(manifest(bundles["v2"])["files"])
     del files["flight/main.mpy"]
-    _edit_manifest(flash, files=files)
+    _editmanifest(flash, files=files)
     assert _refusal(flash) == "entry module flight.main is not in the new manifest"
     _uplink(flash, bundles["v2"])
-    evil = dict(_manifest(bundles["v2"])["files"], **{"../boot_select.mpy": files["flight/__init__.mpy"]})
-    _edit_manifest(flash, files=evil)
+    evil = dict(manifest(bundles["v2"])["files"], **{"../boot_select.mpy": files["flight/__init__.mpy"]})
+    _editmanifest(flash, files=evil)
     assert _refusal(flash) == "manifest entry '../boot_select.mpy' is invalid"
     _uplink(flash, bundles["v2"])
     (flash / "slot_a" / "manifest.json").unlink()
@@ -346,7 +272,7 @@ def test_refused_while_a_trial_is_pending_and_when_the_pointer_moved(
     flash: Path, bundles: dict[str, Path]
 ) -> None:
     _uplink(flash, bundles["v2"])
-    bs = _fresh_boot_select()
+    bs = fresh_boot_select()
     bs.root = str(flash)
     st = bs.read_state()
     bs.write_state(dict(st, pending="b", attempts=1))
@@ -364,10 +290,10 @@ def test_refused_while_a_trial_is_pending_and_when_the_pointer_moved(
 
 def test_a_manifest_uplinked_after_staging_blocks_the_switch(flash: Path, bundles: dict[str, Path]) -> None:
     _uplink(flash, bundles["v2"])
-    u = Update(str(flash), boot=_fresh_boot_select())
+    u = Update(str(flash), boot=fresh_boot_select())
     u.stage()
     _run(u)
-    _install(flash / "slot_b", bundles["v3"], ["manifest.json"])
+    install(flash / "slot_b", bundles["v3"], ["manifest.json"])
     with pytest.raises(UpdateError, match=r"slot_b/manifest.json changed since staging: stage again"):
         u.switch()
     assert u.state == FAILED and _state(flash)["pending"] is None
@@ -377,7 +303,7 @@ def test_cancel_returns_to_idle_and_the_root_must_be_boot_select_s(
     flash: Path, bundles: dict[str, Path]
 ) -> None:
     _uplink(flash, bundles["v2"])
-    bs = _fresh_boot_select()
+    bs = fresh_boot_select()
     u = Update(str(flash) + "/", boot=bs)
     assert bs.root == str(flash)
     u.stage()
@@ -420,7 +346,7 @@ def test_the_update_runs_on_micropython_and_the_new_slot_boots(flash: Path, bund
     (flash / "main.py").write_text("import boot_select\nboot_select.boot()\n")
     (flash / "run_update.py").write_text(RUN_UPDATE)
     _uplink(flash, bundles["v2"])
-    assert "flight/update.mpy" in _manifest(bundles["v2"])["files"]
+    assert "flight/update.mpy" in manifest(bundles["v2"])["files"]
 
     def upy(script: str) -> list[str]:
         proc = subprocess.run(
@@ -434,13 +360,13 @@ def test_the_update_runs_on_micropython_and_the_new_slot_boots(flash: Path, bund
         return proc.stdout.splitlines()
 
     out = upy("run_update.py")
-    n = len(_manifest(bundles["v2"])["files"])
+    n = len(manifest(bundles["v2"])["files"])
     assert out[0].startswith("staged staged %d %d None " % (n, n)), out
     # RAM the staged update holds: the 512-byte buffer and the plan (paths, 32-byte digests); about
     # 3 KB for these 10 files on this 64-bit port (16 KB for the 121-file emulated bundle)
     assert out[1].startswith("held ") and int(out[1].split()[1]) < 4096, out
     assert out[2] == "switched b"
-    assert _slot_tree(flash / "slot_b") == _expected(bundles["v2"])
+    assert slot_tree(flash / "slot_b") == expected(bundles["v2"])
     # the next boot runs the new slot on trial; its app reports good and it becomes the active slot
     out = upy("main.py")
     assert out == ["boot_select: trying slot b (attempt 1/3)", "app 1", "boot_select: slot b good"], out

@@ -63,6 +63,8 @@ class World:
         (tmp / "binary.bin").write_bytes(bytes(range(256)) * 4 + b"\xff\xfe\x00")
         (tmp / "a_file").write_text("a file where a folder should be\n")
         (tmp / "folder").mkdir()
+        (tmp / "bundle").mkdir()  # a bundle folder as `cubesat build` leaves it (its manifest only)
+        (tmp / "bundle" / "manifest.json").write_text('{"board": "emulated", "files": {}}')
         iss = (ISS_TLE.read_text()).splitlines()
         (tmp / "bad_checksum.tle").write_text("%s\n%s\n" % (iss[1][:-1] + "2", iss[2]))
         con = sqlite3.connect(tmp / "other.db")  # another program's database
@@ -330,6 +332,123 @@ CASES: list[Case] = [
     Case("watch", "nan seconds", ("watch", "--seconds", "nan"), 2, r"--seconds.*not a finite"),
     Case("ground token", "no user", ("ground", "token"), 2, r"Missing argument 'USER'"),
     Case("ground token", "dot in the user name", ("ground", "token", "a.b"), 2, r"USER.*letters, digits"),
+    # --- ground transfers (CFDP through the ground server; refusals by a running server: tests/ground_server)
+    Case("ground transfers list", "no server", ("ground", "transfers", "list"), 2, r"give --server URL"),
+    Case(
+        "ground transfers list",
+        "unreachable server",
+        ("ground", "transfers", "list", "--server", "http://127.0.0.1:{closed}"),
+        1,
+        r"cannot reach the ground server",
+    ),
+    Case(
+        "ground transfers list", "zero limit", ("ground", "transfers", "list", "--limit", "0"), 2, r"--limit"
+    ),
+    Case(
+        "ground transfers list",
+        "nan interval",
+        ("ground", "transfers", "list", "--watch", "--interval", "nan"),
+        2,
+        r"--interval.*not a finite",
+    ),
+    Case(
+        "ground transfers put",
+        "missing local file",
+        ("ground", "transfers", "put", "{tmp}/missing.bin", "files/x.bin"),
+        2,
+        r"LOCAL.*does not exist",
+    ),
+    Case(
+        "ground transfers put",
+        "a folder as the file",
+        ("ground", "transfers", "put", "{tmp}/folder", "files/x.bin"),
+        2,
+        r"LOCAL.*is a directory",
+    ),
+    Case(
+        "ground transfers put",
+        "remote outside files/ and the slots",
+        ("ground", "transfers", "put", "{tmp}/text.txt", "lib/boot.py"),
+        2,
+        r"REMOTE.*under files/, slot_a/ or slot_b/",
+    ),
+    Case(
+        "ground transfers put",
+        "remote climbing out",
+        ("ground", "transfers", "put", "{tmp}/text.txt", "files/../main.py"),
+        2,
+        r"REMOTE.*\.\. parts",
+    ),
+    Case(
+        "ground transfers put",
+        "unreachable server",
+        (
+            "ground",
+            "transfers",
+            "put",
+            "{tmp}/text.txt",
+            "files/t.txt",
+            "--server",
+            "http://127.0.0.1:{closed}",
+        ),
+        1,
+        r"cannot reach the ground server",
+        unchanged=("text.txt",),
+    ),
+    Case(
+        "ground transfers put",
+        "zero timeout",
+        ("ground", "transfers", "put", "{tmp}/text.txt", "files/t.txt", "--timeout", "0"),
+        2,
+        r"--timeout",
+    ),
+    Case(
+        "ground transfers get", "no remote", ("ground", "transfers", "get"), 2, r"Missing argument 'REMOTE'"
+    ),
+    Case(
+        "ground transfers get",
+        "remote outside",
+        ("ground", "transfers", "get", "/etc/passwd"),
+        2,
+        r"REMOTE.*no leading /",
+    ),
+    Case(
+        "ground transfers get",
+        "unreachable server",
+        ("ground", "transfers", "get", "files/log.bin", "--server", "http://127.0.0.1:{closed}"),
+        1,
+        r"cannot reach the ground server",
+    ),
+    Case(
+        "ground transfers cancel",
+        "id not a number",
+        ("ground", "transfers", "cancel", "last"),
+        2,
+        r"ID.*'last'",
+    ),
+    Case("ground transfers cancel", "zero id", ("ground", "transfers", "cancel", "0"), 2, r"ID.*0"),
+    Case(
+        "ground transfers cancel",
+        "unreachable server",
+        ("ground", "transfers", "cancel", "3", "--server", "http://127.0.0.1:{closed}"),
+        1,
+        r"cannot reach the ground server",
+    ),
+    Case("ground transfers resume", "negative id", ("ground", "transfers", "resume", "-4"), 2, r"ID|-4"),
+    Case(
+        "ground transfers resume",
+        "unreachable server",
+        ("ground", "transfers", "resume", "3", "--server", "http://127.0.0.1:{closed}"),
+        1,
+        r"cannot reach the ground server",
+    ),
+    Case(
+        "ground transfers resume",
+        "no server",
+        ("ground", "transfers", "resume", "3"),
+        2,
+        r"give --server URL",
+    ),
     Case("watch", "negative seconds", ("watch", "--seconds", "-1"), 2, r"--seconds"),
     Case(
         "watch",
@@ -474,6 +593,37 @@ CASES: list[Case] = [
         needs_ro=True,
     ),
     Case("bench run", "Ctrl-C", ("bench", "run", "{tmp}/long.toml"), 130, r"^interrupted", interrupt=True),
+    # --- uplink-bundle
+    Case("uplink-bundle", "missing bundle", ("uplink-bundle", "{tmp}/nosuch"), 2, r"BUNDLE.*does not exist"),
+    Case("uplink-bundle", "no manifest", ("uplink-bundle", "{tmp}"), 2, r"no manifest\.json"),
+    Case(
+        "uplink-bundle",
+        "closed port",
+        ("uplink-bundle", "{tmp}/bundle", "--link", "tcp://127.0.0.1:{closed}", "--timeout", "2"),
+        1,
+        r"link",
+    ),
+    Case(
+        "uplink-bundle",
+        "missing key file",
+        ("uplink-bundle", "{tmp}/bundle", "--key-file", "{tmp}/missing.hex"),
+        2,
+        r"--key-file",
+    ),
+    Case(
+        "uplink-bundle",
+        "empty key file",
+        ("uplink-bundle", "{tmp}/bundle", "--key-file", "{tmp}/empty"),
+        2,
+        r"key",
+    ),
+    Case(
+        "uplink-bundle",
+        "zero attempts",
+        ("uplink-bundle", "{tmp}/bundle", "--max-attempts", "0"),
+        2,
+        r"attempts",
+    ),
     # --- send (the lead)
     Case("send", "apid out of range", ("send", "ping", "--apid", "5000"), 2, r"apid"),
     Case(

@@ -121,8 +121,9 @@ def test_containers_decode_real_reports() -> None:
     for sid, (set_name, *_r) in HK_SETS.items():
         buf, fields = _LAYOUTS[sid]
         data = bytearray(buf)
-        for i, (name, fmt, offset) in enumerate(fields):
-            struct.pack_into(fmt, data, offset, values.get(name, i + 1))
+        for i in range(0, len(fields), 3):  # flat: name, struct format, offset, name, ...
+            name, fmt, offset = fields[i : i + 3]
+            struct.pack_into(fmt, data, offset, values.get(name, i // 3 + 1))
         pkt = bytes(pack_tm(3, 25, data, APID, 7, 9, 0, stamp))
         got = _decode(pkt, "hk_%s" % set_name)
         assert got["tm_obt"] == (86400 << 16) | 0x8000  # raw CUC: scaled by 2^-16 s in cuc_time
@@ -153,6 +154,8 @@ def _sample(kind: str, lo: object, hi: object) -> object:
         return build_tc("param_set", {"param_id": 11, "value": 120}, APID, 9, "admin").pack()
     if kind.startswith("bytes"):
         return bytes(range(int(kind[5:])))
+    if kind.startswith("text"):  # Yamcs takes the padded bytes
+        return b"files/a.bin".ljust(int(kind[4:]), b"\x00")
     return hi  # the largest value: every bit of the field counts
 
 

@@ -80,10 +80,14 @@ def start_ground(
     key: bytes | None = None,
     twin_speed: float = TWIN_SPEED,
     craft_extra: dict | None = None,
+    own_flash: bool = False,
     **server: object,
 ):
-    """(Ground, stop) with the twin (at `twin_speed` x real time) and server running; `stop()` ends both."""
-    twin = _Twin(use_pty, key, str(folder / "flash") if key else None, twin_speed)
+    """(Ground, stop) with the twin (at `twin_speed` x real time) and server running; `stop()` ends both.
+    own_flash: the twin's flash in folder/board/flash, so its files/ is folder/board/files (without
+    a flash folder the twin's is a temporary one, and the board's files/ lands beside it, in /tmp)."""
+    flash = folder / "board" / "flash" if own_flash else folder / "flash" if key else None
+    twin = _Twin(use_pty, key, str(flash) if flash else None, twin_speed)
     users, tokens = make_users()
     craft: dict = {"name": "sat1", "scid": 42, **(craft_extra or {})}
     if use_pty:

@@ -66,6 +66,10 @@ class SimBoard:
                 self.chips["sx1276"] = chip
             self._spi[bus_id] = spi
 
+    def reset(self):
+        """A commanded reboot: the world that owns this board (ground/flight_twin.py) resets it."""
+        self.reset_requested = True
+
     def i2c(self, bus_id):
         return self._i2c[bus_id]
 

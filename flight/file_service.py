@@ -1,0 +1,379 @@
+"""Onboard file service: CFDP file transfers over the flight link (CCSDS 727.0-B-5; the
+transaction machines are protocols/cfdp_receiver.py and cfdp_sender.py), one incoming and one
+outgoing transaction at a time.
+
+Up: the ground's PDUs arrive as TC space packets on CFDP_APID (flight/dictionary.py) through the
+telecommands' own chain (CLTU, SDLS, COP-1); FlightApp hands them to `deliver`. Down:
+`file_downlink` opens a Sender; its PDUs, and the receiver's ACK, NAK and Finished PDUs, go into
+the TM queue as space packets on CFDP_APID. File data is queued only while the queue is less than
+half full: housekeeping and command reports go first, and a slow or
+absent downlink throttles the file instead of pushing reports out of the queue.
+
+RAM: FlightApp loads this module on the first CFDP packet or file command, the CFDP modules come
+when a transaction opens, and all of them are released when none is left (about 37 KB of a 32-bit
+board's heap as .mpy, none of it while idle). Segments go straight to flash at their offsets
+(the sender reads one per PDU), so a transfer never holds a file.
+
+Refusals end the transaction at once with condition code FILESTORE_REJECTION (the Finished PDU
+carries it) and a FILE_REFUSED event naming the reason: a destination outside the uplink folders
+(files/; the inactive A/B slot with the admin key only, never while an update is staged), a file
+larger than MAX_FILE, or less free space than the file plus DISK_MARGIN. A disk that fills up
+during the transfer is the same rejection.
+
+Power cuts: the incoming transaction's Metadata, its EOF and the spans already on flash are kept
+in a slot store after the Metadata, the EOF and every CHECKPOINT segments. At boot a kept
+transaction resumes: what its temporary file holds is read back for the checksum, and what is
+missing (anything after the last checkpoint too) is NAKed as data or the sender's EOF comes.
+An outgoing transaction is not resumed: the ground asks again.
+"""
+
+import os
+import struct
+import sys
+
+from flight.app import TM_QUEUE_MAX
+from flight.audit import KIND_COMMAND
+from flight.commands import LEVEL_ADMIN, LEVEL_OPERATOR, CommandError
+from flight.dictionary import CFDP_APID, FAIL
+from flight.storage import SlotStore
+from protocols.spacepacket import HEADER_LEN, SEQ_UNSEGMENTED, TM, pack_header_into
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
+CFDP_ENTITY = const(1)  # this spacecraft's CFDP entity ID (1 byte)
+CFDP_GROUND = const(2)  # the ground's
+
+# where a file may be uplinked to, and the authority that needs (flight/commands.py LEVEL_*)
+UPLINK = (("files/", LEVEL_OPERATOR), ("slot_a/", LEVEL_ADMIN), ("slot_b/", LEVEL_ADMIN))
+DOWNLINK = ("files/", "flash/", "slot_a/", "slot_b/", "boot_state.json")
+MAX_FILE = const(1048576)
+DISK_MARGIN = const(65536)  # left free for the logs, stores and state files
+CHECKPOINT = const(16)  # segments between two saves of the incoming transaction
+SEGMENT = const(1024)  # file data per downlink PDU: one PDU packet fits a frame's data field
+
+# The heap CFDP's modules take once imported, with a transaction's working set: 31.6 KB as .mpy
+# on the 32-bit emulated board (this module's 5.3 KB is already in). The RP2040's and samd51's
+# .mpy profiles have less than that spare: there a transfer is refused (NO_MEMORY); frozen or
+# ROMFS builds keep the bytecode in flash.
+CFDP_HEAP = const(36864)
+
+# FILE_REFUSED reasons
+OUTSIDE = const(1)
+TOO_BIG = const(2)
+DISK_FULL = const(3)
+NOT_AUTHORISED = const(4)
+NO_MEMORY = const(5)
+UPDATE_BUSY = const(6)
+
+_FILESTORE_REJECTION = const(4)  # protocols/cfdp_directives.py, not imported before a transfer
+KEPT = "cfdp_rx"  # the slot store of the incoming transaction's checkpoint
+_MODULES = (
+    "flight.file_service",
+    "protocols.cfdp_receiver",
+    "protocols.cfdp_sender",
+    "protocols.cfdp_nak",
+    "protocols.cfdp_directives",
+    "protocols.cfdp_checksum",
+    "protocols.cfdp_spans",
+    "protocols.cfdp_filestore",
+    "protocols.cfdp",
+)
+
+
+def heap_short():
+    """True when the CFDP modules are not loaded and the free heap cannot take them (a board)."""
+    if "protocols.cfdp_directives" in sys.modules:
+        return False
+    import gc
+
+    if not hasattr(gc, "mem_free"):
+        return False  # CPython: no fixed heap
+    gc.collect()
+    return gc.mem_free() < CFDP_HEAP
+
+
+def free_bytes(path):
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError):
+        return None  # unknown: the write itself will tell
+    return st[1] * st[4]
+
+
+def transaction_seq(pdu):
+    # the transaction sequence number from a PDU's fixed header (lengths in its fourth byte)
+    if len(pdu) < 4:
+        return None
+    id_len = ((pdu[3] >> 4) & 7) + 1
+    seq = 0
+    for b in pdu[4 + id_len : 4 + id_len + (pdu[3] & 7) + 1]:
+        seq = seq << 8 | b
+    return seq
+
+
+class FileService:
+    """CFDP entity CFDP_ENTITY of this spacecraft; see the module doc."""
+
+    def __init__(self, app):
+        fs = app.fs
+        # the boot directory: files/, the A/B slots and the flash folder (on a board, "/")
+        self.root = fs.root.rpartition("/")[0] or "."
+        self.queue = app.tm_queue
+        self.queue_max = TM_QUEUE_MAX
+        self.app = app
+        self.on_event = app.events.report
+        self.rx = None
+        self.tx = None
+        self._rx_level = 0
+        self._rx_checked = False
+        self._segments = 0
+        self._seq = (app.boot.count & 0xFF) << 8  # outgoing transaction numbers: new every boot
+        self._pkt_seq = 0
+        self._no_memory = None  # the transaction last refused for want of heap
+        self.received = 0
+        self.sent = 0
+        self.refused = 0
+        self.bad_pdus = 0
+        self.fs = fs
+        self._kept = SlotStore(fs, KEPT, 1024)
+        raw = self._kept.load()
+        if raw:
+            try:
+                self._resume(raw)
+            except Exception:  # a checkpoint this build cannot read: the ground sends it again
+                self.rx = None
+                self._forget()
+
+    # --- the link -------------------------------------------------------------------------------
+    def deliver(self, packet, level):
+        """Take one CFDP space packet that arrived with authority `level`."""
+        try:
+            self._feed(memoryview(packet)[HEADER_LEN:], level)
+        except Exception:  # a bad or foreign PDU: counted, the transaction goes on
+            self.bad_pdus += 1
+
+    def _feed(self, pdu, level):
+        if level < LEVEL_OPERATOR:  # a keyed spacecraft takes files from authenticated frames only
+            self.refused += 1
+            raise ValueError("unauthenticated CFDP PDU")
+        now = self.now_ms()
+        if pdu[0] & 0x08:  # direction bit: toward the file sender (ACK, NAK, Finished)
+            if self.tx is None:
+                raise ValueError("no outgoing transaction")
+            self.tx.feed(pdu, now)
+            self._queue_out(self.tx.poll(now))
+            self._end_tx()
+            return
+        rx = self.rx
+        if rx is None:
+            seq = transaction_seq(pdu)
+            if seq == self._no_memory:
+                return  # refused already (one event per transaction)
+            if heap_short():
+                self._no_memory = seq
+                self.refused += 1
+                self.on_event("FILE_REFUSED", seq & 0xFFFF, NO_MEMORY, _FILESTORE_REJECTION)
+                return
+            rx = self._open_rx(level)
+        try:
+            rx.feed(pdu, now)
+        finally:
+            if rx.header is not None:
+                self.rx = rx
+        if not self._rx_checked and rx.metadata is not None:
+            self._rx_checked = True
+            self._check(rx, level)
+        if rx.metadata is not None and not rx.done:
+            self._segments += 1
+            # every CHECKPOINT segments, and at once once the EOF is in
+            if self._segments >= CHECKPOINT or (rx.eof is not None and self._segments):
+                self._checkpoint()
+        self._queue_out(rx.poll(now))
+        self._end_rx()
+
+    def _open_rx(self, level):
+        from protocols.cfdp_filestore import HostFileStore
+        from protocols.cfdp_receiver import Receiver
+
+        free = free_bytes(self.root)
+        limit = MAX_FILE if free is None else min(MAX_FILE, free - DISK_MARGIN)
+        self._rx_level = level
+        self._rx_checked = False
+        self._segments = 0
+        return Receiver(HostFileStore(self.root, max_size=max(0, limit)), CFDP_ENTITY, self.now_ms())
+
+    def _check(self, rx, level):
+        md = rx.metadata
+        why = None
+        name = rx.dest_name or ""
+        need = None
+        for folder, lvl in UPLINK:
+            if name.startswith(folder):
+                need = lvl
+        if need == LEVEL_ADMIN and name[5] != self._inactive_slot():
+            why = OUTSIDE  # the running slot, or no A/B boot selector: never written by radio
+        elif need == LEVEL_ADMIN and self._updating():
+            why = UPDATE_BUSY  # a staged slot's verified files must stay as they were verified
+        elif need is None:
+            why = OUTSIDE
+        elif level < need:
+            why = NOT_AUTHORISED
+        elif md.file_size > MAX_FILE:
+            why = TOO_BIG
+        else:
+            free = free_bytes(self.root)
+            if free is not None and md.file_size + DISK_MARGIN > free:
+                why = DISK_FULL
+        if why is not None:
+            self.refused += 1
+            rx.cancel(_FILESTORE_REJECTION)
+            self.on_event("FILE_REFUSED", rx.header.seq_num & 0xFFFF, why, _FILESTORE_REJECTION)
+
+    def _end_rx(self):
+        rx = self.rx
+        if rx is None or not rx.done:
+            return
+        self._forget()
+        if rx.delivered:
+            self.received += 1
+        # what came into the filesystem (code, for the A/B slots) goes into the audit chain
+        app = self.app
+        app.audit.append(
+            app.obt(),
+            KIND_COMMAND,
+            "cfdp %d %s %d B condition %d"
+            % (rx.header.seq_num, rx.dest_name, rx.eof.file_size if rx.eof else 0, rx.condition or 0),
+        )
+        rx.store.close()
+        self.rx = None
+
+    def _checkpoint(self):
+        self._segments = 0
+        kept = self.rx.checkpoint()
+        if kept is None:
+            return
+        md, eof, spans = kept
+        out = struct.pack(">BHH", self._rx_level, len(md), len(eof) if eof else 0) + md + (eof or b"")
+        for s, e in spans:
+            out += struct.pack(">II", s, e)
+        self._kept.save(out)
+
+    def _resume(self, raw):
+        level, n_md, n_eof = struct.unpack_from(">BHH", raw, 0)
+        pos = 5
+        md = bytes(raw[pos : pos + n_md])
+        pos += n_md
+        eof = bytes(raw[pos : pos + n_eof]) if n_eof else None
+        pos += n_eof
+        spans = []
+        while pos + 8 <= len(raw):
+            spans.append(struct.unpack_from(">II", raw, pos))
+            pos += 8
+        rx = self._open_rx(level)
+        rx.resume(md, eof, spans, self.now_ms())
+        self.rx = rx
+        self._rx_checked = True
+        self._queue_out(rx.poll(self.now_ms()))
+
+    # --- downlink -------------------------------------------------------------------------------
+    def downlink(self, name):
+        """Open an outgoing transaction of file `name` (relative to the boot directory; the NUL-padded
+        UTF-8 of a text argument)."""
+        try:
+            name = bytes(name).rstrip(b"\x00").decode()
+        except UnicodeError:
+            raise CommandError(FAIL["ARG_RANGE"], "file_downlink: the name is not UTF-8") from None
+        if not any(name.startswith(f) for f in DOWNLINK) or ".." in name.split("/"):
+            raise CommandError(
+                FAIL["ARG_RANGE"], "file_downlink: %s is outside %s" % (name, ",".join(DOWNLINK))
+            )
+        if self.tx is not None:
+            raise CommandError(FAIL["EXEC_FAILED"], "file_downlink: transaction %d still runs" % self._seq)
+        try:
+            os.stat(self.root + "/" + name)
+        except OSError:
+            raise CommandError(FAIL["UNKNOWN_ID"], "file_downlink: no file %s" % name) from None
+        if heap_short():
+            raise CommandError(
+                FAIL["EXEC_FAILED"], "file_downlink: a transfer needs %d bytes of heap" % CFDP_HEAP
+            )
+        from protocols.cfdp_filestore import HostFileStore
+        from protocols.cfdp_sender import Sender
+
+        self._seq = (self._seq & 0xFF00) | ((self._seq + 1) & 0xFF)
+        self.tx = Sender(
+            HostFileStore(self.root),
+            name,
+            name,
+            CFDP_ENTITY,
+            CFDP_GROUND,
+            self._seq,
+            self.now_ms(),
+            seq_len=2,
+            segment_len=SEGMENT,
+            burst=1,
+            inactivity_ms=120000,
+        )
+
+    # --- the task -------------------------------------------------------------------------------
+    def task(self):
+        """Timers of both transactions, and the next File Data PDU while the TM queue has room;
+        False once no transaction is open (FlightApp then releases this service)."""
+        now = self.now_ms()
+        if self.rx is not None:
+            self._queue_out(self.rx.poll(now))
+            self._end_rx()
+        tx = self.tx
+        if tx is not None and len(self.queue) < self.queue_max // 2:
+            self._queue_out(tx.poll(now))
+            self._end_tx()
+        return self.rx is not None or self.tx is not None
+
+    def _end_tx(self):
+        tx = self.tx
+        if tx is None or not tx.done:
+            return
+        if tx.condition == 0:
+            self.sent += 1
+        tx.store.close()
+        self.tx = None
+
+    def _queue_out(self, pdus):
+        for pdu in pdus:
+            pkt = bytearray(HEADER_LEN + len(pdu))
+            pack_header_into(pkt, 0, TM, 0, CFDP_APID, SEQ_UNSEGMENTED, self._pkt_seq, len(pdu))
+            pkt[HEADER_LEN:] = pdu
+            self._pkt_seq = (self._pkt_seq + 1) & 0x3FFF
+            self.queue.append(pkt)
+
+    def now_ms(self):
+        return self.app._uptime_ms
+
+    def release(self):
+        """Forget this module and CFDP's (FlightApp calls it once no transaction is open). On a
+        board only: under CPython the twin's ground shares CFDP's modules."""
+        if sys.implementation.name == "micropython":
+            from flight.app import release
+
+            for name in _MODULES:
+                release(name)
+
+    def _inactive_slot(self):
+        try:
+            import boot_select
+
+            return "b" if boot_select.read_state()["active"] == "a" else "a"
+        except Exception:  # no boot selector (started by hand): no slot to update
+            return None
+
+    def _updating(self):
+        u = self.app.updater
+        return u is not None and u.state in ("staging", "staged", "switched")
+
+    def _forget(self):
+        # no transfer to resume: both slots go, so the next boot does not load this service
+        for slot in (".a", ".b"):
+            self.fs.remove(KEPT + slot)

@@ -1,0 +1,117 @@
+"""An in-orbit update of the real flight bundle on the emulated board (real MicroPython, WebAssembly),
+over its flight UART with a lossy channel in between (10% of the uplink lost, bits flipped at BER
+1e-4 both ways): ground/bundle_uplink.py fetches the board's pointer and manifest, uplinks the one
+changed module and the manifest by CFDP, stages, switches and reboots; boot_select then boots the
+new slot on trial and flight.main reports it good. A bundle whose flight.main cannot start fails its
+trial boots and the board rolls back to the slot that worked."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from board_tools.emuboard import EmulatedBoard
+from board_tools.flash.deploy import deploy
+from firmware_builds.build import ROOT, build
+from ground.bundle_uplink import BundleUplink
+from ground.file_transfer import FileTransfers
+from ground.terminal import Terminal
+from ground.transport import open_link
+from ground.twin_ground import flip_bits
+
+
+def _variant(base: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]
+    src = base / ("src-" + name)
+    for pkg in ("protocols", "hal", "flight"):
+        shutil.copytree(ROOT / pkg, src / pkg, ignore=shutil.ignore_patterns("__pycache__", "_native"))
+    edit(src)
+    build("emulated", base / name, root=src)
+    return base / name / "emulated"
+
+
+def _one_module(src: Path) -> None:
+    p = src / "protocols" / "cuc.py"
+    p.write_text(p.read_text() + "\nUPDATED = 2  # the v2 bundle: one module differs\n")
+
+
+def _broken_main(src: Path) -> None:
+    p = src / "flight" / "main.py"
+    p.write_text(p.read_text() + "\nraise ImportError('a broken build')\n")
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("update-bundles")
+    build("emulated", base / "v1")
+    return {
+        "v1": base / "v1" / "emulated",
+        "v2": _variant(base, "v2", _one_module),
+        "broken": _variant(base, "broken", _broken_main),
+    }
+
+
+@pytest.fixture
+def board(tmp_path: Path, bundles: dict[str, Path]) -> Iterator[EmulatedBoard]:
+    with EmulatedBoard(tmp_path / "flash", uart_pty=True, log_console=True) as b:
+        deploy(b.port, bundles["v1"], entry="flight.main", boot_timeout=120)
+        b.wait_console(rb"flight: boot \d+, mode \d+, running", 60)
+        yield b
+
+
+def _campaign(board: EmulatedBoard, bundle: Path, downloads: Path) -> BundleUplink:
+    link = open_link(board.uart_port)
+    term = Terminal(t1_ms=1500)
+    ft = FileTransfers(term, downloads=downloads)
+    up = BundleUplink(term, ft, bundle, max_attempts=2)
+    rnd = random.Random(2026)
+    t0 = time.monotonic()
+    term.start(0)
+    try:
+        while not up.done and time.monotonic() - t0 < 600:
+            now = int((time.monotonic() - t0) * 1000)
+            data = term.uplink(now)
+            if data and rnd.random() >= 0.1:  # 10% of the uplink bursts lost
+                link.write(flip_bits(data, 1e-4, rnd))
+            down = link.read(0.02)
+            if down:
+                term.downlink(flip_bits(down, 1e-4, rnd), now)
+            ft.poll(now)
+            up.step(now)
+    finally:
+        link.close()
+    assert up.done, "no end in 600 s: %s" % up.log
+    return up
+
+
+def test_an_update_lands_over_a_lossy_link_and_the_new_slot_reports_good(
+    board: EmulatedBoard, bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    since = len(board.console_log)
+    up = _campaign(board, bundles["v2"], tmp_path / "ground")
+    assert up.error is None, up.log
+    assert up.plan is not None and up.plan.uplink == ("protocols/cuc.mpy", "manifest.json")
+    assert up.bytes_uplinked == sum((bundles["v2"] / rel).stat().st_size for rel in up.plan.uplink)
+    slot = up.target.encode()  # the slot USB deploy did not use
+    trial = board.wait_console(rb"boot_select: trying slot %s \(attempt 1/2\)" % slot, 60, since=since)
+    board.wait_console(rb"boot_select: slot %s good" % slot, 60, since=trial.start())
+    board.wait_console(rb"flight: boot \d+, mode \d+, running", 60, since=trial.start())
+
+
+def test_a_broken_update_fails_its_trial_boots_and_rolls_back(
+    board: EmulatedBoard, bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    since = len(board.console_log)
+    up = _campaign(board, bundles["broken"], tmp_path / "ground")
+    assert up.error is None, up.log
+    assert up.plan is not None and up.plan.uplink == ("flight/main.mpy", "manifest.json")
+    new, old = up.target.encode(), up.active.encode()
+    back = board.wait_console(
+        rb"boot_select: slot %s failed 2 boots, rolled back to %s" % (new, old), 120, since=since
+    )
+    board.wait_console(rb"boot_select: booting slot %s" % old, 60, since=back.start())
+    board.wait_console(rb"flight: boot \d+, mode \d+, running", 60, since=back.start())
