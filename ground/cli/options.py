@@ -18,6 +18,28 @@ class Finite(click.FloatRange):
         return rv
 
 
+def key_options(spi: int, what: str):  # type: ignore[no-untyped-def]
+    """--key-file and --spi of a command that authenticates its frames on the link (SDLS), the key
+    file's anti-replay counter beside it; `what` says what the key is for, `spi` its default."""
+
+    def wrap(f):  # type: ignore[no-untyped-def]
+        f = click.option(
+            "--spi",
+            default=spi,
+            type=click.IntRange(1, 65534),
+            show_default=True,
+            help="Security association of the key: 1 operators, 2 admin (1 on a spacecraft with one key).",
+        )(f)
+        return click.option(
+            "--key-file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="%s with the key in this file (hex, SDLS HMAC-SHA256); its anti-replay counter is "
+            "kept beside it in KEY_FILE.sn." % what,
+        )(f)
+
+    return wrap
+
+
 def read_key(path: str | None, option: str = "--key-file") -> bytes | None:
     """A key from a file of hex digits; its bytes are never echoed."""
     if path is None:

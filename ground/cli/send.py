@@ -9,7 +9,7 @@ import click
 
 from flight.dictionary import APID
 from ground import DEFAULT_SCID
-from ground.cli.options import Finite, read_key, resolve_server, server_options
+from ground.cli.options import Finite, key_options, read_key, resolve_server, server_options
 
 
 @click.command()
@@ -34,19 +34,7 @@ from ground.cli.options import Finite, read_key, resolve_server, server_options
     help="Seconds to wait for verification.",
 )
 @click.option("--apid", default=APID, type=click.IntRange(0, 2047), show_default=True)
-@click.option(
-    "--key-file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Authenticate the command (SDLS HMAC-SHA256) with the key in this file (hex); its "
-    "anti-replay counter is kept beside it in KEY_FILE.sn.",
-)
-@click.option(
-    "--spi",
-    default=1,
-    type=click.IntRange(1, 65534),
-    show_default=True,
-    help="Security association of the key: 1 operators, 2 admin.",
-)
+@key_options(1, "Authenticate the command")
 @click.option(
     "--scid",
     type=click.IntRange(0, 1023),

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ground import DEFAULT_SCID
-from ground.cli.options import Finite, read_key
+from ground.cli.options import Finite, key_options, read_key
 
 EXIT_LANDED = 0
 EXIT_LINK = 1
@@ -24,19 +24,7 @@ EXIT_TIMEOUT = 4
     show_default=True,
     help="Link URL (tcp://, socket://, a pty path).",
 )
-@click.option(
-    "--key-file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="The admin key (hex): slot uploads and the update command need it on a keyed spacecraft; "
-    "its anti-replay counter is kept beside it in KEY_FILE.sn.",
-)
-@click.option(
-    "--spi",
-    default=2,
-    type=click.IntRange(1, 65534),
-    show_default=True,
-    help="Security association of the key (2: admin; 1 when the spacecraft has one key).",
-)
+@key_options(2, "Slot uplinks and the update command need the admin key: authenticate them")
 @click.option("--max-attempts", default=3, type=click.IntRange(1, 10), show_default=True,
               help="Boots the new slot gets to report good before the board rolls back.")  # fmt: skip
 @click.option(
