@@ -1,7 +1,12 @@
 """In-orbit update over the radio: complete, verify and switch to the inactive A/B slot.
 
-The ground uplinks (CFDP) the new manifest.json and only the changed files into slot_<inactive>/
-(ground/bundle_diff.py says which). Then, by telecommand:
+The ground uplinks (CFDP) only the changed files into slot_<inactive>/, and the new manifest as a
+delta against the active slot's (manifest.delta.json: the new manifest's fields, the file entries
+that differ, the files it drops, and the SHA-256 of the active manifest it was planned against), so
+a one-module update costs that module and a few hundred bytes (the whole manifest.json would be
+about 14 KB); ground/bundle_diff.py says what. stage() first writes the slot's manifest.json from
+the active one and the delta. A whole manifest.json uplinked instead is taken as it is. Then, by
+telecommand:
 
     u = Update()           # on a board: boot_select's boot directory and module
     u.stage()              # checks and plans; raises UpdateError when refused
@@ -33,6 +38,7 @@ from flight.errors import UpdateError
 
 CHUNK = 512
 MANIFEST = "manifest.json"
+DELTA = "manifest.delta.json"
 
 # status()["state"]
 IDLE = "idle"
@@ -40,6 +46,14 @@ STAGING = "staging"
 STAGED = "staged"
 FAILED = "failed"
 SWITCHED = "switched"  # pointer written: the new slot runs on trial after the next reboot
+
+
+def _exists(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
 
 
 def _is_dir(p):
@@ -180,6 +194,8 @@ class Update:
         if old is None:
             raise UpdateError("active slot_%s has no valid manifest.json: update by USB deploy" % active)
         have = _facts(old)
+        if _exists(self._slot(target, DELTA)):
+            self._apply_delta(old, active, target)
         del old  # one parsed manifest in RAM at a time: the active one is read again below
         new = _load(self._slot(target, MANIFEST))
         if new is None:
@@ -226,6 +242,26 @@ class Update:
         self._active, self._target = active, target
         self._dirs = [""]
         self.state = STAGING
+
+    def _apply_delta(self, old, active, target):
+        # the target's manifest.json from the active one and the uplinked delta, which is then gone
+        try:
+            with open(self._slot(target, DELTA)) as f:
+                delta = json.load(f)
+            base, new, files = delta["base"], delta["manifest"], delta["files"]
+            removed = delta.get("removed", ())
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UpdateError("slot_%s/%s is unreadable: uplink it again" % (target, DELTA)) from None
+        if base != binascii.hexlify(self._hash_now(self._slot(active, MANIFEST))).decode():
+            raise UpdateError("%s was planned against another active manifest: plan again" % DELTA)
+        merged = old["files"]
+        for rel in removed:
+            merged.pop(rel, None)
+        merged.update(files)
+        new["files"] = merged
+        with open(self._slot(target, MANIFEST), "w") as f:
+            json.dump(new, f)
+        os.remove(self._slot(target, DELTA))
 
     def _donors(self, path):
         # per file of the new manifest, the active slot's file with the same content (same path

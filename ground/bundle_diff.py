@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+DELTA = "manifest.delta.json"  # flight/update.py builds the slot's manifest.json from it
 
 
 class UplinkPlanError(Exception):
@@ -38,10 +39,11 @@ class RomfsChangeError(UplinkPlanError):
 class UplinkPlan:
     bundle: Path
     version: str | None
-    uplink: tuple[str, ...]  # bundle-relative paths in uplink order, manifest.json last
-    uplink_bytes: int  # what crosses the link (file contents, manifest included)
+    uplink: tuple[str, ...]  # bundle-relative paths in uplink order, the manifest (or its delta) last
+    uplink_bytes: int  # what crosses the link (file contents, manifest or delta included)
     reused: tuple[str, ...]  # files of the new bundle the board copies from its active slot
     removed: tuple[str, ...]  # files of the active slot the new bundle no longer has
+    delta: bytes | None = None  # the contents of DELTA, when it goes up instead of manifest.json
 
     def describe(self) -> str:
         return "version %s: uplink %d files (%d B), %d reused onboard, %d removed" % (
@@ -66,8 +68,10 @@ def _files(manifest: object, what: str) -> dict[str, dict]:
     return files
 
 
-def plan_uplink(bundle_dir: str | Path, active_manifest: dict) -> UplinkPlan:
-    """The files to uplink so the board can stage `bundle_dir` next to its active slot."""
+def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes | None = None) -> UplinkPlan:
+    """The files to uplink so the board can stage `bundle_dir` next to its active slot. With the
+    active manifest's bytes (`active_raw`, as downlinked), the new manifest goes up as a delta
+    against it (DELTA: a few hundred bytes where manifest.json is about 14 KB)."""
     bundle = Path(bundle_dir)
     mpath = bundle / MANIFEST
     try:
@@ -117,12 +121,27 @@ def plan_uplink(bundle_dir: str | Path, active_manifest: dict) -> UplinkPlan:
             )
         uplink.append(rel)
         size += len(data)
-    uplink.append(MANIFEST)
+    removed = tuple(sorted(set(old_files) - set(files)))
+    delta = None
+    if active_raw is not None:
+        delta = json.dumps(
+            {
+                "base": hashlib.sha256(active_raw).hexdigest(),
+                "manifest": {k: v for k, v in new.items() if k != "files"},
+                "files": {rel: info for rel, info in files.items() if old_files.get(rel) != info},
+                "removed": list(removed),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        size += len(delta) - len(raw)
+    uplink.append(MANIFEST if delta is None else DELTA)
     return UplinkPlan(
         bundle=bundle,
         version=new.get("version"),
         uplink=tuple(uplink),
         uplink_bytes=size,
         reused=tuple(reused),
-        removed=tuple(sorted(set(old_files) - set(files))),
+        removed=removed,
+        delta=delta,
     )

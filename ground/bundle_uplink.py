@@ -8,8 +8,8 @@
 1. the board's boot pointer (boot_state.json) and its active slot's manifest.json come down by
    CFDP (ground/file_transfer.py);
 2. ground/bundle_diff.py plans the uplink: only the files whose SHA-256 the active slot does not
-   hold, then the new manifest.json, each into the inactive slot by CFDP (class 2: lost segments
-   are sent again);
+   hold, then the new manifest as a delta against the active one (a few hundred bytes), each into
+   the inactive slot by CFDP (class 2: lost segments are sent again);
 3. `update STAGE`: the board completes the slot from its active one and verifies every SHA-256
    (flight/update.py); the command completes when that ends (a failure names the file);
    `update SWITCH` puts it on trial for
@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ground.bundle_diff import UplinkPlan, UplinkPlanError, plan_uplink
+from ground.bundle_diff import DELTA, UplinkPlan, UplinkPlanError, plan_uplink
 from ground.file_transfer import CONDITIONS, FileTransfers, Transfer
 
 STATE = "boot_state.json"
@@ -87,13 +87,18 @@ class BundleUplink:
         self.active = state["active"]
         self.target = "b" if self.active == "a" else "a"
         manifest = yield from self._fetch("slot_%s/manifest.json" % self.active)
+        raw = manifest.read_bytes()
         try:
-            self.plan = plan = plan_uplink(self.bundle, json.loads(manifest.read_text()))
+            self.plan = plan = plan_uplink(self.bundle, json.loads(raw), raw)
         except (UplinkPlanError, ValueError) as exc:
             raise _StepError(str(exc)) from None
         self._say("slot %s active; %s into slot %s" % (self.active, plan.describe(), self.target))
         for rel in plan.uplink:
-            t = self.ft.put(self.bundle / rel, "slot_%s/%s" % (self.target, rel), self._now)
+            local = self.bundle / rel
+            if rel == DELTA:  # made here, next to the downlinked manifest it was planned against
+                local = manifest.with_name(DELTA)
+                local.write_bytes(plan.delta or b"")
+            t = self.ft.put(local, "slot_%s/%s" % (self.target, rel), self._now)
             yield lambda t=t: t.done
             if not t.ok:
                 raise _StepError("uplink of %s: %s" % (rel, _condition(t)))

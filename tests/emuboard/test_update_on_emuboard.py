@@ -94,8 +94,11 @@ def test_an_update_lands_over_a_lossy_link_and_the_new_slot_reports_good(
     since = len(board.console_log)
     up = _campaign(board, bundles["v2"], tmp_path / "ground")
     assert up.error is None, up.log
-    assert up.plan is not None and up.plan.uplink == ("protocols/cuc.mpy", "manifest.json")
-    assert up.bytes_uplinked == sum((bundles["v2"] / rel).stat().st_size for rel in up.plan.uplink)
+    # one module and the manifest's delta: the whole manifest.json would be about 14 KB
+    assert up.plan is not None and up.plan.uplink == ("protocols/cuc.mpy", "manifest.delta.json")
+    module = (bundles["v2"] / "protocols/cuc.mpy").stat().st_size
+    assert up.plan.delta is not None and len(up.plan.delta) < 1000
+    assert up.bytes_uplinked == module + len(up.plan.delta)
     slot = up.target.encode()  # the slot USB deploy did not use
     trial = board.wait_console(rb"boot_select: trying slot %s \(attempt 1/2\)" % slot, 60, since=since)
     board.wait_console(rb"boot_select: slot %s good" % slot, 60, since=trial.start())
@@ -108,7 +111,7 @@ def test_a_broken_update_fails_its_trial_boots_and_rolls_back(
     since = len(board.console_log)
     up = _campaign(board, bundles["broken"], tmp_path / "ground")
     assert up.error is None, up.log
-    assert up.plan is not None and up.plan.uplink == ("flight/main.mpy", "manifest.json")
+    assert up.plan is not None and up.plan.uplink == ("flight/main.mpy", "manifest.delta.json")
     new, old = up.target.encode(), up.active.encode()
     back = board.wait_console(
         rb"boot_select: slot %s failed 2 boots, rolled back to %s" % (new, old), 120, since=since

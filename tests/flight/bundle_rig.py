@@ -77,6 +77,16 @@ def fresh_boot_select():
     return mod
 
 
+def staged_as(slot: Path, bundle: Path) -> bool:
+    """The slot holds exactly the bundle's files and a manifest.json equal to the bundle's once
+    parsed (the board writes its own from the active manifest and an uplinked delta)."""
+    files = {rel: info["sha256"] for rel, info in manifest(bundle)["files"].items()}
+    tree = slot_tree(slot)
+    return (
+        tree.pop("manifest.json", None) is not None and tree == files and manifest(slot) == manifest(bundle)
+    )
+
+
 def make_bundles(base: Path, versions: dict[str, dict]) -> dict[str, Path]:
     """{name: bundle dir} of the emulated target, one per version's source() arguments."""
     out = {}

@@ -22,6 +22,7 @@ from bundle_rig import (
     make_bundles,
     manifest,
     slot_tree,
+    staged_as,
 )
 
 from flight.update import FAILED, STAGED, SWITCHED, Update, UpdateError
@@ -345,7 +346,7 @@ def test_the_update_runs_on_micropython_and_the_new_slot_boots(flash: Path, bund
     shutil.copyfile(ROOT / "firmware_builds" / "boot_select.py", flash / "boot_select.py")
     (flash / "main.py").write_text("import boot_select\nboot_select.boot()\n")
     (flash / "run_update.py").write_text(RUN_UPDATE)
-    _uplink(flash, bundles["v2"])
+    _uplink_delta(flash, bundles["v2"])  # the manifest as a delta: the board builds it (json)
     assert "flight/update.mpy" in manifest(bundles["v2"])["files"]
 
     def upy(script: str) -> list[str]:
@@ -366,9 +367,49 @@ def test_the_update_runs_on_micropython_and_the_new_slot_boots(flash: Path, bund
     # 3 KB for these 10 files on this 64-bit port (16 KB for the 121-file emulated bundle)
     assert out[1].startswith("held ") and int(out[1].split()[1]) < 4096, out
     assert out[2] == "switched b"
-    assert slot_tree(flash / "slot_b") == expected(bundles["v2"])
+    assert staged_as(flash / "slot_b", bundles["v2"])  # its manifest.json written by MicroPython
     # the next boot runs the new slot on trial; its app reports good and it becomes the active slot
     out = upy("main.py")
     assert out == ["boot_select: trying slot b (attempt 1/3)", "app 1", "boot_select: slot b good"], out
     st = _state(flash)
     assert (st["active"], st["pending"]) == ("b", None)
+
+
+def _uplink_delta(flash: Path, bundle: Path) -> bytes:
+    """The uplink as `cubesat uplink-bundle` sends it: the changed files and the manifest's delta."""
+    raw = (flash / "slot_a" / "manifest.json").read_bytes()
+    plan = plan_uplink(bundle, json.loads(raw), raw)
+    assert plan.uplink[-1] == "manifest.delta.json" and plan.delta is not None
+    install(flash / "slot_b", bundle, plan.uplink[:-1])
+    (flash / "slot_b" / "manifest.delta.json").write_bytes(plan.delta)
+    return plan.delta
+
+
+def test_a_manifest_delta_becomes_the_slot_manifest(flash: Path, bundles: dict[str, Path]) -> None:
+    # v3 adds a module and drops a file and a folder: the delta lists both
+    delta = _uplink_delta(flash, bundles["v3"])
+    assert len(delta) < len((bundles["v3"] / "manifest.json").read_bytes())
+    u = Update(str(flash), boot=fresh_boot_select())
+    u.stage()
+    _run(u)
+    assert u.status()["state"] == STAGED, u.status()
+    assert manifest(flash / "slot_b") == manifest(bundles["v3"])  # the board's own, equal once parsed
+    assert not (flash / "slot_b" / "manifest.delta.json").exists()
+    tree = slot_tree(flash / "slot_b")
+    tree.pop("manifest.json")
+    assert tree == {rel: info["sha256"] for rel, info in manifest(bundles["v3"])["files"].items()}
+    u.switch()
+    assert _state(flash)["pending"] == "b"
+
+
+def test_a_delta_planned_against_another_manifest_or_torn_is_refused(
+    flash: Path, bundles: dict[str, Path]
+) -> None:
+    delta = json.loads(_uplink_delta(flash, bundles["v2"]))
+    delta["base"] = "0" * 64  # the ground planned against a manifest the board no longer runs
+    (flash / "slot_b" / "manifest.delta.json").write_text(json.dumps(delta))
+    with pytest.raises(UpdateError, match="planned against another active manifest"):
+        Update(str(flash), boot=fresh_boot_select()).stage()
+    (flash / "slot_b" / "manifest.delta.json").write_bytes(b'{"base": "ab')  # a torn uplink
+    with pytest.raises(UpdateError, match="unreadable: uplink it again"):
+        Update(str(flash), boot=fresh_boot_select()).stage()

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from bundle_rig import ROOT, board_root, expected, make_bundles, manifest, slot_tree
+from bundle_rig import ROOT, board_root, make_bundles, manifest, staged_as
 from twin_rig import Rig
 
 from ground.bundle_uplink import BundleUplink
@@ -84,9 +84,12 @@ def test_a_one_module_update_lands_over_a_lossy_link_and_boots_good(
     root, up, rig = campaign(tmp_path, monkeypatch, bundles["v2"], bundles["v1"], lossy=True)
     assert up.error is None, up.log
     # only the changed module and the new manifest crossed the link
-    assert up.plan is not None and up.plan.uplink == ("protocols/util.mpy", "manifest.json")
-    assert up.bytes_uplinked == sum((bundles["v2"] / rel).stat().st_size for rel in up.plan.uplink)
-    assert slot_tree(root / "slot_b") == expected(bundles["v2"])
+    # only the changed module and the manifest's delta crossed the link, a few hundred bytes
+    assert up.plan is not None and up.plan.uplink == ("protocols/util.mpy", "manifest.delta.json")
+    assert up.plan.delta is not None and len(up.plan.delta) < 600
+    module = (bundles["v2"] / "protocols/util.mpy").stat().st_size
+    assert up.bytes_uplinked == module + len(up.plan.delta) == up.plan.uplink_bytes
+    assert staged_as(root / "slot_b", bundles["v2"])
     state = json.loads((root / "boot_state.json").read_text())
     assert (state["active"], state["pending"], state["max_attempts"]) == ("a", "b", 2)
     assert any(n == "BOOT" for _t, n, _a in rig.term.events[-3:])  # the commanded reboot happened
@@ -102,7 +105,7 @@ def test_a_broken_update_is_rolled_back_after_its_trial_boots(
 ) -> None:
     root, up, _rig = campaign(tmp_path, monkeypatch, bundles["broken"], bundles["v1"], lossy=False)
     assert up.error is None, up.log
-    assert up.plan is not None and up.plan.uplink == ("flight/main.mpy", "manifest.json")
+    assert up.plan is not None and up.plan.uplink == ("flight/main.mpy", "manifest.delta.json")
     install_boot_files(root)
     for attempt in (1, 2):
         out = boot(root)

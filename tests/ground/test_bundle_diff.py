@@ -3,6 +3,7 @@ on small sources) against the active slot's manifest as the board would downlink
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -51,6 +52,21 @@ def test_a_one_module_change_uplinks_that_module_and_the_manifest(bundles: dict[
         size,
         len(files) - 1,
     )
+
+
+def test_with_the_active_manifest_s_bytes_the_manifest_goes_up_as_a_delta(bundles: dict[str, Path]) -> None:
+    raw = (bundles["v1"] / "manifest.json").read_bytes()
+    plan = plan_uplink(bundles["v3"], json.loads(raw), raw)
+    assert plan.uplink == ("protocols/extra.mpy", "manifest.delta.json") and plan.delta is not None
+    delta = json.loads(plan.delta)
+    new = _manifest(bundles["v3"])
+    assert delta["base"] == hashlib.sha256(raw).hexdigest()
+    assert delta["manifest"] == {k: v for k, v in new.items() if k != "files"}
+    old = json.loads(raw)["files"]  # only the entries that differ from the active slot's
+    assert delta["files"] == {rel: info for rel, info in new["files"].items() if old.get(rel) != info}
+    assert "protocols/extra.mpy" in delta["files"] and delta["removed"] == ["hal/pins.mpy"]
+    assert plan.uplink_bytes == new["files"]["protocols/extra.mpy"]["size"] + len(plan.delta)
+    assert len(plan.delta) < len((bundles["v3"] / "manifest.json").read_bytes())
 
 
 def test_added_and_dropped_modules(bundles: dict[str, Path]) -> None:
