@@ -21,11 +21,10 @@ Nothing is persisted until switch(): after a power cut or a reboot, stage() agai
 files already right are kept). The pointer is boot_select's own (read_state/write_state, atomic), in
 the shape `cubesat flash deploy` writes, so USB deploy and radio update share one format.
 
-step() lists one folder (the sweep) or hashes or copies one 512-byte chunk. stage() is one call:
-it parses the two manifests (json.load, one at a time) and hashes the uplinked one, so its heap peak
-is one parsed manifest (about 42 KB for the 121-file emulated bundle on the 64-bit unix port, roughly
-half on a 32-bit board). Held while staging: one 512-byte buffer, at most two open files, and the new
-manifest's paths with their digests packed in one bytearray (16 KB for that bundle, 64-bit).
+step() lists one folder (the sweep) or hashes or copies one 512-byte chunk. stage() is one call
+that parses the two manifests one at a time (heap: one parsed manifest, about 42 KB for the
+121-file emulated bundle on the 64-bit unix port, half that at 32 bits). Held while staging: one
+512-byte buffer, at most two open files, the new manifest's paths and digests in one bytearray.
 Runs unchanged on MicroPython and CPython (tests inject boot_select: Update(root, boot=module)).
 """
 

@@ -7,6 +7,8 @@ trial boots and the board rolls back to the slot that worked."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import shutil
 import time
@@ -17,7 +19,7 @@ import pytest
 
 from board_tools.emuboard import EmulatedBoard
 from board_tools.flash.deploy import deploy
-from firmware_builds.build import ROOT, build
+from firmware_builds.build import ROOT, build, compile_one
 from ground.bundle_uplink import BundleUplink
 from ground.file_transfer import FileTransfers
 from ground.terminal import Terminal
@@ -25,33 +27,32 @@ from ground.transport import open_link
 from ground.twin_ground import flip_bits
 
 
-def _variant(base: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]
-    src = base / ("src-" + name)
-    for pkg in ("protocols", "hal", "flight"):
-        shutil.copytree(ROOT / pkg, src / pkg, ignore=shutil.ignore_patterns("__pycache__", "_native"))
-    edit(src)
-    build("emulated", base / name, root=src)
-    return base / name / "emulated"
-
-
-def _one_module(src: Path) -> None:
-    p = src / "protocols" / "cuc.py"
-    p.write_text(p.read_text() + "\nUPDATED = 2  # the v2 bundle: one module differs\n")
-
-
-def _broken_main(src: Path) -> None:
-    p = src / "flight" / "main.py"
-    p.write_text(p.read_text() + "\nraise ImportError('a broken build')\n")
+def _variant(base: Path, v1: Path, name: str, rel: str, tail: str) -> Path:
+    """v1's bundle with one module rebuilt from its source plus `tail`, and its manifest entry
+    with it, as the build writes them (building the whole bundle again takes a minute)."""
+    out = base / name
+    shutil.copytree(v1, out)
+    src = base / ("src-" + name) / rel
+    src.parent.mkdir(parents=True)
+    src.write_text((ROOT / rel).read_text() + tail)
+    dest_rel = rel[:-3] + ".mpy"
+    compile_one(src, rel, out / dest_rel, None)
+    manifest = json.loads((out / "manifest.json").read_text())
+    data = (out / dest_rel).read_bytes()
+    manifest["files"][dest_rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (out / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    return out
 
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("update-bundles")
     build("emulated", base / "v1")
+    v1 = base / "v1" / "emulated"
     return {
-        "v1": base / "v1" / "emulated",
-        "v2": _variant(base, "v2", _one_module),
-        "broken": _variant(base, "broken", _broken_main),
+        "v1": v1,
+        "v2": _variant(base, v1, "v2", "protocols/cuc.py", "\nUPDATED = 2  # v2: one module differs\n"),
+        "broken": _variant(base, v1, "broken", "flight/main.py", "\nraise ImportError('a broken build')\n"),
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,29 @@ def test_bad_pdus_are_counted_and_the_flight_goes_on(link) -> None:
     board = rig.app.files
     assert board.bad_pdus == 3 and board.rx is None
     assert rig.send("ping") == [1, 3, 7]
+
+
+def test_a_slot_takes_files_from_the_admin_key_only_and_never_the_running_slot(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import types
+
+    (tmp_path / "board").mkdir()
+    monkeypatch.setitem(sys.modules, "boot_select", types.SimpleNamespace(read_state=lambda: {"active": "a"}))
+    rig = Rig(tmp_path / "board" / "flash", key=bytes(range(32)), admin_key=bytes(range(32, 64)))
+    ft = FileTransfers(rig.term, downloads=tmp_path / "down")  # the terminal holds the operators' key
+    rig.run(3.0)
+    (tmp_path / "m.mpy").write_bytes(b"M" * 300)
+    reasons = []
+    for remote in ("slot_b/flight/m.mpy", "slot_a/flight/m.mpy", "files/m.mpy"):
+        t = ft.put(tmp_path / "m.mpy", remote, rig.ms)
+        assert fly(rig, ft, lambda t=t: t.done, 60)
+        if remote.startswith("slot"):
+            assert t.condition == FILESTORE_REJECTION
+            seen = len(reasons)
+            assert fly(rig, ft, lambda seen=seen: len(events(rig, "FILE_REFUSED")) > seen, 30)
+            reasons.append(events(rig, "FILE_REFUSED")[-1]["reason"])
+        else:
+            assert t.ok  # the operators' own folder
+    assert reasons == [file_service.NOT_AUTHORISED, file_service.OUTSIDE]  # inactive slot, running slot
+    assert not (tmp_path / "board" / "slot_b").exists() and not (tmp_path / "board" / "slot_a").exists()

@@ -10,9 +10,14 @@ from ground.terminal import Terminal
 
 class Rig:
     def __init__(
-        self, flash: Path, tumble_dps: float = 0.3, soc: float = 0.8, key: bytes | None = None
+        self,
+        flash: Path,
+        tumble_dps: float = 0.3,
+        soc: float = 0.8,
+        key: bytes | None = None,
+        admin_key: bytes | None = None,
     ) -> None:
-        self.twin = FlightTwin(flash, default_environment(tumble_dps, soc), key=key)
+        self.twin = FlightTwin(flash, default_environment(tumble_dps, soc), key=key, admin_key=admin_key)
         self.term = Terminal(key=key)
         self.ms = 0
         self.term.start(0)
