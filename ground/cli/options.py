@@ -18,6 +18,16 @@ class Finite(click.FloatRange):
         return rv
 
 
+# --link of a command that talks to the spacecraft over its byte link (the twin's default port)
+link_option = click.option(
+    "--link",
+    "url",
+    default="tcp://127.0.0.1:5555",
+    show_default=True,
+    help="Link URL (tcp://, socket://, a pty path).",
+)
+
+
 def key_options(spi: int, what: str):  # type: ignore[no-untyped-def]
     """--key-file and --spi of a command that authenticates its frames on the link (SDLS), the key
     file's anti-replay counter beside it; `what` says what the key is for, `spi` its default."""

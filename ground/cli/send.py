@@ -9,19 +9,13 @@ import click
 
 from flight.dictionary import APID
 from ground import DEFAULT_SCID
-from ground.cli.options import Finite, key_options, read_key, resolve_server, server_options
+from ground.cli.options import Finite, key_options, link_option, read_key, resolve_server, server_options
 
 
 @click.command()
 @click.argument("name")
 @click.argument("args", nargs=-1)
-@click.option(
-    "--link",
-    "url",
-    default="tcp://127.0.0.1:5555",
-    show_default=True,
-    help="Link URL (tcp://, socket://, a pty path).",
-)
+@link_option
 @click.option(
     "--role", type=click.Choice(["viewer", "operator", "admin"]), default="operator", show_default=True
 )

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ground import DEFAULT_SCID
-from ground.cli.options import Finite, key_options, read_key
+from ground.cli.options import Finite, key_options, link_option, read_key
 
 EXIT_LANDED = 0
 EXIT_LINK = 1
@@ -17,13 +17,7 @@ EXIT_TIMEOUT = 4
 
 @click.command("uplink-bundle")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--link",
-    "url",
-    default="tcp://127.0.0.1:5555",
-    show_default=True,
-    help="Link URL (tcp://, socket://, a pty path).",
-)
+@link_option
 @key_options(2, "Slot uplinks and the update command need the admin key: authenticate them")
 @click.option("--max-attempts", default=3, type=click.IntRange(1, 10), show_default=True,
               help="Boots the new slot gets to report good before the board rolls back.")  # fmt: skip
