@@ -183,7 +183,8 @@ def assemble(
     app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))
     app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)
     app.stores.boot()
-    if fs.size("cfdp_rx.a") or fs.size("cfdp_rx.b"):  # a transfer a reset cut: it resumes
+    # a transfer a reset cut resumes: its checkpoint store (flight/file_service.py KEPT) has files
+    if fs.size("cfdp_rx.a") or fs.size("cfdp_rx.b"):
         app.file_service()
     if app.audit.repaired:
         app.events.report("STORAGE_REPAIRED", 1, min(app.audit.repaired, 65535))

@@ -224,23 +224,20 @@ class Dispatcher:
         try:
             deferred = execute(values) is DEFER
         except CommandError as exc:
-            self._report(8, req, exc.code, exc.message, exc.reason)
-            self._audit("%s %s FAILED %d %s" % (source, name, exc.code, exc.message))
+            self.complete(self.current, exc.code, exc.message, exc.reason)
             return False
         except Exception as exc:  # a handler bug: the command failed, the software runs on
             self._report(8, req, FAIL["EXEC_FAILED"], "%s: %s" % (type(exc).__name__, exc), _R_SOFTWARE_ERROR)
             self._audit("%s %s FAILED %s" % (source, name, type(exc).__name__))
             return False
-        if deferred:
-            return True
-        self.ok += 1
-        if ack & ACK_COMPLETION:
-            self._report(7, req)
-        self._audit("%s %s OK %s" % (source, name, _short(values)))
+        if not deferred:
+            self.complete(self.current, detail=_short(values))
         return True
 
-    def complete(self, token, code=None, message="", reason=0):
-        """The end of a command whose handler returned DEFER; `token` is `current` as it ran."""
+    def complete(self, token, code=None, message="", reason=0, detail=""):
+        """The end of a command: its completion (1,7 when asked for) or, with `code`, its failure
+        (1,8), and its audit line. `token` is `current` as it ran: a handler that returned DEFER
+        keeps it and calls this when the command ends."""
         req, ack, source, name = token
         if code is not None:
             self._report(8, req, code, message, reason)
@@ -249,7 +246,7 @@ class Dispatcher:
         self.ok += 1
         if ack & ACK_COMPLETION:
             self._report(7, req)
-        self._audit("%s %s OK" % (source, name))
+        self._audit("%s %s OK %s" % (source, name, detail))
 
     def _audit(self, text):
         if self.audit is not None:

@@ -27,7 +27,8 @@ from protocols.cfdp_directives import NO_ERROR
 from protocols.cfdp_filestore import HostFileStore
 from protocols.cfdp_receiver import Receiver
 from protocols.cfdp_sender import Sender
-from protocols.spacepacket import HEADER_LEN, SEQ_UNSEGMENTED, TC, pack_header_into
+from protocols.spacepacket import HEADER_LEN, TC
+from protocols.spacepacket_rx import SpacePacket
 
 UPLINK_SEGMENT = 512  # file bytes per uplink PDU: one TC frame of about 560 bytes
 CONDITIONS = {
@@ -165,11 +166,8 @@ class FileTransfers:
 
     def _send(self, pdus: list[bytes]) -> None:
         for pdu in pdus:
-            pkt = bytearray(HEADER_LEN + len(pdu))
-            pack_header_into(pkt, 0, TC, 0, CFDP_APID, SEQ_UNSEGMENTED, self._pkt_seq, len(pdu))
-            pkt[HEADER_LEN:] = pdu
+            self.term.fop.send(SpacePacket(TC, CFDP_APID, pdu, self._pkt_seq).pack())
             self._pkt_seq = (self._pkt_seq + 1) & 0x3FFF
-            self.term.fop.send(bytes(pkt))
 
     def _packet(self, pkt: bytes) -> None:
         pdu = pkt[HEADER_LEN:]

@@ -232,3 +232,9 @@ def test_a_slot_takes_files_from_the_admin_key_only_and_never_the_running_slot(
             assert t.ok  # the operators' own folder
     assert reasons == [file_service.NOT_AUTHORISED, file_service.OUTSIDE]  # inactive slot, running slot
     assert not (tmp_path / "board" / "slot_b").exists() and not (tmp_path / "board" / "slot_a").exists()
+
+
+def test_boot_looks_for_the_checkpoint_store_the_service_writes() -> None:
+    # flight/assembly.py spells the store's name out (importing it would load the service)
+    assembly = (Path(file_service.__file__).parent / "assembly.py").read_text()
+    assert 'fs.size("%s.a") or fs.size("%s.b")' % (file_service.KEPT, file_service.KEPT) in assembly
