@@ -34,6 +34,11 @@ allocation of one tick is exact):
    A board needs that peak + board_flight + its definition module and machine layer
    + the native (viper) code its bundle carries, which the WebAssembly port cannot load
    (counted at its .mpy size, an upper bound).
+6. `transfer`: at the end of the run the ground uplinks a file of TRANSFER_BYTES by CFDP class 2
+   into files/ (ground/file_transfer.py through the same Terminal): the largest live heap the
+   onboard file service, its CFDP modules and the transaction add while it runs. A board with
+   need + transfer inside its budget takes files and radio updates (flight/file_service.py
+   refuses a transfer when the free heap is short of it).
 """
 
 from __future__ import annotations
@@ -161,6 +166,7 @@ class HeapFigures:
     board_flight: dict[str, int]
     native: dict[str, int]  # per target: bytes of native code its bundle carries
     tm_queue_full: int = 0  # what a full TM queue adds (the radio down): see _FILL
+    transfer: int = 0  # what an uplink file transfer adds while it runs: see _transfer
     boot_peak: int = 0  # the live heap at the end of boot, the code that built the app still loaded
 
     def worst(self, target: str, hal_board: str, with_sim: bool = False) -> int:
@@ -356,6 +362,7 @@ def measure(
                         progress("%d/%d ticks, live %d B" % (done, total, peak_live - base - sim))
                 stats = ast.literal_eval(_exec(t, "print(repr(W))").strip())
                 tm_queue_full = _queue_full(t)
+                transfer = _transfer(t, term, now)
             finally:
                 t.close()
     except EmulatorError as e:
@@ -379,6 +386,7 @@ def measure(
         board_flight={b: boots[b] - boots[SIMULATED] for b in boards or []},
         native=dict(native or {}),
         tm_queue_full=tm_queue_full,
+        transfer=transfer,
     )
 
 
@@ -403,6 +411,37 @@ def _queue_full(t) -> int:
     full = _live(t) - empty
     _exec(t, "app.tm_queue[:] = []")
     return full
+
+
+TRANSFER_BYTES = 12_000  # a dozen File Data PDUs, checkpoints included: the steady working set
+_TRANSFER_S = 300
+
+
+def _transfer(t, term, now: int) -> int:
+    """The live heap an uplink CFDP transfer of TRANSFER_BYTES adds at its largest (see step 6)."""
+    import random
+
+    from ground.file_transfer import FileTransfers
+
+    with tempfile.TemporaryDirectory(prefix="board_heap-cfdp-") as tmp:
+        src = Path(tmp) / "probe.bin"
+        src.write_bytes(random.Random(7).randbytes(TRANSFER_BYTES))
+        files = FileTransfers(term, Path(tmp) / "down")
+        before = peak = _live(t)
+        up = files.put(src, "files/heap_probe.bin", now)
+        for _ in range(_TRANSFER_S):
+            files.poll(now)
+            code = "sy.link.ground_write(%r)\nrun(10, False)\nd = sy.link.ground_read()\n" % term.uplink(now)
+            got = _exec(t, code + "print(d.hex() if d else '-')\ndel d")
+            now += 10 * TICK_MS
+            term.downlink(_hex(got), now)
+            peak = max(peak, _live(t))
+            if up.done:
+                break
+        if not up.ok:
+            raise HeapMeasureError("the heap probe's file transfer failed: %r" % (up.progress(now),))
+    _exec(t, "import os\nos.remove((app.fs.root.rpartition('/')[0] or '.') + '/files/heap_probe.bin')")
+    return peak - before
 
 
 def _hex(out: str) -> bytes:

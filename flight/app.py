@@ -40,6 +40,10 @@ TM_QUEUE_MAX = 96
 
 
 class FlightApp(CommandHandlers, Telemetry):
+    # the CFDP transaction last refused for want of heap (flight/file_service.py, released when
+    # idle, so the number lives here): one FILE_REFUSED event per transaction, not one a second
+    cfdp_refused = None
+
     def __init__(self, board, clock, fs, link, **options):
         """See flight.assembly.assemble for the options (scid, apid, key, admin_key, reset_cause,
         cpu_us, rtc_s, tick_ms, watchdog, interleave)."""

@@ -184,7 +184,7 @@ def assemble(
     app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)
     app.stores.boot()
     # a transfer a reset cut resumes: its checkpoint store (flight/file_service.py KEPT) has files
-    if fs.size("cfdp_rx.a") or fs.size("cfdp_rx.b"):
+    if fs.size("cfdp.a") or fs.size("cfdp.b"):
         app.file_service()
     if app.audit.repaired:
         app.events.report("STORAGE_REPAIRED", 1, min(app.audit.repaired, 65535))

@@ -1,6 +1,6 @@
 """Onboard file service: CFDP file transfers over the flight link (CCSDS 727.0-B-5; the
-transaction machines are protocols/cfdp_receiver.py and cfdp_sender.py), one incoming and one
-outgoing transaction at a time.
+transaction machines are the board's lean ones, protocols/cfdp_lean_rx.py and cfdp_lean_tx.py),
+one incoming and one outgoing transaction at a time.
 
 Up: the ground's PDUs arrive as TC space packets on CFDP_APID (flight/dictionary.py) through the
 telecommands' own chain (CLTU, SDLS, COP-1); FlightApp hands them to `deliver`. Down:
@@ -10,9 +10,9 @@ half full: housekeeping and command reports go first, and a slow or
 absent downlink throttles the file instead of pushing reports out of the queue.
 
 RAM: FlightApp loads this module on the first CFDP packet or file command, the CFDP modules come
-when a transaction opens, and all of them are released when none is left (about 37 KB of a 32-bit
-board's heap as .mpy, none of it while idle). Segments go straight to flash at their offsets
-(the sender reads one per PDU), so a transfer never holds a file.
+when a transaction opens, and all of them are released when none is left (about 20 KB of a 32-bit
+board's heap as .mpy while a transfer runs, none of it while idle). Segments go straight to
+flash at their offsets (the sender reads one per PDU), so a transfer never holds a file.
 
 Refusals end the transaction at once with condition code FILESTORE_REJECTION (the Finished PDU
 carries it) and a FILE_REFUSED event naming the reason: a destination outside the uplink folders
@@ -21,10 +21,12 @@ larger than MAX_FILE, or less free space than the file plus DISK_MARGIN. A disk 
 during the transfer is the same rejection.
 
 Power cuts: the incoming transaction's Metadata, its EOF and the spans already on flash are kept
-in a slot store after the Metadata, the EOF and every CHECKPOINT segments. At boot a kept
-transaction resumes: what its temporary file holds is read back for the checksum, and what is
-missing (anything after the last checkpoint too) is NAKed as data or the sender's EOF comes.
-An outgoing transaction is not resumed: the ground asks again.
+in a slot store after the Metadata, the EOF and every CHECKPOINT segments; so are the outgoing
+transaction's progress and checksum so far, every CHECKPOINT segments until its EOF is out. At
+boot both resume: what the incoming temporary file holds is read back for the checksum and what
+is missing (anything after the last checkpoint too) is NAKed as data or the sender's EOF comes;
+the outgoing one sends its Metadata again and goes on from its checkpoint (what the ground lost
+before it, the ground NAKs).
 """
 
 import os
@@ -54,11 +56,11 @@ DISK_MARGIN = const(65536)  # left free for the logs, stores and state files
 CHECKPOINT = const(16)  # segments between two saves of the incoming transaction
 SEGMENT = const(1024)  # file data per downlink PDU: one PDU packet fits a frame's data field
 
-# The heap CFDP's modules take once imported, with a transaction's working set: 31.6 KB as .mpy
-# on the 32-bit emulated board (this module's 5.3 KB is already in). The RP2040's and samd51's
-# .mpy profiles have less than that spare: there a transfer is refused (NO_MEMORY); frozen or
-# ROMFS builds keep the bytecode in flash.
-CFDP_HEAP = const(36864)
+# The free heap a transfer needs to open: what one adds while it runs (this module, the lean CFDP
+# modules and the transaction: `transfer` in firmware_builds/heap_needed.json, 20,480 B measured
+# on the 32-bit emulated board as .mpy) and 4 KB for the ticks' garbage on top. Less free than
+# that (a board past its budget) and a transfer is refused (NO_MEMORY) rather than run out of heap.
+CFDP_HEAP = const(24576)
 
 # FILE_REFUSED reasons
 OUTSIDE = const(1)
@@ -72,23 +74,20 @@ _FILESTORE_REJECTION = const(4)  # protocols/cfdp_directives.py, not imported be
 # the slot store of the incoming transaction's checkpoint; flight/assembly.py looks for its files
 # at boot by this name, spelt out there (importing it would load this module; a name of its own in
 # flight/app.py measured +0.35 KB on the board)
-KEPT = "cfdp_rx"
+KEPT = "cfdp"
 _MODULES = (
     "flight.file_service",
-    "protocols.cfdp_receiver",
-    "protocols.cfdp_sender",
-    "protocols.cfdp_nak",
-    "protocols.cfdp_directives",
-    "protocols.cfdp_checksum",
+    "protocols.cfdp_lean_rx",
+    "protocols.cfdp_lean_tx",
+    "protocols.cfdp_lean",
     "protocols.cfdp_spans",
     "protocols.cfdp_filestore",
-    "protocols.cfdp",
 )
 
 
 def heap_short():
     """True when the CFDP modules are not loaded and the free heap cannot take them (a board)."""
-    if "protocols.cfdp_directives" in sys.modules:
+    if "protocols.cfdp_lean" in sys.modules:
         return False
     import gc
 
@@ -133,9 +132,9 @@ class FileService:
         self._rx_level = 0
         self._rx_checked = False
         self._segments = 0
+        self._tx_kept = -1  # the outgoing progress last saved (-1: nothing saved)
         self._seq = (app.boot.count & 0xFF) << 8  # outgoing transaction numbers: new every boot
         self._pkt_seq = 0
-        self._no_memory = None  # the transaction last refused for want of heap
         self.refused = 0
         self.bad_pdus = 0
         self.fs = fs
@@ -144,8 +143,8 @@ class FileService:
         if raw:
             try:
                 self._resume(raw)
-            except Exception:  # a checkpoint this build cannot read: the ground sends it again
-                self.rx = None
+            except Exception:  # a checkpoint this build cannot read: the ground asks again
+                self.rx = self.tx = None
                 self._forget()
 
     # --- the link -------------------------------------------------------------------------------
@@ -171,10 +170,10 @@ class FileService:
         rx = self.rx
         if rx is None:
             seq = transaction_seq(pdu)
-            if seq == self._no_memory:
+            if seq == self.app.cfdp_refused:
                 return  # refused already (one event per transaction)
             if heap_short():
-                self._no_memory = seq
+                self.app.cfdp_refused = seq
                 self.refused += 1
                 self.on_event("FILE_REFUSED", seq & 0xFFFF, NO_MEMORY, _FILESTORE_REJECTION)
                 return
@@ -182,7 +181,7 @@ class FileService:
         try:
             rx.feed(pdu, now)
         finally:
-            if rx.header is not None:
+            if rx.key is not None:
                 self.rx = rx
         if not self._rx_checked and rx.metadata is not None:
             self._rx_checked = True
@@ -197,7 +196,7 @@ class FileService:
 
     def _open_rx(self, level):
         from protocols.cfdp_filestore import HostFileStore
-        from protocols.cfdp_receiver import Receiver
+        from protocols.cfdp_lean_rx import Receiver
 
         free = free_bytes(self.root)
         limit = MAX_FILE if free is None else min(MAX_FILE, free - DISK_MARGIN)
@@ -207,7 +206,6 @@ class FileService:
         return Receiver(HostFileStore(self.root, max_size=max(0, limit)), CFDP_ENTITY, self.now_ms())
 
     def _check(self, rx, level):
-        md = rx.metadata
         why = None
         name = rx.dest_name or ""
         need = None
@@ -222,45 +220,65 @@ class FileService:
             why = OUTSIDE
         elif level < need:
             why = NOT_AUTHORISED
-        elif md.file_size > MAX_FILE:
+        elif rx.file_size > MAX_FILE:
             why = TOO_BIG
         else:
             free = free_bytes(self.root)
-            if free is not None and md.file_size + DISK_MARGIN > free:
+            if free is not None and rx.file_size + DISK_MARGIN > free:
                 why = DISK_FULL
         if why is not None:
             self.refused += 1
             rx.cancel(_FILESTORE_REJECTION)
-            self.on_event("FILE_REFUSED", rx.header.seq_num & 0xFFFF, why, _FILESTORE_REJECTION)
+            self.on_event("FILE_REFUSED", rx.seq & 0xFFFF, why, _FILESTORE_REJECTION)
 
     def _end_rx(self):
         rx = self.rx
         if rx is None or not rx.done:
             return
-        self._forget()
+        self.rx = None
+        self._checkpoint()  # the outgoing part stays, if a downlink runs
         # what came into the filesystem (code, for the A/B slots) goes into the audit chain
         app = self.app
         app.audit.append(
             app.obt(),
             KIND_COMMAND,
-            "cfdp %d %s %d B condition %d"
-            % (rx.header.seq_num, rx.dest_name, rx.eof.file_size if rx.eof else 0, rx.condition or 0),
+            "cfdp %d %s %d B condition %d" % (rx.seq, rx.dest_name, rx.eof_size or 0, rx.condition or 0),
         )
         rx.store.close()
-        self.rx = None
 
     def _checkpoint(self):
+        """Save both transactions' checkpoints as one record: the incoming part's length, the
+        incoming part (level, Metadata, EOF, spans), then the outgoing part (transaction, progress,
+        checksum so far, file name); with neither left the store goes."""
         self._segments = 0
-        kept = self.rx.checkpoint()
-        if kept is None:
+        rx = self.rx.checkpoint() if self.rx is not None else None
+        part = b""
+        if rx is not None:
+            md, eof, spans = rx
+            part = struct.pack(">BHH", self._rx_level, len(md), len(eof) if eof else 0) + md + (eof or b"")
+            for s, e in spans:
+                part += struct.pack(">II", s, e)
+        tx = self.tx.checkpoint() if self.tx is not None else None
+        self._tx_kept = -1 if tx is None else tx[0]
+        if rx is None and tx is None:
+            self._forget()
             return
-        md, eof, spans = kept
-        out = struct.pack(">BHH", self._rx_level, len(md), len(eof) if eof else 0) + md + (eof or b"")
-        for s, e in spans:
-            out += struct.pack(">II", s, e)
+        out = struct.pack(">H", len(part)) + part
+        if tx is not None:
+            out += struct.pack(">HII", self.tx.seq, tx[0], tx[1]) + self.tx.source_name.encode()
         self._kept.save(out)
 
     def _resume(self, raw):
+        n = struct.unpack_from(">H", raw, 0)[0]
+        if n:
+            self._resume_rx(bytes(raw[2 : 2 + n]))
+        if len(raw) > 2 + n:  # a downlink the reset cut: on from its checkpoint
+            seq, progress, total = struct.unpack_from(">HII", raw, 2 + n)
+            self._open_tx(bytes(raw[12 + n :]).decode(), seq)
+            self.tx.resume(progress, total)
+            self._tx_kept = progress
+
+    def _resume_rx(self, raw):
         level, n_md, n_eof = struct.unpack_from(">BHH", raw, 0)
         pos = 5
         md = bytes(raw[pos : pos + n_md])
@@ -299,23 +317,18 @@ class FileService:
             raise CommandError(
                 FAIL["EXEC_FAILED"], "file_downlink: a transfer needs %d bytes of heap" % CFDP_HEAP
             )
-        from protocols.cfdp_filestore import HostFileStore
-        from protocols.cfdp_sender import Sender
-
         self._seq = (self._seq & 0xFF00) | ((self._seq + 1) & 0xFF)
+        self._open_tx(name, self._seq)
+        self._checkpoint()
+
+    def _open_tx(self, name, seq):
+        from protocols.cfdp_filestore import HostFileStore
+        from protocols.cfdp_lean_tx import Sender
+
         self.tx = Sender(
-            HostFileStore(self.root),
-            name,
-            name,
-            CFDP_ENTITY,
-            CFDP_GROUND,
-            self._seq,
-            self.now_ms(),
-            seq_len=2,
-            segment_len=SEGMENT,
-            burst=1,
-            inactivity_ms=120000,
+            HostFileStore(self.root), name, name, CFDP_ENTITY, CFDP_GROUND, seq, self.now_ms(), 2, SEGMENT
         )
+        self.tx.inactivity_ms = 120000
 
     # --- the task -------------------------------------------------------------------------------
     def task(self):
@@ -328,6 +341,11 @@ class FileService:
         tx = self.tx
         if tx is not None and len(self.queue) < self.queue_max // 2:
             self._queue_out(tx.poll(now))
+            kept = tx.checkpoint()  # saved every CHECKPOINT segments, and once the EOF is out
+            if (kept is None and self._tx_kept >= 0) or (
+                kept and kept[0] - self._tx_kept >= CHECKPOINT * SEGMENT
+            ):
+                self._checkpoint()
             self._end_tx()
         return self.rx is not None or self.tx is not None
 
@@ -337,6 +355,7 @@ class FileService:
             return
         tx.store.close()
         self.tx = None
+        self._checkpoint()
 
     def _queue_out(self, pdus):
         # each PDU into its space packet here, not through protocols.spacepacket_rx's SpacePacket

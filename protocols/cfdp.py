@@ -19,6 +19,7 @@ the class for any PDU. Every decoding error is a protocols.errors.DecodeError wh
 with "cfdp.".
 """
 
+from protocols.cfdp_lean import get_uint, put_uint  # one copy of each, the board codec's
 from protocols.crc import crc16
 from protocols.errors import (
     CrcError,
@@ -56,25 +57,6 @@ def check_uint(field, value, nbytes):
     """Raise EncodeError unless value is an int that fits nbytes unsigned bytes."""
     if not isinstance(value, int) or value < 0 or value >> (8 * nbytes):
         raise EncodeError(field, "must be an int 0..2^%d-1, got %r" % (8 * nbytes, value))
-
-
-def put_uint(buf, pos, value, nbytes):
-    """Write value big-endian into buf[pos:pos+nbytes]; the position after it."""
-    end = pos + nbytes
-    i = end
-    while i > pos:
-        i -= 1
-        buf[i] = value & 0xFF
-        value >>= 8
-    return end
-
-
-def get_uint(data, pos, nbytes):
-    """The big-endian unsigned int in data[pos:pos+nbytes] (the caller checked the length)."""
-    value = 0
-    for i in range(pos, pos + nbytes):
-        value = (value << 8) | data[i]
-    return value
 
 
 def need(field, data, pos, nbytes, end):

@@ -15,8 +15,7 @@ counts once. value() reads gaps, and the file past the data up to `file_size`, a
 checksum of the file as a receiver's filestore holds it.
 """
 
-import sys
-
+from protocols.cfdp_lean import modular  # one copy, the board codec's
 from protocols.errors import ArgumentError
 
 MODULAR = 0
@@ -28,8 +27,6 @@ NULL = 15
 _POLY = {CRC32: 0xEDB88320, CRC32C: 0x82F63B78}
 _TABLES = {}
 _X2N = {}
-# CPython sums every 4th byte in C (memoryview slices with a step); MicroPython has no step
-_STEP = sys.implementation.name == "cpython"
 
 
 def _table(poly):
@@ -94,34 +91,6 @@ def crc32_combine(crc1, crc2, len2, poly=_POLY[CRC32]):
 def crc32_zeros(n, poly=_POLY[CRC32]):
     """CRC of n zero bytes."""
     return _mult(_x8n(n, poly), 0xFFFFFFFF, poly) ^ 0xFFFFFFFF
-
-
-def modular(offset, data):
-    """The modular checksum contribution (mod 2^32) of data placed at file offset."""
-    n = len(data)
-    total = 0
-    i = 0
-    while i < n and (offset + i) & 3:  # bytes before the first aligned word
-        total += data[i] << (24 - 8 * ((offset + i) & 3))
-        i += 1
-    stop = i + ((n - i) & ~3)
-    if _STEP:
-        mv = memoryview(data)
-        l0 = sum(mv[i:stop:4])
-        l1 = sum(mv[i + 1 : stop : 4])
-        l2 = sum(mv[i + 2 : stop : 4])
-        l3 = sum(mv[i + 3 : stop : 4])
-    else:
-        l0 = l1 = l2 = l3 = 0
-        for j in range(i, stop, 4):
-            l0 += data[j]
-            l1 += data[j + 1]
-            l2 += data[j + 2]
-            l3 += data[j + 3]
-    total += (l0 << 24) + (l1 << 16) + (l2 << 8) + l3
-    for j in range(stop, n):
-        total += data[j] << (24 - 8 * ((offset + j) & 3))
-    return total & 0xFFFFFFFF
 
 
 class FileChecksum:

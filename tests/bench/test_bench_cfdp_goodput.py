@@ -35,6 +35,7 @@ from protocols import cfdp_directives as cd
 from protocols import cltu, cop1, errors, sync, tm_extractor, tmframe
 from protocols import spacepacket as sp
 from protocols.cfdp_filestore import MemoryFileStore
+from protocols.cfdp_lean_tx import Sender as LeanSender
 from protocols.cfdp_receiver import Receiver
 from protocols.cfdp_sender import Sender
 
@@ -100,7 +101,7 @@ def pdu_of(packet: bytes) -> bytes | None:
     return bytes(packet[sp.HEADER_LEN : sp.HEADER_LEN + hdr.data_len]) if hdr.apid == CFDP_APID else None
 
 
-def run_transfer(rate: float, ber: float, size: int, segment: int, seed: int = 7) -> dict:
+def run_transfer(rate: float, ber: float, size: int, segment: int, seed: int = 7, lean: bool = False) -> dict:
     rnd = random.Random(seed)
     up_rate = rate / UPLINK_SHARE
     cadu_s = CADU_LEN * 8 / rate
@@ -115,10 +116,17 @@ def run_transfer(rate: float, ber: float, size: int, segment: int, seed: int = 7
     src, dst = MemoryFileStore(), MemoryFileStore()
     src.create("img.bin")
     src.write("img.bin", 0, data)
-    sender = Sender(
-        src, "img.bin", "dl/img.bin", SAT_ID, GROUND_ID, 1, 0, checksum_type=ck.CRC32,
-        segment_len=segment, ack_timeout_ms=timer_ms, ack_limit=10, inactivity_ms=inactivity_ms,
-    )  # fmt: skip
+    if lean:  # the board's own sender (flight/file_service.py): modular checksum, burst as the full one's
+        sender = LeanSender(
+            src, "img.bin", "dl/img.bin", SAT_ID, GROUND_ID, 1, 0, 1, segment, 8, inactivity_ms
+        )
+        sender.ack_timeout_ms = timer_ms
+        sender.ack_limit = 10
+    else:
+        sender = Sender(
+            src, "img.bin", "dl/img.bin", SAT_ID, GROUND_ID, 1, 0, checksum_type=ck.CRC32,
+            segment_len=segment, ack_timeout_ms=timer_ms, ack_limit=10, inactivity_ms=inactivity_ms,
+        )  # fmt: skip
     receiver = Receiver(
         dst, GROUND_ID, 0, ack_timeout_ms=timer_ms, ack_limit=10, nak_timeout_ms=timer_ms,
         nak_limit=10, inactivity_ms=inactivity_ms,
@@ -290,3 +298,19 @@ def test_cfdp_goodput(benchmark, rate: int, ber: float, segment: int) -> None:
         " wall {wall_s:.1f} s"
     )
     print(line.format(**res))
+
+
+@pytest.mark.parametrize("segment", (1024, 1086), ids=lambda s: "seg%d" % s)
+@pytest.mark.parametrize("ber", (0.0, 1e-4), ids=("ber0", "ber1e-4"))
+@pytest.mark.parametrize("rate", (9600, 1_000_000), ids=("9600bps", "1Mbps"))
+@pytest.mark.benchmark(group="cfdp goodput over TM/TC link (class 2), the board's lean sender")
+def test_cfdp_goodput_of_the_boards_lean_sender(benchmark, rate: int, ber: float, segment: int) -> None:
+    res = benchmark.pedantic(
+        run_transfer, args=(rate, ber, SIZES[rate], segment), kwargs={"lean": True}, rounds=1, iterations=1
+    )
+    res["meets_85pct"] = res["goodput_pct"] >= 85.0
+    benchmark.extra_info.update(res)
+    print(
+        "\ncfdp lean {rate_bps:7.0f} bit/s BER {ber:<6g} seg {segment:4d}: goodput {goodput_pct:.1f}%"
+        " of {capacity_bps:.0f} bit/s, resent {resent_bytes} B, intact {intact}".format(**res)
+    )

@@ -37,6 +37,11 @@ def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.Hea
     assert 1_000 < measured.first_tick < measured.flight
     # 96 packets of 60-220 B, each an object of its own
     assert 96 * 60 < measured.tm_queue_full < 96 * 400
+    # the file service's lean CFDP (about 12 KB of bytecode at least) and a transaction; a board
+    # refuses a transfer below CFDP_HEAP free, which must cover what one takes
+    from flight.file_service import CFDP_HEAP
+
+    assert 10_000 < measured.transfer <= CFDP_HEAP
     assert measured.peak() >= max(
         measured.flight + measured.worst_tick, measured.flight_boot + measured.first_tick
     )
@@ -53,6 +58,8 @@ def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.Hea
 def test_the_recorded_needs_are_the_measured_ones(measured: board_heap.HeapFigures) -> None:
     recorded = json.loads(HEAP_FILE.read_text())["needs"]
     now = board_heap_targets.needs(measured, TARGETS)
+    now["transfer"] = measured.transfer
+    recorded["transfer"] = json.loads(HEAP_FILE.read_text())["figures"].get("transfer")
     stale = {
         t: (recorded.get(t), n)
         for t, n in now.items()
@@ -77,6 +84,13 @@ def test_each_board_budget(target: str) -> None:
         assert need < worst <= budget, "%s: %d B with the TM queue full, over its %d B" % (
             target,
             worst,
+            budget,
+        )
+    if TARGETS[target]["from_mpy"]:  # a file transfer (a radio update) fits beside the flight
+        transfer = json.loads(HEAP_FILE.read_text())["figures"]["transfer"]
+        assert need + transfer <= budget, "%s: %d B with a file transfer running, over its %d B" % (
+            target,
+            need + transfer,
             budget,
         )
     assert fits == TARGETS[target]["from_mpy"], (

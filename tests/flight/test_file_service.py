@@ -159,7 +159,7 @@ def test_a_power_cut_mid_uplink_resumes_from_the_checkpoint(link, tmp_path: Path
     t = ft.put(tmp_path / "big.bin", "files/big.bin", rig.ms)
     assert fly(rig, ft, lambda: t.bytes_done() > 30_000, 120)
     flash = Path(board_root(rig), "flash")
-    assert (flash / "cfdp_rx.a").exists()  # the transaction's checkpoint
+    assert (flash / "cfdp.a").exists()  # the transaction's checkpoint
     rig.twin.power_cycle()
     assert rig.app.files is not None and rig.app.files.rx is not None  # resumed at boot
     rig.term.start(rig.ms)  # a new FARM after the reboot: COP-1 resynchronises
@@ -168,9 +168,32 @@ def test_a_power_cut_mid_uplink_resumes_from_the_checkpoint(link, tmp_path: Path
     assert Path(board_root(rig), "files/big.bin").read_bytes() == data
     assert t.resent() > 0  # what the board lost with the power went again
     assert fly(rig, ft, lambda: rig.app.files is None, 5)
-    assert not (flash / "cfdp_rx.a").exists() and not (flash / "cfdp_rx.b").exists()
+    assert not (flash / "cfdp.a").exists() and not (flash / "cfdp.b").exists()
     assert fly(rig, ft, lambda: received(rig), 30)
     assert received(rig)[-1]["condition"] == 0
+
+
+def test_a_power_cut_mid_downlink_goes_on_from_the_checkpoint(link, tmp_path: Path) -> None:
+    rig, ft = link
+    data = os.urandom(80_000)
+    (board_root(rig) / "files").mkdir(exist_ok=True)
+    (board_root(rig) / "files" / "log.bin").write_bytes(data)
+    assert rig.send("file_downlink", {"name": "files/log.bin"}) == [1, 3, 7]
+    downs = lambda: [x for x in list(ft.active.values()) + ft.finished if x.direction == "down"]  # noqa: E731
+    assert fly(rig, ft, lambda: downs() and downs()[0].bytes_done() > 40_000, 300)
+    flash = Path(board_root(rig), "flash")
+    assert (flash / "cfdp.a").exists() or (flash / "cfdp.b").exists()  # the downlink's checkpoint
+    sent = rig.app.files.tx.progress
+    rig.twin.power_cycle()
+    tx = rig.app.files.tx  # resumed at boot, the same transaction, from its checkpoint
+    assert tx is not None and tx.seq == downs()[0].seq and 0 < tx.progress <= sent
+    rig.term.start(rig.ms)
+    assert fly(rig, ft, lambda: downs()[0].done, 300)
+    down = downs()[0]
+    assert down.ok and len(downs()) == 1, down.progress(rig.ms)  # one transaction, carried over
+    assert (tmp_path / "down" / "files" / "log.bin").read_bytes() == data
+    assert fly(rig, ft, lambda: rig.app.files is None, 10)
+    assert not (flash / "cfdp.a").exists() and not (flash / "cfdp.b").exists()
 
 
 def test_the_ground_cancels_an_uplink_and_a_downlink(link, tmp_path: Path) -> None:
@@ -238,3 +261,28 @@ def test_boot_looks_for_the_checkpoint_store_the_service_writes() -> None:
     # flight/assembly.py spells the store's name out (importing it would load the service)
     assembly = (Path(file_service.__file__).parent / "assembly.py").read_text()
     assert 'fs.size("%s.a") or fs.size("%s.b")' % (file_service.KEPT, file_service.KEPT) in assembly
+
+
+def test_a_board_short_of_heap_refuses_a_transfer_once_and_flies_on(
+    link, tmp_path: Path, monkeypatch
+) -> None:
+    import gc
+
+    # the gate itself: CFDP not loaded, and the free heap against CFDP_HEAP
+    monkeypatch.delitem(sys.modules, "protocols.cfdp_lean", raising=False)
+    monkeypatch.setattr(gc, "mem_free", lambda: file_service.CFDP_HEAP - 1, raising=False)
+    assert file_service.heap_short()
+    monkeypatch.setattr(gc, "mem_free", lambda: file_service.CFDP_HEAP, raising=False)
+    assert not file_service.heap_short()
+    monkeypatch.undo()
+
+    rig, ft = link
+    monkeypatch.setattr(file_service, "heap_short", lambda: True)
+    (tmp_path / "f.bin").write_bytes(bytes(3000))
+    t = ft.put(tmp_path / "f.bin", "files/f.bin", rig.ms)
+    assert fly(rig, ft, lambda: events(rig, "FILE_REFUSED"), 30)
+    rig.run(5.0)  # the sender keeps trying: one refusal per transaction
+    refused = events(rig, "FILE_REFUSED")
+    assert [(r["reason"], r["condition"]) for r in refused] == [(file_service.NO_MEMORY, FILESTORE_REJECTION)]
+    assert not t.ok and not (board_root(rig) / "files" / "f.bin").exists()
+    assert rig.send("ping") == [1, 3, 7]  # the flight goes on

@@ -71,8 +71,11 @@ class Yamcs:
 
 
 @contextlib.contextmanager
-def running_yamcs(folder: Path, tc_port: int, scid: int) -> Iterator[Yamcs]:
-    """Yamcs on a fresh instance in `folder`; its TC link sends to UDP `tc_port`."""
+def running_yamcs(
+    folder: Path, tc_port: int, scid: int, extend: Callable[[Path], None] | None = None
+) -> Iterator[Yamcs]:
+    """Yamcs on a fresh instance in `folder`; its TC link sends to UDP `tc_port`. `extend`, if
+    given, gets the instance's etc directory to add to before Yamcs starts (more services, links)."""
     if shutil.which("java") is None:
         pytest.fail("no java: ./dev.sh setup installs it (apt-get install openjdk-17-jre-headless)")
     ports = YamcsPorts(
@@ -82,6 +85,8 @@ def running_yamcs(folder: Path, tc_port: int, scid: int) -> Iterator[Yamcs]:
         tc=tc_port,
     )
     etc = write_instance(folder, ports, scid)
+    if extend is not None:
+        extend(etc)
     log = folder / "yamcs.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(java_command(etc), cwd=folder, stdout=out, stderr=subprocess.STDOUT)

@@ -42,6 +42,8 @@ from spacepackets.util import ByteFieldU8
 from protocols import cfdp_checksum as ck
 from protocols import cfdp_directives as cd
 from protocols.cfdp_filestore import HostFileStore
+from protocols.cfdp_lean_rx import Receiver as LeanReceiver
+from protocols.cfdp_lean_tx import Sender as LeanSender
 from protocols.cfdp_receiver import Receiver
 from protocols.cfdp_sender import Sender
 
@@ -309,3 +311,69 @@ def test_cfdp_py_leaves_a_repeated_eof_unacknowledged(clock, tmp_path):
     _drain(rx, back)
     assert not any(type(PduFactory.from_raw(raw)).__name__ == "AckPdu" for raw in back.take())
     store.close()
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_the_boards_lean_machines_and_cfdp_py_both_ways_with_loss(clock, tmp_path, seed):
+    """The board's lean sender to cfdp-py (modular checksum), then cfdp-py (CRC-32) to the lean
+    receiver, 20% of the PDUs lost each way."""
+    data = _content(seed)
+    (tmp_path / "src.bin").write_bytes(data)
+    store = HostFileStore(str(tmp_path))
+    tx = LeanSender(store, "src.bin", str(tmp_path / "theirs.bin"), OURS, THEIRS, seed, 0, 1, 400, 8, 20_000)
+    tx.ack_timeout_ms = 300
+    tx.ack_limit = 30
+    local, table = _their_config(Faults())
+    user = User()
+    rx = DestHandler(local, user, table, CheckTimers())
+    fwd, back, refused = Lossy(seed, 0.2), Lossy(seed + 100, 0.2), []
+    while not (tx.done and user.finished is not None) and clock.ms < DEADLINE_MS:
+        for raw in tx.poll(clock.ms):
+            fwd.put(raw)
+        for raw in fwd.take():
+            _feed_theirs(rx, back, raw, refused)
+        rx.state_machine()
+        _drain(rx, back)
+        for raw in back.take():
+            tx.feed(raw, clock.ms)
+        clock.ms += STEP_MS
+    store.close()
+    assert user.finished is not None and user.finished.condition_code == ConditionCode.NO_ERROR
+    assert (tmp_path / "theirs.bin").read_bytes() == data
+    assert tx.condition == cd.NO_ERROR and tx.resent > 0
+
+    user = User()
+    their_tx = SourceHandler(local, user, table, CheckTimers(), SeqCountProvider(8))
+    (tmp_path / "ours").mkdir()
+    store = HostFileStore(str(tmp_path / "ours"))
+    ours = LeanReceiver(store, OURS, clock.ms)
+    ours.ack_timeout_ms = ours.nak_timeout_ms = 300
+    ours.nak_limit = 30
+    ours.inactivity_ms = 20_000
+    request = PutRequest(
+        destination_id=ByteFieldU8(OURS),
+        source_file=tmp_path / "src.bin",
+        dest_file=Path("got.bin"),
+        trans_mode=TransmissionMode.ACKNOWLEDGED,
+        closure_requested=True,
+    )
+    assert their_tx.put_request(request)
+    fwd, back = Lossy(seed + 7, 0.2), Lossy(seed + 107, 0.2)
+    while not (ours.done and their_tx.state == CfdpState.IDLE) and clock.ms < 2 * DEADLINE_MS:
+        for _ in range(4):
+            if their_tx.state != CfdpState.IDLE:
+                their_tx.state_machine()
+                _drain(their_tx, fwd)
+        for raw in fwd.take():
+            ours.feed(raw, clock.ms)
+        for raw in ours.poll(clock.ms):
+            back.put(raw)
+        for raw in back.take():
+            _feed_theirs(their_tx, fwd, raw, refused)
+        clock.ms += STEP_MS
+    store.close()
+    assert ours.done and ours.delivered and ours.checksum_type == ck.CRC32, (ours.condition, clock.ms)
+    assert (tmp_path / "ours" / "got.bin").read_bytes() == data
+    assert ours.condition in (cd.NO_ERROR, cd.POSITIVE_ACK_LIMIT_REACHED), ours.condition
+    assert user.finished is not None and user.finished.condition_code == ConditionCode.NO_ERROR
+    assert fwd.dropped > 0 and ours.naks > 0
