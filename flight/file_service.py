@@ -6,8 +6,9 @@ Up: the ground's PDUs arrive as TC space packets on CFDP_APID (flight/dictionary
 telecommands' own chain (CLTU, SDLS, COP-1); FlightApp hands them to `deliver`. Down:
 `file_downlink` opens a Sender; its PDUs, and the receiver's ACK, NAK and Finished PDUs, go into
 the TM queue as space packets on CFDP_APID. File data is queued only while the queue is less than
-half full: housekeeping and command reports go first, and a slow or
-absent downlink throttles the file instead of pushing reports out of the queue.
+half full and fewer than IN_QUEUE of the sender's packets still wait in it: housekeeping and
+command reports go first, and a slow or absent downlink throttles the file instead of pushing
+reports out of the queue or filling the heap with segments.
 
 RAM: FlightApp loads this module on the first CFDP packet or file command, the CFDP modules come
 when a transaction opens, and all of them are released when none is left (about 20 KB of a 32-bit
@@ -55,6 +56,7 @@ MAX_FILE = const(1048576)
 DISK_MARGIN = const(65536)  # left free for the logs, stores and state files
 CHECKPOINT = const(16)  # segments between two saves of the incoming transaction
 SEGMENT = const(1024)  # file data per downlink PDU: one PDU packet fits a frame's data field
+IN_QUEUE = const(2)  # the sender's packets at most in the TM queue at once (heap: ~1 KB each)
 
 # The free heap a transfer needs to open: what one adds while it runs (this module, the lean CFDP
 # modules and the transaction: `transfer` in firmware_builds/heap_needed.json, 21,280 B measured
@@ -133,6 +135,7 @@ class FileService:
         self._rx_checked = False
         self._segments = 0
         self._tx_kept = -1  # the outgoing progress last saved (-1: nothing saved)
+        self._queued = []  # the sender's packets queued for the downlink (see _room)
         self._seq = (app.boot.count & 0xFF) << 8  # outgoing transaction numbers: new every boot
         self._pkt_seq = 0
         self.refused = 0
@@ -340,7 +343,8 @@ class FileService:
             self._end_rx()
         tx = self.tx
         if tx is not None and len(self.queue) < self.queue_max // 2:
-            self._queue_out(tx.poll(now))
+            tx.burst = self._room()  # File Data PDUs this poll (0: only timers and replies)
+            self._queue_out(tx.poll(now), self._queued)
             kept = tx.checkpoint()  # saved every CHECKPOINT segments, and once the EOF is out
             if (kept is None and self._tx_kept >= 0) or (
                 kept and kept[0] - self._tx_kept >= CHECKPOINT * SEGMENT
@@ -357,7 +361,14 @@ class FileService:
         self.tx = None
         self._checkpoint()
 
-    def _queue_out(self, pdus):
+    def _room(self):
+        # the sender's packets still waiting in the TM queue: at most IN_QUEUE, so a radio that
+        # does not drain the queue holds IN_QUEUE segments of heap, not half a queue of them
+        q = self.queue
+        self._queued = [p for p in self._queued if any(p is x for x in q)]
+        return IN_QUEUE - len(self._queued)
+
+    def _queue_out(self, pdus, mine=None):
         # each PDU into its space packet here, not through protocols.spacepacket_rx's SpacePacket
         # (the ground's: a board never loads that module)
         for pdu in pdus:
@@ -366,6 +377,8 @@ class FileService:
             pkt[HEADER_LEN:] = pdu
             self._pkt_seq = (self._pkt_seq + 1) & 0x3FFF
             self.queue.append(pkt)
+            if mine is not None:
+                mine.append(pkt)
 
     def now_ms(self):
         return self.app._uptime_ms

@@ -286,3 +286,21 @@ def test_a_board_short_of_heap_refuses_a_transfer_once_and_flies_on(
     assert [(r["reason"], r["condition"]) for r in refused] == [(file_service.NO_MEMORY, FILESTORE_REJECTION)]
     assert not t.ok and not (board_root(rig) / "files" / "f.bin").exists()
     assert rig.send("ping") == [1, 3, 7]  # the flight goes on
+
+
+def test_a_downlink_keeps_at_most_two_segments_in_a_queue_that_does_not_drain(link) -> None:
+    rig, _ft = link
+    root = Path(board_root(rig))
+    (root / "files").mkdir(exist_ok=True)
+    (root / "files/big.bin").write_bytes(bytes(60_000))
+    assert rig.send("file_downlink", {"name": "files/big.bin"}) == [1, 3, 7]
+    board = rig.app.files
+    queue = rig.app.tm_queue
+    for _ in range(20):  # the radio down: the task runs, nothing leaves the queue
+        board.task()
+    cfdp = [p for p in queue if (p[0] & 7) << 8 | p[1] == CFDP_APID]
+    assert 1 <= len(cfdp) <= file_service.IN_QUEUE + 1  # the Metadata, then at most IN_QUEUE segments
+    assert board.tx.progress <= file_service.IN_QUEUE * file_service.SEGMENT
+    queue.clear()  # the radio back: the file goes on
+    board.task()
+    assert board.tx.progress > file_service.IN_QUEUE * file_service.SEGMENT or board.tx.progress == 60_000
