@@ -39,6 +39,12 @@ allocation of one tick is exact):
    onboard file service, its CFDP modules and the transaction add while it runs. A board with
    need + transfer inside its budget takes files and radio updates (flight/file_service.py
    refuses a transfer when the free heap is short of it).
+7. `update`: then the update's modules stage a whole bundle (every file of the emulated bundle's
+   manifest into the other A/B slot, boot_select's own pointer file): the largest live heap
+   after stage() and across its steps. Within stage() nothing more is live than one manifest
+   line and its entry (flight/slot_manifest.py); what it allocates in all is garbage of that
+   size, many times over, which this port only collects between top-level calls, so it is not
+   taken as a peak.
 """
 
 from __future__ import annotations
@@ -167,6 +173,14 @@ class HeapFigures:
     native: dict[str, int]  # per target: bytes of native code its bundle carries
     tm_queue_full: int = 0  # what a full TM queue adds (the radio down): see _FILL
     transfer: int = 0  # what an uplink file transfer adds while it runs: see _transfer
+    update: int = 0  # what staging an update adds at its largest: see _update
+    # per board definition whose bundle runs the flight package from ROMFS: the same, measured
+    # there (the update's modules run from ROM)
+    board_update: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def update_on(self, hal_board: str) -> int:
+        """What staging an update adds on a board with this definition."""
+        return self.board_update.get(hal_board, self.update)
     boot_peak: int = 0  # the live heap at the end of boot, the code that built the app still loaded
 
     def worst(self, target: str, hal_board: str, with_sim: bool = False) -> int:
@@ -224,7 +238,12 @@ def _raw_repl(board: EmulatedBoard):
 
 def _flash_with(bundle: Path, key: bytes | None) -> Path:
     flash = Path(tempfile.mkdtemp(prefix="board_heap-"))
-    shutil.copytree(bundle, flash / "slot", ignore=shutil.ignore_patterns("manifest.*"))
+    top = str(bundle)  # the bundle's own manifest.json/.cbor/.py stay out, at its top only
+    shutil.copytree(
+        bundle,
+        flash / "slot",
+        ignore=lambda d, names: [n for n in names if d == top and n.startswith("manifest.")],
+    )
     (flash / "flash").mkdir()
     if key is not None:
         (flash / "flash" / "sdls_key.hex").write_text(key.hex())
@@ -233,24 +252,30 @@ def _flash_with(bundle: Path, key: bytes | None) -> Path:
 
 def _per_board(
     bundle: Path, boards: list[str], key: bytes | None, roms: dict[str, bytes] | None = None
-) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]]]:
+) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]], dict[str, int]]:
     """Per board definition, each in a fresh interpreter on a fresh flash: the live heap of its
     definition module and machine layer, and the flight application's live heap on that board's
     simulated chips (its modules, imported before the simulator, plus its boot: which drivers
     and subsystems it builds); and the modules that flight loads there (from a first boot).
     A board in `roms` runs the packages of that ROMFS image in place from the emulated board's ROM
-    partition (mounted at /rom, ahead of the slot on sys.path), as its bundle does on the board."""
+    partition (mounted at /rom, ahead of the slot on sys.path), as its bundle does on the board;
+    for it, staging an update is measured there too (`_update`: its modules run from ROM)."""
     modules: dict[str, int] = {}
+    updates: dict[str, int] = {}
     boots: dict[str, int] = {}
     loaded: dict[str, list[str]] = {}
     roms = roms or {}
     flash = _flash_with(bundle, key)
+    _slots_for_update(bundle, flash)
     rom_kb = max([-(-len(img) // 4096) * 4 for img in roms.values()] or [0])
     rom_dir = Path(tempfile.mkdtemp(prefix="board_heap-rom-"))
 
     def fresh(board: EmulatedBoard, name: str):
         for old in (flash / "flash").iterdir():  # a first boot each time, like the long run's
             if old.name != "sdls_key.hex":
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+        for old in (flash / "slot_b").iterdir():  # an update stages from nothing each time
+            if old.name != "manifest.json":
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
         if rom_kb:  # the partition as that board's deploy leaves it (blank for a board without one)
             board.rom_file.write_bytes(roms.get(name, b""))
@@ -287,12 +312,14 @@ def _per_board(
                     before = _live(t)
                     _boot(t, name)
                     boots[name] = imported + _live(t) - before
+                    if name in roms:
+                        updates[name] = _update(t)
                 finally:
                     t.close()
     finally:
         shutil.rmtree(flash, ignore_errors=True)
         shutil.rmtree(rom_dir, ignore_errors=True)
-    return modules, boots, loaded
+    return modules, boots, loaded, updates
 
 
 def _boot(t, name: str) -> None:
@@ -318,11 +345,12 @@ def measure(
 
     term = Terminal(key=key)
     flash = _flash_with(bundle, key)
+    _slots_for_update(bundle, flash)
     chunk = max(1, int(command_every_s * 1000 // TICK_MS))
     total = int(minutes * 60_000 // TICK_MS)
     sent: list[tuple[int, int]] = []
     try:
-        modules, boots, loaded = _per_board(bundle, [SIMULATED, *(boards or [])], key, roms)
+        modules, boots, loaded, updates = _per_board(bundle, [SIMULATED, *(boards or [])], key, roms)
         with EmulatedBoard(flash, uart_pty=False) as board:
             t = _raw_repl(board)
             try:
@@ -363,6 +391,7 @@ def measure(
                 stats = ast.literal_eval(_exec(t, "print(repr(W))").strip())
                 tm_queue_full = _queue_full(t)
                 transfer = _transfer(t, term, now)
+                update = _update(t)
             finally:
                 t.close()
     except EmulatorError as e:
@@ -387,6 +416,8 @@ def measure(
         native=dict(native or {}),
         tm_queue_full=tm_queue_full,
         transfer=transfer,
+        update=update,
+        board_update=updates,
     )
 
 
@@ -441,6 +472,34 @@ def _transfer(t, term, now: int) -> int:
         if not up.ok:
             raise HeapMeasureError("the heap probe's file transfer failed: %r" % (up.progress(now),))
     _exec(t, "import os\nos.remove((app.fs.root.rpartition('/')[0] or '.') + '/files/heap_probe.bin')")
+    return peak - before
+
+
+def _slots_for_update(bundle: Path, flash: Path) -> None:
+    # an active slot a (the bundle with its manifest) and a slot b with a new manifest (the same
+    # one: every file comes from slot a), for _update; the flight itself runs from /slot
+    shutil.copytree(bundle, flash / "slot_a")
+    (flash / "slot_b").mkdir()
+    shutil.copyfile(bundle / "manifest.json", flash / "slot_b" / "manifest.json")
+    shutil.copyfile(
+        Path(__file__).parents[1] / "firmware_builds" / "boot_select.py", flash / "boot_select.py"
+    )
+
+
+def _update(t) -> int:
+    """The live heap staging an update adds at its largest (see step 7)."""
+    before = _live(t)
+    _exec(t, "import boot_select, flight.update, flight.update_command\nU = flight.update.Update('/')")
+    _exec(t, "U.stage()")
+    peak = _live(t)
+    while True:
+        out = _exec(t, "n = 0\nwhile n < 100 and U.step():\n    n += 1\nprint(n, U.state)").split()
+        peak = max(peak, _live(t))
+        if out[0] != "100":
+            break
+    if out[1] != "staged":
+        raise HeapMeasureError("the heap probe's update did not stage: %s" % " ".join(out))
+    _exec(t, "del U")
     return peak - before
 
 

@@ -13,7 +13,6 @@ sources give the same bytes. A compile error fails the build naming the file and
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ import cbor2
 from firmware_builds import romfs
 from firmware_builds.boards import TARGETS, heap_needed
 from firmware_builds.slim_dictionary import DICTIONARY, slim_source
+from flight.slot_manifest import text as manifest_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("protocols", "hal", "flight")
@@ -200,7 +200,8 @@ def _build(board: str, out: Path, root: Path) -> dict:
     }
     if rom_entry:
         manifest["romfs"] = rom_entry
-    (bundle / "manifest.json").write_text(json.dumps(manifest, sort_keys=True, indent=1) + "\n")
+    # a line per file entry: the board's update reads it an entry at a time (flight/slot_manifest.py)
+    (bundle / "manifest.json").write_text(manifest_text(manifest))
     (bundle / "manifest.cbor").write_bytes(cbor2.dumps(manifest, canonical=True))
     (bundle / "manifest.py").write_text(_freeze_manifest(modules))
     return manifest

@@ -59,7 +59,7 @@ SEGMENT = const(1024)  # file data per downlink PDU: one PDU packet fits a frame
 IN_QUEUE = const(2)  # the sender's packets at most in the TM queue at once (heap: ~1 KB each)
 
 # The free heap a transfer needs to open: what one adds while it runs (this module, the lean CFDP
-# modules and the transaction: `transfer` in firmware_builds/heap_needed.json, 21,280 B measured
+# modules and the transaction: `transfer` in firmware_builds/heap_needed.json, 21,648 B measured
 # on the 32-bit emulated board as .mpy) and 4 KB for the ticks' garbage on top. Less free than
 # that (a board past its budget) and a transfer is refused (NO_MEMORY) rather than run out of heap.
 CFDP_HEAP = const(24576)

@@ -22,9 +22,11 @@ files already right are kept). The pointer is boot_select's own (read_state/writ
 the shape `cubesat flash deploy` writes, so USB deploy and radio update share one format.
 
 step() lists one folder (the sweep) or hashes or copies one 512-byte chunk. stage() is one call
-that parses the two manifests one at a time (heap: one parsed manifest, about 42 KB for the
-121-file emulated bundle on the 64-bit unix port, half that at 32 bits). Held while staging: one
-512-byte buffer, at most two open files, the new manifest's paths and digests in one bytearray.
+that reads the manifests an entry at a time (flight/slot_manifest.py: a parsed manifest would be
+about 190 B a file at 32 bits, 17 KB for the RP2040's bundle). Held while staging: one 512-byte
+buffer, at most two open files, the new manifest's paths and their digests in one bytearray
+(`update` in firmware_builds/heap_needed.json: 26 KB with the modules for the emulated bundle's
+121 files, measured by `cubesat heap`).
 Runs unchanged on MicroPython and CPython (tests inject boot_select: Update(root, boot=module)).
 """
 
@@ -33,6 +35,7 @@ import hashlib
 import json
 import os
 
+from flight import slot_manifest as manifest
 from flight.errors import UpdateError
 
 CHUNK = 512
@@ -62,15 +65,6 @@ def _is_dir(p):
         return False
 
 
-def _load(p):
-    try:
-        with open(p) as f:
-            m = json.load(f)
-    except (OSError, ValueError):  # missing, or torn (an uplink that did not complete)
-        return None
-    return m if isinstance(m, dict) and isinstance(m.get("files"), dict) else None
-
-
 _FACTS = ("board", "hal_board", "mpy_version", "arch", "romfs")
 
 
@@ -86,24 +80,9 @@ def _rom(m):
     return [r.get("size"), r.get("sha256")] if isinstance(r, dict) else None
 
 
-def _digest(f):
-    # a manifest entry's sha256 as 32 bytes (half the RAM of the hex string); None when malformed
-    sha = f.get("sha256") if isinstance(f, dict) else None
-    if not isinstance(sha, str) or len(sha) != 64:
-        return None
-    try:
-        return binascii.unhexlify(sha)
-    except ValueError:
-        return None
-
-
-def _has_module(m, name):
+def _module_files(name):
     base = name.replace(".", "/")
-    in_rom = (m.get("romfs") or {}).get("files") or {}
-    for ext in (".mpy", ".py", "/__init__.mpy", "/__init__.py"):
-        if base + ext in m["files"] or base + ext in in_rom:
-            return True
-    return False
+    return [base + ext for ext in (".mpy", ".py", "/__init__.mpy", "/__init__.py")]
 
 
 def _safe(rel):
@@ -189,14 +168,15 @@ class Update:
         target = "b" if active == "a" else "a"
         if getattr(boot, "running", None) == target:  # never rewrite the slot the app runs from
             raise UpdateError("slot %s is running: cannot stage into it" % target)
-        old = _load(self._slot(active, MANIFEST))
+        old = manifest.top(self._slot(active, MANIFEST))
         if old is None:
             raise UpdateError("active slot_%s has no valid manifest.json: update by USB deploy" % active)
         have = _facts(old)
+        del old
         if _exists(self._slot(target, DELTA)):
-            self._apply_delta(old, active, target)
-        del old  # one parsed manifest in RAM at a time: the active one is read again below
-        new = _load(self._slot(target, MANIFEST))
+            self._apply_delta(active, target)
+        path = self._slot(target, MANIFEST)
+        new = manifest.top(path)
         if new is None:
             raise UpdateError("no valid slot_%s/manifest.json: uplink it first" % target)
         got = _facts(new)
@@ -213,23 +193,27 @@ class Update:
                 )
                 raise UpdateError(what % (key, got[i], have[i]))
         entry = (st["slots"].get(active) or {}).get("entry") or boot.DEFAULT_ENTRY
-        if not _has_module(new, entry):  # caught here, not after max_attempts failed boots
-            raise UpdateError("entry module %s is not in the new manifest" % entry)
-        files = new["files"]
-        order = sorted(files)
-        sha = bytearray(32 * len(order))  # the digests back to back: no object per file
-        for i, rel in enumerate(order):
-            d = _digest(files[rel])
+        wanted = _module_files(entry)
+        in_rom = (new.get("romfs") or {}).get("files") or {}
+        found = any(rel in in_rom for rel in wanted)
+        order = []
+        sha = bytearray()  # the digests back to back: no object per file
+        for rel, f in manifest.entries(path):  # one entry in RAM at a time
+            d = manifest.digest(f)
             if d is None or not _safe(rel):
                 raise UpdateError("manifest entry %r is invalid" % rel)
-            sha[32 * i : 32 * i + 32] = d
+            order.append(rel)
+            sha += d
+            found = found or rel in wanted
+        if not found:  # caught here, not after max_attempts failed boots
+            raise UpdateError("entry module %s is not in the new manifest" % entry)
         # what switch() writes into the pointer: the shape `cubesat flash deploy` writes
         info = {"entry": entry}
         for key in ("version", "git_revision", "board"):
             info[key] = new.get(key)
         if got[4]:
             info["romfs"] = got[4]
-        del new, files
+        del new
         self._order, self._sha = order, sha
         self._from = self._donors(self._slot(active, MANIFEST))
         self._slot_info = info
@@ -242,8 +226,9 @@ class Update:
         self._dirs = [""]
         self.state = STAGING
 
-    def _apply_delta(self, old, active, target):
-        # the target's manifest.json from the active one and the uplinked delta, which is then gone
+    def _apply_delta(self, active, target):
+        # the target's manifest.json from the active one and the uplinked delta, which is then
+        # gone: the active entries stream through, the delta's replace or join them in path order
         try:
             with open(self._slot(target, DELTA)) as f:
                 delta = json.load(f)
@@ -253,33 +238,30 @@ class Update:
             raise UpdateError("slot_%s/%s is unreadable: uplink it again" % (target, DELTA)) from None
         if base != binascii.hexlify(self._hash_now(self._slot(active, MANIFEST))).decode():
             raise UpdateError("%s was planned against another active manifest: plan again" % DELTA)
-        merged = old["files"]
-        for rel in removed:
-            merged.pop(rel, None)
-        merged.update(files)
-        new["files"] = merged
-        with open(self._slot(target, MANIFEST), "w") as f:
-            json.dump(new, f)
+        manifest.write(
+            self._slot(target, MANIFEST),
+            new,
+            manifest.merged(manifest.entries(self._slot(active, MANIFEST)), files, removed),
+        )
         os.remove(self._slot(target, DELTA))
 
     def _donors(self, path):
         # per file of the new manifest, the active slot's file with the same content (same path
-        # first, else any path, as deploy clones by hash), or None: it must come by uplink
-        old = _load(path)
-        if old is None:
-            raise UpdateError("active slot manifest.json unreadable")
-        old = old["files"]
-        src = [None] * len(self._order)
+        # first, else any path, as deploy clones by hash), or None: it must come by uplink. Two
+        # passes over the active manifest, an entry at a time.
+        order, sha = self._order, self._sha
+        src = [None] * len(order)
+        for rel, f in manifest.entries(path):
+            i = self._find(rel)
+            if i >= 0 and manifest.digest(f) == sha[32 * i : 32 * i + 32]:
+                src[i] = order[i]  # the same string object: no extra RAM
         other = {}  # digest -> indexes of files whose content moved or is new
-        for i, rel in enumerate(self._order):
-            d = self._sha[32 * i : 32 * i + 32]
-            if _digest(old.get(rel)) == d:
-                src[i] = rel  # the same string object: no extra RAM
-            else:
-                other.setdefault(bytes(d), []).append(i)
+        for i in range(len(order)):
+            if src[i] is None:
+                other.setdefault(bytes(sha[32 * i : 32 * i + 32]), []).append(i)
         if other:
-            for rel, f in old.items():
-                for i in other.pop(_digest(f), ()):
+            for rel, f in manifest.entries(path):
+                for i in other.pop(manifest.digest(f), ()):
                     src[i] = rel
         return src
 

@@ -41,7 +41,7 @@ def source(root: Path, *, util: str = "a + b", v3: bool = False, main: str | Non
         (root / "hal" / "drivers" / "__init__.py").write_text("")
         (root / "hal" / "drivers" / "led.py").write_text("ON = 1\n")
     (root / "flight" / "main.py").write_text(main or APP % "1")  # the same in every version unless given
-    for name in ("update.py", "errors.py"):  # the module the radio update runs, and its errors
+    for name in ("update.py", "slot_manifest.py", "errors.py"):  # what the radio update runs, its errors
         (root / "flight" / name).write_text((ROOT / "flight" / name).read_text())
     return root
 
