@@ -177,11 +177,11 @@ class HeapFigures:
     # per board definition whose bundle runs the flight package from ROMFS: the same, measured
     # there (the update's modules run from ROM)
     board_update: dict[str, int] = dataclasses.field(default_factory=dict)
+    boot_peak: int = 0  # the live heap at the end of boot, the code that built the app still loaded
 
     def update_on(self, hal_board: str) -> int:
         """What staging an update adds on a board with this definition."""
         return self.board_update.get(hal_board, self.update)
-    boot_peak: int = 0  # the live heap at the end of boot, the code that built the app still loaded
 
     def worst(self, target: str, hal_board: str, with_sim: bool = False) -> int:
         """`need` with the TM queue full: the radio down must not run the board out of heap."""
