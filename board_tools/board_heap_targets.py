@@ -76,6 +76,8 @@ def budget_table(figures: HeapFigures, targets: dict[str, dict]) -> list[dict]:
             continue
         need = figures.need(name, target["hal_board"], target["with_sim"])
         worst = figures.worst(name, target["hal_board"], target["with_sim"])
+        # the larger of a file transfer running and an update staging (both loaded on demand)
+        busy = need + max(figures.transfer, figures.update_on(target["hal_board"]))
         rows.append(
             {
                 "target": name,
@@ -86,6 +88,8 @@ def budget_table(figures: HeapFigures, targets: dict[str, dict]) -> list[dict]:
                 "fits": need <= budget * (1 - SPARE),
                 "worst": worst,  # the TM queue full
                 "worst_fits": worst <= budget,
+                "busy": busy,  # a transfer or an update staging
+                "busy_fits": busy <= budget,
                 "source": defn.get("heap_source", ""),
             }
         )

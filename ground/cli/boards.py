@@ -89,7 +89,7 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     console.print(
         "flight %d B live (boot %d, %d before the boot code is released), worst tick %d B (the "
         "first after boot %d B), simulator %d B; %d ticks, %d/%d commands verified; a full TM "
-        "queue (radio down) adds %d B"
+        "queue (radio down) adds %d B; a file transfer %d B, staging an update %d B"
         % (
             f.flight,
             f.flight_boot,
@@ -101,15 +101,20 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
             f.commands_verified,
             f.commands_sent,
             f.tm_queue_full,
+            f.transfer,
+            f.update,
         )
     )
-    table = Table("bundle", "budget", "needs", "spare", "queue full", "loads", "budget source")
+    table = Table("bundle", "budget", "needs", "spare", "queue full", "file/update", "loads", "budget source")
     for r in rows:
         spare = "[%s]%.0f%%[/]" % ("green" if r["fits"] else "red", 100 * r["spare"])
         t = TARGETS[r["target"]]
         loads = (".mpy + ROMFS" if t.get("romfs") else ".mpy") if t["from_mpy"] else "frozen"
         worst = "[%s]%d[/]" % ("green" if r["worst_fits"] else "red", r["worst"])
-        table.add_row(r["target"], "%d" % r["budget"], "%d" % r["need"], spare, worst, loads, r["source"])
+        busy = "[%s]%d[/]" % ("green" if r["busy_fits"] else "red", r["busy"])
+        table.add_row(
+            r["target"], "%d" % r["budget"], "%d" % r["need"], spare, worst, busy, loads, r["source"]
+        )
     console.print(table)
     if json_out:
         write_output(
