@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ground.errors import GroundError
+
 SEGMENT = 1000  # samples per stored segment
 
 SCHEMA = """
@@ -59,7 +61,7 @@ CREATE INDEX IF NOT EXISTS commands_by_seq ON commands (scid, apid, seq);
 REQUIRED_TABLES = ("params", "segments")  # what every archive has, whatever its age
 
 
-class ArchiveError(Exception):
+class ArchiveError(GroundError):
     """The file cannot serve as a telemetry archive; the message names it and says why."""
 
 

@@ -19,11 +19,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ground.errors import GroundError
+
 MANIFEST = "manifest.json"
 DELTA = "manifest.delta.json"  # flight/update.py builds the slot's manifest.json from it
 
 
-class UplinkPlanError(Exception):
+class UplinkPlanError(GroundError):
     """The bundle cannot be uplinked as an in-orbit update; the message says why."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flight.commands import ARG_FORMATS
 from flight.dictionary import COMMANDS, FAIL_REASONS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
+from ground.errors import GroundError
 from protocols.pus import PusTc
 
 ROLES = ("viewer", "operator", "admin")
@@ -30,11 +31,16 @@ STORE_ENTRY = (
 )
 
 
-class CommandError(ValueError):
-    """A command the dictionary does not allow: unknown name, bad or out-of-range argument."""
+class BadCommandError(GroundError, ValueError):
+    """A telecommand the dictionary does not allow: unknown name, bad or out-of-range argument
+    (flight.errors.CommandError is another thing: a command that failed onboard)."""
 
 
-class PermissionDenied(PermissionError):  # noqa: N818 - the operator-facing name
+class ReportError(GroundError, ValueError):
+    """A report the dictionary cannot decode: an unknown housekeeping set, a wrong length."""
+
+
+class PermissionDenied(GroundError, PermissionError):  # noqa: N818 - the operator-facing name
     """The operator's role may not send this command, or a hazardous one was not confirmed."""
 
 
@@ -51,7 +57,7 @@ class Command:
 
 def command(name: str) -> Command:
     if name not in COMMANDS:
-        raise CommandError("unknown command %r; known: %s" % (name, ", ".join(sorted(COMMANDS))))
+        raise BadCommandError("unknown command %r; known: %s" % (name, ", ".join(sorted(COMMANDS))))
     return Command(name, *COMMANDS[name])
 
 
@@ -68,17 +74,19 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
     """Application data for the command: function id (PUS-8) then each argument, big-endian."""
     extra = set(values) - {a[0] for a in cmd.args}
     if extra:
-        raise CommandError("%s: unexpected argument(s) %s" % (cmd.name, ", ".join(sorted(extra))))
+        raise BadCommandError("%s: unexpected argument(s) %s" % (cmd.name, ", ".join(sorted(extra))))
     out = bytearray()
     if cmd.function_id is not None:
         out += struct.pack(">H", cmd.function_id)
     for name, kind, lo, hi, unit in cmd.args:
         if name not in values:
-            raise CommandError("%s: missing argument %r" % (cmd.name, name))
+            raise BadCommandError("%s: missing argument %r" % (cmd.name, name))
         raw = values[name]
         if kind == "enum":
             if raw not in hi:
-                raise CommandError("%s: %s must be one of %s, got %r" % (cmd.name, name, ", ".join(hi), raw))
+                raise BadCommandError(
+                    "%s: %s must be one of %s, got %r" % (cmd.name, name, ", ".join(hi), raw)
+                )
             out += struct.pack(">B", hi[raw])
             continue
         if kind == "tc":  # an embedded telecommand (time-tagged schedule): a PusTc or its bytes
@@ -86,14 +94,16 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
             try:
                 PusTc.unpack(packed)
             except Exception as exc:
-                raise CommandError("%s: %s is not a valid telecommand: %s" % (cmd.name, name, exc)) from None
+                raise BadCommandError(
+                    "%s: %s is not a valid telecommand: %s" % (cmd.name, name, exc)
+                ) from None
             out += packed
             continue
         if kind.startswith("text"):  # UTF-8, NUL-padded to its size
             size = int(kind[4:])
             data = bytes(raw).rstrip(b"\x00") if isinstance(raw, (bytes, bytearray)) else str(raw).encode()
             if len(data) > size or b"\x00" in data:
-                raise CommandError(
+                raise BadCommandError(
                     "%s: %s must be text of at most %d bytes, got %r" % (cmd.name, name, size, raw)
                 )
             out += data + bytes(size - len(data))
@@ -103,19 +113,19 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
             try:
                 data = bytes.fromhex(raw) if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise CommandError(
+                raise BadCommandError(
                     "%s: %s must be %d bytes in hex digits, got %r" % (cmd.name, name, size, raw)
                 ) from None
             if len(data) != size:
-                raise CommandError("%s: %s must be %d bytes, got %d" % (cmd.name, name, size, len(data)))
+                raise BadCommandError("%s: %s must be %d bytes, got %d" % (cmd.name, name, size, len(data)))
             out += data
             continue
         try:
             num = float(raw) if kind == "f32" else int(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise CommandError("%s: %s must be a number, got %r" % (cmd.name, name, raw)) from None
+            raise BadCommandError("%s: %s must be a number, got %r" % (cmd.name, name, raw)) from None
         if num != num or not lo <= num <= hi:
-            raise CommandError("%s: %s=%s out of range %s..%s %s" % (cmd.name, name, raw, lo, hi, unit))
+            raise BadCommandError("%s: %s=%s out of range %s..%s %s" % (cmd.name, name, raw, lo, hi, unit))
         out += struct.pack(ARG_FORMATS[kind], num)
     return bytes(out)
 
@@ -155,11 +165,11 @@ def embedded_tc(
     """An embedded command written as on the command line: "param_set param_id=11 value=120"."""
     words = text.split()
     if not words:
-        raise CommandError("%s: %s is empty" % (name, aname))
+        raise BadCommandError("%s: %s is empty" % (name, aname))
     inner_args = {}
     for w in words[1:]:
         if "=" not in w:
-            raise CommandError("%s: %s arguments are key=value, got %r" % (name, aname, w))
+            raise BadCommandError("%s: %s arguments are key=value, got %r" % (name, aname, w))
         k, v = w.split("=", 1)
         inner_args[k] = v
     return build_tc(words[0], inner_args, apid, seq, role, confirmed)
@@ -194,14 +204,14 @@ def to_xtce(name: str = "cubesat") -> str:
 def decode_hk(data: bytes) -> tuple[int, dict[str, float]]:
     """(sid, {parameter: value}) of a TM(3,25) report, laid out by the dictionary's HK_SETS."""
     if not data:
-        raise CommandError("empty housekeeping report")
+        raise ReportError("empty housekeeping report")
     sid = data[0]
     if sid not in HK_SETS:
-        raise CommandError("housekeeping set %d is not in the dictionary" % sid)
+        raise ReportError("housekeeping set %d is not in the dictionary" % sid)
     names = HK_SETS[sid][3]
     fmt = ">" + "".join(TM_TYPES.get(n, "f") for n in names)
     if len(data) - 1 != struct.calcsize(fmt):
-        raise CommandError(
+        raise ReportError(
             "housekeeping set %d: %d bytes, expected %d" % (sid, len(data) - 1, struct.calcsize(fmt))
         )
     return sid, dict(zip(names, struct.unpack_from(fmt, data, 1)))

@@ -1,5 +1,6 @@
 """The ground's CFDP entity for one spacecraft: files up into the board's filesystem, files down
-from it (CCSDS 727.0-B-5 class 2, the same transaction machines as the board's, protocols/cfdp_*).
+from it (CCSDS 727.0-B-5 class 2: the full transaction machines, protocols/cfdp_receiver.py and
+cfdp_sender.py; the board runs the lean ones, protocols/cfdp_lean*.py, equal on the wire).
 
     ft = FileTransfers(term, downloads=Path("downloads"))   # term: a ground.terminal.Terminal
     t = ft.put(Path("app.mpy"), "slot_b/flight/app.mpy", now_ms)
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from flight.dictionary import CFDP_APID
 from flight.file_service import CFDP_ENTITY, CFDP_GROUND, transaction_seq
+from ground.errors import GroundError
 from protocols import errors
 from protocols.cfdp_checksum import MODULAR
 from protocols.cfdp_directives import NO_ERROR
@@ -49,7 +51,7 @@ CONDITIONS = {
 }
 
 
-class TransferError(Exception):
+class TransferError(GroundError):
     """A transfer the ground refuses to start (no such file, a transaction of that number runs)."""
 
 

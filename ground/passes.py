@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec
 
+from ground.errors import GroundError
+
 DAY_S = 86400.0
 UNIX_EPOCH_JD = 2440587.5  # 1970-01-01T00:00Z
 WGS84_A_KM = 6378.137
@@ -38,7 +40,7 @@ MAX_SPAN_DAYS = 31.0
 STEP_S = 10.0  # the elevation grid; a pass above the mask for less than this is still found
 
 
-class PassError(ValueError):
+class PassError(GroundError, ValueError):
     """Passes cannot be predicted as asked; the message says what was wrong and where."""
 
 

@@ -17,12 +17,14 @@ import fcntl
 import os
 import time
 
+from ground.errors import GroundError
+
 EPOCH_UNIX_S = 1767225600  # 2026-01-01T00:00:00Z
 SN_MAX = 0xFFFFFFFF
 BLOCK = 1024  # numbers one session may use: a send needs a handful (Set V(R), retransmissions, queries)
 
 
-class CounterError(OSError):
+class CounterError(GroundError, OSError):
     """The counter file cannot be read, locked or written, or the 32-bit space is used up."""
 
 

@@ -22,10 +22,11 @@ from urllib.parse import parse_qs, urlparse
 
 import serial
 
+from ground.errors import GroundError
 from protocols import kiss
 
 
-class LinkError(OSError):
+class LinkError(GroundError, OSError):
     """The link is down (closed port, refused connection)."""
 
 

@@ -27,6 +27,7 @@ import tty
 from typing import TYPE_CHECKING
 
 from ground import DEFAULT_SCID
+from ground.errors import GroundError
 from ground.flight_twin import FlightTwin, default_environment
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ CLIENT_SNDBUF = 64 * 1024
 MAX_SPEED = 100_000.0
 
 
-class TwinError(Exception):
+class TwinError(GroundError):
     """The twin cannot start as asked (busy flash folder, bad option); the message says why."""
 
 

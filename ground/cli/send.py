@@ -67,7 +67,7 @@ def send(
     import time
 
     from ground.commanding import send_and_verify
-    from ground.dictionary import CommandError, PermissionDenied, build_tc
+    from ground.dictionary import BadCommandError, PermissionDenied, build_tc
     from ground.sdls_counter import CounterError, SequenceCounter
     from ground.transport import LinkError
 
@@ -88,7 +88,7 @@ def send(
         )
     try:
         tc = build_tc(name, values, apid, int(time.time() * 1000) & 0x3FFF, role, confirm)
-    except (CommandError, PermissionDenied) as exc:
+    except (BadCommandError, PermissionDenied) as exc:
         raise click.UsageError(str(exc)) from None
     key_bytes = read_key(key_file)
     sa = None

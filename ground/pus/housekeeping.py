@@ -14,6 +14,6 @@ ONE_SHOT = Kind(HOUSEKEEPING, 27)
 
 
 def decode_report(data: bytes) -> dict[str, Any]:
-    """{"sid", "set", "values"} of a TM(3,25); CommandError for a set or length the dictionary lacks."""
+    """{"sid", "set", "values"} of a TM(3,25); ReportError for a set or length the dictionary lacks."""
     sid, values = decode_hk(data)
     return {"sid": sid, "set": HK_SETS[sid][0], "values": {k: float(v) for k, v in values.items()}}

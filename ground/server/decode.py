@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flight.dictionary import PLAYBACK_DEST
-from ground.dictionary import CommandError
+from ground.dictionary import ReportError
 from ground.pus import (
     EVENT_REPORTING,
     VERIFICATION,
@@ -76,6 +76,6 @@ def decode_tm(tm: PusTm) -> dict[str, Any]:
             out.update(REPORTS[kind](data))
         else:
             out["hex"] = data.hex()
-    except (CommandError, struct.error, IndexError, ValueError) as exc:
+    except (ReportError, struct.error, IndexError, ValueError) as exc:
         out.update({"hex": data.hex(), "decode_error": str(exc)})
     return out

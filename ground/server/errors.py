@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ground.errors import GroundError
 
-class GroundServerError(Exception):
+
+class GroundServerError(GroundError):
     """Base of every ground-server error. `status` is the HTTP status the API answers with."""
 
     status = 500

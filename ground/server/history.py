@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ground.errors import GroundError
 from ground.server.client import Page, collect_pages
 from ground.server.errors import ConfigError
 
@@ -31,7 +32,7 @@ TIME_HELP = (
 )
 
 
-class TimeError(ValueError):
+class TimeError(GroundError, ValueError):
     """A --since/--until that is not a time; the message says which forms are."""
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from flight.dictionary import PARAM_IDS
 from ground.dictionary import (
+    BadCommandError,
     Command,
-    CommandError,
     PermissionDenied,
     build_tc,
     check_permission,
@@ -184,7 +184,7 @@ class SpacecraftLink:
             build_tc(name, values, self.cfg.apid, 0, user.role, confirm)  # every argument checked
         except PermissionDenied as exc:
             raise ForbiddenError(str(exc)) from None
-        except CommandError as exc:
+        except BadCommandError as exc:
             raise CommandRefusedError(str(exc)) from None
         with self.lock:
             seq = self.term.seq
@@ -215,12 +215,12 @@ class SpacecraftLink:
             tc = PusTc.unpack(data)
             cmd = command_of(tc)
             if cmd is None:
-                raise CommandError(
+                raise BadCommandError(
                     "service %d.%d (data %s) is no dictionary command"
                     % (tc.service, tc.subtype, tc.app_data[:2].hex())
                 )
             check_permission(cmd, user.role, True)  # the sender (Yamcs) confirmed it
-        except (errors.ProtocolError, CommandError, PermissionDenied) as exc:
+        except (errors.ProtocolError, BadCommandError, PermissionDenied) as exc:
             log.warning(
                 "telecommand from %s refused: %s" % (user.name, exc), extra=_fields(spacecraft=self.name)
             )

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flight.dictionary import COMMANDS, TELEMETRY
 from ground import cli
 from ground.dictionary import (
-    CommandError,
+    BadCommandError,
     PermissionDenied,
     build_tc,
     command,
@@ -36,19 +36,19 @@ def test_encoding_by_hand() -> None:
 
 
 def test_range_and_type_errors() -> None:
-    with pytest.raises(CommandError, match=r"out of range 1\.\.500"):
+    with pytest.raises(BadCommandError, match=r"out of range 1\.\.500"):
         encode_args(command("thruster_fire"), {"thruster": 1, "duration_ms": 501})
-    with pytest.raises(CommandError, match="must be one of"):
+    with pytest.raises(BadCommandError, match="must be one of"):
         encode_args(command("mode_set"), {"mode": "PARTY"})
-    with pytest.raises(CommandError, match="missing argument"):
+    with pytest.raises(BadCommandError, match="missing argument"):
         encode_args(command("hk_interval"), {"sid": 1})
-    with pytest.raises(CommandError, match="unexpected"):
+    with pytest.raises(BadCommandError, match="unexpected"):
         encode_args(command("ping"), {"x": 1})
-    with pytest.raises(CommandError, match="must be a number"):
+    with pytest.raises(BadCommandError, match="must be a number"):
         encode_args(command("param_get"), {"param_id": "seven"})
-    with pytest.raises(CommandError, match="32 bytes"):
+    with pytest.raises(BadCommandError, match="32 bytes"):
         encode_args(command("rekey"), {"spi": 1, "wrapped_key": "00" * 31})
-    with pytest.raises(CommandError, match="unknown command"):
+    with pytest.raises(BadCommandError, match="unknown command"):
         command("self_destruct")
 
 
@@ -109,5 +109,5 @@ def test_time_tagged_command_written_as_on_the_command_line() -> None:
     assert inner.app_data == struct.pack(">Hf", 11, 120.0)
     with pytest.raises(PermissionDenied):  # a hazardous inner command needs --confirm like any other
         build_tc("schedule_insert", {"release_s": 1, "command": "thruster_arm"}, 0x10, 1, "operator")
-    with pytest.raises(CommandError, match="key=value"):
+    with pytest.raises(BadCommandError, match="key=value"):
         build_tc("schedule_insert", {"release_s": 1, "command": "param_set 11"}, 0x10, 1, "operator")
