@@ -61,6 +61,9 @@ with atheris.instrument_imports() if atheris is not None else contextlib.nullcon
         tmframe,
     )
     from protocols._accel import native
+    from protocols.cfdp_filestore import MemoryFileStore
+    from protocols.cfdp_lean_rx import Receiver as LeanReceiver
+    from protocols.cfdp_lean_tx import Sender as LeanSender
 
 
 class _Pipe:
@@ -373,6 +376,12 @@ def _fuzz_cfdp(arg: int, body: bytes) -> None:
         again = cfdp.decode(result[1].pack())
         if again != result[1]:
             raise AssertionError("CFDP PDU does not survive pack/decode: %r" % (result[1],))
+    # the board's lean machines take the same bytes: taken, or a ProtocolError, nothing else
+    store = MemoryFileStore()
+    store.create("f")
+    store.write("f", 0, b"0123456789")
+    _outcome(LeanReceiver(store, 5, 0).feed, got, 0)
+    _outcome(LeanSender(store, "f", "g", 3, 5, 77, 0).feed, got, 0)
 
 
 SMALL = 12

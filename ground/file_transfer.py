@@ -51,6 +51,11 @@ CONDITIONS = {
 }
 
 
+# a file coming down may not grow past this: a wild offset in a PDU before the Metadata (which
+# bounds the rest) is refused at once, never zero-filled up to (the board sends files of 1 MiB)
+MAX_DOWNLOAD = 64 << 20
+
+
 class TransferError(GroundError):
     """A transfer the ground refuses to start (no such file, a transaction of that number runs)."""
 
@@ -188,7 +193,8 @@ class FileTransfers:
                 seq = transaction_seq(pdu)
                 t = self.active.get(("down", seq))
                 if t is None:
-                    rx = Receiver(HostFileStore(str(self.downloads)), CFDP_GROUND, self._now)
+                    store = HostFileStore(str(self.downloads), max_size=MAX_DOWNLOAD)
+                    rx = Receiver(store, CFDP_GROUND, self._now)
                     rx.feed(pdu, self._now)
                     t = Transfer("down", seq, self.downloads, "", 0, rx, self._now)
                     self.active[("down", seq)] = t

@@ -38,10 +38,12 @@ def check_name(name):
 
 
 class MemoryFileStore:
-    """Files as bytearrays in a dict (`files`: name -> bytearray)."""
+    """Files as bytearrays in a dict (`files`: name -> bytearray); a write past max_size is refused
+    like a full disk (OSError), so a wild offset cannot ask for gigabytes of RAM."""
 
-    def __init__(self):
+    def __init__(self, max_size=1 << 24):
         self.files = {}
+        self.max_size = max_size
 
     def _file(self, name):
         name = check_name(name)
@@ -62,6 +64,8 @@ class MemoryFileStore:
     def write(self, name, offset, data):
         buf = self._file(name)
         end = offset + len(data)
+        if end > self.max_size:
+            raise OSError(28)  # ENOSPC: this store's quota
         if end > len(buf):
             buf.extend(bytes(end - len(buf)))
         buf[offset:end] = data

@@ -110,6 +110,21 @@ class Receiver:
         key = cl.key_of(pdu, hlen)
         data = pdu[0] & 0x10  # PDU type: file data
         code = -1 if data else cl.directive(pdu, hlen, end, 0)
+        fss = 8 if pdu[0] & 1 else 4
+        pos = hlen + 1
+        if data:  # the fixed parameters checked before the PDU may open a transaction
+            if pdu[3] & 8:  # segment metadata: skipped
+                cl.need("cfdp.file_data.metadata", hlen, 1, end)
+                hlen += 1 + (pdu[hlen] & 0x3F)
+            cl.need("cfdp.file_data.offset", hlen, fss, end)
+        elif code == cl.METADATA:
+            cl.need("cfdp.metadata", pos, 1 + fss, end)
+        elif code == cl.EOF:
+            cl.need("cfdp.eof", pos, 5 + fss, end)
+        elif code == cl.PROMPT:
+            cl.need("cfdp.prompt", pos, 1, end)
+        elif code != cl.ACK or end - pos != 2 or pdu[pos] != (cl.FINISHED << 4) | 1:
+            raise FieldValueError("cfdp.directive_code", hlen, "a PDU not for a file receiver")
         self._now = now_ms
         if self.key is None:
             if cl.entity(key, 2) != self.local_id:
@@ -120,34 +135,22 @@ class Receiver:
         elif key != self.key:
             raise FieldValueError("cfdp.transaction", 0, "a PDU of another transaction")
         self._heard = now_ms
-        fss = 8 if pdu[0] & 1 else 4
-        pos = hlen + 1
         if data:
-            if pdu[3] & 8:  # segment metadata: skipped
-                cl.need("cfdp.file_data.metadata", hlen, 1, end)
-                hlen += 1 + (pdu[hlen] & 0x3F)
-            cl.need("cfdp.file_data.offset", hlen, fss, end)
             if self.state == RECEIVING:
                 self._data(cl.get_uint(pdu, hlen, fss), memoryview(pdu)[hlen + fss : end])
         elif code == cl.METADATA:
-            cl.need("cfdp.metadata", pos, 1 + fss, end)
             if self.metadata is None and self.state == RECEIVING:
                 self._metadata(pdu, pos, end, fss)
         elif code == cl.EOF:
-            cl.need("cfdp.eof", pos, 5 + fss, end)
             self._eof(pdu, pos, fss)
         elif code == cl.PROMPT:
-            cl.need("cfdp.prompt", pos, 1, end)
             if self.acked and self.state == RECEIVING:
                 if pdu[pos] >> 7:
                     self._keep_alive()
                 else:
                     self._nak_all()
-        elif code == cl.ACK and end - pos == 2 and pdu[pos] == (cl.FINISHED << 4) | 1:
-            if self.state == FINISHING:
-                self.state = DONE
-        else:
-            raise FieldValueError("cfdp.directive_code", hlen, "a PDU not for a file receiver")
+        elif self.state == FINISHING:  # the ACK of our Finished
+            self.state = DONE
 
     def _open(self, pdu, key, create):
         self.key = key
@@ -204,7 +207,8 @@ class Receiver:
 
     def _data(self, offset, data):
         end = offset + len(data)
-        if self.eof_size is not None and end > self.eof_size:
+        size = self.eof_size if self.eof_size is not None else self.file_size
+        if size is not None and end > size:  # past the EOF's, or else the Metadata's, file size
             self._fault(cl.FILE_SIZE_ERROR)
             return
         spans = self.spans
@@ -232,9 +236,7 @@ class Receiver:
 
     def _metadata(self, pdu, pos, end, fss):
         first = pdu[pos]
-        self.checksum_type = first & 0x0F
-        self.closure = bool(first & 0x40)
-        self.file_size = cl.get_uint(pdu, pos + 1, fss)
+        size = cl.get_uint(pdu, pos + 1, fss)
         pos += 1 + fss
         for _ in range(2):  # source name, then destination name: length-value
             cl.need("cfdp.metadata.name", pos, 1, end)
@@ -242,8 +244,14 @@ class Receiver:
             cl.need("cfdp.metadata.name", pos + 1, n, end)
             name = pdu[pos + 1 : pos + 1 + n]
             pos += 1 + n
+        self.checksum_type = first & 0x0F  # whole: taken
+        self.closure = bool(first & 0x40)
+        self.file_size = size
         self.metadata = bytes(pdu)
         self._rounds = 0
+        if self._high > self.file_size:  # data that came first reaches past the file
+            self._fault(cl.FILE_SIZE_ERROR)
+            return
         try:
             self.dest_name = cl.check_name(name)
         except FieldValueError:

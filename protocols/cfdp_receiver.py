@@ -207,7 +207,10 @@ class Receiver:
     def _data(self, fd, now_ms):
         offset = fd.offset
         end = offset + len(fd.data)
-        if self.eof is not None and end > self.eof.file_size:
+        size = self.eof.file_size if self.eof is not None else None
+        if size is None and self.metadata is not None:
+            size = self.metadata.file_size
+        if size is not None and end > size:  # past the EOF's, or else the Metadata's, file size
             self._fault(cd.FILE_SIZE_ERROR)
             return
         spans = self.spans
@@ -234,6 +237,9 @@ class Receiver:
 
     def _metadata(self, md, now_ms):
         self.metadata = md
+        if self._high > md.file_size:  # data that came first reaches past the file
+            self._fault(cd.FILE_SIZE_ERROR)
+            return
         try:
             self.dest_name = check_name(md.dest_name)
         except ArgumentError:

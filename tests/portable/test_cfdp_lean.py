@@ -263,6 +263,11 @@ def test_pdus_the_lean_machines_refuse():
     other = _full_tx(src, 100)
     other.header.dest_id = 3
     raises(errors.FieldValueError, rx.feed, bytes(other.poll(0)[0]), 0)  # another entity
+    store = MemoryFileStore()
+    short = _lean_rx(store)
+    eof = cl.build(0, bytes((0, 5, 42, 9)), bytes((cl.EOF, 0, 0)), 0)  # cut inside its checksum
+    raises(errors.TruncatedError, short.feed, bytes(eof), 0)
+    assert short.key is None and store.files == {}  # refused before it opened anything
     ack = cd.Ack(tx.header, cd.FINISHED).pack()
     raises(errors.FieldValueError, rx.feed, ack, 0)  # an ACK cannot open a transaction
     rx.feed(first, 0)
@@ -298,3 +303,53 @@ def test_crc32_is_checked_once_the_file_is_whole():
         want = cd.FILE_CHECKSUM_FAILURE if corrupt else cd.NO_ERROR
         assert rx.condition == want and rx.delivered == (not corrupt), rx.condition
         assert tx.condition == want
+
+
+def test_mangled_pdus_are_protocol_errors_or_taken_never_a_crash():
+    # real PDUs of a transaction, cut, extended and with bytes flipped at realistic lengths
+    from _cfdp_link import Rng
+
+    src = _source(3000)
+    tx = _full_tx(src, 700, crc=False)
+    pdus = [bytes(p) for p in tx.poll(0)]
+    rx = Receiver(MemoryFileStore(), 9, 0)
+    rx.feed(pdus[-1], 0)  # the EOF: the receiver's own PDUs to mangle too
+    pdus += [bytes(p) for p in rx.poll(0)]
+    rng = Rng(11)
+    kinds = set()
+    for i in range(1500):
+        pdu = bytearray(pdus[i % len(pdus)])
+        how = rng.below(3)
+        if how == 0:
+            pdu = pdu[: rng.below(len(pdu))]
+        elif how == 1:
+            pdu += bytes(rng.below(4) + 1)
+        for _ in range(rng.below(4)):
+            if pdu:
+                pdu[rng.below(len(pdu))] ^= 1 << rng.below(8)
+        for machine in (_lean_rx(MemoryFileStore(1 << 16)), LeanSender(src, "in.bin", "x.bin", 5, 9, 42, 0)):
+            try:
+                machine.feed(bytes(pdu), 0)
+                machine.poll(10)
+                kinds.add("taken")
+            except errors.ProtocolError as e:
+                kinds.add(type(e).__name__)
+    assert "taken" in kinds and "TruncatedError" in kinds and "FieldValueError" in kinds
+
+
+def test_data_past_the_metadatas_file_size_is_a_file_size_error_in_both():
+    hdr = cfdp.PduHeader(5, 42, 9)
+    md = cd.Metadata(hdr, 1000, "in.bin", "out.bin").pack()
+    past = cfdp.FileData(hdr, 1500, b"x" * 10).pack()
+    for first, then in ((md, past), (past, md)):  # the Metadata first, or the data first
+        both = Lockstep(Receiver(MemoryFileStore(), 9, 0, **TIMERS), _lean_rx(MemoryFileStore()))
+        both.feed(first, 0)
+        both.feed(then, 10)
+        both.poll(20)
+        _same_end(both)
+        assert both.lean.condition == cd.FILE_SIZE_ERROR
+    # before any Metadata a wild offset meets the store's quota: a filestore rejection, no RAM asked
+    store = MemoryFileStore(max_size=4096)
+    rx = _lean_rx(store)
+    rx.feed(cfdp.FileData(cfdp.PduHeader(5, 42, 9, large=True), 1 << 40, b"x").pack(), 0)
+    assert rx.condition == cd.FILESTORE_REJECTION and store.files == {}
