@@ -15,14 +15,12 @@ counts once. value() reads gaps, and the file past the data up to `file_size`, a
 checksum of the file as a receiver's filestore holds it.
 """
 
-from protocols.cfdp_lean import modular  # one copy, the board codec's
+from protocols.cfdp_lean import CRC32, MODULAR, modular  # one copy, the board codec's
+from protocols.cfdp_lean import NULL_CHECKSUM as NULL
 from protocols.errors import ArgumentError
 
-MODULAR = 0
 CRC32_PROXIMITY1 = 1
 CRC32C = 2
-CRC32 = 3
-NULL = 15
 
 _POLY = {CRC32: 0xEDB88320, CRC32C: 0x82F63B78}
 _TABLES = {}

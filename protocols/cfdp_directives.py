@@ -15,6 +15,25 @@ and Metadata options a list of (type, value) pairs, packed as given.
 
 from protocols._lazy import forward
 from protocols.cfdp import TOWARD_RECEIVER, TOWARD_SENDER, PduHeader, check_uint, get_uint, need, put_uint
+from protocols.cfdp_lean import (  # noqa: F401 (one copy, the board codec's; re-exported)
+    ACK,
+    CANCEL_REQUEST_RECEIVED,
+    CHECK_LIMIT_REACHED,
+    EOF,
+    FILE_CHECKSUM_FAILURE,
+    FILE_SIZE_ERROR,
+    FILESTORE_REJECTION,
+    FINISHED,
+    INACTIVITY_DETECTED,
+    KEEP_ALIVE,
+    METADATA,
+    NAK,
+    NAK_LIMIT_REACHED,
+    NO_ERROR,
+    POSITIVE_ACK_LIMIT_REACHED,
+    PROMPT,
+    UNSUPPORTED_CHECKSUM_TYPE,
+)
 from protocols.errors import EncodeError, FieldValueError, OversizedError
 
 try:
@@ -23,29 +42,11 @@ except ImportError:  # CPython
     from protocols._const import const
 
 
-EOF = const(0x04)
-FINISHED = const(0x05)
-ACK = const(0x06)
-METADATA = const(0x07)
-NAK = const(0x08)
-PROMPT = const(0x09)
-KEEP_ALIVE = const(0x0C)
-
-# condition codes (5.2.2, table 5-5)
-NO_ERROR = const(0)
-POSITIVE_ACK_LIMIT_REACHED = const(1)
+# the other condition codes (5.2.2, table 5-5)
 KEEP_ALIVE_LIMIT_REACHED = const(2)
 INVALID_TRANSMISSION_MODE = const(3)
-FILESTORE_REJECTION = const(4)
-FILE_CHECKSUM_FAILURE = const(5)
-FILE_SIZE_ERROR = const(6)
-NAK_LIMIT_REACHED = const(7)
-INACTIVITY_DETECTED = const(8)
 INVALID_FILE_STRUCTURE = const(9)
-CHECK_LIMIT_REACHED = const(10)
-UNSUPPORTED_CHECKSUM_TYPE = const(11)
 SUSPEND_REQUEST_RECEIVED = const(14)
-CANCEL_REQUEST_RECEIVED = const(15)
 
 # TLV types (5.4)
 TLV_FILESTORE_REQUEST = const(0x00)
