@@ -57,6 +57,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from board_tools.emuboard import EmulatedBoard, EmulatorError
+from board_tools.errors import BoardToolsError
 
 TICK_MS = 100
 SIMULATED = "sim-twin"  # the board the long run flies: every chip the definitions name
@@ -151,7 +152,7 @@ def _import_first(modules: list[str]) -> str:
     )
 
 
-class HeapMeasureError(RuntimeError):
+class HeapMeasureError(BoardToolsError, RuntimeError):
     """The emulated board could not be measured (it failed to boot or to answer)."""
 
 

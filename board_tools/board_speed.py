@@ -18,13 +18,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from board_tools.errors import BoardToolsError
 from hal.boards import definition, names
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "tools" / "emuboard" / "speed_kernel.py"
 
 
-class BoardSpeedError(ValueError):
+class BoardSpeedError(BoardToolsError, ValueError):
     """A board speed that cannot be used: unknown board, no published figure, bad factor."""
 
 

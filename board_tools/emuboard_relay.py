@@ -19,6 +19,8 @@ import tty
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from board_tools.errors import BoardToolsError
+
 if TYPE_CHECKING:
     from board_tools.emuboard import EmulatedBoard
 
@@ -26,7 +28,7 @@ BUF_LIMIT = 1 << 20  # bytes kept per direction when the reader is not keeping u
 CHUNK = 65536
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(BoardToolsError, RuntimeError):
     """The emulated board could not be started or stopped as asked."""
 
 

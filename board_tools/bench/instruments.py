@@ -56,6 +56,8 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
 
+from board_tools.errors import BoardToolsError
+
 T = TypeVar("T")
 
 EXCEPTION_NAMES = {
@@ -69,7 +71,7 @@ EXCEPTION_NAMES = {
 }
 
 
-class BenchError(Exception):
+class BenchError(BoardToolsError):
     """Anything that goes wrong on the bench: instruments, target, plan."""
 
 

@@ -30,6 +30,7 @@ from board_tools.bench.plan_file import (
     parse_plan,
 )
 from board_tools.bench.target import PowerTarget, TargetStatus, TwinPowerTarget
+from board_tools.errors import BoardToolsError
 from flight.dictionary import MODE_NAMES, PARAM_IDS
 
 __all__ = [
@@ -96,7 +97,7 @@ class PlanResult:
         return sum(1 for c in self.cases if c.status == status)
 
 
-class ExpectationError(Exception):
+class ExpectationError(BoardToolsError):
     pass
 
 

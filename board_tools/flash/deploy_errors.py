@@ -3,8 +3,10 @@ message says what failed and what state the board is in."""
 
 from __future__ import annotations
 
+from board_tools.errors import BoardToolsError
 
-class DeployError(Exception):
+
+class DeployError(BoardToolsError):
     """Base of every deploy failure; the message says what failed and what state the board is in."""
 
 

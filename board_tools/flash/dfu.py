@@ -16,6 +16,8 @@ import time
 
 import usb.core
 
+from board_tools.errors import BoardToolsError
+
 DETACH, DNLOAD, UPLOAD, GETSTATUS, CLRSTATUS, GETSTATE, ABORT = range(7)
 STATE_NAMES = (
     "appIDLE",
@@ -56,7 +58,7 @@ SET_ADDRESS = 0x21
 ERASE = 0x41
 
 
-class DfuError(Exception):
+class DfuError(BoardToolsError):
     def __init__(self, what: str, state: int | None = None, status: int | None = None) -> None:
         detail = what
         if state is not None:

@@ -44,6 +44,8 @@ from esptool.loader import ESPLoader
 from esptool.targets import ROM_LIST
 from esptool.util import FatalError
 
+from board_tools.errors import BoardToolsError
+
 ESP_IMAGE_MAGIC = 0xE9
 HEADER_LEN = 24  # 8-byte common header + 16-byte extended header
 SECTOR = 0x1000
@@ -57,7 +59,7 @@ CHIP_IDS: dict[int, str] = {
 }
 
 
-class EspFlashError(Exception):
+class EspFlashError(BoardToolsError):
     """Base of every failure of flash_esp32; the message says what was (not) done."""
 
 

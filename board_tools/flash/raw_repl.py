@@ -19,11 +19,13 @@ import serial
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
+from board_tools.errors import BoardToolsError
+
 ATTEMPT_S = 5.0  # one Ctrl-C, Ctrl-A, soft reset and prompt: well under a second on a quiet board
 TOTAL_S = 20.0
 
 
-class RawReplTimeoutError(TransportError):
+class RawReplTimeoutError(BoardToolsError, TransportError):
     """No raw-REPL prompt within the overall deadline; the message says what the board did instead.
     A TransportError, as mpremote raises for the same failure."""
 

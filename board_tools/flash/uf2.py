@@ -11,6 +11,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from board_tools.errors import BoardToolsError
+
 MAGIC0 = 0x0A324655
 MAGIC1 = 0x9E5D5157
 MAGIC_END = 0x0AB16F30
@@ -31,7 +33,7 @@ FAMILIES = {  # utils/uf2families.json
 FLASH_BASE = {"RP2040": 0x10000000, "SAMD51": 0x00000000, "SAMD21": 0x00000000}
 
 
-class Uf2Error(ValueError):
+class Uf2Error(BoardToolsError, ValueError):
     pass
 
 
