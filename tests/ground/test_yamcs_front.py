@@ -8,12 +8,14 @@ About 25 s: Yamcs starts in ~7 s and the twin flies 10 minutes at 50x."""
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import sys
 import urllib.parse
 from pathlib import Path
 
+import pytest
 from yamcs.client import YamcsClient
 from yamcs_harness import Yamcs, eng, free_port, running_yamcs
 
@@ -85,7 +87,9 @@ def test_yamcs_behind_the_server_sees_every_sample_and_its_commands_complete(tmp
                 attrs = y.wait("verification of " + name, complete, 20)
                 for stage in ("Accepted", "Execution", "Complete", "CommandComplete"):
                     key = stage + "_Status" if stage == "CommandComplete" else "Verifier_%s_Status" % stage
-                    assert attrs[key] == "OK", (name, attrs)  # type: ignore[index]
+                    if attrs[key] != "OK":  # type: ignore[index]
+                        # all of the command's history, untruncated: which stage, when, and why
+                        pytest.fail("%s: %s is %s\n%s" % (name, key, attrs[key], json.dumps(attrs, indent=1)))  # type: ignore[index]
             # the server archived them too, as Yamcs' commands, with their stages
             mine = [c for c in ground.server.store.commands(42, 0, 100) if c["user"] == "yamcs"]
             assert sorted(c["name"] for c in mine) == sorted(ids), mine
