@@ -20,6 +20,11 @@ The state file is replaced atomically: write boot_state.json.tmp, then rename it
 A reader that finds no valid boot_state.json (FAT's rename removes the target first) uses a complete
 .tmp; a torn .tmp is ignored. It uses os, json and sys (and vfs, hashlib, binascii for a slot that runs
 packages from a ROMFS image), so this file runs unchanged on both sides.
+
+A slot that runs packages from a ROMFS image boots only against that image. When the partition holds
+another one (a radio update's slot on trial, or the old slot after a rollback), the slot's own copy
+of its image (slot_<x>/romfs.img, kept there by the radio update) is written into the partition first,
+by the slot's hal/rom_partition.py.
 """
 
 import json
@@ -161,6 +166,25 @@ def rom_holds(want):
     return binascii.hexlify(digest).decode() == want[1]
 
 
+def write_rom(slot, rom):
+    """Write the slot's copy of its ROMFS image (slot_<x>/romfs.img, hal/rom_partition.py) into the
+    partition: a radio update's new slot on trial, or the old slot after a rollback. Raises
+    ImportError when the slot cannot run: no copy, or one the partition does not take."""
+    print("boot_select: writing slot %s's ROMFS image %s" % (slot, rom[1][:12]))
+    try:
+        from hal import rom_partition
+
+        rom_partition.restore(slot_dir(slot) + "/" + rom_partition.IMAGE, rom)
+    except (ImportError, OSError, ValueError) as exc:
+        why = "the ROM partition does not hold ROMFS image %s this slot needs: %s" % (rom[1][:12], exc)
+        raise ImportError(why) from None
+    finally:  # only this boot needs it
+        sys.modules.pop("hal.rom_partition", None)
+        hal = sys.modules.get("hal")
+        if hal is not None and hasattr(hal, "rom_partition"):
+            delattr(hal, "rom_partition")
+
+
 def boot(reset=_reset):
     global running
     _root()
@@ -176,7 +200,7 @@ def boot(reset=_reset):
     try:
         rom = info.get("romfs")
         if rom and not rom_holds(rom):  # its modules would import another build's from /rom
-            raise ImportError("the ROM partition does not hold ROMFS image %s this slot needs" % rom[1][:12])
+            write_rom(slot, rom)
         __import__(entry)
         main = getattr(sys.modules[entry], "main", None)
         if main:

@@ -17,16 +17,18 @@ stage() checks the manifest against the active slot's, then step() removes what 
 does not list, keeps each file the target already holds with the right SHA-256, copies the others
 from the active slot (same SHA-256, any path: as the USB deploy clones) and re-reads every copy. A
 file neither uplinked intact nor onboard fails the staging naming it: the ground uplinks it again.
-Nothing is persisted until switch(): after a power cut or a reboot, stage() again from scratch (the
-files already right are kept). The pointer is boot_select's own (read_state/write_state, atomic), in
-the shape `cubesat flash deploy` writes, so USB deploy and radio update share one format.
+A new ROMFS image (packages run from the board's ROM partition) is staged first: the slot's copy
+romfs.img is built from the uplinked romfs.patch, the running image is saved into the active slot
+for a rollback, and boot_select writes the copy into the partition when the slot boots
+(hal/rom_partition.py). Nothing is persisted until switch(): after a power cut or a reboot, stage()
+again from scratch (the files already right are kept). The pointer is boot_select's own, in the
+shape `cubesat flash deploy` writes, so USB deploy and radio update share one format.
 
-step() lists one folder (the sweep) or hashes or copies one 512-byte chunk. stage() is one call
-that reads the manifests an entry at a time (flight/slot_manifest.py: a parsed manifest would be
-about 190 B a file at 32 bits, 17 KB for the RP2040's bundle). Held while staging: one 512-byte
-buffer, at most two open files, the new manifest's paths and their digests in one bytearray
-(`update` in firmware_builds/heap_needed.json: 26 KB with the modules for the emulated bundle's
-121 files, measured by `cubesat heap`).
+step() lists one folder (the sweep) or hashes or copies one 512-byte chunk. stage() reads the
+manifests an entry at a time (flight/slot_manifest.py: parsed, one is 17 KB for the RP2040's
+bundle). Held while staging: one 512-byte buffer (two with a ROMFS image), at most two open files,
+the new manifest's paths and their digests in one bytearray (`update` in
+firmware_builds/heap_needed.json, measured by `cubesat heap`).
 Runs unchanged on MicroPython and CPython (tests inject boot_select: Update(root, boot=module)).
 """
 
@@ -69,7 +71,7 @@ _FACTS = ("board", "hal_board", "mpy_version", "arch", "romfs")
 
 
 def _facts(m):
-    # what must not change by radio: the board, the firmware's .mpy ABI, the ROMFS image
+    # what must not change by radio: the board, the firmware's .mpy ABI; and the ROMFS image
     t = m.get("target") or {}
     return (m.get("board"), m.get("hal_board"), t.get("mpy_version"), t.get("arch"), _rom(m))
 
@@ -106,6 +108,7 @@ class Update:
         self._buf = bytearray(CHUNK)
         self._mv = memoryview(self._buf)
         self._src = self._dst = None
+        self._rom = None  # a generator while a new ROMFS image stages (hal/rom_partition.py)
         self._reset(IDLE)
 
     def _reset(self, state, reason=None):
@@ -126,6 +129,9 @@ class Update:
         self._copied = False
 
     def _close(self):
+        if self._rom is not None:
+            self._rom.close()  # its open files
+            self._rom = None
         for f in (self._src, self._dst):
             if f is not None:
                 try:
@@ -180,12 +186,8 @@ class Update:
         if new is None:
             raise UpdateError("no valid slot_%s/manifest.json: uplink it first" % target)
         got = _facts(new)
-        for i, key in enumerate(_FACTS):
+        for i, key in enumerate(_FACTS[:4]):
             if got[i] != have[i]:
-                if i == 4:
-                    raise UpdateError(
-                        "romfs image differs from the active slot's: ROMFS cannot be updated by radio"
-                    )
                 what = (
                     "manifest is for %s %r, this board runs %r"
                     if i < 2
@@ -213,6 +215,10 @@ class Update:
             info[key] = new.get(key)
         if got[4]:
             info["romfs"] = got[4]
+        if got[4] and got[4] != have[4]:  # the slot's copy of its new image first
+            from hal import rom_partition
+
+            self._rom = rom_partition.stage(self._slot(target), got[4], self._slot(active), have[4], boot)
         del new
         self._order, self._sha = order, sha
         self._from = self._donors(self._slot(active, MANIFEST))
@@ -281,7 +287,12 @@ class Update:
         if self.state != STAGING:
             return False
         try:
-            if self._dirs is not None:
+            if self._rom is not None:
+                try:
+                    next(self._rom)
+                except StopIteration:
+                    self._rom = None
+            elif self._dirs is not None:
                 self._sweep()
             elif self._i < len(self._order):
                 self._file()
@@ -289,8 +300,8 @@ class Update:
                 self._close()
                 self.state = STAGED
         except OSError as exc:  # a full or failing flash: the reason names the file (or the sweep)
-            sweeping = self._dirs is not None
-            self._fail("%s: %r" % ("slot_" + self._target if sweeping else self._order[self._i], exc))
+            where = "slot_" + self._target if self._dirs is not None else self._order[self._i]
+            self._fail("%s: %r" % ("romfs.img" if self._rom is not None else where, exc))
         return self.state == STAGING
 
     def _fail(self, reason):
@@ -316,7 +327,7 @@ class Update:
                 self._dirs.append(rel)
                 if rel not in self._need:
                     self._stale.append(p)
-            elif rel != MANIFEST and self._find(rel) < 0:
+            elif rel not in (MANIFEST, "romfs.img") and self._find(rel) < 0:
                 os.remove(p)
 
     def _find(self, rel):

@@ -8,8 +8,11 @@ The board (flight/update.py) then builds the rest of the slot from its active sl
 Both sides decide the same way: a file of the new manifest whose SHA-256 the active slot's manifest
 lists (at any path, as the USB deploy clones by hash) is copied onboard; every other file is uplinked.
 manifest.json goes last so that, until the transfer completes, the target slot holds no manifest
-naming files it does not have yet. A bundle for another board, another .mpy ABI or another ROMFS
-image is refused: the radio update changes slot files only, never the firmware or the ROM partition.
+naming files it does not have yet. A bundle for another board or another .mpy ABI is refused: the
+radio update never changes the firmware. A bundle with another ROMFS image (a board that runs packages
+from its ROM partition) uplinks romfs.patch (ground/romfs_patch.py: the image from the ranges of the
+running image it shares and the bytes it does not), from which the board builds the slot's copy
+of the image; boot_select writes it into the partition when the slot boots.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware_builds.romfs import IMAGE
+from ground import romfs_patch
 from ground.errors import GroundError
+from hal.rom_partition import PATCH
 
 MANIFEST = "manifest.json"
 DELTA = "manifest.delta.json"  # flight/update.py builds the slot's manifest.json from it
@@ -33,10 +39,6 @@ class BoardMismatchError(UplinkPlanError):
     """The bundle was built for another board (board, hal_board) or .mpy ABI than the one flying."""
 
 
-class RomfsChangeError(UplinkPlanError):
-    """The bundle needs another ROMFS image than the board's: only a USB deploy rewrites ROMFS."""
-
-
 @dataclass(frozen=True)
 class UplinkPlan:
     bundle: Path
@@ -46,6 +48,7 @@ class UplinkPlan:
     reused: tuple[str, ...]  # files of the new bundle the board copies from its active slot
     removed: tuple[str, ...]  # files of the active slot the new bundle no longer has
     delta: bytes | None = None  # the contents of DELTA, when it goes up instead of manifest.json
+    rom_patch: bytes | None = None  # the contents of PATCH, when the ROMFS image changes
 
     def describe(self) -> str:
         return "version %s: uplink %d files (%d B), %d reused onboard, %d removed" % (
@@ -97,11 +100,9 @@ def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes
             raise BoardMismatchError(
                 "%s: target %s %r, the board's firmware loads %r" % (bundle, key, nt.get(key), ot.get(key))
             )
-    if _romfs(new) != _romfs(active_manifest):
-        raise RomfsChangeError(
-            "%s: ROMFS image %s differs from the board's %s: a ROMFS change needs a USB deploy"
-            % (bundle, _romfs(new), _romfs(active_manifest))
-        )
+    rom_patch = None
+    if _romfs(new) and _romfs(new) != _romfs(active_manifest):
+        rom_patch = _rom_patch(bundle, new["romfs"], active_manifest.get("romfs"))
     onboard = {info.get("sha256") for info in old_files.values() if isinstance(info, dict)}
     uplink: list[str] = []
     reused: list[str] = []
@@ -137,6 +138,9 @@ def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes
             separators=(",", ":"),
         ).encode()
         size += len(delta) - len(raw)
+    if rom_patch is not None:
+        uplink.append(PATCH)
+        size += len(rom_patch)
     uplink.append(MANIFEST if delta is None else DELTA)
     return UplinkPlan(
         bundle=bundle,
@@ -146,4 +150,19 @@ def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes
         reused=tuple(reused),
         removed=removed,
         delta=delta,
+        rom_patch=rom_patch,
     )
+
+
+def _rom_patch(bundle: Path, entry: dict, running: object) -> bytes:
+    # the new image, from what the running one (its manifest's romfs entry, if any) shares with it
+    try:
+        image = (bundle / IMAGE).read_bytes()
+    except OSError:
+        raise UplinkPlanError("%s: %s is in the manifest but missing" % (bundle, IMAGE)) from None
+    if len(image) != entry.get("size") or hashlib.sha256(image).hexdigest() != entry.get("sha256"):
+        raise UplinkPlanError("%s: %s does not match its manifest entry (rebuild it)" % (bundle, IMAGE))
+    try:
+        return romfs_patch.make(image, running if isinstance(running, dict) else None)
+    except romfs_patch.RomfsPatchError as exc:
+        raise UplinkPlanError("%s: %s: %s" % (bundle, IMAGE, exc)) from None

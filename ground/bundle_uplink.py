@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ground.bundle_diff import DELTA, UplinkPlan, UplinkPlanError, plan_uplink
+from ground.bundle_diff import DELTA, PATCH, UplinkPlan, UplinkPlanError, plan_uplink
 from ground.file_transfer import CONDITIONS, FileTransfers, Transfer
 
 STATE = "boot_state.json"
@@ -95,9 +95,10 @@ class BundleUplink:
         self._say("slot %s active; %s into slot %s" % (self.active, plan.describe(), self.target))
         for rel in plan.uplink:
             local = self.bundle / rel
-            if rel == DELTA:  # made here, next to the downlinked manifest it was planned against
-                local = manifest.with_name(DELTA)
-                local.write_bytes(plan.delta or b"")
+            made = {DELTA: plan.delta, PATCH: plan.rom_patch}
+            if rel in made:  # made here, next to the downlinked manifest they were planned against
+                local = manifest.with_name(rel)
+                local.write_bytes(made[rel] or b"")
             t = self.ft.put(local, "slot_%s/%s" % (self.target, rel), self._now)
             yield lambda t=t: t.done
             if not t.ok:

@@ -253,8 +253,20 @@ def test_refusals_each_say_why(flash: Path, bundles: dict[str, Path]) -> None:
     _editmanifest(flash, target=dict(manifest(bundles["v2"])["target"], mpy_version=5))
     assert _refusal(flash) == "manifest target mpy_version 5, the firmware loads 6"
     _uplink(flash, bundles["v2"])
+    # another ROMFS image stages its copy first (test_romfs_patch.py), from an uplinked patch
     _editmanifest(flash, romfs={"packages": ["flight"], "size": 100, "sha256": "0" * 64, "files": {}})
-    assert _refusal(flash) == "romfs image differs from the active slot's: ROMFS cannot be updated by radio"
+    u = Update(str(flash), boot=fresh_boot_select())
+    u.stage()
+    assert _run(u) == 1 and u.state == FAILED
+    assert u.reason == "romfs.img: RomImageError('no romfs.patch: uplink it')"
+    old = fresh_boot_select()
+    del old.write_rom  # a board deployed before boot_select could write the partition
+    u = Update(str(flash), boot=old)
+    u.stage()
+    _run(u)
+    assert u.reason == (
+        "romfs.img: RomImageError('this boot_select cannot write the ROM partition: update it by USB deploy')"
+    )
     _uplink(flash, bundles["v2"])
     files = dict(manifest(bundles["v2"])["files"])
     del files["flight/main.mpy"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from firmware_builds.build import build
-from ground.bundle_diff import BoardMismatchError, RomfsChangeError, UplinkPlanError, plan_uplink
+from ground.bundle_diff import BoardMismatchError, UplinkPlanError, plan_uplink
 
 
 def _source(root: Path, *, util: str = "a + b", v3: bool = False) -> Path:
@@ -108,22 +108,17 @@ def test_a_bundle_for_another_board_is_refused(bundles: dict[str, Path], change:
     assert issubclass(BoardMismatchError, UplinkPlanError)
 
 
-def test_a_romfs_change_is_refused_and_the_same_image_is_fine(
-    bundles: dict[str, Path], tmp_path: Path
-) -> None:
+def test_the_same_romfs_image_uplinks_no_patch(bundles: dict[str, Path], tmp_path: Path) -> None:
+    # a bundle built with the image the board already holds (a ROMFS change: test_romfs_patch.py)
     rom = {"packages": ["flight"], "partition": 65536, "size": 1000, "sha256": "ab" * 32, "files": {}}
-    with pytest.raises(RomfsChangeError, match="a ROMFS change needs a USB deploy"):
-        plan_uplink(bundles["v2"], dict(_manifest(bundles["v1"]), romfs=rom))
-    # a bundle built with the image the board already holds: the image is not uplinked
     bundle = tmp_path / "b"
     bundle.mkdir()
     for rel in _manifest(bundles["v2"])["files"]:
         (bundle / rel).parent.mkdir(parents=True, exist_ok=True)
         (bundle / rel).write_bytes((bundles["v2"] / rel).read_bytes())
     (bundle / "manifest.json").write_text(json.dumps(dict(_manifest(bundles["v2"]), romfs=rom)))
-    assert plan_uplink(bundle, dict(_manifest(bundles["v1"]), romfs=rom)).uplink[0] == "protocols/util.mpy"
-    with pytest.raises(RomfsChangeError):
-        plan_uplink(bundle, _manifest(bundles["v1"]))
+    plan = plan_uplink(bundle, dict(_manifest(bundles["v1"]), romfs=rom))
+    assert plan.uplink == ("protocols/util.mpy", "manifest.json") and plan.rom_patch is None
 
 
 def test_a_broken_bundle_or_active_manifest_is_refused(bundles: dict[str, Path], tmp_path: Path) -> None:
