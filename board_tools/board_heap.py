@@ -44,7 +44,9 @@ allocation of one tick is exact):
    after stage() and across its steps. Within stage() nothing more is live than one manifest
    line and its entry (flight/slot_manifest.py); what it allocates in all is garbage of that
    size, many times over, which this port only collects between top-level calls, so it is not
-   taken as a peak.
+   taken as a peak. On a board whose packages run from ROMFS (`board_update`), the update also
+   changes the image (board_tools/board_heap_rom.py): the new slot's copy is built from a patch
+   and the running image saved from the partition before the files are staged.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from board_tools import board_heap_rom
 from board_tools.emuboard import EmulatedBoard, EmulatorError
 from board_tools.errors import BoardToolsError
 
@@ -260,7 +263,8 @@ def _per_board(
     and subsystems it builds); and the modules that flight loads there (from a first boot).
     A board in `roms` runs the packages of that ROMFS image in place from the emulated board's ROM
     partition (mounted at /rom, ahead of the slot on sys.path), as its bundle does on the board;
-    for it, staging an update is measured there too (`_update`: its modules run from ROM)."""
+    for it, staging an update that changes that image is measured there too (`_update`: its
+    modules run from ROM)."""
     modules: dict[str, int] = {}
     updates: dict[str, int] = {}
     boots: dict[str, int] = {}
@@ -268,6 +272,8 @@ def _per_board(
     roms = roms or {}
     flash = _flash_with(bundle, key)
     _slots_for_update(bundle, flash)
+    manifest = board_heap_rom.read_manifest(flash)
+    changes = {name: board_heap_rom.rom_change(image, name) for name, image in roms.items()}
     rom_kb = max([-(-len(img) // 4096) * 4 for img in roms.values()] or [0])
     rom_dir = Path(tempfile.mkdtemp(prefix="board_heap-rom-"))
 
@@ -278,6 +284,7 @@ def _per_board(
         for old in (flash / "slot_b").iterdir():  # an update stages from nothing each time
             if old.name != "manifest.json":
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
+        board_heap_rom.lay_out(flash, manifest, changes.get(name))  # a ROMFS board's changes its image
         if rom_kb:  # the partition as that board's deploy leaves it (blank for a board without one)
             board.rom_file.write_bytes(roms.get(name, b""))
         board.restart()

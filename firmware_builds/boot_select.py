@@ -174,15 +174,13 @@ def write_rom(slot, rom):
     try:
         from hal import rom_partition
 
-        rom_partition.restore(slot_dir(slot) + "/" + rom_partition.IMAGE, rom)
+        try:
+            rom_partition.restore(slot_dir(slot) + "/" + rom_partition.IMAGE, rom)
+        finally:  # only this boot needs it
+            rom_partition.forget()
     except (ImportError, OSError, ValueError) as exc:
         why = "the ROM partition does not hold ROMFS image %s this slot needs: %s" % (rom[1][:12], exc)
         raise ImportError(why) from None
-    finally:  # only this boot needs it
-        sys.modules.pop("hal.rom_partition", None)
-        hal = sys.modules.get("hal")
-        if hal is not None and hasattr(hal, "rom_partition"):
-            delattr(hal, "rom_partition")
 
 
 def boot(reset=_reset):

@@ -218,7 +218,9 @@ class Update:
         if got[4] and got[4] != have[4]:  # the slot's copy of its new image first
             from hal import rom_partition
 
-            self._rom = rom_partition.stage(self._slot(target), got[4], self._slot(active), have[4], boot)
+            self._rom = rom_partition.stage(
+                self._slot(target), got[4], self._slot(active), have[4], boot, self._buf
+            )
         del new
         self._order, self._sha = order, sha
         self._from = self._donors(self._slot(active, MANIFEST))

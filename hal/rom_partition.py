@@ -119,14 +119,15 @@ def restore(path, want):
             sys.path.insert(1, p)
 
 
-def stage(target, want, active, keep, boot):
+def stage(target, want, active, keep, boot, buf):
     """A generator, one CHUNK per step: the folder `target` gets romfs.img for image `want`, kept
     if already there, else built from its romfs.patch; then, with `keep` (the running image's
     [size, sha256]), the folder `active` gets a copy of it from the partition, for a rollback to
-    write back. `boot` is boot_select, which writes the copy at boot. Raises OSError."""
+    write back. `boot` is boot_select, which writes the copy at boot; `buf`: a CHUNK of scratch.
+    Once done, this module is forgotten (its bytecode, on the heap, goes with the generator).
+    Raises OSError."""
     if not hasattr(boot, "write_rom"):
         raise RomImageError("this boot_select cannot write the ROM partition: update it by USB deploy")
-    buf = bytearray(CHUNK)
     part = partition() if keep else None
     if keep and (part is None or not boot.rom_holds(keep)):
         raise RomImageError("the ROM partition does not hold the running image")
@@ -140,6 +141,15 @@ def stage(target, want, active, keep, boot):
             yield from _write(saved, keep, pieces)
             if not (yield from _same(saved, keep, buf)):
                 raise RomImageError("%s does not verify after writing" % saved)
+    forget()
+
+
+def forget():
+    """Drop this module from sys.modules and its package (boot_select, the update: once used)."""
+    sys.modules.pop(__name__, None)
+    hal = sys.modules.get("hal")
+    if hal is not None and hasattr(hal, "rom_partition"):
+        delattr(hal, "rom_partition")
 
 
 def _write(path, want, pieces):

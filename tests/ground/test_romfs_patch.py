@@ -148,19 +148,20 @@ def test_a_one_module_change_uplinks_that_module_and_the_board_builds_the_image(
     assert changed < len(plan.rom_patch) < changed + 100, "the patch is the changed module and records"
     assert len(plan.rom_patch) < len(image) / 3
     boot = _boot_select()
+    buf = bytearray(rom_partition.CHUNK)
     target, active = tmp_path / "slot_b", tmp_path / "slot_a"
     target.mkdir()
     active.mkdir()
     (target / "romfs.patch").write_bytes(plan.rom_patch)
     steps = _run(
-        rom_partition.stage(str(target), _rom(bundles["v2"]), str(active), _rom(bundles["v1"]), boot)
+        rom_partition.stage(str(target), _rom(bundles["v2"]), str(active), _rom(bundles["v1"]), boot, buf)
     )
     assert (target / "romfs.img").read_bytes() == image
     assert (active / "romfs.img").read_bytes() == _image(bundles["v1"]), "the running image, kept"
     assert steps >= len(image) // rom_partition.CHUNK, "a chunk a step"
     # staged again (after a power cut): both copies are kept, only hashed
     (target / "romfs.patch").unlink()
-    _run(rom_partition.stage(str(target), _rom(bundles["v2"]), str(active), _rom(bundles["v1"]), boot))
+    _run(rom_partition.stage(str(target), _rom(bundles["v2"]), str(active), _rom(bundles["v1"]), boot, buf))
     # at boot, the slot's copy goes into the partition and is mounted
     boot.root = str(tmp_path)
     boot.write_rom("b", _rom(bundles["v2"]))
@@ -174,7 +175,9 @@ def _stage_error(bundles: dict[str, Path], tmp_path: Path, patch: bytes, keep: l
     target = tmp_path / "slot_b"
     target.mkdir(exist_ok=True)
     (target / "romfs.patch").write_bytes(patch)
-    gen = rom_partition.stage(str(target), _rom(bundles["v2"]), str(tmp_path), keep, _boot_select())
+    gen = rom_partition.stage(
+        str(target), _rom(bundles["v2"]), str(tmp_path), keep, _boot_select(), bytearray(512)
+    )
     with pytest.raises(OSError) as err:
         _run(gen)
     assert not (target / "romfs.img").exists() and not (target / "romfs.img.tmp").exists()
@@ -201,7 +204,7 @@ def test_a_damaged_patch_fails_the_staging_saying_why(
     assert "does not hold the running image" in _stage_error(bundles, tmp_path, patch, other)
     (tmp_path / "slot_b" / "romfs.patch").unlink()
     gen = rom_partition.stage(
-        str(tmp_path / "slot_b"), _rom(bundles["v2"]), str(tmp_path), v1, _boot_select()
+        str(tmp_path / "slot_b"), _rom(bundles["v2"]), str(tmp_path), v1, _boot_select(), bytearray(512)
     )
     with pytest.raises(rom_partition.RomImageError, match=r"no romfs\.patch: uplink it"):
         _run(gen)
