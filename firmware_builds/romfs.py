@@ -39,6 +39,8 @@ def make_image(
     each file's size and SHA-256 (paths as in the slot, e.g. "flight/app.mpy")."""
     from mpremote.romfs import make_romfs
 
+    if "hal" in packages:  # the partition is rewritten with hal/rom_partition.py, from the slot
+        raise RomfsError("hal cannot go into ROMFS: boot_select writes the partition with its code")
     files: dict[str, dict] = {}
     stage = Path(tempfile.mkdtemp(prefix="cubesat-romfs-"))
     try:

@@ -74,6 +74,13 @@ def test_an_image_larger_than_the_partition_fails_the_build(
         build("samd51", tmp_path)
 
 
+def test_hal_never_goes_into_romfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # boot_select rewrites the partition with hal/rom_partition.py: it cannot live in the image
+    monkeypatch.setitem(TARGETS["samd51"], "romfs", {"packages": ("flight", "hal"), "partition": 1 << 20})
+    with pytest.raises(BuildError, match="hal cannot go into ROMFS: boot_select writes the partition"):
+        build("samd51", tmp_path)
+
+
 def test_romfs_builds_are_reproducible(tmp_path: Path) -> None:
     a = build("samd51", tmp_path / "a")
     b = build("samd51", tmp_path / "b")

@@ -1,7 +1,8 @@
 """The MicroPython and layering rules of DESIGN.md, checked on the source of every hal/ module:
 only the allowed modules are imported, `time` only through hal.clock, `machine` only in the
-real-board factory, and drivers never reach into the simulation or the boards (flight code gets
-real or simulated buses injected; a driver that imported hal.sim would fly the simulator)."""
+real-board factory, `vfs` only in the ROM partition's module, and drivers never reach into the
+simulation or the boards (flight code gets real or simulated buses injected; a driver that
+imported hal.sim would fly the simulator)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ ALLOWED = {
     "hal",
     "protocols",
 }
-ONLY_IN = {"time": {"hal/clock.py"}, "machine": {"hal/boards/machine_board.py"}}
+ONLY_IN = {
+    "time": {"hal/clock.py"},
+    "machine": {"hal/boards/machine_board.py"},
+    "vfs": {"hal/rom_partition.py"},  # the ROM partition (MicroPython >= 1.25)
+}
 FORBIDDEN_IN_DRIVERS = ("hal.sim", "hal.boards")
 
 
