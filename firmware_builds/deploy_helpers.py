@@ -137,6 +137,17 @@ def _rum():
         pass
 
 
+def _rsv(p, n):
+    # the first n bytes of ROM partition 0 into file p: a slot's copy of the image it runs, which
+    # boot_select writes back on a rollback (hal/rom_partition.py)
+    import vfs
+
+    rom = vfs.rom_ioctl(2, 0)
+    with open(p, "wb") as f:
+        for i in range(0, n, 512):
+            f.write(rom[i : min(i + 512, n)])
+
+
 def _rwr(off, b64):
     # one chunk (base64) into ROM partition 0 at offset off
     import vfs

@@ -297,8 +297,11 @@ def _install(
     want = _fill_slot(board, bundle, target, active, result, say)
     _verify_slot(board, target, active, want)
     say("slot %s verified: %d files match the manifest" % (target, len(want)))
-    if image is not None and romfs_deploy.write_image(board, image, rom_size, say) and result.previous:
-        say("ROMFS rewritten: slot %s runs only if it was built for this image" % active)
+    if image is not None:
+        running = (state.get("slots") or {}).get(active, {}).get("romfs")
+        keep = (active, running) if running and result.previous else None
+        if romfs_deploy.write_image(board, image, rom_size, say, keep) and result.previous and not keep:
+            say("ROMFS rewritten: slot %s runs only if it was built for this image" % active)
     new = {k: v for k, v in state.items() if k != "rolled_back"}
     new.update(pending=target, attempts=0, max_attempts=max_attempts)
     new["slots"] = dict(state.get("slots") or {})

@@ -69,14 +69,19 @@ def check_partition(board: _Board, bundle: Bundle, image: bytes) -> int:
     return size
 
 
-def write_image(board: _Board, image: bytes, size: int, say: Callable[[str], None]) -> bool:
+def write_image(
+    board: _Board, image: bytes, size: int, say: Callable[[str], None], keep: tuple[str, list] | None = None
+) -> bool:
     """Put `image` at the start of ROM partition 0 (`size` bytes, from check_partition) unless it
-    is there already; True if written."""
+    is there already; True if written. `keep`: (slot, [size, sha256]) of the image the previous
+    slot runs, which goes into that slot's folder first if the partition holds it."""
     want = hashlib.sha256(image).hexdigest()
     # _rhx: firmware_builds/deploy_helpers.py, loaded with the session
     if board.eval("_rhx(%d)" % len(image), "hashing the ROM partition") == want:
         say("ROMFS: the partition already holds this image (%d B, %s)" % (len(image), want[:12]))
         return False
+    if keep is not None:
+        _keep_running(board, keep[0], keep[1], say)
     # nothing may run from /rom while it is rewritten (_rum, _rwr: firmware_builds/deploy_helpers.py)
     board.exec("_rum()", "unmounting /rom")
     block = board.eval("vfs.rom_ioctl(6, 0)", "reading the ROM block size")
@@ -105,3 +110,20 @@ def write_image(board: _Board, image: bytes, size: int, say: Callable[[str], Non
         )
     say("ROMFS: wrote and verified %d B (%s)" % (len(image), want[:12]))
     return True
+
+
+def _keep_running(board: _Board, slot: str, rom: list, say: Callable[[str], None]) -> None:
+    # the image the previous slot runs, copied on the board from the partition into its folder, so
+    # that boot_select can write it back on a rollback (hal/rom_partition.py); not if the partition
+    # holds another (that slot could not run anyway)
+    if board.eval("_rhx(%d)" % rom[0], "hashing the ROM partition") != rom[1]:
+        return
+    rel = "slot_%s/%s" % (slot, IMAGE)
+    if board.hash_file(rel, "hashing %s" % rel) != rom[1]:
+        board.exec("_rsv(%r, %d)" % (board.path(rel), rom[0]), "copying the ROM partition to %s" % rel, 60)
+        got = board.hash_file(rel, "hashing %s" % rel)
+        if got != rom[1]:
+            raise VerifyError(
+                "%s hashes to %s after copying, expected %s" % (rel, got, rom[1]), {rel: (rom[1], got)}
+            )
+    say("ROMFS: slot %s keeps a copy of its image (%d B): a rollback writes it back" % (slot, rom[0]))

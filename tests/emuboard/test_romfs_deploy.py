@@ -1,6 +1,8 @@
 """Bundles that run a package in place from ROMFS, deployed to the emulated board's ROM partition
 (real MicroPython: its VfsRom mounts what `vfs.rom_ioctl` wrote): the image is written once, checked
-on the board, refused by a board without room for it, and a slot never runs against another image."""
+on the board, refused by a board without room for it, and a slot never runs against another image:
+the deploy keeps the previous slot's image in its folder, which boot_select writes back on a
+rollback."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import serial
 from board_tools.emuboard import EmulatedBoard
 from board_tools.flash.deploy import RomfsPartitionError, deploy
 from firmware_builds.boards import TARGETS
-from firmware_builds.build import build
+from firmware_builds.build import ROOT, build
 
 MPREMOTE = Path(sys.executable).with_name("mpremote")
 
@@ -46,6 +48,8 @@ def _source(root: Path, version: str) -> Path:
     (root / "flight" / "version.py").write_text("V = %r\n" % version)
     (root / "flight" / "table.py").write_text("T = %r\n" % (bytes(range(256)) * 24))  # a 6 KB image
     (root / "hal" / "util.py").write_text("X = 1\n")
+    # what boot_select writes the partition with, from the slot
+    (root / "hal" / "rom_partition.py").write_text((ROOT / "hal" / "rom_partition.py").read_text())
     return root
 
 
@@ -99,10 +103,14 @@ def test_the_image_is_written_once_and_the_app_runs_flight_from_rom(
     heartbeat(board.uart_port)
 
 
-def test_a_slot_never_runs_against_another_image(board: EmulatedBoard, bundles: dict[str, Path]) -> None:
+def test_a_rollback_after_a_usb_deploy_writes_the_old_image_back(
+    board: EmulatedBoard, bundles: dict[str, Path]
+) -> None:
     assert board.uart_port
     deploy(board.port, bundles["v1"])
-    r = deploy(board.port, bundles["v2"])  # rewrites the partition: slot a (v1) cannot run any more
+    said: list[str] = []
+    r = deploy(board.port, bundles["v2"], log=said.append)  # rewrites the partition
+    assert [m for m in said if m.startswith("ROMFS: slot %s keeps a copy of its image" % r.previous)], said
     heartbeat(board.uart_port)
     out = subprocess.run(
         [str(MPREMOTE), "connect", board.port, "exec", "import flight.version; print(flight.version.V)"],
@@ -111,15 +119,22 @@ def test_a_slot_never_runs_against_another_image(board: EmulatedBoard, bundles: 
         timeout=30,
     )
     assert out.stdout.split()[-1:] == ["v2"], out.stdout + out.stderr
-    # a rollback to slot a would run v1's slot with v2's flight package: without a copy of its
-    # image in the slot (what a radio update keeps, hal/rom_partition.py), boot_select refuses it
+    v1 = (bundles["v1"] / "romfs.img").read_bytes()
+    assert (board.flash_dir / ("slot_" + r.previous) / "romfs.img").read_bytes() == v1
+    # back to slot a (as a rollback leaves the pointer): boot_select writes its copy first
     state = json.loads((board.flash_dir / "boot_state.json").read_text())
-    state.update(active=r.previous, pending=None)
-    (board.flash_dir / "boot_state.json").write_text(json.dumps(state))
+    back = dict(state, active=r.previous, pending=None)
+    (board.flash_dir / "boot_state.json").write_text(json.dumps(back))
+    board.restart()
+    assert board.wait_console(rb"boot_select: writing slot %s's ROMFS image" % r.previous.encode())
+    heartbeat(board.uart_port)
+    assert board.rom_file.read_bytes()[: len(v1)] == v1
+    # slot b, without a copy of its image, never runs against slot a's
+    (board.flash_dir / "boot_state.json").write_text(json.dumps(dict(state, pending=None)))
     board.restart()
     assert board.wait_console(
         rb"boot_select: slot %s failed: ImportError\(.the ROM partition does not hold ROMFS image "
-        rb"[0-9a-f]{12}" % r.previous.encode()
+        rb"[0-9a-f]{12}" % r.slot.encode()
     )
 
 
