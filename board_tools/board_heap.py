@@ -47,6 +47,9 @@ allocation of one tick is exact):
    taken as a peak. On a board whose packages run from ROMFS (`board_update`), the update also
    changes the image (board_tools/board_heap_rom.py): the new slot's copy is built from a patch
    and the running image saved from the partition before the files are staged.
+8. `boot_select`: in a fresh interpreter, what importing boot_select.py (as deploy installs it, from
+   source) leaves live. On a board the app runs inside its boot(), so this stays resident; it is
+   reported beside the needs, not in them (README, "Boards: heap").
 """
 
 from __future__ import annotations
@@ -182,6 +185,9 @@ class HeapFigures:
     # there (the update's modules run from ROM)
     board_update: dict[str, int] = dataclasses.field(default_factory=dict)
     boot_peak: int = 0  # the live heap at the end of boot, the code that built the app still loaded
+    # boot_select.py as deploy installs it (source, compiled on the board): resident while the app
+    # runs inside its boot(), and not in `need` (see README, "Boards: heap")
+    boot_select: int = 0
 
     def update_on(self, hal_board: str) -> int:
         """What staging an update adds on a board with this definition."""
@@ -256,7 +262,7 @@ def _flash_with(bundle: Path, key: bytes | None) -> Path:
 
 def _per_board(
     bundle: Path, boards: list[str], key: bytes | None, roms: dict[str, bytes] | None = None
-) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]], dict[str, int]]:
+) -> tuple[dict[str, int], dict[str, int], dict[str, list[str]], dict[str, int], int]:
     """Per board definition, each in a fresh interpreter on a fresh flash: the live heap of its
     definition module and machine layer, and the flight application's live heap on that board's
     simulated chips (its modules, imported before the simulator, plus its boot: which drivers
@@ -295,6 +301,14 @@ def _per_board(
 
     try:
         with EmulatedBoard(flash, uart_pty=False, rom_kb=rom_kb, rom_file=rom_dir / "rom0") as board:
+            t = fresh(board, SIMULATED)
+            try:  # the boot selector, from the board's root as deploy installs it
+                _exec(t, _SETUP)
+                before = _live(t)
+                _exec(t, "import boot_select")
+                resident = _live(t) - before
+            finally:
+                t.close()
             for name in boards:
                 t = fresh(board, name)
                 try:
@@ -327,7 +341,7 @@ def _per_board(
     finally:
         shutil.rmtree(flash, ignore_errors=True)
         shutil.rmtree(rom_dir, ignore_errors=True)
-    return modules, boots, loaded, updates
+    return modules, boots, loaded, updates, resident
 
 
 def _boot(t, name: str) -> None:
@@ -358,7 +372,9 @@ def measure(
     total = int(minutes * 60_000 // TICK_MS)
     sent: list[tuple[int, int]] = []
     try:
-        modules, boots, loaded, updates = _per_board(bundle, [SIMULATED, *(boards or [])], key, roms)
+        modules, boots, loaded, updates, resident = _per_board(
+            bundle, [SIMULATED, *(boards or [])], key, roms
+        )
         with EmulatedBoard(flash, uart_pty=False) as board:
             t = _raw_repl(board)
             try:
@@ -426,6 +442,7 @@ def measure(
         transfer=transfer,
         update=update,
         board_update=updates,
+        boot_select=resident,
     )
 
 

@@ -49,6 +49,8 @@ def test_the_flight_flies_and_every_command_is_verified(measured: board_heap.Hea
         v["hal_board"] for v in TARGETS.values() if v.get("romfs") and not v["with_sim"]
     }
     assert all(n < measured.update for n in measured.board_update.values())
+    # the boot selector, compiled on the board from its source: its bytecode and names
+    assert 2_000 < measured.boot_select < 12_000
     assert measured.peak() >= max(
         measured.flight + measured.worst_tick, measured.flight_boot + measured.first_tick
     )
