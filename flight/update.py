@@ -26,7 +26,7 @@ shape `cubesat flash deploy` writes, so USB deploy and radio update share one fo
 
 step() lists one folder (the sweep) or hashes or copies one 512-byte chunk. stage() reads the
 manifests an entry at a time (flight/slot_manifest.py: parsed, one is 17 KB for the RP2040's
-bundle). Held while staging: one 512-byte buffer (two with a ROMFS image), at most two open files,
+bundle). Held while staging: one 512-byte buffer (a ROMFS image shares it), at most two open files,
 the new manifest's paths and their digests in one bytearray (`update` in
 firmware_builds/heap_needed.json, measured by `cubesat heap`).
 Runs unchanged on MicroPython and CPython (tests inject boot_select: Update(root, boot=module)).
