@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_builds.romfs import make_image
-from flight.slot_manifest import text as manifest_text
+from flight.slot_manifest import write as write_manifest
 from ground import romfs_patch
 from hal.rom_partition import IMAGE, PATCH
 
@@ -75,8 +75,8 @@ def lay_out(flash: Path, manifest: dict, change: RomChange | None) -> None:
         files = {rel: info for rel, info in manifest["files"].items() if rel in change.files}
         active["files"] = new["files"] = files
         (flash / "slot_b" / PATCH).write_bytes(change.patch)
-    (flash / "slot_a" / "manifest.json").write_text(manifest_text(active))
-    (flash / "slot_b" / "manifest.json").write_text(manifest_text(new))
+    for slot, m in (("slot_a", active), ("slot_b", new)):
+        write_manifest(str(flash / slot / "manifest.json"), m, sorted(m["files"].items()))
 
 
 def read_manifest(flash: Path) -> dict:

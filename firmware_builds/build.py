@@ -25,7 +25,7 @@ import cbor2
 from firmware_builds import romfs
 from firmware_builds.boards import TARGETS, heap_needed
 from firmware_builds.slim_dictionary import DICTIONARY, slim_source
-from flight.slot_manifest import text as manifest_text
+from flight.slot_manifest import write as write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("protocols", "hal", "flight")
@@ -201,7 +201,7 @@ def _build(board: str, out: Path, root: Path) -> dict:
     if rom_entry:
         manifest["romfs"] = rom_entry
     # a line per file entry: the board's update reads it an entry at a time (flight/slot_manifest.py)
-    (bundle / "manifest.json").write_text(manifest_text(manifest))
+    write_manifest(str(bundle / "manifest.json"), manifest, sorted(files.items()))
     (bundle / "manifest.cbor").write_bytes(cbor2.dumps(manifest, canonical=True))
     (bundle / "manifest.py").write_text(_freeze_manifest(modules))
     return manifest

@@ -2,8 +2,8 @@
 never holds a parsed manifest: parsed whole it is about 190 B a file on a 32-bit heap (17 KB for
 the RP2040's 90 files), which with the update's own state would not fit beside the flight.
 
-The layout (firmware_builds/build.py writes it with `text`, flight/update.py with `write`) is
-plain JSON for every other reader, with each file entry on a line of its own, sorted by path:
+The layout (`write`: firmware_builds/build.py and flight/update.py write it) is plain JSON for
+every other reader, with each file entry on a line of its own, sorted by path:
 
     {
      "board": "rp2040",
@@ -157,19 +157,3 @@ def write(path, fields, files):
                 comma = ",\n"
             f.write("\n }")
         f.write("\n}\n")
-
-
-def text(manifest):
-    """The manifest (a dict with "files") as this layout's text (what the build writes)."""
-    out = ["{"]
-    members = []
-    for key in sorted(manifest):
-        if key != "files":
-            members.append(_member(key, manifest[key]))
-            continue
-        files = manifest[key]
-        lines = ["  %s: %s" % (json.dumps(rel), json.dumps(files[rel])) for rel in sorted(files)]
-        members.append(_OPEN + "\n" + ",\n".join(lines) + "\n }")
-    out.append(",\n".join(members))
-    out.append("}\n")
-    return "\n".join(out)

@@ -178,9 +178,9 @@ class Update:
         if old is None:
             raise UpdateError("active slot_%s has no valid manifest.json: update by USB deploy" % active)
         have = _facts(old)
-        del old
         if _exists(self._slot(target, DELTA)):
-            self._apply_delta(active, target)
+            self._apply_delta(active, target, old.get("romfs"))
+        del old
         path = self._slot(target, MANIFEST)
         new = manifest.top(path)
         if new is None:
@@ -234,9 +234,10 @@ class Update:
         self._dirs = [""]
         self.state = STAGING
 
-    def _apply_delta(self, active, target):
+    def _apply_delta(self, active, target, rom):
         # the target's manifest.json from the active one and the uplinked delta, which is then
-        # gone: the active entries stream through, the delta's replace or join them in path order
+        # gone: the active entries stream through, the delta's replace or join them in path order;
+        # the ROMFS image's entries that changed go onto the running image's (`rom`)
         try:
             with open(self._slot(target, DELTA)) as f:
                 delta = json.load(f)
@@ -246,6 +247,12 @@ class Update:
             raise UpdateError("slot_%s/%s is unreadable: uplink it again" % (target, DELTA)) from None
         if base != binascii.hexlify(self._hash_now(self._slot(active, MANIFEST))).decode():
             raise UpdateError("%s was planned against another active manifest: plan again" % DELTA)
+        if "rom_files" in delta:  # planned against `rom`, so every removed entry is there
+            f = dict(rom["files"])
+            f.update(delta["rom_files"])
+            for rel in delta["rom_removed"]:
+                del f[rel]
+            new["romfs"]["files"] = f
         manifest.write(
             self._slot(target, MANIFEST),
             new,

@@ -76,7 +76,8 @@ def _files(manifest: object, what: str) -> dict[str, dict]:
 def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes | None = None) -> UplinkPlan:
     """The files to uplink so the board can stage `bundle_dir` next to its active slot. With the
     active manifest's bytes (`active_raw`, as downlinked), the new manifest goes up as a delta
-    against it (DELTA: a few hundred bytes where manifest.json is about 14 KB)."""
+    against it (DELTA: a few hundred bytes where manifest.json is about 14 KB; the ROMFS image's
+    file entries, which the ground plans the next patch from, go as a delta too)."""
     bundle = Path(bundle_dir)
     mpath = bundle / MANIFEST
     try:
@@ -127,16 +128,20 @@ def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes
     removed = tuple(sorted(set(old_files) - set(files)))
     delta = None
     if active_raw is not None:
-        delta = json.dumps(
-            {
-                "base": hashlib.sha256(active_raw).hexdigest(),
-                "manifest": {k: v for k, v in new.items() if k != "files"},
-                "files": {rel: info for rel, info in files.items() if old_files.get(rel) != info},
-                "removed": list(removed),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+        fields = {k: v for k, v in new.items() if k != "files"}
+        parts = {
+            "base": hashlib.sha256(active_raw).hexdigest(),
+            "manifest": fields,
+            "files": {rel: info for rel, info in files.items() if old_files.get(rel) != info},
+            "removed": list(removed),
+        }
+        rom_new = (new.get("romfs") or {}).get("files")
+        rom_old = (active_manifest.get("romfs") or {}).get("files")
+        if isinstance(rom_new, dict) and isinstance(rom_old, dict):  # the image's entries as a delta too
+            fields["romfs"] = {k: v for k, v in new["romfs"].items() if k != "files"}
+            parts["rom_files"] = {rel: info for rel, info in rom_new.items() if rom_old.get(rel) != info}
+            parts["rom_removed"] = sorted(set(rom_old) - set(rom_new))
+        delta = json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()
         size += len(delta) - len(raw)
     if rom_patch is not None:
         uplink.append(PATCH)

@@ -208,3 +208,6 @@ def test_a_romfs_update_rolls_back_when_broken_and_lands_when_good(
         board.wait_console(rb"flight: boot \d+, mode \d+, running", 60, since=trial.start())
         v2 = _image_of(rom_bundles["v2"])
         assert board.rom_file.read_bytes()[: len(v2)] == v2
+        # the slot's manifest, from the delta: the image's entries the ground plans the next patch from
+        written = json.loads((board.flash_dir / ("slot_" + up.target) / "manifest.json").read_text())
+        assert written["romfs"] == json.loads((rom_bundles["v2"] / "manifest.json").read_text())["romfs"]

@@ -147,6 +147,11 @@ def test_a_one_module_change_uplinks_that_module_and_the_board_builds_the_image(
     image = _image(bundles["v2"])
     assert changed < len(plan.rom_patch) < changed + 100, "the patch is the changed module and records"
     assert len(plan.rom_patch) < len(image) / 3
+    # the image's manifest entries go as a delta too: the changed one, onto the board's
+    delta = json.loads(plan.delta)
+    assert delta["rom_files"] == {"flight/changed.mpy": v2["romfs"]["files"]["flight/changed.mpy"]}
+    assert delta["rom_removed"] == [] and "files" not in delta["manifest"]["romfs"]
+    assert len(plan.delta) < 1000
     boot = _boot_select()
     buf = bytearray(rom_partition.CHUNK)
     target, active = tmp_path / "slot_b", tmp_path / "slot_a"
