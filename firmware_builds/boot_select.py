@@ -36,6 +36,7 @@ TMP = STATE + ".tmp"
 MAX_ATTEMPTS = 3
 DEFAULT_ENTRY = "flight.main"
 SLOTS = ("a", "b")
+ROM_WRITES = 1  # boot() writes a slot's ROMFS image into the partition (the radio update checks)
 
 # Lines the ground deploy tool waits for on the console (keep in sync with board_tools/flash/deploy_boot.py).
 GOOD_LINE = "boot_select: slot %s good"
@@ -166,23 +167,6 @@ def rom_holds(want):
     return binascii.hexlify(digest).decode() == want[1]
 
 
-def write_rom(slot, rom):
-    """Write the slot's copy of its ROMFS image (slot_<x>/romfs.img, hal/rom_partition.py) into the
-    partition: a radio update's new slot on trial, or the old slot after a rollback. Raises
-    ImportError when the slot cannot run: no copy, or one the partition does not take."""
-    print("boot_select: writing slot %s's ROMFS image %s" % (slot, rom[1][:12]))
-    try:
-        from hal import rom_partition
-
-        try:
-            rom_partition.restore(slot_dir(slot) + "/" + rom_partition.IMAGE, rom)
-        finally:  # only this boot needs it
-            rom_partition.forget()
-    except (ImportError, OSError, ValueError) as exc:
-        why = "the ROM partition does not hold ROMFS image %s this slot needs: %s" % (rom[1][:12], exc)
-        raise ImportError(why) from None
-
-
 def boot(reset=_reset):
     global running
     _root()
@@ -197,8 +181,11 @@ def boot(reset=_reset):
     running = slot
     try:
         rom = info.get("romfs")
-        if rom and not rom_holds(rom):  # its modules would import another build's from /rom
-            write_rom(slot, rom)
+        if rom and not rom_holds(rom):  # the slot's copy of its image first (hal/rom_partition.py)
+            from hal.rom_partition import boot_write
+
+            boot_write(slot, slot_dir(slot), rom)
+            del boot_write  # not kept by this frame while the app runs
         __import__(entry)
         main = getattr(sys.modules[entry], "main", None)
         if main:

@@ -3,7 +3,7 @@ run in place (firmware_builds/romfs.py). A slot built for such a board records i
 sha256]) and keeps a copy of it in its folder (romfs.img) once a radio update has staged it there, or
 saved the running one before switching away:
 
-* restore(): boot_select writes a slot's copy into the partition when the slot boots and the
+* boot_write(): boot_select writes a slot's copy into the partition when the slot boots and the
   partition holds another image (a new slot on trial, the old one after a rollback). A power cut
   mid-write leaves an image that does not verify, and the next boot writes it again.
 * stage(): the radio update (flight/update.py) builds the new slot's copy from romfs.patch
@@ -79,6 +79,20 @@ def _run(gen):
         return done.value
 
 
+def boot_write(slot, folder, rom):
+    """boot_select, booting `slot` (its `folder`): write the slot's copy of its image `rom` into the
+    partition; raises ImportError when the slot cannot run (no copy, or one the partition does not
+    take). Then this module is forgotten: only this boot needed it."""
+    print("boot_select: writing slot %s's ROMFS image %s" % (slot, rom[1][:12]))
+    try:
+        restore(folder + "/" + IMAGE, rom)
+    except OSError as exc:
+        why = "the ROM partition does not hold ROMFS image %s this slot needs: %s" % (rom[1][:12], exc)
+        raise ImportError(why) from None
+    finally:
+        forget()
+
+
 def restore(path, want):
     """Write the image file `path` (`want`: [size, sha256]) into the partition, verify it there and
     mount it at /rom; raises OSError (RomImageError for a wrong copy) when it cannot."""
@@ -123,10 +137,11 @@ def stage(target, want, active, keep, boot, buf):
     """A generator, one CHUNK per step: the folder `target` gets romfs.img for image `want`, kept
     if already there, else built from its romfs.patch; then, with `keep` (the running image's
     [size, sha256]), the folder `active` gets a copy of it from the partition, for a rollback to
-    write back. `boot` is boot_select, which writes the copy at boot; `buf`: a CHUNK of scratch.
+    write back. `boot` is boot_select, which writes the copy at boot (ROM_WRITES); `buf`: a CHUNK
+    of scratch.
     Once done, this module is forgotten (its bytecode, on the heap, goes with the generator).
     Raises OSError."""
-    if not hasattr(boot, "write_rom"):
+    if not getattr(boot, "ROM_WRITES", 0):
         raise RomImageError("this boot_select cannot write the ROM partition: update it by USB deploy")
     part = partition() if keep else None
     if keep and (part is None or not boot.rom_holds(keep)):

@@ -260,7 +260,7 @@ def test_refusals_each_say_why(flash: Path, bundles: dict[str, Path]) -> None:
     assert _run(u) == 1 and u.state == FAILED
     assert u.reason == "romfs.img: RomImageError('no romfs.patch: uplink it')"
     old = fresh_boot_select()
-    del old.write_rom  # a board deployed before boot_select could write the partition
+    old.ROM_WRITES = 0  # a board deployed before boot_select could write the partition
     u = Update(str(flash), boot=old)
     u.stage()
     _run(u)

@@ -168,11 +168,10 @@ def test_a_one_module_change_uplinks_that_module_and_the_board_builds_the_image(
     (target / "romfs.patch").unlink()
     _run(rom_partition.stage(str(target), _rom(bundles["v2"]), str(active), _rom(bundles["v1"]), boot, buf))
     # at boot, the slot's copy goes into the partition and is mounted
-    boot.root = str(tmp_path)
-    boot.write_rom("b", _rom(bundles["v2"]))
+    rom_partition.boot_write("b", str(target), _rom(bundles["v2"]))
     assert bytes(vfs.rom[: len(image)]) == image and vfs.mounted == ["/rom"]
     assert boot.rom_holds(_rom(bundles["v2"])) and not boot.rom_holds(_rom(bundles["v1"]))
-    boot.write_rom("a", _rom(bundles["v1"]))  # a rollback: the kept copy goes back
+    rom_partition.boot_write("a", str(active), _rom(bundles["v1"]))  # a rollback: the kept copy goes back
     assert boot.rom_holds(_rom(bundles["v1"]))
 
 
@@ -219,13 +218,12 @@ def test_boot_select_refuses_a_slot_whose_copy_is_wrong_and_leaves_the_partition
     bundles: dict[str, Path], vfs: FakeVfs, tmp_path: Path
 ) -> None:
     boot = _boot_select()
-    boot.root = str(tmp_path)
     (tmp_path / "slot_b").mkdir()
     with pytest.raises(ImportError, match=r"does not hold ROMFS image .* this slot needs"):
-        boot.write_rom("b", _rom(bundles["v2"]))  # no copy at all
+        rom_partition.boot_write("b", str(tmp_path / "slot_b"), _rom(bundles["v2"]))  # no copy at all
     (tmp_path / "slot_b" / "romfs.img").write_bytes(_image(bundles["v2"])[:-1] + b"\x00")
     with pytest.raises(ImportError, match=r"romfs\.img does not hold ROMFS image"):
-        boot.write_rom("b", _rom(bundles["v2"]))
+        rom_partition.boot_write("b", str(tmp_path / "slot_b"), _rom(bundles["v2"]))
     assert vfs.writes == 0 and boot.rom_holds(_rom(bundles["v1"]))
     assert "hal.rom_partition" not in sys.modules or sys.modules["hal.rom_partition"] is rom_partition
 
