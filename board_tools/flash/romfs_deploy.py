@@ -9,7 +9,10 @@
 
 The image holds whole packages (firmware_builds/romfs.py); /rom is on the board's sys.path after the
 slot, so the slot's modules import them from there. A slot records the image it was built with
-(boot_state.json: "romfs": [size, sha256]) and boot_select refuses to run it against another one.
+(boot_state.json: "romfs": [size, sha256]) and boot_select never runs it against another one: it
+writes the slot's own copy of its image (romfs.img in the slot) into the partition first, or fails
+that boot. Before rewriting the partition, the deploy copies the image the previous slot runs into
+that slot's folder, so a rollback can write it back.
 """
 
 from __future__ import annotations
