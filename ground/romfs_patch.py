@@ -65,7 +65,10 @@ def _walk(image: bytes, i: int, end: int, prefix: str, out: list) -> None:
             raise RomfsPatchError("ROMFS record at %d overruns its directory" % body)
         if kind in (_DIRECTORY, _FILE):
             k, j = _uint(image, body)
-            name = image[j : j + k].decode("ascii")
+            try:
+                name = image[j : j + k].decode("ascii")
+            except UnicodeDecodeError:
+                raise RomfsPatchError("ROMFS name at %d is not ASCII" % j) from None
             if kind == _DIRECTORY:
                 _walk(image, j + k, i, prefix + name + "/", out)
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,3 +251,52 @@ def test_the_plan_patches_only_a_changed_image(bundles: dict[str, Path], tmp_pat
     (broken / "romfs.img").unlink()
     with pytest.raises(UplinkPlanError, match=r"romfs\.img is in the manifest but missing"):
         plan_uplink(broken, v1)
+
+
+def test_mangled_patches_fail_cleanly_or_build_the_image(
+    bundles: dict[str, Path], vfs: FakeVfs, tmp_path: Path
+) -> None:
+    # an uplinked patch the link or a wrong plan damaged: every outcome is the image exactly, or
+    # OSError (RomImageError) with nothing left behind; the ground's image reader likewise
+    v1, v2 = _rom(bundles["v1"]), _rom(bundles["v2"])
+    patch = plan_uplink(bundles["v2"], _manifest(bundles["v1"])).rom_patch
+    assert patch is not None
+    image = _image(bundles["v2"])
+    rnd = random.Random(17)
+    target = tmp_path / "slot_b"
+    target.mkdir()
+    outcomes = {"built": 0, "refused": 0}
+    for _ in range(300):
+        p = bytearray(patch)
+        for _ in range(rnd.randint(1, 4)):
+            kind, i = rnd.randrange(4), rnd.randrange(len(p))
+            if kind == 0:
+                p[i] ^= 1 << rnd.randrange(8)
+            elif kind == 1:
+                del p[i:]
+            elif kind == 2:
+                p[i:i] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 9)))
+            else:
+                p[i : i + 4] = rnd.randbytes(4)
+        (target / "romfs.patch").write_bytes(bytes(p))
+        gen = rom_partition.stage(str(target), v2, str(tmp_path), v1, _boot_select(), bytearray(512))
+        try:
+            _run(gen)
+        except OSError:
+            outcomes["refused"] += 1
+            assert not (target / "romfs.img").exists()
+        else:
+            outcomes["built"] += 1
+            assert (target / "romfs.img").read_bytes() == image
+            (target / "romfs.img").unlink()
+        assert not (target / "romfs.img.tmp").exists()
+        mangled = bytearray(image)
+        for _ in range(rnd.randint(1, 3)):
+            mangled[rnd.randrange(len(mangled))] = rnd.randrange(256)
+        if rnd.random() < 0.2:
+            del mangled[rnd.randrange(len(mangled)) :]
+        try:
+            romfs_patch.files(bytes(mangled))
+        except romfs_patch.RomfsPatchError:
+            pass
+    assert outcomes["refused"] > 250, outcomes
