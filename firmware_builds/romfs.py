@@ -73,3 +73,20 @@ def make_image(
         "files": files,
     }
     return image, entry
+
+
+def read_image(bundle: Path, entry: object) -> bytes:
+    """The bundle's romfs.img, checked against its manifest entry (size, SHA-256, the header);
+    RomfsError says what is wrong."""
+    try:
+        image = (bundle / IMAGE).read_bytes()
+    except OSError:
+        raise RomfsError("%s: %s is in the manifest but missing" % (bundle, IMAGE)) from None
+    if (
+        not isinstance(entry, dict)
+        or len(image) != entry.get("size")
+        or hashlib.sha256(image).hexdigest() != entry.get("sha256")
+        or not image.startswith(HEADER)
+    ):
+        raise RomfsError("%s: %s does not match its manifest entry (size/sha256)" % (bundle, IMAGE))
+    return image

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_builds.romfs import IMAGE
+from firmware_builds.romfs import IMAGE, RomfsError, read_image
 from ground import romfs_patch
 from ground.errors import GroundError
 from hal.rom_partition import PATCH
@@ -162,12 +162,9 @@ def plan_uplink(bundle_dir: str | Path, active_manifest: dict, active_raw: bytes
 def _rom_patch(bundle: Path, entry: dict, running: object) -> bytes:
     # the new image, from what the running one (its manifest's romfs entry, if any) shares with it
     try:
-        image = (bundle / IMAGE).read_bytes()
-    except OSError:
-        raise UplinkPlanError("%s: %s is in the manifest but missing" % (bundle, IMAGE)) from None
-    if len(image) != entry.get("size") or hashlib.sha256(image).hexdigest() != entry.get("sha256"):
-        raise UplinkPlanError("%s: %s does not match its manifest entry (rebuild it)" % (bundle, IMAGE))
-    try:
+        image = read_image(bundle, entry)
         return romfs_patch.make(image, running if isinstance(running, dict) else None)
+    except RomfsError as exc:
+        raise UplinkPlanError(str(exc)) from None
     except romfs_patch.RomfsPatchError as exc:
         raise UplinkPlanError("%s: %s: %s" % (bundle, IMAGE, exc)) from None

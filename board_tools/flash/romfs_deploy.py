@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from firmware_builds.romfs import HEADER, IMAGE
+from firmware_builds.romfs import IMAGE, RomfsError, read_image
 
 from .deploy_errors import BoardError, BundleError, RomfsPartitionError, VerifyError
 
@@ -39,17 +39,9 @@ def image_of(bundle: Bundle) -> bytes | None:
     if entry is None:
         return None
     try:
-        image = (bundle.path / IMAGE).read_bytes()
-    except FileNotFoundError:
-        raise BundleError("%s: %s is in the manifest but missing" % (bundle.path, IMAGE)) from None
-    if (
-        not isinstance(entry, dict)
-        or len(image) != entry.get("size")
-        or hashlib.sha256(image).hexdigest() != entry.get("sha256")
-        or not image.startswith(HEADER)
-    ):
-        raise BundleError("%s: %s does not match its manifest entry (size/sha256)" % (bundle.path, IMAGE))
-    return image
+        return read_image(bundle.path, entry)
+    except RomfsError as exc:
+        raise BundleError(str(exc)) from None
 
 
 def check_partition(board: _Board, bundle: Bundle, image: bytes) -> int:
