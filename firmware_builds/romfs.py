@@ -37,8 +37,6 @@ def make_image(
 
     Returns the image and its manifest entry: packages, partition size, image size and SHA-256, and
     each file's size and SHA-256 (paths as in the slot, e.g. "flight/app.mpy")."""
-    from mpremote.romfs import make_romfs
-
     if "hal" in packages:  # the partition is rewritten with hal/rom_partition.py, from the slot
         raise RomfsError("hal cannot go into ROMFS: boot_select writes the partition with its code")
     files: dict[str, dict] = {}
@@ -56,8 +54,7 @@ def make_image(
                     data = f.read_bytes()
                     rel = f.relative_to(stage).as_posix()
                     files[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        with contextlib.redirect_stdout(io.StringIO()):  # its progress tree
-            image = bytes(make_romfs(str(stage), mpy_cross=False))
+        image = tree_image(stage)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     if len(image) > partition:
@@ -73,6 +70,15 @@ def make_image(
         "files": files,
     }
     return image, entry
+
+
+def tree_image(folder: Path) -> bytes:
+    """The ROMFS image of everything in `folder`, as mpremote's own builder lays it out (what
+    `mpremote romfs build` runs): the one layout a bundle's image and the ground's patches assume."""
+    from mpremote.romfs import make_romfs
+
+    with contextlib.redirect_stdout(io.StringIO()):  # its progress tree
+        return bytes(make_romfs(str(folder), mpy_cross=False))
 
 
 def read_image(bundle: Path, entry: object) -> bytes:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import tempfile
+from pathlib import Path
 
-from firmware_builds.romfs import HEADER
+from firmware_builds.romfs import HEADER, tree_image
 from ground.errors import GroundError
 from hal.rom_partition import MAGIC
 
@@ -79,31 +81,25 @@ def _walk(image: bytes, i: int, end: int, prefix: str, out: list) -> None:
             out.append((prefix + name, j, m))
 
 
-def _shape(onboard: dict[str, dict]) -> bytes:
-    # the running image as the build made it (firmware_builds/romfs.py), from its files' paths and
-    # sizes: the filesystem's records exact, each file's data zeros (its SHA-256 is all we know)
-    from mpremote.romfs import VfsRomWriter
-
-    tree: dict = {}
-    for path, info in onboard.items():
-        *dirs, name = path.split("/")
-        node = tree
-        for d in dirs:
-            node = node.setdefault(d, {})
-        node[name] = int(info["size"])
-    writer = VfsRomWriter()
-
-    def put(node: dict) -> None:
-        for name in sorted(node):  # as make_romfs lists a folder
-            if isinstance(node[name], dict):
-                writer.opendir(name)
-                put(node[name])
-                writer.closedir()
-            else:
-                writer.mkfile(name, bytes(node[name]))
-
-    put(tree)
-    return bytes(writer.finalise())
+def _shape(onboard: dict[str, dict], size: object) -> bytes:
+    # the running image as the build made it, from its files' paths and sizes (firmware_builds/
+    # romfs.py lays out the same tree): the filesystem's records exact, each file's data zeros (its
+    # SHA-256 is all we know). Entries that cannot be the `size` B image's files: ValueError.
+    sizes = [info["size"] for info in onboard.values()]
+    if (
+        not all(isinstance(n, int) and n >= 0 for n in sizes)
+        or not isinstance(size, int)
+        or sum(sizes) > size
+    ):
+        raise ValueError("file sizes that do not fit the image")
+    with tempfile.TemporaryDirectory(prefix="cubesat-romfs-shape-") as d:
+        for path, info in onboard.items():
+            parts = path.split("/")
+            if "" in parts or ".." in parts:
+                raise ValueError("unsafe path %r" % path)
+            (Path(d) / path).parent.mkdir(parents=True, exist_ok=True)
+            (Path(d) / path).write_bytes(bytes(info["size"]))
+        return tree_image(Path(d))
 
 
 def make(image: bytes, running: dict | None) -> bytes:
@@ -111,7 +107,8 @@ def make(image: bytes, running: dict | None) -> bytes:
     (the active manifest's romfs entry: size, sha256, files {path: {size, sha256}}; None: no image)."""
     old, old_files, known = _running(running)
     onboard = running.get("files") if old else {}
-    by_sha = {info["sha256"]: old_files[p] for p, info in sorted(onboard.items()) if p in old_files}
+    by_sha = {info.get("sha256"): old_files[p] for p, info in sorted(onboard.items()) if p in old_files}
+    by_sha.pop(None, None)  # entries without their SHA-256 (their contents unknown)
     segments = []  # (offset in the new image, size, offset in the old image or None)
     at = 0
     resume = None  # where the old image goes on after the file before: the same records may follow
@@ -139,8 +136,8 @@ def _running(running: dict | None) -> tuple[bytes, dict[str, tuple[int, int]], b
     if not isinstance(onboard, dict) or not onboard:
         return b"", {}, bytearray()
     try:
-        old = _shape(onboard)
-    except (TypeError, ValueError, KeyError, AttributeError):
+        old = _shape(onboard, running.get("size"))
+    except (TypeError, ValueError, KeyError, AttributeError, OSError):
         return b"", {}, bytearray()
     if len(old) != running.get("size"):  # not the layout the build makes: copy nothing from it
         return b"", {}, bytearray()
