@@ -6,7 +6,6 @@ slot's files (flight/update.py, hal/rom_partition.py), those that board's bundle
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -47,16 +46,15 @@ def rom_change(image: bytes, hal_board: str) -> RomChange:
         for path, data in files.items():
             (stage / path).parent.mkdir(parents=True, exist_ok=True)
             (stage / path).write_bytes(data)
-        packages = sorted({path.split("/")[0] for path in files})
-        running = {
-            "packages": packages,
-            "size": len(image),
-            "sha256": hashlib.sha256(image).hexdigest(),
-            "files": {p: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for p, d in files.items()},
-        }
+        packages = tuple(sorted({path.split("/")[0] for path in files}))
+        again, running = make_image(stage, packages, 1 << 20)  # its manifest entry, as the build's
+        if again != image:
+            from board_tools.board_heap import HeapMeasureError  # (it imports this module)
+
+            raise HeapMeasureError("the ROMFS image to update is not in the build's layout")
         largest = max(files, key=lambda p: len(files[p]))
         (stage / largest).write_bytes(files[largest] + b"\0")
-        new_image, new = make_image(stage, tuple(packages), 1 << 20)
+        new_image, new = make_image(stage, packages, 1 << 20)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     patch = romfs_patch.make(new_image, running)

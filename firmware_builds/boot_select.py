@@ -184,7 +184,7 @@ def boot(reset=_reset):
         if rom and not rom_holds(rom):  # the slot's copy of its image first (hal/rom_partition.py)
             from hal.rom_partition import boot_write
 
-            boot_write(slot, slot_dir(slot), rom)
+            boot_write(slot, slot_dir(slot), rom, rom_holds)
             del boot_write  # not kept by this frame while the app runs
         __import__(entry)
         main = getattr(sys.modules[entry], "main", None)

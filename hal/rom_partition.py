@@ -79,13 +79,14 @@ def _run(gen):
         return done.value
 
 
-def boot_write(slot, folder, rom):
+def boot_write(slot, folder, rom, holds):
     """boot_select, booting `slot` (its `folder`): write the slot's copy of its image `rom` into the
-    partition; raises ImportError when the slot cannot run (no copy, or one the partition does not
-    take). Then this module is forgotten: only this boot needed it."""
+    partition (`holds`: boot_select.rom_holds, which checks it there after); raises ImportError when
+    the slot cannot run (no copy, or one the partition does not take). Then this module is
+    forgotten: only this boot needed it."""
     print("boot_select: writing slot %s's ROMFS image %s" % (slot, rom[1][:12]))
     try:
-        restore(folder + "/" + IMAGE, rom)
+        restore(folder + "/" + IMAGE, rom, holds)
     except OSError as exc:
         why = "the ROM partition does not hold ROMFS image %s this slot needs: %s" % (rom[1][:12], exc)
         raise ImportError(why) from None
@@ -93,9 +94,10 @@ def boot_write(slot, folder, rom):
         forget()
 
 
-def restore(path, want):
-    """Write the image file `path` (`want`: [size, sha256]) into the partition, verify it there and
-    mount it at /rom; raises OSError (RomImageError for a wrong copy) when it cannot."""
+def restore(path, want, holds):
+    """Write the image file `path` (`want`: [size, sha256]) into the partition, verify it there
+    (`holds(want)`) and mount it at /rom; raises OSError (RomImageError for a wrong copy) when it
+    cannot."""
     import vfs
 
     buf = bytearray(CHUNK)
@@ -125,7 +127,7 @@ def restore(path, want):
                 raise OSError("ROM partition write at %d failed (%d)" % (off, r))
             off += n
     vfs.rom_ioctl(5, 0)
-    if _hex(hashlib.sha256(partition()[: want[0]])) != want[1]:
+    if not holds(want):
         raise OSError("the ROM partition does not verify after writing")
     vfs.mount(vfs.VfsRom(vfs.rom_ioctl(2, 0)), MOUNT)
     for p in (MOUNT + "/lib", MOUNT):  # where mp_init puts them: after the slot's folder

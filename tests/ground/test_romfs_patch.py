@@ -169,10 +169,12 @@ def test_a_one_module_change_uplinks_that_module_and_the_board_builds_the_image(
     (target / "romfs.patch").unlink()
     _run(rom_partition.stage(str(target), _rom(bundles["v2"]), str(active), _rom(bundles["v1"]), boot, buf))
     # at boot, the slot's copy goes into the partition and is mounted
-    rom_partition.boot_write("b", str(target), _rom(bundles["v2"]))
+    rom_partition.boot_write("b", str(target), _rom(bundles["v2"]), boot.rom_holds)
     assert bytes(vfs.rom[: len(image)]) == image and vfs.mounted == ["/rom"]
     assert boot.rom_holds(_rom(bundles["v2"])) and not boot.rom_holds(_rom(bundles["v1"]))
-    rom_partition.boot_write("a", str(active), _rom(bundles["v1"]))  # a rollback: the kept copy goes back
+    rom_partition.boot_write(
+        "a", str(active), _rom(bundles["v1"]), boot.rom_holds
+    )  # a rollback: the kept copy goes back
     assert boot.rom_holds(_rom(bundles["v1"]))
 
 
@@ -221,10 +223,12 @@ def test_boot_select_refuses_a_slot_whose_copy_is_wrong_and_leaves_the_partition
     boot = _boot_select()
     (tmp_path / "slot_b").mkdir()
     with pytest.raises(ImportError, match=r"does not hold ROMFS image .* this slot needs"):
-        rom_partition.boot_write("b", str(tmp_path / "slot_b"), _rom(bundles["v2"]))  # no copy at all
+        rom_partition.boot_write(
+            "b", str(tmp_path / "slot_b"), _rom(bundles["v2"]), boot.rom_holds
+        )  # no copy at all
     (tmp_path / "slot_b" / "romfs.img").write_bytes(_image(bundles["v2"])[:-1] + b"\x00")
     with pytest.raises(ImportError, match=r"romfs\.img does not hold ROMFS image"):
-        rom_partition.boot_write("b", str(tmp_path / "slot_b"), _rom(bundles["v2"]))
+        rom_partition.boot_write("b", str(tmp_path / "slot_b"), _rom(bundles["v2"]), boot.rom_holds)
     assert vfs.writes == 0 and boot.rom_holds(_rom(bundles["v1"]))
     assert "hal.rom_partition" not in sys.modules or sys.modules["hal.rom_partition"] is rom_partition
 
@@ -239,6 +243,14 @@ def test_the_plan_patches_only_a_changed_image(bundles: dict[str, Path], tmp_pat
     assert whole == b"RFP1L" + len(_image(bundles["v2"])).to_bytes(4, "big") + _image(bundles["v2"])
     odd = dict(v1, romfs=dict(v1["romfs"], size=v1["romfs"]["size"] + 2))
     assert plan_uplink(bundles["v2"], odd).rom_patch == whole
+    # entries without their SHA-256: the layout is known, the contents not (records copied only)
+    sizes_only = {p: {"size": i["size"]} for p, i in v1["romfs"]["files"].items()}
+    blind = plan_uplink(bundles["v2"], dict(v1, romfs=dict(v1["romfs"], files=sizes_only))).rom_patch
+    assert blind is not None and len(_image(bundles["v2"])) / 2 < len(blind) < len(whole)
+    # entries that cannot be the image's files (too big for it, a path out of the tree): no copies
+    for bad in ({"../x.mpy": {"size": 1}}, {"flight/a.mpy": {"size": 1 << 40}}):
+        running = dict(v1["romfs"], files=dict(v1["romfs"]["files"], **bad))
+        assert plan_uplink(bundles["v2"], dict(v1, romfs=running)).rom_patch == whole
     broken = tmp_path / "broken"
     broken.mkdir()
     for p in bundles["v2"].rglob("*"):
