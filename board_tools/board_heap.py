@@ -47,9 +47,10 @@ allocation of one tick is exact):
    taken as a peak. On a board whose packages run from ROMFS (`board_update`), the update also
    changes the image (board_tools/board_heap_rom.py): the new slot's copy is built from a patch
    and the running image saved from the partition before the files are staged.
-8. `boot_select`: in a fresh interpreter, what importing boot_select.py (as deploy installs it, from
-   source) leaves live. On a board the app runs inside its boot(), so this stays resident; it is
-   reported beside the needs, not in them (README, "Boards: heap").
+8. `mark_good`: in a fresh interpreter, what the app's health report allocates in all (an upper
+   bound of its peak): main.py dropped boot_select before the app ran (firmware_builds/board_main.py),
+   so mark_good imports it again (boot_select.mpy, as deploy installs it), switches the pointer and
+   lets it go. It happens after HEALTH_TICKS ticks, on a live heap no larger than `flight`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from pathlib import Path
 from board_tools import board_heap_rom
 from board_tools.emuboard import EmulatedBoard, EmulatorError
 from board_tools.errors import BoardToolsError
+from board_tools.flash.deploy import boot_files
 
 TICK_MS = 100
 SIMULATED = "sim-twin"  # the board the long run flies: every chip the definitions name
@@ -185,9 +187,8 @@ class HeapFigures:
     # there (the update's modules run from ROM)
     board_update: dict[str, int] = dataclasses.field(default_factory=dict)
     boot_peak: int = 0  # the live heap at the end of boot, the code that built the app still loaded
-    # boot_select.py as deploy installs it (source, compiled on the board): resident while the app
-    # runs inside its boot(), and not in `need` (see README, "Boards: heap")
-    boot_select: int = 0
+    # what the app's mark_good allocates importing boot_select.mpy again and switching the pointer
+    mark_good: int = 0
 
     def update_on(self, hal_board: str) -> int:
         """What staging an update adds on a board with this definition."""
@@ -209,10 +210,14 @@ class HeapFigures:
         )
 
     def peak(self) -> int:
-        """Live heap plus the allocation of one tick, at the worst of three moments: the end of
-        boot (before its code is released), the first tick on the heap right after boot, or any
-        later tick on the largest live heap."""
-        return max(self.boot_peak, self.flight_boot + self.first_tick, self.flight + self.worst_tick)
+        """Live heap plus the allocation of one tick, at the worst of four moments: the end of
+        boot (before its code is released), the first tick on the heap right after boot, any later
+        tick on the largest live heap, or the health report (mark_good) on that heap."""
+        return max(
+            self.boot_peak,
+            self.flight_boot + self.first_tick,
+            self.flight + max(self.worst_tick, self.mark_good),
+        )
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -302,11 +307,8 @@ def _per_board(
     try:
         with EmulatedBoard(flash, uart_pty=False, rom_kb=rom_kb, rom_file=rom_dir / "rom0") as board:
             t = fresh(board, SIMULATED)
-            try:  # the boot selector, from the board's root as deploy installs it
-                _exec(t, _SETUP)
-                before = _live(t)
-                _exec(t, "import boot_select")
-                resident = _live(t) - before
+            try:
+                mark_good = _mark_good(t)
             finally:
                 t.close()
             for name in boards:
@@ -341,7 +343,7 @@ def _per_board(
     finally:
         shutil.rmtree(flash, ignore_errors=True)
         shutil.rmtree(rom_dir, ignore_errors=True)
-    return modules, boots, loaded, updates, resident
+    return modules, boots, loaded, updates, mark_good
 
 
 def _boot(t, name: str) -> None:
@@ -372,7 +374,7 @@ def measure(
     total = int(minutes * 60_000 // TICK_MS)
     sent: list[tuple[int, int]] = []
     try:
-        modules, boots, loaded, updates, resident = _per_board(
+        modules, boots, loaded, updates, mark_good = _per_board(
             bundle, [SIMULATED, *(boards or [])], key, roms
         )
         with EmulatedBoard(flash, uart_pty=False) as board:
@@ -442,7 +444,7 @@ def measure(
         transfer=transfer,
         update=update,
         board_update=updates,
-        boot_select=resident,
+        mark_good=mark_good,
     )
 
 
@@ -506,9 +508,25 @@ def _slots_for_update(bundle: Path, flash: Path) -> None:
     shutil.copytree(bundle, flash / "slot_a")
     (flash / "slot_b").mkdir()
     shutil.copyfile(bundle / "manifest.json", flash / "slot_b" / "manifest.json")
-    shutil.copyfile(
-        Path(__file__).parents[1] / "firmware_builds" / "boot_select.py", flash / "boot_select.py"
-    )
+    # boot_select as deploy installs it (not main.py: the harness boots the flight itself)
+    (flash / "boot_select.mpy").write_bytes(dict(boot_files(None))["boot_select.mpy"])
+
+
+def _mark_good(t) -> int:
+    """What the app's health report allocates in all, on a board with slot a on trial (see step 8)."""
+    state = {"active": "b", "pending": "a", "attempts": 1, "max_attempts": 3, "slots": {}}
+    _exec(t, _SETUP + "import json\nwith open('/boot_state.json', 'w') as f:\n    json.dump(%r, f)" % state)
+    _exec(t, "sys.path.insert(0, '/slot_a')")
+    _live(t)
+    out = _exec(
+        t,
+        "a = gc.mem_alloc()\nimport boot_select\nboot_select.mark_good()\ndel boot_select\n"
+        "print(gc.mem_alloc() - a, 'boot_select' in sys.modules)",
+    ).split()
+    active = _exec(t, "print(json.load(open('/boot_state.json'))['active'])\nos.remove('/boot_state.json')")
+    if out[-1] != "False" or active.strip() != "a":
+        raise HeapMeasureError("the heap probe's mark_good did not switch and let go: %s" % " ".join(out))
+    return int(out[-2])
 
 
 def _update(t) -> int:

@@ -1,9 +1,14 @@
 """A/B slot boot selector: runs on the board (MicroPython) and under CPython for tests.
 
-The board's main.py is two lines (deploy installs it):
+The board's main.py (firmware_builds/board_main.py, which deploy installs) runs the app itself:
 
-    import boot_select
-    boot_select.boot()
+    main = boot_select.start()     # pick the slot, count the trial, import its entry
+    (drop boot_select)             # it holds no heap while the app runs
+    main()                         # a failure: boot_select.failed(exc), imported again
+
+Imported again while the app runs (mark_good, the update), it finds its boot directory and the
+running slot from the slot's entry on sys.path, and lets itself go once used (let_go). boot() does
+start() and main() in one call, for a host (CPython tests) and a main.py of an older deploy.
 
 Layout on the board filesystem, relative to the boot directory (os.getcwd() at boot: "/" on a board,
 the flash folder on the unix port): slot_a/ and slot_b/ hold bundles, boot_state.json points at them:
@@ -42,15 +47,24 @@ ROM_WRITES = 1  # boot() writes a slot's ROMFS image into the partition (the rad
 GOOD_LINE = "boot_select: slot %s good"
 ROLLBACK_LINE = "boot_select: slot %s failed %d boots, rolled back to %s"
 
-root = None  # boot directory, fixed at boot() so a later os.chdir in the app cannot move the state file
+root = None  # boot directory, fixed at start() so a later os.chdir in the app cannot move the state file
 running = None  # slot the app was imported from
+_again = False  # imported again by the running app (main.py had let go): let_go() after use
+
+
+def _cwd():
+    cwd = os.getcwd()
+    return "" if cwd == "/" else cwd.rstrip("/")
 
 
 def _root():
-    global root
+    global root, running, _again
     if root is None:
-        cwd = os.getcwd()
-        root = "" if cwd == "/" else cwd.rstrip("/")
+        for p in sys.path:  # imported again while the app runs: the slot start() put first
+            if isinstance(p, str) and p[-7:-1] == "/slot_" and p[-1:] in SLOTS:
+                root, running, _again = p[:-7], p[-1], True
+                return root
+        root = _cwd()
     return root
 
 
@@ -167,9 +181,13 @@ def rom_holds(want):
     return binascii.hexlify(digest).decode() == want[1]
 
 
-def boot(reset=_reset):
-    global running
-    _root()
+def start(reset=_reset):
+    """Pick this boot's slot, count a trial, put the slot first on sys.path and import its entry
+    (writing the slot's ROMFS image into the partition first when it needs one): the entry's main,
+    or None when the import failed (failed() has dealt with it) or it has none."""
+    global root, running
+    if root is None:
+        root = _cwd()
     slot, st = select()
     info = st["slots"].get(slot) or {}
     entry = info.get("entry") or DEFAULT_ENTRY
@@ -185,23 +203,46 @@ def boot(reset=_reset):
             from hal.rom_partition import boot_write
 
             boot_write(slot, slot_dir(slot), rom, rom_holds)
-            del boot_write  # not kept by this frame while the app runs
+            del boot_write
         __import__(entry)
-        main = getattr(sys.modules[entry], "main", None)
-        if main:
-            main()
     except KeyboardInterrupt:  # an operator's Ctrl-C is not a failed boot
         raise
     except Exception as exc:
-        print("boot_select: slot %s failed: %r" % (slot, exc))
-        _print_exception(exc)
-        if st["pending"] == slot:
-            reset()
-        # The known-good slot failing has nowhere to fall back to: stay at the REPL for recovery.
+        failed(exc, reset)
+        return None
+    return getattr(sys.modules[entry], "main", None)
+
+
+def failed(exc, reset=_reset):
+    """The running slot's app raised `exc`: say so; a slot on trial restarts so the next attempt
+    counts. The known-good slot failing has nowhere to fall back to: the board stays at the REPL."""
+    _root()
+    print("boot_select: slot %s failed: %r" % (running, exc))
+    _print_exception(exc)
+    if read_state()["pending"] == running:
+        reset()
+
+
+def boot(reset=_reset):
+    main = start(reset)
+    if main:
+        try:
+            main()
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            failed(exc, reset)
+
+
+def let_go():
+    """Forget this module when the running app imported it again: it holds no heap while the app runs."""
+    if _again:
+        sys.modules.pop(__name__, None)
 
 
 def mark_good():
     """Called by the app once its health checks pass: the running slot becomes the active one."""
+    _root()
     st = read_state()
     if running is not None and st["pending"] == running:
         st["active"] = running
@@ -210,3 +251,4 @@ def mark_good():
         st.pop("rolled_back", None)
         write_state(st)
     print(GOOD_LINE % running)
+    let_go()

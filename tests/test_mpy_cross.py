@@ -25,6 +25,7 @@ FLIGHT_PACKAGES = ("protocols", "hal", "flight")
 # the board's raw REPL, and what the other board tools send there (board_tools/board_side)
 BOARD_SIDE = (
     "firmware_builds/boot_select.py",
+    "firmware_builds/board_main.py",
     "firmware_builds/deploy_helpers.py",
     *(
         p.relative_to(ROOT).as_posix()

@@ -7,8 +7,10 @@ switch, heartbeat, automatic rollback. mpremote's SerialTransport is the wire (r
 
 Board layout (paths relative to the board's boot directory, "/" on hardware):
 
-    main.py            `import boot_select; boot_select.boot()` (installed and kept up to date here)
-    boot_select.py     firmware_builds/boot_select.py: picks the slot, counts trial boots, rolls back
+    main.py            firmware_builds/board_main.py: boot_select starts the slot, then main.py runs its
+                       app with boot_select dropped (installed and kept up to date here)
+    boot_select.mpy    firmware_builds/boot_select.py, compiled for the bundle's target: picks the
+                       slot, counts trial boots, rolls back
     boot_state.json    boot pointer {"active", "pending", "attempts", "max_attempts", "slots"}
     slot_a/, slot_b/   one bundle each (.mpy tree + manifest.json)
 
@@ -35,6 +37,7 @@ steps. The board-side helpers are firmware_builds/deploy_helpers.py.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +46,8 @@ from pathlib import Path
 import serial
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
+
+from firmware_builds.build import BuildError, compile_one
 
 from . import romfs_deploy
 from .deploy_boot import _reboot_and_watch
@@ -86,6 +91,7 @@ __all__ = [
     "RomfsPartitionError",
     "VerifyError",
     "WrongBoardError",
+    "boot_files",
     "bundle_platforms",
     "check_abi",
     "check_board",
@@ -97,7 +103,7 @@ __all__ = [
 ]
 
 BOOT_SELECT_SRC = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
-MAIN_PY = b"import boot_select\nboot_select.boot()\n"
+MAIN_PY = BOOT_SELECT_SRC.with_name("board_main.py")  # installed as main.py
 SLOTS = ("a", "b")
 
 
@@ -110,7 +116,8 @@ class DeployResult:
     cloned: list[str] = field(default_factory=list)  # copied on the board from the active slot
     skipped: list[str] = field(default_factory=list)  # already identical in the target slot
     removed: list[str] = field(default_factory=list)  # stale files deleted from the target slot
-    boot_files: list[str] = field(default_factory=list)  # main.py / boot_select.py (re)installed
+    # boot_select.mpy / main.py (re)installed; "-boot_select.py": an older deploy's source removed
+    boot_files: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
     boot_log: str = ""
     seconds: float = 0.0
@@ -119,7 +126,7 @@ class DeployResult:
 @dataclass
 class BoardStatus:
     board: BoardInfo
-    installed: bool  # boot_select.py present
+    installed: bool  # boot_select present (.mpy, or .py from an older deploy)
     state: dict | None  # boot pointer as boot_select reads it (tmp fallback included)
     # per slot: version, git_revision, board, files (manifest.json included, as deploy counts them),
     # on_board (files found in the slot folder); None if empty
@@ -127,10 +134,28 @@ class BoardStatus:
     restarted: bool = False  # the app was stopped to read the board and soft-rebooted afterwards
 
 
-def _install_boot_files(board: _Board) -> list[str]:
-    """Put main.py and boot_select.py in place: each written to .tmp, verified, then renamed."""
+def boot_files(arch: str | None) -> list[tuple[str, bytes]]:
+    """main.py and boot_select.mpy as deploy installs them: boot_select compiled as the bundles are
+    (-O3, for `arch`), so the board loads no compiler and no source to import it again while the app
+    runs (mark_good, the update)."""
+    with tempfile.TemporaryDirectory(prefix="cubesat-boot-") as tmp:
+        dest = Path(tmp) / "boot_select.mpy"
+        try:
+            compile_one(BOOT_SELECT_SRC, "boot_select.py", dest, arch)
+        except BuildError as exc:
+            raise BundleError("cannot compile boot_select for %s: %s" % (arch or "bytecode", exc)) from None
+        return [("boot_select.mpy", dest.read_bytes()), ("main.py", MAIN_PY.read_bytes())]
+
+
+def _install_boot_files(board: _Board, arch: str | None) -> list[str]:
+    """Put boot_select.mpy and main.py in place: each written to .tmp, verified, then renamed. A
+    boot_select.py of an older deploy goes in between: it would shadow the .mpy, and every step
+    leaves a main.py that boots (an older main.py calls boot(), which the .mpy keeps)."""
     installed = []
-    for name, data in (("boot_select.py", BOOT_SELECT_SRC.read_bytes()), ("main.py", MAIN_PY)):
+    for name, data in boot_files(arch):
+        if name == "main.py" and board.hash_file("boot_select.py", "looking for boot_select.py"):
+            board.exec("os.remove(%r)" % board.path("boot_select.py"), "removing the old boot_select.py")
+            installed.append("-boot_select.py")
         digest = hashlib.sha256(data).hexdigest()
         if board.hash_file(name, "hashing " + name) == digest:
             continue
@@ -285,7 +310,7 @@ def _install(
             "heap: %d B free at boot%s"
             % (info.heap_free, ", the application needs %d B" % need if need else "")
         )
-    boot_files = _install_boot_files(board)
+    boot_files = _install_boot_files(board, bundle.manifest.get("target", {}).get("arch"))
     state = board.read_state()
     active = state["active"]
     target = "b" if active == "a" else "a"
@@ -333,7 +358,7 @@ def status(port_or_transport: str | SerialTransport, *, restart_app: bool = True
     with restart_app the board then soft-reboots into main.py again (`restarted` says so)."""
     with _session(port_or_transport, 256) as board:
         info = board.enter()
-        installed = board.hash_file("boot_select.py", "looking for boot_select.py") is not None
+        installed = any(board.hash_file(n, "looking for " + n) for n in ("boot_select.mpy", "boot_select.py"))
         state = board.read_state() if installed else None
         slots = {s: board.eval("_dslot(%r)" % board.path("slot_" + s), "reading slot %s" % s) for s in SLOTS}
         if restart_app:

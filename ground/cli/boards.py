@@ -89,8 +89,8 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
     console.print(
         "flight %d B live (boot %d, %d before the boot code is released), worst tick %d B (the "
         "first after boot %d B), simulator %d B; %d ticks, %d/%d commands verified; a full TM "
-        "queue (radio down) adds %d B; a file transfer %d B, staging an update %d B; boot_select.py "
-        "resident %d B (not in the needs)"
+        "queue (radio down) adds %d B; a file transfer %d B, staging an update %d B; the health "
+        "report (boot_select imported again) %d B"
         % (
             f.flight,
             f.flight_boot,
@@ -104,7 +104,7 @@ def heap(minutes: float, write: bool, json_out: str | None) -> None:
             f.tm_queue_full,
             f.transfer,
             f.update,
-            f.boot_select,
+            f.mark_good,
         )
     )
     table = Table("bundle", "budget", "needs", "spare", "queue full", "file/update", "loads", "budget source")

@@ -184,16 +184,23 @@ def twin(
 
 
 def _board_boot_directory(flash: str) -> None:
-    """A --flash folder inside a board's boot directory (A/B slots and boot_select.py beside it, as
+    """A --flash folder inside a board's boot directory (A/B slots and boot_select beside it, as
     `cubesat flash deploy` leaves a board): the twin's flight software finds that boot selector, as
-    on the board, so in-orbit updates (`cubesat uplink-bundle`) stage and switch its slots."""
+    on the board, so in-orbit updates (`cubesat uplink-bundle`) stage and switch its slots. Where
+    the folder holds the board's boot_select.mpy, which CPython cannot load, its source runs."""
+    import importlib.util
     import sys
     from pathlib import Path
 
     boot_dir = Path(flash).resolve().parent
-    if not (boot_dir / "boot_select.py").is_file():
-        return
-    sys.path.insert(0, str(boot_dir))
-    import boot_select  # type: ignore[import-not-found]
-
+    source = boot_dir / "boot_select.py"
+    if not source.is_file():
+        if not (boot_dir / "boot_select.mpy").is_file():
+            return
+        source = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
+    spec = importlib.util.spec_from_file_location("boot_select", source)
+    assert spec is not None and spec.loader is not None
+    boot_select = importlib.util.module_from_spec(spec)
+    sys.modules["boot_select"] = boot_select
+    spec.loader.exec_module(boot_select)
     boot_select.root = str(boot_dir)

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from bundle_rig import ROOT, board_root, make_bundles, manifest
+from bundle_rig import board_root, make_bundles, manifest
+
+from board_tools.flash.deploy import boot_files
 
 BIN = Path(sys.executable).parent
 
@@ -40,7 +42,8 @@ def twin(root: Path) -> tuple[subprocess.Popen, str]:
 def test_uplink_bundle_updates_the_twin_and_refuses_another_board(tmp_path: Path, bundles) -> None:
     root = tmp_path / "board"
     board_root(root, bundles["v1"])
-    shutil.copyfile(ROOT / "firmware_builds" / "boot_select.py", root / "boot_select.py")
+    for name, data in boot_files(None):  # as deploy leaves a board: the twin runs boot_select's source
+        (root / name).write_bytes(data)
     other = tmp_path / "other"
     shutil.copytree(bundles["v2"], other)
     m = manifest(other)

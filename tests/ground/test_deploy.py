@@ -25,6 +25,7 @@ from board_tools.flash.deploy import (
     RolledBackError,
     VerifyError,
     WrongBoardError,
+    boot_files,
     check_abi,
     deploy,
     load_bundle,
@@ -34,7 +35,7 @@ from board_tools.flash.deploy import (
 from firmware_builds.build import build
 from ground import cli
 
-APP = """import boot_select
+APP = """import sys
 import time
 from protocols import util
 
@@ -42,7 +43,10 @@ VERSION = %(version)r
 %(extra)s
 
 def main():
+    if "boot_select" in sys.modules:  # (not assert: -O3 compiles asserts out)
+        raise RuntimeError("main.py did not let boot_select go")
     print("app", VERSION, util.add(2, 3))
+    %(late)s
     %(good)s
     n = 0
     while True:
@@ -52,7 +56,15 @@ def main():
 """
 
 
-def _source(root: Path, version: str, *, good: bool = True, crash: bool = False, v2: bool = False) -> Path:
+# as flight.main reports good: boot_select imported again, and let go by mark_good
+GOOD = """import boot_select
+    boot_select.mark_good()
+    del boot_select
+    if 'boot_select' in sys.modules:
+        raise RuntimeError('boot_select stays resident')"""
+
+
+def _source(root: Path, version: str, *, good: bool = True, crash: str = "", v2: bool = False) -> Path:
     for pkg in ("protocols", "hal", "flight"):
         (root / pkg).mkdir(parents=True, exist_ok=True)
         (root / pkg / "__init__.py").write_text("")
@@ -61,10 +73,10 @@ def _source(root: Path, version: str, *, good: bool = True, crash: bool = False,
         (root / "protocols" / "extra.py").write_text("X = 2\n")
     else:
         (root / "hal" / "pins.py").write_text("LED = 25\n")
-    extra = "raise RuntimeError('bad build %s')" % version if crash else ""
-    (root / "flight" / "main.py").write_text(
-        APP % {"version": version, "extra": extra, "good": "boot_select.mark_good()" if good else "pass"}
-    )
+    extra = "raise RuntimeError('bad build %s')" % version if crash == "import" else ""
+    late = "raise RuntimeError('bad main %s')" % version if crash == "main" else ""
+    app = APP % {"version": version, "extra": extra, "late": late, "good": GOOD if good else "pass"}
+    (root / "flight" / "main.py").write_text(app)
     return root
 
 
@@ -75,7 +87,8 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, kw in {
         "v1": {"version": "1"},
         "v2": {"version": "2", "v2": True},
-        "crash": {"version": "3", "crash": True},
+        "crash": {"version": "3", "crash": "import"},
+        "late": {"version": "5", "crash": "main"},
         "hang": {"version": "4", "good": False},
     }.items():
         build("emulated", base / name, root=_source(base / ("src_" + name), **kw))
@@ -103,14 +116,15 @@ def test_first_deploy_installs_verifies_and_heartbeats(board: UpyPtyBoard, bundl
     assert (r.slot, r.previous) == ("b", None)  # slot a was empty: nothing to roll back to
     assert any("no previous slot to roll back to (slot a is empty)" in line for line in lines), lines
     assert not any("kept for rollback" in line for line in lines)
-    assert r.boot_files == ["boot_select.py", "main.py"]
+    assert r.boot_files == ["boot_select.mpy", "main.py"]
     expected = _tree(bundles["v1"])
     expected.pop("manifest.cbor"), expected.pop("manifest.py")
     assert sorted(r.uploaded) == sorted(expected) and r.cloned == r.skipped == r.removed == []
     assert r.bytes_uploaded == sum(len(v) for v in expected.values())
     assert _tree(board.flash / "slot_b") == expected  # byte for byte, manifest.json included
-    root_src = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
-    assert (board.flash / "boot_select.py").read_bytes() == root_src.read_bytes()
+    # boot_select compiled as the bundles are; main.py runs the app with boot_select let go
+    assert [(board.flash / n).read_bytes() for n, _ in boot_files(None)] == [d for _, d in boot_files(None)]
+    assert not (board.flash / "boot_select.py").exists()
     st = _state(board)
     assert (st["active"], st["pending"], st["attempts"]) == ("b", None, 0)
     assert st["slots"]["b"]["entry"] == "flight.main"
@@ -118,6 +132,24 @@ def test_first_deploy_installs_verifies_and_heartbeats(board: UpyPtyBoard, bundl
     assert any("slot b: 7 uploaded" in line for line in lines)
     board.wait_output(rb"heartbeat 3")  # the app keeps running after deploy returned
     assert not (board.flash / "boot_state.json.tmp").exists()
+
+
+def test_a_board_of_an_older_deploy_gets_boot_select_compiled(
+    board: UpyPtyBoard, bundles: dict[str, Path]
+) -> None:
+    """An older deploy left boot_select.py (which would shadow the .mpy) and a main.py that runs the
+    app inside boot_select.boot(): the next deploy removes the source before main.py changes."""
+    deploy(board.port, bundles["v1"])
+    for name in ("boot_select.mpy", "main.py"):
+        (board.flash / name).unlink()
+    src = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
+    (board.flash / "boot_select.py").write_bytes(src.read_bytes())
+    (board.flash / "main.py").write_text("import boot_select\nboot_select.boot()\n")
+    r = deploy(board.port, bundles["v2"])
+    assert r.boot_files == ["boot_select.mpy", "-boot_select.py", "main.py"]
+    assert not (board.flash / "boot_select.py").exists()
+    assert "app 2 5" in r.boot_log and "boot_select: slot a good" in r.boot_log
+    assert status(board.port).installed
 
 
 def test_copy_by_hash_uploads_only_what_the_board_lacks(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
@@ -228,26 +260,28 @@ def test_bundle_and_native_arch_checks(bundles: dict[str, Path], tmp_path: Path)
     check_abi(bundle, BoardInfo(mpy=0x1306, version=(1, 29, 0), machine="rp2", root=""))  # armv6m, v6.3
 
 
+@pytest.mark.parametrize("bundle, why", [("crash", "bad build 3"), ("late", "bad main 5")])
 def test_app_that_crashes_is_rolled_back_and_old_slot_heartbeats(
-    board: UpyPtyBoard, bundles: dict[str, Path]
+    board: UpyPtyBoard, bundles: dict[str, Path], bundle: str, why: str
 ) -> None:
+    """On import (boot_select.start reports it) or in its main() (main.py has boot_select report it)."""
     deploy(board.port, bundles["v1"])
     boots = board.boots
     since = len(board.console)
     with pytest.raises(
         RolledBackError, match=r"slot a failed 3 boots .* rolled back to slot b, which reports good"
     ) as info:
-        deploy(board.port, bundles["crash"], max_attempts=3)
+        deploy(board.port, bundles[bundle], max_attempts=3)
     assert (info.value.failed_slot, info.value.running_slot, info.value.attempts) == ("a", "b", 3)
     # the reason is in the error: the console lines of the failed boots, traceback included
     msg = str(info.value)
     assert "last console lines of the failed boots (attempt 3/3):" in msg
-    assert "RuntimeError: bad build 3" in info.value.console and "| " in msg
-    assert "earlier boots: boot_select: slot a failed: RuntimeError('bad build 3'" in msg
+    assert "RuntimeError: %s" % why in info.value.console and "| " in msg
+    assert "earlier boots: boot_select: slot a failed: RuntimeError('%s'" % why in msg
     log = bytes(board.console[since:])
     for n in (1, 2, 3):
         assert b"boot_select: trying slot a (attempt %d/3)" % n in log
-    assert log.count(b"RuntimeError: bad build 3") == 3
+    assert log.count(b"RuntimeError: " + why.encode()) == 3
     # deploy's raw-REPL soft reset, its reboot into main.py (attempt 1), one reboot per failed attempt
     assert board.boots - boots == 5
     st = _state(board)
