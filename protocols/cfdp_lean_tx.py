@@ -1,4 +1,4 @@
-"""The board's CFDP sender: one outgoing class 2 transaction in the heap a board has
+"""The board's CFDP sender: one outgoing class 1 or class 2 transaction in the heap a board has
 (protocols/cfdp_lean.py says why; protocols/cfdp_sender.py is the full one, which this one follows
 procedure for procedure and tests hold equal on the wire).
 
@@ -11,7 +11,8 @@ list of spans sent again before new data, (0, 0) the Metadata. No PDU from the r
 inactivity_ms after the EOF is Inactivity detected. The Finished PDU is acknowledged (again each
 time it comes) and ends it with its condition. A fault sends an EOF (cancel) naming this entity,
 except Positive ACK limit reached, which is about the EOF itself. checkpoint() and resume() carry
-a transaction over a reset until its EOF is out.
+a transaction over a reset until its EOF is out. Class 1 (acked=False) ends with its EOF, or with
+`closure` waits up to inactivity_ms for the Finished PDU; it takes no NAK and acknowledges nothing.
 """
 
 from protocols import cfdp_lean as cl
@@ -55,15 +56,19 @@ class Sender:
         segment_len=1024,
         burst=1,
         inactivity_ms=30000,
+        acked=True,
+        closure=False,
     ):
         self.store = store
         self.source_name = source_name
         self.size = size = store.size(source_name)
-        self.flags = 1 if size > 0xFFFFFFFF else 0  # acknowledged, no PDU CRC
-        fss = 8 if self.flags else 4
+        # the mode bit (class 1: 4), the large file bit; no PDU CRC
+        self.flags = (0 if acked else 4) | (1 if size > 0xFFFFFFFF else 0)
+        fss = 8 if self.flags & 1 else 4
         self.key = key = bytes((seq_len - 1, source_id)) + cl.uint(seq_num, seq_len) + bytes((dest_id,))
         self.seq = seq_num
-        body = bytearray((cl.METADATA, cl.MODULAR)) + cl.uint(size, fss)  # closure: class 2 has it
+        self.closure = closure or acked  # class 2 always waits for the Finished
+        body = bytearray((cl.METADATA, (0x40 if closure else 0) | cl.MODULAR)) + cl.uint(size, fss)
         for name in (source_name, dest_name):
             name = name.encode()
             body += bytes((len(name),)) + name
@@ -117,7 +122,7 @@ class Sender:
         data = self.store.read(self.source_name, offset, n)
         if len(data) != n:
             raise FieldValueError("cfdp.sender.file", offset, "the file shrank while it was sent")
-        fss = 8 if self.flags else 4
+        fss = 8 if self.flags & 1 else 4
         self._out.append(cl.build(self.flags, self.key, cl.uint(offset, fss) + data, 0, 1))
         return data
 
@@ -131,10 +136,14 @@ class Sender:
         if self.progress >= self.size:
             self._eof = self._eof_pdu(cl.NO_ERROR, self.size)
             self._send_eof(now_ms)
+            if self.flags & 4:  # class 1: no ACK to wait for
+                self.state = WAIT_FINISHED if self.closure else DONE
+                if not self.closure:
+                    self.condition = cl.NO_ERROR
 
     def _eof_pdu(self, condition, size):
         body = bytes((cl.EOF, condition << 4)) + cl.uint(self._sum & 0xFFFFFFFF, 4)
-        body += cl.uint(size, 8 if self.flags else 4)
+        body += cl.uint(size, 8 if self.flags & 1 else 4)
         if condition != cl.NO_ERROR:
             body += cl.fault_tlv(self.key, cl.entity(self.key, 0))
         return cl.build(self.flags, self.key, body, 0)
@@ -185,21 +194,24 @@ class Sender:
         elif code == cl.FINISHED:
             cl.need("cfdp.finished", pos, 1, end)
             condition = pdu[pos] >> 4
-            self._out.append(cl.ack(self.flags, self.key, cl.FINISHED, condition, 2))  # terminated
-            if self.state != DONE:
+            if not self.flags & 4:
+                self._out.append(cl.ack(self.flags, self.key, cl.FINISHED, condition, 2))  # terminated
+            if self.state != DONE and self.closure:
                 self.condition = condition
                 self.state = DONE
                 self._resend = []
-        elif code == cl.NAK:
-            if self.state != DONE:
+        elif code == cl.NAK or code == cl.KEEP_ALIVE:
+            if self.flags & 4 or self.state == DONE:
+                return  # class 1 takes no NAK; a transaction that ended, none either
+            if code == cl.NAK:
                 self._nak(pdu, pos, end)
-        elif code != cl.KEEP_ALIVE:
+        else:
             raise FieldValueError("cfdp.directive_code", hlen, "a PDU not for a file sender")
         if self.state == WAIT_FINISHED:
             self._timer = now_ms  # the receiver is alive
 
     def _nak(self, pdu, pos, end):
-        fss = 8 if self.flags else 4
+        fss = 8 if self.flags & 1 else 4
         cl.need("cfdp.nak", pos, 2 * fss, end)
         if (end - pos) % (2 * fss):
             raise LengthError("cfdp.nak.segments", pos, (end - pos) // (2 * fss) * 2 * fss, end - pos)

@@ -117,6 +117,26 @@ def test_the_lean_sender_sends_byte_for_byte_what_the_full_one_does_under_loss()
         _holds(dst, "out/got.bin", 4321)
 
 
+def test_the_lean_sender_in_class_1_sends_byte_for_byte_what_the_full_one_does():
+    # without closure it ends with its EOF; with closure it waits for the Finished (lost: inactivity)
+    for closure, seed, drop in ((False, 21, 0), (False, 22, 20), (True, 23, 0), (True, 24, 30)):
+        src = _source(3210)
+        full = _full_tx(src, 300, cfdp.UNACKNOWLEDGED, closure, burst=2, seq_len=2, inactivity_ms=5000)
+        lean = LeanSender(src, "in.bin", "out/got.bin", 5, 9, 42, 0, 2, 300, 2, 5000, False, closure)
+        dst = MemoryFileStore()
+        both = Lockstep(full, lean)
+        fwd, back = run(both, Receiver(dst, 9, 0, **TIMERS), seed, drop)
+        _same_end(both)
+        assert lean.resent == lean.naks == 0 and lean.eof_count == 1
+        if not drop:
+            assert lean.condition == cd.NO_ERROR
+            _holds(dst, "out/got.bin", 3210)
+        if not closure:
+            assert lean.condition == cd.NO_ERROR and back.sent == 0  # nothing comes back in class 1
+    # the last, with closure at 30% loss: the receiver's Finished says the file stayed incomplete
+    assert lean.condition == cd.CHECK_LIMIT_REACHED
+
+
 def test_class_1_with_closure_and_the_receivers_faults_match_the_full_one():
     # class 1 with closure: the Finished; a corrupted file: checksum failure; data past the EOF
     for mode, closure, corrupt in ((cfdp.UNACKNOWLEDGED, True, False), (cfdp.ACKNOWLEDGED, False, True)):
