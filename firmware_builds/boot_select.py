@@ -41,7 +41,7 @@ TMP = STATE + ".tmp"
 MAX_ATTEMPTS = 3
 DEFAULT_ENTRY = "flight.main"
 SLOTS = ("a", "b")
-ROM_WRITES = 1  # boot() writes a slot's ROMFS image into the partition (the radio update checks)
+ROM_WRITES = 1  # start() writes a slot's ROMFS image into the partition (the radio update checks)
 
 # Lines the ground deploy tool waits for on the console (keep in sync with board_tools/flash/deploy_boot.py).
 GOOD_LINE = "boot_select: slot %s good"
