@@ -62,21 +62,24 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from board_tools import board_heap_probes as probe
 from board_tools import board_heap_rom
+from board_tools.board_heap_probes import (
+    SETUP,
+    TICK_MS,
+    HeapMeasureError,
+    hexes,
+    live,
+    raw_repl,
+    run,
+)
 from board_tools.emuboard import EmulatedBoard, EmulatorError
-from board_tools.errors import BoardToolsError
-from board_tools.flash.deploy import boot_files
 
-TICK_MS = 100
 SIMULATED = "sim-twin"  # the board the long run flies: every chip the definitions name
 SPARE = 0.15  # every bundle that flies from .mpy keeps 15% of its board's budget spare
 TICKS_PER_CALL = 10  # while measuring single ticks: the garbage of 10 ticks between collections
 
-# The measuring program, sent to the board's raw REPL once; `run(n)` flies n ticks.
-_SETUP = """import sys, os, gc
-sys.path.insert(0, '/slot')
-os.chdir('/')
-"""
+# The measuring program, sent to the board's raw REPL once after SETUP; `run(n)` flies n ticks.
 # The simulated world, and wrappers around every method of its buses, pins, clock, watchdog and
 # link: what the simulator allocates while flight code calls into it (chip physics, the in-memory
 # link growing) is the simulator's, so each wrapper adds its allocation to S and run() takes it out
@@ -160,10 +163,6 @@ def _import_first(modules: list[str]) -> str:
     )
 
 
-class HeapMeasureError(BoardToolsError, RuntimeError):
-    """The emulated board could not be measured (it failed to boot or to answer)."""
-
-
 @dataclasses.dataclass
 class HeapFigures:
     base: int  # fresh interpreter
@@ -223,34 +222,6 @@ class HeapFigures:
         return dataclasses.asdict(self)
 
 
-def _live(t) -> int:
-    # the port collects only when control returns to JS: collect in one command, measure in the next
-    t.exec("import gc\ngc.collect()")
-    return int(t.exec("import gc\nprint(gc.mem_alloc())").decode().strip())
-
-
-def _exec(t, code: str, timeout: float = 120) -> str:
-    from mpremote.transport import TransportError
-
-    try:
-        out, err = t.exec_raw(code, timeout=timeout)
-    except TransportError as e:
-        raise HeapMeasureError("the emulated board did not answer: %s" % e) from None
-    if err:
-        raise HeapMeasureError("the emulated board failed: %s" % err.decode(errors="replace").strip()[-500:])
-    return out.decode()
-
-
-def _raw_repl(board: EmulatedBoard):
-    from mpremote.transport_serial import SerialTransport
-
-    from board_tools.flash.raw_repl import enter_raw_repl
-
-    t = SerialTransport(board.port, baudrate=115200)
-    enter_raw_repl(t, soft_reset=False)
-    return t
-
-
 def _flash_with(bundle: Path, key: bytes | None) -> Path:
     flash = Path(tempfile.mkdtemp(prefix="board_heap-"))
     top = str(bundle)  # the bundle's own manifest.json/.cbor/.py stay out, at its top only
@@ -282,7 +253,7 @@ def _per_board(
     loaded: dict[str, list[str]] = {}
     roms = roms or {}
     flash = _flash_with(bundle, key)
-    _slots_for_update(bundle, flash)
+    probe.slots_for_update(bundle, flash)
     manifest = board_heap_rom.read_manifest(flash)
     changes = {name: board_heap_rom.rom_change(image, name) for name, image in roms.items()}
     rom_kb = max([-(-len(img) // 4096) * 4 for img in roms.values()] or [0])
@@ -299,45 +270,45 @@ def _per_board(
         if rom_kb:  # the partition as that board's deploy leaves it (blank for a board without one)
             board.rom_file.write_bytes(roms.get(name, b""))
         board.restart()
-        return _raw_repl(board)
+        return raw_repl(board)
 
     def setup(name: str) -> str:
-        return _SETUP + ("sys.path.insert(0, '/rom')\n" if name in roms else "")
+        return SETUP + ("sys.path.insert(0, '/rom')\n" if name in roms else "")
 
     try:
         with EmulatedBoard(flash, uart_pty=False, rom_kb=rom_kb, rom_file=rom_dir / "rom0") as board:
             t = fresh(board, SIMULATED)
             try:
-                mark_good = _mark_good(t)
+                mark_good = probe.mark_good(t)
             finally:
                 t.close()
             for name in boards:
                 t = fresh(board, name)
                 try:
-                    _exec(t, setup(name) + _sim(name))
+                    run(t, setup(name) + _sim(name))
                     _boot(t, name)
-                    loaded[name] = ast.literal_eval(_exec(t, _LIST).strip())
+                    loaded[name] = ast.literal_eval(run(t, _LIST).strip())
                 finally:
                     t.close()
                 t = fresh(board, name)
                 try:
-                    _exec(t, setup(name) + "import hal.boards")
-                    before = _live(t)
-                    _exec(
+                    run(t, setup(name) + "import hal.boards")
+                    before = live(t)
+                    run(
                         t,
                         "import hal.boards\nhal.boards.definition(%r)\nimport hal.boards.machine_board"
                         % name,
                     )
-                    modules[name] = _live(t) - before
-                    before = _live(t)
-                    _exec(t, _import_first(loaded[name]))
-                    imported = _live(t) - before
-                    _exec(t, _sim(name))
-                    before = _live(t)
+                    modules[name] = live(t) - before
+                    before = live(t)
+                    run(t, _import_first(loaded[name]))
+                    imported = live(t) - before
+                    run(t, _sim(name))
+                    before = live(t)
                     _boot(t, name)
-                    boots[name] = imported + _live(t) - before
+                    boots[name] = imported + live(t) - before
                     if name in roms:
-                        updates[name] = _update(t)
+                        updates[name] = probe.update(t)
                 finally:
                     t.close()
     finally:
@@ -347,7 +318,7 @@ def _per_board(
 
 
 def _boot(t, name: str) -> None:
-    out = _exec(t, _BOOT + "print('booted')")
+    out = run(t, _BOOT + "print('booted')")
     if "booted" not in out:
         raise HeapMeasureError("flight did not boot on %s: %s" % (name, out.strip()[-300:]))
 
@@ -369,7 +340,7 @@ def measure(
 
     term = Terminal(key=key)
     flash = _flash_with(bundle, key)
-    _slots_for_update(bundle, flash)
+    probe.slots_for_update(bundle, flash)
     chunk = max(1, int(command_every_s * 1000 // TICK_MS))
     total = int(minutes * 60_000 // TICK_MS)
     sent: list[tuple[int, int]] = []
@@ -378,18 +349,18 @@ def measure(
             bundle, [SIMULATED, *(boards or [])], key, roms
         )
         with EmulatedBoard(flash, uart_pty=False) as board:
-            t = _raw_repl(board)
+            t = raw_repl(board)
             try:
-                _exec(t, _SETUP)
-                base = _live(t)
-                _exec(t, _import_first(loaded[SIMULATED]))
-                before = _live(t)
-                _exec(t, _sim(SIMULATED))
-                sim = _live(t) - before
+                run(t, SETUP)
+                base = live(t)
+                run(t, _import_first(loaded[SIMULATED]))
+                before = live(t)
+                run(t, _sim(SIMULATED))
+                sim = live(t) - before
                 _boot(t, SIMULATED)
-                boot_peak = _live(t)
-                _exec(t, "del _A")
-                boot_live = _live(t)
+                boot_peak = live(t)
+                run(t, "del _A")
+                boot_live = live(t)
                 peak_live = boot_live
                 now = 0
                 term.start(now)
@@ -397,7 +368,7 @@ def measure(
                 window = int(tick_window_s * 1000 // TICK_MS)
                 while done < total:
                     if done == window:
-                        _exec(t, "exclude(False)")
+                        run(t, "exclude(False)")
                     n = min(TICKS_PER_CALL if done < window else chunk, total - done)
                     # (MicroPython's b''.hex() gives b'': an empty downlink prints '-')
                     code = "run(%d, %s)\nd = sy.link.ground_read()\nprint(d.hex() if d else '-')\ndel d" % (
@@ -407,17 +378,17 @@ def measure(
                     if done % chunk == 0:
                         sent.append(term.command("ping"))
                         code = "sy.link.ground_write(%r)\n" % term.uplink(now) + code
-                    got = _exec(t, code)
+                    got = run(t, code)
                     done += n
                     now += n * TICK_MS
-                    term.downlink(_hex(got), now)
-                    peak_live = max(peak_live, _live(t))
+                    term.downlink(hexes(got), now)
+                    peak_live = max(peak_live, live(t))
                     if progress is not None and done % (chunk * 30) == 0:
                         progress("%d/%d ticks, live %d B" % (done, total, peak_live - base - sim))
-                stats = ast.literal_eval(_exec(t, "print(repr(W))").strip())
-                tm_queue_full = _queue_full(t)
-                transfer = _transfer(t, term, now)
-                update = _update(t)
+                stats = ast.literal_eval(run(t, "print(repr(W))").strip())
+                tm_queue_full = probe.queue_full(t)
+                transfer = probe.transfer(t, term, now)
+                update = probe.update(t)
             finally:
                 t.close()
     except EmulatorError as e:
@@ -446,109 +417,3 @@ def measure(
         board_update=updates,
         mark_good=mark_good,
     )
-
-
-# The radio down (a TX that keeps failing, a reset radio): the TM queue does not drain and holds
-# TM_QUEUE_MAX packets, half of them payload file parts (flight/app.py lets a part wait beyond
-# that), the other half the largest housekeeping report, the health set.
-_FILL = """from flight.app import TM_QUEUE_MAX
-from flight.payload import PART
-app.tm_queue[:] = []
-for _ in range(TM_QUEUE_MAX // 2):
-    app._emit(13, 2, bytes(PART + 4))
-for _ in range(TM_QUEUE_MAX - TM_QUEUE_MAX // 2):
-    app.hk_report(3)
-"""
-
-
-def _queue_full(t) -> int:
-    """The live heap a full TM queue adds to an empty one (see _FILL)."""
-    _exec(t, "app.tm_queue[:] = []")
-    empty = _live(t)
-    _exec(t, _FILL)
-    full = _live(t) - empty
-    _exec(t, "app.tm_queue[:] = []")
-    return full
-
-
-TRANSFER_BYTES = 12_000  # a dozen File Data PDUs, checkpoints included: the steady working set
-_TRANSFER_S = 300
-
-
-def _transfer(t, term, now: int) -> int:
-    """The live heap an uplink CFDP transfer of TRANSFER_BYTES adds at its largest (see step 6)."""
-    import random
-
-    from ground.file_transfer import FileTransfers
-
-    with tempfile.TemporaryDirectory(prefix="board_heap-cfdp-") as tmp:
-        src = Path(tmp) / "probe.bin"
-        src.write_bytes(random.Random(7).randbytes(TRANSFER_BYTES))
-        files = FileTransfers(term, Path(tmp) / "down")
-        before = peak = _live(t)
-        up = files.put(src, "files/heap_probe.bin", now)
-        for _ in range(_TRANSFER_S):
-            files.poll(now)
-            code = "sy.link.ground_write(%r)\nrun(10, False)\nd = sy.link.ground_read()\n" % term.uplink(now)
-            got = _exec(t, code + "print(d.hex() if d else '-')\ndel d")
-            now += 10 * TICK_MS
-            term.downlink(_hex(got), now)
-            peak = max(peak, _live(t))
-            if up.done:
-                break
-        if not up.ok:
-            raise HeapMeasureError("the heap probe's file transfer failed: %r" % (up.progress(now),))
-    _exec(t, "import os\nos.remove((app.fs.root.rpartition('/')[0] or '.') + '/files/heap_probe.bin')")
-    return peak - before
-
-
-def _slots_for_update(bundle: Path, flash: Path) -> None:
-    # an active slot a (the bundle with its manifest) and a slot b with a new manifest (the same
-    # one: every file comes from slot a), for _update; the flight itself runs from /slot
-    shutil.copytree(bundle, flash / "slot_a")
-    (flash / "slot_b").mkdir()
-    shutil.copyfile(bundle / "manifest.json", flash / "slot_b" / "manifest.json")
-    # boot_select as deploy installs it (not main.py: the harness boots the flight itself)
-    (flash / "boot_select.mpy").write_bytes(dict(boot_files(None))["boot_select.mpy"])
-
-
-def _mark_good(t) -> int:
-    """What the app's health report allocates in all, on a board with slot a on trial (see step 8)."""
-    state = {"active": "b", "pending": "a", "attempts": 1, "max_attempts": 3, "slots": {}}
-    _exec(t, _SETUP + "import json\nwith open('/boot_state.json', 'w') as f:\n    json.dump(%r, f)" % state)
-    _exec(t, "sys.path.insert(0, '/slot_a')")
-    _live(t)
-    out = _exec(
-        t,
-        "a = gc.mem_alloc()\nimport boot_select\nboot_select.mark_good()\ndel boot_select\n"
-        "print(gc.mem_alloc() - a, 'boot_select' in sys.modules)",
-    ).split()
-    active = _exec(t, "print(json.load(open('/boot_state.json'))['active'])\nos.remove('/boot_state.json')")
-    if out[-1] != "False" or active.strip() != "a":
-        raise HeapMeasureError("the heap probe's mark_good did not switch and let go: %s" % " ".join(out))
-    return int(out[-2])
-
-
-def _update(t) -> int:
-    """The live heap staging an update adds at its largest (see step 7)."""
-    before = _live(t)
-    _exec(t, "import boot_select, flight.update, flight.update_command\nU = flight.update.Update('/')")
-    _exec(t, "U.stage()")
-    peak = _live(t)
-    while True:
-        out = _exec(t, "n = 0\nwhile n < 100 and U.step():\n    n += 1\nprint(n, U.state)").split()
-        peak = max(peak, _live(t))
-        if out[0] != "100":
-            break
-    if out[1] != "staged":
-        raise HeapMeasureError("the heap probe's update did not stage: %s" % " ".join(out))
-    _exec(t, "del U")
-    return peak - before
-
-
-def _hex(out: str) -> bytes:
-    out = out.strip()
-    try:
-        return b"" if out == "-" else bytes.fromhex(out)
-    except ValueError:
-        raise HeapMeasureError("unexpected output from the board: %r" % out[-300:]) from None

@@ -49,7 +49,7 @@ def rom_change(image: bytes, hal_board: str) -> RomChange:
         packages = tuple(sorted({path.split("/")[0] for path in files}))
         again, running = make_image(stage, packages, 1 << 20)  # its manifest entry, as the build's
         if again != image:
-            from board_tools.board_heap import HeapMeasureError  # (it imports this module)
+            from board_tools.board_heap_probes import HeapMeasureError
 
             raise HeapMeasureError("the ROMFS image to update is not in the build's layout")
         largest = max(files, key=lambda p: len(files[p]))

@@ -125,7 +125,7 @@ def test_the_lean_sender_in_class_1_sends_byte_for_byte_what_the_full_one_does()
         lean = LeanSender(src, "in.bin", "out/got.bin", 5, 9, 42, 0, 2, 300, 2, 5000, False, closure)
         dst = MemoryFileStore()
         both = Lockstep(full, lean)
-        fwd, back = run(both, Receiver(dst, 9, 0, **TIMERS), seed, drop)
+        _fwd, back = run(both, Receiver(dst, 9, 0, **TIMERS), seed, drop)
         _same_end(both)
         assert lean.resent == lean.naks == 0 and lean.eof_count == 1
         if not drop:
