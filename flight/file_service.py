@@ -396,7 +396,9 @@ class FileService:
         try:
             import boot_select
 
-            return "b" if boot_select.read_state()["active"] == "a" else "a"
+            active = boot_select.read_state()["active"]
+            getattr(boot_select, "let_go", int)()  # imported again: not kept through the transfer
+            return "b" if active == "a" else "a"
         except Exception:  # no boot selector (started by hand): no slot to update
             return None
 

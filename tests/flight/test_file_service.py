@@ -257,6 +257,25 @@ def test_a_slot_takes_files_from_the_admin_key_only_and_never_the_running_slot(
     assert not (tmp_path / "board" / "slot_b").exists() and not (tmp_path / "board" / "slot_a").exists()
 
 
+def test_the_slot_check_lets_the_boot_selector_go_again(tmp_path: Path, monkeypatch) -> None:
+    """On a board, main.py drops boot_select before the app runs: the slot check of a slot uplink
+    imports it again (it finds the running slot from sys.path) and lets it go, so a transfer does
+    not keep it on the heap."""
+    import json
+    import shutil
+
+    shutil.copyfile(
+        Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py",
+        tmp_path / "boot_select.py",
+    )
+    (tmp_path / "boot_state.json").write_text(json.dumps({"active": "a", "pending": None}))
+    monkeypatch.delitem(sys.modules, "boot_select", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path / "slot_a"))  # where boot_select.start() put the slot
+    assert file_service.FileService._inactive_slot(None) == "b"
+    assert "boot_select" not in sys.modules
+
+
 def test_boot_looks_for_the_checkpoint_store_the_service_writes() -> None:
     # flight/assembly.py spells the store's name out (importing it would load the service)
     assembly = (Path(file_service.__file__).parent / "assembly.py").read_text()
