@@ -126,7 +126,9 @@ class DeployResult:
 @dataclass
 class BoardStatus:
     board: BoardInfo
-    installed: bool  # boot_select present (.mpy, or .py from an older deploy)
+    # the boot selector's file: boot_select.mpy, or boot_select.py from an older deploy (resident
+    # while the app runs: deploy again); None: not installed
+    boot_select: str | None
     state: dict | None  # boot pointer as boot_select reads it (tmp fallback included)
     # per slot: version, git_revision, board, files (manifest.json included, as deploy counts them),
     # on_board (files found in the slot folder); None if empty
@@ -358,12 +360,12 @@ def status(port_or_transport: str | SerialTransport, *, restart_app: bool = True
     with restart_app the board then soft-reboots into main.py again (`restarted` says so)."""
     with _session(port_or_transport, 256) as board:
         info = board.enter()
-        installed = any(board.hash_file(n, "looking for " + n) for n in ("boot_select.mpy", "boot_select.py"))
-        state = board.read_state() if installed else None
+        found = [n for n in ("boot_select.py", "boot_select.mpy") if board.hash_file(n, "looking for " + n)]
+        state = board.read_state() if found else None
         slots = {s: board.eval("_dslot(%r)" % board.path("slot_" + s), "reading slot %s" % s) for s in SLOTS}
         if restart_app:
             board.restart_app()
-    return BoardStatus(info, installed, state, slots, restarted=restart_app)
+    return BoardStatus(info, found[0] if found else None, state, slots, restarted=restart_app)
 
 
 def restart(port_or_transport: str | SerialTransport) -> None:

@@ -98,6 +98,10 @@ def flash_status(port: str) -> None:
     if s.state is None:
         click.echo("boot_select: not installed (run `cubesat flash deploy`)")
     else:
+        if s.boot_select == "boot_select.py":  # (it shadows a .mpy; main.py runs the app inside it)
+            click.echo(
+                "boot_select: boot_select.py from an older deploy, resident while the app runs (deploy again)"
+            )
         st = s.state
         pending = st["pending"] or "-"
         click.echo(

@@ -145,11 +145,13 @@ def test_a_board_of_an_older_deploy_gets_boot_select_compiled(
     src = Path(__file__).resolve().parents[2] / "firmware_builds" / "boot_select.py"
     (board.flash / "boot_select.py").write_bytes(src.read_bytes())
     (board.flash / "main.py").write_text("import boot_select\nboot_select.boot()\n")
+    out = CliRunner().invoke(cli.main, ["flash", "status", "--port", board.port])
+    assert "boot_select: boot_select.py from an older deploy, resident while the app runs" in out.output
     r = deploy(board.port, bundles["v2"])
     assert r.boot_files == ["boot_select.mpy", "-boot_select.py", "main.py"]
     assert not (board.flash / "boot_select.py").exists()
     assert "app 2 5" in r.boot_log and "boot_select: slot a good" in r.boot_log
-    assert status(board.port).installed
+    assert status(board.port).boot_select == "boot_select.mpy"
 
 
 def test_copy_by_hash_uploads_only_what_the_board_lacks(board: UpyPtyBoard, bundles: dict[str, Path]) -> None:
@@ -345,7 +347,7 @@ def test_status_reads_pointer_and_slots_then_restarts_the_app(
     board: UpyPtyBoard, bundles: dict[str, Path]
 ) -> None:
     before = status(board.port)
-    assert not before.installed and before.state is None and before.slots == {"a": None, "b": None}
+    assert before.boot_select is None and before.state is None and before.slots == {"a": None, "b": None}
     assert before.board.mpy_version == 6 and before.board.arch == "x64"
     deploy(board.port, bundles["v1"])
     deploy(board.port, bundles["v2"])
@@ -355,7 +357,11 @@ def test_status_reads_pointer_and_slots_then_restarts_the_app(
         s = status(transport)  # an open mpremote transport works as well as a port name
     finally:
         transport.close()
-    assert s.installed and (s.state["active"], s.state["pending"]) == ("a", None) and s.restarted
+    assert (
+        s.boot_select == "boot_select.mpy"
+        and (s.state["active"], s.state["pending"]) == ("a", None)
+        and s.restarted
+    )
     # the count deploy reports (6 modules + manifest.json: "slot b: 7 uploaded"), also on the board
     assert s.slots["a"]["files"] == 7 and s.slots["b"]["files"] == 7
     assert s.slots["a"]["on_board"] == s.slots["b"]["on_board"] == 7
