@@ -14,7 +14,7 @@ brown the board out, exactly as on a real bench. Settling is instantaneous.
 Each instrument runs its own server in its own thread and event loop: Modbus TCP on an ephemeral
 127.0.0.1 port, or (`rtu=True`) Modbus RTU on one end of a pseudo-terminal null modem, the
 client opening the other end as it would a USB-serial adapter. The register maps are
-`instruments.PSU_MAP` / `LOAD_MAP`: reserved addresses and writes to measured registers get
+`register_maps.PSU_MAP` / `LOAD_MAP`: reserved addresses and writes to measured registers get
 ILLEGAL_ADDRESS, out-of-range values ILLEGAL_VALUE, anything but FC3/FC6/FC16 ILLEGAL_FUNCTION.
 `stalled = True` makes an instrument stop answering (timeout tests).
 """
@@ -36,14 +36,8 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from board_tools.bench.instruments import (
-    LOAD_MAP,
-    PSU_MAP,
-    BenchError,
-    ElectronicLoad,
-    PowerSupply,
-    RegisterMap,
-)
+from board_tools.bench.instruments import BenchError, ElectronicLoad, PowerSupply
+from board_tools.bench.register_maps import LOAD_MAP, PSU_MAP, RegisterMap
 
 SUPPORTED_FC = (3, 6, 16)  # what RD60xx-class instruments implement
 
