@@ -68,7 +68,6 @@ from board_tools.board_heap_probes import (
     SETUP,
     TICK_MS,
     HeapMeasureError,
-    hexes,
     live,
     raw_repl,
     run,
@@ -370,18 +369,11 @@ def measure(
                     if done == window:
                         run(t, "exclude(False)")
                     n = min(TICKS_PER_CALL if done < window else chunk, total - done)
-                    # (MicroPython's b''.hex() gives b'': an empty downlink prints '-')
-                    code = "run(%d, %s)\nd = sy.link.ground_read()\nprint(d.hex() if d else '-')\ndel d" % (
-                        n,
-                        done < window,
-                    )
-                    if done % chunk == 0:
+                    commanded = done % chunk == 0
+                    if commanded:
                         sent.append(term.command("ping"))
-                        code = "sy.link.ground_write(%r)\n" % term.uplink(now) + code
-                    got = run(t, code)
+                    now = probe.fly(t, term, now, n, done < window, commanded)
                     done += n
-                    now += n * TICK_MS
-                    term.downlink(hexes(got), now)
                     peak_live = max(peak_live, live(t))
                     if progress is not None and done % (chunk * 30) == 0:
                         progress("%d/%d ticks, live %d B" % (done, total, peak_live - base - sim))

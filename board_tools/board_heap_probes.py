@@ -60,6 +60,24 @@ def raw_repl(board: EmulatedBoard):
     return t
 
 
+def fly(t, term, now: int, ticks: int, measure: bool = False, uplink: bool = True) -> int:
+    """`ticks` ticks of the flight (`measure`: the run program times each), with the ground
+    Terminal's uplink at `now` on the link first (unless `uplink` is False) and the downlink handed
+    to it after them; returns the time then. (MicroPython's b''.hex() gives b'': an empty downlink
+    prints '-'.)"""
+    code = "run(%d, %s)\nd = sy.link.ground_read()\nprint(d.hex() if d else '-')\ndel d" % (ticks, measure)
+    if uplink:
+        code = "sy.link.ground_write(%r)\n" % term.uplink(now) + code
+    out = run(t, code).strip()
+    try:
+        down = b"" if out == "-" else bytes.fromhex(out)
+    except ValueError:
+        raise HeapMeasureError("unexpected output from the board: %r" % out[-300:]) from None
+    now += ticks * TICK_MS
+    term.downlink(down, now)
+    return now
+
+
 # The radio down (a TX that keeps failing, a reset radio): the TM queue does not drain and holds
 # TM_QUEUE_MAX packets, half of them payload file parts (flight/app.py lets a part wait beyond
 # that), the other half the largest housekeeping report, the health set.
@@ -101,10 +119,7 @@ def transfer(t, term, now: int) -> int:
         up = files.put(src, "files/heap_probe.bin", now)
         for _ in range(_TRANSFER_S):
             files.poll(now)
-            code = "sy.link.ground_write(%r)\nrun(10, False)\nd = sy.link.ground_read()\n" % term.uplink(now)
-            got = run(t, code + "print(d.hex() if d else '-')\ndel d")
-            now += 10 * TICK_MS
-            term.downlink(hexes(got), now)
+            now = fly(t, term, now, 10)
             peak = max(peak, live(t))
             if up.done:
                 break
@@ -116,7 +131,7 @@ def transfer(t, term, now: int) -> int:
 
 def slots_for_update(bundle: Path, flash: Path) -> None:
     # an active slot a (the bundle with its manifest) and a slot b with a new manifest (the same
-    # one: every file comes from slot a), for _update; the flight itself runs from /slot
+    # one: every file comes from slot a), for update(); the flight itself runs from /slot
     shutil.copytree(bundle, flash / "slot_a")
     (flash / "slot_b").mkdir()
     shutil.copyfile(bundle / "manifest.json", flash / "slot_b" / "manifest.json")
@@ -156,11 +171,3 @@ def update(t) -> int:
         raise HeapMeasureError("the heap probe's update did not stage: %s" % " ".join(out))
     run(t, "del U")
     return peak - before
-
-
-def hexes(out: str) -> bytes:
-    out = out.strip()
-    try:
-        return b"" if out == "-" else bytes.fromhex(out)
-    except ValueError:
-        raise HeapMeasureError("unexpected output from the board: %r" % out[-300:]) from None

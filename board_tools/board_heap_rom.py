@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from board_tools.board_heap_probes import HeapMeasureError
 from firmware_builds.romfs import make_image
 from flight.slot_manifest import write as write_manifest
 from ground import romfs_patch
@@ -49,8 +50,6 @@ def rom_change(image: bytes, hal_board: str) -> RomChange:
         packages = tuple(sorted({path.split("/")[0] for path in files}))
         again, running = make_image(stage, packages, 1 << 20)  # its manifest entry, as the build's
         if again != image:
-            from board_tools.board_heap_probes import HeapMeasureError
-
             raise HeapMeasureError("the ROMFS image to update is not in the build's layout")
         largest = max(files, key=lambda p: len(files[p]))
         (stage / largest).write_bytes(files[largest] + b"\0")
@@ -62,7 +61,7 @@ def rom_change(image: bytes, hal_board: str) -> RomChange:
 
 
 def lay_out(flash: Path, manifest: dict, change: RomChange | None) -> None:
-    """The two slots' manifests for _update: the same files; with `change`, the active slot runs
+    """The two slots' manifests for the update probe: the same files; with `change`, the active slot runs
     its running image and slot b gets the new one's entry and the patch (nothing of a change
     staged before stays)."""
     (flash / "slot_a" / IMAGE).unlink(missing_ok=True)
