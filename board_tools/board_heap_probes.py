@@ -87,7 +87,7 @@ app.tm_queue[:] = []
 for _ in range(TM_QUEUE_MAX // 2):
     app._emit(13, 2, bytes(PART + 4))
 for _ in range(TM_QUEUE_MAX - TM_QUEUE_MAX // 2):
-    app.hk_report(3)
+    app.telemetry.report(3)
 """
 
 

@@ -18,9 +18,7 @@ import sys
 from flight import modes
 from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
 from flight.dictionary import CFDP_APID, MODE_NAMES
-from flight.handlers import CommandHandlers
 from flight.sensors import MAG
-from flight.telemetry import HK_COUNTDOWN, HK_ENABLED, HK_PERIOD, Telemetry
 from hal.clock import ticks_diff
 from protocols.cuc import split_seconds
 from protocols.pus import pack_tm
@@ -39,7 +37,7 @@ LOAD_PRIORITY = {"payload": 2, "heater": 2, "radio_pa": 1, "adcs": 1}
 TM_QUEUE_MAX = 96
 
 
-class FlightApp(CommandHandlers, Telemetry):
+class FlightApp:
     # the CFDP transaction last refused for want of heap (flight/file_service.py, released when
     # idle, so the number lives here): one FILE_REFUSED event per transaction, not one a second
     cfdp_refused = None
@@ -197,6 +195,17 @@ class FlightApp(CommandHandlers, Telemetry):
         if mode != modes.DETUMBLE:
             self._detumble_reported = False
 
+    def value(self, name):
+        """The attitude's housekeeping values (flight/telemetry.py): ADCS runs in the app's task."""
+        if name == "rate_dps":
+            return self.rate_rad_s * 57.29578 if self.rate_rad_s is not None else float("nan")
+        if name == "rate_src":
+            return self.rate_src
+        if name == "sun_angle":
+            e = self.sun_pointing.error_deg
+            return e if e is not None else float("nan")
+        raise KeyError(name)
+
     def detumbled(self):
         return self._calm >= self.bdot.hold
 
@@ -284,18 +293,6 @@ class FlightApp(CommandHandlers, Telemetry):
         pc = s.payload_c if s.payload_c is not None else float("nan")
         self.payload.sample(self.obt(), (pc, b[0] * 1e6, b[1] * 1e6, b[2] * 1e6))
 
-    def _task_hk(self):
-        self._hk_cycles += 1
-        for sid, st in self._hk.items():
-            if not st[HK_ENABLED]:
-                continue
-            st[HK_COUNTDOWN] -= 1
-            if st[HK_COUNTDOWN] <= 0:
-                st[HK_COUNTDOWN] = st[HK_PERIOD]
-                self.hk_report(sid)
-        if self._time_rate_exp is not None and self._hk_cycles % (1 << self._time_rate_exp) == 0:
-            self._emit(9, 2, bytes(self.stamp()))
-
     def _task_radio(self):
         if self.radio is None:
             return
@@ -329,11 +326,22 @@ class FlightApp(CommandHandlers, Telemetry):
         if self.updater is not None:  # staging steps, a commanded reboot
             self.updater.tick(self)
 
-    def update_command(self, v):
+    # --- commands of the services loaded on demand (the application is a component too) --------
+    def tc_update(self, v):
         """TC update (flight/dictionary.py): its module, and the update's, load with the first one."""
         from flight.update_command import command
 
         return command(self, v)
+
+    def tc_file_downlink(self, v):
+        return self.file_service().downlink(v[0])
+
+    def apply_params(self):
+        """The parameters the control laws hold as numbers of their own, after a parameter set."""
+        p = self.params
+        self.bdot.gain = p["adcs.bdot_gain"]
+        self.bdot.done_rate = p["adcs.done_rate_dps"] / 57.29578
+        self.sun_pointing.kp = p["adcs.sun_gain"]
 
     def _task_files(self):
         # a file part waits while the queue is half full (radio down or slow): queued behind the

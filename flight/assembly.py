@@ -16,7 +16,7 @@ from flight.audit import KIND_BOOT, AuditLog
 from flight.boot import BootRecord
 from flight.commands import Dispatcher
 from flight.comms import Comms
-from flight.dictionary import APID, HK_SETS, RATE_GROUPS
+from flight.dictionary import APID, RATE_GROUPS
 from flight.events import EventReporter
 from flight.executive import Executive
 from flight.fdir import Fdir
@@ -28,6 +28,7 @@ from flight.power_monitor import PowerMonitor
 from flight.schedule import Schedule
 from flight.sensors import Sensors
 from flight.storage import HostFs
+from flight.telemetry import Telemetry
 from flight.thermal import HeaterController
 from hal.errors import HalError
 
@@ -147,13 +148,18 @@ def assemble(
         if dev is not None:
             app.radio = _try(lambda: _sx1276(board, dev, clock))
     app.fdir = Fdir(app)
-    # [period, enabled, countdown] (flight/telemetry.py HK_*): the sets' first reports one second
-    # apart from the second after boot, not all in the first tick (which already changes mode)
-    app._hk = {sid: [s[1], s[2], i + 1] for i, (sid, s) in enumerate(HK_SETS.items())}
+    app.telemetry = Telemetry(app)
     app._beacon_s = 0
-    app._time_rate_exp = None
-    app._hk_cycles = 0
-    app._register_commands()
+    # the components: each runs its own commands (flight/commands.py), the first that has a
+    # command's method runs it; the ones whose checks or reports need the others get the app
+    parts = [app.telemetry, app.modes, app.events, app.stores, app.params, app.schedule, app.payload]
+    parts += [app.fdir, app.comms]
+    if app.propulsion is not None:
+        parts.append(app.propulsion)
+    for part in parts:
+        part.app = app
+    parts.append(app)  # the app itself: the services it loads on demand
+    app.dispatcher.components = tuple(parts)
 
     app.executive = Executive(
         tick_ms, cpu_us, app.events.report, watchdog.feed if watchdog else None, gc_idle=True
@@ -172,13 +178,20 @@ def assemble(
         ("modes", app._task_modes),
         ("schedule", app._task_schedule),
         ("payload", app._task_payload),
-        ("housekeeping", app._task_hk),
+        ("housekeeping", app.telemetry.task),
         ("playback", app._task_playback),
     ):
         app.executive.add("control", periods["control"], name, fn)
     app.executive.add("slow", periods["slow"], "radio", app._task_radio)
     app.executive.add("slow", periods["slow"], "downlink_files", app._task_files)
     app.executive.add("slow", periods["slow"], "memory", app._task_memory)
+
+    # the housekeeping values: each set's report reads them from their components (asked once
+    # here, so every component exists by now)
+    app.telemetry.wire((
+        app.telemetry, app.modes, app.sensors, app.power, app.shedder, app.heater, app.comms,
+        app.fdir, app.schedule, app.payload, app,
+    ))  # fmt: skip
 
     app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))
     app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)

@@ -1,7 +1,11 @@
 """Telecommand intake: decode arguments from the dictionary, route, verify (PUS-1).
 
+    class Test:  # a component: a method per dictionary command it runs
+        def tc_ping(self, v):
+            emit(17, 2, b"")
+
     d = Dispatcher(emit, audit=audit.append)
-    d.register("ping", execute=lambda v: emit(17, 2, b""))
+    d.components = (Test(),)
     d.handle(tc_bytes)        # emits 1.1/1.2, 1.3/1.4, 1.7/1.8 with failure codes
 
 Stages (ECSS-E-ST-70-41C service 1): acceptance checks the packet, the service/subtype/
@@ -32,6 +36,7 @@ LEVEL_NONE = 0  # not authenticated on a keyed spacecraft
 LEVEL_OPERATOR = 1
 LEVEL_ADMIN = 2
 # failure reasons: numbers of flight/dictionary.py's table (no string on the board)
+_R_NOT_ON_BOARD = const(10)
 _R_NEEDS_OPERATOR_KEY = const(17)
 _R_NEEDS_ADMIN_KEY = const(18)
 _R_SOFTWARE_ERROR = const(19)
@@ -110,17 +115,21 @@ def route(service, subtype, fid):
 
 
 class Dispatcher:
-    """Verifies and runs telecommands against the handlers registered for dictionary commands.
+    """Verifies and runs telecommands on the components that own them.
 
-    `register(name, execute, check=None)` binds a command of flight/dictionary.py's COMMANDS (a
-    name not in it is a KeyError): `check(values)` is the start stage (preconditions; raises
-    CommandError to refuse), `execute(values)` the completion stage. `handle(raw, source, level)`
-    takes a packet's bytes, `execute(tc, source, level)` an unpacked PusTc; both return True when
-    the command completed. Acceptance also refuses a command (and any TC it carries) that needs
-    more authority than `level` (`required_level`). The verification reports (which, and when:
-    the module docstring) are TM(1, n) packets through `emit(service, subtype, data)`; a
-    handler's CommandError becomes the stage's failure report, any other exception from
-    `execute` a failure with reason _R_SOFTWARE_ERROR (the software runs on).
+    A component is any object with a method `tc_<name>(values)` per command of
+    flight/dictionary.py's COMMANDS it runs (the completion stage), and optionally
+    `tc_check(name, values)`, the start stage of each of them (preconditions: mode, interlocks;
+    raises CommandError to refuse). `components` is the sequence the wiring sets (the first that
+    has the method runs the command): no table of handlers, bound methods or closures is kept.
+    `handle(raw, source, level)` takes a packet's bytes, `execute(tc, source, level)` an
+    unpacked PusTc; both return True when the command completed. Acceptance also refuses a
+    command (and any TC it carries) that needs more authority than `level` (`required_level`). A
+    dictionary command no component on this board runs is refused at its start (EXEC_FAILED,
+    reason NOT_ON_BOARD). The verification reports (which, and when: the module docstring) are
+    TM(1, n) packets through `emit(service, subtype, data)`; a CommandError becomes the stage's
+    failure report, any other exception from `tc_<name>` a failure with reason _R_SOFTWARE_ERROR
+    (the software runs on).
 
     `audit(text)`, when given, gets one line per command that passed argument decoding: REFUSED
     (authority or check), FAILED or OK with its values (bytes shown only as their length).
@@ -128,20 +137,25 @@ class Dispatcher:
     `refused_auth`, `by_code` (failures per FAIL code). `now` is stored but not used.
     """
 
+    components = ()
+
     def __init__(self, emit, audit=None, now=None):
         self.emit = emit  # emit(service, subtype, data) queues a TM packet
         self.audit = audit  # audit(text) records every command that passed argument decoding
         self.now = now
-        self.handlers = {}  # name: (check, execute)
         self.ok = 0
         self.failed = 0
         self.refused_auth = 0
         self.by_code = {}
 
-    def register(self, name, execute, check=None):
-        if name not in COMMANDS:
-            raise KeyError("no command %r in the dictionary" % name)
-        self.handlers[name] = (check, execute)
+    def runner(self, name):
+        """(component, its tc_<name> method) of the component that runs command `name`, or None."""
+        attr = "tc_" + name  # a method name of loaded code: no new string is interned
+        for c in self.components:
+            run = getattr(c, attr, None)
+            if run is not None:
+                return c, run
+        return None
 
     def _report(self, subtype, req, code=None, message="", reason=0):
         tail = b""
@@ -189,7 +203,7 @@ class Dispatcher:
             fid = (data[0] << 8) | data[1]
             found = route(tc.service, tc.subtype, fid)
             data = data[2:]
-        if found is None or found[0] not in self.handlers:
+        if found is None:
             self._report(
                 2, req, FAIL["UNKNOWN_SERVICE"], "no TC(%d,%d) fid %s" % (tc.service, tc.subtype, fid)
             )
@@ -210,10 +224,13 @@ class Dispatcher:
             return False
         if ack & ACK_ACCEPTANCE:
             self._report(1, req)
-        check, execute = self.handlers[name]
+        found = self.runner(name)
         try:
+            if found is None:
+                raise CommandError(FAIL["EXEC_FAILED"], "%s: not on this board" % name, _R_NOT_ON_BOARD)
+            check = getattr(found[0], "tc_check", None)
             if check is not None:
-                check(values)
+                check(name, values)
         except CommandError as exc:
             self._report(4, req, exc.code, exc.message, exc.reason)
             self._audit("%s %s REFUSED %d %s" % (source, name, exc.code, exc.message))
@@ -222,7 +239,7 @@ class Dispatcher:
             self._report(3, req)
         self.current = (req, ack, source, name)  # a deferring handler keeps this for complete()
         try:
-            deferred = execute(values) is DEFER
+            deferred = found[1](values) is DEFER
         except CommandError as exc:
             self.complete(self.current, exc.code, exc.message, exc.reason)
             return False

@@ -6,7 +6,7 @@ FARM-1 -> PUS packets to the dispatcher. Downlink: PUS TM packets -> TM frames (
 OCF) -> RS(255,223) x I, randomized, ASM. Every rejection is counted; authentication failures
 are also PUS-5 events naming the check that failed, never key material. Keys and the
 anti-replay counter persist in a slot store, so a reboot neither loses a new key nor reopens
-old sequence numbers to replay.
+old sequence numbers to replay. A component (flight/commands.py): it runs rekey and radio_reset.
 """
 
 import struct
@@ -18,6 +18,11 @@ from flight.storage import SlotStore
 from protocols import cltu, cop1, errors, sync, tcframe, tmframe
 from protocols.sdls import PERSIST_STRIDE, SecurityAssociation, SecurityEndpoint
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
 AUTH_MAC = 1
 AUTH_REPLAY = 2
 AUTH_SA = 3
@@ -26,6 +31,10 @@ ADMIN_SPI = 2  # the admin key's association; SPI 1 carries the operators' key
 VCIDS = (0,)  # the only TC virtual channel with a FARM: frames for any other are rejected
 FARM_WINDOW = 10
 MAX_WAITING = FARM_WINDOW  # received frames waiting to be taken in (a FARM window's worth)
+# failure reasons: numbers of flight/dictionary.py's table (no string on the board)
+_R_NO_RADIO = const(20)
+_R_LINK_NOT_SECURED = const(22)
+_R_ARG_1 = const(24)
 
 
 class Comms:
@@ -133,6 +142,29 @@ class Comms:
         if not force and sa.last_sn <= self._marks.get(sa.spi, -1):
             return
         self._save_mark(sa, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF))
+
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "tc_rejected":
+            return self.rejected & 0xFFFF
+        if name == "auth_rejects":
+            return self.auth_rejects & 0xFFFF
+        raise KeyError(name)
+
+    # --- commands (a component, flight/commands.py; `app`, set by the wiring, has the radio) ----
+    def tc_rekey(self, v):
+        if self.security is None:
+            raise CommandError(FAIL["EXEC_FAILED"], "link not secured: nothing to rekey", _R_LINK_NOT_SECURED)
+        if not self.rekey(v[0], v[1]):
+            raise CommandError(FAIL["UNKNOWN_ID"], "no security association %d" % v[0], _R_ARG_1)
+
+    def tc_radio_reset(self, v):
+        radio = self.app.radio
+        if radio is None:
+            raise CommandError(FAIL["EXEC_FAILED"], "no radio on this board", _R_NO_RADIO)
+        try:
+            radio.recover()
+        except OSError as exc:
+            raise CommandError(FAIL["EXEC_FAILED"], "radio: %s" % exc) from None
 
     def rekey(self, spi, wrapped):
         """Install a key wrapped under the current one (the ground wrapped it with the SN of the

@@ -227,7 +227,7 @@ FAIL_REASONS = {
     7: ("PULSE_IN_PROGRESS", "a pulse is in progress"),
     8: ("ON_TIME_BUDGET", "thruster on-time budget used up"),
     9: ("FDIR_INHIBIT", "propulsion inhibited by FDIR"),
-    10: ("NO_THRUSTERS", "no thrusters on this board"),
+    10: ("NOT_ON_BOARD", "no subsystem on this board runs the command"),
     11: ("PROP_MODE", "propulsion only in DETUMBLE or NOMINAL"),
     12: ("MODE_TRANSITION", "mode transition not allowed from the current mode"),
     13: ("NOT_DETUMBLED", "NOMINAL needs a completed detumble"),

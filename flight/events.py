@@ -5,12 +5,20 @@
 
 `emit(service, subtype, data, downlink)` makes the TM packet; the events packet store keeps it
 in flash across a reboot (flight/packet_store.py). A disabled event (TC 5,6) is still made and
-stored, not downlinked.
+stored, not downlinked. A component (flight/commands.py): it runs event_enable and event_disable.
 """
 
 import struct
 
-from flight.dictionary import EVENTS
+from flight.dictionary import EVENTS, FAIL
+from flight.errors import CommandError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
+_R_ARG_1 = const(24)  # a failure reason of flight/dictionary.py's table
 
 _BY_ID = {v[0]: name for name, v in EVENTS.items()}
 
@@ -29,6 +37,16 @@ class EventReporter:
         self.last = (name, aux)
         self.emit(5, severity, data, ev_id not in self.disabled)
         return data
+
+    def tc_check(self, name, v):
+        if v[0] not in _BY_ID:
+            raise CommandError(FAIL["UNKNOWN_ID"], "no event %d" % v[0], _R_ARG_1)
+
+    def tc_event_enable(self, v):
+        self.set_enabled(v[0], True)
+
+    def tc_event_disable(self, v):
+        self.set_enabled(v[0], False)
 
     def set_enabled(self, ev_id, on):
         if ev_id not in _BY_ID:

@@ -27,6 +27,15 @@ class Fdir:
         self.trips = 0
         self.prop_inhibited = False
 
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "fdir_trips":
+            return self.trips & 0xFFFF
+        raise KeyError(name)
+
+    def tc_fdir_reset(self, v):  # a component (flight/commands.py): it runs fdir_reset
+        self.reset()
+        self.app._propulsion_inhibit()
+
     def _trip(self, event, audit_text, *aux):
         self.trips += 1
         self.app.events.report(event, *aux)

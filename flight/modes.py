@@ -3,9 +3,18 @@
 Commanded transitions follow ALLOWED (an operator cannot jump SAFE -> NOMINAL while the
 spacecraft may still tumble); `override` (a hazardous command) and FDIR may force any mode.
 Every change calls `on_change(old, new, reason)` (event + audit record).
+
+A component (flight/commands.py): it runs mode_set and mode_override; `app` (the wiring sets it)
+says whether the spacecraft has detumbled, which NOMINAL needs.
 """
 
-from flight.dictionary import MODES
+from flight.dictionary import FAIL, MODE_NAMES, MODES
+from flight.errors import CommandError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
 
 BOOT = MODES["BOOT"]
 SAFE = MODES["SAFE"]
@@ -14,6 +23,9 @@ NOMINAL = MODES["NOMINAL"]
 REASON_COMMAND = 0
 REASON_AUTO = 1
 REASON_FDIR = 2
+# failure reasons: numbers of flight/dictionary.py's table (no string on the board)
+_R_MODE_TRANSITION = const(12)
+_R_NOT_DETUMBLED = const(13)
 
 ALLOWED = {
     BOOT: (SAFE,),
@@ -48,3 +60,29 @@ class ModeManager:
         if self.on_change is not None:
             self.on_change(old, new, reason)
         return True
+
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "mode":
+            return self.mode
+        raise KeyError(name)
+
+    # --- commands ---------------------------------------------------------------------------
+    def tc_check(self, name, v):
+        if name != "mode_set":  # mode_override: hazardous, and bypasses these checks
+            return
+        if not self.allowed(v[0]):
+            raise CommandError(
+                FAIL["WRONG_MODE"],
+                "%s -> %s not allowed" % (MODE_NAMES[self.mode], MODE_NAMES[v[0]]),
+                _R_MODE_TRANSITION,
+            )
+        if v[0] == NOMINAL and self.mode != NOMINAL and not self.app.detumbled():
+            raise CommandError(
+                FAIL["INTERLOCK"], "still tumbling: NOMINAL needs a completed detumble", _R_NOT_DETUMBLED
+            )
+
+    def tc_mode_set(self, v):
+        self.set(v[0], REASON_COMMAND)
+
+    def tc_mode_override(self, v):
+        self.set(v[0], REASON_COMMAND)

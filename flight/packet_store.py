@@ -16,7 +16,8 @@ its CRC made again), so the ground tells it from realtime and can merge the two.
 
 import struct
 
-from flight.dictionary import PACKET_STORES, PLAYBACK_DEST
+from flight.dictionary import FAIL, PACKET_STORES, PLAYBACK_DEST
+from flight.errors import CommandError
 from flight.storage import frame_record, record_at
 from protocols.crc import crc16
 
@@ -256,7 +257,7 @@ _R_PLAYBACK_BUSY = const(23)  # a failure reason: a number onboard, named in the
 class PacketStoreService:
     """PUS service 15 over the stores of flight/dictionary.py PACKET_STORES: keeps every TM packet
     of a stored service as it is made, runs one playback at a time, paced so that realtime
-    telemetry keeps its place in the downlink queue, and registers its own telecommands."""
+    telemetry keeps its place in the downlink queue, and runs its own telecommands (a component)."""
 
     def __init__(self, fs, report):
         self.fs = fs
@@ -321,38 +322,40 @@ class PacketStoreService:
             self.fs.remove(_PLAYING)
             self.report("PLAYBACK_DONE", cut[0], 0, 3)
 
-    def register(self, d, emit, error, codes):
-        """The service's telecommands on dispatcher d; `error(code, text, reason)` makes the
-        CommandError a check raises, `codes` is the dictionary's FAIL."""
+    # --- commands: a component (flight/commands.py); `app`, set by the wiring, emits the reports
+    def tc_check(self, name, v):
+        if name[:10] == "store_dump" and self.playing is not None:
+            raise CommandError(
+                FAIL["INTERLOCK"], "store %d is playing back" % self.playing.sid, _R_PLAYBACK_BUSY
+            )
 
-        def busy(v):
-            if self.playing is not None:
-                raise error(
-                    codes["INTERLOCK"], "store %d is playing back" % self.playing.sid, _R_PLAYBACK_BUSY
-                )
+    def tc_verification_query(self, v):
+        if not self.repeat_reports(v[0], v[1], self.app._emit):
+            raise CommandError(FAIL["UNKNOWN_ID"], "no recent request %d/%d" % (v[0], v[1]))
 
-        def play(by_time):
-            def start(v):
-                self.fs.remove(_PLAYING)  # a marker in flash: a reset from here on is reported
-                self.fs.append(_PLAYING, bytes((v[0],)))
-                self.rate = v[3]
-                self.playing = self.stores[v[0]]
-                self.playing.start_dump(v[1], v[2], by_time)
+    def tc_store_enable(self, v):
+        self.stores[v[0]].enabled = True
 
-            return start
+    def tc_store_disable(self, v):
+        self.stores[v[0]].enabled = False
 
-        def abort(v):
-            if self.playing is self.stores[v[0]]:
-                self._end(2)
+    def tc_store_dump(self, v, by_time=True):
+        self.fs.remove(_PLAYING)  # a marker in flash: a reset from here on is reported
+        self.fs.append(_PLAYING, bytes((v[0],)))
+        self.rate = v[3]
+        self.playing = self.stores[v[0]]
+        self.playing.start_dump(v[1], v[2], by_time)
 
-        def summary(v):
-            sel = [st for sid, st in self.stores.items() if v[0] in (0, sid)]
-            emit(15, 13, bytes((len(sel),)) + b"".join(st.summary() for st in sel))
+    def tc_store_dump_seq(self, v):
+        self.tc_store_dump(v, False)
 
-        d.register("store_enable", lambda v: setattr(self.stores[v[0]], "enabled", True))
-        d.register("store_disable", lambda v: setattr(self.stores[v[0]], "enabled", False))
-        d.register("store_dump", play(True), busy)
-        d.register("store_dump_seq", play(False), busy)
-        d.register("store_abort", abort)
-        d.register("store_delete", lambda v: self.stores[v[0]].delete_to(v[1]))
-        d.register("store_summary", summary)
+    def tc_store_abort(self, v):
+        if self.playing is self.stores[v[0]]:
+            self._end(2)
+
+    def tc_store_delete(self, v):
+        self.stores[v[0]].delete_to(v[1])
+
+    def tc_store_summary(self, v):
+        sel = [st for sid, st in self.stores.items() if v[0] in (0, sid)]
+        self.app._emit(15, 13, bytes((len(sel),)) + b"".join(st.summary() for st in sel))

@@ -2,6 +2,8 @@
 
 Only the values are stored (id u16, value f32 each); definitions (name, default, bounds) come
 from the dictionary, so a new software version with new defaults still loads old storage.
+A component (flight/commands.py): it runs param_get and param_set, answered by TM(20,2);
+`app` (the wiring sets it) applies a new value and reports it.
 """
 
 import struct
@@ -34,6 +36,16 @@ class ParamTable:
                 if pid in defs and defs[pid][2] <= value <= defs[pid][3]:
                     self.values[pid] = value
                     self.loaded += 1
+
+    def tc_param_get(self, v):
+        self.app._emit(20, 2, struct.pack(">BHf", 1, v[0], self.get(v[0])))
+
+    def tc_param_set(self, v):
+        value = self.set(v[0], v[1])
+        app = self.app
+        app.apply_params()
+        app.events.report("PARAM_CHANGED", v[0], value)
+        app._emit(20, 2, struct.pack(">BHf", 1, v[0], value))
 
     def __getitem__(self, name):
         return self.values[PARAM_IDS[name]]

@@ -5,11 +5,28 @@ samples the sensors every `period_s` into a file of CRC-framed records, and when
 samples (or is stopped) closes the file and queues it. Queued files go down as PUS-13 large
 packet transfers (13,1 first part, 13,2 middle, 13,3 last), one part per call, and are
 deleted only after their last part was sent. The queue survives a reboot.
+
+A component (flight/commands.py): it runs payload_start and payload_stop; `app` (the wiring sets
+it) gives the mode an experiment needs and the onboard time.
 """
 
 import struct
 
+from flight import modes
+from flight.dictionary import FAIL
+from flight.errors import CommandError
 from flight.storage import SlotStore, frame_record, scan_records
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
+
+# failure reasons: numbers of flight/dictionary.py's table (no string on the board)
+_R_PAYLOAD_MODE = const(14)
+_R_PAYLOAD_BUSY = const(15)
+_R_NOTHING_RUNNING = const(21)
+_R_ARG_1 = const(24)
 
 # experiment: (name, temperature setpoint degC)
 EXPERIMENTS = {1: ("thermal_soak", 25.0), 2: ("magnetometry", 20.0), 3: ("dosimetry", 18.0)}
@@ -31,6 +48,30 @@ class Payload:
         if raw:
             self.serial = struct.unpack_from(">H", raw, 0)[0]
             self.queue = [n for n in raw[2:].decode().split(",") if n]
+
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "payload_files":
+            return len(self.queue)
+        raise KeyError(name)
+
+    def tc_check(self, name, v):
+        if name != "payload_start":
+            return
+        if self.app.modes.mode != modes.NOMINAL:
+            raise CommandError(FAIL["WRONG_MODE"], "payload runs in NOMINAL only", _R_PAYLOAD_MODE)
+        if v[0] not in EXPERIMENTS:
+            raise CommandError(FAIL["UNKNOWN_ID"], "no experiment %d" % v[0], _R_ARG_1)
+        if self.active is not None:
+            raise CommandError(
+                FAIL["INTERLOCK"], "experiment %d already running" % self.active[0], _R_PAYLOAD_BUSY
+            )
+
+    def tc_payload_start(self, v):
+        self.start(v[0], v[1], v[2], self.app.obt())
+
+    def tc_payload_stop(self, v):
+        if not self.stop():
+            raise CommandError(FAIL["EXEC_FAILED"], "no experiment running", _R_NOTHING_RUNNING)
 
     def _save(self):
         self.store.save(struct.pack(">H", self.serial) + ",".join(self.queue).encode())

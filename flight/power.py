@@ -16,6 +16,11 @@ class LoadShedder:
         self.cutoff = None  # lowest priority number currently shed (None: nothing shed)
         self.events = []
 
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "loads_shed":
+            return self.cutoff or 0
+        raise KeyError(name)
+
     def enabled(self, name):
         return self.cutoff is None or self.loads[name] == 0 or self.loads[name] < self.cutoff
 

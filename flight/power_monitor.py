@@ -11,6 +11,11 @@ class PowerMonitor:
         self.soc = None
         self.batt_v = None
 
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "soc":
+            return self.soc if self.soc is not None else float("nan")
+        raise KeyError(name)
+
     def update(self, volts, amps):
         if volts is None:
             return self.soc

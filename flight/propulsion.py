@@ -5,10 +5,14 @@ token check) for a token, reported in the ARM_PENDING event; `thruster_arm_confi
 The other valves share the physical ARM switch, so they follow valve 0 into ARMED; when any
 valve falls back to SAFE (auto-disarm, inhibit), all do. An anomaly (a valve closed late, a
 refusal storm) disarms everything and inhibits propulsion until the inhibit is lifted.
+
+A component (flight/commands.py): it runs the thruster_* commands; `app` (the wiring sets it)
+gives the mode, FDIR's inhibit and the pulse limit its start checks need.
 """
 
-from flight.commands import CommandError
+from flight import modes
 from flight.dictionary import FAIL
+from flight.errors import CommandError
 from hal.drivers.thruster import ARMED, FIRING, SAFE
 from hal.errors import ConfigError, InterlockError
 
@@ -21,7 +25,8 @@ except ImportError:  # CPython
 # failure reasons (numbers of flight/dictionary.py's table; the valve's own come with its refusal)
 _R_THRUSTER_INHIBITED = const(6)
 _R_NOT_ARMED = const(5)
-_R_NO_THRUSTERS = const(10)
+_R_FDIR_INHIBIT = const(9)
+_R_PROP_MODE = const(11)
 _R_PULSE_TOO_LONG = const(16)
 _R_ARG_1 = const(24)
 
@@ -40,9 +45,32 @@ class Propulsion:
             raise CommandError(FAIL["INTERLOCK"], str(exc), exc.reason) from None
         raise CommandError(FAIL["ARG_RANGE"], str(exc)) from None
 
+    # --- commands ---------------------------------------------------------------------------
+    def tc_check(self, name, v):
+        if name == "thruster_disarm":  # always allowed: it makes the thrusters safe
+            return
+        app = self.app
+        if app.modes.mode not in (modes.NOMINAL, modes.DETUMBLE):
+            raise CommandError(FAIL["WRONG_MODE"], "propulsion only in DETUMBLE or NOMINAL", _R_PROP_MODE)
+        if app.fdir.prop_inhibited:
+            raise CommandError(FAIL["INTERLOCK"], "propulsion inhibited by FDIR", _R_FDIR_INHIBIT)
+        if name == "thruster_fire":
+            self.check_fire(v[0], v[1], int(app.params["prop.max_pulse_ms"]))
+
+    def tc_thruster_arm(self, v):
+        self.on_event("ARM_PENDING", self.request_arm())
+
+    def tc_thruster_arm_confirm(self, v):
+        self.confirm_arm(v[0])
+
+    def tc_thruster_fire(self, v):
+        self.fire(v[0], v[1])
+
+    def tc_thruster_disarm(self, v):
+        self.safe()
+
+    # --- the valves ---------------------------------------------------------------------------
     def request_arm(self):
-        if not self.valves:
-            raise CommandError(FAIL["EXEC_FAILED"], "no thrusters on this board", _R_NO_THRUSTERS)
         try:
             return self.valves[0].request_arm()
         except InterlockError as exc:

@@ -3,12 +3,14 @@
 Entries survive a reboot (power-loss-safe slot store). A command whose release time passed
 while the spacecraft was down is released at the first tick after boot (ECSS leaves this to
 the mission; releasing late beats silently dropping a planned activity), and counted as late.
+A component (flight/commands.py): it runs the schedule_* commands; `app` (the wiring sets it)
+gives the onboard time and the report's way out.
 """
 
 import struct
 
-from flight.commands import CommandError
 from flight.dictionary import FAIL
+from flight.errors import CommandError
 from flight.storage import SlotStore
 
 
@@ -29,6 +31,29 @@ class Schedule:
                 tc = bytes(raw[i + 6 : i + 6 + n])
                 self.entries.append((release,) + _request(tc) + (tc,))  # noqa: RUF005 - MicroPython-safe
                 i += 6 + n
+
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "sched_len":
+            return len(self.entries)
+        raise KeyError(name)
+
+    def tc_schedule_enable(self, v):
+        self.set_enabled(True)
+
+    def tc_schedule_disable(self, v):
+        self.set_enabled(False)
+
+    def tc_schedule_reset(self, v):
+        self.reset()
+
+    def tc_schedule_insert(self, v):
+        self.insert(v[0], v[1].pack(), int(self.app.obt()))
+
+    def tc_schedule_delete(self, v):
+        self.delete(v[0], v[1])
+
+    def tc_schedule_list(self, v):
+        self.app._emit(11, 13, self.summary())
 
     def _save(self):
         out = bytearray((1 if self.enabled else 0,))

@@ -22,6 +22,7 @@ _MAX_RATE = 10.0  # rad/s
 _MIN_RATE = -_MAX_RATE
 _TEMP_LO = -60.0
 _TEMP_HI = 125.0
+_NAN = float("nan")  # a housekeeping value not measured (yet)
 
 # What each control cycle reads and checks, as plain functions: a lambda or a generator per read
 # would be a heap object every cycle (and abs() of a float a new float); comparisons allocate
@@ -141,6 +142,25 @@ class Sensors:
                 self.sun = self.sun_drv.sun_vector()
             except OSError:
                 pass
+
+    def value(self, name):
+        """Housekeeping values (flight/telemetry.py); NaN: not measured (yet)."""
+        if name == "batt_v":
+            return self.batt_v if self.batt_v is not None else _NAN
+        if name == "solar_w":
+            # charge power = battery power + load power; the INA219 sits on the battery (discharge > 0)
+            if self.batt_v is None or self.batt_a is None:
+                return 0.0
+            return max(0.0, -self.batt_v * self.batt_a)
+        if name == "sunlit":
+            return 1 if self.sun is not None else 0
+        if name == "temp_c":
+            return self.structure_c if self.structure_c is not None else _NAN
+        if name == "payload_c":
+            return self.payload_c if self.payload_c is not None else _NAN
+        if name == "isolated":
+            return self.health.isolated
+        raise KeyError(name)
 
     def rate(self, mag_estimate):
         """(|omega| rad/s or None, source 0 gyro / 1 magnetometer)."""

@@ -1,120 +1,152 @@
-"""Housekeeping values of the flight application: what each dictionary parameter reads now, and
-PUS-3 reports packed by the dictionary's sets (SID, then each value in its TM_TYPES format).
+"""The telemetry services of the flight application, one component (flight/commands.py):
+PUS-3 housekeeping (the dictionary's sets, periodic and one-shot: SID, then each value in its
+TM_TYPES format), PUS-9 time reports and time setting, PUS-17 connection test.
 
-A mixin of FlightApp (flight/app.py). NaN for a value not measured (yet).
+    tm = Telemetry(app)     # app: the FlightApp whose values it reports
+    tm.task()               # the housekeeping task, once a control cycle
+    tm.report(sid)          # one TM(3,25) now
+
+NaN for a value not measured (yet).
 """
 
 import struct
 
-from flight.dictionary import HK_SETS, TM_TYPES
+from flight.dictionary import FAIL, HK_SETS, TM_TYPES
+from flight.errors import CommandError
 
 try:
     from micropython import const
 except ImportError:  # CPython
     from protocols._const import const
 
-# a housekeeping set's schedule, app._hk[sid]: [period (control cycles), enabled, cycles to go]
+# a housekeeping set's schedule, Telemetry.sets[sid]: [period (control cycles), enabled, cycles to go]
 HK_PERIOD = const(0)
 HK_ENABLED = const(1)
 HK_COUNTDOWN = const(2)
+_R_ARG_1 = const(24)  # a failure reason of flight/dictionary.py's table
 
 
 class Telemetry:
-    def tm_value(self, name):
-        s = self.sensors
+    time_rate_exp = None  # a time report every 2^n housekeeping cycles (TC 9,1); None: none
+
+    def __init__(self, app):
+        self.app = app
+        # the sets' first reports one second apart from the second after boot, not all in the
+        # first tick (which already changes mode)
+        self.sets = {sid: [s[1], s[2], i + 1] for i, (sid, s) in enumerate(HK_SETS.items())}
+        self.cycles = 0
+
+    # --- commands ---------------------------------------------------------------------------
+    def tc_check(self, name, v):
+        if name[:3] == "hk_" and v[0] not in HK_SETS:
+            raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0], _R_ARG_1)
+
+    def tc_ping(self, v):
+        self.app._emit(17, 2, b"")
+
+    def tc_hk_enable(self, v, on=1):
+        st = self.sets[v[0]]
+        st[HK_ENABLED] = on
+        st[HK_COUNTDOWN] = 1  # report at the next cycle
+
+    def tc_hk_disable(self, v):
+        self.tc_hk_enable(v, 0)
+
+    def tc_hk_oneshot(self, v):
+        self.report(v[0])
+
+    def tc_hk_interval(self, v):
+        st = self.sets[v[0]]
+        st[HK_PERIOD] = v[1]
+        st[HK_COUNTDOWN] = min(st[HK_COUNTDOWN], v[1])
+
+    def tc_time_report(self, v):
+        self.time_rate_exp = v[0]
+        self.app._emit(9, 2, bytes(self.app.stamp()))
+
+    def tc_time_set(self, v):
+        app = self.app
+        app.time_offset += v[0] - app.obt()
+
+    # --- the housekeeping task ----------------------------------------------------------------
+    def task(self):
+        self.cycles += 1
+        for sid, st in self.sets.items():
+            if not st[HK_ENABLED]:
+                continue
+            st[HK_COUNTDOWN] -= 1
+            if st[HK_COUNTDOWN] <= 0:
+                st[HK_COUNTDOWN] = st[HK_PERIOD]
+                self.report(sid)
+        exp = self.time_rate_exp
+        if exp is not None and self.cycles % (1 << exp) == 0:
+            self.app._emit(9, 2, bytes(self.app.stamp()))
+
+    def value(self, name):
+        """The software's own health and time (a component's housekeeping values: every component
+        answers its names by `value(name)` and raises KeyError for any other)."""
+        app = self.app
         if name == "obt_s":
-            return int(self.obt())
-        if name == "mode":
-            return self.modes.mode
-        if name == "batt_v":  # NaN: not measured yet (a report before the first control tick)
-            return s.batt_v if s.batt_v is not None else float("nan")
-        if name == "soc":
-            return self.power.soc if self.power.soc is not None else float("nan")
-        if name == "solar_w":
-            return self._solar_w()
-        if name == "sunlit":
-            return 1 if s.sun is not None else 0
-        if name == "temp_c":
-            return s.structure_c if s.structure_c is not None else float("nan")
-        if name == "payload_c":
-            return s.payload_c if s.payload_c is not None else float("nan")
-        if name == "heater":
-            return 1 if self.heater.on else 0
-        if name == "rate_dps":
-            return self.rate_rad_s * 57.29578 if self.rate_rad_s is not None else float("nan")
-        if name == "rate_src":
-            return self.rate_src
-        if name == "sun_angle":
-            e = self.sun_pointing.error_deg
-            return e if e is not None else float("nan")
-        if name == "boot_count":
-            return self.boot.count & 0xFFFF
-        if name == "reset_cause":
-            return self.boot.cause
+            return int(app.obt())
         if name == "uptime_s":
-            return int(self.uptime())
-        if name == "cmd_ok":
-            return self.dispatcher.ok & 0xFFFF
-        if name == "cmd_fail":
-            return self.dispatcher.failed & 0xFFFF
-        if name == "tc_rejected":
-            return self.comms.rejected & 0xFFFF
-        if name == "auth_rejects":
-            return self.comms.auth_rejects & 0xFFFF
-        if name == "task_errors":
-            return self.executive.errors() & 0xFFFF
-        if name == "overruns":
-            return self.executive.overruns() & 0xFFFF
-        if name == "fdir_trips":
-            return self.fdir.trips & 0xFFFF
-        if name == "isolated":
-            return s.health.isolated
-        if name == "loads_shed":
-            return self.shedder.cutoff or 0
-        if name == "audit_seq":
-            return self.audit.seq
-        if name == "audit_head":
-            return self.audit.head_u32()
-        if name == "sched_len":
-            return len(self.schedule.entries)
+            return int(app.uptime())
         if name == "heap_free":
-            return self.heap_free
-        if name == "payload_files":
-            return len(self.payload.queue)
+            return app.heap_free
+        if name == "boot_count":
+            return app.boot.count & 0xFFFF
+        if name == "reset_cause":
+            return app.boot.cause
+        if name == "cmd_ok":
+            return app.dispatcher.ok & 0xFFFF
+        if name == "cmd_fail":
+            return app.dispatcher.failed & 0xFFFF
+        if name == "task_errors":
+            return app.executive.errors() & 0xFFFF
+        if name == "overruns":
+            return app.executive.overruns() & 0xFFFF
+        if name == "audit_seq":
+            return app.audit.seq
+        if name == "audit_head":
+            return app.audit.head_u32()
         raise KeyError(name)
 
-    def _solar_w(self):
-        # charge power = battery power + load power; the INA219 sits on the battery (discharge > 0)
-        s = self.sensors
-        if s.batt_v is None or s.batt_a is None:
-            return 0.0
-        return max(0.0, -s.batt_v * s.batt_a)
+    def wire(self, parts):
+        """Lay out each set's report from the components whose values it holds (`parts`: the
+        first whose value(name) answers owns name); before the first report."""
+        self.layouts = {sid: _layout(sid, parts) for sid in HK_SETS}
 
-    def hk_report(self, sid):
+    def report(self, sid):
         # each set's report is packed into a buffer of its own (formats and offsets from the
         # dictionary): a report allocates only the values and the packet
-        buf, fields = _LAYOUTS[sid]
-        for i in range(0, len(fields), 3):
-            struct.pack_into(fields[i + 1], buf, fields[i + 2], self.tm_value(fields[i]))
-        self._emit(3, 25, buf)
+        buf, fields = self.layouts[sid]
+        for i in range(0, len(fields), 4):
+            struct.pack_into(fields[i + 2], buf, fields[i + 3], fields[i].value(fields[i + 1]))
+        self.app._emit(3, 25, buf)
 
 
 # the struct formats, one string each: a format built per field would be a heap string per field
 _FORMATS = {"B": ">B", "H": ">H", "I": ">I", "f": ">f"}
 
 
-def _layout(sid):
+def _owner(name, parts):
+    for part in parts:
+        try:
+            part.value(name)
+            return part
+        except KeyError:
+            pass
+    raise KeyError("no component has the housekeeping value " + name)
+
+
+def _layout(sid, parts):
+    # (report buffer, (component, name, struct format, offset, ...)), made once at boot: no tick
+    # pays; flat, not a tuple per field (32 B each on a board)
     fields = []
     offset = 1
     for name in HK_SETS[sid][3]:
         fmt = _FORMATS[TM_TYPES.get(name, "f")]
-        fields += (name, fmt, offset)
+        fields += (_owner(name, parts), name, fmt, offset)
         offset += struct.calcsize(fmt)
     buf = bytearray(offset)
     buf[0] = sid
     return buf, tuple(fields)
-
-
-# sid -> (report buffer, (name, struct format, offset, name, ...)), made once at import: no tick
-# pays; flat, not a tuple per field (32 B each on a board)
-_LAYOUTS = {sid: _layout(sid) for sid in HK_SETS}

@@ -17,6 +17,11 @@ class HeaterController:
         self.sensor_faults = 0
         self.switches = 0
 
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "heater":
+            return 1 if self.on else 0
+        raise KeyError(name)
+
     def update(self, temp_c, dt_s):
         """New heater state for this cycle."""
         if temp_c is None:

@@ -1,5 +1,5 @@
 """The flight's side of an in-orbit update: the `update` telecommand and its steps in FlightApp's
-1 s task, around flight/update.py's Update. FlightApp.update_command loads this module (and
+1 s task, around flight/update.py's Update. FlightApp.tc_update loads this module (and
 flight/update.py) with the first update command: no heap before.
 """
 

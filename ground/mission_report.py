@@ -61,15 +61,16 @@ class HkCount:
         if app is self._app:
             return
         self._app = app
-        report = app.hk_report
+        telemetry = app.telemetry
+        report = telemetry.report
 
         def counted(sid: int) -> None:
             self.generated[sid] = self.generated.get(sid, 0) + 1
             if sid == CORE_SID:
-                self.core_times.append(app.tm_value("obt_s"))
+                self.core_times.append(telemetry.value("obt_s"))
             report(sid)
 
-        app.hk_report = counted
+        telemetry.report = counted
 
 
 def queued_hk(app) -> dict[int, int]:

@@ -25,8 +25,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[int, list[bytes]]
     for i in range(N_SC):
         scid = 100 + i
         twin = FlightTwin(tmp_path_factory.mktemp("sc%d" % scid), default_environment(soc=0.8), scid=scid)
-        for sid in twin.app._hk:
-            twin.app._hk[sid][:] = [1, 1, 1]  # every set, every second: a busy downlink
+        for sid in twin.app.telemetry.sets:
+            twin.app.telemetry.sets[sid][:] = [1, 1, 1]  # every set, every second: a busy downlink
         chunks = []
         for _ in range(SECONDS):
             twin.run_ms(1000)

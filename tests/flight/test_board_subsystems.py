@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flight.main
-from flight.dictionary import FAIL
+from flight.dictionary import FAIL, FAIL_REASONS
 from ground.terminal import Terminal
 from hal.boards import definition
 from hal.sim.board.world import SimWorld
@@ -33,7 +33,9 @@ def test_a_board_without_thrusters_has_no_propulsion_and_says_so(tmp_path: Path)
             term.downlink(down, tick * 100)
         if all(term.done(r) for r in reqs):
             break
-    for req in reqs:
-        assert term.verdict(req) == [1, 4]  # accepted, refused at start
-        assert term.failures[req] == (FAIL["EXEC_FAILED"], "no thrusters on this board")
+    for req, name in zip(reqs, ("thruster_arm", "thruster_disarm")):
+        # accepted, refused at start: no component on this board runs it
+        assert term.verdict(req) == [1, 4]
+        assert term.failures[req] == (FAIL["EXEC_FAILED"], name + ": not on this board")
+        assert FAIL_REASONS[term.reasons[req]][0] == "NOT_ON_BOARD"
     assert app.executive.errors() == 0

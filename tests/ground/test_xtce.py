@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from flight.dictionary import COMMANDS, EVENTS, FAILURES, HK_SETS, MODES, TELEMETRY, TM_ENUMS, TM_TYPES
-from flight.telemetry import _LAYOUTS
+from flight.telemetry import _layout
 from ground.dictionary import build_tc, decode_hk
 from ground.xtce import APID, to_xtce
 from protocols.crc import crc16
@@ -90,7 +90,7 @@ def test_each_housekeeping_set_is_its_onboard_report() -> None:
         entries = [e.get("parameterRef") for e in c.find(X + "EntryList")]
         assert entries == list(names)
         sizes = [_encoding(PTYPES[PARAMS[p]])[1] for p in ["hk_sid", *entries]]
-        assert sum(sizes) == 8 * len(_LAYOUTS[sid][0])
+        assert sum(sizes) == 8 * len(_layout(sid, (_Values(sid, {}),))[0])
         cond = {e.get("parameterRef"): e.get("value") for e in c.iter(X + "Comparison")}
         assert cond == {"hk_sid": str(sid)}
     for name in TELEMETRY:  # u32 counters stay 32-bit unsigned integers, f32 values floats
@@ -115,15 +115,27 @@ def _tm(service: int, subtype: int, data: bytes) -> bytes:
     return bytes(pack_tm(service, subtype, data, APID, 1, 2, 0, bytes(6)))
 
 
+class _Values:
+    """A component with every value of set `sid`: `given`'s, else the value's place in the set."""
+
+    def __init__(self, sid: int, given: dict) -> None:
+        self.names = HK_SETS[sid][3]
+        self.given = given
+
+    def value(self, name: str):
+        return self.given.get(name, self.names.index(name) + 1)
+
+
 def test_containers_decode_real_reports() -> None:
     stamp = struct.pack(">IH", 86400, 0x8000)
     values = {"audit_head": 3145866510, "mode": 3, "batt_v": 7.4, "reset_cause": 1, "uptime_s": 4000000000}
     for sid, (set_name, *_r) in HK_SETS.items():
-        buf, fields = _LAYOUTS[sid]
+        # the flight's own layout of the set's report (flight/telemetry.py), packed as it packs
+        buf, fields = _layout(sid, (_Values(sid, values),))
         data = bytearray(buf)
-        for i in range(0, len(fields), 3):  # flat: name, struct format, offset, name, ...
-            name, fmt, offset = fields[i : i + 3]
-            struct.pack_into(fmt, data, offset, values.get(name, i // 3 + 1))
+        for i in range(0, len(fields), 4):  # flat: component, name, struct format, offset, ...
+            part, name, fmt, offset = fields[i : i + 4]
+            struct.pack_into(fmt, data, offset, part.value(name))
         pkt = bytes(pack_tm(3, 25, data, APID, 7, 9, 0, stamp))
         got = _decode(pkt, "hk_%s" % set_name)
         assert got["tm_obt"] == (86400 << 16) | 0x8000  # raw CUC: scaled by 2^-16 s in cuc_time

@@ -19,22 +19,38 @@ def _code(b):
     return (b[0] << 8) | b[1] if b else None
 
 
-def test_stages_and_codes():
-    d, out = _d()
+class _Part:
+    """A component: it runs ping, mode_set (always refused at start), radio_reset (fails) and
+    fdir_reset (a bug in its handler)."""
 
-    def refuse(v):
-        raise CommandError(FAIL["WRONG_MODE"], "not now")
+    def tc_check(self, name, v):
+        if name == "mode_set":
+            raise CommandError(FAIL["WRONG_MODE"], "not now")
 
-    def fail(v):
+    def tc_ping(self, v):
+        pass
+
+    def tc_mode_set(self, v):
+        pass
+
+    def tc_radio_reset(self, v):
         raise CommandError(FAIL["EXEC_FAILED"], "broke")
 
-    def bug(v):
+    def tc_fdir_reset(self, v):
         raise ZeroDivisionError("oops")
 
-    d.register("ping", lambda v: None)
-    d.register("mode_set", lambda v: None, refuse)
-    d.register("radio_reset", fail)
-    d.register("fdir_reset", bug)
+
+class _Other:
+    def tc_ping(self, v):
+        raise AssertionError("the first component that has a command runs it")
+
+    def tc_mode_override(self, v):
+        pass
+
+
+def test_stages_and_codes():
+    d, out = _d()
+    d.components = (_Part(), _Other())
     assert d.handle(PusTc(17, 1, apid=0x10, seq_count=1).pack())
     assert [t for t, _ in out] == [1, 3, 7]
     del out[:]
@@ -49,7 +65,15 @@ def test_stages_and_codes():
     del out[:]
     assert not d.handle(PusTc(99, 9, apid=0x10, seq_count=5).pack())
     assert out == [(2, b"\x00\x01")]
-    assert d.ok == 1 and d.failed == 4
+    del out[:]
+    # a second component's command, unchecked by the first component's tc_check
+    assert d.handle(PusTc(8, 1, b"\x00\x02\x01", apid=0x10, seq_count=6).pack())
+    assert [t for t, _ in out] == [1, 3, 7]
+    del out[:]
+    # a dictionary command no component runs: accepted, refused at its start (NOT_ON_BOARD)
+    assert not d.handle(PusTc(8, 1, b"\x00\x0c", apid=0x10, seq_count=7).pack())
+    assert out == [(1, b""), (4, b"\x00\x06")]
+    assert d.ok == 2 and d.failed == 5
 
 
 def test_argument_decoding_failures():

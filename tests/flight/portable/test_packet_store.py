@@ -191,12 +191,9 @@ def _recorder(said):
     return report
 
 
-class _Dispatcher:
-    def __init__(self):
-        self.handlers = {}
-
-    def register(self, name, execute, check=None):
-        self.handlers[name] = execute
+class _App:
+    def _emit(self, service, subtype, data, downlink=True):
+        pass
 
 
 def test_a_reset_in_the_middle_of_a_playback_is_reported_once_at_the_next_boot():
@@ -205,11 +202,10 @@ def test_a_reset_in_the_middle_of_a_playback_is_reported_once_at_the_next_boot()
     fs = MemFs()
     said = []
     svc = PacketStoreService(fs, _recorder(said))
-    d = _Dispatcher()
-    svc.register(d, lambda *a: None, Exception, {"INTERLOCK": 5})
+    svc.app = _App()
     for i in range(5):
         svc.keep(3, _tm(i, 1000 + i))
-    d.handlers["store_dump"]([1, 0, 2000, 1])
+    svc.tc_store_dump([1, 0, 2000, 1])
     queue = []
     svc.task(queue, 10)
     assert len(queue) == 1 and svc.playing is not None
@@ -222,9 +218,7 @@ def test_a_reset_in_the_middle_of_a_playback_is_reported_once_at_the_next_boot()
     assert said == [("PLAYBACK_DONE", 1, 0, 3)]
     assert svc.stores[1].packets() == 5  # nothing stored was lost
     # a playback that ends leaves nothing for a later boot to report
-    d.handlers = {}
-    svc.register(d, lambda *a: None, Exception, {"INTERLOCK": 5})
-    d.handlers["store_dump"]([1, 0, 2000, 50])
+    svc.tc_store_dump([1, 0, 2000, 50])
     svc.task(queue, 100)
     svc.task(queue, 100)
     assert said[-1] == ("PLAYBACK_DONE", 1, 5, 0)

@@ -1,0 +1,72 @@
+"""The flight components (flight/commands.py): each subsystem runs its own commands, by methods
+named after the dictionary's; the wiring (flight/assembly.py) only lists them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twin_rig import Rig
+
+from flight.dictionary import COMMANDS, HK_SETS
+
+
+def _commands_of(part: object) -> set[str]:
+    return {n[3:] for n in dir(part) if n.startswith("tc_") and n != "tc_check"}
+
+
+def test_every_dictionary_command_runs_on_exactly_one_component(tmp_path: Path) -> None:
+    app = Rig(tmp_path).twin.app  # the sim-twin: every chip, thrusters and radio included
+    parts = app.dispatcher.components
+    runs: dict[str, list[str]] = {}
+    for part in parts:
+        for name in _commands_of(part):
+            assert name in COMMANDS, "%s.tc_%s names no dictionary command" % (type(part).__name__, name)
+            runs.setdefault(name, []).append(type(part).__name__)
+    assert sorted(runs) == sorted(COMMANDS), "commands no component runs: %s" % (set(COMMANDS) - set(runs))
+    twice = {n: owners for n, owners in runs.items() if len(owners) > 1}
+    assert not twice, twice
+    # each subsystem is the one that runs its commands
+    owner = {name: owners[0] for name, owners in runs.items()}
+    assert owner["thruster_fire"] == "Propulsion" and owner["payload_start"] == "Payload"
+    assert owner["mode_set"] == "ModeManager" and owner["param_set"] == "ParamTable"
+    assert owner["store_dump"] == "PacketStoreService" and owner["schedule_insert"] == "Schedule"
+    assert owner["hk_enable"] == "Telemetry" and owner["rekey"] == "Comms"
+    # every component that checks or reports through the others was given the application
+    assert all(getattr(p, "app", app) is app for p in parts)
+
+
+def test_a_component_s_start_check_covers_only_its_own_commands(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.run(2.0)  # BOOT -> SAFE
+    # payload's check refuses payload_start outside NOMINAL; the hk set check refuses a bad sid;
+    # commands of other components pass through untouched by either
+    assert rig.send("payload_start", {"experiment": 1, "period_s": 10, "samples": 5}) == [1, 4]
+    assert rig.send("hk_oneshot", {"sid": 9}) == [1, 4]
+    assert rig.send("hk_oneshot", {"sid": 1}) == [1, 3, 7]
+    assert rig.send("event_disable", {"event_id": 19}) == [1, 3, 7]
+    assert rig.send("ping") == [1, 3, 7]
+
+
+def test_every_housekeeping_value_comes_from_one_component(tmp_path: Path) -> None:
+    app = Rig(tmp_path).twin.app
+    owners: dict[str, str] = {}
+    parts = set()
+    for sid, (_set, _period, _on, names) in HK_SETS.items():
+        _buf, fields = app.telemetry.layouts[sid]
+        assert list(fields[1::4]) == list(names)
+        for part, name in zip(fields[0::4], fields[1::4]):
+            owners[name] = type(part).__name__
+            parts.add(part)
+    assert owners["batt_v"] == owners["solar_w"] == "Sensors" and owners["soc"] == "PowerMonitor"
+    assert owners["mode"] == "ModeManager" and owners["heater"] == "HeaterController"
+    assert owners["loads_shed"] == "LoadShedder" and owners["payload_files"] == "Payload"
+    assert owners["cmd_ok"] == owners["obt_s"] == "Telemetry" and owners["rate_dps"] == "FlightApp"
+    for name in owners:  # no second component answers a name: one source per value
+        answering = []
+        for part in parts:
+            try:
+                part.value(name)
+                answering.append(part)
+            except KeyError:
+                pass
+        assert len(answering) == 1, (name, answering)
