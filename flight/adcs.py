@@ -7,9 +7,16 @@
 The body rate is estimated from the field's rotation, |dB/dt| / |B| (a lower bound of the
 true rate, good enough to decide when detumbling is done), low-pass filtered so sensor
 noise does not end detumbling early. Plain floats and tuples: runs on MicroPython.
+
+`Adcs` is the subsystem (a component, flight/commands.py): its control task runs B-dot or sun
+pointing by mode through the coils, decides when detumbling is done, and answers the attitude's
+housekeeping values.
 """
 
 import math
+
+from flight import modes
+from flight.sensors import MAG
 
 
 class Bdot:
@@ -99,3 +106,71 @@ class SunPointing:
             k = self.max_dipole / big
             m = (m[0] * k, m[1] * k, m[2] * k)
         return m
+
+
+class Adcs:
+    """The attitude subsystem: B-dot (detumble, and the rate estimator in every mode) and sun
+    pointing (NOMINAL) through the coils; `app` (the wiring sets it) gives sensors, mode, loads
+    and events."""
+
+    rate_rad_s = None  # the best body rate there is (gyro, else B-dot's field-rotation estimate)
+    rate_src = 0  # 0 gyro, 1 magnetometer
+    calm = 0  # control cycles in a row below the detumble rate
+    reported = False  # DETUMBLED said for this detumble
+
+    def __init__(self, bdot, sun_pointing, coils):
+        self.bdot = bdot
+        self.sun_pointing = sun_pointing
+        self.coils = coils
+
+    def apply(self, p):
+        """The gains from the parameter table (after a parameter set)."""
+        self.bdot.gain = p["adcs.bdot_gain"]
+        self.bdot.done_rate = p["adcs.done_rate_dps"] / 57.29578
+        self.sun_pointing.kp = p["adcs.sun_gain"]
+
+    def detumbled(self):
+        return self.calm >= self.bdot.hold
+
+    def value(self, name):  # housekeeping (flight/telemetry.py)
+        if name == "rate_dps":
+            return self.rate_rad_s * 57.29578 if self.rate_rad_s is not None else float("nan")
+        if name == "rate_src":
+            return self.rate_src
+        if name == "sun_angle":
+            e = self.sun_pointing.error_deg
+            return e if e is not None else float("nan")
+        raise KeyError(name)
+
+    def task(self):
+        app = self.app
+        s = app.sensors
+        mode = app.modes.mode
+        dipole = (0.0, 0.0, 0.0)
+        if s.b is not None:
+            # B-dot runs in every mode as the rate estimator; it drives the coils only in DETUMBLE
+            m = self.bdot.update(s.b, 1.0)
+            if mode == modes.DETUMBLE:
+                dipole = m
+            elif mode == modes.NOMINAL and s.omega is not None:
+                dipole = self.sun_pointing.update(s.b, s.omega, s.sun)
+        self.rate_rad_s, self.rate_src = s.rate(self.bdot.rate_estimate)
+        # detumbled: the best rate available (gyro, else the field-rotation estimate) stays low
+        if self.rate_rad_s is not None and self.rate_rad_s < self.bdot.done_rate:
+            self.calm += 1
+        else:
+            self.calm = 0
+        load = app.loads.get("adcs")
+        if (
+            mode in (modes.DETUMBLE, modes.NOMINAL)
+            and s.health.usable(MAG)
+            and (load is None or load.value())
+        ):
+            self.coils.set_dipole(dipole)
+        else:
+            self.coils.off()
+        if mode == modes.DETUMBLE and self.detumbled() and not self.reported:
+            self.reported = True
+            app.events.report("DETUMBLED", min(int((self.rate_rad_s or 0) * 5729.578), 65535))
+        if mode != modes.DETUMBLE:
+            self.reported = False

@@ -18,7 +18,6 @@ import sys
 from flight import modes
 from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
 from flight.dictionary import CFDP_APID, MODE_NAMES
-from flight.sensors import MAG
 from hal.clock import ticks_diff
 from protocols.cuc import split_seconds
 from protocols.pus import pack_tm
@@ -38,6 +37,7 @@ TM_QUEUE_MAX = 96
 
 
 class FlightApp:
+    tm_room = TM_QUEUE_MAX // 2  # TM packets queued beyond which playback and file parts wait
     # the CFDP transaction last refused for want of heap (flight/file_service.py, released when
     # idle, so the number lives here): one FILE_REFUSED event per transaction, not one a second
     cfdp_refused = None
@@ -97,12 +97,12 @@ class FlightApp:
             self.obt(), KIND_MODE, "%s -> %s reason %d" % (MODE_NAMES[old], MODE_NAMES[new], reason)
         )
         if new == modes.SAFE:
-            self.coils.off()
+            self.adcs.coils.off()
             self.payload.stop()
             if self.propulsion is not None:
                 self.propulsion.safe()
         if new == modes.DETUMBLE:
-            self.bdot.reset()
+            self.adcs.bdot.reset()
         self._propulsion_inhibit()  # at once: a command right after the mode change sees it
 
     def set_mode(self, new, reason):
@@ -131,9 +131,6 @@ class FlightApp:
             return
         self._rx_busy = self.comms.step(self.uptime())
 
-    def _task_thrusters(self):
-        self.thruster_anomalies.extend(self.propulsion.poll())
-
     def _task_link_tx(self):
         c = self.comms
         if not (
@@ -161,164 +158,14 @@ class FlightApp:
             self.comms.send([])  # an idle frame: the CLCW answers a control frame promptly
         self._frames_seen = self.comms.frames_ok
 
-    def _task_sensors(self):
-        self.sensors.read()
-
-    def _task_adcs(self):
-        s = self.sensors
-        mode = self.modes.mode
-        dipole = (0.0, 0.0, 0.0)
-        if s.b is not None:
-            # B-dot runs in every mode as the rate estimator; it drives the coils only in DETUMBLE
-            m = self.bdot.update(s.b, 1.0)
-            if mode == modes.DETUMBLE:
-                dipole = m
-            elif mode == modes.NOMINAL and s.omega is not None:
-                dipole = self.sun_pointing.update(s.b, s.omega, s.sun)
-        self.rate_rad_s, self.rate_src = s.rate(self.bdot.rate_estimate)
-        # detumbled: the best rate available (gyro, else the field-rotation estimate) stays low
-        if self.rate_rad_s is not None and self.rate_rad_s < self.bdot.done_rate:
-            self._calm += 1
-        else:
-            self._calm = 0
-        if (
-            mode in (modes.DETUMBLE, modes.NOMINAL)
-            and self.sensors.health.usable(MAG)
-            and self._load_on("adcs")
-        ):
-            self.coils.set_dipole(dipole)
-        else:
-            self.coils.off()
-        if mode == modes.DETUMBLE and self.detumbled() and not self._detumble_reported:
-            self._detumble_reported = True
-            self.events.report("DETUMBLED", min(int((self.rate_rad_s or 0) * 5729.578), 65535))
-        if mode != modes.DETUMBLE:
-            self._detumble_reported = False
-
-    def value(self, name):
-        """The attitude's housekeeping values (flight/telemetry.py): ADCS runs in the app's task."""
-        if name == "rate_dps":
-            return self.rate_rad_s * 57.29578 if self.rate_rad_s is not None else float("nan")
-        if name == "rate_src":
-            return self.rate_src
-        if name == "sun_angle":
-            e = self.sun_pointing.error_deg
-            return e if e is not None else float("nan")
-        raise KeyError(name)
-
-    def detumbled(self):
-        return self._calm >= self.bdot.hold
-
-    def _load_on(self, name):
-        return name not in self.loads or self.loads[name].value()
-
-    def _task_power(self):
-        soc = self.power.update(self.sensors.batt_v, self.sensors.batt_a)
-        if soc is None:
-            return
-        safe = self.params["fdir.soc_safe"]
-        self.shedder.levels = ((safe, 2), (safe - 0.10, 1))  # FDIR SAFE and the first shed level coincide
-        before = self.shedder.cutoff
-        states = self.shedder.update(soc)
-        after = self.shedder.cutoff
-        if after != before:
-            if after is not None and (before is None or after < before):
-                self.events.report("LOAD_SHED", after)
-                self.audit_fdir("load shed from priority %d at soc %.3f" % (after, soc))
-            else:
-                self.events.report("LOAD_RESTORED", after or 0)
-        mode = self.modes.mode
-        for name, pin in self.loads.items():
-            on = states.get(name, True)
-            if name == "payload":
-                on = on and self.payload.active is not None and mode == modes.NOMINAL
-            elif name == "adcs":
-                on = on and mode in (modes.DETUMBLE, modes.NOMINAL)
-            elif name == "heater":
-                on = on and self.heater.on
-            pin.value(1 if on else 0)
-
-    def _task_thermal(self):
-        sp = self.payload.setpoint()
-        if sp is not None:
-            self.heater.on_below, self.heater.off_above = sp - 1.0, sp + 1.0
-        else:
-            self.heater.on_below = self.params["thermal.heater_on_c"]
-            self.heater.off_above = self.params["thermal.heater_off_c"]
-        self.heater.update(self.sensors.payload_c, 1.0)
-
-    def _task_fdir(self):
-        self.fdir.evaluate(self.uptime())
-        self._propulsion_inhibit()
-
     def _propulsion_inhibit(self):
         p = self.propulsion
         inhibit = self.fdir.prop_inhibited or self.modes.mode in (modes.BOOT, modes.SAFE)
         if p is not None and inhibit != p.inhibited:
             p.inhibit(inhibit)
 
-    def _task_modes(self):
-        m = self.modes
-        p = self.params
-        if m.mode == modes.BOOT:
-            self.set_mode(modes.SAFE, modes.REASON_AUTO)
-        elif m.mode == modes.SAFE:
-            soc = self.power.soc
-            if (
-                p["fdir.auto_recover"] >= 0.5
-                and soc is not None
-                and soc > p["fdir.soc_recover"]
-                and m.time_in_mode() >= p["safe.dwell_s"]
-                and self.fdir.silence_stage < 2
-            ):
-                self.set_mode(modes.DETUMBLE, modes.REASON_AUTO)
-        elif m.mode == modes.DETUMBLE:
-            if self.detumbled():
-                self.set_mode(modes.NOMINAL, modes.REASON_AUTO)
-
-    def _task_schedule(self):
-        for tc in self.schedule.due(int(self.obt())):
-            req = struct.unpack(">HH", tc[:4])
-            self.events.report("SCHEDULED_RELEASE", req[0] & 0x7FF, req[1] & 0x3FFF)
-            self.dispatcher.handle(tc, source="schedule")
-
-    def _task_payload(self):
-        if self.payload.active is None:
-            return
-        if self.modes.mode != modes.NOMINAL:
-            self.payload.stop()
-            return
-        s = self.sensors
-        b = s.b or (0.0, 0.0, 0.0)
-        pc = s.payload_c if s.payload_c is not None else float("nan")
-        self.payload.sample(self.obt(), (pc, b[0] * 1e6, b[1] * 1e6, b[2] * 1e6))
-
-    def _task_radio(self):
-        if self.radio is None:
-            return
-        self.radio.poll()  # completes a finished transmission (TX_DONE) so the next one can start
-        if not self.radio.busy():
-            self.radio.health_check()
-        # beacon when nobody has talked to us for a while: the core HK values over LoRa
-        last = self.comms.last_tc_s
-        now = self.uptime()
-        quiet = last is None or now - last > 600
-        if quiet and now - self._beacon_s >= self.params["comms.beacon_s"] and not self.radio.busy():
-            self._beacon_s = now
-            self.radio.start_send(self.beacon())
-
-    def beacon(self):
-        return b"CS" + struct.pack(
-            ">BIBHf",
-            self.comms.scid & 0xFF,
-            int(self.obt()) & 0xFFFFFFFF,
-            self.modes.mode,
-            self.boot.count & 0xFFFF,
-            self.power.soc or 0.0,
-        )
-
     def _task_playback(self):
-        self.stores.task(self.tm_queue, TM_QUEUE_MAX // 2)  # realtime keeps half the queue
+        self.stores.task(self.tm_queue, self.tm_room)  # realtime keeps half the queue
         f = self.files  # file transfers (CFDP) and updates share this task: no task of their own
         if f is not None and not f.task():  # idle: the service and CFDP's modules go
             self.files = None
@@ -338,19 +185,7 @@ class FlightApp:
 
     def apply_params(self):
         """The parameters the control laws hold as numbers of their own, after a parameter set."""
-        p = self.params
-        self.bdot.gain = p["adcs.bdot_gain"]
-        self.bdot.done_rate = p["adcs.done_rate_dps"] / 57.29578
-        self.sun_pointing.kp = p["adcs.sun_gain"]
-
-    def _task_files(self):
-        # a file part waits while the queue is half full (radio down or slow): queued behind the
-        # housekeeping, it would be the oldest and dropped first, and its file is already gone
-        if len(self.tm_queue) >= TM_QUEUE_MAX // 2:
-            return
-        part = self.payload.next_part()
-        if part is not None:
-            self._emit(13, part[0], part[1])
+        self.adcs.apply(self.params)
 
     def _task_memory(self):
         # the executive collects at the end of ticks (outside the rate groups' timing) and knows

@@ -10,7 +10,7 @@ defined here outlives `assemble`): that would keep all of it alive.
 import sys
 
 from flight import modes
-from flight.adcs import Bdot, SunPointing
+from flight.adcs import Adcs, Bdot, SunPointing
 from flight.app import LOAD_PRIORITY, FlightApp
 from flight.audit import KIND_BOOT, AuditLog
 from flight.boot import BootRecord
@@ -87,10 +87,6 @@ def assemble(
     app.tm_seq = 0
     app.msg_counter = 0
     app.thruster_anomalies = []
-    app.rate_rad_s = None
-    app.rate_src = 0
-    app._calm = 0  # control cycles in a row below the detumble rate
-    app._detumble_reported = False
     app._frames_seen = 0  # TC frames accepted when the downlink last ran
     app._rx_busy = False  # link_rx did a unit of work this tick: link_tx waits a tick
     app._tx_turn = False  # link_tx waited last tick: this tick is the downlink's
@@ -126,14 +122,16 @@ def assemble(
     d = board.defn
     app.sensors = Sensors(limit=5)
     _make_drivers(app, board, d)
-    app.coils = _make_coils(board, d)
     app.loads = {}
     for name, pin in d.get("loads", {}).items():
         app.loads[name] = board.pin(pin)
     app.shedder = LoadShedder({n: LOAD_PRIORITY.get(n, 2) for n in app.loads} or {"obc": 0})
     app.power = PowerMonitor()
-    app.bdot = Bdot(app.params["adcs.bdot_gain"], d["max_dipole"], app.params["adcs.done_rate_dps"], hold=30)
-    app.sun_pointing = SunPointing(app.params["adcs.sun_gain"], 4e-3, d["max_dipole"])
+    app.adcs = Adcs(
+        Bdot(app.params["adcs.bdot_gain"], d["max_dipole"], app.params["adcs.done_rate_dps"], hold=30),
+        SunPointing(app.params["adcs.sun_gain"], 4e-3, d["max_dipole"]),
+        _make_coils(board, d),
+    )
     app.heater = HeaterController(app.params["thermal.heater_on_c"], app.params["thermal.heater_off_c"])
     # propulsion (and its driver) only on a board with thrusters: the modules are heap
     app.propulsion = None
@@ -149,11 +147,10 @@ def assemble(
             app.radio = _try(lambda: _sx1276(board, dev, clock))
     app.fdir = Fdir(app)
     app.telemetry = Telemetry(app)
-    app._beacon_s = 0
     # the components: each runs its own commands (flight/commands.py), the first that has a
     # command's method runs it; the ones whose checks or reports need the others get the app
     parts = [app.telemetry, app.modes, app.events, app.stores, app.params, app.schedule, app.payload]
-    parts += [app.fdir, app.comms]
+    parts += [app.fdir, app.comms, app.adcs, app.shedder, app.heater]
     if app.propulsion is not None:
         parts.append(app.propulsion)
     for part in parts:
@@ -165,32 +162,34 @@ def assemble(
         tick_ms, cpu_us, app.events.report, watchdog.feed if watchdog else None, gc_idle=True
     )
     periods = dict(RATE_GROUPS)
+    # each component's tasks, in rate-group order (the link's units stay the application's: they
+    # take turns between the uplink and the downlink, flight/app.py)
     app.executive.add("fast", periods["fast"], "link_rx", app._task_link_rx)
     if app.propulsion is not None:
-        app.executive.add("fast", periods["fast"], "thrusters", app._task_thrusters)
+        app.executive.add("fast", periods["fast"], "thrusters", app.propulsion.task)
     app.executive.add("fast", periods["fast"], "link_tx", app._task_link_tx)
     for name, fn in (
-        ("sensors", app._task_sensors),
-        ("adcs", app._task_adcs),
-        ("power", app._task_power),
-        ("thermal", app._task_thermal),
-        ("fdir", app._task_fdir),
-        ("modes", app._task_modes),
-        ("schedule", app._task_schedule),
-        ("payload", app._task_payload),
+        ("sensors", app.sensors.read),
+        ("adcs", app.adcs.task),
+        ("power", app.shedder.task),
+        ("thermal", app.heater.task),
+        ("fdir", app.fdir.task),
+        ("modes", app.modes.task),
+        ("schedule", app.schedule.task),
+        ("payload", app.payload.task),
         ("housekeeping", app.telemetry.task),
         ("playback", app._task_playback),
     ):
         app.executive.add("control", periods["control"], name, fn)
-    app.executive.add("slow", periods["slow"], "radio", app._task_radio)
-    app.executive.add("slow", periods["slow"], "downlink_files", app._task_files)
+    app.executive.add("slow", periods["slow"], "radio", app.comms.radio_task)
+    app.executive.add("slow", periods["slow"], "downlink_files", app.payload.files_task)
     app.executive.add("slow", periods["slow"], "memory", app._task_memory)
 
     # the housekeeping values: each set's report reads them from their components (asked once
     # here, so every component exists by now)
     app.telemetry.wire((
         app.telemetry, app.modes, app.sensors, app.power, app.shedder, app.heater, app.comms,
-        app.fdir, app.schedule, app.payload, app,
+        app.fdir, app.schedule, app.payload, app.adcs,
     ))  # fmt: skip
 
     app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))

@@ -143,6 +143,36 @@ class Comms:
             return
         self._save_mark(sa, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF))
 
+    beacon_s = 0  # uptime of the last beacon
+
+    def radio_task(self):
+        """Slow cycle, on a board with a radio: finish a transmission, check the chip, and beacon
+        the core values over LoRa when nobody has talked to us for a while."""
+        app = self.app
+        radio = app.radio
+        if radio is None:
+            return
+        radio.poll()  # completes a finished transmission (TX_DONE) so the next one can start
+        if not radio.busy():
+            radio.health_check()
+        last = self.last_tc_s
+        now = app.uptime()
+        quiet = last is None or now - last > 600
+        if quiet and now - self.beacon_s >= app.params["comms.beacon_s"] and not radio.busy():
+            self.beacon_s = now
+            radio.start_send(self.beacon())
+
+    def beacon(self):
+        app = self.app
+        return b"CS" + struct.pack(
+            ">BIBHf",
+            self.scid & 0xFF,
+            int(app.obt()) & 0xFFFFFFFF,
+            app.modes.mode,
+            app.boot.count & 0xFFFF,
+            app.power.soc or 0.0,
+        )
+
     def value(self, name):  # housekeeping (flight/telemetry.py)
         if name == "tc_rejected":
             return self.rejected & 0xFFFF

@@ -32,6 +32,10 @@ class Fdir:
             return self.trips & 0xFFFF
         raise KeyError(name)
 
+    def task(self):
+        self.evaluate(self.app.uptime())
+        self.app._propulsion_inhibit()
+
     def tc_fdir_reset(self, v):  # a component (flight/commands.py): it runs fdir_reset
         self.reset()
         self.app._propulsion_inhibit()
@@ -54,7 +58,7 @@ class Fdir:
         else:
             self.low_count = 0
         # rate high in NOMINAL
-        rate = app.rate_rad_s
+        rate = app.adcs.rate_rad_s
         if app.modes.mode == modes.NOMINAL and rate is not None and rate * 57.29578 > p["fdir.rate_high_dps"]:
             self.rate_count += 1
             if self.rate_count == self.persistence:

@@ -61,6 +61,27 @@ class ModeManager:
             self.on_change(old, new, reason)
         return True
 
+    def task(self):
+        """The autonomous transitions: BOOT -> SAFE, SAFE -> DETUMBLE once charged (and dwelt, and
+        the link not lost), DETUMBLE -> NOMINAL once detumbled."""
+        app = self.app
+        p = app.params
+        if self.mode == BOOT:
+            self.set(SAFE, REASON_AUTO)
+        elif self.mode == SAFE:
+            soc = app.power.soc
+            if (
+                p["fdir.auto_recover"] >= 0.5
+                and soc is not None
+                and soc > p["fdir.soc_recover"]
+                and self.time_in_mode() >= p["safe.dwell_s"]
+                and app.fdir.silence_stage < 2
+            ):
+                self.set(DETUMBLE, REASON_AUTO)
+        elif self.mode == DETUMBLE:
+            if app.adcs.detumbled():
+                self.set(NOMINAL, REASON_AUTO)
+
     def value(self, name):  # housekeeping (flight/telemetry.py)
         if name == "mode":
             return self.mode
@@ -76,7 +97,7 @@ class ModeManager:
                 "%s -> %s not allowed" % (MODE_NAMES[self.mode], MODE_NAMES[v[0]]),
                 _R_MODE_TRANSITION,
             )
-        if v[0] == NOMINAL and self.mode != NOMINAL and not self.app.detumbled():
+        if v[0] == NOMINAL and self.mode != NOMINAL and not self.app.adcs.detumbled():
             raise CommandError(
                 FAIL["INTERLOCK"], "still tumbling: NOMINAL needs a completed detumble", _R_NOT_DETUMBLED
             )

@@ -49,6 +49,30 @@ class Payload:
             self.serial = struct.unpack_from(">H", raw, 0)[0]
             self.queue = [n for n in raw[2:].decode().split(",") if n]
 
+    def task(self):
+        """Control cycle: a running experiment samples when due; outside NOMINAL it stops."""
+        if self.active is None:
+            return
+        app = self.app
+        if app.modes.mode != modes.NOMINAL:
+            self.stop()
+            return
+        s = app.sensors
+        b = s.b or (0.0, 0.0, 0.0)
+        pc = s.payload_c if s.payload_c is not None else float("nan")
+        self.sample(app.obt(), (pc, b[0] * 1e6, b[1] * 1e6, b[2] * 1e6))
+
+    def files_task(self):
+        """Slow cycle: the next part of a queued file onto the TM queue. A part waits while the
+        queue is half full (radio down or slow): queued behind the housekeeping, it would be the
+        oldest and dropped first, and its file is already gone."""
+        app = self.app
+        if len(app.tm_queue) >= app.tm_room:
+            return
+        part = self.next_part()
+        if part is not None:
+            app._emit(13, part[0], part[1])
+
     def value(self, name):  # housekeeping (flight/telemetry.py)
         if name == "payload_files":
             return len(self.queue)

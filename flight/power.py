@@ -4,7 +4,13 @@ Loads carry a priority (0 = never shed, e.g. the flight computer and receiver). 
 of charge falls below a shedding level, every load whose priority is at or above that level's
 cut-off is switched off; loads come back only when the charge recovers past the level plus a
 margin, so a battery near a threshold does not toggle loads every cycle.
+
+The shedder is the power subsystem's component (flight/commands.py): its task updates the state
+of charge (flight/power_monitor.py), sheds or restores loads and switches their pins; `app` (the
+wiring sets it) gives the sensors, the loads and what each load's owner wants.
 """
+
+from flight import modes
 
 
 class LoadShedder:
@@ -20,6 +26,33 @@ class LoadShedder:
         if name == "loads_shed":
             return self.cutoff or 0
         raise KeyError(name)
+
+    def task(self):
+        app = self.app
+        soc = app.power.update(app.sensors.batt_v, app.sensors.batt_a)
+        if soc is None:
+            return
+        safe = app.params["fdir.soc_safe"]
+        self.levels = ((safe, 2), (safe - 0.10, 1))  # FDIR SAFE and the first shed level coincide
+        before = self.cutoff
+        states = self.update(soc)
+        after = self.cutoff
+        if after != before:
+            if after is not None and (before is None or after < before):
+                app.events.report("LOAD_SHED", after)
+                app.audit_fdir("load shed from priority %d at soc %.3f" % (after, soc))
+            else:
+                app.events.report("LOAD_RESTORED", after or 0)
+        mode = app.modes.mode
+        for name, pin in app.loads.items():
+            on = states.get(name, True)
+            if name == "payload":
+                on = on and app.payload.active is not None and mode == modes.NOMINAL
+            elif name == "adcs":
+                on = on and mode in (modes.DETUMBLE, modes.NOMINAL)
+            elif name == "heater":
+                on = on and app.heater.on
+            pin.value(1 if on else 0)
 
     def enabled(self, name):
         return self.cutoff is None or self.loads[name] == 0 or self.loads[name] < self.cutoff

@@ -69,6 +69,10 @@ class Propulsion:
     def tc_thruster_disarm(self, v):
         self.safe()
 
+    def task(self):
+        """Fast cycle: close valves on time; anomalies go to FDIR."""
+        self.app.thruster_anomalies.extend(self.poll())
+
     # --- the valves ---------------------------------------------------------------------------
     def request_arm(self):
         try:

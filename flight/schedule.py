@@ -32,6 +32,13 @@ class Schedule:
                 self.entries.append((release,) + _request(tc) + (tc,))  # noqa: RUF005 - MicroPython-safe
                 i += 6 + n
 
+    def task(self):
+        app = self.app
+        for tc in self.due(int(app.obt())):
+            req = struct.unpack(">HH", tc[:4])
+            app.events.report("SCHEDULED_RELEASE", req[0] & 0x7FF, req[1] & 0x3FFF)
+            app.dispatcher.handle(tc, source="schedule")
+
     def value(self, name):  # housekeeping (flight/telemetry.py)
         if name == "sched_len":
             return len(self.entries)

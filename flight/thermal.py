@@ -2,6 +2,9 @@
 
 A failed sensor reading (None) switches the heater off and counts: a stuck-on heater drains the
 battery faster than a cold payload is harmed in one orbit.
+
+A component (flight/commands.py): its task holds a running experiment's setpoint, else the
+parameters' band; `app` (the wiring sets it) gives the payload, the parameters and the sensors.
 """
 
 
@@ -21,6 +24,16 @@ class HeaterController:
         if name == "heater":
             return 1 if self.on else 0
         raise KeyError(name)
+
+    def task(self):
+        app = self.app
+        sp = app.payload.setpoint()
+        if sp is not None:
+            self.on_below, self.off_above = sp - 1.0, sp + 1.0
+        else:
+            self.on_below = app.params["thermal.heater_on_c"]
+            self.off_above = app.params["thermal.heater_off_c"]
+        self.update(app.sensors.payload_c, 1.0)
 
     def update(self, temp_c, dt_s):
         """New heater state for this cycle."""

@@ -60,7 +60,7 @@ def test_every_housekeeping_value_comes_from_one_component(tmp_path: Path) -> No
     assert owners["batt_v"] == owners["solar_w"] == "Sensors" and owners["soc"] == "PowerMonitor"
     assert owners["mode"] == "ModeManager" and owners["heater"] == "HeaterController"
     assert owners["loads_shed"] == "LoadShedder" and owners["payload_files"] == "Payload"
-    assert owners["cmd_ok"] == owners["obt_s"] == "Telemetry" and owners["rate_dps"] == "FlightApp"
+    assert owners["cmd_ok"] == owners["obt_s"] == "Telemetry" and owners["rate_dps"] == "Adcs"
     for name in owners:  # no second component answers a name: one source per value
         answering = []
         for part in parts:
@@ -70,3 +70,27 @@ def test_every_housekeeping_value_comes_from_one_component(tmp_path: Path) -> No
             except KeyError:
                 pass
         assert len(answering) == 1, (name, answering)
+
+
+def test_each_subsystem_runs_its_own_tasks(tmp_path: Path) -> None:
+    app = Rig(tmp_path).twin.app
+    owner = {t.name: type(t.fn.__self__).__name__ for t in app.executive.tasks}
+    assert owner == {
+        # the link's units take turns between uplink and downlink: the application's own
+        "link_rx": "FlightApp",
+        "thrusters": "Propulsion",
+        "link_tx": "FlightApp",
+        "sensors": "Sensors",
+        "adcs": "Adcs",
+        "power": "LoadShedder",
+        "thermal": "HeaterController",
+        "fdir": "Fdir",
+        "modes": "ModeManager",
+        "schedule": "Schedule",
+        "payload": "Payload",
+        "housekeeping": "Telemetry",
+        "playback": "FlightApp",  # the packet stores and the services loaded on demand
+        "radio": "Comms",
+        "downlink_files": "Payload",
+        "memory": "FlightApp",
+    }

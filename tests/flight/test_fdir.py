@@ -76,14 +76,14 @@ def test_gyro_fault_isolates_and_falls_back_to_the_magnetometer_rate(rig):
     rig.twin.world.board.faults.inject(0x6A, Fault(Fault.NACK))
     rig.run(8)
     assert _events(rig, "SENSOR_FAULT") == [{"sensor": GYRO, "fallback": MAG}]
-    assert rig.app.rate_src == 1 and rig.app.rate_rad_s is not None
+    assert rig.app.adcs.rate_src == 1 and rig.app.adcs.rate_rad_s is not None
     assert rig.app.sensors.health.isolated == GYRO
     rig.twin.world.board.faults.clear()
     assert rig.send("hk_oneshot", {"sid": 2}) == [1, 3, 7]
     assert rig.term.latest(2)["rate_src"] == 1 and rig.term.latest(2)["isolated"] == GYRO
     assert rig.send("fdir_reset") == [1, 3, 7]
     rig.run(2)
-    assert rig.app.rate_src == 0 and rig.app.sensors.health.isolated == 0
+    assert rig.app.adcs.rate_src == 0 and rig.app.sensors.health.isolated == 0
 
 
 def test_thermometer_stuck_value_isolates_and_uses_the_magnetometer_die(rig):

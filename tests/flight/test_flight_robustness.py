@@ -102,7 +102,7 @@ def _mean_sun_angle(tmp_path, gain: float) -> float:
     for _ in range(2400):
         rig.twin.run_ms(1000)
         rig.twin.link.ground_read()
-        e = rig.app.sun_pointing.error_deg
+        e = rig.app.adcs.sun_pointing.error_deg
         if e is not None:
             angles.append(e)
     return sum(angles) / len(angles)

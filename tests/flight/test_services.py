@@ -192,10 +192,10 @@ def test_a_file_waits_while_the_tm_queue_is_half_full(rig):
     app.fs.write("exp_5.bin", b"\x01" * 300)
     app.payload.queue.append("exp_5.bin")
     app.tm_queue[:] = [b"stuck"] * (TM_QUEUE_MAX // 2)
-    app._task_files()
+    app.payload.files_task()
     assert app.tm_queue == [b"stuck"] * (TM_QUEUE_MAX // 2) and app.payload.queue == ["exp_5.bin"]
     app.tm_queue[:] = []  # the radio is back
-    app._task_files()
+    app.payload.files_task()
     assert len(app.tm_queue) == 1 and app.tm_queue[0][7:9] == bytes((13, 1))  # TM(13,1), the first part
     assert app.fs.read("exp_5.bin") is not None  # kept until its last part is queued
 
