@@ -3,8 +3,8 @@
 The dictionary is the one source of truth for both ends, written for people: descriptions,
 units, telemetry limits. On a board loaded from .mpy every string of it is heap, so a bundle
 carries a generated module with the same names and tuple shapes (flight code unpacks them
-unchanged) where descriptions, units and event argument names are empty, and without the tables
-no flight module reads (GROUND_ONLY; tests/test_firmware_builds.py checks flight, hal and
+unchanged) where descriptions, units, event arguments' and report fields' names are empty, and
+without the tables no flight module reads (GROUND_ONLY; tests/test_firmware_builds.py checks flight, hal and
 protocols never use them).
 
 Tuples are written as calls (`_t(17, 1, ...)`), not literals: mpy-cross folds a literal tuple
@@ -36,6 +36,8 @@ _SLIM = {
     # id, severity, format: the argument names only decode a report, on the ground
     "EVENTS": lambda t: {name: (v[0], v[1], v[2], (), "") for name, v in t.items()},
     "PARAMS": lambda t: {pid: (*v[:4], "", "") for pid, v in t.items()},
+    # service, subtype, entry format: the field names only decode a report, on the ground
+    "REPORTS": lambda t: {name: (*v[:3], ()) for name, v in t.items()},
 }
 
 

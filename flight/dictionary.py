@@ -353,6 +353,37 @@ HK_SETS = {
     ),
 }
 
+# The reports the flight makes besides the housekeeping sets (PUS-3, HK_SETS), events (PUS-5,
+# EVENTS), verification (PUS-1) and file parts (PUS-13): name: (service, subtype, the struct
+# format of each entry after a count byte or "" when the layout is fixed, the entries' field
+# names). The flight packs them with these formats; the ground's codecs (ground/pus/), its XTCE
+# export and hil_tests decode them by the same entry.
+REPORTS = {
+    "pong": (17, 2, "", ()),  # answers TC(17,1): nothing
+    "time": (9, 2, "", ()),  # the onboard time, a CUC field (4 + 2 octets)
+    "housekeeping": (3, 25, "", ()),  # the SID, then the set's values (HK_SETS, TM_TYPES)
+    "schedule": (11, 13, ">IHH", ("release", "apid", "seq")),
+    "stores": (
+        15,
+        13,
+        ">BBBBIIIIIII",
+        (
+            "store",
+            "enabled",
+            "wrap",
+            "playing",
+            "packets",
+            "first_seq",
+            "next_seq",
+            "oldest_s",
+            "newest_s",
+            "bytes",
+            "lost",
+        ),
+    ),
+    "parameters": (20, 2, ">Hf", ("param_id", "value")),
+}
+
 # PUS-5 events: name: (id, severity 1 info .. 4 high, aux struct format, aux names, description)
 EVENTS = {
     "BOOT": (1, 1, ">HB", ("boot_count", "reset_cause"), "Flight software started"),

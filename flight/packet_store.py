@@ -16,7 +16,7 @@ its CRC made again), so the ground tells it from realtime and can merge the two.
 
 import struct
 
-from flight.dictionary import FAIL, PACKET_STORES, PLAYBACK_DEST
+from flight.dictionary import FAIL, PACKET_STORES, PLAYBACK_DEST, REPORTS
 from flight.errors import CommandError
 from flight.storage import frame_record, record_at
 from protocols.crc import crc16
@@ -226,12 +226,12 @@ class PacketStore:
                 yield payload[4:]
 
     def summary(self):
-        """This store as an entry of the TM(15,13) report (its layout: ground/dictionary.py
-        STORE_ENTRY; the ground's decoders are tested against this)."""
+        """This store as an entry of the TM(15,13) report (REPORTS["stores"]; the ground's
+        decoders are tested against this)."""
         o = self.order()
         first = self.oldest() or (self.next_seq, 0)
         return struct.pack(
-            ">BBBBIIIIIII",
+            REPORTS["stores"][2],
             self.sid,
             self.enabled,
             self.wrap,
@@ -358,4 +358,5 @@ class PacketStoreService:
 
     def tc_store_summary(self, v):
         sel = [st for sid, st in self.stores.items() if v[0] in (0, sid)]
-        self.app._emit(15, 13, bytes((len(sel),)) + b"".join(st.summary() for st in sel))
+        r = REPORTS["stores"]
+        self.app._emit(r[0], r[1], bytes((len(sel),)) + b"".join(st.summary() for st in sel))

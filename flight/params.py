@@ -8,7 +8,7 @@ A component (flight/commands.py): it runs param_get and param_set, answered by T
 
 import struct
 
-from flight.dictionary import FAIL, PARAM_IDS, PARAMS
+from flight.dictionary import FAIL, PARAM_IDS, PARAMS, REPORTS
 from flight.errors import ParamError
 from flight.storage import SlotStore
 
@@ -38,14 +38,17 @@ class ParamTable:
                     self.loaded += 1
 
     def tc_param_get(self, v):
-        self.app._emit(20, 2, struct.pack(">BHf", 1, v[0], self.get(v[0])))
+        self._report(v[0], self.get(v[0]))
 
     def tc_param_set(self, v):
         value = self.set(v[0], v[1])
-        app = self.app
-        app.apply_params()
-        app.events.report("PARAM_CHANGED", v[0], value)
-        app._emit(20, 2, struct.pack(">BHf", 1, v[0], value))
+        self.app.apply_params()
+        self.app.events.report("PARAM_CHANGED", v[0], value)
+        self._report(v[0], value)
+
+    def _report(self, pid, value):
+        r = REPORTS["parameters"]  # one entry: the count, then its id and value
+        self.app._emit(r[0], r[1], b"\x01" + struct.pack(r[2], pid, value))
 
     def __getitem__(self, name):
         return self.values[PARAM_IDS[name]]

@@ -9,7 +9,7 @@ gives the onboard time and the report's way out.
 
 import struct
 
-from flight.dictionary import FAIL
+from flight.dictionary import FAIL, REPORTS
 from flight.errors import CommandError
 from flight.storage import SlotStore
 
@@ -60,7 +60,8 @@ class Schedule:
         self.delete(v[0], v[1])
 
     def tc_schedule_list(self, v):
-        self.app._emit(11, 13, self.summary())
+        r = REPORTS["schedule"]
+        self.app._emit(r[0], r[1], self.summary())
 
     def _save(self):
         out = bytearray((1 if self.enabled else 0,))
@@ -113,10 +114,11 @@ class Schedule:
         return out
 
     def summary(self):
-        """TM(11,13) data: count u8, then release u32, apid u16, seq u16 per entry."""
+        """TM(11,13) data: the count, then each entry (release, apid, seq: REPORTS["schedule"])."""
+        fmt = REPORTS["schedule"][2]
         out = bytearray((len(self.entries),))
         for release, apid, seq, _tc in self.entries:
-            out += struct.pack(">IHH", release, apid, seq)
+            out += struct.pack(fmt, release, apid, seq)
         return bytes(out)
 
 

@@ -11,7 +11,7 @@ NaN for a value not measured (yet).
 
 import struct
 
-from flight.dictionary import FAIL, HK_SETS, TM_TYPES
+from flight.dictionary import FAIL, HK_SETS, REPORTS, TM_TYPES
 from flight.errors import CommandError
 
 try:
@@ -42,7 +42,8 @@ class Telemetry:
             raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0], _R_ARG_1)
 
     def tc_ping(self, v):
-        self.app._emit(17, 2, b"")
+        r = REPORTS["pong"]
+        self.app._emit(r[0], r[1], b"")
 
     def tc_hk_enable(self, v, on=1):
         st = self.sets[v[0]]
@@ -62,7 +63,7 @@ class Telemetry:
 
     def tc_time_report(self, v):
         self.time_rate_exp = v[0]
-        self.app._emit(9, 2, bytes(self.app.stamp()))
+        self._time()
 
     def tc_time_set(self, v):
         app = self.app
@@ -80,7 +81,11 @@ class Telemetry:
                 self.report(sid)
         exp = self.time_rate_exp
         if exp is not None and self.cycles % (1 << exp) == 0:
-            self.app._emit(9, 2, bytes(self.app.stamp()))
+            self._time()
+
+    def _time(self):
+        r = REPORTS["time"]
+        self.app._emit(r[0], r[1], bytes(self.app.stamp()))
 
     def value(self, name):
         """The software's own health and time (a component's housekeeping values: every component
@@ -121,7 +126,8 @@ class Telemetry:
         buf, fields = self.layouts[sid]
         for i in range(0, len(fields), 4):
             struct.pack_into(fields[i + 2], buf, fields[i + 3], fields[i].value(fields[i + 1]))
-        self.app._emit(3, 25, buf)
+        r = REPORTS["housekeeping"]
+        self.app._emit(r[0], r[1], buf)
 
 
 # the struct formats, one string each: a format built per field would be a heap string per field

@@ -11,24 +11,6 @@ from ground.errors import GroundError
 from protocols.pus import PusTc
 
 ROLES = ("viewer", "operator", "admin")
-# TM report layouts the flight packs (flight/handlers.py, flight/schedule.py), for every ground
-# decoder (server, HIL, XTCE): after a count byte, each entry in this struct format
-PARAM_ENTRY = ">Hf"  # TM(20,2): parameter id, value
-SCHEDULE_ENTRY = (("release", "I"), ("apid", "H"), ("seq", "H"))  # TM(11,13)
-# TM(15,13), flight/packet_store.py PacketStore.summary
-STORE_ENTRY = (
-    ("store", "B"),
-    ("enabled", "B"),
-    ("wrap", "B"),
-    ("playing", "B"),
-    ("packets", "I"),
-    ("first_seq", "I"),
-    ("next_seq", "I"),
-    ("oldest_s", "I"),
-    ("newest_s", "I"),
-    ("bytes", "I"),
-    ("lost", "I"),
-)
 
 
 class BadCommandError(GroundError, ValueError):

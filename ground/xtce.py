@@ -31,11 +31,12 @@ from flight.dictionary import (
     HK_SETS,
     MODES,
     PARAMS,
+    REPORTS,
     TELEMETRY,
     TM_ENUMS,
     TM_TYPES,
 )
-from ground.dictionary import SCHEDULE_ENTRY
+from ground.pus import entry
 from hal.sim.env.environment import EPOCH_UNIX
 
 NS = "http://www.omg.org/spec/XTCE/20180204"
@@ -249,9 +250,10 @@ def _telemetry(b: _Builder) -> None:
         b.container("tm_1_%d_%s" % (sub, stage), entries, "pus_tm", tm_service=1, tm_subtype=sub)
     # PUS-3 housekeeping: one container per SID
     b.fmt_param("hk_sid", "B", "Housekeeping set id")
-    b.container("tm_3_25_hk", ["hk_sid"], "pus_tm", abstract=True, tm_service=3, tm_subtype=25)
+    hk = _report("housekeeping", "hk")
+    b.container(hk[0], ["hk_sid"], "pus_tm", abstract=True, **hk[1])
     for sid, (set_name, _period, _on, names) in HK_SETS.items():
-        b.container("hk_%s" % set_name, list(names), "tm_3_25_hk", hk_sid=sid)
+        b.container("hk_%s" % set_name, list(names), hk[0], hk_sid=sid)
     # PUS-5 events: one container per event, any severity (subtype 1..4)
     b.enum_type("event_id", enums["event_id"], 16)
     b.param("event_id", "event_id")
@@ -266,14 +268,24 @@ def _telemetry(b: _Builder) -> None:
         b.container("event_%s" % ev.lower(), names, "tm_5_event", event_id=ev)
     # the other reports
     b.param("time_report_obt", "cuc_time", "Onboard time of a TM(9,2) time report")
-    b.container("tm_9_2_time", ["time_report_obt"], "pus_tm", tm_service=9, tm_subtype=2)
+    name, kind = _report("time", "time")
+    b.container(name, ["time_report_obt"], "pus_tm", **kind)
     _variable_reports(b)
-    b.container("tm_17_2_pong", [], "pus_tm", tm_service=17, tm_subtype=2)
+    name, kind = _report("pong", "pong")
+    b.container(name, [], "pus_tm", **kind)
     b.fmt_param("param_count", "B", "Parameters in a TM(20,2) report (1 onboard)")
     b.param("param_report_id", "param_id")
-    b.fmt_param("param_report_value", "f", "Value of the reported parameter")
-    entries = ["param_count", "param_report_id", "param_report_value"]
-    b.container("tm_20_2_param", entries, "pus_tm", tm_service=20, tm_subtype=2)
+    fmt, _names = entry("parameters")  # ">Hf": the id (param_id above), the value
+    b.fmt_param("param_report_value", fmt[2], "Value of the reported parameter")
+    name, kind = _report("parameters", "param")
+    b.container(name, ["param_count", "param_report_id", "param_report_value"], "pus_tm", **kind)
+
+
+def _report(name: str, short: str) -> tuple[str, dict[str, int]]:
+    """The container name ("tm_<service>_<subtype>_<short>") and the restriction on the PUS
+    header of the dictionary's report `name` (flight/dictionary.py REPORTS)."""
+    service, subtype = REPORTS[name][:2]
+    return "tm_%d_%d_%s" % (service, subtype, short), {"tm_service": service, "tm_subtype": subtype}
 
 
 def _dynamic(parent: ET.Element, ref: str, slope: int = 1, intercept: int = 0) -> None:
@@ -287,10 +299,11 @@ def _variable_reports(b: _Builder) -> None:
     """The reports whose length varies: TM(11,13) lists its entries (flight/schedule.py summary),
     TM(13,1/2/3) carry a part of a payload file (flight/payload.py next_part)."""
     b.fmt_param("schedule_count", "B", "Time-tagged commands waiting (TM(11,13))")
-    entry = b.new_type("Aggregate", "schedule_entry_type")
-    members = b.el(entry, "MemberList")  # type: ignore[arg-type]
-    for name, fmt in SCHEDULE_ENTRY:
-        bits = 8 * struct.calcsize(">" + fmt)
+    fmt, names = entry("schedule")
+    aggregate = b.new_type("Aggregate", "schedule_entry_type")
+    members = b.el(aggregate, "MemberList")  # type: ignore[arg-type]
+    for name, kind in zip(names, fmt[1:]):  # one struct character per field, after the ">"
+        bits = 8 * struct.calcsize(">" + kind)
         b.int_type("u%d" % bits, bits)
         b.el(members, "Member", name=name, typeRef="u%d" % bits)
     arr = b.new_type("Array", "schedule_entries_type", arrayTypeRef="schedule_entry_type")
@@ -298,9 +311,8 @@ def _variable_reports(b: _Builder) -> None:
     b.el(b.el(dim, "StartingIndex"), "FixedValue", "0")
     _dynamic(b.el(dim, "EndingIndex"), "schedule_count", intercept=-1)  # count 0: no entry
     b.param("schedule_entries", "schedule_entries_type", "Release time (onboard s) and request id of each")
-    b.container(
-        "tm_11_13_schedule", ["schedule_count", "schedule_entries"], "pus_tm", tm_service=11, tm_subtype=13
-    )
+    name, kind = _report("schedule", "schedule")
+    b.container(name, ["schedule_count", "schedule_entries"], "pus_tm", **kind)
     b.fmt_param("file_transaction", "H", "Payload file downlink: transaction (the file's serial)")
     b.fmt_param("file_part", "H", "Payload file downlink: part number, from 1 (subtype 1 first, 3 last)")
     data = b.new_type("Binary", "file_data_type")

@@ -6,7 +6,7 @@ import pytest
 from hil_target import OK, Target
 
 from flight.dictionary import FAIL, MODES, PARAM_IDS, RATE_GROUPS
-from ground.pus import TEST, ping
+from ground.pus import HOUSEKEEPING, TEST, ping
 from protocols import cltu, sdls
 
 SAFE, DETUMBLE = MODES["SAFE"], MODES["DETUMBLE"]
@@ -46,7 +46,11 @@ def test_housekeeping_arrives_and_decodes_in_range(target: Target) -> None:
     t0 = target.mark()
 
     def periodic() -> list[dict]:
-        return [p["data"]["values"] for p in target.gs.telemetry(t0, service=3) if p["data"].get("sid") == 1]
+        return [
+            p["data"]["values"]
+            for p in target.gs.telemetry(t0, service=HOUSEKEEPING)
+            if p["data"].get("sid") == 1
+        ]
 
     assert target.pump(target.mission_s(3) + 10, lambda: len(periodic()) >= 3), "no periodic housekeeping"
     a, b = periodic()[-2:]

@@ -6,11 +6,10 @@ from typing import Any
 
 from flight.dictionary import HK_SETS
 from ground.dictionary import decode_hk
-from ground.pus import HOUSEKEEPING, Kind
+from ground.pus import tc, tm
 
-ENABLE, DISABLE = 5, 6
-REPORT = Kind(HOUSEKEEPING, 25)
-ONE_SHOT = Kind(HOUSEKEEPING, 27)
+ENABLE, DISABLE, ONE_SHOT = tc("hk_enable"), tc("hk_disable"), tc("hk_oneshot")
+REPORT = tm("housekeeping")
 
 
 def decode_report(data: bytes) -> dict[str, Any]:

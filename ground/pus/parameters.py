@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flight.dictionary import PARAMS
-from ground.dictionary import PARAM_ENTRY
-from ground.pus import PARAMETER_MANAGEMENT, Kind, entries
+from ground.pus import entries, entry, tc, tm
 
-GET, REPORT, SET = (Kind(PARAMETER_MANAGEMENT, n) for n in (1, 2, 3))
+GET, SET, REPORT = tc("param_get"), tc("param_set"), tm("parameters")
+ENTRY = entry("parameters")[0]
 
 
 def decode_report(data: bytes) -> dict[str, Any]:
-    _count, got = entries(data, PARAM_ENTRY)
+    _count, got = entries(data, ENTRY)
     return {
         "params": [
             {"id": pid, "name": PARAMS[pid][0] if pid in PARAMS else None, "value": v} for pid, v in got

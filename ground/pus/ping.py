@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ground.pus import TEST, Kind
+from ground.pus import tc, tm
 
-PING, PONG = Kind(TEST, 1), Kind(TEST, 2)
+PING, PONG = tc("ping"), tm("pong")
 
 
 def decode_pong(data: bytes) -> dict[str, Any]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ground.dictionary import SCHEDULE_ENTRY
-from ground.pus import TIME_SCHEDULING, Kind, entries
+from ground.pus import entries, entry, tc, tm
 
-LIST, REPORT = Kind(TIME_SCHEDULING, 17), Kind(TIME_SCHEDULING, 13)
-_FMT = ">" + "".join(fmt for _name, fmt in SCHEDULE_ENTRY)
+LIST, REPORT = tc("schedule_list"), tm("schedule")
+ENTRY, FIELDS = entry("schedule")  # release (onboard s), apid, seq
 
 
 def decode_report(data: bytes) -> dict[str, Any]:
-    count, got = entries(data, _FMT)
+    count, got = entries(data, ENTRY)
     return {"count": count, "entries": [{"release_s": r, "apid": a, "seq": q} for r, a, q in got]}

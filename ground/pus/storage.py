@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flight.dictionary import PACKET_STORES
-from ground.dictionary import STORE_ENTRY
-from ground.pus import ON_BOARD_STORAGE, Kind, entries
+from ground.pus import entries, entry, tc, tm
 
-SUMMARY, REPORT = Kind(ON_BOARD_STORAGE, 12), Kind(ON_BOARD_STORAGE, 13)
-_FMT = ">" + "".join(fmt for _name, fmt in STORE_ENTRY)
+SUMMARY, REPORT = tc("store_summary"), tm("stores")
+ENTRY, FIELDS = entry("stores")
 
 
 def decode_report(data: bytes) -> dict[str, Any]:
     stores = []
-    for values in entries(data, _FMT)[1]:
-        entry = dict(zip((name for name, _fmt in STORE_ENTRY), values))
-        entry["name"] = PACKET_STORES[entry["store"]][0] if entry["store"] in PACKET_STORES else None
-        stores.append(entry)
+    for values in entries(data, ENTRY)[1]:
+        item = dict(zip(FIELDS, values))
+        item["name"] = PACKET_STORES[item["store"]][0] if item["store"] in PACKET_STORES else None
+        stores.append(item)
     return {"stores": stores}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ground.pus import TIME_MANAGEMENT, Kind
+from ground.pus import tc, tm
 from protocols.cuc import CucTime
 
-REQUEST, REPORT = Kind(TIME_MANAGEMENT, 1), Kind(TIME_MANAGEMENT, 2)
+REQUEST, REPORT = tc("time_report"), tm("time")
 
 
 def decode_report(data: bytes) -> dict[str, Any]:

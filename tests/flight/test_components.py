@@ -3,11 +3,14 @@ named after the dictionary's; the wiring (flight/assembly.py) only lists them.""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from twin_rig import Rig
 
-from flight.dictionary import COMMANDS, HK_SETS
+from flight.dictionary import COMMANDS, HK_SETS, PARAM_IDS, REPORTS
+from ground import pus
+from ground.server.decode import REPLY_TO, decode_tm
 
 
 def _commands_of(part: object) -> set[str]:
@@ -94,3 +97,31 @@ def test_each_subsystem_runs_its_own_tasks(tmp_path: Path) -> None:
         "downlink_files": "Payload",
         "memory": "FlightApp",
     }
+
+
+def test_each_report_goes_down_as_the_dictionary_says_and_its_codec_reads_it(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.run(2.0)
+    asks = {
+        "pong": ("ping", None),
+        "time": ("time_report", {"rate_exp": 8}),
+        "schedule": ("schedule_list", None),
+        "stores": ("store_summary", {"store": 0}),
+        "parameters": ("param_get", {"param_id": PARAM_IDS["comms.beacon_s"]}),
+    }
+    assert set(asks) == set(REPORTS) - {"housekeeping"}  # housekeeping: every test's terminal reads it
+    for report, (command, values) in asks.items():
+        before = len(rig.term.tm)
+        assert rig.send(command, values) == [1, 3, 7]
+        assert rig.until(lambda n=before: len(rig.term.tm) > n, 10)
+        tm = rig.term.tm[-1]
+        assert (tm.service, tm.subtype) == REPORTS[report][:2] == pus.tm(report)
+        assert REPLY_TO[pus.tc(command)] == pus.tm(report)
+        decoded = decode_tm(tm)
+        assert decoded["type"] == "TM(%d,%d)" % REPORTS[report][:2] and "hex" not in decoded, decoded
+    assert decoded["params"] == [{"id": PARAM_IDS["comms.beacon_s"], "name": "comms.beacon_s", "value": 60.0}]
+    # the layout the flight packed with is the codec's: 3 stores, each entry its REPORTS format
+    assert rig.send("store_summary", {"store": 0}) == [1, 3, 7]
+    fmt, names = pus.entry("stores")
+    data = rig.term.tm[-1].source_data
+    assert data[0] == 3 and len(data) == 1 + 3 * struct.calcsize(fmt) and len(names) == len(fmt) - 1
