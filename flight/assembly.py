@@ -147,16 +147,19 @@ def assemble(
             app.radio = _try(lambda: _sx1276(board, dev, clock))
     app.fdir = Fdir(app)
     app.telemetry = Telemetry(app)
-    # the components: each runs its own commands (flight/commands.py), the first that has a
-    # command's method runs it; the ones whose checks or reports need the others get the app
+    # The components, one entry each: the dispatcher runs a command on the first with its
+    # tc_<command> method (flight/commands.py), each housekeeping value comes from the one whose
+    # value(name) answers it (flight/telemetry.py), and each reaches the others through `app`.
+    # A new subsystem is its module, its entry here and its task in the rate groups below.
     parts = [app.telemetry, app.modes, app.events, app.stores, app.params, app.schedule, app.payload]
-    parts += [app.fdir, app.comms, app.adcs, app.shedder, app.heater]
+    parts += [app.fdir, app.comms, app.adcs, app.sensors, app.power, app.shedder, app.heater]
     if app.propulsion is not None:
         parts.append(app.propulsion)
     for part in parts:
         part.app = app
     parts.append(app)  # the app itself: the services it loads on demand
-    app.dispatcher.components = tuple(parts)
+    parts = tuple(parts)
+    app.dispatcher.components = parts
 
     app.executive = Executive(
         tick_ms, cpu_us, app.events.report, watchdog.feed if watchdog else None, gc_idle=True
@@ -185,12 +188,9 @@ def assemble(
     app.executive.add("slow", periods["slow"], "downlink_files", app.payload.files_task)
     app.executive.add("slow", periods["slow"], "memory", app._task_memory)
 
-    # the housekeeping values: each set's report reads them from their components (asked once
-    # here, so every component exists by now)
-    app.telemetry.wire((
-        app.telemetry, app.modes, app.sensors, app.power, app.shedder, app.heater, app.comms,
-        app.fdir, app.schedule, app.payload, app.adcs,
-    ))  # fmt: skip
+    # each set's report reads its values from their components (asked once, here: every
+    # component exists by now)
+    app.telemetry.wire(parts)
 
     app.audit.append(app.obt(), KIND_BOOT, "boot %d cause %d" % (app.boot.count, reset_cause))
     app.events.report("BOOT", app.boot.count & 0xFFFF, reset_cause)

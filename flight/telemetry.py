@@ -117,7 +117,8 @@ class Telemetry:
 
     def wire(self, parts):
         """Lay out each set's report from the components whose values it holds (`parts`: the
-        first whose value(name) answers owns name); before the first report."""
+        first whose value(name) answers owns the name; a part without `value` has none); before
+        the first report."""
         self.layouts = {sid: _layout(sid, parts) for sid in HK_SETS}
 
     def report(self, sid):
@@ -136,8 +137,11 @@ _FORMATS = {"B": ">B", "H": ">H", "I": ">I", "f": ">f"}
 
 def _owner(name, parts):
     for part in parts:
+        value = getattr(part, "value", None)  # a component without housekeeping values has none
+        if value is None:
+            continue
         try:
-            part.value(name)
+            value(name)
             return part
         except KeyError:
             pass
