@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,17 +135,33 @@ class _Board:
         self.exec("os.rename(%r, %r)" % (self.path(STATE_TMP), self.path(STATE)), what)
 
 
+# How long a port busy or missing at open is tried again: a board that just reset brings its USB
+# serial device back within about a second
+OPEN_PATIENCE_S = 2.0
+
+
+def _open(port: str, patience_s: float = OPEN_PATIENCE_S) -> SerialTransport:
+    """The board's port, opened exclusively. A port that is busy or missing for a moment (a board
+    that just reset: its USB serial device comes back, the previous session's lock goes) is tried
+    again until `patience_s` has passed."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            # A read timeout keeps a dead board from blocking forever (mpremote reads ptys byte-wise).
+            return SerialTransport(port, baudrate=115200, timeout=1)
+        except TransportError as exc:
+            if time.monotonic() >= deadline:
+                raise BoardError(
+                    "cannot open %s: %s (no such port, or another program such as mpremote, screen or a "
+                    "running `cubesat` holds it)" % (port, exc)
+                ) from None
+        time.sleep(0.1)
+
+
 @contextmanager
 def _session(port_or_transport: str | SerialTransport, chunk_size: int) -> Iterator[_Board]:
     if isinstance(port_or_transport, str):
-        try:
-            # A read timeout keeps a dead board from blocking forever (mpremote reads ptys byte-wise).
-            transport = SerialTransport(port_or_transport, baudrate=115200, timeout=1)
-        except TransportError as exc:
-            raise BoardError(
-                "cannot open %s: %s (no such port, or another program such as mpremote, screen or a "
-                "running `cubesat` holds it)" % (port_or_transport, exc)
-            ) from None
+        transport = _open(port_or_transport)
         try:
             yield _Board(transport, chunk_size)
         finally:

@@ -427,6 +427,21 @@ def test_unreachable_board_is_a_board_error(tmp_path: Path, bundles: dict[str, P
     assert issubclass(BoardError, DeployError) and issubclass(RolledBackError, DeployError)
 
 
+def test_a_port_busy_for_a_moment_is_opened_once_it_is_free(board: UpyPtyBoard) -> None:
+    import threading
+
+    import serial
+
+    from board_tools.flash.deploy_session import _open
+
+    holder = serial.Serial(board.port, exclusive=True)  # the previous session, not closed yet
+    with pytest.raises(BoardError, match="cannot open"):
+        _open(board.port, patience_s=0.0)
+    threading.Timer(0.3, holder.close).start()  # it lets go while the next one waits
+    transport = _open(board.port)
+    transport.close()
+
+
 # -- boot_select under CPython: the pointer file semantics without a board -------------------------
 
 
