@@ -37,20 +37,11 @@ from flight.dictionary import (
     TM_TYPES,
 )
 from ground.pus import entry
+from ground.xtce_builder import STRUCT_BITS, XtceBuilder
 from hal.sim.env.environment import EPOCH_UNIX
 
-NS = "http://www.omg.org/spec/XTCE/20180204"
 _EPOCH = datetime.datetime.fromtimestamp(EPOCH_UNIX, datetime.timezone.utc)
 MISSION_EPOCH = _EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")  # onboard time 0 (the twin's RTC epoch)
-# struct format -> (bits, signed)
-_STRUCT = {
-    "B": (8, False),
-    "H": (16, False),
-    "I": (32, False),
-    "b": (8, True),
-    "h": (16, True),
-    "i": (32, True),
-}
 _ARG_INTS = {"u8": (8, False), "u16": (16, False), "u32": (32, False), "i16": (16, True), "i32": (32, True)}
 BOOLEANS = ("sunlit", "heater")  # 0/1 values
 CCSDS_HEADER = (("version", 3), ("type", 1), ("sec_hdr", 1), ("apid", 11), ("seq_flags", 2))
@@ -88,138 +79,19 @@ def enumerations() -> dict[str, dict[str, int]]:
     return out
 
 
-class _Builder:
-    def __init__(self, name: str) -> None:
-        ET.register_namespace("xtce", NS)
-        self.root = self.el(None, "SpaceSystem", name=name)
-        self.el(self.root, "Header", version="1.0", date=datetime.date.today().isoformat())
-        tm = self.el(self.root, "TelemetryMetaData")
-        self.ptypes = self.el(tm, "ParameterTypeSet")
-        self.params = self.el(tm, "ParameterSet")
-        self.containers = self.el(tm, "ContainerSet")
-        cm = self.el(self.root, "CommandMetaData")
-        self.atypes = self.el(cm, "ArgumentTypeSet")
-        self.cmds = self.el(cm, "MetaCommandSet")
-        self.types: set[tuple[str, str]] = set()
-
-    @staticmethod
-    def el(parent: ET.Element | None, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
-        qattrs = {k.rstrip("_"): str(v) for k, v in attrs.items() if v is not None}
-        qtag = "{%s}%s" % (NS, tag)
-        e = ET.Element(qtag, qattrs) if parent is None else ET.SubElement(parent, qtag, qattrs)
-        if text is not None:
-            e.text = text
-        return e
-
-    # --- types -----------------------------------------------------------------------------------
-    def new_type(self, kind: str, name: str, where: str = "Parameter", **attrs: object) -> ET.Element | None:
-        """A `<kind><where>Type>` element, or None when a type of this name exists already."""
-        if (where, name) in self.types:
-            return None
-        self.types.add((where, name))
-        parent = self.ptypes if where == "Parameter" else self.atypes
-        return self.el(parent, "%s%sType" % (kind, where), name=name, **attrs)
-
-    def int_encoding(self, t: ET.Element, bits: int, signed: bool = False) -> None:
-        enc = "twosComplement" if signed else "unsigned"
-        self.el(t, "IntegerDataEncoding", sizeInBits=bits, encoding=enc, byteOrder="mostSignificantByteFirst")
-
-    @staticmethod
-    def unit(t: ET.Element, unit: str) -> None:
-        if unit:
-            _Builder.el(_Builder.el(t, "UnitSet"), "Unit", unit)
-
-    def int_type(
-        self, name: str, bits: int, signed: bool = False, unit: str = "", where: str = "Parameter"
-    ) -> ET.Element | None:
-        sig = "true" if signed else "false"
-        t = self.new_type("Integer", name, where, signed=sig, sizeInBits=bits)
-        if t is not None:
-            self.unit(t, unit)
-            self.int_encoding(t, bits, signed)
-        return t
-
-    def float_type(self, name: str, unit: str = "", where: str = "Parameter") -> ET.Element | None:
-        t = self.new_type("Float", name, where, sizeInBits=32)
-        if t is not None:
-            self.unit(t, unit)
-            self.el(t, "FloatDataEncoding", sizeInBits=32, encoding="IEEE754_1985")
-        return t
-
-    def enum_type(self, name: str, mapping: dict[str, int], bits: int, where: str = "Parameter") -> None:
-        t = self.new_type("Enumerated", name, where)
-        if t is not None:
-            self.int_encoding(t, bits)
-            el = self.el(t, "EnumerationList")
-            for label, value in sorted(mapping.items(), key=lambda kv: kv[1]):
-                self.el(el, "Enumeration", value=value, label=label)
-
-    def time_type(self) -> None:
-        t = self.new_type("AbsoluteTime", "cuc_time", shortDescription="CUC 4 + 2 octets, mission epoch")
-        if t is not None:
-            enc = self.el(t, "Encoding", units="seconds", scale=repr(2.0**-16), offset="0")
-            self.el(enc, "IntegerDataEncoding", sizeInBits=48, encoding="unsigned")
-            self.el(self.el(t, "ReferenceTime"), "Epoch", MISSION_EPOCH)
-
-    @staticmethod
-    def alarms(t: ET.Element, limits: tuple) -> None:
-        ylo, yhi, rlo, rhi = limits
-        if all(v is None for v in limits):
-            return
-        ranges = _Builder.el(_Builder.el(t, "DefaultAlarm"), "StaticAlarmRanges")
-        for level, lo, hi in (("WarningRange", ylo, yhi), ("CriticalRange", rlo, rhi)):
-            if lo is not None or hi is not None:
-                _Builder.el(
-                    ranges,
-                    level,
-                    minInclusive=None if lo is None else repr(lo),
-                    maxInclusive=None if hi is None else repr(hi),
-                )
-
-    def param(self, name: str, type_ref: str, desc: str = "") -> None:
-        self.el(self.params, "Parameter", name=name, parameterTypeRef=type_ref, shortDescription=desc or None)
-
-    def fmt_param(self, name: str, fmt: str, desc: str = "", type_ref: str | None = None) -> None:
-        """A parameter packed with a struct format character ("f": f32)."""
-        if type_ref is None:
-            if fmt == "f":
-                type_ref = "f32"
-                self.float_type(type_ref)
-            else:
-                bits, signed = _STRUCT[fmt]
-                type_ref = "%s%d" % ("i" if signed else "u", bits)
-                self.int_type(type_ref, bits, signed)
-        self.param(name, type_ref, desc)
-
-    # --- containers ------------------------------------------------------------------------------
-    def container(
-        self, name: str, entries: list[str], base: str | None = None, abstract: bool = False, **conds: object
-    ) -> None:
-        c = self.el(self.containers, "SequenceContainer", name=name, abstract="true" if abstract else None)
-        el = self.el(c, "EntryList")
-        for p in entries:
-            self.el(el, "ParameterRefEntry", parameterRef=p)
-        if base:
-            b = self.el(c, "BaseContainer", containerRef=base)
-            if conds:
-                cl = self.el(self.el(b, "RestrictionCriteria"), "ComparisonList")
-                for p, v in conds.items():
-                    self.el(cl, "Comparison", parameterRef=p, value=v, comparisonOperator="==")
-
-
-def _telemetry(b: _Builder) -> None:
+def _telemetry(b: XtceBuilder) -> None:
     enums = enumerations()
     for name, (unit, ylo, yhi, rlo, rhi, desc) in TELEMETRY.items():
         fmt = TM_TYPES.get(name, "f")
         if name in enums:
-            b.enum_type(name + "_type", enums[name], _STRUCT[fmt][0])
+            b.enum_type(name + "_type", enums[name], STRUCT_BITS[fmt][0])
         elif name in BOOLEANS:
             t = b.new_type("Boolean", name + "_type")
-            b.int_encoding(t, _STRUCT[fmt][0])  # type: ignore[arg-type]
+            b.int_encoding(t, STRUCT_BITS[fmt][0])  # type: ignore[arg-type]
         elif fmt == "f":
             b.alarms(b.float_type(name + "_type", unit), (ylo, yhi, rlo, rhi))  # type: ignore[arg-type]
         else:
-            bits, signed = _STRUCT[fmt]
+            bits, signed = STRUCT_BITS[fmt]
             b.alarms(b.int_type(name + "_type", bits, signed, unit), (ylo, yhi, rlo, rhi))  # type: ignore[arg-type]
         b.param(name, name + "_type", desc)
     # headers
@@ -290,12 +162,12 @@ def _report(name: str, short: str) -> tuple[str, dict[str, int]]:
 
 def _dynamic(parent: ET.Element, ref: str, slope: int = 1, intercept: int = 0) -> None:
     """A size from another parameter of the packet: slope * value + intercept."""
-    dv = _Builder.el(parent, "DynamicValue")
-    _Builder.el(dv, "ParameterInstanceRef", parameterRef=ref)
-    _Builder.el(dv, "LinearAdjustment", slope=slope, intercept=intercept)
+    dv = XtceBuilder.el(parent, "DynamicValue")
+    XtceBuilder.el(dv, "ParameterInstanceRef", parameterRef=ref)
+    XtceBuilder.el(dv, "LinearAdjustment", slope=slope, intercept=intercept)
 
 
-def _variable_reports(b: _Builder) -> None:
+def _variable_reports(b: XtceBuilder) -> None:
     """The reports whose length varies: TM(11,13) lists its entries (flight/schedule.py summary),
     TM(13,1/2/3) carry a part of a payload file (flight/payload.py next_part)."""
     b.fmt_param("schedule_count", "B", "Time-tagged commands waiting (TM(11,13))")
@@ -323,7 +195,7 @@ def _variable_reports(b: _Builder) -> None:
     b.container("tm_13_file_part", ["file_transaction", "file_part", "file_data"], "pus_tm", tm_service=13)
 
 
-def _arg_type(b: _Builder, cname: str, aname: str, kind: str, lo: object, hi: object, unit: str) -> str:
+def _arg_type(b: XtceBuilder, cname: str, aname: str, kind: str, lo: object, hi: object, unit: str) -> str:
     tname = "%s_%s_type" % (cname, aname)
     if kind == "enum":
         b.enum_type(tname, hi, 8, "Argument")  # type: ignore[arg-type]
@@ -344,7 +216,7 @@ def _arg_type(b: _Builder, cname: str, aname: str, kind: str, lo: object, hi: ob
     return tname
 
 
-def _commands(b: _Builder) -> None:
+def _commands(b: XtceBuilder) -> None:
     base = b.el(b.cmds, "MetaCommand", name="pus_tc", abstract="true")
     args = b.el(base, "ArgumentList")
     entries = b.el(b.el(base, "CommandContainer", name="pus_tc"), "EntryList")
@@ -388,7 +260,7 @@ VERIFIER_INPUTS = (
 )
 
 
-def _verifiers(b: _Builder, vs: ET.Element) -> None:
+def _verifiers(b: XtceBuilder, vs: ET.Element) -> None:
     """Each stage runs Yamcs' own PUS-1 verifier (org.yamcs.pus.Pus1Verifier): OK on the success
     report quoting this TC's APID and sequence count, failed on the failure report, whose code
     and reason become the command's failure message.
@@ -414,7 +286,7 @@ def _verifiers(b: _Builder, vs: ET.Element) -> None:
 
 def to_xtce(name: str = "cubesat") -> str:
     """The XTCE 1.2 SpaceSystem: TM containers and types, MetaCommands with their containers."""
-    b = _Builder(name)
+    b = XtceBuilder(name, MISSION_EPOCH)
     _telemetry(b)
     _commands(b)
     ET.indent(b.root)
