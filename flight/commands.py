@@ -150,7 +150,9 @@ class Dispatcher:
 
     def runner(self, name):
         """(component, its tc_<name> method) of the component that runs command `name`, or None."""
-        attr = "tc_" + name  # a method name of loaded code: no new string is interned
+        # a method name of loaded code is an interned string already; the name of a command no
+        # component on this board runs is interned once (bounded by the dictionary)
+        attr = "tc_" + name
         for c in self.components:
             run = getattr(c, attr, None)
             if run is not None:
