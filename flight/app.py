@@ -1,4 +1,7 @@
-"""The flight application: wires drivers, services, modes and FDIR onto the executive.
+"""The flight application: the components (flight/assembly.py builds and lists them: each subsystem
+runs its own commands, housekeeping values and tasks) wired onto the executive, with what they
+share: onboard time, the TM queue, the audit hooks, the reactions to a mode change, the link's
+units and the services loaded on demand.
 
     app = FlightApp(board, clock, fs, link, scid=0x2A, reset_cause=boot.cause_from_machine())
     app.step()            # one 100 ms tick (the twin calls this as fast as it likes)
