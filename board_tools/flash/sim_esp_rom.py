@@ -13,8 +13,8 @@ FLASH_DATA / FLASH_END, FLASH_DEFL_BEGIN / FLASH_DEFL_DATA / FLASH_DEFL_END (zli
 ROM inflates) and SPI_FLASH_MD5. Replies carry the ESP32 ROM's four status bytes; data
 packets are checked against the XOR-0xEF checksum of the request header.
 
-Flash behaves like NOR: FLASH_BEGIN erases whole 4 KiB sectors to 0xFF and programming can
-only clear bits, so a missing erase shows up as wrong data. Errors use the ROM codes:
+The flash chip (`chip`, board_tools/flash/sim_spi_flash.py) is NOR: FLASH_BEGIN erases whole
+4 KiB sectors to 0xFF and programming only clears bits. Errors use the ROM codes:
 0x05 invalid message / unknown command, 0x06 failed to act (flash not attached, not in
 flash mode, wrong sequence number, unaligned or out-of-range region), 0x07 bad checksum,
 0x08 flash write error (past the end of the chip), 0x09 flash read error, 0x0B inflate
@@ -29,7 +29,6 @@ FLASH_END / FLASH_DEFL_END leave the loader like the real chip: `left` says how
 
 from __future__ import annotations
 
-import hashlib
 import os
 import select
 import struct
@@ -37,7 +36,7 @@ import threading
 import tty
 import zlib
 
-SECTOR = 0x1000
+from board_tools.flash.sim_spi_flash import SECTOR, WINBOND_4MB, SimSpiFlash
 
 # Request op codes (esptool loader.ESP_CMDS).
 FLASH_BEGIN, FLASH_DATA, FLASH_END = 0x02, 0x03, 0x04
@@ -63,8 +62,6 @@ SPI_CMD, SPI_ADDR, SPI_USR, SPI_USR1, SPI_USR2 = (SPI_BASE + o for o in (0x00, 0
 SPI_MISO_DLEN, SPI_W0 = SPI_BASE + 0x2C, SPI_BASE + 0x80
 SPI_CMD_USR = 1 << 18
 
-WINBOND_4MB = 0x1640EF  # RDID as esptool reads it: manufacturer | type << 8 | capacity << 16
-
 
 def slip_encode(packet: bytes) -> bytes:
     return b"\xc0" + packet.replace(b"\xdb", b"\xdb\xdd").replace(b"\xc0", b"\xdb\xdc") + b"\xc0"
@@ -88,25 +85,20 @@ class SimEspRom:
     ) -> None:
         if chip not in MAGIC:
             raise ValueError("chip must be one of %s" % ", ".join(MAGIC))
-        # A board that already ran firmware: flash holds old data, so skipped erases show up.
-        self.flash = bytearray(b"\xff" * flash_size)
-        if initial is not None:
-            self.flash[: len(initial)] = initial
-        self.jedec_id = jedec_id
+        self.chip = SimSpiFlash(flash_size, jedec_id, initial)
+        self.flash = self.chip.data  # what esptool wrote, as the chip holds it
+        self.erased = self.chip.erased
         self.regs: dict[int, int] = {CHIP_DETECT_MAGIC_REG: MAGIC[chip]}
         self._set_efuses(mac)
         self.commands: list[int] = []  # every op answered or refused, in order
         self.errors: list[tuple[int, int]] = []  # (op, ROM error code) of refused requests
         self.synced = False
         self.attached = False
-        self.spi_params_size: int | None = None
         self.baud = 115200
         self.left: str | None = None  # "reboot" / "run" once FLASH_END left the loader
-        self.erased: list[tuple[int, int]] = []  # (offset, length) of each erase
         # Fault injection.
         self.noise_on_block: int | None = None  # received block with this seq arrives with a flipped byte
         self.noise_repeats = -1  # how many times (-1: every retransmission too)
-        self.weak_byte: int | None = None  # flash address that reads back with bit 4 flipped
         self._flash_mode: str | None = None  # "raw" / "defl" between *_BEGIN and the end
         self._begin = (0, 0, 0, 0)  # erase size, blocks, block size, offset
         self._seq = 0
@@ -263,16 +255,8 @@ class SimEspRom:
         cmd = self.regs.get(SPI_USR2, 0) & 0xFF
         read_bits = self.regs.get(SPI_MISO_DLEN, 0) + 1 if self.regs.get(SPI_USR, 0) & 1 << 28 else 0
         result = 0xFFFFFFFF  # MISO floats high when the flash is not attached
-        if self.attached:
-            if cmd == 0x9F:
-                result = self.jedec_id
-            elif cmd == 0x5A:  # SFDP read: 24-bit address sent MSB-first in SPI_ADDR
-                addr = self.regs.get(SPI_ADDR, 0) >> 8
-                table = b"SFDP\x06\x01\x01\xff\x00\x06\x01\x10\x80\x00\x00\xff\xef"
-                raw = (table[addr : addr + 4] if addr < len(table) else b"") + b"\xff" * 4
-                result = int.from_bytes(raw[:4], "little")
-            else:
-                result = 0  # RDSR: idle, no protection; write-enable/reset: nothing to read
+        if self.attached:  # an address (SFDP) is sent 24-bit MSB-first in SPI_ADDR
+            result = self.chip.user_command(cmd, self.regs.get(SPI_ADDR, 0) >> 8)
         if read_bits and read_bits < 32:
             result &= (1 << read_bits) - 1
         self.regs[SPI_W0] = result
@@ -290,7 +274,7 @@ class SimEspRom:
         _fl_id, total, _block, sector, _page, _mask = struct.unpack("<IIIIII", data)
         if sector != SECTOR:
             return self._fail(op, ERR_FAILED)
-        self.spi_params_size = total
+        self.chip.declared = total
         self._reply(op)
 
     def _change_baud(self, op: int, data: bytes, chk: int) -> None:
@@ -298,9 +282,6 @@ class SimEspRom:
             return self._fail(op, ERR_INVALID)
         self._reply(op)  # answered at the old rate, then the UART switches
         self.baud = struct.unpack("<II", data)[0]
-
-    def _chip_size(self) -> int:
-        return min(self.spi_params_size or len(self.flash), len(self.flash))
 
     def _begin_region(self, op: int, data: bytes) -> bool:
         if len(data) not in (16, 20):
@@ -311,12 +292,11 @@ class SimEspRom:
             return False
         size, blocks, block_size, offset = struct.unpack_from("<IIII", data)
         end = offset + (size + SECTOR - 1) // SECTOR * SECTOR
-        if offset % SECTOR or end > self._chip_size() or block_size == 0:
+        if offset % SECTOR or end > self.chip.size() or block_size == 0:
             self._fail(op, ERR_FAILED)
             return False
         if size:
-            self.flash[offset:end] = b"\xff" * (end - offset)
-            self.erased.append((offset, end - offset))
+            self.chip.erase(offset, end)
         self._begin = (size, blocks, block_size, offset)
         self._seq = 0
         return True
@@ -355,17 +335,6 @@ class SimEspRom:
             return None
         return bytes(payload)
 
-    def _program(self, addr: int, data: bytes) -> bool:
-        """NOR programming: bits only go from 1 to 0. False if past the end of the chip."""
-        if addr + len(data) > self._chip_size():
-            return False
-        old = self.flash[addr : addr + len(data)]
-        anded = int.from_bytes(old, "little") & int.from_bytes(data, "little")
-        self.flash[addr : addr + len(data)] = anded.to_bytes(len(data), "little")
-        if self.weak_byte is not None and addr <= self.weak_byte < addr + len(data):
-            self.flash[self.weak_byte] ^= 0x10
-        return True
-
     def _flash_data(self, op: int, data: bytes, chk: int) -> None:
         payload = self._block(op, data, chk)
         if payload is None:
@@ -373,7 +342,7 @@ class SimEspRom:
         _, _, block_size, offset = self._begin
         if len(payload) != block_size:
             return self._fail(op, ERR_INVALID)
-        if not self._program(offset + self._seq * block_size, payload):
+        if not self.chip.program(offset + self._seq * block_size, payload):
             return self._fail(op, ERR_WRITE)
         self._seq += 1
         self._reply(op)
@@ -387,7 +356,7 @@ class SimEspRom:
         except zlib.error:
             self._flash_mode = None
             return self._fail(op, ERR_INFLATE)
-        if not self._program(self._defl_pos, out):
+        if not self.chip.program(self._defl_pos, out):
             return self._fail(op, ERR_WRITE)
         self._defl_pos += len(out)
         self._seq += 1
@@ -407,10 +376,10 @@ class SimEspRom:
         if not self.attached:
             return self._fail(op, ERR_FAILED)
         addr, size, _, _ = struct.unpack("<IIII", data)
-        if addr + size > self._chip_size():
+        digest = self.chip.md5_hex(addr, size)
+        if digest is None:
             return self._fail(op, ERR_READ)
-        digest = hashlib.md5(self.flash[addr : addr + size]).hexdigest().encode()
-        self._reply(op, data=digest)  # the ROM sends the digest as 32 hex characters
+        self._reply(op, data=digest)
 
     _handlers = {
         SYNC: _sync,

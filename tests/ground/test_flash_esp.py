@@ -117,7 +117,7 @@ def test_rom_checksum_error_fails_the_flash(compress: bool) -> None:
 def test_md5_mismatch_is_reported() -> None:
     image = micropython_like(64 * 1024)
     with SimEspRom(initial=OLD) as rom:
-        rom.weak_byte = 0x1000 + 5000  # this cell does not hold what was programmed
+        rom.chip.weak_byte = 0x1000 + 5000  # this cell does not hold what was programmed
         with pytest.raises(EspVerifyError) as info:
             _flash(rom, image, after="soft-reset")
     written = bytes(rom.flash[0x1000 : 0x1000 + len(image)])
