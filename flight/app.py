@@ -20,7 +20,7 @@ import sys
 
 from flight import modes
 from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
-from flight.dictionary import CFDP_APID, MODE_NAMES
+from flight.dictionary import CFDP_APID, MODE_NAMES, REPORTS
 from hal.clock import ticks_diff
 from protocols.cuc import split_seconds
 from protocols.pus import pack_tm
@@ -70,6 +70,11 @@ class FlightApp:
         coarse, fine = split_seconds(max(0.0, self.obt()))
         struct.pack_into(">IH", self._stamp, 0, coarse, fine)
         return self._stamp
+
+    def emit_report(self, name, data):
+        """Report `name` of the dictionary's REPORTS (its service and subtype) with `data`."""
+        r = REPORTS[name]
+        self._emit(r[0], r[1], data)
 
     def _emit(self, service, subtype, data, downlink=True):
         # one buffer per packet, no PusTm or CucTime objects: every report of every tick comes here

@@ -226,11 +226,11 @@ class Dispatcher:
             return False
         if ack & ACK_ACCEPTANCE:
             self._report(1, req)
-        found = self.runner(name)
+        runs = self.runner(name)
         try:
-            if found is None:
+            if runs is None:
                 raise CommandError(FAIL["EXEC_FAILED"], "%s: not on this board" % name, _R_NOT_ON_BOARD)
-            check = getattr(found[0], "tc_check", None)
+            check = getattr(runs[0], "tc_check", None)
             if check is not None:
                 check(name, values)
         except CommandError as exc:
@@ -241,7 +241,7 @@ class Dispatcher:
             self._report(3, req)
         self.current = (req, ack, source, name)  # a deferring handler keeps this for complete()
         try:
-            deferred = found[1](values) is DEFER
+            deferred = runs[1](values) is DEFER
         except CommandError as exc:
             self.complete(self.current, exc.code, exc.message, exc.reason)
             return False

@@ -358,5 +358,4 @@ class PacketStoreService:
 
     def tc_store_summary(self, v):
         sel = [st for sid, st in self.stores.items() if v[0] in (0, sid)]
-        r = REPORTS["stores"]
-        self.app._emit(r[0], r[1], bytes((len(sel),)) + b"".join(st.summary() for st in sel))
+        self.app.emit_report("stores", bytes((len(sel),)) + b"".join(st.summary() for st in sel))

@@ -47,8 +47,8 @@ class ParamTable:
         self._report(v[0], value)
 
     def _report(self, pid, value):
-        r = REPORTS["parameters"]  # one entry: the count, then its id and value
-        self.app._emit(r[0], r[1], b"\x01" + struct.pack(r[2], pid, value))
+        # one entry: the count, then its id and value
+        self.app.emit_report("parameters", b"\x01" + struct.pack(REPORTS["parameters"][2], pid, value))
 
     def __getitem__(self, name):
         return self.values[PARAM_IDS[name]]

@@ -60,8 +60,7 @@ class Schedule:
         self.delete(v[0], v[1])
 
     def tc_schedule_list(self, v):
-        r = REPORTS["schedule"]
-        self.app._emit(r[0], r[1], self.summary())
+        self.app.emit_report("schedule", self.summary())
 
     def _save(self):
         out = bytearray((1 if self.enabled else 0,))

@@ -11,7 +11,7 @@ NaN for a value not measured (yet).
 
 import struct
 
-from flight.dictionary import FAIL, HK_SETS, REPORTS, TM_TYPES
+from flight.dictionary import FAIL, HK_SETS, TM_TYPES
 from flight.errors import CommandError
 
 try:
@@ -42,8 +42,7 @@ class Telemetry:
             raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0], _R_ARG_1)
 
     def tc_ping(self, v):
-        r = REPORTS["pong"]
-        self.app._emit(r[0], r[1], b"")
+        self.app.emit_report("pong", b"")
 
     def tc_hk_enable(self, v, on=1):
         st = self.sets[v[0]]
@@ -84,8 +83,7 @@ class Telemetry:
             self._time()
 
     def _time(self):
-        r = REPORTS["time"]
-        self.app._emit(r[0], r[1], bytes(self.app.stamp()))
+        self.app.emit_report("time", bytes(self.app.stamp()))
 
     def value(self, name):
         """The software's own health and time (a component's housekeeping values: every component
@@ -127,8 +125,7 @@ class Telemetry:
         buf, fields = self.layouts[sid]
         for i in range(0, len(fields), 4):
             struct.pack_into(fields[i + 2], buf, fields[i + 3], fields[i].value(fields[i + 1]))
-        r = REPORTS["housekeeping"]
-        self.app._emit(r[0], r[1], buf)
+        self.app.emit_report("housekeeping", buf)
 
 
 # the struct formats, one string each: a format built per field would be a heap string per field

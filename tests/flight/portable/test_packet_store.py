@@ -192,7 +192,7 @@ def _recorder(said):
 
 
 class _App:
-    def _emit(self, service, subtype, data, downlink=True):
+    def emit_report(self, name, data):
         pass
 
 
