@@ -1,7 +1,8 @@
 """Register-level chip drivers (MicroPython style: const register maps, preallocated buffers, SI units)."""
 
-# Register access shared by the I2C drivers (`from hal import drivers as _reg`;
-# `_reg.read_u8(i2c, addr, reg)`): Adafruit's register idea, MicroPython-sized. Functions of this
+# Register access shared by the drivers (`from hal import drivers as _reg`;
+# `_reg.read_u8(i2c, addr, reg)`, `_reg.spi_read_u8(spi, cs, command)`): Adafruit's register idea,
+# MicroPython-sized. Functions of this
 # package, not an object per driver nor a module of their own: the package loads with any driver
 # anyway, so they cost a board no module, and they replace each driver's own _read/_write and
 # scratch buffer (`cubesat heap`, 2026-12-01: the RP2040 needs 112 B less than with per-driver
@@ -36,3 +37,42 @@ def write_u16(i2c, addr, reg, value):
     _B2[0] = value >> 8
     _B2[1] = value & 0xFF
     i2c.writeto_mem(addr, reg, _B2)
+
+
+# SPI: a command byte (the register address with the chip's read/write bit: SX127x sets bit 7 to
+# write) then the data, chip select held low for the whole access (single or burst access).
+
+
+def spi_read_u8(spi, cs, command):
+    _B1[0] = command
+    cs.value(0)
+    try:
+        spi.write(_B1)
+        spi.readinto(_B1)
+    finally:
+        cs.value(1)
+    return _B1[0]
+
+
+def spi_write_u8(spi, cs, command, value):
+    _B2[0] = command
+    _B2[1] = value
+    cs.value(0)
+    try:
+        spi.write(_B2)
+    finally:
+        cs.value(1)
+
+
+def spi_burst(spi, cs, command, buf, write):
+    """`command`, then all of `buf` written (`write`) or read into it."""
+    _B1[0] = command
+    cs.value(0)
+    try:
+        spi.write(_B1)
+        if write:
+            spi.write(buf)
+        else:
+            spi.readinto(buf)
+    finally:
+        cs.value(1)

@@ -6,7 +6,8 @@
     if event == SX1276.RX_DONE:
         handle(radio.packet(), radio.rssi_dbm, radio.snr_db)   # memoryview into a fixed buffer
     radio.start_send(frame)                # non-blocking; TX_DONE (or TX_TIMEOUT) comes from poll()
-    radio.send(frame)                      # blocking, bounded by time on air + margin
+
+(Blocking `send`/`recv` for ground tools and tests: hal/drivers/sx1276_blocking.py.)
 
 Register map and formulas: SX1276/77/78/79 datasheet rev. 7, section 4.1 (LoRa modem) and 6.4.
 Nothing waits without a bound: a TX that has not raised TxDone by time-on-air + margin counts
@@ -20,8 +21,9 @@ try:
 except ImportError:  # CPython: a board never loads this
     from protocols._const import const
 
+from hal import drivers as _reg
 from hal.clock import ticks_add, ticks_diff
-from hal.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError
+from hal.errors import ConfigError, DeviceNotFoundError
 
 _REG_FIFO = const(0x00)
 _REG_OP_MODE = const(0x01)
@@ -45,7 +47,6 @@ _REG_PKT_RSSI = const(0x1A)
 _REG_RSSI = const(0x1B)
 _REG_MODEM_CONFIG1 = const(0x1D)
 _REG_MODEM_CONFIG2 = const(0x1E)
-_REG_SYMB_TIMEOUT_LSB = const(0x1F)
 _REG_PREAMBLE_MSB = const(0x20)
 _REG_PREAMBLE_LSB = const(0x21)
 _REG_PAYLOAD_LENGTH = const(0x22)
@@ -85,7 +86,6 @@ _CRC_ON = const(0x04)  # RxPayloadCrcOn
 _LOW_DATA_RATE_OPTIMIZE = const(0x08)
 _AGC_AUTO_ON = const(0x04)
 
-_IRQ_RX_TIMEOUT = const(0x80)
 _IRQ_RX_DONE = const(0x40)
 _IRQ_CRC_ERROR = const(0x20)
 _IRQ_TX_DONE = const(0x08)
@@ -100,7 +100,7 @@ _LF_RSSI_OFFSET = const(-164)
 _LF_LIMIT_HZ = const(525000000)
 _RESET_LOW_MS = const(1)  # datasheet 7.2.2: > 100 us low
 _RESET_READY_MS = const(10)  # then 5 ms before the chip is ready
-_TX_MARGIN_MS = const(50)
+TX_MARGIN_MS = const(50)  # beyond the time on air, before a TX counts as hung
 _IDLE = const(0)  # driver states (self._state)
 _TX = const(1)
 _RX = const(2)
@@ -211,8 +211,6 @@ class SX1276:
         self.sync_word = sync_word
         self.rx_silence_ms = rx_silence_ms
         self._last_rx = 0
-        self._cmd = bytearray(1)
-        self._byte = bytearray(1)
         self._two = bytearray(2)
         self._rx_valid = 0  # valid packets taken since entering RX (the chip counts them too)
         self.rx_buf = bytearray(256)
@@ -232,36 +230,13 @@ class SX1276:
 
     # --- register access: one tiny shim -----------------------------------------------------------
     def _read(self, reg):
-        self._cmd[0] = reg
-        self.cs.value(0)
-        try:
-            self.spi.write(self._cmd)
-            self.spi.readinto(self._byte)
-        finally:
-            self.cs.value(1)
-        return self._byte[0]
+        return _reg.spi_read_u8(self.spi, self.cs, reg)
 
     def _write(self, reg, value):
-        self._cmd[0] = reg | _WRITE
-        self._byte[0] = value
-        self.cs.value(0)
-        try:
-            self.spi.write(self._cmd)
-            self.spi.write(self._byte)
-        finally:
-            self.cs.value(1)
+        _reg.spi_write_u8(self.spi, self.cs, reg | _WRITE, value)
 
     def _burst(self, reg, buf, write):
-        self._cmd[0] = reg | _WRITE if write else reg
-        self.cs.value(0)
-        try:
-            self.spi.write(self._cmd)
-            if write:
-                self.spi.write(buf)
-            else:
-                self.spi.readinto(buf)
-        finally:
-            self.cs.value(1)
+        _reg.spi_burst(self.spi, self.cs, reg | _WRITE if write else reg, buf, write)
 
     def _write_checked(self, reg, value):
         """Write and read back: catches a dead or corrupting bus at configuration time."""
@@ -340,7 +315,7 @@ class SX1276:
         self._write(_REG_DIO_MAPPING1, _DIO0_TX_DONE)
         self._write(_REG_IRQ_FLAGS, _IRQ_ALL)
         self._set_mode(_MODE_TX)
-        budget_ms = self.time_on_air_us(n) // 1000 + _TX_MARGIN_MS
+        budget_ms = self.time_on_air_us(n) // 1000 + TX_MARGIN_MS
         self._tx_deadline = ticks_add(self.clock.ticks_ms(), budget_ms)
         self._state = _TX
 
@@ -465,30 +440,3 @@ class SX1276:
         self.configure()
         if listening:
             self.start_receive()
-
-    # --- bounded blocking helpers (ground tools, tests; not in a flight tick) ---------------------
-    def send(self, data, timeout_ms=None):
-        self.start_send(data)
-        if timeout_ms is None:
-            timeout_ms = self.time_on_air_us(len(data)) // 1000 + 2 * _TX_MARGIN_MS
-        step = max(1, self.time_on_air_us(len(data)) // 20000)
-        start = self.clock.ticks_ms()
-        while ticks_diff(self.clock.ticks_ms(), start) <= timeout_ms:
-            event = self.poll()
-            if event == SX1276.TX_DONE:
-                return
-            if event == SX1276.TX_TIMEOUT:
-                break
-            self.clock.sleep_ms(step)
-        raise DeviceTimeoutError("SX1276", "TxDone", timeout_ms)
-
-    def recv(self, timeout_ms, step_ms=5):
-        """Wait up to timeout_ms for a good packet; returns bytes or None."""
-        if self._state != _RX:
-            self.start_receive()
-        start = self.clock.ticks_ms()
-        while ticks_diff(self.clock.ticks_ms(), start) <= timeout_ms:
-            if self.poll() == SX1276.RX_DONE:
-                return bytes(self.packet())
-            self.clock.sleep_ms(step_ms)
-        return None

@@ -1,6 +1,7 @@
 """Builds simulated SX1276 radios on one SPI bus and one medium (shared by the radio tests)."""
 
 from hal.drivers.sx1276 import SX1276
+from hal.drivers.sx1276_blocking import BlockingSX1276
 from hal.sim.buses.bus import FaultSet, SimPin
 from hal.sim.buses.clock import VirtualClock
 from hal.sim.buses.spi import SimSPI
@@ -31,7 +32,9 @@ class Rig:
         if name not in self.chips:
             self.chip(name)
         cs, rst, dio0 = self.pins[name]
-        return SX1276(self.spi, cs, reset=rst, clock=self.clock, dio0=dio0 if use_dio0 else None, **settings)
+        return BlockingSX1276(
+            self.spi, cs, reset=rst, clock=self.clock, dio0=dio0 if use_dio0 else None, **settings
+        )
 
     def run_until(self, radio, event, limit_ms=5000, step_ms=1):
         """Poll `radio` as a flight tick would until `event`; returns ms waited or raises."""

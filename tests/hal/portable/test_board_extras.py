@@ -8,6 +8,7 @@ from _check import raises
 from hal import boards
 from hal.drivers.burnwire import DEPLOYED, BurnWire
 from hal.drivers.sx1276 import SX1276
+from hal.drivers.sx1276_blocking import BlockingSX1276
 from hal.drivers.thruster import ThrusterValve
 from hal.errors import DeviceNotFoundError
 from hal.sim.board.board import SimBoard
@@ -30,7 +31,7 @@ def _ground_station(clock, medium):
     cs = SimPin("gs_cs", SimPin.OUT, 1)
     rst = SimPin("gs_rst", SimPin.OUT, 1)
     spi.attach(cs, SimSX1276(clock, medium, rst, None, "ground"))
-    return SX1276(spi, cs, reset=rst, clock=clock, sf=7)
+    return BlockingSX1276(spi, cs, reset=rst, clock=clock, sf=7)
 
 
 def test_flight_radio_on_the_board_pins_talks_to_the_ground():
@@ -40,7 +41,7 @@ def test_flight_radio_on_the_board_pins_talks_to_the_ground():
     spi = board.spi(0)
     dev = board.defn["spi"][0]["devices"]["sx1276"]
     assert board.pin(dev["dio0"]) is board.chips["sx1276"].dio0
-    radio = SX1276(
+    radio = BlockingSX1276(
         spi,
         board.pin(dev["cs"]),
         reset=board.pin(dev["reset"]),
