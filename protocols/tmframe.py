@@ -18,7 +18,7 @@ around a data field already in place, `TmFramer.build_into` fills the data field
 packet queue (no allocation per frame).
 
 Parsing frames (the ground's side: TmFrame, unpack, clcw_unpack) and the conveniences a board does
-not need (pack, TmFramerBytes, RxClcw) are protocols/tmframe_rx.py, which a board never loads;
+not need (pack, pack_into, TmFramerBytes, RxClcw) are protocols/tmframe_rx.py, which a board never loads;
 those names here import it on first use. Extracting packets from parsed frames (PacketExtractor)
 is protocols/tm_extractor.py, also ground-only.
 """
@@ -28,9 +28,7 @@ import struct
 from protocols import spacepacket as sp
 from protocols._lazy import forward
 from protocols.crc import crc16
-from protocols.errors import (
-    EncodeError,
-)
+from protocols.errors import EncodeError
 
 try:
     from micropython import const
@@ -195,32 +193,6 @@ def build_into(
         buf[pos] = c >> 8
         buf[pos + 1] = c & 0xFF
     return n
-
-
-def pack_into(
-    buf,
-    scid,
-    vcid,
-    mc_count,
-    vc_count,
-    fhp,
-    data,
-    ocf=None,
-    has_fecf=True,
-    sec_hdr=None,
-    sync_flag=0,
-    packet_order=0,
-):
-    """Write a frame of len(buf) bytes; data must fill the data field exactly."""
-    sec_len = 0 if sec_hdr is None else len(sec_hdr)
-    dlen = data_field_len(len(buf), ocf is not None, has_fecf, sec_len)
-    if len(data) != dlen:
-        raise EncodeError("tmframe.data", "data field holds %d bytes, got %d" % (dlen, len(data)))
-    start = data_offset(sec_hdr)
-    buf[start : start + dlen] = data
-    return build_into(
-        buf, scid, vcid, mc_count, vc_count, fhp, ocf, has_fecf, sec_hdr, sync_flag, packet_order
-    )
 
 
 class MasterChannel:
@@ -447,5 +419,5 @@ class TmFramer:
 
 
 # the receive side, imported on first use
-_RX = ("unpack", "TmFrame", "RxClcw", "clcw_unpack", "pack", "TmFramerBytes")
+_RX = ("unpack", "TmFrame", "RxClcw", "clcw_unpack", "pack", "pack_into", "TmFramerBytes")
 __getattr__ = forward("protocols.tmframe", "protocols.tmframe_rx", _RX)

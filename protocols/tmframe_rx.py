@@ -1,14 +1,15 @@
-"""CCSDS 132.0-B receive side: the decoded frame and frame parsing (the ground's half; the packet
-extractor is protocols/tm_extractor.py).
+"""CCSDS 132.0-B, the ground's half: the decoded frame and frame parsing, and a frame packed around
+a whole data field (pack_into, pack; the packet extractor is protocols/tm_extractor.py).
 
-A spacecraft builds frames (protocols.tmframe) and never parses TM frames, so a board never
-loads this module; tmframe.TmFrame, unpack, RxClcw and clcw_unpack reach it too."""
+A spacecraft builds its frames with protocols.tmframe's framer and never parses TM frames, so a
+board never loads this module; tmframe.TmFrame, unpack, pack_into, RxClcw and clcw_unpack reach it
+too."""
 
 import struct
 
 from protocols import spacepacket as sp
 from protocols.crc import crc16
-from protocols.errors import CrcError, FieldValueError, LengthError, TruncatedError, VersionError
+from protocols.errors import CrcError, EncodeError, FieldValueError, LengthError, TruncatedError, VersionError
 from protocols.tmframe import (
     FECF_LEN,
     HEADER_LEN,
@@ -17,8 +18,36 @@ from protocols.tmframe import (
     SEG_LEN_ID,
     Clcw,
     TmFramer,
-    pack_into,
+    build_into,
+    data_field_len,
+    data_offset,
 )
+
+
+def pack_into(
+    buf,
+    scid,
+    vcid,
+    mc_count,
+    vc_count,
+    fhp,
+    data,
+    ocf=None,
+    has_fecf=True,
+    sec_hdr=None,
+    sync_flag=0,
+    packet_order=0,
+):
+    """Write a frame of len(buf) bytes; data must fill the data field exactly."""
+    sec_len = 0 if sec_hdr is None else len(sec_hdr)
+    dlen = data_field_len(len(buf), ocf is not None, has_fecf, sec_len)
+    if len(data) != dlen:
+        raise EncodeError("tmframe.data", "data field holds %d bytes, got %d" % (dlen, len(data)))
+    start = data_offset(sec_hdr)
+    buf[start : start + dlen] = data
+    return build_into(
+        buf, scid, vcid, mc_count, vc_count, fhp, ocf, has_fecf, sec_hdr, sync_flag, packet_order
+    )
 
 
 class RxClcw(Clcw):
