@@ -24,7 +24,7 @@ import cbor2
 
 from firmware_builds import romfs
 from firmware_builds.boards import TARGETS, heap_needed
-from firmware_builds.slim_dictionary import DICTIONARY, slim_source
+from firmware_builds.slim_dictionary import DICTIONARY, DICTIONARY_PARTS, slim_source
 from flight.slot_manifest import write as write_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def sources(root: Path, with_sim: bool, arch: str | None, hal_board: str | None 
             rel = path.relative_to(root).as_posix()
             if rel.startswith(EXCLUDE_ALWAYS) or (not with_sim and rel.startswith("hal/sim/")):
                 continue
-            if rel in unused:
+            if rel in unused or rel in DICTIONARY_PARTS:
                 continue
             if arch is None and rel.startswith(NATIVE_PREFIX):
                 continue

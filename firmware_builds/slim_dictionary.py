@@ -20,6 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 DICTIONARY = "flight/dictionary.py"
+# the files flight/dictionary.py reads its tables from: the generated module holds their tables too,
+# so a bundle leaves the files out
+DICTIONARY_PARTS = ("flight/dictionary_tm.py",)
 GROUND_ONLY = ("TELEMETRY", "TM_ENUMS", "FAILURES", "FAIL_REASONS")
 
 
