@@ -63,11 +63,13 @@ def unused_on(hal_board: str) -> tuple[str, ...]:
     from hal.boards import definition
 
     d = definition(hal_board)
-    out: tuple[str, ...] = ()
+    out: tuple[str, ...] = ("hal/drivers/sx1276_blocking.py",)  # ground tools' and tests' radio
     if d.get("link") != "lora":
         out += ("flight/lora_link.py", "protocols/lora.py")
-    if not d.get("thrusters"):
+    if not d.get("thrusters") and not d.get("propulsion_unit"):
         out += ("flight/propulsion.py", "hal/drivers/thruster.py")
+    if not d.get("propulsion_unit"):
+        out += ("hal/drivers/modbus_propulsion.py", "hal/drivers/modbus_rtu.py")
     return out
 
 

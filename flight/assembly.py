@@ -230,24 +230,29 @@ def _make_coils(board, d):
 
 
 def _make_valves(board, d, clock):
-    valves = []
-    if not d.get("thrusters"):
-        return valves  # a board without thrusters never loads their driver (heap)
+    """The thruster valves: on GPIO switches ("thrusters"), or on the registers of a propulsion unit
+    with its own controller on the RS-485 UART ("propulsion_unit": Modbus RTU)."""
+    unit = d.get("propulsion_unit")
+    if not d.get("thrusters") and unit is None:
+        return []  # a board without thrusters never loads their driver (heap)
     from hal.drivers.thruster import ThrusterValve
 
-    for i, t in enumerate(d["thrusters"]):
-        valves.append(
-            ThrusterValve(
-                board.pin(t["arm"]),
-                board.pin(t["fire"]),
-                clock,
-                max_on_ms=500,
-                auto_disarm_ms=120000,
-                budget_ms=60000,
-                name="thruster%d" % i,
-            )
+    if unit is None:
+        switches = [(board.pin(t["arm"]), board.pin(t["fire"])) for t in d["thrusters"]]
+    else:
+        from hal.drivers.modbus_propulsion import ModbusPropulsion
+
+        port = d["uart"][unit["uart"]]
+        de = board.pin(port["de"]) if "de" in port else None
+        switches = ModbusPropulsion(
+            board.uart(unit["uart"]), clock, de, unit["unit"], unit["valves"]
+        ).switches()
+    return [
+        ThrusterValve(
+            arm, fire, clock, max_on_ms=500, auto_disarm_ms=120000, budget_ms=60000, name="thruster%d" % i
         )
-    return valves
+        for i, (arm, fire) in enumerate(switches)
+    ]
 
 
 def _sx1276(board, dev, clock):

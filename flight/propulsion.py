@@ -6,6 +6,11 @@ The other valves share the physical ARM switch, so they follow valve 0 into ARME
 valve falls back to SAFE (auto-disarm, inhibit), all do. An anomaly (a valve closed late, a
 refusal storm) disarms everything and inhibits propulsion until the inhibit is lifted.
 
+The valves' switches are GPIOs or the registers of a propulsion unit with its own controller
+(hal.drivers.modbus_rtu.RegisterSwitch). A unit that does not answer (HalError) fails the command
+that needed it with EXEC_FAILED and the driver's line, leaves every valve SAFE and is an anomaly
+(kind 2) once until an arming gets through again; the unit closes its valves on its own limit.
+
 A component (flight/commands.py): it runs the thruster_* commands; `app` (the wiring sets it)
 gives the mode, FDIR's inhibit and the pulse limit its start checks need.
 """
@@ -14,7 +19,7 @@ from flight import modes
 from flight.dictionary import FAIL
 from flight.errors import CommandError
 from hal.drivers.thruster import ARMED, FIRING, SAFE
-from hal.errors import ConfigError, InterlockError
+from hal.errors import ConfigError, HalError, InterlockError
 
 try:
     from micropython import const
@@ -39,11 +44,24 @@ class Propulsion:
         self._overruns = [v.overruns for v in valves]
         self._pulses = [v.pulses for v in valves]
         self.anomalies = 0
+        self.unit_errors = 0  # switch writes a propulsion unit did not answer
+        self.unit_down = False  # reported as an anomaly; cleared by an arming that gets through
+        self._noted = []  # anomalies found outside poll(), which returns them with its own
 
     def _fail(self, exc):
         if isinstance(exc, InterlockError):
             raise CommandError(FAIL["INTERLOCK"], str(exc), exc.reason) from None
+        if isinstance(exc, HalError):  # the unit did not answer: make everything safe, say so
+            self._unit_error()
+            self.safe()
+            raise CommandError(FAIL["EXEC_FAILED"], str(exc)) from None
         raise CommandError(FAIL["ARG_RANGE"], str(exc)) from None
+
+    def _unit_error(self):
+        self.unit_errors += 1
+        if not self.unit_down:
+            self.unit_down = True
+            self._noted.append((0, 2))
 
     # --- commands ---------------------------------------------------------------------------
     def tc_check(self, name, v):
@@ -66,9 +84,6 @@ class Propulsion:
     def tc_thruster_fire(self, v):
         self.fire(v[0], v[1])
 
-    def tc_thruster_disarm(self, v):
-        self.safe()
-
     def task(self):
         """Fast cycle: close valves on time; anomalies go to FDIR."""
         self.app.thruster_anomalies.extend(self.poll())
@@ -85,9 +100,10 @@ class Propulsion:
             self.valves[0].confirm_arm(token)
             for v in self.valves[1:]:
                 v.confirm_arm(v.request_arm())  # same physical switch, already closed by valve 0
-        except InterlockError as exc:
+        except (InterlockError, HalError) as exc:
             self.safe()
             self._fail(exc)
+        self.unit_down = False
 
     def check_fire(self, index, duration_ms, max_pulse_ms):
         if index >= len(self.valves):
@@ -105,23 +121,45 @@ class Propulsion:
     def fire(self, index, duration_ms):
         try:
             self.valves[index].fire(duration_ms)
-        except (InterlockError, ConfigError) as exc:
+        except (InterlockError, ConfigError, HalError) as exc:
             self._fail(exc)
 
     def safe(self):
+        """Every valve SAFE (its own safe() sees to it even when its unit does not answer); the
+        first error a switch raised, or None."""
+        failed = None
         for v in self.valves:
-            v.safe()
+            try:
+                v.safe()
+            except HalError as exc:
+                self._unit_error()
+                failed = failed or exc
+        return failed
+
+    def tc_thruster_disarm(self, v):
+        failed = self.safe()
+        if failed is not None:
+            raise CommandError(FAIL["EXEC_FAILED"], str(failed))
 
     def inhibit(self, on=True):
         self.inhibited = bool(on)
         for v in self.valves:
-            v.inhibit(on)
+            v.inhibited = bool(on)
+        if on:
+            self.safe()
 
     def poll(self):
         """Fast rate group: close valves on time, keep the shared ARM switch consistent,
-        and return [(thruster, kind)] anomalies (kind 1: valve closed late)."""
-        anomalies = []
-        states = [v.poll() for v in self.valves]
+        and return [(thruster, kind)] anomalies (kind 1: valve closed late, 2: unit not answering)."""
+        anomalies = self._noted
+        self._noted = []
+        states = []
+        for v in self.valves:
+            try:
+                states.append(v.poll())
+            except HalError:  # closing the valve or disarming did not reach its unit
+                self._unit_error()
+                states.append(v.state)
         if SAFE in states and any(s in (ARMED, FIRING) for s in states):
             self.safe()  # one valve dropped the shared ARM switch: every valve is unpowered now
         for i, v in enumerate(self.valves):

@@ -68,6 +68,7 @@ class FlightTwin:
         link: str = "uart",
         board_speed: float | None = None,
         station: Station | None = None,
+        board: str = "sim-twin",
     ) -> None:
         if link not in ("uart", "lora"):
             raise ValueError("link must be 'uart' or 'lora', got %r" % (link,))
@@ -78,7 +79,7 @@ class FlightTwin:
         # the executive's execution-time clock: this host's, or a board's `board_speed` times slower
         self.cpu_us = ScaledCpuClock(board_speed, _cpu_us).ticks_us if board_speed else _cpu_us
         self.slow_ticks = 0  # ticks whose flight code took longer than a tick at the board's speed
-        self.world = SimWorld(env if env is not None else default_environment())
+        self.world = SimWorld(env if env is not None else default_environment(), board=board)
         self.env = self.world.env
         self.link_kind = link
         self.flight_link = None  # flight.lora_link.LoraLink of the running application (LoRa)

@@ -16,6 +16,7 @@ _DEFINITIONS = {
     "esp32-flight": ("esp32_flight", "BOARD"),
     "esp32c3-flight": ("esp32_flight", "BOARD_C3"),
     "sim-twin": ("sim_twin", "BOARD"),
+    "sim-modbus-prop": ("sim_modbus_prop", "BOARD"),
 }
 
 # sys.platform of the MicroPython ports that fly, when the port alone names the board

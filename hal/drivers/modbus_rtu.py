@@ -1,14 +1,19 @@
 """Modbus RTU client for RS-485 peripherals, MicroPython-friendly.
 
 For a peripheral with a Modbus interface on the board's RS-485 UART (the definitions' "rs485"
-role: a smart EPS, a propulsion unit with its own controller). The flight application does not
-use it today (its thrusters are GPIO valves, hal.drivers.thruster); tests/hal checks it against
-pymodbus as the peer.
+role). The flight application drives a propulsion unit with its own controller through it where
+the board's definition has a "propulsion_unit" (flight/assembly.py): each of the unit's switches
+is a `RegisterSwitch`, which the thruster valve driver (hal.drivers.thruster) drives as it drives
+a GPIO. tests/hal checks the client against pymodbus as the peer.
 
     mb = ModbusRtuClient(uart, clock, de_pin=None, timeout_ms=200, retries=2)
     mb.read_holding_registers(unit=1, address=0, count=4)   -> list of ints
     mb.write_single_register(1, 10, 1234)
     mb.write_multiple_registers(1, 20, [1, 2, 3])
+    arm = RegisterSwitch(mb, 1, 0); arm.value(1)             # holding register 0 of unit 1 := 1
+
+With `holdoff_ms`, a unit that timed out is not asked again for that long: each request fails at
+once with DeviceTimeoutError, so a dead peer costs a flight loop one timeout, not one per request.
 
 Frames: unit | function | data | CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF, low byte
 first). An exception response (function | 0x80, code) raises ModbusExceptionError with the code;
@@ -17,6 +22,7 @@ a silent or garbled peer raises DeviceTimeoutError / ModbusFrameError after the 
 
 import struct
 
+from hal.clock import ticks_diff
 from hal.errors import DeviceTimeoutError, HalError
 
 READ_HOLDING = 0x03
@@ -75,13 +81,15 @@ def frame(unit, pdu):
 
 
 class ModbusRtuClient:
-    def __init__(self, uart, clock, de_pin=None, timeout_ms=200, retries=2, poll_ms=2):
+    def __init__(self, uart, clock, de_pin=None, timeout_ms=200, retries=2, poll_ms=2, holdoff_ms=0):
         self.uart = uart
         self.clock = clock
         self.de_pin = de_pin
         self.timeout_ms = timeout_ms
         self.retries = retries
         self.poll_ms = poll_ms
+        self.holdoff_ms = holdoff_ms
+        self._down_at = None  # ticks_ms of the last timeout while holding off
         self.timeouts = 0
         self.crc_errors = 0
         self.exceptions = 0
@@ -133,6 +141,11 @@ class ModbusRtuClient:
         return resp
 
     def _transact(self, unit, pdu, expect_len):
+        if self._down_at is not None:
+            since = ticks_diff(self.clock.ticks_ms(), self._down_at)
+            if since < self.holdoff_ms:
+                raise DeviceTimeoutError("modbus unit %d" % unit, "an answer since its last timeout", since)
+            self._down_at = None
         request = frame(unit, pdu)
         for attempt in range(self.retries + 1):
             self._send(request)
@@ -142,6 +155,8 @@ class ModbusRtuClient:
                 if isinstance(exc, DeviceTimeoutError):
                     self.timeouts += 1
                 if attempt == self.retries:
+                    if self.holdoff_ms and isinstance(exc, DeviceTimeoutError):
+                        self._down_at = self.clock.ticks_ms()
                     raise
         return None
 
@@ -177,3 +192,22 @@ class ModbusRtuClient:
         resp = self._transact(unit, pdu, 8)
         if resp[2:6] != pdu[1:5]:
             raise ModbusFrameError("modbus unit %d: write-multiple reply mismatch" % unit)
+
+
+class RegisterSwitch:
+    """One switch of a Modbus peripheral, with machine.Pin's `value`: value(1) / value(0) writes
+    its holding register (function 06), value() is the level last written. A driver written for
+    GPIO drives it unchanged; a peer that does not answer raises (HalError) where a pin cannot."""
+
+    def __init__(self, client, unit, address):
+        self.client = client
+        self.unit = unit
+        self.address = address
+        self._level = 0
+
+    def value(self, v=None):
+        if v is None:
+            return self._level
+        level = 1 if v else 0
+        self.client.write_single_register(self.unit, self.address, level)
+        self._level = level

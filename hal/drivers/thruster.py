@@ -95,13 +95,17 @@ class ThrusterValve:
         self._t_state = self.clock.ticks_ms()
 
     def safe(self):
-        """Close the valve and remove arm power, whatever the state (FDIR entry point)."""
-        self.fire_pin.value(0)
-        self.arm_pin.value(0)
-        if self.state == FIRING:
-            self._account(ticks_diff(self.clock.ticks_ms(), self._t_state))
-        self._token = 0
-        self._enter(SAFE)
+        """Close the valve and remove arm power, whatever the state (FDIR entry point). The valve
+        is SAFE afterwards even when a switch raises (a propulsion unit's register that did not
+        answer: the unit closes its valves on its own limit); the error still propagates."""
+        try:
+            self.fire_pin.value(0)
+            self.arm_pin.value(0)
+        finally:
+            if self.state == FIRING:
+                self._account(ticks_diff(self.clock.ticks_ms(), self._t_state))
+            self._token = 0
+            self._enter(SAFE)
 
     def inhibit(self, on=True):
         self.inhibited = bool(on)

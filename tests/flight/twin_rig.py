@@ -16,8 +16,11 @@ class Rig:
         soc: float = 0.8,
         key: bytes | None = None,
         admin_key: bytes | None = None,
+        board: str = "sim-twin",
     ) -> None:
-        self.twin = FlightTwin(flash, default_environment(tumble_dps, soc), key=key, admin_key=admin_key)
+        self.twin = FlightTwin(
+            flash, default_environment(tumble_dps, soc), key=key, admin_key=admin_key, board=board
+        )
         self.term = Terminal(key=key)
         self.ms = 0
         self.term.start(0)

@@ -4,7 +4,8 @@
 
 The chips on its I2C buses read `env`; the SPI chips (the SX1276 radio) run on the virtual `clock`
 and talk over `medium` (hal.sim.env.radio_medium), so the board has SPI buses only when it is given
-a clock (the SimWorld gives it its own). Burn wire, valves and loads: hal.sim.board.extras.
+a clock (the SimWorld gives it its own). Burn wire, valves, a propulsion unit on its RS-485 UART and
+loads: hal.sim.board.extras.
 """
 
 from hal.sim.buses.bus import FaultSet, SimADC, SimI2C, SimPin, SimPWM
@@ -29,6 +30,7 @@ class SimBoard:
         self.chips = {}
         self._i2c = {}
         self._spi = {}
+        self._uarts = {}
         self._pins = {}
         self._pwms = {}
         env = self.env
@@ -78,6 +80,15 @@ class SimBoard:
         if bus_id not in self._spi:
             raise KeyError("no simulated SPI bus %r (not in the definition, or no clock given)" % (bus_id,))
         return self._spi[bus_id]
+
+    def attach_uart(self, uart_id, uart):
+        """From now on board.uart(uart_id) is `uart` (a DeviceUART: a simulated peripheral)."""
+        self._uarts[uart_id] = uart
+
+    def uart(self, uart_id):
+        if uart_id not in self._uarts:
+            raise KeyError("no simulated device on UART %r" % (uart_id,))
+        return self._uarts[uart_id]
 
     def live_pin(self, pin):
         """From now on board.pin(pin.id) is `pin`: an input the simulation drives (a chip's

@@ -6,12 +6,15 @@ board's own: SimBoard attaches them from its definition when it is given a clock
     board = SimBoard(definition("sim-twin"), None, clock, RadioMedium(clock))
     wire = add_burnwire(board, clock)                # at defn["burnwire"]; board.pin(switch) is live
     valves = add_thrusters(board, clock, THRUSTERS)  # torque lands in board.env.thruster_torque
+    unit = add_propulsion_unit(board, clock)         # or behind defn["propulsion_unit"] (Modbus)
     pins = add_loads(board)                          # defn["loads"] draw from the battery when on
 
 The twin advances `clock` together with the environment and calls `medium.update()` each step.
 """
 
+from hal.sim.buses.device_uart import DeviceUART
 from hal.sim.chips.burnwire import SimBurnWire
+from hal.sim.chips.modbus_propulsion import SimModbusPropulsion
 from hal.sim.chips.thruster import SimThrusterValve, ThrusterCluster
 
 # An example layout: four 10 mN cold-gas nozzles on the -Z face, 5 cm off axis, firing along +Z
@@ -49,6 +52,19 @@ def add_thrusters(board, clock, layout=EXAMPLE_THRUSTERS):
         )
     board.thrusters = ThrusterCluster(valves, board.env)
     return valves
+
+
+def add_propulsion_unit(board, clock, layout=EXAMPLE_THRUSTERS):
+    """The definition's "propulsion_unit" on its RS-485 UART (board.uart): `layout`'s valves behind
+    a controller that speaks Modbus RTU; their torque lands in board.env.thruster_torque. The
+    owner calls the unit's update() as time passes (its safety limit)."""
+    spec = board.defn["propulsion_unit"]
+    unit = SimModbusPropulsion(clock, layout, spec["unit"])
+    baud = board.defn["uart"][spec["uart"]]["baud"]
+    board.attach_uart(spec["uart"], DeviceUART(unit, clock, baud, board.faults))
+    board.chips["propulsion_unit"] = unit
+    board.thrusters = ThrusterCluster(unit.valves, board.env)
+    return unit
 
 
 def add_loads(board, loads=None):

@@ -14,7 +14,7 @@ physics (the environment flies on), pins fall to their reset state, and the caus
 from hal.boards import definition
 from hal.clock import ticks_diff
 from hal.sim.board.board import SimBoard
-from hal.sim.board.extras import EXAMPLE_THRUSTERS, add_loads, add_thrusters
+from hal.sim.board.extras import EXAMPLE_THRUSTERS, add_loads, add_propulsion_unit, add_thrusters
 from hal.sim.buses.clock import VirtualClock
 from hal.sim.env.environment import Environment
 from hal.sim.env.radio_medium import RadioMedium
@@ -78,7 +78,11 @@ class SimWorld:
 
     def _build(self):
         self.board = SimBoard(self._defn, self.env, self.clock, self.medium)
-        add_thrusters(self.board, self.clock, EXAMPLE_THRUSTERS)
+        self.prop_unit = None  # a propulsion unit with its own controller, where the board has one
+        if "propulsion_unit" in self._defn:
+            self.prop_unit = add_propulsion_unit(self.board, self.clock, EXAMPLE_THRUSTERS)
+        else:
+            add_thrusters(self.board, self.clock, EXAMPLE_THRUSTERS)
         self.env.switched = []
         self.loads = add_loads(self.board)
         self.watchdog = SimWatchdog(self.clock, self.watchdog_ms)
@@ -91,6 +95,8 @@ class SimWorld:
         self.clock.advance_ms(ms)
         self.env.step(ms / 1000.0)
         self.medium.update()
+        if self.prop_unit is not None:
+            self.prop_unit.update()
 
     def reset(self, cause):
         """Hardware reset: fresh chips and pins on the same environment (coils off, valves shut)."""
