@@ -160,7 +160,14 @@ EVENTS = {
     "LINK_SILENCE_RESET": (12, 3, ">I", ("silent_s",), "No telecommand for too long: radio reset"),
     "LINK_SILENCE_SAFE": (13, 4, ">I", ("silent_s",), "Still no telecommand after the radio reset: SAFE"),
     "SENSOR_FAULT": (14, 3, ">BB", ("sensor", "fallback"), "Sensor isolated (1 mag, 2 gyro, 4 temp)"),
-    "THRUSTER_ANOMALY": (15, 4, ">BB", ("thruster", "kind"), "Thruster anomaly: disarmed and inhibited"),
+    "THRUSTER_ANOMALY": (
+        15,
+        4,
+        ">BB",
+        ("thruster", "kind"),
+        "Thruster anomaly (kind 1 late-close: a valve closed late, 2 unit-silent: the propulsion unit "
+        "did not answer): disarmed and inhibited",
+    ),
     "LOAD_SHED": (16, 3, ">B", ("cutoff",), "Loads of this priority and above switched off"),
     "LOAD_RESTORED": (17, 1, ">B", ("cutoff",), "Load shedding relaxed (0: all loads on)"),
     "DETUMBLED": (18, 1, ">H", ("rate_cdps",), "Body rate below the detumble threshold"),

@@ -7,7 +7,7 @@
 | link silence   | no TC for fdir.link_silence_s                | radio reset; still silent after as long |
 |                |                                              | again: SAFE                             |
 | sensor fault   | a sensor isolated by its health monitor      | fall back (see flight.sensors)          |
-| thruster fault | a valve closed late (or other anomaly)       | disarm all + inhibit propulsion         |
+| thruster fault | a valve closed late, its unit not answering | disarm all + inhibit propulsion         |
 
 Every trip is a PUS-5 event and an audit record. Rules only look at the app's state and call
 its actions, so they run unchanged in the twin and on the board.

@@ -31,6 +31,7 @@ EVENT_VALUE_NAMES: dict[tuple[str, str], dict[int, str]] = {
     ("SENSOR_FAULT", "sensor"): _numbered(EVENTS["SENSOR_FAULT"][4]),
     ("SENSOR_FAULT", "fallback"): _numbered(EVENTS["SENSOR_FAULT"][4]),
     ("PARAM_CHANGED", "param_id"): {pid: p[0] for pid, p in PARAMS.items()},
+    ("THRUSTER_ANOMALY", "kind"): _numbered(EVENTS["THRUSTER_ANOMALY"][4]),
 }
 
 

@@ -78,6 +78,10 @@ def test_value_names_come_from_the_flight_dictionary() -> None:
     assert event_text("AUTH_REJECT", {"check": 2}) == "AUTH_REJECT check=replay"
     assert event_text("OVERRUN", {"group": 0, "ms": 130}) == "OVERRUN group=fast ms=130"
     assert event_text("SENSOR_FAULT", {"sensor": 9, "fallback": 1}) == "SENSOR_FAULT sensor=9 fallback=mag"
+    assert (
+        event_text("THRUSTER_ANOMALY", {"thruster": 0, "kind": 2})
+        == "THRUSTER_ANOMALY thruster=0 kind=unit-silent"
+    )
 
 
 def test_title_fits_the_console(printed: str, monkeypatch: pytest.MonkeyPatch) -> None:
