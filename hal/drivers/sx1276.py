@@ -44,7 +44,6 @@ _REG_RX_PACKET_CNT_MSB = const(0x16)
 _REG_MODEM_STAT = const(0x18)
 _REG_PKT_SNR = const(0x19)
 _REG_PKT_RSSI = const(0x1A)
-_REG_RSSI = const(0x1B)
 _REG_MODEM_CONFIG1 = const(0x1D)
 _REG_MODEM_CONFIG2 = const(0x1E)
 _REG_PREAMBLE_MSB = const(0x20)
@@ -142,10 +141,6 @@ def frf_from_hz(freq_hz):
     """RegFrf = f * 2^19 / 32 MHz = f * 256 / 15625, rounded, in small-int arithmetic."""
     whole, rest = divmod(freq_hz, 15625)
     return whole * 256 + (rest * 256 + 7812) // 15625
-
-
-def hz_from_frf(frf):
-    return (frf >> 8) * 15625 + ((frf & 0xFF) * 15625) // 256
 
 
 class SX1276:
@@ -320,7 +315,7 @@ class SX1276:
         self._state = _TX
 
     def start_receive(self):
-        """Continuous RX; the radio returns to it after every transmission until `standby()`."""
+        """Continuous RX; the radio returns to it after every transmission until `sleep()`."""
         self.listening = True
         self._set_mode(_MODE_STDBY)
         self._write(_REG_FIFO_ADDR_PTR, 0)
@@ -330,11 +325,6 @@ class SX1276:
         self._state = _RX
         self._rx_valid = 0
         self._last_rx = self.clock.ticks_ms()
-
-    def standby(self):
-        self.listening = False
-        self._set_mode(_MODE_STDBY)
-        self._state = _IDLE
 
     def sleep(self):
         self.listening = False
@@ -406,10 +396,6 @@ class SX1276:
         if self._state != _RX:
             return False
         return bool(self._read(_REG_MODEM_STAT) & (_STAT_SIGNAL_DETECTED | _STAT_RX_ONGOING))
-
-    def channel_rssi_dbm(self):
-        offset = _LF_RSSI_OFFSET if self.frequency_hz < _LF_LIMIT_HZ else _HF_RSSI_OFFSET
-        return offset + self._read(_REG_RSSI)
 
     # --- supervision ------------------------------------------------------------------------------
     def health_check(self):
