@@ -22,10 +22,35 @@ costs. Loaded only by flight/update.py.
 
 import binascii
 import json
+import os
 
 from flight.errors import UpdateError
 
 _OPEN = ' "files": {'
+
+# what must not change by radio: the board, the firmware's .mpy ABI; and the ROMFS image
+FACTS = ("board", "hal_board", "mpy_version", "arch", "romfs")
+
+
+def facts(m):
+    """A parsed manifest's FACTS in order; romfs as the image identity boot_select checks
+    ([size, sha256]), None for a slot that runs without ROMFS."""
+    t = m.get("target") or {}
+    r = m.get("romfs")
+    rom = [r.get("size"), r.get("sha256")] if isinstance(r, dict) else None
+    return (m.get("board"), m.get("hal_board"), t.get("mpy_version"), t.get("arch"), rom)
+
+
+def check_target(got, have):
+    """UpdateError unless a new manifest's facts `got` name the board and firmware of `have`."""
+    for i in range(4):
+        if got[i] != have[i]:
+            what = (
+                "manifest is for %s %r, this board runs %r"
+                if i < 2
+                else "manifest target %s %r, the firmware loads %r"
+            )
+            raise UpdateError(what % (FACTS[i], got[i], have[i]))
 
 
 def _one_line(line):
@@ -157,3 +182,27 @@ def write(path, fields, files):
                 comma = ",\n"
             f.write("\n }")
         f.write("\n}\n")
+
+
+def apply_delta(delta_path, active_path, target_path, active, active_hash):
+    """Write the target's manifest.json from the active one (`active`: its parsed top, at
+    `active_path`, whose SHA-256 in hex is `active_hash`) and the uplinked delta, which is then
+    removed: the active entries stream through, the delta's replace or join them in path order;
+    the ROMFS image's entries that changed go onto the running image's."""
+    try:
+        with open(delta_path) as f:
+            delta = json.load(f)
+        base, new, files = delta["base"], delta["manifest"], delta["files"]
+        removed = delta.get("removed", ())
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UpdateError("%s is unreadable: uplink it again" % delta_path) from None
+    if base != active_hash:
+        raise UpdateError("%s was planned against another active manifest: plan again" % delta_path)
+    if "rom_files" in delta:  # planned against the running image, so every removed entry is there
+        f = dict(active["romfs"]["files"])
+        f.update(delta["rom_files"])
+        for rel in delta["rom_removed"]:
+            del f[rel]
+        new["romfs"]["files"] = f
+    write(target_path, new, merged(entries(active_path), files, removed))
+    os.remove(delta_path)

@@ -34,7 +34,6 @@ Runs unchanged on MicroPython and CPython (tests inject boot_select: Update(root
 
 import binascii
 import hashlib
-import json
 import os
 
 from flight import slot_manifest as manifest
@@ -65,21 +64,6 @@ def _is_dir(p):
         return os.stat(p)[0] & 0x4000 != 0
     except OSError:
         return False
-
-
-_FACTS = ("board", "hal_board", "mpy_version", "arch", "romfs")
-
-
-def _facts(m):
-    # what must not change by radio: the board, the firmware's .mpy ABI; and the ROMFS image
-    t = m.get("target") or {}
-    return (m.get("board"), m.get("hal_board"), t.get("mpy_version"), t.get("arch"), _rom(m))
-
-
-def _rom(m):
-    # the image identity boot_select checks ([size, sha256]); None: the slot runs without ROMFS
-    r = m.get("romfs")
-    return [r.get("size"), r.get("sha256")] if isinstance(r, dict) else None
 
 
 def _module_files(name):
@@ -177,23 +161,23 @@ class Update:
         old = manifest.top(self._slot(active, MANIFEST))
         if old is None:
             raise UpdateError("active slot_%s has no valid manifest.json: update by USB deploy" % active)
-        have = _facts(old)
+        have = manifest.facts(old)
         if _exists(self._slot(target, DELTA)):
-            self._apply_delta(active, target, old.get("romfs"))
+            base = binascii.hexlify(self._hash_now(self._slot(active, MANIFEST))).decode()
+            manifest.apply_delta(
+                self._slot(target, DELTA),
+                self._slot(active, MANIFEST),
+                self._slot(target, MANIFEST),
+                old,
+                base,
+            )
         del old
         path = self._slot(target, MANIFEST)
         new = manifest.top(path)
         if new is None:
             raise UpdateError("no valid slot_%s/manifest.json: uplink it first" % target)
-        got = _facts(new)
-        for i, key in enumerate(_FACTS[:4]):
-            if got[i] != have[i]:
-                what = (
-                    "manifest is for %s %r, this board runs %r"
-                    if i < 2
-                    else "manifest target %s %r, the firmware loads %r"
-                )
-                raise UpdateError(what % (key, got[i], have[i]))
+        got = manifest.facts(new)
+        manifest.check_target(got, have)
         entry = (st["slots"].get(active) or {}).get("entry") or boot.DEFAULT_ENTRY
         wanted = _module_files(entry)
         in_rom = (new.get("romfs") or {}).get("files") or {}
@@ -233,32 +217,6 @@ class Update:
         self._active, self._target = active, target
         self._dirs = [""]
         self.state = STAGING
-
-    def _apply_delta(self, active, target, rom):
-        # the target's manifest.json from the active one and the uplinked delta, which is then
-        # gone: the active entries stream through, the delta's replace or join them in path order;
-        # the ROMFS image's entries that changed go onto the running image's (`rom`)
-        try:
-            with open(self._slot(target, DELTA)) as f:
-                delta = json.load(f)
-            base, new, files = delta["base"], delta["manifest"], delta["files"]
-            removed = delta.get("removed", ())
-        except (OSError, ValueError, KeyError, TypeError):
-            raise UpdateError("slot_%s/%s is unreadable: uplink it again" % (target, DELTA)) from None
-        if base != binascii.hexlify(self._hash_now(self._slot(active, MANIFEST))).decode():
-            raise UpdateError("%s was planned against another active manifest: plan again" % DELTA)
-        if "rom_files" in delta:  # planned against `rom`, so every removed entry is there
-            f = dict(rom["files"])
-            f.update(delta["rom_files"])
-            for rel in delta["rom_removed"]:
-                del f[rel]
-            new["romfs"]["files"] = f
-        manifest.write(
-            self._slot(target, MANIFEST),
-            new,
-            manifest.merged(manifest.entries(self._slot(active, MANIFEST)), files, removed),
-        )
-        os.remove(self._slot(target, DELTA))
 
     def _donors(self, path):
         # per file of the new manifest, the active slot's file with the same content (same path
