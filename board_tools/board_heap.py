@@ -63,6 +63,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from board_tools import board_heap_probes as probe
+from board_tools import board_heap_programs as programs
 from board_tools import board_heap_rom
 from board_tools.board_heap_probes import (
     SETUP,
@@ -77,89 +78,6 @@ from board_tools.emuboard import EmulatedBoard, EmulatorError
 SIMULATED = "sim-twin"  # the board the long run flies: every chip the definitions name
 SPARE = 0.15  # every bundle that flies from .mpy keeps 15% of its board's budget spare
 TICKS_PER_CALL = 10  # while measuring single ticks: the garbage of 10 ticks between collections
-
-# The measuring program, sent to the board's raw REPL once after SETUP; `run(n)` flies n ticks.
-# The simulated world, and wrappers around every method of its buses, pins, clock, watchdog and
-# link: what the simulator allocates while flight code calls into it (chip physics, the in-memory
-# link growing) is the simulator's, so each wrapper adds its allocation to S and run() takes it out
-# of the tick. All of it is counted in `sim`. gc.mem_alloc() scans the heap, so the wrappers are on
-# only for the first minutes (`tick_window_s`), in short chunks; exclude(False) takes them off.
-_SIM = """from hal.sim.buses import bus, spi, live_pin, clock
-from hal.sim.board import world, board
-S = [0]
-_F = type(lambda: 0)
-_ORIG = []
-def _wrap(f):
-    def w(*a, **k):
-        s = gc.mem_alloc()
-        try:
-            return f(*a, **k)
-        finally:
-            S[0] += gc.mem_alloc() - s
-    return w
-for cls in (bus.SimI2C, spi.SimSPI, bus.SimPin, bus.SimPWM, bus.SimADC, bus.SimUART, live_pin.LivePin,
-            world.BytePipe, world.SimWatchdog, board.SimBoard, clock.VirtualClock):
-    for name in dir(cls):
-        f = getattr(cls, name)
-        if not name.startswith('__') and type(f) is _F and (cls, name) not in _ORIG:
-            _ORIG.append((cls, name, f))
-def exclude(on):
-    for cls, name, f in _ORIG:
-        setattr(cls, name, _wrap(f) if on else f)
-exclude(True)
-sy = SimWorld(board=BOARD)
-"""
-
-
-def _sim(board: str) -> str:
-    """The simulated world of the board definition `board` (any definition: the simulator builds
-    the chips it names), with the wrappers on."""
-    return "from hal.sim.board.world import SimWorld\nBOARD = %r\n" % board + _SIM
-
-
-# The code only boot runs (flight.assembly, which builds the application, and hal.boards) is
-# released after boot: held here (_A) until the heap at the end of boot is measured with it
-# (boot_peak), then let go
-_BOOT = """import flight.main
-import flight.assembly
-import hal.boards
-_A = (flight.assembly, hal.boards)
-sy, app = flight.main.boot('sim-twin', 'flash', system=sy)
-W = [0, 0, 0]  # worst tick after the first, ticks, the first tick
-def run(n, measure):
-    if not measure:
-        for _ in range(n):
-            app.step()
-            W[1] += 1
-            sy.advance(%d)
-        return
-    for _ in range(n):
-        s = S[0]
-        a = gc.mem_alloc()
-        app.step()
-        d = gc.mem_alloc() - a - (S[0] - s)
-        if W[1] == 0:
-            W[2] = d
-        elif d > W[0]:
-            W[0] = d
-        W[1] += 1
-        sy.advance(%d)
-""" % (TICK_MS, TICK_MS)
-
-
-# Which modules the flight application loads on a board: a first boot lists them; the definition
-# modules and the machine layer (hal.boards.*) are the board's, measured on their own.
-_LIST = """import sys
-print(repr(sorted(m for m in sys.modules if m.split('.')[0] in ('flight', 'protocols', 'hal')
-                  and not m.startswith(('hal.sim', 'hal.boards.')))))
-"""
-
-
-def _import_first(modules: list[str]) -> str:
-    """Code that imports the flight's `modules` and fails if that pulled in any of the simulator."""
-    return "import sys\n%s\nassert not [m for m in sys.modules if m.startswith('hal.sim')]\n" % "\n".join(
-        "import " + m for m in modules
-    )
 
 
 @dataclasses.dataclass
@@ -284,9 +202,9 @@ def _per_board(
             for name in boards:
                 t = fresh(board, name)
                 try:
-                    run(t, setup(name) + _sim(name))
-                    _boot(t, name)
-                    loaded[name] = ast.literal_eval(run(t, _LIST).strip())
+                    run(t, setup(name) + programs.sim(name))
+                    programs.boot(t, name)
+                    loaded[name] = ast.literal_eval(run(t, programs.LIST).strip())
                 finally:
                     t.close()
                 t = fresh(board, name)
@@ -300,11 +218,11 @@ def _per_board(
                     )
                     modules[name] = live(t) - before
                     before = live(t)
-                    run(t, _import_first(loaded[name]))
+                    run(t, programs.import_first(loaded[name]))
                     imported = live(t) - before
-                    run(t, _sim(name))
+                    run(t, programs.sim(name))
                     before = live(t)
-                    _boot(t, name)
+                    programs.boot(t, name)
                     boots[name] = imported + live(t) - before
                     if name in roms:
                         updates[name] = probe.update(t)
@@ -314,12 +232,6 @@ def _per_board(
         shutil.rmtree(flash, ignore_errors=True)
         shutil.rmtree(rom_dir, ignore_errors=True)
     return modules, boots, loaded, updates, mark_good
-
-
-def _boot(t, name: str) -> None:
-    out = run(t, _BOOT + "print('booted')")
-    if "booted" not in out:
-        raise HeapMeasureError("flight did not boot on %s: %s" % (name, out.strip()[-300:]))
 
 
 def measure(
@@ -352,11 +264,11 @@ def measure(
             try:
                 run(t, SETUP)
                 base = live(t)
-                run(t, _import_first(loaded[SIMULATED]))
+                run(t, programs.import_first(loaded[SIMULATED]))
                 before = live(t)
-                run(t, _sim(SIMULATED))
+                run(t, programs.sim(SIMULATED))
                 sim = live(t) - before
-                _boot(t, SIMULATED)
+                programs.boot(t, SIMULATED)
                 boot_peak = live(t)
                 run(t, "del _A")
                 boot_live = live(t)
