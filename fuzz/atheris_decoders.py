@@ -44,6 +44,8 @@ with atheris.instrument_imports() if atheris is not None else contextlib.nullcon
     from flight.commands import Dispatcher
     from flight.comms import Comms
     from flight.dictionary import COMMANDS
+    from fuzz import link_inputs as li
+    from fuzz.link_inputs import CORRUPT
     from protocols import (
         cfdp,
         cfdp_directives,
@@ -87,7 +89,6 @@ PIPE = _Pipe()
 COMMS = Comms(PIPE, 0x2A, DISPATCH.handle, key=bytes(32))
 
 DEPTHS = rs.INTERLEAVE_DEPTHS
-RAW, RAW_SIZED, CORRUPT, CORRUPT_RESIZED = 0, 1, 2, 3
 
 
 def _outcome(fn, *args):
@@ -107,107 +108,6 @@ def _both(pure, fast, *args):
     return a
 
 
-# --- realistic objects, built once per geometry ------------------------------------------------
-
-_SEEDS: dict = {}
-
-
-def _pattern(n: int, salt: int) -> bytes:
-    """n deterministic bytes that look like data (no long runs), different per salt."""
-    x = (salt * 0x9E3779B1 + 0x7F4A7C15) & 0xFFFFFFFF
-    out = bytearray(n)
-    for i in range(n):
-        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
-        out[i] = x >> 24
-    return bytes(out)
-
-
-def _seed(key, build):
-    obj = _SEEDS.get(key)
-    if obj is None:
-        if len(_SEEDS) > 2000:  # a long run meets many geometries: bound the memory
-            _SEEDS.clear()
-        obj = _SEEDS[key] = build()
-    return obj
-
-
-def _rs_seed(k: int, depth: int, dual: bool) -> tuple[bytes, bytes]:
-    """(payload, codeblock) for k' data symbols per codeword at this depth."""
-
-    def build():
-        payload = _pattern(k * depth, k * 8 + depth)
-        return payload, rs.encode_py(payload, depth, dual)
-
-    return _seed(("rs", k, depth, dual), build)
-
-
-def _tm_frames(frame_len: int, count: int, salt: int) -> list[bytes]:
-    """count consecutive TM frames of frame_len bytes (OCF + FECF) full of space packets."""
-
-    def build():
-        framer = tmframe.TmFramerBytes(frame_len, 0x2A, salt % 8)
-        frames: list[bytes] = []
-        n = 0
-        while len(frames) < count:
-            size = 1 + (n * 97 + salt * 31) % 300
-            pkt = spacepacket.SpacePacket(0, 0x10 + n % 40, _pattern(size, n + salt), n % 0x4000).pack()
-            frames += framer.add_packet(pkt)
-            n += 1
-        return frames[:count]
-
-    return _seed(("tm", frame_len, count, salt), build)
-
-
-def _tc_frame(data_len: int, seg: bool, salt: int) -> bytes:
-    def build():
-        return tcframe.TcFrame(
-            0x2A, salt % 64, _pattern(data_len, salt), seq=salt, map_id=salt % 64 if seg else None
-        ).pack()
-
-    return _seed(("tc", data_len, seg, salt), build)
-
-
-def _tile(body: bytes, n: int) -> bytes:
-    if not body:
-        return bytes(n)
-    return (body * (n // len(body) + 1))[:n]
-
-
-def _shape(seed: bytes, mode: int, body: bytes) -> bytes:
-    """The input a decoder gets: raw body, body at the real size, or the corrupted seed."""
-    if mode == RAW:
-        return body
-    if mode == RAW_SIZED:
-        return _tile(body, len(seed))
-    out = bytearray(seed)
-    ops = body
-    if mode == CORRUPT_RESIZED and ops:
-        k, ops = ops[0], ops[1:]
-        if k & 0x80:  # cut up to 127 bytes off the end
-            del out[max(0, len(out) - (k & 0x7F)) :]
-        else:  # or append up to 127 bytes taken from the start of the seed
-            out += seed[:k]
-        if not out:
-            return b""
-    for i in range(0, len(ops) - 3, 4):
-        pos = ((ops[i] << 8) | ops[i + 1]) % len(out)
-        xor = ops[i + 2]
-        for p in range(pos, min(len(out), pos + 1 + (ops[i + 3] & 0x0F))):
-            out[p] ^= xor
-    return bytes(out)
-
-
-def _damaged_symbols_ok(seed: bytes, got: bytes, depth: int) -> bool:
-    """True when every codeword has at most 16 corrupted symbols (RS must then correct it)."""
-    if len(got) != len(seed):
-        return False
-    per_codeword = [0] * depth
-    for i in range(len(seed)):
-        if seed[i] != got[i]:
-            per_codeword[i % depth] += 1
-    return max(per_codeword) <= 16
-
-
 # --- the link decoders at their real sizes --------------------------------------------------------
 
 
@@ -216,10 +116,10 @@ def _fuzz_rs(a: int, b: int, body: bytes) -> None:
     dual = bool(a & 0x08)
     k = rs.K_MAX if not a & 0x10 else 1 + (b >> 2) % 64
     mode = b & 3
-    payload, block = _rs_seed(k, depth, dual)
-    got = _shape(block, mode, body)
+    payload, block = li.rs_seed(k, depth, dual)
+    got = li.shape(block, mode, body)
     result = _both(rs.decode_py, native and native.decode, got, depth, dual)
-    if mode == CORRUPT and _damaged_symbols_ok(block, got, depth):
+    if mode == CORRUPT and li.damaged_symbols_ok(block, got, depth):
         if result[0] != "ok" or result[1][0] != payload:
             raise AssertionError("RS did not correct <= 16 symbols per codeword: %r" % (result[:3],))
 
@@ -228,8 +128,8 @@ def _fuzz_rs_batch(a: int, b: int, body: bytes) -> None:
     depth = DEPTHS[a % 6]
     k = rs.K_MAX if not a & 0x10 else 1 + (b >> 2) % 64
     nblocks = 1 + (a >> 5) % 3
-    blocks = _rs_seed(k, depth, True)[1] * nblocks
-    got = _shape(blocks, b & 3, body)
+    blocks = li.rs_seed(k, depth, True)[1] * nblocks
+    got = li.shape(blocks, b & 3, body)
     block_len = (k + rs.NROOTS) * depth
     _both(rs.decode_batch_py, native and native.decode_batch, got, block_len, depth, True)
 
@@ -238,9 +138,9 @@ def _fuzz_cltu(a: int, b: int, body: bytes) -> None:
     randomize = bool(a & 1)
     seg = bool(a & 2)
     data_len = 1 + ((a >> 2) << 6 | b >> 2) % (tcframe.MAX_FRAME_LEN - 8)
-    frame = _tc_frame(data_len, seg, a)
-    seed = _seed(("cltu", data_len, seg, a, randomize), lambda: cltu.encode(frame, randomize))
-    got = _shape(seed, b & 3, body)
+    frame = li.tc_frame(data_len, seg, a)
+    seed = li.seed(("cltu", data_len, seg, a, randomize), lambda: cltu.encode(frame, randomize))
+    got = li.shape(seed, b & 3, body)
     result = _outcome(cltu.decode, got, randomize)
     receiver = cltu.CltuReceiver(randomize=randomize)
     cut = len(got) // 3
@@ -255,9 +155,11 @@ def _fuzz_cadu(a: int, b: int, body: bytes) -> None:
     depth = DEPTHS[a % 6]
     frame_len = rs.K_MAX * depth if not a & 0x10 else max(depth, (16 + (b >> 2) % 48) * depth)
     count = 1 + (a >> 5) % 3
-    frames = _tm_frames(frame_len, count, a)
-    stream = _seed(("cadu", frame_len, count, a), lambda: b"".join(sync.build_cadu(f, depth) for f in frames))
-    got = _shape(stream, b & 3, body)
+    frames = li.tm_frames(frame_len, count, a)
+    stream = li.seed(
+        ("cadu", frame_len, count, a), lambda: b"".join(sync.build_cadu(f, depth) for f in frames)
+    )
+    got = li.shape(stream, b & 3, body)
     decoder = sync.CaduDecoder(frame_len, depth)
     half = len(got) // 2
     good = decoder.feed_frames(got[:half]) + decoder.feed_frames(got[half:]) + decoder.flush_frames()
@@ -275,8 +177,8 @@ def _fuzz_cadu(a: int, b: int, body: bytes) -> None:
 
 def _fuzz_tm_frame(a: int, b: int, body: bytes) -> None:
     frame_len = (1115, 1784, 892, 223, 2048, 446, 1024, 128)[a % 8]
-    frame = _tm_frames(frame_len, 1, a >> 3)[0]
-    got = _shape(frame, b & 3, body)
+    frame = li.tm_frames(frame_len, 1, a >> 3)[0]
+    got = li.shape(frame, b & 3, body)
     checked = _outcome(tmframe.unpack, got, True, frame_len)
     if len(got) >= 2:
         _both(crc.crc16_py, native and native.crc16, got[:-2])
@@ -293,8 +195,8 @@ def _fuzz_tm_frame(a: int, b: int, body: bytes) -> None:
 def _fuzz_tc_frame(a: int, b: int, body: bytes) -> None:
     seg = bool(a & 2)
     data_len = 1 + ((a >> 2) << 6 | b >> 2) % (tcframe.MAX_FRAME_LEN - 8)
-    frame = _tc_frame(data_len, seg, a)
-    got = _shape(frame, b & 3, body)
+    frame = li.tc_frame(data_len, seg, a)
+    got = li.shape(frame, b & 3, body)
     _outcome(tcframe.TcFrame.unpack, got, seg, True)
     _outcome(tcframe.TcFrame.unpack, got, seg, False)
     _outcome(tcframe.unpack_with_fill, got + b"\x55" * (a & 7), seg)
@@ -351,8 +253,8 @@ def _cfdp_seeds() -> list[bytes]:
     ):
         hdr = cfdp.PduHeader(3, 77, 5, id_len, seq_len, cfdp.ACKNOWLEDGED, crc_on, large)
         pdus = [
-            cfdp.FileData(hdr, 4096, _pattern(1000, id_len)),
-            cfdp.FileData(hdr, 0, _pattern(40, seq_len), b"seg", cfdp.RCS_START),
+            cfdp.FileData(hdr, 4096, li.pattern(1000, id_len)),
+            cfdp.FileData(hdr, 0, li.pattern(40, seq_len), b"seg", cfdp.RCS_START),
             cd.Eof(hdr, 1 << 20, 0x12345678),
             cd.Eof(hdr, 10, 0, cd.FILE_SIZE_ERROR, 5),
             cd.Finished(hdr, cd.FILESTORE_REJECTION, 1, 1, [b"\x10\x03abc\x00\x00"], 3),
@@ -369,8 +271,8 @@ def _cfdp_seeds() -> list[bytes]:
 def _fuzz_cfdp(arg: int, body: bytes) -> None:
     """A valid PDU (picked by arg >> 2), shaped by arg & 3 like the link decoders' inputs; what
     decodes must pack into bytes that decode to the same PDU."""
-    seeds = _seed(("cfdp",), _cfdp_seeds)
-    got = _shape(seeds[(arg >> 2) % len(seeds)], arg & 3, body)
+    seeds = li.seed(("cfdp",), _cfdp_seeds)
+    got = li.shape(seeds[(arg >> 2) % len(seeds)], arg & 3, body)
     result = _outcome(cfdp.decode, got)
     if result[0] == "ok":
         again = cfdp.decode(result[1].pack())

@@ -38,11 +38,11 @@ def _inputs(target, n=360):
         mode = (i // len(target.LINK)) % 4
         a = r.randrange(256)
         b = r.randrange(64) << 2 | mode
-        if mode in (target.RAW, target.RAW_SIZED):
+        if mode in (target.li.RAW, target.li.RAW_SIZED):
             body = r.randbytes(r.choice([0, 5, 60, 400]))
         else:
             nops = r.choice([0, 1, 2, 4, 10, 40])
-            resize = r.randbytes(1) if mode == target.CORRUPT_RESIZED else b""
+            resize = r.randbytes(1) if mode == target.li.CORRUPT_RESIZED else b""
             body = resize + r.randbytes(4 * nops)
         pick = link + len(target.LINK) * r.randrange(2)
         out.append(bytes([pick, a, b]) + body)
@@ -114,19 +114,19 @@ def test_the_fuzz_target_reaches_every_link_decoder_at_real_sizes(monkeypatch):
 def test_corruption_ops_land_where_they_say():
     target = _load_target()
     seed = bytes(100)
-    got = target._shape(seed, target.CORRUPT, bytes([0, 10, 0xFF, 2]))
+    got = target.li.shape(seed, target.li.CORRUPT, bytes([0, 10, 0xFF, 2]))
     assert got == bytes(10) + b"\xff" * 3 + bytes(87)
-    assert target._shape(seed, target.CORRUPT_RESIZED, bytes([0x80 | 30])) == bytes(70)
-    assert len(target._shape(seed, target.CORRUPT_RESIZED, bytes([20]))) == 120
-    assert target._shape(seed, target.RAW_SIZED, b"ab") == b"ab" * 50
-    assert target._shape(seed, target.RAW, b"ab") == b"ab"
+    assert target.li.shape(seed, target.li.CORRUPT_RESIZED, bytes([0x80 | 30])) == bytes(70)
+    assert len(target.li.shape(seed, target.li.CORRUPT_RESIZED, bytes([20]))) == 120
+    assert target.li.shape(seed, target.li.RAW_SIZED, b"ab") == b"ab" * 50
+    assert target.li.shape(seed, target.li.RAW, b"ab") == b"ab"
 
 
 @pytest.mark.parametrize("nbad", [16, 17])
 def test_the_rs_oracle_knows_the_correction_limit(nbad):
     target = _load_target()
-    _payload, block = target._rs_seed(223, 1, True)
+    _payload, block = target.li.rs_seed(223, 1, True)
     got = bytearray(block)
     for i in range(nbad):
         got[i * 7] ^= 0x5A
-    assert target._damaged_symbols_ok(block, bytes(got), 1) == (nbad <= 16)
+    assert target.li.damaged_symbols_ok(block, bytes(got), 1) == (nbad <= 16)
