@@ -18,7 +18,7 @@ the valve and is counted in `overruns` (the on-time it allowed is in `total_on_m
 """
 
 from hal.clock import ticks_add, ticks_diff
-from hal.errors import ConfigError, InterlockError
+from hal.errors import ConfigError, HalError, InterlockError
 
 try:
     from micropython import const
@@ -84,7 +84,11 @@ class ThrusterValve:
         self.total_on_ms = 0
         self.overruns = 0
         self.refusals = 0
-        self.safe()
+        try:
+            self.safe()
+        except HalError:
+            pass  # switches that do not answer yet (a propulsion unit still powering up, which starts
+            # with its valves shut): the valve is SAFE, and the first command that needs them says so
 
     def _refuse(self, why, reason):
         self.refusals += 1

@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 from twin_rig import Rig
 
+import flight.main
 from flight.dictionary import FAIL
 from hal.drivers.thruster import SAFE
+from hal.sim.board.world import SimWorld
 from hal.sim.buses.bus import Fault
 from hal.sim.buses.device_uart import FAULT_KEY
 
@@ -95,3 +97,14 @@ def test_a_close_that_never_arrives_is_ended_by_the_units_own_limit(rig) -> None
     assert _events(rig, "THRUSTER_ANOMALY") == [{"thruster": 0, "kind": 2}]
     assert rig.app.propulsion.inhibited and not rig.app.propulsion.armed()
     assert rig.app.executive.errors() == 0
+
+
+def test_a_unit_silent_at_boot_leaves_the_valves_safe_and_the_flight_running(tmp_path) -> None:
+    world = SimWorld(board="sim-modbus-prop")
+    world.board.faults.inject(FAULT_KEY, Fault(Fault.DROP))
+    _system, app = flight.main.boot(flash=str(tmp_path), system=world)
+    assert app.propulsion is not None and all(v.state == SAFE for v in app.propulsion.valves)
+    for _ in range(50):  # 5 s of ticks: the fast group polls SAFE valves, which ask the unit nothing
+        app.step()
+        world.advance(100)
+    assert app.executive.errors() == 0 and world.prop_unit.frames == 0
