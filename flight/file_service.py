@@ -292,8 +292,10 @@ class FileService:
         while pos + 8 <= len(raw):
             spans.append(struct.unpack_from(">II", raw, pos))
             pos += 8
+        from protocols.cfdp_lean_resume import resume
+
         rx = self._open_rx(level)
-        rx.resume(md, eof, spans, self.now_ms())
+        resume(rx, md, eof, spans, self.now_ms())
         self.rx = rx
         self._rx_checked = True
         self._queue_out(rx.poll(self.now_ms()))

@@ -20,9 +20,10 @@ check_limit periods after an incomplete EOF is Check limit reached; a Finished g
 Metadata asked for closure. No PDU for inactivity_ms is Inactivity detected. A fault removes the
 temporary file and ends the transaction with its condition code.
 
-checkpoint() and resume() carry a transaction over a reset: the Metadata and EOF PDUs and the
-spans on flash; after resume() the held bytes are read back for the checksum, READ_BACK bytes a
-poll, so a board's loop never stalls on a big file.
+checkpoint() and protocols/cfdp_lean_resume.py's resume() carry a transaction over a reset: the
+Metadata and EOF PDUs and the spans on flash; after a resume the held bytes are read back for the
+checksum a piece at a time. That module loads only to resume: an uplink that meets no reset holds
+none of its code.
 """
 
 from protocols import cfdp_lean as cl
@@ -41,9 +42,8 @@ except ImportError:  # a port without it: CRC-32 files come in unchecked
 RECEIVING = const(0)
 FINISHING = const(1)  # class 2: the Finished PDU waits for its ACK
 DONE = const(2)
-READ_BACK = const(1024)  # bytes read back per poll after a resume (the modular sum, in Python)
 CRC_BACK = const(8192)  # bytes per poll for CRC-32 (binascii's C: the flash read is the cost)
-_PIECE = const(512)
+PIECE = const(512)  # bytes per file store read
 
 
 class Receiver:
@@ -181,20 +181,6 @@ class Receiver:
         if self.metadata is None or self.state != RECEIVING:
             return None
         return self.metadata, self.eof, [tuple(s) for s in self.spans]
-
-    def resume(self, metadata, eof, spans, now_ms):
-        """Carry on a transaction from its checkpoint(): the temporary file stays as it is, its
-        bytes are read back for the checksum, and an EOF that had come is taken again
-        (acknowledged, the gaps NAKed)."""
-        hlen, _ = cl.parse(metadata)
-        self._open(metadata, cl.key_of(metadata, hlen), False)
-        for start, end in spans:
-            add_span(self.spans, start, end)
-            self._high = max(self._high, end)
-        self._readback = [list(s) for s in self.spans]
-        self.feed(metadata, now_ms)
-        if eof is not None:
-            self.feed(eof, now_ms)
 
     def _store(self, op, *args):
         """A file store call; an OSError is a filestore rejection fault (False)."""
@@ -354,8 +340,10 @@ class Receiver:
     def poll(self, now_ms):
         """The PDUs (bytearrays) to send now, after running the timers."""
         self._now = now_ms
-        if self._readback and self.state == RECEIVING:
-            self._read_back()
+        if self._readback and self.state == RECEIVING:  # resumed: the held bytes for the checksum
+            from protocols.cfdp_lean_resume import read_back
+
+            read_back(self)
         elif self.checksum_type == cl.CRC32 and self.eof is not None and self.state == RECEIVING:
             self._crc_step()
         if self.key is not None:
@@ -375,24 +363,6 @@ class Receiver:
         self._out = []
         return out
 
-    def _read_back(self):
-        budget = READ_BACK
-        spans = self._readback
-        while budget > 0 and spans:
-            span = spans[0]
-            n = min(_PIECE, span[1] - span[0])
-            try:
-                self._sum += cl.modular(span[0], self.store.read(self.temp_name, span[0], n))
-            except OSError:
-                self._fault(cl.FILESTORE_REJECTION)
-                return
-            span[0] += n
-            if span[0] >= span[1]:
-                spans.pop(0)
-            budget -= n
-        if not spans:
-            self._check_complete()
-
     def _crc_step(self):
         end = self.eof_size
         if crc32 is None or self._crc_at >= end or self.missing():
@@ -400,7 +370,7 @@ class Receiver:
         stop = min(end, self._crc_at + CRC_BACK)
         try:
             while self._crc_at < stop:
-                n = min(_PIECE, stop - self._crc_at)
+                n = min(PIECE, stop - self._crc_at)
                 self._crc = crc32(self.store.read(self.temp_name, self._crc_at, n), self._crc)
                 self._crc_at += n
         except OSError:

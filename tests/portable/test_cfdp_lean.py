@@ -15,6 +15,7 @@ from protocols import cfdp_checksum as ck
 from protocols import cfdp_directives as cd
 from protocols import cfdp_lean as cl
 from protocols.cfdp_filestore import HostFileStore, MemoryFileStore
+from protocols.cfdp_lean_resume import resume
 from protocols.cfdp_lean_rx import Receiver as LeanReceiver
 from protocols.cfdp_lean_tx import Sender as LeanSender
 from protocols.cfdp_receiver import Receiver
@@ -247,7 +248,7 @@ def test_a_lean_receiver_resumes_from_its_checkpoint_after_a_reset():
             break
     assert tx.poll(now)  # sent while the board was down: lost
     rx = _lean_rx(dst)  # the reset
-    rx.resume(kept[0], kept[1], kept[2], now)
+    resume(rx, kept[0], kept[1], kept[2], now)
     run(tx, rx)
     assert rx.condition == cd.NO_ERROR and rx.delivered
     _holds(dst, "out/got.bin", 8000)
