@@ -100,9 +100,11 @@ class Propulsion:
             self.valves[0].confirm_arm(token)
             for v in self.valves[1:]:
                 v.confirm_arm(v.request_arm())  # same physical switch, already closed by valve 0
-        except (InterlockError, HalError) as exc:
+        except InterlockError as exc:
             self.safe()
             self._fail(exc)
+        except HalError as exc:
+            self._fail(exc)  # which makes everything safe
         self.unit_down = False
 
     def check_fire(self, index, duration_ms, max_pulse_ms):

@@ -78,14 +78,18 @@ class SimWorld:
 
     def _build(self):
         self.board = SimBoard(self._defn, self.env, self.clock, self.medium)
-        self.prop_unit = None  # a propulsion unit with its own controller, where the board has one
         if "propulsion_unit" in self._defn:
-            self.prop_unit = add_propulsion_unit(self.board, self.clock, EXAMPLE_THRUSTERS)
+            add_propulsion_unit(self.board, self.clock, EXAMPLE_THRUSTERS)
         else:
             add_thrusters(self.board, self.clock, EXAMPLE_THRUSTERS)
         self.env.switched = []
         self.loads = add_loads(self.board)
         self.watchdog = SimWatchdog(self.clock, self.watchdog_ms)
+
+    @property
+    def prop_unit(self):
+        """The board's propulsion unit with its own controller (board.chips), or None."""
+        return self.board.chips.get("propulsion_unit")
 
     def rtc_s(self):
         """The board's battery-backed RTC: seconds since the mission epoch, kept across resets."""
@@ -95,8 +99,9 @@ class SimWorld:
         self.clock.advance_ms(ms)
         self.env.step(ms / 1000.0)
         self.medium.update()
-        if self.prop_unit is not None:
-            self.prop_unit.update()
+        unit = self.prop_unit
+        if unit is not None:
+            unit.update()
 
     def reset(self, cause):
         """Hardware reset: fresh chips and pins on the same environment (coils off, valves shut)."""

@@ -10,7 +10,7 @@ the request (the device hears nothing), BITFLIP/NOISE/STUCK corrupt it on the wi
     uart.write(request); ...; uart.any(); uart.read(n)      # machine.UART semantics
 """
 
-from hal.clock import ticks_diff
+from hal.clock import ticks_add, ticks_diff
 from hal.sim.buses.bus import Fault, SimUART
 
 FAULT_KEY = "rs485"
@@ -54,5 +54,5 @@ class DeviceUART(SimUART):
         if reply:
             wire_us = (len(data) + len(reply)) * 10 * 1000000 // self.baud
             self._pending = reply
-            self._due = self.clock.ticks_us() + wire_us + self.turnaround_us
+            self._due = ticks_add(self.clock.ticks_us(), wire_us + self.turnaround_us)
         return len(buf)
