@@ -464,7 +464,8 @@ function acceptInput(data, insidePython) {
 }
 
 // -------------------------------------------------------------------------------------------- booting
-const PRELUDE = fs.readFileSync(path.join(HERE, 'prelude.py'), 'utf8');
+// prelude_machine.py only defines the `machine` builder that prelude.py calls (and deletes): run in order
+const PRELUDE = ['prelude_machine.py', 'prelude.py'].map((f) => fs.readFileSync(path.join(HERE, f), 'utf8'));
 
 async function boot(mode) {
   clearPyTimers();
@@ -487,7 +488,7 @@ async function boot(mode) {
   flash.populate(mp.FS);
   mp.registerJsModule('_emuboard', api);
   try {
-    mp.runPython(PRELUDE);
+    for (const src of PRELUDE) mp.runPython(src);
   } catch (e) {
     die(`prelude failed: ${String(e.message).slice(0, 2000)}`, 70);
   }

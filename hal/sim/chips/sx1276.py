@@ -25,10 +25,10 @@ except ImportError:  # CPython: a board never loads this
 
 from hal.clock import ticks_add, ticks_diff
 from hal.sim.buses.live_pin import LivePin
+from hal.sim.chips import sx1276_modem as modem
 
 REG_FIFO = 0x00
 REG_OP_MODE = 0x01
-REG_FRF_MSB = 0x06
 REG_FIFO_ADDR_PTR = 0x0D
 REG_FIFO_TX_BASE = 0x0E
 REG_FIFO_RX_BASE = 0x0F
@@ -42,15 +42,8 @@ REG_PKT_SNR = 0x19
 REG_PKT_RSSI = 0x1A
 REG_RSSI = 0x1B
 REG_HOP_CHANNEL = 0x1C
-REG_MODEM_CONFIG1 = 0x1D
-REG_MODEM_CONFIG2 = 0x1E
-REG_SYMB_TIMEOUT_LSB = 0x1F
-REG_PREAMBLE_MSB = 0x20
-REG_PREAMBLE_LSB = 0x21
 REG_PAYLOAD_LENGTH = 0x22
-REG_MODEM_CONFIG3 = 0x26
 REG_FIFO_RX_BYTE_ADDR = 0x25
-REG_SYNC_WORD = 0x39
 REG_DIO_MAPPING1 = 0x40
 REG_VERSION = 0x42
 
@@ -71,21 +64,11 @@ IRQ_CAD_DONE = 0x04
 # register fields, datasheet section 6.4 (as hal.drivers.sx1276 names them)
 _WRITE = const(0x80)  # SPI address byte: bit 7 set for a write
 _ADDR_MASK = const(0x7F)
-_REG_FRF_MID = const(0x07)
-_REG_FRF_LSB = const(0x08)
 _REG_MODEM_STAT = const(0x18)
 _LONG_RANGE = const(0x80)  # RegOpMode LongRangeMode
 _MODE_MASK = const(0x07)  # RegOpMode Mode[2:0]
 _STAT_DETECTED_RX_ONGOING = const(0x05)  # RegModemStat: signal detected + RX on-going
 _STAT_MODEM_CLEAR = const(0x10)  # RegModemStat: modem clear
-_BW_SHIFT = const(4)  # RegModemConfig1 Bw[3:0]
-_CR_SHIFT = const(1)  # RegModemConfig1 CodingRate[2:0]
-_CR_MASK = const(0x07)
-_IMPLICIT_HEADER = const(0x01)  # RegModemConfig1 ImplicitHeaderModeOn
-_SF_SHIFT = const(4)  # RegModemConfig2 SpreadingFactor[3:0]
-_CRC_ON = const(0x04)  # RegModemConfig2 RxPayloadCrcOn
-_SYMB_TIMEOUT_MSB = const(0x03)  # RegModemConfig2 SymbTimeout[9:8]
-_LOW_DATA_RATE_OPTIMIZE = const(0x08)  # RegModemConfig3
 _DIO0_SHIFT = const(6)  # RegDioMapping1 Dio0Mapping[1:0] in bits 7:6
 _CRC_ON_PAYLOAD = const(0x40)  # RegHopChannel CrcOnPayload
 
@@ -129,7 +112,6 @@ _READ_ONLY = (
     0x17,
     0x18,
 )
-_BW_HZ = (7800, 10400, 15600, 20800, 31250, 41700, 62500, 125000, 250000, 500000)
 _RESET_READY_US = 5000
 
 
@@ -301,10 +283,7 @@ class SimSX1276:
             self._rx_ptr = self.regs[REG_FIFO_RX_BASE]
             self.regs[REG_FIFO_RX_BYTE_ADDR] = self._rx_ptr
             if mode == MODE_RX_SINGLE:
-                symbols = ((self.regs[REG_MODEM_CONFIG2] & _SYMB_TIMEOUT_MSB) << 8) | self.regs[
-                    REG_SYMB_TIMEOUT_LSB
-                ]
-                self._rx_single_end = ticks_add(now, int(symbols * self.symbol_us()))
+                self._rx_single_end = ticks_add(now, modem.rx_single_us(self.regs))
         elif mode == MODE_CAD:
             self._raise_irq(IRQ_CAD_DONE)
             self.regs[REG_OP_MODE] = (value & ~_MODE_MASK & 0xFF) | MODE_STDBY
@@ -344,46 +323,26 @@ class SimSX1276:
             and self.mode() in (MODE_RX_CONTINUOUS, MODE_RX_SINGLE)
         )
 
+    # the modem arithmetic is in hal/sim/chips/sx1276_modem.py
     def channel(self):
         """(Frf, SF, BW code, sync word): radios hear each other only when all four match."""
-        frf = (self.regs[REG_FRF_MSB] << 16) | (self.regs[_REG_FRF_MID] << 8) | self.regs[_REG_FRF_LSB]
-        return (
-            frf,
-            self.regs[REG_MODEM_CONFIG2] >> _SF_SHIFT,
-            self.regs[REG_MODEM_CONFIG1] >> _BW_SHIFT,
-            self.regs[REG_SYNC_WORD],
-        )
+        return modem.channel(self.regs)
 
     def crc_on(self):
-        return bool(self.regs[REG_MODEM_CONFIG2] & _CRC_ON)
+        return modem.crc_on(self.regs)
 
     def frequency_hz(self):
-        frf = (self.regs[REG_FRF_MSB] << 16) | (self.regs[_REG_FRF_MID] << 8) | self.regs[_REG_FRF_LSB]
-        return frf * 32e6 / 524288
+        return modem.frequency_hz(self.regs)
 
     def rssi_offset(self):
-        """Section 5.5.5: RSSI (dBm) = offset + register, -157 on the HF port, -164 below 525 MHz."""
-        return -164 if self.frequency_hz() < 525e6 else -157
+        return modem.rssi_offset(self.regs)
 
     def symbol_us(self):
-        sf = self.regs[REG_MODEM_CONFIG2] >> _SF_SHIFT
-        code = self.regs[REG_MODEM_CONFIG1] >> _BW_SHIFT
-        bw = _BW_HZ[code] if code < len(_BW_HZ) else 125000
-        return (1 << sf) * 1e6 / bw
+        return modem.symbol_us(self.regs)
 
     def time_on_air_us(self, n):
         """Datasheet section 4.1.1.7, from the registers as programmed."""
-        sf = self.regs[REG_MODEM_CONFIG2] >> _SF_SHIFT
-        cr = (self.regs[REG_MODEM_CONFIG1] >> _CR_SHIFT) & _CR_MASK
-        implicit = self.regs[REG_MODEM_CONFIG1] & _IMPLICIT_HEADER
-        crc = 1 if self.crc_on() else 0
-        de = 1 if self.regs[REG_MODEM_CONFIG3] & _LOW_DATA_RATE_OPTIMIZE else 0
-        preamble = (self.regs[REG_PREAMBLE_MSB] << 8) | self.regs[REG_PREAMBLE_LSB]
-        num = 8 * n - 4 * sf + 28 + 16 * crc - 20 * implicit
-        den = 4 * (sf - 2 * de)
-        extra = max(-(-num // den) * (cr + 4), 0)
-        symbols = preamble + 4.25 + 8 + extra
-        return int(symbols * self.symbol_us() + 0.5)
+        return modem.time_on_air_us(self.regs, n)
 
     def deliver(self, payload, crc_ok, has_crc, rssi_dbm, snr_db):
         """A packet ends while we listen: write it to the FIFO and raise the flags."""
