@@ -85,7 +85,7 @@ _FILL = """from flight.app import TM_QUEUE_MAX
 from flight.payload import PART
 app.tm_queue[:] = []
 for _ in range(TM_QUEUE_MAX // 2):
-    app._emit(13, 2, bytes(PART + 4))
+    app.emit(13, 2, bytes(PART + 4))
 for _ in range(TM_QUEUE_MAX - TM_QUEUE_MAX // 2):
     app.telemetry.report(3)
 """

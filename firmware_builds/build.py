@@ -23,6 +23,7 @@ from pathlib import Path
 import cbor2
 
 from firmware_builds import romfs
+from firmware_builds.board_codecs import board_source, is_codec, names_in
 from firmware_builds.boards import TARGETS, heap_needed
 from firmware_builds.slim_dictionary import DICTIONARY, DICTIONARY_PARTS, slim_source
 from flight.slot_manifest import write as write_manifest
@@ -159,7 +160,12 @@ def _build(board: str, out: Path, root: Path) -> dict:
     modules = []
     generated = Path(tempfile.mkdtemp(prefix="cubesat-build-"))
     try:
-        for src in sources(root, target["with_sim"], target["arch"], target["hal_board"]):
+        srcs = sources(root, target["with_sim"], target["arch"], target["hal_board"])
+        # every name the bundle's modules but the codecs mention: what a codec's board copy keeps
+        used = set().union(
+            *(names_in(p.read_text()) for p in srcs if not is_codec(p.relative_to(root).as_posix()))
+        )
+        for src in srcs:
             rel = src.relative_to(root).as_posix()
             dest_rel = rel[:-3] + ".mpy"
             dest = bundle / dest_rel
@@ -168,6 +174,10 @@ def _build(board: str, out: Path, root: Path) -> dict:
                 slim = generated / "dictionary.py"
                 slim.write_text(slim_source(src))
                 src = slim
+            elif is_codec(rel):  # a PUS service's codec without what no board module uses (board_codecs.py)
+                lean = generated / src.name
+                lean.write_text(board_source(src.read_text(), used))
+                src = lean
             compile_one(src, rel, dest, target["arch"])
             data = dest.read_bytes()
             files[dest_rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}

@@ -22,7 +22,7 @@ from pathlib import Path
 DICTIONARY = "flight/dictionary.py"
 # the files flight/dictionary.py reads its tables from: the generated module holds their tables too,
 # so a bundle leaves the files out
-DICTIONARY_PARTS = ("flight/dictionary_tm.py",)
+DICTIONARY_PARTS = ("flight/dictionary_tc.py", "flight/dictionary_tm.py")
 GROUND_ONLY = ("TELEMETRY", "TM_ENUMS", "FAILURES", "FAIL_REASONS")
 
 
@@ -39,8 +39,6 @@ _SLIM = {
     # id, severity, format: the argument names only decode a report, on the ground
     "EVENTS": lambda t: {name: (v[0], v[1], v[2], (), "") for name, v in t.items()},
     "PARAMS": lambda t: {pid: (*v[:4], "", "") for pid, v in t.items()},
-    # service, subtype, entry format: the field names only decode a report, on the ground
-    "REPORTS": lambda t: {name: (*v[:3], ()) for name, v in t.items()},
 }
 
 

@@ -20,7 +20,7 @@ import sys
 
 from flight import modes
 from flight.audit import KIND_COMMAND, KIND_FDIR, KIND_MODE
-from flight.dictionary import CFDP_APID, MODE_NAMES, REPORTS
+from flight.dictionary import CFDP_APID, MODE_NAMES
 from hal.clock import ticks_diff
 from protocols.cuc import split_seconds
 from protocols.pus import pack_tm
@@ -71,12 +71,20 @@ class FlightApp:
         struct.pack_into(">IH", self._stamp, 0, coarse, fine)
         return self._stamp
 
-    def emit_report(self, name, data):
-        """Report `name` of the dictionary's REPORTS (its service and subtype) with `data`."""
-        r = REPORTS[name]
-        self._emit(r[0], r[1], data)
+    def report_once(self, codec, *args):
+        """The report of the PUS service codec `codec` ("pus_20_param": protocols/pus_20_param.py)
+        with `encode_report(*args)` as its data, for a report only a command asks for: the codec
+        is loaded for it and released after, so a board keeps none of these resident."""
+        name = "protocols." + codec
+        mod = __import__(name, None, None, ("REPORT",))
+        try:
+            self.emit(mod.SERVICE, mod.REPORT, mod.encode_report(*args))
+        finally:
+            release(name)
 
-    def _emit(self, service, subtype, data, downlink=True):
+    def emit(self, service, subtype, data, downlink=True):
+        """A TM(service, subtype) with source data `data` (its service's codec, protocols/pus_*.py,
+        packed it) into its packet store and, with `downlink`, onto the TM queue."""
         # one buffer per packet, no PusTm or CucTime objects: every report of every tick comes here
         pkt = pack_tm(service, subtype, data, self.apid, self.tm_seq, self.msg_counter, 0, self.stamp())
         self.tm_seq = (self.tm_seq + 1) & 0x3FFF

@@ -96,13 +96,13 @@ def assemble(
     app.boot = BootRecord(fs, reset_cause)
     app.boot_s = 0.0
     app.audit = AuditLog(fs)
-    app.events = EventReporter(app._emit)
+    app.events = EventReporter(app.emit)
     app.stores = PacketStoreService(fs, app.events.report)
     app.params = ParamTable(fs)
     app.schedule = Schedule(fs)
     app.payload = Payload(fs, app.events.report)
     app.modes = modes.ModeManager(app.uptime, app._mode_changed)
-    app.dispatcher = Dispatcher(app._emit, app._audit_command)
+    app.dispatcher = Dispatcher(app.emit, app._audit_command)
     # the file service is loaded when a CFDP packet or a file command comes (FlightApp.file_service)
     # and at boot only when a transfer was cut by a reset
     app.files = None

@@ -2,7 +2,7 @@
 
     class Test:  # a component: a method per dictionary command it runs
         def tc_ping(self, v):
-            emit(17, 2, b"")
+            emit(test.SERVICE, test.REPORT, test.encode_report())   # protocols/pus_17_test.py
 
     d = Dispatcher(emit, audit=audit.append)
     d.components = (Test(),)
@@ -21,6 +21,7 @@ import struct
 from flight.dictionary import COMMANDS, FAIL, HAZARD_ROLES
 from flight.errors import CommandError
 from protocols import errors
+from protocols import pus_1_verification as verification
 from protocols.pus import ACK_ACCEPTANCE, ACK_COMPLETION, ACK_START, PusTc
 
 try:
@@ -160,13 +161,11 @@ class Dispatcher:
         return None
 
     def _report(self, subtype, req, code=None, message="", reason=0):
-        tail = b""
         if code is not None:
-            # the failure notice: code, then its data: the reason byte and the text
-            tail = struct.pack(">HB", code, reason) + message.encode()[:48]
             self.failed += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
-        self.emit(1, subtype, req + tail)  # kept in flash by the verification packet store
+        # kept in flash by the verification packet store
+        self.emit(verification.SERVICE, subtype, verification.encode_report(req, code, reason, message))
 
     def handle(self, raw, source="link", level=LEVEL_ADMIN):
         """Verify and run one telecommand packet that arrived with authority `level`; returns True
@@ -177,7 +176,7 @@ class Dispatcher:
             # a packet we cannot trust: report against its header when there is one
             if len(raw) >= 4:
                 req = bytes(raw[0:4])
-                self._report(2, req, FAIL["BAD_PACKET"], str(exc))
+                self._report(verification.ACCEPTANCE_FAILED, req, FAIL["BAD_PACKET"], str(exc))
             else:
                 self.failed += 1
             return False
@@ -207,25 +206,28 @@ class Dispatcher:
             data = data[2:]
         if found is None:
             self._report(
-                2, req, FAIL["UNKNOWN_SERVICE"], "no TC(%d,%d) fid %s" % (tc.service, tc.subtype, fid)
+                verification.ACCEPTANCE_FAILED,
+                req,
+                FAIL["UNKNOWN_SERVICE"],
+                "no TC(%d,%d) fid %s" % (tc.service, tc.subtype, fid),
             )
             return False
         name, spec = found
         try:
             values = decode_args(name, spec, data)
         except CommandError as exc:
-            self._report(2, req, exc.code, exc.message, exc.reason)
+            self._report(verification.ACCEPTANCE_FAILED, req, exc.code, exc.message, exc.reason)
             return False
         need = self._needs(name, values)
         if level < need:
             self.refused_auth += 1
             msg = "%s needs %s authentication" % (name, "admin" if need == LEVEL_ADMIN else "operator")
             why = _R_NEEDS_ADMIN_KEY if need == LEVEL_ADMIN else _R_NEEDS_OPERATOR_KEY
-            self._report(2, req, FAIL["NOT_AUTHORISED"], msg, why)
+            self._report(verification.ACCEPTANCE_FAILED, req, FAIL["NOT_AUTHORISED"], msg, why)
             self._audit("%s %s REFUSED %d %s" % (source, name, FAIL["NOT_AUTHORISED"], msg))
             return False
         if ack & ACK_ACCEPTANCE:
-            self._report(1, req)
+            self._report(verification.ACCEPTED, req)
         runs = self.runner(name)
         try:
             if runs is None:
@@ -234,11 +236,11 @@ class Dispatcher:
             if check is not None:
                 check(name, values)
         except CommandError as exc:
-            self._report(4, req, exc.code, exc.message, exc.reason)
+            self._report(verification.START_FAILED, req, exc.code, exc.message, exc.reason)
             self._audit("%s %s REFUSED %d %s" % (source, name, exc.code, exc.message))
             return False
         if ack & ACK_START:
-            self._report(3, req)
+            self._report(verification.STARTED, req)
         self.current = (req, ack, source, name)  # a deferring handler keeps this for complete()
         try:
             deferred = runs[1](values) is DEFER
@@ -246,7 +248,13 @@ class Dispatcher:
             self.complete(self.current, exc.code, exc.message, exc.reason)
             return False
         except Exception as exc:  # a handler bug: the command failed, the software runs on
-            self._report(8, req, FAIL["EXEC_FAILED"], "%s: %s" % (type(exc).__name__, exc), _R_SOFTWARE_ERROR)
+            self._report(
+                verification.COMPLETION_FAILED,
+                req,
+                FAIL["EXEC_FAILED"],
+                "%s: %s" % (type(exc).__name__, exc),
+                _R_SOFTWARE_ERROR,
+            )
             self._audit("%s %s FAILED %s" % (source, name, type(exc).__name__))
             return False
         if not deferred:
@@ -259,12 +267,12 @@ class Dispatcher:
         keeps it and calls this when the command ends."""
         req, ack, source, name = token
         if code is not None:
-            self._report(8, req, code, message, reason)
+            self._report(verification.COMPLETION_FAILED, req, code, message, reason)
             self._audit("%s %s FAILED %d %s" % (source, name, code, message))
             return
         self.ok += 1
         if ack & ACK_COMPLETION:
-            self._report(7, req)
+            self._report(verification.COMPLETED, req)
         self._audit("%s %s OK %s" % (source, name, detail))
 
     def _audit(self, text):

@@ -1,7 +1,12 @@
 """The telemetry half of the command and telemetry dictionary (flight/dictionary.py reads it in):
-the housekeeping parameters with their limits and encodings, the housekeeping sets, the reports
-and the events. Import these tables from flight.dictionary, as every other one.
+the housekeeping parameters with their limits and encodings, the housekeeping sets and the events.
+Import these tables from flight.dictionary, as every other one. The other reports' kinds and
+layouts are their PUS services' (protocols/pus_*.py).
 """
+
+from protocols import pus_1_verification as _verification
+from protocols import pus_3_hk as _hk
+from protocols import pus_5_event as _event
 
 # telemetry parameter: (unit, yellow low, yellow high, red low, red high, description)
 TELEMETRY = {
@@ -104,95 +109,89 @@ HK_SETS = {
     ),
 }
 
-# The reports the flight makes besides the housekeeping sets (PUS-3, HK_SETS), events (PUS-5,
-# EVENTS), verification (PUS-1) and file parts (PUS-13): name: (service, subtype, the struct
-# format of each entry after a count byte or "" when the layout is fixed, the entries' field
-# names). The flight packs them with these formats; the ground's codecs (ground/pus/), its XTCE
-# export and hil_tests decode them by the same entry.
-REPORTS = {
-    "pong": (17, 2, "", ()),  # answers TC(17,1): nothing
-    "time": (9, 2, "", ()),  # the onboard time, a CUC field (4 + 2 octets)
-    "housekeeping": (3, 25, "", ()),  # the SID, then the set's values (HK_SETS, TM_TYPES)
-    "schedule": (11, 13, ">IHH", ("release", "apid", "seq")),
-    "stores": (
-        15,
-        13,
-        ">BBBBIIIIIII",
-        (
-            "store",
-            "enabled",
-            "wrap",
-            "playing",
-            "packets",
-            "first_seq",
-            "next_seq",
-            "oldest_s",
-            "newest_s",
-            "bytes",
-            "lost",
-        ),
-    ),
-    "parameters": (20, 2, ">Hf", ("param_id", "value")),
-}
-
-# PUS-5 events: name: (id, severity 1 info .. 4 high, aux struct format, aux names, description)
+# PUS-5 events: name: (id, severity (the report's subtype, INFO .. HIGH), aux struct format,
+# aux names, description)
 EVENTS = {
-    "BOOT": (1, 1, ">HB", ("boot_count", "reset_cause"), "Flight software started"),
+    "BOOT": (1, _event.INFO, ">HB", ("boot_count", "reset_cause"), "Flight software started"),
     "MODE_CHANGE": (
         2,
-        1,
+        _event.INFO,
         ">BBB",
         ("from", "to", "reason"),
         "Mode transition (reason 0 command, 1 auto, 2 FDIR)",
     ),
-    "TASK_FAILED": (3, 3, ">B", ("task",), "A task raised; the others ran on"),
-    "TASK_DISABLED": (4, 4, ">B", ("task",), "A task failed repeatedly and was stopped"),
-    "OVERRUN": (5, 2, ">BH", ("group", "ms"), "A rate group ran past its period"),
+    "TASK_FAILED": (3, _event.MEDIUM, ">B", ("task",), "A task raised; the others ran on"),
+    "TASK_DISABLED": (4, _event.HIGH, ">B", ("task",), "A task failed repeatedly and was stopped"),
+    "OVERRUN": (5, _event.LOW, ">BH", ("group", "ms"), "A rate group ran past its period"),
     "AUTH_REJECT": (
         6,
-        4,
+        _event.HIGH,
         ">B",
         ("check",),
         "TC frame failed authentication (1 MAC, 2 replay, 3 SA, 4 length)",
     ),
-    "BATTERY_LOW": (10, 4, ">H", ("soc_permille",), "State of charge below the SAFE threshold"),
-    "RATE_HIGH": (11, 3, ">H", ("rate_cdps",), "Body rate above the NOMINAL limit"),
-    "LINK_SILENCE_RESET": (12, 3, ">I", ("silent_s",), "No telecommand for too long: radio reset"),
-    "LINK_SILENCE_SAFE": (13, 4, ">I", ("silent_s",), "Still no telecommand after the radio reset: SAFE"),
-    "SENSOR_FAULT": (14, 3, ">BB", ("sensor", "fallback"), "Sensor isolated (1 mag, 2 gyro, 4 temp)"),
+    "BATTERY_LOW": (10, _event.HIGH, ">H", ("soc_permille",), "State of charge below the SAFE threshold"),
+    "RATE_HIGH": (11, _event.MEDIUM, ">H", ("rate_cdps",), "Body rate above the NOMINAL limit"),
+    "LINK_SILENCE_RESET": (
+        12,
+        _event.MEDIUM,
+        ">I",
+        ("silent_s",),
+        "No telecommand for too long: radio reset",
+    ),
+    "LINK_SILENCE_SAFE": (
+        13,
+        _event.HIGH,
+        ">I",
+        ("silent_s",),
+        "Still no telecommand after the radio reset: SAFE",
+    ),
+    "SENSOR_FAULT": (
+        14,
+        _event.MEDIUM,
+        ">BB",
+        ("sensor", "fallback"),
+        "Sensor isolated (1 mag, 2 gyro, 4 temp)",
+    ),
     "THRUSTER_ANOMALY": (
         15,
-        4,
+        _event.HIGH,
         ">BB",
         ("thruster", "kind"),
         "Thruster anomaly (kind 1 late-close: a valve closed late, 2 unit-silent: the propulsion unit "
         "did not answer): disarmed and inhibited",
     ),
-    "LOAD_SHED": (16, 3, ">B", ("cutoff",), "Loads of this priority and above switched off"),
-    "LOAD_RESTORED": (17, 1, ">B", ("cutoff",), "Load shedding relaxed (0: all loads on)"),
-    "DETUMBLED": (18, 1, ">H", ("rate_cdps",), "Body rate below the detumble threshold"),
-    "PARAM_CHANGED": (19, 1, ">Hf", ("param_id", "value"), "Parameter set and persisted"),
-    "SCHEDULED_RELEASE": (20, 1, ">HH", ("apid", "seq"), "Time-tagged command released"),
+    "LOAD_SHED": (16, _event.MEDIUM, ">B", ("cutoff",), "Loads of this priority and above switched off"),
+    "LOAD_RESTORED": (17, _event.INFO, ">B", ("cutoff",), "Load shedding relaxed (0: all loads on)"),
+    "DETUMBLED": (18, _event.INFO, ">H", ("rate_cdps",), "Body rate below the detumble threshold"),
+    "PARAM_CHANGED": (19, _event.INFO, ">Hf", ("param_id", "value"), "Parameter set and persisted"),
+    "SCHEDULED_RELEASE": (20, _event.INFO, ">HH", ("apid", "seq"), "Time-tagged command released"),
     "STORAGE_REPAIRED": (
         21,
-        2,
+        _event.LOW,
         ">BH",
         ("store", "bytes"),
         "Torn or corrupt records found and skipped at boot",
     ),
-    "PAYLOAD_FILE": (22, 1, ">BH", ("experiment", "samples"), "Payload file closed and queued for downlink"),
-    "THRUSTER_FIRED": (23, 1, ">BH", ("thruster", "ms"), "Thruster pulse done (ms: total on-time)"),
-    "ARM_PENDING": (24, 2, ">H", ("token",), "Thruster arming requested: confirm with this token"),
+    "PAYLOAD_FILE": (
+        22,
+        _event.INFO,
+        ">BH",
+        ("experiment", "samples"),
+        "Payload file closed and queued for downlink",
+    ),
+    "THRUSTER_FIRED": (23, _event.INFO, ">BH", ("thruster", "ms"), "Thruster pulse done (ms: total on-time)"),
+    "ARM_PENDING": (24, _event.LOW, ">H", ("token",), "Thruster arming requested: confirm with this token"),
     "STORE_FULL": (
         25,
-        3,
+        _event.MEDIUM,
         ">BI",
         ("store", "lost"),
         "Packet store full: its oldest segment overwritten (lost packets), or new packets refused (lost 0)",
     ),
     "PLAYBACK_DONE": (
         26,
-        1,
+        _event.INFO,
         ">BIB",
         ("store", "packets", "status"),
         "Packet store playback ended (status 0 done, 1 nothing in the range, 2 aborted, 3 cut by a "
@@ -200,10 +199,20 @@ EVENTS = {
     ),
     "FILE_REFUSED": (
         29,
-        3,
+        _event.MEDIUM,
         ">HBB",
         ("transaction", "reason", "condition"),
         "Incoming file refused (1 outside the uplink folders or the running slot, 2 too big, 3 disk full, "
         "4 needs the admin key, 5 no heap for a transfer, 6 an update is staged)",
     ),
 }
+
+# PUS-15 packet stores: id: (name, service of the packets it keeps, segments, segment bytes, wrap
+# when full; else new packets are refused). flight/packet_store.py; 384 KiB of housekeeping hold
+# about 10 hours of the default sets, the longest gap between passes over one station.
+PACKET_STORES = {
+    1: ("hk", _hk.SERVICE, 48, 8192, True),
+    2: ("events", _event.SERVICE, 16, 4096, True),
+    3: ("verification", _verification.SERVICE, 8, 4096, True),
+}
+PLAYBACK_DEST = 0x100  # destination ID of a played-back packet: PLAYBACK_DEST + its store id

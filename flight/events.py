@@ -1,4 +1,5 @@
-"""PUS-5 event reporting: TM(5, severity) with the event id and its auxiliary data.
+"""PUS-5 event reporting: TM(5, severity) with the event id and its auxiliary data (the service's
+codec: protocols/pus_5_event.py; the ground names a report's values: ground/pus/events.py).
 
     events = EventReporter(emit)
     events.report("MODE_CHANGE", 1, 3, 0)
@@ -8,10 +9,9 @@ in flash across a reboot (flight/packet_store.py). A disabled event (TC 5,6) is 
 stored, not downlinked. A component (flight/commands.py): it runs event_enable and event_disable.
 """
 
-import struct
-
 from flight.dictionary import EVENTS, FAIL
 from flight.errors import CommandError
+from protocols import pus_5_event as event
 
 try:
     from micropython import const
@@ -32,10 +32,10 @@ class EventReporter:
 
     def report(self, name, *aux):
         ev_id, severity, fmt, _names, _desc = EVENTS[name]
-        data = struct.pack(">H", ev_id) + struct.pack(fmt, *aux)
+        data = event.encode_report(ev_id, fmt, aux)
         self.counts[severity] += 1
         self.last = (name, aux)
-        self.emit(5, severity, data, ev_id not in self.disabled)
+        self.emit(event.SERVICE, severity, data, ev_id not in self.disabled)
         return data
 
     def tc_check(self, name, v):
@@ -56,14 +56,3 @@ class EventReporter:
         else:
             self.disabled.add(ev_id)
         return True
-
-
-def decode(data):
-    """(name, {aux name: value}) of a TM(5,x) source data field."""
-    ev_id = struct.unpack_from(">H", data, 0)[0]
-    name = _BY_ID.get(ev_id)
-    if name is None:
-        return "EVENT_%d" % ev_id, {}
-    _id, _sev, fmt, names, _desc = EVENTS[name]
-    values = struct.unpack_from(fmt, data, 2)
-    return name, dict(zip(names, values))

@@ -16,9 +16,10 @@ its CRC made again), so the ground tells it from realtime and can merge the two.
 
 import struct
 
-from flight.dictionary import FAIL, PACKET_STORES, PLAYBACK_DEST, REPORTS
+from flight.dictionary import FAIL, PACKET_STORES, PLAYBACK_DEST
 from flight.errors import CommandError
 from flight.storage import frame_record, record_at
+from protocols import pus_1_verification as verification
 from protocols.crc import crc16
 
 try:
@@ -226,12 +227,10 @@ class PacketStore:
                 yield payload[4:]
 
     def summary(self):
-        """This store as an entry of the TM(15,13) report (REPORTS["stores"]; the ground's
-        decoders are tested against this)."""
+        """This store as an entry of the TM(15,13) report (protocols/pus_15_storage.py FIELDS)."""
         o = self.order()
         first = self.oldest() or (self.next_seq, 0)
-        return struct.pack(
-            REPORTS["stores"][2],
+        return (
             self.sid,
             self.enabled,
             self.wrap,
@@ -283,14 +282,14 @@ class PacketStoreService:
     def repeat_reports(self, apid, seq, emit):
         """Emit again the verification reports of request (apid, seq) that the last segments of
         the verification store hold (TC 1,128, when the downlink lost them); False: none there."""
-        st = self._by_service.get(1)
+        st = self._by_service.get(verification.SERVICE)
         found = []
         for pkt in st.recent() if st is not None else ():
             pid, psc = struct.unpack_from(">HH", pkt, 19)  # the request id opens the source data
             if pid & 0x7FF == apid and psc & 0x3FFF == seq:
                 found.append(pkt)
         for pkt in found:  # after reading: the reports made now go into the same store
-            emit(1, pkt[8], pkt[19:-2])
+            emit(verification.SERVICE, pkt[8], pkt[19:-2])
         return bool(found)
 
     def task(self, queue, room):
@@ -330,7 +329,7 @@ class PacketStoreService:
             )
 
     def tc_verification_query(self, v):
-        if not self.repeat_reports(v[0], v[1], self.app._emit):
+        if not self.repeat_reports(v[0], v[1], self.app.emit):
             raise CommandError(FAIL["UNKNOWN_ID"], "no recent request %d/%d" % (v[0], v[1]))
 
     def tc_store_enable(self, v):
@@ -358,4 +357,4 @@ class PacketStoreService:
 
     def tc_store_summary(self, v):
         sel = [st for sid, st in self.stores.items() if v[0] in (0, sid)]
-        self.app.emit_report("stores", bytes((len(sel),)) + b"".join(st.summary() for st in sel))
+        self.app.report_once("pus_15_storage", [st.summary() for st in sel])

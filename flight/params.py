@@ -8,7 +8,7 @@ A component (flight/commands.py): it runs param_get and param_set, answered by T
 
 import struct
 
-from flight.dictionary import FAIL, PARAM_IDS, PARAMS, REPORTS
+from flight.dictionary import FAIL, PARAM_IDS, PARAMS
 from flight.errors import ParamError
 from flight.storage import SlotStore
 
@@ -47,8 +47,7 @@ class ParamTable:
         self._report(v[0], value)
 
     def _report(self, pid, value):
-        # one entry: the count, then its id and value
-        self.app.emit_report("parameters", b"\x01" + struct.pack(REPORTS["parameters"][2], pid, value))
+        self.app.report_once("pus_20_param", ((pid, value),))
 
     def __getitem__(self, name):
         return self.values[PARAM_IDS[name]]

@@ -16,6 +16,7 @@ from flight import modes
 from flight.dictionary import FAIL
 from flight.errors import CommandError
 from flight.storage import SlotStore, frame_record, scan_records
+from protocols import pus_13_large_packet as large_packet
 
 try:
     from micropython import const
@@ -71,7 +72,7 @@ class Payload:
             return
         part = self.next_part()
         if part is not None:
-            app._emit(13, part[0], part[1])
+            app.emit(large_packet.SERVICE, part[0], part[1])
 
     def value(self, name):  # housekeeping (flight/telemetry.py)
         if name == "payload_files":
@@ -149,14 +150,14 @@ class Payload:
         chunk = data[off : off + PART]
         part = off // PART + 1
         last = off + PART >= len(data)
-        subtype = 3 if last else (1 if off == 0 else 2)
+        subtype = large_packet.part_subtype(off == 0, last)
         self._tx[2] = off + PART
         if last:
             self._tx = None
             self.queue.pop(0)
             self._save()
             self.fs.remove(name)
-        return subtype, struct.pack(">HH", tid, part) + chunk
+        return subtype, large_packet.encode_part(tid, part, chunk)
 
     @staticmethod
     def serial_of(name):

@@ -9,7 +9,7 @@ gives the onboard time and the report's way out.
 
 import struct
 
-from flight.dictionary import FAIL, REPORTS
+from flight.dictionary import FAIL
 from flight.errors import CommandError
 from flight.storage import SlotStore
 
@@ -60,7 +60,7 @@ class Schedule:
         self.delete(v[0], v[1])
 
     def tc_schedule_list(self, v):
-        self.app.emit_report("schedule", self.summary())
+        self.app.report_once("pus_11_schedule", self.summary())
 
     def _save(self):
         out = bytearray((1 if self.enabled else 0,))
@@ -113,12 +113,8 @@ class Schedule:
         return out
 
     def summary(self):
-        """TM(11,13) data: the count, then each entry (release, apid, seq: REPORTS["schedule"])."""
-        fmt = REPORTS["schedule"][2]
-        out = bytearray((len(self.entries),))
-        for release, apid, seq, _tc in self.entries:
-            out += struct.pack(fmt, release, apid, seq)
-        return bytes(out)
+        """The entries of the TM(11,13) report (protocols/pus_11_schedule.py): (release, apid, seq)."""
+        return [e[:3] for e in self.entries]
 
 
 def _request(tc):

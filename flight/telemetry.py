@@ -1,6 +1,7 @@
 """The telemetry services of the flight application, one component (flight/commands.py):
 PUS-3 housekeeping (the dictionary's sets, periodic and one-shot: SID, then each value in its
-TM_TYPES format), PUS-9 time reports and time setting, PUS-17 connection test.
+TM_TYPES format), PUS-9 time reports and time setting, PUS-17 connection test; each report packed by
+its service's codec (protocols/pus_3_hk.py, pus_9_time.py, pus_17_test.py).
 
     tm = Telemetry(app)     # app: the FlightApp whose values it reports
     tm.task()               # the housekeeping task, once a control cycle
@@ -13,6 +14,7 @@ import struct
 
 from flight.dictionary import FAIL, HK_SETS, TM_TYPES
 from flight.errors import CommandError
+from protocols import pus_3_hk as hk
 
 try:
     from micropython import const
@@ -42,7 +44,7 @@ class Telemetry:
             raise CommandError(FAIL["UNKNOWN_ID"], "no housekeeping set %d" % v[0], _R_ARG_1)
 
     def tc_ping(self, v):
-        self.app.emit_report("pong", b"")
+        self.app.report_once("pus_17_test")
 
     def tc_hk_enable(self, v, on=1):
         st = self.sets[v[0]]
@@ -83,7 +85,7 @@ class Telemetry:
             self._time()
 
     def _time(self):
-        self.app.emit_report("time", bytes(self.app.stamp()))
+        self.app.report_once("pus_9_time", self.app.stamp())
 
     def value(self, name):
         """The software's own health and time (a component's housekeeping values: every component
@@ -125,7 +127,7 @@ class Telemetry:
         buf, fields = self.layouts[sid]
         for i in range(0, len(fields), 4):
             struct.pack_into(fields[i + 2], buf, fields[i + 3], fields[i].value(fields[i + 1]))
-        self.app.emit_report("housekeeping", buf)
+        self.app.emit(hk.SERVICE, hk.REPORT, buf)
 
 
 # the struct formats, one string each: a format built per field would be a heap string per field
@@ -149,11 +151,9 @@ def _layout(sid, parts):
     # (report buffer, (component, name, struct format, offset, ...)), made once at boot: no tick
     # pays; flat, not a tuple per field (32 B each on a board)
     fields = []
-    offset = 1
+    offset = hk.VALUES
     for name in HK_SETS[sid][3]:
         fmt = _FORMATS[TM_TYPES.get(name, "f")]
         fields += (_owner(name, parts), name, fmt, offset)
         offset += struct.calcsize(fmt)
-    buf = bytearray(offset)
-    buf[0] = sid
-    return buf, tuple(fields)
+    return hk.new_report(sid, offset - hk.VALUES), tuple(fields)

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flight import events
 from flight.dictionary import FAILURES
 from ground import DEFAULT_SCID
 from ground.dictionary import failure_notice, reason_text
 from ground.pus import EVENT_REPORTING, VERIFICATION, verification
+from ground.pus.events import decode_event
 from ground.transport import LinkError, open_link
 from protocols import cltu, cop1, errors, sdls, sync, tm_extractor, tmframe
 from protocols.pus import PusTc, PusTm
@@ -191,7 +191,7 @@ class LinkSession:
                     except errors.ProtocolError:
                         continue
                     if tm.service == EVENT_REPORTING and len(tm.source_data) >= 3:
-                        name, aux = events.decode(tm.source_data)
+                        name, aux = decode_event(tm.source_data)
                         if name == "AUTH_REJECT":
                             verdict.auth_rejects.append(aux.get("check", 0))
                         verdict.events.append((name, aux))

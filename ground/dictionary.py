@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from flight.commands import ARG_FORMATS
 from flight.dictionary import COMMANDS, FAIL_REASONS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
 from ground.errors import GroundError
+from protocols import pus_1_verification, pus_3_hk
+from protocols.errors import DecodeError
 from protocols.pus import PusTc
 
 ROLES = ("viewer", "operator", "admin")
@@ -183,20 +185,19 @@ def to_xtce(name: str = "cubesat") -> str:
     return xtce.to_xtce(name)
 
 
+# each housekeeping set's values as one struct format (the flight packs them field by field in
+# the same order and formats: flight/telemetry.py)
+HK_FORMATS = {sid: ">" + "".join(TM_TYPES.get(n, "f") for n in s[3]) for sid, s in HK_SETS.items()}
+
+
 def decode_hk(data: bytes) -> tuple[int, dict[str, float]]:
-    """(sid, {parameter: value}) of a TM(3,25) report, laid out by the dictionary's HK_SETS."""
-    if not data:
-        raise ReportError("empty housekeeping report")
-    sid = data[0]
-    if sid not in HK_SETS:
-        raise ReportError("housekeeping set %d is not in the dictionary" % sid)
-    names = HK_SETS[sid][3]
-    fmt = ">" + "".join(TM_TYPES.get(n, "f") for n in names)
-    if len(data) - 1 != struct.calcsize(fmt):
-        raise ReportError(
-            "housekeeping set %d: %d bytes, expected %d" % (sid, len(data) - 1, struct.calcsize(fmt))
-        )
-    return sid, dict(zip(names, struct.unpack_from(fmt, data, 1)))
+    """(sid, {parameter: value}) of a TM(3,25) report (protocols/pus_3_hk.py), its values named by
+    the dictionary's HK_SETS; ReportError for an unknown set or a wrong length."""
+    try:
+        sid, values = pus_3_hk.decode_report(data, HK_FORMATS)
+    except DecodeError as exc:
+        raise ReportError("housekeeping report: %s" % exc) from None
+    return sid, dict(zip(HK_SETS[sid][3], values))
 
 
 def failure_text(code: int) -> str:
@@ -212,15 +213,16 @@ ARG_REASONS = range(24, 32)  # reasons 24..31 name argument 1..8 of the command
 
 
 def failure_notice(data: bytes) -> tuple[int, int | None, str]:
-    """(code, reason, text) of a PUS-1 failure report's source data (request id, code, data).
-
-    The data is a reason byte (flight/dictionary.py FAIL_REASONS, 0: none named) and the board's
-    short text. An older board sent only the text there; its first byte is printable, a reason
-    never is (all are below 32), so its reports decode with reason None."""
-    code = struct.unpack_from(">H", data, 4)[0]
-    if len(data) > 6 and data[6] < 0x20:
-        return code, data[6], data[7:].decode(errors="replace")
-    return code, None, data[6:].decode(errors="replace")
+    """(code, reason, text) of a PUS-1 failure report's source data (protocols/pus_1_verification.py:
+    request id, code, then a reason byte (FAIL_REASONS, 0: none named; None from an older board
+    that sent only the text) and the board's short text); ReportError if it holds no code."""
+    try:
+        _apid, _seq, code, reason, text = pus_1_verification.decode_report(data)
+    except DecodeError as exc:
+        raise ReportError("verification report: %s" % exc) from None
+    if code is None:
+        raise ReportError("verification report: %d bytes hold no failure code" % len(data))
+    return code, reason, text
 
 
 def reason_name(reason: int | None) -> str | None:

@@ -85,7 +85,12 @@ def queued_hk(app) -> dict[int, int]:
 
 def hk_packets(gs: TwinGround) -> list[dict]:
     """Every TM(3,25) the ground archived (realtime and played back), oldest first."""
-    return [p for p in gs.telemetry(service=3, limit=10**7) if p["subtype"] == 25 and "sid" in p["data"]]
+    service, subtype = housekeeping.REPORT
+    return [
+        p
+        for p in gs.telemetry(service=service, limit=10**7)
+        if p["subtype"] == subtype and "sid" in p["data"]
+    ]
 
 
 def received_hk(gs: TwinGround) -> dict[int, int]:

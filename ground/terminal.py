@@ -13,13 +13,12 @@ pty, a TCP link or a lossy channel model.
 
 from __future__ import annotations
 
-from flight import events as flight_events
 from flight.dictionary import APID, PLAYBACK_DEST
 from ground import DEFAULT_SCID
 from ground.dictionary import build_tc, decode_hk, failure_notice, failure_summary, failure_text
 from ground.downlink import Downlink
 from ground.pus import EVENT_REPORTING, VERIFICATION, housekeeping, verification
-from ground.pus.events import EVENT_VALUE_NAMES, event_text
+from ground.pus.events import EVENT_VALUE_NAMES, decode_event, event_text
 from ground.pus.verification import STAGES as VERIFICATION_STAGES
 from protocols import cltu, cop1, sdls
 from protocols.cuc import CucTime
@@ -117,7 +116,7 @@ class Terminal:
                 sid, values = decode_hk(tm.source_data)
                 self.hk.append((t, sid, values))
             elif tm.service == EVENT_REPORTING:
-                name, aux = flight_events.decode(tm.source_data)
+                name, aux = decode_event(tm.source_data)
                 self.events.append((t, name, aux))
                 if name == "BOOT" and self.sa is not None:
                     # the spacecraft restarted: its anti-replay counter is back at its high-water

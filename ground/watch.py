@@ -8,14 +8,13 @@ from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
-from flight import events as flight_events
 from flight.dictionary import TELEMETRY
 from ground import DEFAULT_SCID
 from ground.archive import Archive
 from ground.dictionary import decode_hk, limit_state
 from ground.downlink import Downlink
 from ground.pus import EVENT_REPORTING, housekeeping
-from ground.pus.events import event_text
+from ground.pus.events import decode_event, event_text
 from ground.transport import open_link
 from protocols.cuc import CucTime
 
@@ -51,7 +50,7 @@ class Watcher:
                     epoch = self.archive.next_epoch(self.scid, t)
                     self.archive.ingest_samples(self.scid, [(k, t, float(v)) for k, v in hk.items()], epoch)
             elif tm.service == EVENT_REPORTING:
-                name, aux = flight_events.decode(tm.source_data)
+                name, aux = decode_event(tm.source_data)
                 self.events.append("%.0f %s (severity %d)" % (t, event_text(name, aux), tm.subtype))
                 if self.archive is not None:
                     self.archive.log_event(self.scid, t, tm.subtype, name, aux)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import struct
 import xml.etree.ElementTree as ET
+from types import ModuleType
 
 from flight.dictionary import (
     APID,
@@ -31,14 +32,23 @@ from flight.dictionary import (
     HK_SETS,
     MODES,
     PARAMS,
-    REPORTS,
     TELEMETRY,
     TM_ENUMS,
     TM_TYPES,
 )
-from ground.pus import entry
+from ground.pus.verification import STAGES
 from ground.xtce_builder import STRUCT_BITS, XtceBuilder
 from hal.sim.env.environment import EPOCH_UNIX
+from protocols import (
+    pus_1_verification,
+    pus_3_hk,
+    pus_5_event,
+    pus_9_time,
+    pus_11_schedule,
+    pus_13_large_packet,
+    pus_17_test,
+    pus_20_param,
+)
 
 _EPOCH = datetime.datetime.fromtimestamp(EPOCH_UNIX, datetime.timezone.utc)
 MISSION_EPOCH = _EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")  # onboard time 0 (the twin's RTC epoch)
@@ -63,8 +73,7 @@ PUS_TC_HEADER = (
     ("pus_subtype", 8, None),
     ("pus_source_id", 16, 0),
 )
-VERIFICATION = {1: "accepted", 2: "acceptance_failed", 3: "started", 4: "start_failed"}
-VERIFICATION.update({5: "progress", 6: "progress_failed", 7: "completed", 8: "completion_failed"})
+VERIFICATION = {sub: stage.replace(" ", "_") for sub, stage in STAGES.items()}  # "acceptance_failed"
 
 
 def enumerations() -> dict[str, dict[str, int]]:
@@ -119,17 +128,23 @@ def _telemetry(b: XtceBuilder) -> None:
         entries = ["verif_" + f for f, _b in request]
         if sub % 2 == 0:
             entries += ["verif_failure_code", "verif_failure_reason"]
-        b.container("tm_1_%d_%s" % (sub, stage), entries, "pus_tm", tm_service=1, tm_subtype=sub)
+        b.container(
+            "tm_1_%d_%s" % (sub, stage),
+            entries,
+            "pus_tm",
+            tm_service=pus_1_verification.SERVICE,
+            tm_subtype=sub,
+        )
     # PUS-3 housekeeping: one container per SID
     b.fmt_param("hk_sid", "B", "Housekeeping set id")
-    hk = _report("housekeeping", "hk")
+    hk = _report(pus_3_hk, "hk")
     b.container(hk[0], ["hk_sid"], "pus_tm", abstract=True, **hk[1])
     for sid, (set_name, _period, _on, names) in HK_SETS.items():
         b.container("hk_%s" % set_name, list(names), hk[0], hk_sid=sid)
     # PUS-5 events: one container per event, any severity (subtype 1..4)
     b.enum_type("event_id", enums["event_id"], 16)
     b.param("event_id", "event_id")
-    b.container("tm_5_event", ["event_id"], "pus_tm", abstract=True, tm_service=5)
+    b.container("tm_5_event", ["event_id"], "pus_tm", abstract=True, tm_service=pus_5_event.SERVICE)
     b.enum_type("param_id", enums["param_id"], 16)
     known = {"from": "mode_type", "to": "mode_type", "reset_cause": "reset_cause_type"}
     known["param_id"] = "param_id"
@@ -140,23 +155,24 @@ def _telemetry(b: XtceBuilder) -> None:
         b.container("event_%s" % ev.lower(), names, "tm_5_event", event_id=ev)
     # the other reports
     b.param("time_report_obt", "cuc_time", "Onboard time of a TM(9,2) time report")
-    name, kind = _report("time", "time")
+    name, kind = _report(pus_9_time, "time")
     b.container(name, ["time_report_obt"], "pus_tm", **kind)
     _variable_reports(b)
-    name, kind = _report("pong", "pong")
+    name, kind = _report(pus_17_test, "pong")
     b.container(name, [], "pus_tm", **kind)
     b.fmt_param("param_count", "B", "Parameters in a TM(20,2) report (1 onboard)")
     b.param("param_report_id", "param_id")
-    fmt, _names = entry("parameters")  # ">Hf": the id (param_id above), the value
+    fmt = pus_20_param.ENTRY  # ">Hf": the id (param_id above), the value
     b.fmt_param("param_report_value", fmt[2], "Value of the reported parameter")
-    name, kind = _report("parameters", "param")
+    name, kind = _report(pus_20_param, "param")
     b.container(name, ["param_count", "param_report_id", "param_report_value"], "pus_tm", **kind)
 
 
-def _report(name: str, short: str) -> tuple[str, dict[str, int]]:
+def _report(service_codec: ModuleType, short: str, subtype: int | None = None) -> tuple[str, dict[str, int]]:
     """The container name ("tm_<service>_<subtype>_<short>") and the restriction on the PUS
-    header of the dictionary's report `name` (flight/dictionary.py REPORTS)."""
-    service, subtype = REPORTS[name][:2]
+    header of a service's report (its protocols/pus_* module: SERVICE, and REPORT unless `subtype`)."""
+    service = service_codec.SERVICE
+    subtype = service_codec.REPORT if subtype is None else subtype
     return "tm_%d_%d_%s" % (service, subtype, short), {"tm_service": service, "tm_subtype": subtype}
 
 
@@ -171,7 +187,7 @@ def _variable_reports(b: XtceBuilder) -> None:
     """The reports whose length varies: TM(11,13) lists its entries (flight/schedule.py summary),
     TM(13,1/2/3) carry a part of a payload file (flight/payload.py next_part)."""
     b.fmt_param("schedule_count", "B", "Time-tagged commands waiting (TM(11,13))")
-    fmt, names = entry("schedule")
+    fmt, names = pus_11_schedule.ENTRY, pus_11_schedule.FIELDS.split()
     aggregate = b.new_type("Aggregate", "schedule_entry_type")
     members = b.el(aggregate, "MemberList")  # type: ignore[arg-type]
     for name, kind in zip(names, fmt[1:]):  # one struct character per field, after the ">"
@@ -183,7 +199,7 @@ def _variable_reports(b: XtceBuilder) -> None:
     b.el(b.el(dim, "StartingIndex"), "FixedValue", "0")
     _dynamic(b.el(dim, "EndingIndex"), "schedule_count", intercept=-1)  # count 0: no entry
     b.param("schedule_entries", "schedule_entries_type", "Release time (onboard s) and request id of each")
-    name, kind = _report("schedule", "schedule")
+    name, kind = _report(pus_11_schedule, "schedule")
     b.container(name, ["schedule_count", "schedule_entries"], "pus_tm", **kind)
     b.fmt_param("file_transaction", "H", "Payload file downlink: transaction (the file's serial)")
     b.fmt_param("file_part", "H", "Payload file downlink: part number, from 1 (subtype 1 first, 3 last)")
@@ -192,7 +208,8 @@ def _variable_reports(b: XtceBuilder) -> None:
     size = b.el(b.el(data, "BinaryDataEncoding"), "SizeInBits")  # type: ignore[arg-type]
     _dynamic(size, "ccsds_length", 8, -8 * 18)
     b.param("file_data", "file_data_type", "Payload file downlink: the part's bytes")
-    b.container("tm_13_file_part", ["file_transaction", "file_part", "file_data"], "pus_tm", tm_service=13)
+    parts = ["file_transaction", "file_part", "file_data"]
+    b.container("tm_13_file_part", parts, "pus_tm", tm_service=pus_13_large_packet.SERVICE)
 
 
 def _arg_type(b: XtceBuilder, cname: str, aname: str, kind: str, lo: object, hi: object, unit: str) -> str:

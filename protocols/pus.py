@@ -89,6 +89,15 @@ def pack_tm(
     return buf
 
 
+def pack_entries(fmt, rows):
+    """A report's source data that lists entries: the count (1 octet), then each row packed in
+    struct `fmt` (the layout of PUS-11, -15 and -20 reports; pus_tm.unpack_entries reads it)."""
+    out = bytearray((len(rows),))
+    for row in rows:
+        out += struct.pack(fmt, *row)
+    return bytes(out)
+
+
 def _split(data, has_crc, kind):
     """(the space packet's spacepacket.Header, its data field without the CRC) with the CRC
     verified."""

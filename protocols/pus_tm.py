@@ -116,3 +116,13 @@ class PusTm:
             has_crc,
             hdr.seq_flags,
         )
+
+
+def unpack_entries(data, fmt):
+    """(count, [entry tuple, ...]) of a report that lists entries (pus.pack_entries): the count
+    octet, then `count` entries in struct `fmt`. A truncated report gives the entries that are
+    whole; the count says how many were sent."""
+    count = data[0] if data else 0
+    size = struct.calcsize(fmt)
+    whole = min(count, max(0, len(data) - 1) // size)
+    return count, [struct.unpack_from(fmt, data, 1 + size * i) for i in range(whole)]

@@ -134,6 +134,43 @@ def test_a_bundle_carries_the_slim_dictionary(tmp_path: Path) -> None:
     build("rp2040", tmp_path)
     slim = (tmp_path / "rp2040" / "flight" / "dictionary.mpy").read_bytes()
     assert b"Connection test" not in slim and b"ping" in slim  # a description is gone, a name stays
-    # the tables flight/dictionary.py reads from flight/dictionary_tm.py are in it, not beside it
-    assert b"MODE_CHANGE" in slim and b"housekeeping" in slim
+    # the tables flight/dictionary.py reads from flight/dictionary_tc.py and dictionary_tm.py are in
+    # it (a command, an event, a housekeeping set, a packet store), not beside it
+    assert b"store_summary" in slim and b"MODE_CHANGE" in slim and b"adcs" in slim and b"verification" in slim
     assert not (tmp_path / "rp2040" / "flight" / "dictionary_tm.mpy").exists()
+    assert not (tmp_path / "rp2040" / "flight" / "dictionary_tc.mpy").exists()
+    # the kinds are numbers there: the services' codecs (protocols/pus_*.py) are not imported
+    assert b"pus_" not in slim
+
+
+def test_a_bundle_carries_the_pus_codecs_without_what_no_board_module_uses(tmp_path: Path) -> None:
+    """A PUS service's codec is one source file; a board's copy keeps what the bundle's modules name
+    (its encoders) and drops the rest (decoders, field names, request subtypes, their imports),
+    line numbers kept (firmware_builds/board_codecs.py)."""
+
+    from firmware_builds.board_codecs import board_source, is_codec, names_in
+    from firmware_builds.build import sources
+
+    codecs = sorted((ROOT / "protocols").glob("pus_*_*.py"))
+    assert len(codecs) >= 10 and all(is_codec(p.relative_to(ROOT).as_posix()) for p in codecs)
+    assert not is_codec("protocols/pus_tm.py") and not is_codec("protocols/pus.py")
+    board = [p for p in sources(ROOT, False, "armv6m", "rp2040-flight") if p not in codecs]
+    used = set().union(*(names_in(p.read_text()) for p in board))
+    assert "decode_report" not in used and "encode_report" in used  # comments and strings are not names
+    lean = {p.stem: board_source(p.read_text(), used) for p in codecs}
+    for path in codecs:
+        text, kept = path.read_text(), lean[path.stem]
+        assert kept.count("\n") == text.count("\n")
+        assert "def decode" not in kept and "FIELDS =" not in kept
+        namespace: dict = {}
+        exec(compile(kept, str(path), "exec"), namespace)  # still a module that runs
+        assert namespace["SERVICE"] == __import__("protocols." + path.stem, None, None, ["SERVICE"]).SERVICE
+    v = lean["pus_1_verification"]
+    assert "def encode_report" in v and "TEXT_MAX = 48" in v and "COMPLETION_FAILED = 8" in v
+    assert "PROGRESS = 5" not in v and "QUERY" not in v and "errors import" not in v
+    s = lean["pus_13_large_packet"]  # part_subtype's own names stay with it
+    assert "def part_subtype" in s and "INTERMEDIATE = 2" in s and "def decode_part" not in s
+    build("rp2040", tmp_path)
+    mpy = (tmp_path / "rp2040" / "protocols" / "pus_11_schedule.mpy").read_bytes()
+    assert b"encode_report" in mpy and b"decode_report" not in mpy and b"release apid seq" not in mpy
+    assert b"INSERT" not in mpy

@@ -254,7 +254,11 @@ def main(port, uname_machine, flash, ticks):
     print("radio", app.radio is not None)
     names = ("mag_drv", "gyro_drv", "power_drv", "thermo_drv", "sun_drv")
     print("sensors", " ".join(n for n in names if getattr(app.sensors, n) is not None) or "none")
-    from flight.events import decode
+    from flight.dictionary import EVENTS
+    from protocols.pus_5_event import decode_report
+
+    names = {v[0]: name for name, v in EVENTS.items()}
+    formats = {v[0]: v[2] for v in EVENTS.values()}
 
     events = app.stores.stores[2]  # the events packet store, in flash
     events.start_dump(0, 0xFFFFFFFF, False)
@@ -263,7 +267,7 @@ def main(port, uname_machine, flash, ticks):
         pkt = events.next_playback()
         if pkt is None:
             break
-        logged.add(decode(pkt[19:-2])[0])  # the source data of a TM(5,x) with its CUC time
+        logged.add(names[decode_report(pkt[19:-2], formats)[0]])  # a TM(5,x)'s source data
     events.dump = None
     print("events", " ".join(sorted(logged)))
     print("watchdog_fed", sys.modules["machine"].WDT.last.fed)

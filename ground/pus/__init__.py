@@ -1,36 +1,51 @@
-"""PUS-C services by name, one module per service that this project's ground decodes
-(in the way spacepackets' ecss package names them): its kinds as named constants and the
-decoder of its reports, all from the flight dictionary (the single source: a telecommand's
-kind is its `COMMANDS` entry, a report's kind and entry layout its `REPORTS` entry, which the
-flight packs with).
+"""PUS-C services as the ground reads them, one module per service this mission flies: its kinds as
+named `Kind`s and its reports decoded into named values (the dictionary's names for sets,
+parameters, stores, failure codes, events).
 
-    from ground import pus
-    if (tm.service, tm.subtype) == pus.housekeeping.REPORT: ...
-    pus.decode(tm) -> {"type": "TM(3,25)", "sid": 1, "set": "core", "values": {...}}
+The wire format of each service is its codec in protocols/pus_<n>_<name>.py (as spacepackets'
+ecss package has them: pus_1_verification, pus_3_hk, ...), which the flight packs its reports
+with and these modules decode with; the dictionary (flight/dictionary.py) names the commands.
 
-`Kind` is a (service, subtype) pair with names; `REPLY_TO` says which TM answers which TC.
-The flight packs these reports itself (flight/telemetry.py, flight/params.py, ...) by the same
-dictionary entries: its board heap has no room for these classes.
+    from ground.pus import housekeeping
+    if (tm.service, tm.subtype) == housekeeping.REPORT:
+        housekeeping.decode_report(tm.source_data) -> {"sid": 1, "set": "core", "values": {...}}
+
+ground/server/decode.py decodes any TM by these (`decode_tm`) and says which TM answers which TC
+(`REPLY_TO`).
 """
 
 from __future__ import annotations
 
-import struct
+from types import ModuleType
 from typing import NamedTuple
 
-from flight.dictionary import COMMANDS, REPORTS
+from flight.dictionary import COMMANDS
+from protocols import (
+    pus_1_verification,
+    pus_3_hk,
+    pus_5_event,
+    pus_8_function,
+    pus_9_time,
+    pus_11_schedule,
+    pus_13_large_packet,
+    pus_15_storage,
+    pus_17_test,
+    pus_20_param,
+    pus_23_file,
+)
 
-# ECSS-E-ST-70-41C service type numbers this mission flies
-VERIFICATION = 1
-HOUSEKEEPING = 3
-EVENT_REPORTING = 5
-FUNCTION_MANAGEMENT = 8
-TIME_MANAGEMENT = 9
-TIME_SCHEDULING = 11
-LARGE_PACKET_TRANSFER = 13
-ON_BOARD_STORAGE = 15
-TEST = 17
-PARAMETER_MANAGEMENT = 20
+# ECSS-E-ST-70-41C service type numbers this mission flies, from the services' codecs
+VERIFICATION = pus_1_verification.SERVICE
+HOUSEKEEPING = pus_3_hk.SERVICE
+EVENT_REPORTING = pus_5_event.SERVICE
+FUNCTION_MANAGEMENT = pus_8_function.SERVICE
+TIME_MANAGEMENT = pus_9_time.SERVICE
+TIME_SCHEDULING = pus_11_schedule.SERVICE
+LARGE_PACKET_TRANSFER = pus_13_large_packet.SERVICE
+ON_BOARD_STORAGE = pus_15_storage.SERVICE
+TEST = pus_17_test.SERVICE
+PARAMETER_MANAGEMENT = pus_20_param.SERVICE
+FILE_MANAGEMENT = pus_23_file.SERVICE
 
 
 class Kind(NamedTuple):
@@ -46,20 +61,12 @@ def tc(name: str) -> Kind:
     return Kind(*COMMANDS[name][:2])
 
 
-def tm(name: str) -> Kind:
-    """The kind of the dictionary's report `name` (flight/dictionary.py REPORTS)."""
-    return Kind(*REPORTS[name][:2])
+def report(codec: ModuleType, subtype: int | None = None) -> Kind:
+    """The kind of a service's report: its codec's SERVICE and REPORT (or `subtype`)."""
+    return Kind(codec.SERVICE, codec.REPORT if subtype is None else subtype)
 
 
-def entry(name: str) -> tuple[str, tuple[str, ...]]:
-    """(struct format, field names) of each entry of the dictionary's report `name`."""
-    return REPORTS[name][2], REPORTS[name][3]
-
-
-def entries(data: bytes, fmt: str) -> tuple[int, list[tuple]]:
-    """(count, entries) of a report that is a count byte and then `count` entries in struct `fmt`
-    (a truncated report gives the entries that are whole)."""
-    count = data[0] if data else 0
-    size = struct.calcsize(fmt)
-    whole = min(count, max(0, len(data) - 1) // size)
-    return count, [struct.unpack_from(fmt, data, 1 + size * i) for i in range(whole)]
+def named(fields: str, rows: list[tuple]) -> list[dict]:
+    """Report entries as dicts, by a codec's FIELDS ("release apid seq")."""
+    names = fields.split()
+    return [dict(zip(names, row)) for row in rows]

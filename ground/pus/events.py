@@ -1,16 +1,26 @@
 """PUS service 5, event reporting: the subtype is the severity; the data the dictionary's event
-(flight/events.py packs and unpacks it), its codes named from the dictionary for the operator."""
+(protocols/pus_5_event.py: the flight packs it with), its values named from the dictionary for
+the operator.
+
+    name, aux = decode_event(data)      # ("MODE_CHANGE", {"from": 1, "to": 3, "reason": 0})
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from flight import events as flight_events
 from flight.dictionary import EVENTS, MODE_NAMES, PARAMS, RATE_GROUPS, TELEMETRY
+from protocols import pus_5_event
 
-INFO, LOW, MEDIUM, HIGH = 1, 2, 3, 4
-SEVERITY = {INFO: "info", LOW: "low", MEDIUM: "medium", HIGH: "high"}
+SEVERITY = {
+    pus_5_event.INFO: "info",
+    pus_5_event.LOW: "low",
+    pus_5_event.MEDIUM: "medium",
+    pus_5_event.HIGH: "high",
+}
+_BY_ID = {v[0]: name for name, v in EVENTS.items()}
+_FORMATS = {v[0]: v[2] for v in EVENTS.values()}
 
 
 def _numbered(text: str) -> dict[int, str]:
@@ -48,8 +58,18 @@ def event_text(name: str, aux: dict) -> str:
     return " ".join(parts)
 
 
+def decode_event(data: bytes) -> tuple[str, dict[str, Any]]:
+    """(name, {argument: value}) of a TM(5,x)'s source data; ("EVENT_<id>", {}) for an event the
+    dictionary does not have. A report too short for its event raises protocols' TruncatedError."""
+    event_id, values = pus_5_event.decode_report(data, _FORMATS)
+    if values is None:
+        return "EVENT_%d" % event_id, {}
+    name = _BY_ID[event_id]
+    return name, dict(zip(EVENTS[name][3], values))
+
+
 def decode(subtype: int, data: bytes) -> dict[str, Any]:
-    name, aux = flight_events.decode(data)
+    name, aux = decode_event(data)
     out: dict[str, Any] = {"event": name, "severity": subtype, "args": aux, "text": event_text(name, aux)}
     if name in EVENTS:
         out["description"] = EVENTS[name][4]

@@ -1,4 +1,5 @@
-"""PUS service 3, housekeeping: periodic and one-shot reports of the dictionary's sets."""
+"""PUS service 3, housekeeping: periodic and one-shot reports of the dictionary's sets
+(the wire format: protocols/pus_3_hk.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from typing import Any
 
 from flight.dictionary import HK_SETS
 from ground.dictionary import decode_hk
-from ground.pus import tc, tm
+from ground.pus import report, tc
+from protocols import pus_3_hk
 
 ENABLE, DISABLE, ONE_SHOT = tc("hk_enable"), tc("hk_disable"), tc("hk_oneshot")
-REPORT = tm("housekeeping")
+REPORT = report(pus_3_hk)
 
 
 def decode_report(data: bytes) -> dict[str, Any]:

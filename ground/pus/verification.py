@@ -1,53 +1,58 @@
-"""PUS service 1, request verification: the reports of each stage, success or failure.
+"""PUS service 1, request verification: the reports of each stage, success or failure
+(protocols/pus_1_verification.py), their failure codes and reasons named by the dictionary.
 
 Source data: the request id (packet id, packet sequence control), then in a failure report the
 failure code (u16), a reason byte (0: none named) and the board's short text."""
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
-from ground.dictionary import failure_name, failure_notice, failure_text, reason_name, reason_text
-from ground.pus import VERIFICATION, Kind
+from ground.dictionary import failure_name, failure_text, reason_name, reason_text
+from ground.pus import Kind
+from protocols import pus_1_verification as codec
+from protocols.errors import DecodeError
+from protocols.pus_1_verification import (  # noqa: F401 - the stages by name, for the ground
+    ACCEPTANCE_FAILED,
+    ACCEPTED,
+    COMPLETED,
+    COMPLETION_FAILED,
+    PROGRESS,
+    PROGRESS_FAILED,
+    START_FAILED,
+    STARTED,
+)
 
-ACCEPTED, ACCEPTANCE_FAILED = 1, 2
-STARTED, START_FAILED = 3, 4
-PROGRESS, PROGRESS_FAILED = 5, 6
-COMPLETED, COMPLETION_FAILED = 7, 8
-REQUEST = 128  # TC(1,128): repeat a recent command's reports (this mission's own subtype)
-QUERY = Kind(VERIFICATION, REQUEST)
+QUERY = Kind(codec.SERVICE, codec.QUERY)
 STAGES = {
-    ACCEPTED: "accepted",
-    ACCEPTANCE_FAILED: "acceptance failed",
-    STARTED: "started",
-    START_FAILED: "start failed",
-    PROGRESS: "progress",
-    PROGRESS_FAILED: "progress failed",
-    COMPLETED: "completed",
-    COMPLETION_FAILED: "completion failed",
+    codec.ACCEPTED: "accepted",
+    codec.ACCEPTANCE_FAILED: "acceptance failed",
+    codec.STARTED: "started",
+    codec.START_FAILED: "start failed",
+    codec.PROGRESS: "progress",
+    codec.PROGRESS_FAILED: "progress failed",
+    codec.COMPLETED: "completed",
+    codec.COMPLETION_FAILED: "completion failed",
 }
-
-
-def is_failure(subtype: int) -> bool:
-    return subtype % 2 == 0
+is_failure = codec.is_failure
 
 
 def request_id(data: bytes) -> tuple[int, int] | None:
     """(APID, sequence count) of the request a report is about; None if the data is too short."""
-    if len(data) < 4:
+    try:
+        return codec.decode_report(data)[:2]
+    except DecodeError:
         return None
-    pid, psc = struct.unpack_from(">HH", data)
-    return pid & 0x7FF, psc & 0x3FFF
 
 
 def decode(subtype: int, data: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {"stage": STAGES.get(subtype, "subtype %d" % subtype)}
-    req = request_id(data)
-    if req is not None:
-        out["request"] = {"apid": req[0], "seq": req[1]}
-    if is_failure(subtype) and len(data) >= 6:
-        code, reason, detail = failure_notice(data)
+    try:
+        apid, seq, code, reason, detail = codec.decode_report(data)
+    except DecodeError:
+        return out
+    out["request"] = {"apid": apid, "seq": seq}
+    if is_failure(subtype) and code is not None:
         out["failure"] = {
             "code": code,
             "name": failure_name(code),

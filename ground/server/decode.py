@@ -16,6 +16,7 @@ from flight.dictionary import PLAYBACK_DEST
 from ground.dictionary import ReportError
 from ground.pus import (
     EVENT_REPORTING,
+    LARGE_PACKET_TRANSFER,
     VERIFICATION,
     Kind,
     events,
@@ -27,7 +28,9 @@ from ground.pus import (
     time_report,
     verification,
 )
+from protocols import pus_13_large_packet
 from protocols.cuc import CucTime
+from protocols.errors import DecodeError
 from protocols.pus import PusTm
 
 # TC kind -> the TM kind that carries its answer
@@ -74,8 +77,12 @@ def decode_tm(tm: PusTm) -> dict[str, Any]:
             out.update(events.decode(tm.subtype, data))
         elif kind in REPORTS:
             out.update(REPORTS[kind](data))
+        elif tm.service == LARGE_PACKET_TRANSFER:  # a part of a payload file: its place, and its bytes as hex
+            tid, number, chunk = pus_13_large_packet.decode_part(data)
+            last = tm.subtype == pus_13_large_packet.LAST
+            out.update({"part": {"transaction": tid, "number": number, "last": last}, "hex": chunk.hex()})
         else:
             out["hex"] = data.hex()
-    except (ReportError, struct.error, IndexError, ValueError) as exc:
+    except (ReportError, DecodeError, struct.error, IndexError, ValueError) as exc:
         out.update({"hex": data.hex(), "decode_error": str(exc)})
     return out

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ground.errors import GroundError
+from ground.pus.events import SEVERITY
 from ground.server.client import Page, collect_pages
 from ground.server.errors import ConfigError
 
-SEVERITY = {1: "info", 2: "low", 3: "medium", 4: "high"}  # PUS-5 subtypes
 _RELATIVE = re.compile(r"^-(\d+(?:\.\d*)?)\s*(s|m|min|h|d|w)$")
 _UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 TIME_HELP = (

@@ -21,9 +21,9 @@ import pytest
 
 from board_tools.board_speed import twin_speed
 from flight.dictionary import COMMANDS, PLAYBACK_DEST
-from flight.events import decode
 from ground.downlink import Downlink
 from ground.flight_twin import FlightTwin, default_environment
+from ground.pus.events import decode_event as decode
 from hal.clock import ticks_diff
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from twin_rig import Rig
 
-from flight.dictionary import COMMANDS, HK_SETS, PARAM_IDS, REPORTS
+from flight.dictionary import COMMANDS, HK_SETS, PARAM_IDS
 from ground import pus
 from ground.server.decode import REPLY_TO, decode_tm
+from ground.server.decode import REPORTS as GROUND_REPORTS
+from protocols import pus_3_hk, pus_9_time, pus_11_schedule, pus_15_storage, pus_17_test, pus_20_param
 
 
 def _commands_of(part: object) -> set[str]:
@@ -99,29 +101,32 @@ def test_each_subsystem_runs_its_own_tasks(tmp_path: Path) -> None:
     }
 
 
-def test_each_report_goes_down_as_the_dictionary_says_and_its_codec_reads_it(tmp_path: Path) -> None:
+def test_each_report_goes_down_as_its_service_codec_says_and_the_ground_reads_it(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.run(2.0)
-    asks = {
-        "pong": ("ping", None),
-        "time": ("time_report", {"rate_exp": 8}),
-        "schedule": ("schedule_list", None),
-        "stores": ("store_summary", {"store": 0}),
-        "parameters": ("param_get", {"param_id": PARAM_IDS["comms.beacon_s"]}),
+    asks = {  # the report's kind (its codec's names): the command that asks for it
+        (pus_17_test.SERVICE, pus_17_test.REPORT): ("ping", None),
+        (pus_9_time.SERVICE, pus_9_time.REPORT): ("time_report", {"rate_exp": 8}),
+        (pus_11_schedule.SERVICE, pus_11_schedule.REPORT): ("schedule_list", None),
+        (pus_15_storage.SERVICE, pus_15_storage.REPORT): ("store_summary", {"store": 0}),
+        (pus_20_param.SERVICE, pus_20_param.REPORT): ("param_get", {"param_id": PARAM_IDS["comms.beacon_s"]}),
     }
-    assert set(asks) == set(REPORTS) - {"housekeeping"}  # housekeeping: every test's terminal reads it
-    for report, (command, values) in asks.items():
+    # every report the ground decodes by kind is asked for here but housekeeping, which every
+    # test's terminal reads
+    assert set(asks) == set(GROUND_REPORTS) - {(pus_3_hk.SERVICE, pus_3_hk.REPORT)}
+    for kind, (command, values) in asks.items():
         before = len(rig.term.tm)
         assert rig.send(command, values) == [1, 3, 7]
         assert rig.until(lambda n=before: len(rig.term.tm) > n, 10)
         tm = rig.term.tm[-1]
-        assert (tm.service, tm.subtype) == REPORTS[report][:2] == pus.tm(report)
-        assert REPLY_TO[pus.tc(command)] == pus.tm(report)
+        assert (tm.service, tm.subtype) == kind
+        assert REPLY_TO[pus.tc(command)] == kind
         decoded = decode_tm(tm)
-        assert decoded["type"] == "TM(%d,%d)" % REPORTS[report][:2] and "hex" not in decoded, decoded
+        assert decoded["type"] == "TM(%d,%d)" % kind and "hex" not in decoded, decoded
     assert decoded["params"] == [{"id": PARAM_IDS["comms.beacon_s"], "name": "comms.beacon_s", "value": 60.0}]
-    # the layout the flight packed with is the codec's: 3 stores, each entry its REPORTS format
+    # the layout the flight packed with is the codec's: 3 stores, each entry its ENTRY format
     assert rig.send("store_summary", {"store": 0}) == [1, 3, 7]
-    fmt, names = pus.entry("stores")
     data = rig.term.tm[-1].source_data
-    assert data[0] == 3 and len(data) == 1 + 3 * struct.calcsize(fmt) and len(names) == len(fmt) - 1
+    count, rows = pus_15_storage.decode_report(data)
+    assert count == 3 and len(data) == 1 + 3 * struct.calcsize(pus_15_storage.ENTRY)
+    assert [r[0] for r in rows] == [1, 2, 3] and len(rows[0]) == len(pus_15_storage.FIELDS.split())

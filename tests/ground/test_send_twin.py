@@ -95,8 +95,8 @@ def test_authenticated_commanding(tmp_path) -> None:
 
 
 def test_replayed_and_forged_frames_are_rejected_onboard(tmp_path) -> None:
-    from flight.events import decode
     from ground.flight_twin import FlightTwin
+    from ground.pus.events import decode_event as decode
     from protocols import cltu, sdls
     from protocols.crc import crc16
     from protocols.pus import PusTc

@@ -252,6 +252,6 @@ def test_wrong_key_says_authentication_not_silence(tmp_path: Path) -> None:
 
 
 def test_struct_layout_of_auth_event_is_what_send_decodes() -> None:
-    from flight.events import decode
+    from ground.pus.events import decode_event as decode
 
     assert decode(struct.pack(">HB", 6, 1)) == ("AUTH_REJECT", {"check": 1})

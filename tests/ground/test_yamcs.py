@@ -20,17 +20,18 @@ from pathlib import Path
 import pytest
 from yamcs_harness import Yamcs, eng, running_yamcs
 
-from flight import events as flight_events
 from flight.dictionary import HK_SETS, TM_TYPES
 from ground.dictionary import build_tc, decode_hk
 from ground.downlink import Downlink
 from ground.flight_twin import SCID, FlightTwin
 from ground.passes import parse_time
+from ground.pus.events import decode_event
 from ground.server.decode import onboard_time
 from ground.terminal import Terminal
 from ground.xtce import APID, enumerations
 from ground.yamcs_instance import YamcsPorts, java_command, write_instance
 from hal.sim.env.environment import EPOCH_UNIX
+from protocols import pus_11_schedule
 from protocols.pus import PusTc
 
 
@@ -81,7 +82,7 @@ def test_yamcs_decodes_the_twins_downlink_as_the_project_does(yamcs, tmp_path: P
                     labels = {v: k for k, v in enums.get(name, {}).items()}
                     want[name] = labels.get(value, value)
             elif tm.service == 5:  # events: the id and the payload, modes and causes by name
-                event, aux = flight_events.decode(tm.source_data)
+                event, aux = decode_event(tm.source_data)
                 events[event] = aux
     sids = {tm.source_data[0] for _r, tm in packets if (tm.service, tm.subtype) == (3, 25)}
     assert sids >= {1, 3}, sids
@@ -207,7 +208,7 @@ def test_yamcs_decodes_the_variable_length_reports(yamcs, tmp_path: Path) -> Non
     content = bytes(range(256)) * 2 + b"end"  # 515 bytes: three parts of 200, 200, 115
     fs.write("exp_9.bin", content)
     payload.queue.append("exp_9.bin")
-    reports = [(11, 13, schedule.summary())]
+    reports = [(11, 13, pus_11_schedule.encode_report(schedule.summary()))]
     while (part := payload.next_part()) is not None:
         reports.append((13, *part))
     assert [r[1] for r in reports] == [13, 1, 2, 3]

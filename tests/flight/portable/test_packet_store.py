@@ -192,7 +192,7 @@ def _recorder(said):
 
 
 class _App:
-    def emit_report(self, name, data):
+    def emit(self, service, subtype, data, downlink=True):
         pass
 
 
