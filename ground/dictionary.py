@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flight.commands import ARG_FORMATS
 from flight.dictionary import COMMANDS, FAIL_REASONS, FAILURES, HAZARD_ROLES, HK_SETS, TELEMETRY, TM_TYPES
 from ground.errors import GroundError
-from protocols import pus_1_verification, pus_3_hk
+from protocols import pus_1_verification, pus_3_hk, pus_8_function
 from protocols.errors import DecodeError
 from protocols.pus import PusTc
 
@@ -47,7 +47,7 @@ def command(name: str) -> Command:
 
 def command_of(tc: PusTc) -> Command | None:
     """The dictionary command a telecommand is (service, subtype and, for PUS-8, function id)."""
-    fid = int.from_bytes(tc.app_data[:2], "big") if len(tc.app_data) >= 2 else None
+    fid = pus_8_function.decode_request(tc.app_data)[0] if len(tc.app_data) >= 2 else None
     for name, (service, subtype, function_id, *_rest) in COMMANDS.items():
         if (service, subtype) == (tc.service, tc.subtype) and function_id in (None, fid):
             return command(name)
@@ -61,7 +61,7 @@ def encode_args(cmd: Command, values: dict[str, object]) -> bytes:
         raise BadCommandError("%s: unexpected argument(s) %s" % (cmd.name, ", ".join(sorted(extra))))
     out = bytearray()
     if cmd.function_id is not None:
-        out += struct.pack(">H", cmd.function_id)
+        out += pus_8_function.encode_request(cmd.function_id)
     for name, kind, lo, hi, unit in cmd.args:
         if name not in values:
             raise BadCommandError("%s: missing argument %r" % (cmd.name, name))

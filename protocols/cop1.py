@@ -5,7 +5,8 @@ accepted only when equal; a frame ahead of V(R) (within the positive window) ask
 ground to retransmit; a frame just behind (negative window) is a duplicate; anything
 else means the two ends lost each other and FARM enters Lockout until an Unlock.
 Type-BD frames bypass the check; type-BC frames carry Unlock and Set V(R). The state
-goes to the ground in every CLCW.
+goes to the ground in every CLCW (`Clcw`, here with the FARM that reports it; the TM framer
+puts it in each frame's OCF, protocols/tmframe.py).
 
 FOP-1 keeps the sent-but-unacknowledged frames and retransmits them all (go-back-N)
 when the CLCW asks for it or when timer T1 runs out, up to a transmission limit, after
@@ -13,9 +14,16 @@ which it alerts (suspends) instead of flooding the link. It is protocols/cop1_fo
 never loads it; cop1.Fop1 imports it on first use.
 """
 
+import struct
+
 from protocols import tcframe
 from protocols._lazy import forward
-from protocols.tmframe import Clcw
+from protocols.errors import EncodeError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    from protocols._const import const
 
 OPEN = 1
 WAIT = 2
@@ -28,6 +36,69 @@ LOCKED = "locked"
 NO_BUFFER = "no-buffer"
 BYPASS = "bypass"
 CONTROL = "control"
+
+# CLCW status fields (CCSDS 232.0-B 4.2.1)
+COP_1 = const(1)
+
+
+class Clcw:
+    """Communications Link Control Word, reported by FARM-1 in the TM OCF (what a board builds;
+    the ground reads one as a protocols.tmframe_rx.RxClcw, with pack, unpack, == and repr).
+
+    32 bits: control word type (1, 0) | version (2, 00) | status (3) | COP in effect (2, 01)
+    | VCID (6) | spare (2) | no RF available | no bit lock | lockout | wait | retransmit
+    | FARM-B counter (2) | spare (1) | report value N(R) (8).
+    """
+
+    def __init__(
+        self,
+        vcid=0,
+        report_value=0,
+        lockout=False,
+        wait=False,
+        retransmit=False,
+        farm_b_counter=0,
+        no_rf=False,
+        no_bitlock=False,
+        status=0,
+        cop_in_effect=COP_1,
+    ):
+        self.vcid = vcid
+        self.report_value = report_value
+        self.lockout = lockout
+        self.wait = wait
+        self.retransmit = retransmit
+        self.farm_b_counter = farm_b_counter
+        self.no_rf = no_rf
+        self.no_bitlock = no_bitlock
+        self.status = status
+        self.cop_in_effect = cop_in_effect
+
+    def word(self):
+        """The CLCW as a 32-bit integer."""
+        if (
+            not 0 <= self.vcid <= 63
+            or not 0 <= self.report_value <= 255
+            or not 0 <= self.farm_b_counter <= 3
+            or not 0 <= self.status <= 7
+            or not 0 <= self.cop_in_effect <= 3
+        ):
+            raise EncodeError("clcw", "a field is out of range")
+        return (
+            self.status << 26
+            | self.cop_in_effect << 24
+            | self.vcid << 18
+            | (1 if self.no_rf else 0) << 15
+            | (1 if self.no_bitlock else 0) << 14
+            | (1 if self.lockout else 0) << 13
+            | (1 if self.wait else 0) << 12
+            | (1 if self.retransmit else 0) << 11
+            | self.farm_b_counter << 9
+            | self.report_value
+        )
+
+    def pack_into(self, buf, offset=0):
+        struct.pack_into(">I", buf, offset, self.word())
 
 
 class Farm1:

@@ -9,7 +9,7 @@ Primary header (6 bytes, CCSDS 132.0-B section 4.1.2):
       starts in this frame; 0x7FF when no packet starts here, 0x7FE when the frame holds
       only idle data (an "OID" frame).
 Optional secondary header (4.1.3): version (2, 00) | length (6) = total octets - 1 | data.
-Trailer: optional 4-byte operational control field (here a CLCW, CCSDS 232.0-B section 4.2),
+Trailer: optional 4-byte operational control field (here a CLCW, protocols/cop1.py),
 optional 2-byte frame error control field (CRC-16-CCITT over everything before it).
 
 A mission fixes the frame length (e.g. 223*I bytes to fill an RS codeblock), so frames are
@@ -27,6 +27,7 @@ import struct
 
 from protocols import spacepacket as sp
 from protocols._lazy import forward
+from protocols.cop1 import Clcw  # the OCF's CLCW: the FARM's report (COP-1, CCSDS 232.0-B 4.2)
 from protocols.crc import crc16
 from protocols.errors import EncodeError
 
@@ -46,73 +47,6 @@ FHP_IDLE = const(0x7FE)
 SEG_LEN_ID = const(3)  # "11": no segmentation (required when the sync flag is 0)
 
 _FILL_BLOCK = const(64)  # idle fill is copied this many bytes at a time
-
-# CLCW status fields (CCSDS 232.0-B 4.2.1)
-COP_1 = const(1)
-
-# Clcw stays in this module: a board loads it with the framer every time, so a module of its own
-# would only add a module's overhead to the board's heap (640 B more for the RP2040 in
-# `cubesat heap`, 2026-12-01); the ground's RxClcw and clcw_unpack are in tmframe_rx.
-
-
-class Clcw:
-    """Communications Link Control Word, reported by FARM-1 in the TM OCF (what a board builds;
-    the ground reads one as a tmframe_rx.RxClcw, with pack, unpack, == and repr).
-
-    32 bits: control word type (1, 0) | version (2, 00) | status (3) | COP in effect (2, 01)
-    | VCID (6) | spare (2) | no RF available | no bit lock | lockout | wait | retransmit
-    | FARM-B counter (2) | spare (1) | report value N(R) (8).
-    """
-
-    def __init__(
-        self,
-        vcid=0,
-        report_value=0,
-        lockout=False,
-        wait=False,
-        retransmit=False,
-        farm_b_counter=0,
-        no_rf=False,
-        no_bitlock=False,
-        status=0,
-        cop_in_effect=COP_1,
-    ):
-        self.vcid = vcid
-        self.report_value = report_value
-        self.lockout = lockout
-        self.wait = wait
-        self.retransmit = retransmit
-        self.farm_b_counter = farm_b_counter
-        self.no_rf = no_rf
-        self.no_bitlock = no_bitlock
-        self.status = status
-        self.cop_in_effect = cop_in_effect
-
-    def word(self):
-        """The CLCW as a 32-bit integer."""
-        if (
-            not 0 <= self.vcid <= 63
-            or not 0 <= self.report_value <= 255
-            or not 0 <= self.farm_b_counter <= 3
-            or not 0 <= self.status <= 7
-            or not 0 <= self.cop_in_effect <= 3
-        ):
-            raise EncodeError("clcw", "a field is out of range")
-        return (
-            self.status << 26
-            | self.cop_in_effect << 24
-            | self.vcid << 18
-            | (1 if self.no_rf else 0) << 15
-            | (1 if self.no_bitlock else 0) << 14
-            | (1 if self.lockout else 0) << 13
-            | (1 if self.wait else 0) << 12
-            | (1 if self.retransmit else 0) << 11
-            | self.farm_b_counter << 9
-            | self.report_value
-        )
-
-    def pack_into(self, buf, offset=0):
-        struct.pack_into(">I", buf, offset, self.word())
 
 
 def data_field_len(frame_len, has_ocf=True, has_fecf=True, sec_hdr_len=0):
