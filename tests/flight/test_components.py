@@ -4,6 +4,7 @@ named after the dictionary's; the wiring (flight/assembly.py) only lists them.""
 from __future__ import annotations
 
 import struct
+import sys
 from pathlib import Path
 
 from twin_rig import Rig
@@ -13,6 +14,8 @@ from ground import pus
 from ground.server.decode import REPLY_TO, decode_tm
 from ground.server.decode import REPORTS as GROUND_REPORTS
 from protocols import pus_3_hk, pus_9_time, pus_11_schedule, pus_15_storage, pus_17_test, pus_20_param
+
+ON_DEMAND = (pus_9_time, pus_11_schedule, pus_15_storage, pus_17_test, pus_20_param)
 
 
 def _commands_of(part: object) -> set[str]:
@@ -130,3 +133,6 @@ def test_each_report_goes_down_as_its_service_codec_says_and_the_ground_reads_it
     count, rows = pus_15_storage.decode_report(data)
     assert count == 3 and len(data) == 1 + 3 * struct.calcsize(pus_15_storage.ENTRY)
     assert [r[0] for r in rows] == [1, 2, 3] and len(rows[0]) == len(pus_15_storage.FIELDS.split())
+    # the codecs of these on-demand reports were loaded for each report and released after it
+    # (FlightApp.report_once): a board keeps none of them resident
+    assert not {"protocols." + codec.__name__.rpartition(".")[2] for codec in ON_DEMAND} & set(sys.modules)
