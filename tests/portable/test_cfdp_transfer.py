@@ -1,3 +1,4 @@
+# upy-heapsize: 256K  the ground's full CFDP entities and every PDU module compiled from source, 64-bit
 """CFDP transactions (727.0-B-5 section 4): our sender and receiver through a lossy, reordering
 in-memory channel on a fake clock, class 1 and class 2, and every timer and fault they declare."""
 
