@@ -44,6 +44,9 @@ class FlightApp:
     # the CFDP transaction last refused for want of heap (flight/file_service.py, released when
     # idle, so the number lives here): one FILE_REFUSED event per transaction, not one a second
     cfdp_refused = None
+    # report_once releases a codec after its report on a board; CPython keeps it: the twin's heap
+    # is not a board's, and several twins' threads importing and releasing one module race
+    release_codecs = sys.implementation.name == "micropython"
 
     def __init__(self, board, clock, fs, link, **options):
         """See flight.assembly.assemble for the options (scid, apid, key, admin_key, reset_cause,
@@ -74,13 +77,15 @@ class FlightApp:
     def report_once(self, codec, *args):
         """The report of the PUS service codec `codec` ("pus_20_param": protocols/pus_20_param.py)
         with `encode_report(*args)` as its data, for a report only a command asks for: the codec
-        is loaded for it and released after, so a board keeps none of these resident."""
+        is loaded for it and released after (`release_codecs`), so a board keeps none of these
+        resident."""
         name = "protocols." + codec
         mod = __import__(name, None, None, ("REPORT",))
         try:
             self.emit(mod.SERVICE, mod.REPORT, mod.encode_report(*args))
         finally:
-            release(name)
+            if self.release_codecs:
+                release(name)
 
     def emit(self, service, subtype, data, downlink=True):
         """A TM(service, subtype) with source data `data` (its service's codec, protocols/pus_*.py,

@@ -106,6 +106,8 @@ def test_each_subsystem_runs_its_own_tasks(tmp_path: Path) -> None:
 
 def test_each_report_goes_down_as_its_service_codec_says_and_the_ground_reads_it(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
+    assert not rig.twin.app.release_codecs  # CPython keeps them (FlightApp.release_codecs)
+    rig.twin.app.release_codecs = True  # as on a board: this test's twin is alone in its thread
     rig.run(2.0)
     asks = {  # the report's kind (its codec's names): the command that asks for it
         (pus_17_test.SERVICE, pus_17_test.REPORT): ("ping", None),
