@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -20,6 +21,12 @@ settings.register_profile(
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("deep", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# A suite started in the background by a non-interactive shell (`./dev.sh test &`) inherits SIGINT
+# ignored, and so would every command a test starts: the tests that press Ctrl-C on one (the CLI's
+# exit codes, the mission console) would see it ignored. The tests run as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # Files that take a minute or more (seconds on 2 loaded cores). Under pytest-xdist (./dev.sh test:
