@@ -1,7 +1,7 @@
 """The flight application: the components (flight/assembly.py builds and lists them: each subsystem
 runs its own commands, housekeeping values and tasks) wired onto the executive, with what they
-share: onboard time, the TM queue, the audit hooks, the reactions to a mode change, the link's
-units and the services loaded on demand.
+share: onboard time, the TM queue, the audit hooks, the reactions to a mode change and the
+services loaded on demand.
 
     app = FlightApp(board, clock, fs, link, scid=0x2A, reset_cause=boot.cause_from_machine())
     app.step()            # one 100 ms tick (the twin calls this as fast as it likes)
@@ -137,48 +137,6 @@ class FlightApp:
                 pass  # still dead: the next silence stage takes the spacecraft to SAFE
 
     # --- tasks ----------------------------------------------------------------------------------
-    # The fast group's link work is cut into units that each fit a tick at a board's speed (at
-    # the RP2040's, one authenticated command handled and answered in one tick took ~290 ms):
-    # per tick at most one of: write the last command's audit record; take in a TC frame (with
-    # the anti-replay mark when it is due); run one command; build a TM frame; encode and send a
-    # CADU. When the uplink and the downlink both have work they take turns. On an idle link a
-    # command runs in the second tick after its frame arrived and its reports leave in the fifth.
-    def _task_link_rx(self):
-        self._rx_busy = True
-        if self.audit.flush():  # the command run last tick: its record reaches flash first
-            return
-        if self._tx_turn:  # the downlink waited a tick for us: this tick is its own
-            self._rx_busy = False
-            return
-        self._rx_busy = self.comms.step(self.uptime())
-
-    def _task_link_tx(self):
-        c = self.comms
-        if not (
-            self.tm_queue
-            or c.tx_pending()
-            or c.framer.pending
-            # a new TC frame's CLCW goes out in an idle frame once the uplink work is done (a
-            # command's reports carry it anyway)
-            or (c.frames_ok != self._frames_seen and not c.busy())
-        ):
-            self._tx_turn = False
-            return
-        if self._rx_busy:
-            self._tx_turn = True  # the uplink had this tick; the next one is ours
-            return
-        self._tx_turn = False
-        if not c.tx_pending():
-            self._frames_seen = c.frames_ok  # this unit frames the CLCW as it is now
-        c.send_step(self.tm_queue)  # takes packets off the queue as they are framed
-
-    def _send_downlink(self):
-        if self.tm_queue:
-            self.comms.send(self.tm_queue)  # takes packets off the queue as they are framed
-        elif self.comms.frames_ok != self._frames_seen:
-            self.comms.send([])  # an idle frame: the CLCW answers a control frame promptly
-        self._frames_seen = self.comms.frames_ok
-
     def _propulsion_inhibit(self):
         p = self.propulsion
         inhibit = self.fdir.prop_inhibited or self.modes.mode in (modes.BOOT, modes.SAFE)
@@ -241,7 +199,7 @@ class FlightApp:
         try:
             self.comms.poll(self.uptime())  # every unit of one frame now, not one per tick
             self.audit.flush()
-            self._send_downlink()
+            self.comms.send_now(self.tm_queue)
         except Exception as exc:  # same isolation as in the executive: counted, never fatal
             for task in self.executive.tasks:
                 if task.name == "link_rx":  # the task whose work this is

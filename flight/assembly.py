@@ -87,9 +87,6 @@ def assemble(
     app.tm_seq = 0
     app.msg_counter = 0
     app.thruster_anomalies = []
-    app._frames_seen = 0  # TC frames accepted when the downlink last ran
-    app._rx_busy = False  # link_rx did a unit of work this tick: link_tx waits a tick
-    app._tx_turn = False  # link_tx waited last tick: this tick is the downlink's
     app.heap_free = 0
 
     # persistence first: everything after this may report events and audit records
@@ -165,12 +162,11 @@ def assemble(
         tick_ms, cpu_us, app.events.report, watchdog.feed if watchdog else None, gc_idle=True
     )
     periods = dict(RATE_GROUPS)
-    # each component's tasks, in rate-group order (the link's units stay the application's: they
-    # take turns between the uplink and the downlink, flight/app.py)
-    app.executive.add("fast", periods["fast"], "link_rx", app._task_link_rx)
+    # each component's tasks, in rate-group order (the link's two units take turns: flight/comms.py)
+    app.executive.add("fast", periods["fast"], "link_rx", app.comms.rx_task)
     if app.propulsion is not None:
         app.executive.add("fast", periods["fast"], "thrusters", app.propulsion.task)
-    app.executive.add("fast", periods["fast"], "link_tx", app._task_link_tx)
+    app.executive.add("fast", periods["fast"], "link_tx", app.comms.tx_task)
     for name, fn in (
         ("sensors", app.sensors.read),
         ("adcs", app.adcs.task),

@@ -14,9 +14,9 @@ import struct
 from flight.commands import LEVEL_ADMIN, LEVEL_NONE, LEVEL_OPERATOR
 from flight.dictionary import FAIL
 from flight.errors import CommandError
-from flight.storage import SlotStore
+from flight.link_keys import LinkKeys
 from protocols import cltu, cop1, errors, sync, tcframe, tmframe
-from protocols.sdls import PERSIST_STRIDE, SecurityAssociation, SecurityEndpoint
+from protocols.sdls import SecurityAssociation, SecurityEndpoint
 
 try:
     from micropython import const
@@ -80,8 +80,7 @@ class Comms:
         if admin_key is not None and key is None:
             raise CommandError(FAIL["EXEC_FAILED"], "an admin key needs the operators' key too")
         self.security = None
-        self._stores = {}
-        self._marks = {}  # spi -> the anti-replay high-water mark in flash
+        self.keys = LinkKeys(fs)  # the associations' keys and counters in flash
         # authority per association: with an admin key the operators' key (SPI 1) may no longer
         # send admin commands; one key alone is the whole authority
         self.levels = {spi: LEVEL_ADMIN if admin_key is None else LEVEL_OPERATOR, ADMIN_SPI: LEVEL_ADMIN}
@@ -90,58 +89,13 @@ class Comms:
             if s_key is None:
                 continue
             sa = SecurityAssociation(s_spi, s_key, window=None)
-            if fs is not None:
-                self._stores[s_spi] = SlotStore(fs, name)
-            self._restore_key(sa)
-            self._prepare_store(sa)
+            self.keys.restore(sa, name)
             sas.append(sa)
         if sas:
             self.security = SecurityEndpoint(sas)
         self.frames_ok = 0
         self.last_tc_s = None
         self.tx_bytes = 0
-
-    def _restore_key(self, sa):
-        store = self._stores.get(sa.spi)
-        if store is None:
-            return
-        raw = store.load()
-        if raw and len(raw) >= 8:
-            spi, version, last_sn = struct.unpack_from(">HHI", raw, 0)
-            if spi == sa.spi:
-                sa.last_sn = last_sn  # the high-water mark: above anything accepted before the restart
-                self._marks[spi] = last_sn
-                if version:
-                    sa._key = raw[8:]
-                    sa.key_version = version
-
-    def _prepare_store(self, sa):
-        """At boot, give the association's slot store both of its files (holding the mark as
-        restored, or a first mark on a new board), so no write during flight has to create a
-        file: it overwrites a slot of the same length (creating one cost a host's ext4 300 us,
-        60 board ms at the RP2040's speed, in the tick of the board's first command)."""
-        store = self._stores.get(sa.spi)
-        if store is None:
-            return
-        for _ in range(2):
-            if store.fs.size(store.name + ".a") and store.fs.size(store.name + ".b"):
-                return
-            self._save_mark(sa, self._marks.get(sa.spi, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF)))
-
-    def _save_mark(self, sa, mark):
-        """Write the association (its key, and `mark` as its anti-replay high-water mark)."""
-        self._stores[sa.spi].save(struct.pack(">HHI", sa.spi, sa.key_version, mark) + bytes(sa._key))
-        self._marks[sa.spi] = mark
-
-    def _persist_key(self, sa, force=False):
-        """Keep the association in flash: its key, and its anti-replay counter as a high-water mark
-        written once every PERSIST_STRIDE frames (a flash write costs a board tens of ms; written
-        per frame it made every command tick overrun at the RP2040's speed)."""
-        if sa.spi not in self._stores:
-            return
-        if not force and sa.last_sn <= self._marks.get(sa.spi, -1):
-            return
-        self._save_mark(sa, min(sa.last_sn + PERSIST_STRIDE, 0xFFFFFFFF))
 
     beacon_s = 0  # uptime of the last beacon
 
@@ -202,11 +156,55 @@ class Comms:
         sa = self.security.sas.get(spi) if self.security is not None else None
         if sa is None:
             return False
-        sn = sa.last_sn
-        sa.install_wrapped_key(wrapped, sn)
-        sa.last_sn = sn  # the counter continues: the new key does not reopen old numbers
-        self._persist_key(sa, force=True)
+        self.keys.rekey(sa, wrapped)
         return True
+
+    # --- the link's units: the fast group's two tasks. Per tick at most one of: the last command's
+    # audit record; a TC frame taken in; one command run (step); a TM frame built; a CADU encoded
+    # and sent (send_step). The uplink and the downlink take turns when both have work: a command
+    # runs in the second tick after its frame arrived, its reports leave in the fifth.
+    _rx_busy = False  # rx_task did a unit of work this tick: tx_task waits a tick
+    _tx_turn = False  # tx_task waited last tick: this tick is the downlink's
+    _frames_seen = 0  # TC frames accepted when the downlink last framed a CLCW
+
+    def rx_task(self):
+        self._rx_busy = True
+        app = self.app
+        if app.audit.flush():  # the command run last tick: its record reaches flash first
+            return
+        if self._tx_turn:  # the downlink waited a tick for us: this tick is its own
+            self._rx_busy = False
+            return
+        self._rx_busy = self.step(app.uptime())
+
+    def tx_task(self):
+        queue = self.app.tm_queue
+        if not (
+            queue
+            or self.tx_pending()
+            or self.framer.pending
+            # a new TC frame's CLCW goes out in an idle frame once the uplink work is done (a
+            # command's reports carry it anyway)
+            or (self.frames_ok != self._frames_seen and not self.busy())
+        ):
+            self._tx_turn = False
+            return
+        if self._rx_busy:
+            self._tx_turn = True  # the uplink had this tick; the next one is ours
+            return
+        self._tx_turn = False
+        if not self.tx_pending():
+            self._frames_seen = self.frames_ok  # this unit frames the CLCW as it is now
+        self.send_step(queue)  # takes packets off the queue as they are framed
+
+    def send_now(self, queue):
+        """All of `queue` now (an RX interrupt's reports, FlightApp.service_link), or an idle frame
+        when a TC frame came since: its CLCW answers promptly."""
+        if queue:
+            self.send(queue)  # takes packets off the queue as they are framed
+        elif self.frames_ok != self._frames_seen:
+            self.send([])
+        self._frames_seen = self.frames_ok
 
     def _auth_event(self, exc):
         self.auth_rejects += 1
@@ -256,8 +254,8 @@ class Comms:
         """One unit of uplink work, at most, for one 100 ms tick; True when it did one.
 
         Handling one authenticated command is two units, each in its own tick (at the RP2040's
-        speed together they overran the fast group): take in a frame (CLTU decode, SDLS check,
-        the anti-replay mark written when the frame passed it, FARM-1), then deliver one packet
+        speed, one command handled and answered in one tick took ~290 ms): take in a frame (CLTU
+        decode, SDLS check, the anti-replay mark when it is due, FARM-1), then deliver one packet
         (dispatch, execution, PUS-1 reports) in the next."""
         self._read()
         if self._accepted:
@@ -290,7 +288,7 @@ class Comms:
                 # otherwise let anyone desynchronise COP-1 and block the real operator
                 frame.data = self.security.verify(frame_bytes[:5], frame.data, frame.vcid)
                 spi = struct.unpack_from(">H", frame_bytes, 5)[0]
-                self._persist_key(self.security.sas[spi])  # before the FARM: nothing runs unmarked
+                self.keys.persist(self.security.sas[spi])  # before the FARM: nothing runs unmarked
                 level = self.levels.get(spi, LEVEL_NONE)
             first = len(self._accepted)
             self.farm.receive(frame)

@@ -84,10 +84,9 @@ def test_each_subsystem_runs_its_own_tasks(tmp_path: Path) -> None:
     app = Rig(tmp_path).twin.app
     owner = {t.name: type(t.fn.__self__).__name__ for t in app.executive.tasks}
     assert owner == {
-        # the link's units take turns between uplink and downlink: the application's own
-        "link_rx": "FlightApp",
+        "link_rx": "Comms",  # the link's two units, which take turns between uplink and downlink
         "thrusters": "Propulsion",
-        "link_tx": "FlightApp",
+        "link_tx": "Comms",
         "sensors": "Sensors",
         "adcs": "Adcs",
         "power": "LoadShedder",

@@ -114,7 +114,7 @@ def test_the_anti_replay_counter_is_kept_as_a_high_water_mark(tmp_path) -> None:
     a restart nothing it accepted can come back, and numbers up to the mark are refused too."""
     twin = FlightTwin(tmp_path / "flash", key=OPERATOR_KEY)
     ground = Ground(twin)
-    store = twin.app.comms._stores[1]
+    store = twin.app.comms.keys._stores[1]
     saves = []
     real_save = store.save
     store.save = lambda payload: (saves.append(payload), real_save(payload))[1]

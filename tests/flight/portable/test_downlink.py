@@ -116,11 +116,11 @@ def test_step_takes_a_frame_then_delivers_its_packet_one_unit_per_call():
     ground = sdls.SecurityAssociation(1, key)
     tc = PusTc(17, 1, apid=0x10, seq_count=1).pack()
     assert "keys.a" in fs.files and "keys.b" in fs.files  # made at boot: no flight write creates one
-    assert comms._marks[1] == sdls.PERSIST_STRIDE and not comms.busy()
+    assert comms.keys._marks[1] == sdls.PERSIST_STRIDE and not comms.busy()
     ground.last_sn = sdls.PERSIST_STRIDE  # past the first mark: this frame's mark is written at once
     link.buf = cltu.encode(sdls.secure_frame(ground, 0x2A, 0, 0, tc, bypass=True))
     assert comms.step(0) and comms.frames_ok == 1 and got == [] and comms.busy()
-    assert comms._marks[1] == 2 * sdls.PERSIST_STRIDE + 1  # in flash before the command can run
+    assert comms.keys._marks[1] == 2 * sdls.PERSIST_STRIDE + 1  # in flash before the command can run
     assert comms.step(0) and got == [tc]
     assert not comms.step(0) and not comms.busy()
     link.buf = cltu.encode(sdls.secure_frame(ground, 0x2A, 0, 0, tc, bypass=True))
