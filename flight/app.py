@@ -45,7 +45,8 @@ class FlightApp:
     # idle, so the number lives here): one FILE_REFUSED event per transaction, not one a second
     cfdp_refused = None
     # report_once releases a codec after its report on a board; CPython keeps it: the twin's heap
-    # is not a board's, and several twins' threads importing and releasing one module race
+    # is not a board's, and releasing a module (sys.modules, the package's attribute) from several
+    # twins' threads in one process is not atomic
     release_codecs = sys.implementation.name == "micropython"
 
     def __init__(self, board, clock, fs, link, **options):

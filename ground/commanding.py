@@ -54,11 +54,11 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        return 7 in self.stages
+        return verification.COMPLETED in self.stages
 
     @property
     def failed(self) -> bool:
-        return any(s in (2, 4, 6, 8) for s in self.stages)
+        return any(verification.is_failure(s) for s in self.stages)
 
     @property
     def unverified(self) -> bool:
@@ -203,11 +203,11 @@ class LinkSession:
                     if tm.subtype in verdict.stages:
                         continue  # a repeated report (after a query) counts once
                     verdict.stages.append(tm.subtype)
-                    if tm.subtype in (2, 4, 6, 8) and len(tm.source_data) >= 6:
+                    if verification.is_failure(tm.subtype) and len(tm.source_data) >= 6:
                         code, reason, detail = failure_notice(tm.source_data)
                         verdict.failure_code, verdict.failure_reason = code, reason
                         verdict.failure_detail = detail
-                    if tm.subtype in (7, 8):
+                    if tm.subtype in (verification.COMPLETED, verification.COMPLETION_FAILED):
                         verdict.round_trip_ms = (time.monotonic() - start) * 1000
         if fop.acknowledged > acked_before and not fop.pending():
             verdict.delivered = True

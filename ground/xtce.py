@@ -36,7 +36,8 @@ from flight.dictionary import (
     TM_ENUMS,
     TM_TYPES,
 )
-from ground.pus.verification import STAGES
+from ground.pus import report
+from ground.pus.verification import STAGES, is_failure
 from ground.xtce_builder import STRUCT_BITS, XtceBuilder
 from hal.sim.env.environment import EPOCH_UNIX
 from protocols import (
@@ -126,7 +127,7 @@ def _telemetry(b: XtceBuilder) -> None:
     b.param("verif_failure_reason", "failure_reason", "Which check refused (0: none named)")
     for sub, stage in VERIFICATION.items():
         entries = ["verif_" + f for f, _b in request]
-        if sub % 2 == 0:
+        if is_failure(sub):
             entries += ["verif_failure_code", "verif_failure_reason"]
         b.container(
             "tm_1_%d_%s" % (sub, stage),
@@ -168,11 +169,10 @@ def _telemetry(b: XtceBuilder) -> None:
     b.container(name, ["param_count", "param_report_id", "param_report_value"], "pus_tm", **kind)
 
 
-def _report(service_codec: ModuleType, short: str, subtype: int | None = None) -> tuple[str, dict[str, int]]:
+def _report(service_codec: ModuleType, short: str) -> tuple[str, dict[str, int]]:
     """The container name ("tm_<service>_<subtype>_<short>") and the restriction on the PUS
-    header of a service's report (its protocols/pus_* module: SERVICE, and REPORT unless `subtype`)."""
-    service = service_codec.SERVICE
-    subtype = service_codec.REPORT if subtype is None else subtype
+    header of a service's report (its protocols/pus_* module's SERVICE and REPORT)."""
+    service, subtype = report(service_codec)
     return "tm_%d_%d_%s" % (service, subtype, short), {"tm_service": service, "tm_subtype": subtype}
 
 

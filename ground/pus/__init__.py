@@ -61,12 +61,6 @@ def tc(name: str) -> Kind:
     return Kind(*COMMANDS[name][:2])
 
 
-def report(codec: ModuleType, subtype: int | None = None) -> Kind:
-    """The kind of a service's report: its codec's SERVICE and REPORT (or `subtype`)."""
-    return Kind(codec.SERVICE, codec.REPORT if subtype is None else subtype)
-
-
-def named(fields: str, rows: list[tuple]) -> list[dict]:
-    """Report entries as dicts, by a codec's FIELDS ("release apid seq")."""
-    names = fields.split()
-    return [dict(zip(names, row)) for row in rows]
+def report(codec: ModuleType) -> Kind:
+    """The kind of a service's report: its codec's SERVICE and REPORT."""
+    return Kind(codec.SERVICE, codec.REPORT)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flight.dictionary import PACKET_STORES
-from ground.pus import named, report, tc
+from ground.pus import report, tc
 from protocols import pus_15_storage
 
 SUMMARY, REPORT = tc("store_summary"), report(pus_15_storage)
 
 
 def decode_report(data: bytes) -> dict[str, Any]:
-    stores = named(pus_15_storage.FIELDS, pus_15_storage.decode_report(data)[1])
+    fields = pus_15_storage.FIELDS.split()
+    stores = [dict(zip(fields, row)) for row in pus_15_storage.decode_report(data)[1]]
     for item in stores:
         item["name"] = PACKET_STORES[item["store"]][0] if item["store"] in PACKET_STORES else None
     return {"stores": stores}
